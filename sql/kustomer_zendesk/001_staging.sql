@@ -1,0 +1,135 @@
+-- 001 staging: one typed row per source record, parsed from the verbatim
+-- JSON of the raw views. Nothing is dropped here; rules come later.
+
+CREATE OR REPLACE MACRO setting(k) AS (SELECT nullif(trim(value), '') FROM transform_settings WHERE key = k);
+CREATE OR REPLACE MACRO ts(j, path) AS TRY_CAST(json_extract_string(j, path) AS TIMESTAMPTZ);
+-- Zendesk tags: lowercase, spaces → underscores, letters/digits/_/-/ only.
+CREATE OR REPLACE MACRO zd_tag(name) AS
+    trim(regexp_replace(lower(trim(name)), '[^\p{L}\p{N}_/-]+', '_', 'g'), '_');
+-- Custom attribute key without Kustomer's type suffix, snake_case.
+CREATE OR REPLACE MACRO zd_field_key(k) AS
+    lower(regexp_replace(regexp_replace(k, '(Str|Num|At|Bool|Txt|Url)$', ''), '([a-z0-9])([A-Z])', '\1_\2', 'g'));
+-- Zendesk field type from Kustomer's suffix.
+CREATE OR REPLACE MACRO zd_field_type(k) AS CASE
+    WHEN k LIKE '%Num' THEN 'decimal' WHEN k LIKE '%At' THEN 'date' WHEN k LIKE '%Bool' THEN 'checkbox'
+    WHEN k LIKE '%Txt' THEN 'textarea' ELSE 'text' END;
+-- {"industryStr": "retail"} → {"industry": "retail"}, values keep their JSON type.
+CREATE OR REPLACE MACRO zd_fields(custom) AS CASE
+    WHEN custom IS NULL OR json_type(custom) <> 'OBJECT' OR len(json_keys(custom)) = 0 THEN '{}'::JSON
+    ELSE to_json(map_from_entries(list_transform(json_keys(custom),
+         lambda k: {'key': zd_field_key(k), 'value': json_extract(custom, '$."' || k || '"')}))) END;
+
+CREATE OR REPLACE TABLE stg_users AS
+SELECT id AS user_id,
+       json_extract_string(json, '$.attributes.name') AS name,
+       lower(trim(json_extract_string(json, '$.attributes.email'))) AS email,
+       json_extract_string(json, '$.attributes.userType') AS user_type,
+       json_extract_string(json, '$.attributes.deletedAt') IS NOT NULL AS deleted,
+       created_at, updated_at
+FROM raw_kustomer_users;
+
+CREATE OR REPLACE TABLE stg_teams AS
+SELECT id AS team_id,
+       json_extract_string(json, '$.attributes.name') AS name,
+       coalesce(json_extract_string(json, '$.attributes.members[*]'), []) AS member_ids,
+       coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false) AS deleted,
+       created_at, updated_at
+FROM raw_kustomer_teams;
+
+CREATE OR REPLACE TABLE stg_tags AS
+SELECT id AS tag_id,
+       json_extract_string(json, '$.attributes.name') AS name,
+       zd_tag(json_extract_string(json, '$.attributes.name')) AS zendesk_tag,
+       coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false) AS deleted
+FROM raw_kustomer_tags;
+
+CREATE OR REPLACE TABLE stg_companies AS
+SELECT id AS company_id,
+       json_extract_string(json, '$.attributes.name') AS name,
+       json_extract_string(json, '$.attributes.externalId') AS kustomer_external_id,
+       list_transform(coalesce(json_extract_string(json, '$.attributes.domains[*]'), []), lambda d: lower(trim(d))) AS domains,
+       json_extract(json, '$.attributes.custom') AS custom,
+       created_at, updated_at
+FROM raw_kustomer_companies;
+
+CREATE OR REPLACE TABLE stg_customers AS
+SELECT id AS customer_id,
+       coalesce(nullif(trim(json_extract_string(json, '$.attributes.name')), ''),
+                nullif(trim(json_extract_string(json, '$.attributes.displayName')), '')) AS name,
+       list_filter(list_transform(coalesce(json_extract_string(json, '$.attributes.emails[*].email'), []), lambda e: lower(trim(e))),
+                   lambda e: e IS NOT NULL AND e <> '') AS emails,
+       list_filter(coalesce(json_extract_string(json, '$.attributes.phones[*].phone'), []), lambda p: p IS NOT NULL AND trim(p) <> '') AS phones,
+       json_extract_string(json, '$.relationships.company.data.id') AS company_id,
+       json_extract_string(json, '$.attributes.externalId') AS kustomer_external_id,
+       json_extract_string(json, '$.attributes.locale') AS locale,
+       coalesce(json_extract_string(json, '$.attributes.tags[*]'), []) AS tag_ids,
+       json_extract(json, '$.attributes.custom') AS custom,
+       coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false) AS deleted,
+       created_at, updated_at
+FROM raw_kustomer_customers;
+
+CREATE OR REPLACE TABLE stg_conversations AS
+SELECT id AS conversation_id,
+       json_extract_string(json, '$.relationships.customer.data.id') AS customer_id,
+       json_extract_string(json, '$.attributes.name') AS subject,
+       json_extract_string(json, '$.attributes.status') AS status,
+       TRY_CAST(json_extract(json, '$.attributes.priority') AS INTEGER) AS priority,
+       json_extract_string(json, '$.attributes.channels[0]') AS channel,
+       coalesce(json_extract_string(json, '$.attributes.tags[*]'), []) AS tag_ids,
+       coalesce(json_extract_string(json, '$.attributes.assignedUsers[*]'), []) AS assigned_user_ids,
+       coalesce(json_extract_string(json, '$.attributes.assignedTeams[*]'), []) AS assigned_team_ids,
+       json_extract(json, '$.attributes.custom') AS custom,
+       coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false) AS deleted,
+       coalesce(TRY_CAST(json_extract(json, '$.attributes.spam') AS BOOLEAN), false) AS spam,
+       coalesce(ts(json, '$.attributes.lastDone.createdAt'), ts(json, '$.attributes.firstDone.createdAt')) AS done_at,
+       created_at, updated_at
+FROM raw_kustomer_conversations;
+
+CREATE OR REPLACE TABLE stg_messages AS
+SELECT id AS message_id,
+       json_extract_string(json, '$.relationships.conversation.data.id') AS conversation_id,
+       json_extract_string(json, '$.relationships.customer.data.id') AS customer_id,
+       json_extract_string(json, '$.attributes.direction') AS direction,
+       json_extract_string(json, '$.attributes.channel') AS channel,
+       -- The full body, never the truncated preview.
+       coalesce(json_extract_string(json, '$.attributes.body'), json_extract_string(json, '$.attributes.preview'), '') AS body,
+       json_extract_string(json, '$.attributes.preview') AS preview,
+       json_extract_string(json, '$.relationships.createdBy.data.id') AS created_by,
+       coalesce(ts(json, '$.attributes.sentAt'), created_at) AS sent_at,
+       coalesce(json_extract_string(json, '$.relationships.attachments.data[*].id'), []) AS attachment_ids,
+       created_at, updated_at
+FROM raw_kustomer_messages;
+
+CREATE OR REPLACE TABLE stg_notes AS
+SELECT id AS note_id,
+       json_extract_string(json, '$.relationships.conversation.data.id') AS conversation_id,
+       coalesce(json_extract_string(json, '$.attributes.body'), '') AS body,
+       json_extract_string(json, '$.relationships.createdBy.data.id') AS created_by,
+       created_at, updated_at
+FROM raw_kustomer_notes;
+
+CREATE OR REPLACE TABLE stg_attachments AS
+SELECT id AS attachment_id,
+       json_extract_string(json, '$.relationships.message.data.id') AS message_id,
+       json_extract_string(json, '$.attributes.name') AS file_name,
+       json_extract_string(json, '$.attributes.contentType') AS content_type,
+       TRY_CAST(json_extract(json, '$.attributes.contentLength') AS BIGINT) AS content_length,
+       sha256, size_bytes
+FROM raw_kustomer_attachments;
+
+CREATE OR REPLACE TABLE stg_klasses AS
+SELECT id AS klass_id,
+       json_extract_string(json, '$.attributes.name') AS name,
+       json_extract_string(json, '$.attributes.displayName') AS display_name,
+       json_extract(json, '$.attributes.metadata.properties') AS properties
+FROM raw_kustomer_klasses;
+
+CREATE OR REPLACE TABLE stg_kobjects AS
+SELECT id AS kobject_id,
+       json_extract_string(json, '$.relationships.klass.data.id') AS klass_id,
+       json_extract_string(json, '$.relationships.customer.data.id') AS customer_id,
+       json_extract_string(json, '$.relationships.company.data.id') AS company_id,
+       json_extract_string(json, '$.attributes.title') AS title,
+       json_extract(json, '$.attributes.custom') AS custom,
+       created_at, updated_at
+FROM raw_kustomer_kobjects;

@@ -1,0 +1,65 @@
+-- 003 users: Kustomer customers → Zendesk end users.
+-- Rule: customers sharing their primary (first) email, case-insensitively,
+-- are one person. The oldest customer is kept; the others are listed in
+-- customer_merge and their emails and phones become identities of the kept one.
+
+CREATE OR REPLACE TABLE customer_merge AS
+SELECT customer_id, into_customer_id, email, 'shares primary email ' || email AS reason
+FROM (
+    SELECT customer_id, emails[1] AS email,
+           first_value(customer_id) OVER (PARTITION BY emails[1] ORDER BY created_at, customer_id) AS into_customer_id
+    FROM stg_customers WHERE len(emails) > 0
+)
+WHERE customer_id <> into_customer_id;
+
+CREATE OR REPLACE TABLE customer_canonical AS
+SELECT c.customer_id, coalesce(m.into_customer_id, c.customer_id) AS canonical_id
+FROM stg_customers c LEFT JOIN customer_merge m USING (customer_id);
+
+-- Every email and phone of a person, each owned by exactly one user: an
+-- email that is someone's primary belongs to them, else to the oldest user
+-- that has it (Zendesk refuses an email on two users).
+CREATE OR REPLACE TABLE customer_identity_candidates AS
+SELECT cc.canonical_id AS user_source_id, 'email' AS type, e.email AS value,
+       (c.customer_id = cc.canonical_id AND e.pos = 1) AS is_primary, c.created_at, e.pos
+FROM stg_customers c JOIN customer_canonical cc USING (customer_id),
+     unnest(c.emails) WITH ORDINALITY AS e(email, pos)
+UNION ALL
+SELECT cc.canonical_id, 'phone_number', p.phone, false, c.created_at, p.pos
+FROM stg_customers c JOIN customer_canonical cc USING (customer_id),
+     unnest(c.phones) WITH ORDINALITY AS p(phone, pos);
+
+CREATE OR REPLACE TABLE customer_identities AS
+SELECT * FROM customer_identity_candidates
+QUALIFY row_number() OVER (PARTITION BY type, value ORDER BY is_primary DESC, created_at, user_source_id, pos) = 1;
+
+CREATE OR REPLACE TABLE out_zendesk_user_fields AS
+SELECT DISTINCT zd_field_key(k) AS key, zd_field_type(k) AS type, k AS kustomer_key
+FROM stg_customers, unnest(json_keys(coalesce(custom, '{}'::JSON))) AS t(k);
+
+CREATE OR REPLACE TABLE out_zendesk_users AS
+SELECT c.customer_id AS source_id,
+       c.customer_id AS external_id,
+       coalesce(c.name, c.emails[1], c.phones[1], 'Kustomer customer ' || c.customer_id) AS name,
+       (SELECT value FROM customer_identities i WHERE i.user_source_id = c.customer_id AND i.is_primary) AS email,
+       (SELECT min(value) FROM customer_identities i WHERE i.user_source_id = c.customer_id AND i.type = 'phone_number') AS phone,
+       'end-user' AS role,
+       cc2.canonical_id AS organization_source_id,
+       c.locale,
+       list_sort(list_distinct(list_filter(
+           list_transform(c.tag_ids, lambda t: (SELECT zendesk_tag FROM stg_tags g WHERE g.tag_id = t AND NOT g.deleted)),
+           lambda t: t IS NOT NULL AND t <> ''))) AS tags,
+       zd_fields(c.custom) AS user_fields,
+       (SELECT list(m.customer_id ORDER BY m.customer_id) FROM customer_merge m WHERE m.into_customer_id = c.customer_id) AS merged_source_ids,
+       c.deleted,
+       c.created_at, c.updated_at
+FROM stg_customers c
+JOIN customer_canonical cc ON cc.customer_id = c.customer_id AND cc.canonical_id = c.customer_id
+LEFT JOIN company_canonical cc2 ON cc2.company_id = c.company_id;
+
+-- Secondary emails and phones (the primary email is the user's `email`).
+CREATE OR REPLACE TABLE out_zendesk_user_identities AS
+SELECT user_source_id || ':' || type || ':' || value AS source_id, user_source_id, type, value
+FROM customer_identities
+WHERE NOT is_primary
+ORDER BY user_source_id, type, value;

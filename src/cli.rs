@@ -1,0 +1,195 @@
+//! Every command, flag and its help text, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// ferry moves a helpdesk's whole history from one platform to another,
+/// keeping every step open to SQL.
+///
+/// A migration lives in one workspace directory: `ferry.toml` (settings,
+/// names of secret env vars), `ferry.duckdb` (all state, query it with SQL),
+/// `raw/` (landed Parquet), `attachments/`, `exports/`, `reports/`.
+///
+/// Typical flow: ferry init → ferry extract → ferry sql "…" (inspect).
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Workspace directory (holds ferry.toml and ferry.duckdb).
+    #[arg(short = 'C', long = "workspace", global = true, env = "FERRY_WORKSPACE", default_value = ".")]
+    pub workspace: PathBuf,
+
+    /// More log output on stderr (-v info, -vv debug). Auth headers are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace: a commented ferry.toml and ferry.duckdb with the meta tables.
+    Init(InitArgs),
+    /// Pull every object from the source API into raw/ as Parquet (resumable, incremental).
+    Extract(ExtractArgs),
+    /// Run the versioned SQL transforms (raw_* → stg_* → out_zendesk_*) and their checks.
+    Transform(TransformArgs),
+    /// Run a SQL query against ferry.duckdb (read-only), or `ferry sql eject`.
+    Sql(SqlArgs),
+    /// Serve a local, seeded fake of an API for tests, demos and benchmarks.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Measure extraction speed and rate-budget use against the simulator.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to create the workspace in (default: -C/--workspace, else the current directory).
+    pub dir: Option<PathBuf>,
+    /// Migration route.
+    #[arg(long, default_value = "kustomer-zendesk", value_parser = ["kustomer-zendesk"])]
+    pub route: String,
+    /// Source API base URL (default: Kustomer's US pod). Point it at `ferry sim kustomer` or a sandbox.
+    #[arg(long)]
+    pub source_url: Option<String>,
+    /// Destination API base URL (default: a placeholder Zendesk subdomain to edit).
+    #[arg(long)]
+    pub dest_url: Option<String>,
+    /// The source plan's org-wide rate limit per minute (Kustomer: 300, 500, 1000, 2000).
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Only these objects, comma-separated (users,teams,tags,klasses,companies,customers,
+    /// conversations,messages,notes,kobjects,attachments).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// Delta pass: land records updated at or after this instant (YYYY-MM-DD or RFC 3339, UTC).
+    /// Without it, a stream that completed before continues from its high-water mark.
+    #[arg(long, conflicts_with = "full")]
+    pub since: Option<String>,
+    /// Ignore stored cursors and high-water marks; extract everything again.
+    #[arg(long)]
+    pub full: bool,
+    /// No progress bars (they are also off when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TransformArgs {
+    /// Show which scripts changed since their last run and what would rerun; run nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Rerun every script, changed or not.
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SqlArgs {
+    #[command(subcommand)]
+    pub action: Option<SqlAction>,
+    /// The query; read from stdin when omitted.
+    pub query: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SqlAction {
+    /// Write the built-in scripts, seeds and checks to sql/<route>/ for editing;
+    /// from then on the workspace copy is used.
+    Eject,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Fake Kustomer API. Prints its base URL as the first line of stdout, then serves until killed.
+    Kustomer(SimKustomerArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimKustomerArgs {
+    /// Address to listen on (port 0 picks a free port). Loopback only.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Seed of the generated org: same seed, same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of customers; every other object scales from it.
+    #[arg(long, default_value_t = 200)]
+    pub customers: u32,
+    /// The API key the simulator accepts as `Authorization: Bearer KEY`.
+    #[arg(long, default_value = "sim-key")]
+    pub api_key: String,
+    /// Org-wide requests per minute (Kustomer tiers: 300, 500, 1000, 2000); 0 = unlimited.
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit: u32,
+    /// Search requests per minute for API keys; 0 = unlimited.
+    #[arg(long, default_value_t = 100)]
+    pub search_rate_limit: u32,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of a random fault per request: 500/502/503, truncated body, dropped connection.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Probability that a request also updates a random record (updates during extraction).
+    #[arg(long, default_value_t = 0.0)]
+    pub mutate_rate: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Extraction against an in-process simulator: budget use at a rate tier, then raw speed.
+    Extract(BenchExtractArgs),
+    /// `ferry transform --rebuild` on a generated org: rows/s per script, total time, peak RSS.
+    Transform(BenchTransformArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTransformArgs {
+    /// Customers in the generated org (≈2 conversations and ≈20 messages each).
+    #[arg(long, default_value_t = 50_000)]
+    pub customers: u32,
+    /// Also run at this many customers, to compare time and memory growth.
+    #[arg(long)]
+    pub scale_customers: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchExtractArgs {
+    /// Customers in the simulated org for the raw-speed run (≈2 conversations and ≈20 messages each).
+    #[arg(long, default_value_t = 50_000)]
+    pub customers: u32,
+    /// Rate tier for the budget run (requests/minute).
+    #[arg(long, default_value_t = 1000)]
+    pub rate_limit: u32,
+    /// Minimum length of the budget run, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub budget_seconds: u64,
+    /// Skip the budget run.
+    #[arg(long)]
+    pub skip_budget: bool,
+    /// Skip the raw-speed run.
+    #[arg(long)]
+    pub skip_speed: bool,
+    /// Also run the speed test at this many customers to compare memory (scaling check).
+    #[arg(long)]
+    pub scale_customers: Option<u32>,
+}

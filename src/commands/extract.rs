@@ -1,0 +1,108 @@
+//! `ferry extract`
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::cli::ExtractArgs;
+use crate::connectors::kustomer::{self, extract};
+use crate::runs;
+use crate::workspace::Workspace;
+
+pub fn run(workspace: &Path, args: ExtractArgs) -> anyhow::Result<i32> {
+    let ws = Workspace::open(workspace)?;
+    let conn = ws.connect()?;
+    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    let run_id = runs::new_run_id();
+    runs::start(&conn, &run_id, "extract", &super::recorded_args())?;
+    let db = Arc::new(Mutex::new(conn));
+    let started = Instant::now();
+    let outcome = extract_inner(&ws, &run_id, db.clone(), &args);
+    let conn = db.lock().unwrap();
+    match outcome {
+        Ok(summaries) => {
+            let failed: Vec<_> = summaries.iter().filter(|s| s.error.is_some()).collect();
+            print_summary(&conn, &summaries, started.elapsed().as_secs_f64())?;
+            if failed.is_empty() {
+                runs::finish(&conn, &run_id, true, "all streams complete")?;
+                Ok(0)
+            } else {
+                let msg = failed
+                    .iter()
+                    .map(|s| format!("{}: {}", s.object, s.error.as_deref().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                runs::finish(&conn, &run_id, false, &msg)?;
+                for s in &failed {
+                    eprintln!("error: {} failed: {}", s.object, s.error.as_deref().unwrap_or(""));
+                }
+                eprintln!("Everything landed so far is kept; rerun `ferry extract` to resume the failed streams.");
+                Ok(crate::error::EXIT_FAILURE)
+            }
+        }
+        Err(e) => {
+            runs::finish(&conn, &run_id, false, &e.to_string())?;
+            Err(e)
+        }
+    }
+}
+
+fn extract_inner(
+    ws: &Workspace,
+    run_id: &str,
+    db: Arc<Mutex<duckdb::Connection>>,
+    args: &ExtractArgs,
+) -> anyhow::Result<Vec<extract::StreamSummary>> {
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let client = Arc::new(kustomer::client(&ws.config)?);
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        kustomer::check(&client).await?;
+        let opts = extract::ExtractOptions {
+            only: args.only.clone(),
+            since,
+            full: args.full,
+            progress: !args.no_progress && std::io::stderr().is_terminal(),
+        };
+        Ok(extract::run(ws.dir.clone(), run_id.to_string(), client, db, ws.config.extract.clone(), opts).await?)
+    })
+}
+
+/// `--since`: a date (UTC midnight) or an RFC 3339 instant, in ms.
+fn parse_since(s: &str) -> anyhow::Result<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_millis());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis());
+    }
+    anyhow::bail!("--since {s:?} is not a date: use YYYY-MM-DD or an RFC 3339 time like 2024-05-01T12:00:00Z")
+}
+
+fn print_summary(conn: &duckdb::Connection, summaries: &[extract::StreamSummary], secs: f64) -> anyhow::Result<()> {
+    println!(
+        "{:<14} {:<16} {:>10} {:>8} {:>11} {:>10} {:>8}  status",
+        "object", "pass", "landed", "pages", "quarantined", "in view", "seconds"
+    );
+    let mut total = 0u64;
+    for s in summaries {
+        let in_view: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM raw_kustomer_{}", s.object), [], |r| r.get(0))
+            .unwrap_or(-1);
+        total += s.landed;
+        println!(
+            "{:<14} {:<16} {:>10} {:>8} {:>11} {:>10} {:>8.1}  {}",
+            s.object,
+            s.pass,
+            s.landed,
+            s.pages,
+            s.quarantined,
+            in_view,
+            s.seconds,
+            if s.error.is_some() { "FAILED" } else { "ok" }
+        );
+    }
+    println!("{total} records landed in {secs:.1}s ({:.0} records/s)", total as f64 / secs.max(0.001));
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! One file per command; `run` dispatches.
+
+mod bench;
+mod extract;
+mod init;
+mod sim;
+mod sql;
+mod transform;
+
+use crate::cli::{BenchCommand, Cli, Command, SimCommand};
+
+/// Runs the parsed command; returns the exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Init(args) => init::run(&cli.workspace, args),
+        Command::Extract(args) => extract::run(&cli.workspace, args),
+        Command::Transform(args) => transform::run(&cli.workspace, args),
+        Command::Sql(args) => sql::run(&cli.workspace, args),
+        Command::Sim(SimCommand::Kustomer(args)) => sim::kustomer(args),
+        Command::Bench(BenchCommand::Extract(args)) => bench::extract(args),
+        Command::Bench(BenchCommand::Transform(args)) => bench::transform(args),
+    }
+}
+
+/// A multi-threaded tokio runtime for commands that do I/O.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+/// The command line as recorded in `ferry_runs` (secrets never appear on
+/// ferry's command line: they come from the environment).
+pub fn recorded_args() -> Vec<String> {
+    std::env::args().skip(1).collect()
+}

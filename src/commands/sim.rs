@@ -1,0 +1,43 @@
+//! `ferry sim <api>`
+
+use crate::cli::SimKustomerArgs;
+use crate::connectors::kustomer::sim::{spawn, SimOptions};
+
+pub fn kustomer(args: SimKustomerArgs) -> anyhow::Result<i32> {
+    if !args.addr.ip().is_loopback() {
+        anyhow::bail!("the simulator only listens on loopback addresses (127.0.0.1 or [::1]); got {}", args.addr);
+    }
+    let rt = super::runtime()?;
+    rt.block_on(async move {
+        let sim = spawn(args.addr, options(&args)).await?;
+        // The first stdout line is the contract: scripts read the URL from it.
+        println!("{}", sim.base_url);
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        let stats = sim.state.clone();
+        eprintln!(
+            "ferry sim kustomer: seed {} · {} customers · {} conversations · {} messages · rate limit {}",
+            args.seed,
+            args.customers,
+            stats.org.read().unwrap().count(crate::connectors::kustomer::sim::data::Kind::Conversations),
+            stats.org.read().unwrap().count(crate::connectors::kustomer::sim::data::Kind::Messages),
+            if args.rate_limit == 0 { "off".to_string() } else { format!("{}/min", args.rate_limit) }
+        );
+        sim.handle.await?;
+        anyhow::Ok(0)
+    })
+}
+
+/// Simulator options from the command line.
+pub fn options(args: &SimKustomerArgs) -> SimOptions {
+    SimOptions {
+        seed: args.seed,
+        customers: args.customers,
+        api_key: args.api_key.clone(),
+        rate_limit: args.rate_limit,
+        search_rate_limit: args.search_rate_limit,
+        latency_ms: args.latency_ms,
+        fault_rate: args.fault_rate,
+        mutate_rate: args.mutate_rate,
+    }
+}

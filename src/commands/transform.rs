@@ -1,0 +1,58 @@
+//! `ferry transform`
+
+use std::path::Path;
+
+use crate::cli::TransformArgs;
+use crate::transform::{self, plan::StepState, scripts::ScriptSet};
+use crate::workspace::Workspace;
+
+pub fn run(workspace: &Path, args: TransformArgs) -> anyhow::Result<i32> {
+    let ws = Workspace::open(workspace)?;
+    let conn = ws.connect()?;
+    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    let set = ScriptSet::load(&ws.dir, &ws.config.route)?;
+    let plan = transform::plan::plan(&conn, &set, args.rebuild)?;
+    println!("Transform {} using the {}", ws.config.route, set.origin());
+    for (s, (state, runs)) in set.scripts.iter().zip(&plan.steps) {
+        let what = match state {
+            StepState::Unchanged => "unchanged",
+            StepState::New => "new",
+            StepState::Changed => "CHANGED",
+            StepState::Dirty => "did not finish last time",
+            StepState::Downstream => "after a changed script",
+        };
+        println!("  {} {:<28} {:<26} {}", if *runs { "▶" } else { " " }, s.file, what, if *runs { "will run" } else { "skip" });
+    }
+    if plan.rerun_from.is_none() {
+        println!("Nothing changed since the last transform.");
+    } else {
+        println!("Why: {}", plan.reasons.join("; "));
+    }
+    if args.plan {
+        return Ok(0);
+    }
+    let run_id = crate::runs::new_run_id();
+    crate::runs::start(&conn, &run_id, "transform", &super::recorded_args())?;
+    transform::configure(&conn, &ws.dir, &ws.config.transform.memory_limit, ws.config.transform.threads)?;
+    let result = transform::run(&conn, &ws.dir, &set, &plan, &run_id, |a| {
+        println!("  ✓ {:<28} {:>10} rows {:>8} ms", a.file, a.rows, a.duration_ms);
+    });
+    if let Err(e) = result {
+        crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
+        return Err(e.into());
+    }
+    let failures = transform::checks::run(&conn, &set.checks)?;
+    if failures.is_empty() {
+        println!("All {} checks passed.", set.checks.len());
+        crate::runs::finish(&conn, &run_id, true, "transform complete, checks passed")?;
+        return Ok(0);
+    }
+    for f in &failures {
+        println!("\nCHECK FAILED: {} ({} rows)\n{}", f.name, f.rows, f.table);
+    }
+    let names: Vec<_> = failures.iter().map(|f| f.name.as_str()).collect();
+    let msg = format!("checks failed: {}", names.join(", "));
+    crate::runs::finish(&conn, &run_id, false, &msg)?;
+    eprintln!("error: {msg} (fix the data or the scripts/seeds, then rerun `ferry transform`)");
+    Ok(crate::error::EXIT_CHECKS)
+}

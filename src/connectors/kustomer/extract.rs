@@ -1,0 +1,780 @@
+//! `ferry extract` for Kustomer: every stream, concurrently, through one
+//! rate-limited client; Parquet parts landed atomically and the stream's
+//! cursor committed only after its part is durable. Kill it at any moment,
+//! rerun, and it resumes without gap or duplicate.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use duckdb::{params, Connection, OptionalExt};
+use futures::StreamExt;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::api::{self, iso, record_keys, Page};
+use super::streams::{phase, StreamDef, STREAMS};
+use crate::config::ExtractConfig;
+use crate::error::{FerryError, Result};
+use crate::http::{ApiClient, Lane};
+use crate::land::{self, RawRecord};
+use crate::views;
+
+/// Source name in paths and meta tables.
+pub const SOURCE: &str = "kustomer";
+const TWO_YEARS_MS: i64 = 730 * 86_400_000;
+/// Search returns at most 100 pages per query.
+const SEARCH_PAGE_CAP: u32 = 100;
+/// Attachment ids per metadata request (`GET /v1/attachments/{ids}`).
+const ATTACHMENT_IDS_PER_CALL: usize = 25;
+
+/// What the user asked `ferry extract` for.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    pub only: Option<Vec<String>>,
+    /// Delta from this instant (ms) instead of the stored high-water marks.
+    pub since: Option<i64>,
+    /// Ignore stored state and extract everything again.
+    pub full: bool,
+    pub progress: bool,
+}
+
+/// Per-stream outcome for the summary table.
+#[derive(Debug, Clone, Default)]
+pub struct StreamSummary {
+    pub object: String,
+    pub pass: String,
+    pub landed: u64,
+    pub quarantined: u64,
+    pub pages: u64,
+    pub seconds: f64,
+    pub error: Option<String>,
+}
+
+/// Everything a stream task needs.
+struct Ctx {
+    ws: PathBuf,
+    run_id: String,
+    client: Arc<ApiClient>,
+    db: Arc<Mutex<Connection>>,
+    cfg: ExtractConfig,
+    since: Option<i64>,
+    full: bool,
+}
+
+/// A row of `ferry_extract_state`.
+#[derive(Debug, Clone)]
+struct State {
+    phase: String,
+    cursor: Option<String>,
+    status: String,
+    pass_started: Option<i64>,
+    high_water: Option<i64>,
+}
+
+/// Keyset position of a search phase.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+struct SearchCursor {
+    gte: Option<i64>,
+    page: u32,
+    /// Ids already landed whose updated_at equals `gte` (ties).
+    skip: Vec<String>,
+}
+
+/// Position of a list phase: the next link to follow.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ListCursor {
+    next: String,
+}
+
+/// Position of the per-parent phase.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+struct ParentsCursor {
+    pos: usize,
+    next: Option<String>,
+}
+
+/// Runs the extraction; returns one summary per stream.
+pub async fn run(
+    ws: PathBuf,
+    run_id: String,
+    client: Arc<ApiClient>,
+    db: Arc<Mutex<Connection>>,
+    cfg: ExtractConfig,
+    opts: ExtractOptions,
+) -> Result<Vec<StreamSummary>> {
+    crate::fsutil::sweep_tmp(&ws.join("raw"));
+    crate::fsutil::sweep_tmp(&ws.join("attachments"));
+    let selected: Vec<&'static StreamDef> = match &opts.only {
+        None => STREAMS.iter().collect(),
+        Some(list) => {
+            let mut out = Vec::new();
+            for name in list {
+                match StreamDef::find(name) {
+                    Some(d) => out.push(d),
+                    None => {
+                        return Err(FerryError::Other(format!(
+                            "--only: unknown object `{name}` (known: {})",
+                            STREAMS.iter().map(|s| s.object).collect::<Vec<_>>().join(", ")
+                        )))
+                    }
+                }
+            }
+            out
+        }
+    };
+    let ctx = Arc::new(Ctx {
+        ws,
+        run_id,
+        client: client.clone(),
+        db,
+        cfg: cfg.clone(),
+        since: opts.since,
+        full: opts.full,
+    });
+    let mp = if opts.progress {
+        MultiProgress::new()
+    } else {
+        MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+    };
+    let header = mp.add(ProgressBar::new_spinner());
+    header.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap());
+    let ticker = {
+        let header = header.clone();
+        let client = client.clone();
+        let started = Instant::now();
+        tokio::spawn(async move {
+            loop {
+                let req = client.stats.requests.load(Ordering::Relaxed);
+                let per_min = req as f64 / started.elapsed().as_secs_f64().max(1.0) * 60.0;
+                header.set_message(format!(
+                    "Kustomer: {req} requests · {per_min:.0}/min of {} budget · {} throttled · {} retried",
+                    client.limiter.per_minute(),
+                    client.stats.throttled.load(Ordering::Relaxed),
+                    client.stats.retries.load(Ordering::Relaxed)
+                ));
+                header.tick();
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    let mut summaries = Vec::new();
+    for wave in [1u8, 2] {
+        let defs: Vec<_> = selected.iter().copied().filter(|d| d.wave == wave).collect();
+        if defs.is_empty() {
+            continue;
+        }
+        if wave == 2 {
+            refresh_views(&ctx).await?;
+        }
+        let sem = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency));
+        let tasks: Vec<_> = defs
+            .into_iter()
+            .map(|def| {
+                let ctx = ctx.clone();
+                let sem = sem.clone();
+                let bar = mp.add(ProgressBar::new_spinner());
+                bar.set_style(ProgressStyle::with_template("  {spinner} {prefix:<14} {msg}").unwrap());
+                bar.set_prefix(def.object);
+                bar.enable_steady_tick(Duration::from_millis(200));
+                tokio::spawn(async move {
+                    let _permit = sem.acquire_owned().await;
+                    let started = Instant::now();
+                    let mut s = StreamSummary { object: def.object.to_string(), ..Default::default() };
+                    if let Err(e) = run_stream(&ctx, def, &bar, &mut s).await {
+                        bar.finish_with_message(format!("FAILED: {e}"));
+                        s.error = Some(e.to_string());
+                    } else {
+                        bar.finish_with_message(format!("{} landed, {} pages ✓", s.landed, s.pages));
+                    }
+                    s.seconds = started.elapsed().as_secs_f64();
+                    s
+                })
+            })
+            .collect();
+        for t in tasks {
+            summaries.push(t.await.map_err(|e| FerryError::Other(format!("stream task panicked: {e}")))?);
+        }
+        // A 401 stops everything: no point in running wave 2 with a bad key.
+        if summaries.iter().any(|s| s.error.as_deref().is_some_and(|e| e.contains("rejected the credentials"))) {
+            break;
+        }
+    }
+    ticker.abort();
+    header.finish_and_clear();
+    refresh_views(&ctx).await?;
+    Ok(summaries)
+}
+
+async fn refresh_views(ctx: &Arc<Ctx>) -> Result<()> {
+    let ctx = ctx.clone();
+    blocking(move || {
+        let db = ctx.db.lock().unwrap();
+        views::ensure_raw_views(&db, &ctx.ws)
+    })
+    .await
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| FerryError::Other(format!("background task failed: {e}")))?
+}
+
+fn load_state(db: &Connection, object: &str) -> Result<Option<State>> {
+    Ok(db
+        .query_row(
+            "SELECT phase, cursor, status, epoch_ms(pass_started), epoch_ms(high_water)
+             FROM ferry_extract_state WHERE source = ? AND object = ?",
+            params![SOURCE, object],
+            |r| {
+                Ok(State {
+                    phase: r.get(0)?,
+                    cursor: r.get(1)?,
+                    status: r.get(2)?,
+                    pass_started: r.get(3)?,
+                    high_water: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Decides which pass to run and from where: `--full` starts over,
+/// `--since` runs a delta from that instant, an interrupted pass resumes
+/// at its stored phase and cursor, a completed one is followed by a delta.
+fn plan(ctx: &Ctx, def: &StreamDef, state: Option<&State>) -> (String, Vec<&'static str>, usize, Option<String>, i64) {
+    let now = chrono::Utc::now().timestamp_millis();
+    let full = def.full_plan();
+    let delta = def.delta_plan();
+    if ctx.full {
+        return ("full".into(), full, 0, None, now);
+    }
+    if ctx.since.is_some() {
+        return ("delta (--since)".into(), delta, 0, None, now);
+    }
+    match state {
+        None => ("full".into(), full, 0, None, now),
+        Some(st) if st.status != "complete" => {
+            let started = st.pass_started.unwrap_or(now);
+            if let Some(i) = full.iter().position(|p| *p == st.phase) {
+                ("full (resumed)".into(), full, i, st.cursor.clone(), started)
+            } else if let Some(i) = delta.iter().position(|p| *p == st.phase) {
+                ("delta (resumed)".into(), delta, i, st.cursor.clone(), started)
+            } else {
+                ("full".into(), full, 0, None, now)
+            }
+        }
+        Some(_) => ("delta".into(), delta, 0, None, now),
+    }
+}
+
+async fn run_stream(ctx: &Arc<Ctx>, def: &'static StreamDef, bar: &ProgressBar, sum: &mut StreamSummary) -> Result<()> {
+    let state = {
+        let ctx2 = ctx.clone();
+        blocking(move || load_state(&ctx2.db.lock().unwrap(), def.object)).await?
+    };
+    let (pass, phases, start, cursor, pass_started) = plan(ctx, def, state.as_ref());
+    sum.pass = pass.clone();
+    let high_water = if pass.starts_with("delta") && ctx.since.is_none() {
+        state.as_ref().and_then(|s| s.high_water)
+    } else {
+        None
+    };
+    let mut runner = StreamRun {
+        ctx: ctx.clone(),
+        def,
+        bar: bar.clone(),
+        phase: phases[start],
+        pass_started,
+        seq: 0,
+        buf: Vec::new(),
+        quarantine: Vec::new(),
+        pages_in_buf: 0,
+        landed: 0,
+        quarantined: 0,
+        pages: 0,
+        high_water,
+    };
+    runner.commit(cursor.clone(), "running").await?;
+    let mut cursor = cursor;
+    for (i, ph) in phases.iter().enumerate().skip(start) {
+        runner.phase = ph;
+        if i > start {
+            cursor = None;
+            runner.commit(None, "running").await?;
+        }
+        match *ph {
+            phase::LIST | phase::RELIST => runner.list_phase(cursor.clone()).await?,
+            phase::ARCHIVE | phase::LIVE_SEARCH | phase::CATCHUP | phase::DELTA => runner.search_phase(cursor.clone()).await?,
+            phase::PARENTS => runner.parents_phase(cursor.clone()).await?,
+            phase::ATTACHMENTS => runner.attachments_phase().await?,
+            other => return Err(FerryError::Other(format!("unknown phase {other}"))),
+        }
+    }
+    runner.phase = phase::DONE;
+    runner.finish().await?;
+    sum.landed = runner.landed;
+    sum.quarantined = runner.quarantined;
+    sum.pages = runner.pages;
+    Ok(())
+}
+
+struct QRow {
+    source_id: Option<String>,
+    reason: String,
+    location: String,
+    json: String,
+}
+
+/// One stream's pass in progress: buffers a part's worth of pages, then
+/// lands it and commits the cursor in one step.
+struct StreamRun {
+    ctx: Arc<Ctx>,
+    def: &'static StreamDef,
+    bar: ProgressBar,
+    phase: &'static str,
+    pass_started: i64,
+    seq: u64,
+    buf: Vec<RawRecord>,
+    quarantine: Vec<QRow>,
+    pages_in_buf: usize,
+    landed: u64,
+    quarantined: u64,
+    pages: u64,
+    /// High-water mark of the previous pass (delta passes only).
+    high_water: Option<i64>,
+}
+
+impl StreamRun {
+    fn origin(&self) -> &'static str {
+        match self.phase {
+            phase::ARCHIVE => "archive",
+            phase::LIST | phase::RELIST => "list",
+            phase::LIVE_SEARCH => "search",
+            phase::CATCHUP => "catchup",
+            phase::DELTA => "delta",
+            phase::PARENTS => "parent",
+            _ => "download",
+        }
+    }
+
+    fn show(&self) {
+        self.bar.set_message(format!(
+            "{:<11} {:>9} records {:>7} pages{}",
+            self.phase,
+            self.landed + self.buf.len() as u64,
+            self.pages,
+            if self.quarantined > 0 { format!(" · {} quarantined", self.quarantined) } else { String::new() }
+        ));
+    }
+
+    /// Splits a page into landable records and quarantined ones.
+    fn take_page(&mut self, location: &str, records: Vec<String>, skip: impl Fn(&api::Keys) -> bool) -> Vec<api::Keys> {
+        let mut keys_out = Vec::with_capacity(records.len());
+        let origin = self.origin();
+        for json in records {
+            match record_keys(&json) {
+                Ok(keys) => {
+                    if !skip(&keys) {
+                        self.buf.push(RawRecord {
+                            id: keys.id.clone(),
+                            created_at: keys.created_at,
+                            updated_at: keys.updated_at,
+                            origin,
+                            sha256: None,
+                            size_bytes: None,
+                            json,
+                        });
+                    }
+                    keys_out.push(keys);
+                }
+                Err(q) => {
+                    tracing::warn!(object = self.def.object, location, reason = %q.reason, "record quarantined");
+                    self.quarantine.push(QRow { source_id: q.id, reason: q.reason, location: location.to_string(), json });
+                }
+            }
+        }
+        self.pages += 1;
+        self.pages_in_buf += 1;
+        self.show();
+        keys_out
+    }
+
+    /// Lands the buffer as a part (if any) and commits the cursor, the
+    /// part's registry row and quarantined records in one transaction.
+    async fn commit(&mut self, cursor: Option<String>, status: &'static str) -> Result<()> {
+        let buf = std::mem::take(&mut self.buf);
+        let quarantine = std::mem::take(&mut self.quarantine);
+        self.pages_in_buf = 0;
+        let seq = self.seq;
+        if !buf.is_empty() {
+            self.seq += 1;
+        }
+        let ctx = self.ctx.clone();
+        let object = self.def.object;
+        let phase = self.phase;
+        let pass_started = self.pass_started;
+        let (n, q) = (buf.len() as u64, quarantine.len() as u64);
+        let pages = self.pages as i64;
+        blocking(move || {
+            let part = if buf.is_empty() {
+                None
+            } else {
+                let dir = ctx.ws.join("raw").join(SOURCE).join(object);
+                Some(land::write_part(&ctx.ws, &dir, &ctx.run_id, seq, &buf)?)
+            };
+            let mut db = ctx.db.lock().unwrap();
+            let tx = db.transaction()?;
+            if let Some(p) = &part {
+                tx.execute(
+                    "INSERT INTO ferry_raw_parts VALUES (?, ?, ?, ?, ?, ?, now())",
+                    params![SOURCE, object, p.rel_path, ctx.run_id, p.records as i64, p.bytes as i64],
+                )?;
+            }
+            for row in &quarantine {
+                tx.execute(
+                    "INSERT INTO ferry_quarantine VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                    params![ctx.run_id, SOURCE, object, row.source_id, row.reason, row.location, row.json],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO ferry_extract_state (source, object, phase, cursor, pass_started, pages, records, status, run_id, updated_at)
+                 VALUES (?, ?, ?, ?, to_timestamp(? / 1000.0), ?, 0, ?, ?, now())
+                 ON CONFLICT (source, object) DO UPDATE SET phase = excluded.phase, cursor = excluded.cursor,
+                   pass_started = excluded.pass_started, pages = ferry_extract_state.pages + ?,
+                   records = ferry_extract_state.records + ?, status = excluded.status,
+                   run_id = excluded.run_id, updated_at = now()",
+                params![SOURCE, object, phase, cursor, pass_started, pages, status, ctx.run_id, 0i64, n as i64],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+        let _ = pages;
+        self.landed += n;
+        self.quarantined += q;
+        Ok(())
+    }
+
+    /// Marks the pass complete and moves the high-water mark to the newest
+    /// `updated_at` now visible for the object.
+    async fn finish(&mut self) -> Result<()> {
+        self.commit(None, "complete").await?;
+        let ctx = self.ctx.clone();
+        let object = self.def.object;
+        let pages = self.pages as i64;
+        blocking(move || {
+            let db = ctx.db.lock().unwrap();
+            db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
+            db.execute(
+                &format!(
+                    "UPDATE ferry_extract_state SET high_water = (SELECT max(updated_at) FROM raw_{SOURCE}_{object}),
+                     pages = ? WHERE source = ? AND object = ?"
+                ),
+                params![pages, SOURCE, object],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn maybe_flush(&mut self, cursor: impl FnOnce() -> String) -> Result<()> {
+        if self.pages_in_buf >= self.ctx.cfg.pages_per_part {
+            self.commit(Some(cursor()), "running").await?;
+        }
+        Ok(())
+    }
+
+    /// Follows `links.next` of an org-wide list.
+    async fn list_phase(&mut self, cursor: Option<String>) -> Result<()> {
+        let path = self.def.list.expect("list phase needs a list endpoint");
+        let mut next = match cursor.and_then(|c| serde_json::from_str::<ListCursor>(&c).ok()) {
+            Some(c) => c.next,
+            None => format!("{path}?page=1&pageSize={}", self.ctx.cfg.list_page_size),
+        };
+        // A delta over a list-only object lands only what changed.
+        let known: Option<HashSet<(String, i64)>> = if self.phase == phase::RELIST {
+            Some(self.known_versions().await?)
+        } else {
+            None
+        };
+        let since = self.ctx.since;
+        loop {
+            let page: Page = self.ctx.client.fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page).await?;
+            let n = page.records.len();
+            let location = next.clone();
+            self.take_page(&location, page.records, |k| match (&known, since) {
+                (_, Some(s)) => k.updated_at.unwrap_or(i64::MAX) < s,
+                (Some(set), None) => set.contains(&(k.id.clone(), k.updated_at.unwrap_or(0))),
+                _ => false,
+            });
+            match page.next {
+                Some(n2) if n > 0 => {
+                    next = n2;
+                    let c = serde_json::to_string(&ListCursor { next: next.clone() }).unwrap();
+                    self.maybe_flush(|| c).await?;
+                }
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+
+    async fn known_versions(&self) -> Result<HashSet<(String, i64)>> {
+        let ctx = self.ctx.clone();
+        let object = self.def.object;
+        blocking(move || {
+            let db = ctx.db.lock().unwrap();
+            db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
+            let mut stmt = db.prepare(&format!("SELECT id, coalesce(epoch_ms(updated_at), 0) FROM raw_{SOURCE}_{object}"))?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut set = HashSet::new();
+            for r in rows {
+                set.insert(r?);
+            }
+            Ok(set)
+        })
+        .await
+    }
+
+    async fn tie_ids(&self, at: i64) -> Result<Vec<String>> {
+        let ctx = self.ctx.clone();
+        let object = self.def.object;
+        blocking(move || {
+            let db = ctx.db.lock().unwrap();
+            db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
+            let mut stmt = db.prepare(&format!("SELECT id FROM raw_{SOURCE}_{object} WHERE epoch_ms(updated_at) = ?"))?;
+            let rows = stmt.query_map([at], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Keyset search on updated_at (ascending, `gte`, ties skipped by id):
+    /// every request is page 1 of a fresh window, so updates that reorder
+    /// the result set never shift a page boundary; only a run of equal
+    /// timestamps longer than a page is paged by number.
+    async fn search_phase(&mut self, cursor: Option<String>) -> Result<()> {
+        let ctx_name = self.def.context.expect("search phase needs a context");
+        let archive = self.phase == phase::ARCHIVE;
+        let endpoint = if archive { "/v1/customers/archive/search" } else { "/v1/customers/search" };
+        let mut cur = match cursor.and_then(|c| serde_json::from_str::<SearchCursor>(&c).ok()) {
+            Some(c) => c,
+            None => {
+                let gte = match self.phase {
+                    phase::CATCHUP => Some(self.pass_started - self.ctx.cfg.overlap_secs * 1000 - 1000),
+                    phase::DELTA => match (self.ctx.since, self.high_water) {
+                        (Some(s), _) => Some(s),
+                        (None, Some(hw)) => Some(hw - self.ctx.cfg.overlap_secs * 1000),
+                        (None, None) => None,
+                    },
+                    _ => None,
+                };
+                let skip = match (self.phase, self.ctx.since, self.high_water) {
+                    (phase::DELTA, None, Some(hw)) if self.ctx.cfg.overlap_secs == 0 => self.tie_ids(hw).await?,
+                    _ => Vec::new(),
+                };
+                SearchCursor { gte, page: 1, skip }
+            }
+        };
+        let size = self.ctx.cfg.search_page_size;
+        let field = format!("{ctx_name}_updated_at");
+        loop {
+            let mut and = Vec::new();
+            if let Some(g) = cur.gte {
+                and.push(json!({ &field: {"gte": iso(g)} }));
+            }
+            let body = json!({"queryContext": ctx_name, "and": and, "sort": [{ &field: "asc" }]});
+            let path = format!("{endpoint}?page={}&pageSize={size}", cur.page);
+            let page: Page = self.ctx.client.fetch_parsed(Method::POST, &path, Some(&body), Lane::Search, api::parse_page).await?;
+            let has_next = page.next.is_some();
+            let n = page.records.len();
+            let skip: HashSet<String> = cur.skip.iter().cloned().collect();
+            let gte = cur.gte;
+            let keys = self.take_page(&format!("{path} {body}"), page.records, |k| {
+                k.updated_at == gte && gte.is_some() && skip.contains(&k.id)
+            });
+            let finished = n == 0 || (!has_next && cur.page < SEARCH_PAGE_CAP) || (n < size as usize);
+            if finished {
+                break;
+            }
+            let max_u = keys.iter().filter_map(|k| k.updated_at).max();
+            cur = match (max_u, cur.gte) {
+                (Some(m), g) if g.is_none_or(|g| m > g) => SearchCursor {
+                    gte: Some(m),
+                    page: 1,
+                    skip: keys.iter().filter(|k| k.updated_at == Some(m)).map(|k| k.id.clone()).collect(),
+                },
+                _ => {
+                    if cur.page >= SEARCH_PAGE_CAP {
+                        return Err(FerryError::Other(format!(
+                            "{}: more than {} records share updatedAt {}; the search API cannot page past them",
+                            self.def.object,
+                            SEARCH_PAGE_CAP * size,
+                            cur.gte.map(iso).unwrap_or_default()
+                        )));
+                    }
+                    let mut skip = cur.skip.clone();
+                    skip.extend(keys.iter().map(|k| k.id.clone()));
+                    SearchCursor { gte: cur.gte, page: cur.page + 1, skip }
+                }
+            };
+            let c = serde_json::to_string(&cur).unwrap();
+            self.maybe_flush(|| c).await?;
+        }
+        Ok(())
+    }
+
+    /// Notes of conversations older than two years: the archive search has
+    /// no notes, so they come from `/v1/conversations/{id}/notes`.
+    async fn parents_phase(&mut self, cursor: Option<String>) -> Result<()> {
+        let mut cur: ParentsCursor = cursor.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+        let cutoff = self.pass_started - TWO_YEARS_MS;
+        let ctx = self.ctx.clone();
+        let parents: Vec<String> = blocking(move || {
+            let db = ctx.db.lock().unwrap();
+            db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, "conversations"))?;
+            let mut stmt = db.prepare(&format!(
+                "SELECT id FROM raw_{SOURCE}_conversations WHERE epoch_ms(created_at) < ? ORDER BY id"
+            ))?;
+            let rows = stmt.query_map([cutoff], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        })
+        .await?;
+        while cur.pos < parents.len() {
+            let next = cur.next.clone().unwrap_or_else(|| {
+                format!("/v1/conversations/{}/notes?page=1&pageSize={}", parents[cur.pos], self.ctx.cfg.list_page_size)
+            });
+            let page: Page = self.ctx.client.fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page).await?;
+            let n = page.records.len();
+            self.take_page(&next, page.records, |_| false);
+            match page.next {
+                Some(nx) if n > 0 => cur.next = Some(nx),
+                _ => {
+                    cur.pos += 1;
+                    cur.next = None;
+                }
+            }
+            let c = serde_json::to_string(&cur).unwrap();
+            self.maybe_flush(|| c).await?;
+        }
+        Ok(())
+    }
+
+    /// Attachment metadata (by id, many per call) and bytes (one download
+    /// each, content-addressed). Restartable by construction: the pending
+    /// set is "referenced by a landed message, not yet landed".
+    async fn attachments_phase(&mut self) -> Result<()> {
+        let ctx = self.ctx.clone();
+        let pending: Vec<String> = blocking(move || {
+            let db = ctx.db.lock().unwrap();
+            views::ensure_raw_views(&db, &ctx.ws)?;
+            let mut stmt = db.prepare(&format!(
+                "SELECT DISTINCT aid FROM (
+                   SELECT unnest(json_extract_string(json, '$.relationships.attachments.data[*].id')) AS aid
+                   FROM raw_{SOURCE}_messages)
+                 WHERE aid IS NOT NULL AND aid NOT IN (SELECT id FROM raw_{SOURCE}_attachments)
+                   AND aid NOT IN (SELECT source_id FROM ferry_quarantine WHERE object = 'attachments' AND source_id IS NOT NULL)
+                 ORDER BY aid"
+            ))?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        })
+        .await?;
+        self.bar.set_length(pending.len() as u64);
+        for chunk in pending.chunks(ATTACHMENT_IDS_PER_CALL) {
+            let path = format!("/v1/attachments/{}", chunk.join(","));
+            let page: Page = self.ctx.client.fetch_parsed(Method::GET, &path, None, Lane::Standard, api::parse_page).await?;
+            let before = self.buf.len();
+            let keys = self.take_page(&path, page.records, |_| false);
+            let returned: HashSet<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+            for missing in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
+                self.quarantine.push(QRow {
+                    source_id: Some(missing.clone()),
+                    reason: "attachment referenced by a message but not returned by /v1/attachments".into(),
+                    location: path.clone(),
+                    json: String::new(),
+                });
+            }
+            if self.ctx.cfg.download_attachments {
+                self.download_batch(before).await?;
+            }
+            self.maybe_flush(String::new).await?;
+        }
+        Ok(())
+    }
+
+    /// Downloads the bytes of buffered attachment records `from..`.
+    async fn download_batch(&mut self, from: usize) -> Result<()> {
+        let dir = self.ctx.ws.join("attachments");
+        let jobs: Vec<(usize, String, String)> = self.buf[from..]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let link = serde_json::from_str::<serde_json::Value>(&r.json)
+                    .ok()
+                    .and_then(|v| v["links"]["related"].as_str().map(str::to_string))
+                    .unwrap_or_else(|| format!("/v1/attachments/{}/download", r.id));
+                (from + i, r.id.clone(), link)
+            })
+            .collect();
+        let client = self.ctx.client.clone();
+        let results: Vec<(usize, String, Result<(String, u64)>)> = futures::stream::iter(jobs)
+            .map(|(i, id, link)| {
+                let client = client.clone();
+                let dir = dir.clone();
+                async move {
+                    // The temp name is derived from the id only after it is
+                    // reduced to hex, so a hostile id cannot steer the path.
+                    let safe: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).take(64).collect();
+                    let tmp = dir.join(format!(".dl-{safe}-{}{}", std::process::id(), crate::fsutil::TMP_SUFFIX));
+                    let res = client.download(&link, &tmp).await;
+                    let res = match res {
+                        Ok((sha, size)) => {
+                            let dest = land::attachment_path(dir.parent().unwrap(), &sha);
+                            if dest.exists() {
+                                let _ = std::fs::remove_file(&tmp);
+                                Ok((sha, size))
+                            } else {
+                                crate::fsutil::commit_tmp(&tmp, &dest).map(|_| (sha, size))
+                            }
+                        }
+                        Err(e) => {
+                            let _ = std::fs::remove_file(&tmp);
+                            Err(e)
+                        }
+                    };
+                    (i, id, res)
+                }
+            })
+            .buffer_unordered(4)
+            .collect()
+            .await;
+        let mut failed = Vec::new();
+        for (i, id, res) in results {
+            match res {
+                Ok((sha, size)) => {
+                    self.buf[i].sha256 = Some(sha);
+                    self.buf[i].size_bytes = Some(size as i64);
+                }
+                Err(FerryError::Http { status, .. }) if status == 404 || status == 410 => {
+                    failed.push((i, id, format!("attachment download returned HTTP {status}")));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Remove failed downloads from the landing buffer (highest index
+        // first) and quarantine them with the reason.
+        failed.sort_by(|a, b| b.0.cmp(&a.0));
+        for (i, id, reason) in failed {
+            let rec = self.buf.remove(i);
+            self.quarantine.push(QRow { source_id: Some(id), reason, location: "download".into(), json: rec.json });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,365 @@
+//! The simulator's org: how many records of each kind exist, when each was
+//! created and last updated, and how records relate. Record *content* is a
+//! pure function of (seed, kind, index) — see `records.rs` — so an org of a
+//! million messages costs a few dozen MB, not gigabytes.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Milliseconds in a day.
+pub const DAY: i64 = 86_400_000;
+/// Kustomer's search window: records not updated for two years are archived.
+pub const TWO_YEARS: i64 = 730 * DAY;
+
+/// Every object kind the simulator serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Users = 0,
+    Teams,
+    Tags,
+    Klasses,
+    Companies,
+    Customers,
+    Conversations,
+    Messages,
+    Notes,
+    Kobjects,
+    Attachments,
+}
+
+/// All kinds, in stats order.
+pub const KINDS: [Kind; 11] = [
+    Kind::Users,
+    Kind::Teams,
+    Kind::Tags,
+    Kind::Klasses,
+    Kind::Companies,
+    Kind::Customers,
+    Kind::Conversations,
+    Kind::Messages,
+    Kind::Notes,
+    Kind::Kobjects,
+    Kind::Attachments,
+];
+
+impl Kind {
+    /// Plural name used in paths, stats and ferry's object names.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Users => "users",
+            Kind::Teams => "teams",
+            Kind::Tags => "tags",
+            Kind::Klasses => "klasses",
+            Kind::Companies => "companies",
+            Kind::Customers => "customers",
+            Kind::Conversations => "conversations",
+            Kind::Messages => "messages",
+            Kind::Notes => "notes",
+            Kind::Kobjects => "kobjects",
+            Kind::Attachments => "attachments",
+        }
+    }
+
+    /// JSON:API `type` of a record.
+    pub fn singular(self) -> &'static str {
+        match self {
+            Kind::Users => "user",
+            Kind::Teams => "team",
+            Kind::Tags => "tag",
+            Kind::Klasses => "klass",
+            Kind::Companies => "company",
+            Kind::Customers => "customer",
+            Kind::Conversations => "conversation",
+            Kind::Messages => "message",
+            Kind::Notes => "note",
+            Kind::Kobjects => "kobject",
+            Kind::Attachments => "attachment",
+        }
+    }
+
+    /// Parses a plural path segment.
+    pub fn from_plural(s: &str) -> Option<Kind> {
+        KINDS.iter().copied().find(|k| k.plural() == s)
+    }
+
+    /// Parses a search `queryContext`.
+    pub fn from_context(s: &str) -> Option<Kind> {
+        KINDS.iter().copied().find(|k| k.singular() == s)
+    }
+
+    /// Kinds that age into the archive after two years without updates.
+    pub fn archivable(self) -> bool {
+        matches!(
+            self,
+            Kind::Companies | Kind::Customers | Kind::Conversations | Kind::Messages | Kind::Notes | Kind::Kobjects
+        )
+    }
+}
+
+/// Timestamps of one record.
+#[derive(Clone, Copy, Debug)]
+pub struct Meta {
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// The simulated org.
+pub struct Org {
+    pub seed: u64,
+    /// "Now" when the simulator started; the archive cut-off derives from it.
+    pub now: i64,
+    pub cutoff: i64,
+    pub meta: HashMap<Kind, Vec<Meta>>,
+    /// Per kind: records with index below this were archived at start.
+    pub archived_below: HashMap<Kind, u32>,
+    /// Archived records that were updated since and are live again.
+    pub revived: HashMap<Kind, BTreeSet<u32>>,
+    /// Per kind, every record ordered by (updated, index): the search order.
+    pub by_updated: HashMap<Kind, BTreeSet<(i64, u32)>>,
+    /// Revision bumps from mutations.
+    pub revs: HashMap<(Kind, u32), u32>,
+    /// conversation index → first message index (len = conversations + 1).
+    pub conv_msgs: Vec<u32>,
+    /// conversation index → first note index.
+    pub conv_notes: Vec<u32>,
+    /// attachment index → message index (ascending).
+    pub attach_msg: Vec<u32>,
+    /// The conversation with more than 5,000 messages.
+    pub giant: u32,
+    /// Last timestamp handed out by a mutation (strictly increasing).
+    pub last_mutation: i64,
+}
+
+/// Messages in the giant conversation: over Zendesk's 5,000-comment limit.
+pub const GIANT_MESSAGES: u32 = 5_050;
+
+/// Deterministic hash of (seed, kind, index, salt).
+pub fn h(seed: u64, kind: Kind, idx: u32, salt: u64) -> u64 {
+    let mut x = seed ^ ((kind as u64) << 56) ^ ((idx as u64) << 8) ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// A seeded RNG for one record's content.
+pub fn rng(seed: u64, kind: Kind, idx: u32) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(h(seed, kind, idx, 7))
+}
+
+impl Org {
+    /// Builds the org for `customers` customers; everything else scales from it.
+    pub fn generate(seed: u64, customers: u32, now: i64) -> Org {
+        let customers = customers.max(1);
+        let users = (customers / 40).max(6);
+        let teams = (users / 4).max(3);
+        let tags = 25 + customers / 50;
+        let klasses = 3;
+        let companies = (customers / 8).max(3);
+        let conversations = customers * 2 + 1;
+        let kobjects = customers / 2 + 2;
+
+        let cutoff = now - TWO_YEARS;
+        let mut org = Org {
+            seed,
+            now,
+            cutoff,
+            meta: HashMap::new(),
+            archived_below: HashMap::new(),
+            revived: HashMap::new(),
+            by_updated: HashMap::new(),
+            revs: HashMap::new(),
+            conv_msgs: Vec::new(),
+            conv_notes: Vec::new(),
+            attach_msg: Vec::new(),
+            giant: 0,
+            last_mutation: now,
+        };
+
+        // Plain objects: spread over three years, the oldest 12% archived.
+        for (kind, n) in [
+            (Kind::Users, users),
+            (Kind::Teams, teams),
+            (Kind::Tags, tags),
+            (Kind::Klasses, klasses),
+            (Kind::Companies, companies),
+            (Kind::Customers, customers),
+            (Kind::Conversations, conversations),
+            (Kind::Kobjects, kobjects),
+        ] {
+            let archived = if kind.archivable() { (n as u64 * 12 / 100) as u32 } else { 0 };
+            let metas = timeline(seed, kind, n, archived, now);
+            org.archived_below.insert(kind, archived);
+            org.meta.insert(kind, metas);
+        }
+        org.giant = org.archived_below[&Kind::Conversations];
+
+        // Children follow their conversation's time line.
+        let convs = org.meta[&Kind::Conversations].clone();
+        let mut msgs = Vec::new();
+        let mut notes = Vec::new();
+        let mut attach_msg = Vec::new();
+        let (mut msg_arch, mut note_arch) = (0u32, 0u32);
+        for (c, cm) in convs.iter().enumerate() {
+            let c = c as u32;
+            org.conv_msgs.push(msgs.len() as u32);
+            org.conv_notes.push(notes.len() as u32);
+            let giant = c == org.giant;
+            let count = if giant { GIANT_MESSAGES } else { 1 + (h(seed, Kind::Conversations, c, 1) % 19) as u32 };
+            for j in 0..count {
+                let created = if giant { cm.created + j as i64 * 1000 } else { cm.created + j as i64 * 30_000 };
+                // The giant thread was bulk-imported: thousands of messages
+                // share one updatedAt, which breaks naive keyset paging.
+                let updated = if giant { cm.created + 2 * 3_600_000 } else { created + (h(seed, Kind::Messages, msgs.len() as u32, 2) % 600_000) as i64 };
+                let m = msgs.len() as u32;
+                if !giant && h(seed, Kind::Messages, m, 3) % 12 == 0 {
+                    attach_msg.push(m);
+                }
+                msgs.push(Meta { created, updated: updated.min(now - 60_000) });
+            }
+            for k in 0..(h(seed, Kind::Conversations, c, 4) % 3) as u32 {
+                let created = cm.created + (k as i64 + 1) * 45_000;
+                notes.push(Meta { created, updated: (created + 5_000).min(now - 60_000) });
+            }
+            if c < org.archived_below[&Kind::Conversations] {
+                msg_arch = msgs.len() as u32;
+                note_arch = notes.len() as u32;
+            }
+        }
+        org.conv_msgs.push(msgs.len() as u32);
+        org.conv_notes.push(notes.len() as u32);
+        let attachments: Vec<Meta> = attach_msg.iter().map(|&m| msgs[m as usize]).collect();
+        let att_arch = attach_msg.iter().filter(|&&m| m < msg_arch).count() as u32;
+        org.meta.insert(Kind::Messages, msgs);
+        org.meta.insert(Kind::Notes, notes);
+        org.meta.insert(Kind::Attachments, attachments);
+        org.archived_below.insert(Kind::Messages, msg_arch);
+        org.archived_below.insert(Kind::Notes, note_arch);
+        // Attachments are fetched by id, never searched: not archived.
+        let _ = att_arch;
+        org.archived_below.insert(Kind::Attachments, 0);
+        org.attach_msg = attach_msg;
+
+        for kind in KINDS {
+            let set: BTreeSet<(i64, u32)> = org.meta[&kind]
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.updated, i as u32))
+                .collect();
+            org.by_updated.insert(kind, set);
+            org.revived.insert(kind, BTreeSet::new());
+        }
+        org
+    }
+
+    /// Number of records of `kind`.
+    pub fn count(&self, kind: Kind) -> u32 {
+        self.meta[&kind].len() as u32
+    }
+
+    /// Whether a record is only reachable through the archive search.
+    pub fn is_archived(&self, kind: Kind, idx: u32) -> bool {
+        idx < self.archived_below[&kind] && !self.revived[&kind].contains(&idx)
+    }
+
+    /// Number of live (not archived) records: what plain lists return.
+    pub fn live_count(&self, kind: Kind) -> u32 {
+        self.count(kind) - self.archived_below[&kind] + self.revived[&kind].len() as u32
+    }
+
+    /// The `pos`-th record of a plain list (id order, archived excluded).
+    /// Revived records have old ids, so they sort first.
+    pub fn live_at(&self, kind: Kind, pos: u32) -> Option<u32> {
+        let revived = &self.revived[&kind];
+        if (pos as usize) < revived.len() {
+            return revived.iter().nth(pos as usize).copied();
+        }
+        let idx = self.archived_below[&kind] + pos - revived.len() as u32;
+        (idx < self.count(kind)).then_some(idx)
+    }
+
+    /// Conversation of a message.
+    pub fn message_conv(&self, m: u32) -> u32 {
+        (self.conv_msgs.partition_point(|&s| s <= m) - 1) as u32
+    }
+
+    /// Conversation of a note.
+    pub fn note_conv(&self, n: u32) -> u32 {
+        (self.conv_notes.partition_point(|&s| s <= n) - 1) as u32
+    }
+
+    /// Attachments of a message (indices).
+    pub fn message_attachments(&self, m: u32) -> Vec<u32> {
+        let start = self.attach_msg.partition_point(|&x| x < m);
+        let end = self.attach_msg.partition_point(|&x| x <= m);
+        (start as u32..end as u32).collect()
+    }
+
+    /// Revision of a record (1 + mutations).
+    pub fn rev(&self, kind: Kind, idx: u32) -> u32 {
+        1 + self.revs.get(&(kind, idx)).copied().unwrap_or(0)
+    }
+
+    /// Updates one record "now": bumps its revision and `updatedAt`.
+    pub fn mutate(&mut self, kind: Kind, idx: u32, wall_now: i64) -> i64 {
+        let ts = wall_now.max(self.last_mutation + 1);
+        self.last_mutation = ts;
+        let m = &mut self.meta.get_mut(&kind).unwrap()[idx as usize];
+        let old = m.updated;
+        m.updated = ts;
+        let set = self.by_updated.get_mut(&kind).unwrap();
+        set.remove(&(old, idx));
+        set.insert((ts, idx));
+        *self.revs.entry((kind, idx)).or_insert(0) += 1;
+        if idx < self.archived_below[&kind] {
+            self.revived.get_mut(&kind).unwrap().insert(idx);
+        }
+        ts
+    }
+
+    /// Picks a random record to mutate.
+    pub fn random_target(&self, rng: &mut impl Rng) -> (Kind, u32) {
+        const MUTABLE: [Kind; 8] = [
+            Kind::Users,
+            Kind::Tags,
+            Kind::Companies,
+            Kind::Customers,
+            Kind::Conversations,
+            Kind::Messages,
+            Kind::Notes,
+            Kind::Kobjects,
+        ];
+        let kind = MUTABLE[rng.gen_range(0..MUTABLE.len())];
+        (kind, rng.gen_range(0..self.count(kind)))
+    }
+}
+
+/// Created/updated times for `n` records, the first `archived` of them more
+/// than two years old.
+fn timeline(seed: u64, kind: Kind, n: u32, archived: u32, now: i64) -> Vec<Meta> {
+    let old_start = now - 3 * 365 * DAY;
+    // Archived records live in [now-3y, now-2y-2d): with at most 6 h of
+    // jitter their updatedAt stays clear of the two-year cut-off.
+    let old_span = (now - TWO_YEARS - 2 * DAY) - old_start;
+    let live_start = now - TWO_YEARS + 2 * DAY;
+    let live_span = TWO_YEARS - 3 * DAY;
+    (0..n)
+        .map(|i| {
+            let created = if i < archived {
+                old_start + (i as i64 * (old_span.max(DAY) / archived.max(1) as i64))
+            } else {
+                live_start + ((i - archived) as i64 * (live_span / (n - archived).max(1) as i64))
+            };
+            let jitter = (h(seed, kind, i, 9) % (6 * 3_600_000)) as i64;
+            let updated = if i < archived {
+                created + jitter
+            } else {
+                (created + jitter).min(now - 60_000)
+            };
+            Meta { created, updated }
+        })
+        .collect()
+}

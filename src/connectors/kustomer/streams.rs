@@ -1,0 +1,93 @@
+//! The Kustomer streams ferry extracts and the cheapest complete path for
+//! each: org-wide lists (100 per page) for a full pass, search (500 per
+//! page, keyset on updated_at) for deltas and catch-up, the archive search
+//! for records not updated in two years, and per-parent calls only where
+//! the API offers nothing else (notes of archived conversations).
+
+/// How a stream is reached.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamDef {
+    /// ferry's object name: `raw_kustomer_<object>`.
+    pub object: &'static str,
+    /// Org-wide list endpoint, if any.
+    pub list: Option<&'static str>,
+    /// Search `queryContext`, if the object is searchable.
+    pub context: Option<&'static str>,
+    /// Whether the archive search holds its records older than two years.
+    pub archive: bool,
+    /// Streams of wave 2 read what wave 1 landed.
+    pub wave: u8,
+}
+
+/// Every stream, in report order.
+pub const STREAMS: &[StreamDef] = &[
+    StreamDef { object: "users", list: Some("/v1/users"), context: None, archive: false, wave: 1 },
+    StreamDef { object: "teams", list: Some("/v1/teams"), context: None, archive: false, wave: 1 },
+    StreamDef { object: "tags", list: Some("/v1/tags"), context: None, archive: false, wave: 1 },
+    StreamDef { object: "klasses", list: Some("/v1/klasses"), context: None, archive: false, wave: 1 },
+    StreamDef { object: "companies", list: Some("/v1/companies"), context: Some("company"), archive: true, wave: 1 },
+    StreamDef { object: "customers", list: Some("/v1/customers"), context: Some("customer"), archive: true, wave: 1 },
+    StreamDef { object: "conversations", list: Some("/v1/conversations"), context: Some("conversation"), archive: true, wave: 1 },
+    StreamDef { object: "messages", list: Some("/v1/messages"), context: Some("message"), archive: true, wave: 1 },
+    // The archive search does not cover notes: old notes come per archived
+    // conversation (`parents` phase).
+    StreamDef { object: "notes", list: Some("/v1/notes"), context: Some("note"), archive: false, wave: 2 },
+    // No org-wide KObject list exists (only per klass): search covers them.
+    StreamDef { object: "kobjects", list: None, context: Some("kobject"), archive: true, wave: 1 },
+    StreamDef { object: "attachments", list: None, context: None, archive: false, wave: 2 },
+];
+
+/// Phases of a pass, in the order they run. Stored in
+/// `ferry_extract_state.phase` so an interrupted pass resumes where it was.
+pub mod phase {
+    pub const ARCHIVE: &str = "archive";
+    pub const LIST: &str = "list";
+    pub const LIVE_SEARCH: &str = "live_search";
+    pub const PARENTS: &str = "parents";
+    pub const CATCHUP: &str = "catchup";
+    pub const DELTA: &str = "delta";
+    pub const RELIST: &str = "relist";
+    pub const ATTACHMENTS: &str = "attachments";
+    pub const DONE: &str = "done";
+}
+
+impl StreamDef {
+    /// Phases of a full pass.
+    pub fn full_plan(&self) -> Vec<&'static str> {
+        if self.object == "attachments" {
+            return vec![phase::ATTACHMENTS];
+        }
+        let mut p = Vec::new();
+        if self.context.is_none() {
+            p.push(phase::LIST);
+            return p;
+        }
+        if self.archive {
+            p.push(phase::ARCHIVE);
+        }
+        p.push(if self.list.is_some() { phase::LIST } else { phase::LIVE_SEARCH });
+        if self.object == "notes" {
+            p.push(phase::PARENTS);
+        }
+        // Records updated while the pass ran: lists are id-ordered, so a
+        // record changed behind the cursor is only caught by this search.
+        p.push(phase::CATCHUP);
+        p
+    }
+
+    /// Phases of a delta pass.
+    pub fn delta_plan(&self) -> Vec<&'static str> {
+        if self.object == "attachments" {
+            vec![phase::ATTACHMENTS]
+        } else if self.context.is_none() {
+            vec![phase::RELIST]
+        } else {
+            vec![phase::DELTA]
+        }
+    }
+
+    /// Looks a stream up by object name.
+    pub fn find(object: &str) -> Option<&'static StreamDef> {
+        STREAMS.iter().find(|s| s.object == object)
+    }
+}

@@ -1,0 +1,3 @@
+//! Source and destination connectors, one directory each.
+
+pub mod kustomer;

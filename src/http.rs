@@ -1,0 +1,528 @@
+//! One HTTP client per API: a shared, header-tuned `governor` limiter,
+//! retries with jittered exponential backoff on 429/5xx/timeouts/truncated
+//! bodies, `Retry-After` honoured, and no secret ever logged.
+
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::{Method, StatusCode};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{FerryError, Result};
+
+/// Fraction of the advertised budget ferry aims for: close to the limit
+/// without tripping the server's window on jitter.
+const BUDGET_SHARE: f64 = 0.97;
+/// 429s tolerated for one request before giving up.
+const MAX_THROTTLED: u32 = 60;
+
+/// A rate limiter whose quota follows the server's `x-ratelimit-*` headers.
+pub struct AdaptiveLimiter {
+    limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
+    per_minute: AtomicU32,
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl AdaptiveLimiter {
+    /// A limiter for `per_minute` requests per minute.
+    pub fn new(per_minute: u32) -> Self {
+        AdaptiveLimiter {
+            limiter: RwLock::new(Arc::new(build_limiter(per_minute))),
+            per_minute: AtomicU32::new(per_minute),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    /// Current budget in requests per minute.
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute.load(Ordering::Relaxed)
+    }
+
+    /// Waits for a pause (after a 429 or an exhausted window) and a cell.
+    pub async fn acquire(&self) {
+        loop {
+            let until = *self.paused_until.lock().unwrap();
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
+                _ => break,
+            }
+        }
+        let lim = self.limiter.read().unwrap().clone();
+        lim.until_ready().await;
+    }
+
+    /// Pauses every user of this limiter until `until`.
+    pub fn pause_until(&self, until: Instant) {
+        let mut p = self.paused_until.lock().unwrap();
+        if p.map(|t| t < until).unwrap_or(true) {
+            *p = Some(until);
+        }
+    }
+
+    /// Adapts to `x-ratelimit-limit` / `-remaining` / `-reset`.
+    pub fn observe(&self, headers: &HeaderMap) {
+        if let Some(limit) = header_u64(headers, "x-ratelimit-limit") {
+            let limit = limit.min(u32::MAX as u64) as u32;
+            if limit > 0 && limit != self.per_minute() {
+                tracing::info!(limit, "server announced a different rate limit; adapting");
+                *self.limiter.write().unwrap() = Arc::new(build_limiter(limit));
+                self.per_minute.store(limit, Ordering::Relaxed);
+            }
+        }
+        if let (Some(0), Some(reset)) = (
+            header_u64(headers, "x-ratelimit-remaining"),
+            header_u64(headers, "x-ratelimit-reset"),
+        ) {
+            self.pause_until(Instant::now() + reset_delay(reset));
+        }
+    }
+}
+
+fn build_limiter(per_minute: u32) -> DefaultDirectRateLimiter {
+    let per_minute = per_minute.max(1) as f64 * BUDGET_SHARE;
+    let period = Duration::from_secs_f64(60.0 / per_minute.max(1.0));
+    // A small burst keeps concurrent streams busy without front-loading the
+    // server's window.
+    let burst = NonZeroU32::new(((per_minute / 60.0) as u32).clamp(1, 50)).unwrap();
+    RateLimiter::direct(Quota::with_period(period).unwrap().allow_burst(burst))
+}
+
+/// `x-ratelimit-reset` is documented both as epoch seconds and as seconds
+/// until reset: values that cannot be an epoch are a delta.
+fn reset_delay(reset: u64) -> Duration {
+    let now = chrono::Utc::now().timestamp() as u64;
+    let secs = if reset > 1_000_000_000 {
+        reset.saturating_sub(now)
+    } else {
+        reset
+    };
+    Duration::from_secs(secs.min(120))
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Counters for progress bars, summaries and benchmarks.
+#[derive(Default)]
+pub struct HttpStats {
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub retries: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// Which budget a request draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// The org-wide budget only.
+    Standard,
+    /// Search: the org-wide budget plus the search budget.
+    Search,
+}
+
+/// Settings of an [`ApiClient`].
+pub struct ClientSettings {
+    /// Human name of the API for messages ("Kustomer").
+    pub api: String,
+    pub base_url: String,
+    /// Config key of the base URL, named in "unreachable" errors.
+    pub url_key: String,
+    /// Env var holding the credential, named in 401 errors (never its value).
+    pub secret_var: String,
+    pub auth_header: String,
+    pub per_minute: u32,
+    pub search_per_minute: u32,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub insecure: bool,
+}
+
+/// A rate-limited, retrying client for one API.
+pub struct ApiClient {
+    api: String,
+    base: String,
+    url_key: String,
+    secret_var: String,
+    http: reqwest::Client,
+    pub limiter: Arc<AdaptiveLimiter>,
+    search_limiter: Arc<AdaptiveLimiter>,
+    max_attempts: u32,
+    pub stats: Arc<HttpStats>,
+}
+
+/// A successful response body with its status.
+pub struct Response {
+    pub status: StatusCode,
+    pub body: bytes::Bytes,
+}
+
+enum Attempt {
+    Done(Response),
+    Retry { after: Option<Duration>, why: String },
+    Fail(FerryError),
+}
+
+impl ApiClient {
+    /// Builds the client; the credential goes into a sensitive default header.
+    pub fn new(s: ClientSettings) -> Result<ApiClient> {
+        let mut headers = HeaderMap::new();
+        let mut auth = HeaderValue::from_str(&s.auth_header)
+            .map_err(|_| FerryError::Other(format!("the value of ${} is not a valid HTTP header value", s.secret_var)))?;
+        // Marked sensitive so reqwest/hyper never print it in Debug output.
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert("accept", HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(s.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
+            .danger_accept_invalid_certs(s.insecure)
+            .pool_max_idle_per_host(32)
+            .build()
+            .map_err(|e| FerryError::Other(format!("building HTTP client: {e}")))?;
+        Ok(ApiClient {
+            api: s.api,
+            base: s.base_url.trim_end_matches('/').to_string(),
+            url_key: s.url_key,
+            secret_var: s.secret_var,
+            http,
+            limiter: Arc::new(AdaptiveLimiter::new(s.per_minute)),
+            search_limiter: Arc::new(AdaptiveLimiter::new(s.search_per_minute)),
+            max_attempts: s.max_attempts.max(1),
+            stats: Arc::new(HttpStats::default()),
+        })
+    }
+
+    /// Absolute URL for a path relative to the API root (`/v1/...`), or the
+    /// URL itself when already absolute.
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.base, path)
+        }
+    }
+
+    /// GET with retries; the whole body is read before success is declared,
+    /// so a connection dropped mid-body is retried like a 5xx.
+    pub async fn get(&self, path: &str, lane: Lane) -> Result<Response> {
+        self.send(Method::GET, path, None, lane).await
+    }
+
+    /// POST a JSON body with retries.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value, lane: Lane) -> Result<Response> {
+        self.send(Method::POST, path, Some(body), lane).await
+    }
+
+    /// Sends a request and parses the body as JSON with `parse`, retrying
+    /// when the body does not parse (truncated or garbled responses).
+    pub async fn fetch_parsed<T>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        lane: Lane,
+        parse: impl Fn(&[u8]) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let resp = self.send(method.clone(), path, body, lane).await?;
+            match parse(&resp.body) {
+                Ok(v) => return Ok(v),
+                Err(cause) if attempt < self.max_attempts => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(url = %self.url(path), attempt, %cause, "unreadable body; retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(cause) => {
+                    return Err(FerryError::BadPage {
+                        api: self.api.clone(),
+                        url: self.url(path),
+                        attempts: attempt,
+                        cause,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Core request loop with the configured number of attempts.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        lane: Lane,
+    ) -> Result<Response> {
+        self.send_n(method, path, body, lane, self.max_attempts).await
+    }
+
+    /// A GET that gives up after three attempts: health checks should say
+    /// "unreachable" in seconds, not after a long run's patience.
+    pub async fn probe(&self, path: &str) -> Result<Response> {
+        self.send_n(Method::GET, path, None, Lane::Standard, 3).await
+    }
+
+    async fn send_n(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        lane: Lane,
+        max_attempts: u32,
+    ) -> Result<Response> {
+        let url = self.url(path);
+        let mut attempts = 0u32;
+        let mut throttled = 0u32;
+        loop {
+            if lane == Lane::Search {
+                self.search_limiter.acquire().await;
+            }
+            self.limiter.acquire().await;
+            attempts += 1;
+            match self.attempt(&method, &url, body).await {
+                Attempt::Done(r) => return Ok(r),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Retry { after, why } => {
+                    let is_429 = after.is_some() && why.starts_with("429");
+                    if is_429 {
+                        throttled += 1;
+                        // A 429 is the server asking for patience, not a
+                        // failure of this request: it does not use an attempt.
+                        attempts -= 1;
+                    }
+                    if attempts >= max_attempts || throttled >= MAX_THROTTLED {
+                        return Err(self.give_up(&url, attempts.max(1), why));
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    let wait = after.unwrap_or_else(|| backoff(attempts));
+                    if is_429 {
+                        let l = if lane == Lane::Search { &self.search_limiter } else { &self.limiter };
+                        l.pause_until(Instant::now() + wait);
+                    }
+                    tracing::debug!(%url, attempts, %why, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    fn give_up(&self, url: &str, attempts: u32, why: String) -> FerryError {
+        if why.starts_with("connect:") {
+            return FerryError::Unreachable {
+                api: self.api.clone(),
+                url: url.to_string(),
+                key: self.url_key.clone(),
+                cause: why.trim_start_matches("connect: ").to_string(),
+            };
+        }
+        FerryError::BadPage {
+            api: self.api.clone(),
+            url: url.to_string(),
+            attempts,
+            cause: why,
+        }
+    }
+
+    async fn attempt(&self, method: &Method, url: &str, body: Option<&serde_json::Value>) -> Attempt {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let mut req = self.http.request(method.clone(), url);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let why = if e.is_connect() {
+                    format!("connect: {}", root_cause(&e))
+                } else if e.is_timeout() {
+                    "timeout".to_string()
+                } else {
+                    format!("request failed: {}", root_cause(&e))
+                };
+                return Attempt::Retry { after: None, why };
+            }
+        };
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        self.limiter.observe(&headers);
+        match resp.bytes().await {
+            Ok(bytes) => {
+                self.stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                self.classify(url, status, &headers, bytes)
+            }
+            Err(e) => Attempt::Retry {
+                after: None,
+                why: format!("body cut off: {}", root_cause(&e)),
+            },
+        }
+    }
+
+    fn classify(&self, url: &str, status: StatusCode, headers: &HeaderMap, body: bytes::Bytes) -> Attempt {
+        if status.is_success() {
+            return Attempt::Done(Response { status, body });
+        }
+        let code = status.as_u16();
+        if code == 429 {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            // Kustomer sends no Retry-After; its x-ratelimit-reset says when
+            // the window reopens.
+            let after = retry_after(headers)
+                .or_else(|| header_u64(headers, "x-ratelimit-reset").map(reset_delay))
+                .unwrap_or(Duration::from_secs(2))
+                .max(Duration::from_millis(100));
+            return Attempt::Retry {
+                after: Some(after),
+                why: "429 rate limited".into(),
+            };
+        }
+        if code == 401 || code == 403 {
+            return Attempt::Fail(FerryError::Unauthorized {
+                api: self.api.clone(),
+                status: code,
+                url: url.to_string(),
+                var: self.secret_var.clone(),
+            });
+        }
+        if status.is_server_error() || code == 408 {
+            return Attempt::Retry {
+                after: retry_after(headers).filter(|d| *d < Duration::from_secs(120)),
+                why: format!("HTTP {code}"),
+            };
+        }
+        let text = String::from_utf8_lossy(&body);
+        let snippet: String = text.chars().take(400).collect();
+        Attempt::Fail(FerryError::Http {
+            api: self.api.clone(),
+            status: code,
+            url: url.to_string(),
+            body: snippet,
+        })
+    }
+
+    /// Downloads `path` into `tmp` (streaming, constant memory) and returns
+    /// the SHA-256 and size of the bytes. Retries like any request.
+    pub async fn download(&self, path: &str, tmp: &Path) -> Result<(String, u64)> {
+        let url = self.url(path);
+        let mut attempts = 0;
+        loop {
+            self.limiter.acquire().await;
+            attempts += 1;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome: std::result::Result<(String, u64), (bool, String, Option<FerryError>)> = async {
+                let resp = self
+                    .http
+                    .get(&url)
+                    .send()
+                    .await
+                    .map_err(|e| (true, format!("request failed: {}", root_cause(&e)), None))?;
+                let status = resp.status();
+                self.limiter.observe(resp.headers());
+                if !status.is_success() {
+                    let headers = resp.headers().clone();
+                    let body = resp.bytes().await.unwrap_or_default();
+                    return match self.classify(&url, status, &headers, body) {
+                        Attempt::Fail(e) => Err((false, String::new(), Some(e))),
+                        Attempt::Retry { why, .. } => Err((true, why, None)),
+                        Attempt::Done(_) => unreachable!(),
+                    };
+                }
+                let expected = resp.content_length();
+                let mut file = tokio::fs::File::create(tmp)
+                    .await
+                    .map_err(|e| (false, String::new(), Some(FerryError::io(format!("creating {}", tmp.display()), e))))?;
+                let mut hasher = Sha256::new();
+                let mut size = 0u64;
+                let mut stream = resp.bytes_stream();
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk.map_err(|e| (true, format!("body cut off: {}", root_cause(&e)), None))?;
+                    hasher.update(&chunk);
+                    size += chunk.len() as u64;
+                    file.write_all(&chunk)
+                        .await
+                        .map_err(|e| (false, String::new(), Some(FerryError::io(format!("writing {}", tmp.display()), e))))?;
+                }
+                if let Some(n) = expected {
+                    if n != size {
+                        return Err((true, format!("body cut off at {size} of {n} bytes"), None));
+                    }
+                }
+                file.sync_all()
+                    .await
+                    .map_err(|e| (false, String::new(), Some(FerryError::io(format!("syncing {}", tmp.display()), e))))?;
+                self.stats.bytes.fetch_add(size, Ordering::Relaxed);
+                Ok((hex::encode(hasher.finalize()), size))
+            }
+            .await;
+            match outcome {
+                Ok(v) => return Ok(v),
+                Err((_, _, Some(e))) => return Err(e),
+                Err((_, why, None)) => {
+                    if attempts >= self.max_attempts {
+                        return Err(self.give_up(&url, attempts, why));
+                    }
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(backoff(attempts)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Full-jitter exponential backoff: 200 ms · 2^n, capped at 20 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let cap = 200u64.saturating_mul(1 << attempt.min(7)).min(20_000);
+    Duration::from_millis(rand::thread_rng().gen_range(cap / 4..=cap))
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return Some(Duration::from_secs_f64(secs.clamp(0.0, 300.0)));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let delta = when.timestamp() - chrono::Utc::now().timestamp();
+    Some(Duration::from_secs(delta.clamp(0, 300) as u64))
+}
+
+/// The innermost error message: reqwest's outer messages repeat the URL,
+/// the inner one says what actually happened ("Connection refused").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_header_accepts_epoch_and_delta() {
+        assert_eq!(reset_delay(30), Duration::from_secs(30));
+        let epoch = chrono::Utc::now().timestamp() as u64 + 10;
+        let d = reset_delay(epoch);
+        assert!(d <= Duration::from_secs(10) && d >= Duration::from_secs(8), "{d:?}");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for a in 1..20 {
+            assert!(backoff(a) <= Duration::from_millis(20_000));
+        }
+        assert!(backoff(1) <= Duration::from_millis(400));
+    }
+}

@@ -1,0 +1,112 @@
+//! The meta tables of `ferry.duckdb`. Their names and columns are a contract:
+//! tests, the README and users' SQL rely on them.
+
+use duckdb::Connection;
+
+use crate::error::Result;
+
+/// DDL for every meta table; idempotent so every command can run it.
+pub const META_DDL: &str = r#"
+CREATE TABLE IF NOT EXISTS ferry_runs (
+    run_id        VARCHAR PRIMARY KEY,
+    command       VARCHAR NOT NULL,
+    args          VARCHAR,            -- JSON array of the CLI arguments, never secrets
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ,
+    outcome       VARCHAR NOT NULL,   -- running | ok | failed | interrupted
+    message       VARCHAR,
+    ferry_version VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ferry_extract_state (
+    source         VARCHAR NOT NULL,
+    object         VARCHAR NOT NULL,
+    phase          VARCHAR NOT NULL,  -- archive | list | catchup | delta | parents | download | done
+    cursor         VARCHAR,           -- JSON: next page link / keyset position
+    high_water     TIMESTAMPTZ,       -- newest updated_at landed by a complete pass
+    pass_started   TIMESTAMPTZ,       -- when the pass in progress started
+    pages          BIGINT NOT NULL DEFAULT 0,
+    records        BIGINT NOT NULL DEFAULT 0,
+    status         VARCHAR NOT NULL,  -- running | complete | failed
+    run_id         VARCHAR,
+    updated_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, object)
+);
+CREATE TABLE IF NOT EXISTS ferry_raw_parts (
+    source      VARCHAR NOT NULL,
+    object      VARCHAR NOT NULL,
+    path        VARCHAR NOT NULL,     -- relative to the workspace
+    run_id      VARCHAR NOT NULL,
+    records     BIGINT NOT NULL,
+    bytes       BIGINT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ferry_quarantine (
+    run_id         VARCHAR NOT NULL,
+    source         VARCHAR NOT NULL,
+    object         VARCHAR NOT NULL,
+    source_id      VARCHAR,           -- NULL when the record had no usable id
+    reason         VARCHAR NOT NULL,
+    location       VARCHAR,           -- the request path the record came from
+    json           VARCHAR,
+    quarantined_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ferry_sql_ledger (
+    version     INTEGER NOT NULL,
+    name        VARCHAR NOT NULL,
+    checksum    VARCHAR NOT NULL,
+    applied_at  TIMESTAMPTZ NOT NULL,
+    duration_ms BIGINT,
+    rows        BIGINT,
+    status      VARCHAR NOT NULL,     -- applied | dirty
+    run_id      VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ferry_id_map (
+    source       VARCHAR NOT NULL,
+    object       VARCHAR NOT NULL,
+    source_id    VARCHAR NOT NULL,
+    dest         VARCHAR NOT NULL,
+    dest_object  VARCHAR NOT NULL,
+    dest_id      VARCHAR NOT NULL,
+    batch_id     VARCHAR,
+    payload_hash VARCHAR,
+    loaded_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (dest, dest_object, source_id)
+);
+CREATE TABLE IF NOT EXISTS ferry_load_errors (
+    batch_id    VARCHAR,
+    object      VARCHAR NOT NULL,
+    source_id   VARCHAR NOT NULL,
+    http_status INTEGER,
+    error_body  VARCHAR,
+    attempts    INTEGER NOT NULL DEFAULT 1,
+    last_at     TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ferry_batches (
+    batch_id     VARCHAR PRIMARY KEY,
+    dest         VARCHAR NOT NULL,
+    object       VARCHAR NOT NULL,
+    size         INTEGER NOT NULL,
+    request_hash VARCHAR,
+    status       VARCHAR NOT NULL,    -- pending | sent | done | failed | in_doubt
+    started_at   TIMESTAMPTZ,
+    finished_at  TIMESTAMPTZ
+);
+"#;
+
+/// Creates the meta tables if they are missing.
+pub fn ensure(conn: &Connection) -> Result<()> {
+    conn.execute_batch(META_DDL)?;
+    Ok(())
+}
+
+/// Names of all meta tables, for `ferry init` output and tests.
+pub const META_TABLES: &[&str] = &[
+    "ferry_runs",
+    "ferry_extract_state",
+    "ferry_raw_parts",
+    "ferry_quarantine",
+    "ferry_sql_ledger",
+    "ferry_id_map",
+    "ferry_load_errors",
+    "ferry_batches",
+];

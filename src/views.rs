@@ -1,0 +1,63 @@
+//! The `raw_<source>_<object>` views: the latest version of every landed
+//! record, deduplicated by id (newest `updated_at`, then newest extraction).
+//!
+//! Views point at absolute paths, so they are re-created by every ferry
+//! command; a workspace moved to another directory heals on the next run.
+
+use std::path::Path;
+
+use duckdb::Connection;
+
+use crate::error::Result;
+
+/// Objects landed from Kustomer, in the order `ferry extract` reports them.
+pub const KUSTOMER_OBJECTS: &[&str] = &[
+    "users",
+    "teams",
+    "tags",
+    "klasses",
+    "companies",
+    "customers",
+    "conversations",
+    "messages",
+    "notes",
+    "kobjects",
+    "attachments",
+];
+
+/// Column list of every raw Parquet part (see `land::raw_schema`).
+const EMPTY_RAW: &str = "SELECT NULL::VARCHAR AS id, NULL::TIMESTAMPTZ AS created_at, \
+     NULL::TIMESTAMPTZ AS updated_at, NULL::TIMESTAMPTZ AS extracted_at, NULL::VARCHAR AS run_id, \
+     NULL::VARCHAR AS origin, NULL::VARCHAR AS sha256, NULL::BIGINT AS size_bytes, \
+     NULL::VARCHAR AS json WHERE false";
+
+/// Creates or refreshes every raw view of the workspace.
+pub fn ensure_raw_views(conn: &Connection, workspace: &Path) -> Result<()> {
+    let mut sql = String::new();
+    for object in KUSTOMER_OBJECTS {
+        sql.push_str(&raw_view_sql(workspace, "kustomer", object));
+    }
+    conn.execute_batch(&sql)?;
+    Ok(())
+}
+
+/// `CREATE OR REPLACE VIEW raw_<source>_<object>` for one object.
+pub fn raw_view_sql(workspace: &Path, source: &str, object: &str) -> String {
+    let dir = workspace.join("raw").join(source).join(object);
+    let has_parts = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
+        })
+        .unwrap_or(false);
+    let body = if has_parts {
+        let glob = dir.join("*.parquet").to_string_lossy().replace('\'', "''");
+        format!(
+            "SELECT * FROM read_parquet('{glob}', union_by_name = true) \
+             QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC NULLS LAST, extracted_at DESC) = 1"
+        )
+    } else {
+        EMPTY_RAW.to_string()
+    };
+    format!("CREATE OR REPLACE VIEW raw_{source}_{object} AS {body};\n")
+}

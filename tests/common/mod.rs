@@ -1,0 +1,160 @@
+//! Test harness: the real `ferry` binary against a real simulator process.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub const KEY: &str = "test-Secret-Key-7f3a9c";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ferry")
+}
+
+/// A simulator child process, killed on drop.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+}
+
+impl Sim {
+    pub fn start(args: &[&str]) -> Sim {
+        let mut child = Command::new(bin())
+            .args(["sim", "kustomer", "--addr", "127.0.0.1:0", "--api-key", KEY])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start simulator");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("http://127.0.0.1:"), "first line is the URL: {line:?}");
+        Sim { child, url: line.trim().to_string() }
+    }
+
+    pub fn get(&self, path: &str) -> serde_json::Value {
+        let url = format!("{}{}", self.url, path);
+        rt().block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+    }
+
+    pub fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("{}{}", self.url, path);
+        rt().block_on(async {
+            let r = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+            if r.status() == 204 {
+                serde_json::Value::Null
+            } else {
+                r.json().await.unwrap()
+            }
+        })
+    }
+
+    pub fn delete(&self, path: &str) {
+        let url = format!("{}{}", self.url, path);
+        rt().block_on(async { reqwest::Client::new().delete(url).send().await.unwrap() });
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        self.get("/__sim/stats")
+    }
+
+    /// The true, sorted ids of an object.
+    pub fn ids(&self, object: &str) -> Vec<String> {
+        let mut v: Vec<String> = serde_json::from_value(self.get(&format!("/__sim/ids/{object}"))).unwrap();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// A fresh workspace pointed at `url`, with `edits` applied to ferry.toml
+/// as (old, new) text replacements.
+pub fn workspace(url: &str, edits: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ws");
+    let out = Command::new(bin())
+        .args(["init"])
+        .arg(&dir)
+        .args(["--route", "kustomer-zendesk", "--source-url", url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+    let cfg = dir.join("ferry.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    for (old, new) in edits {
+        assert!(text.contains(old), "ferry.toml has no {old:?}");
+        text = text.replace(old, new);
+    }
+    std::fs::write(&cfg, text).unwrap();
+    (tmp, dir)
+}
+
+/// Runs ferry in `dir` with the test key in the environment.
+pub fn ferry(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("KUSTOMER_API_KEY", KEY)
+        .env_remove("FERRY_WORKSPACE")
+        .output()
+        .unwrap()
+}
+
+/// Like [`ferry`], but spawned (for kill tests).
+pub fn spawn_ferry(dir: &Path, args: &[&str]) -> Child {
+    Command::new(bin())
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("KUSTOMER_API_KEY", KEY)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+pub fn db(dir: &Path) -> duckdb::Connection {
+    duckdb::Connection::open(dir.join("ferry.duckdb")).unwrap()
+}
+
+pub fn strings(conn: &duckdb::Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(|r| r.unwrap()).collect()
+}
+
+pub fn count(conn: &duckdb::Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+pub const OBJECTS: &[&str] = &[
+    "users", "teams", "tags", "klasses", "companies", "customers", "conversations", "messages", "notes", "kobjects",
+    "attachments",
+];
+
+/// Asserts every raw view holds exactly the simulator's ids, once each.
+pub fn assert_complete(sim: &Sim, dir: &Path) {
+    let conn = db(dir);
+    for object in OBJECTS {
+        let got = strings(&conn, &format!("SELECT id FROM raw_kustomer_{object} ORDER BY id"));
+        let want = sim.ids(object);
+        assert_eq!(got.len(), want.len(), "{object}: landed {} of {}", got.len(), want.len());
+        assert!(got == want, "{object}: ids differ from the simulator's");
+        assert_eq!(sim.stats()["objects"][object].as_u64().unwrap() as usize, got.len(), "{object} vs stats");
+    }
+}

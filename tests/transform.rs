@@ -1,0 +1,235 @@
+//! `ferry transform` on hand-written fixtures (`fixtures/kustomer/*.json`,
+//! raw API pages covering every mapping rule) → exact `out_zendesk_*` rows.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// Lands the fixture pages as raw Parquet parts, as `ferry extract` would.
+/// Placeholders: {{RECENT}} (yesterday), {{LONG}} (a 72,900-character
+/// body), {{BIG}} (a 40,000-character text field); the giant conversation's
+/// 5,001 messages are generated.
+fn land_fixtures(dir: &Path) {
+    let recent = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let long = "Ünïcode stack trace line ✓ ".repeat(2_700); // 72,900 chars
+    let big = "gift ".repeat(8_000);
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/kustomer");
+    let tmp = dir.join("fixture-json");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let conn = db(dir);
+    for object in OBJECTS {
+        let mut text = std::fs::read_to_string(src.join(format!("{object}.json"))).unwrap();
+        text = text.replace("{{RECENT}}", &recent).replace("{{LONG}}", &long).replace("{{BIG}}", &big);
+        if *object == "messages" {
+            let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let data = v["data"].as_array_mut().unwrap();
+            for i in 0..5_001 {
+                data.push(serde_json::json!({"type": "message", "id": format!("mg-{i:05}"),
+                    "attributes": {"direction": if i % 2 == 0 { "in" } else { "out" }, "channel": "chat", "body": format!("line {i}"),
+                        "preview": format!("line {i}"), "sentAt": "2024-06-01T00:00:00.000Z",
+                        "createdAt": "2024-06-01T00:00:00.000Z", "updatedAt": "2024-06-01T00:00:00.000Z"},
+                    "relationships": {"conversation": {"data": {"type": "conversation", "id": "cv-giant"}},
+                        "createdBy": {"data": {"type": "user", "id": "u-ann"}}}}));
+            }
+            text = v.to_string();
+        }
+        let json_path = tmp.join(format!("{object}.json"));
+        std::fs::write(&json_path, text).unwrap();
+        let part_dir = dir.join("raw/kustomer").join(object);
+        std::fs::create_dir_all(&part_dir).unwrap();
+        conn.execute_batch(&format!(
+            "COPY (SELECT json_extract_string(r, '$.id') AS id,
+                     TRY_CAST(json_extract_string(r, '$.attributes.createdAt') AS TIMESTAMPTZ) AS created_at,
+                     TRY_CAST(json_extract_string(r, '$.attributes.updatedAt') AS TIMESTAMPTZ) AS updated_at,
+                     now() AS extracted_at, 'fixture' AS run_id, 'fixture' AS origin,
+                     NULL::VARCHAR AS sha256, NULL::BIGINT AS size_bytes, r::VARCHAR AS json
+                   FROM (SELECT unnest(json_extract(content::JSON, '$.data[*]')) AS r FROM read_text('{}')))
+             TO '{}' (FORMAT parquet)",
+            json_path.display(),
+            part_dir.join("part-fixture-000000.parquet").display()
+        ))
+        .unwrap();
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+fn fixture_workspace() -> (tempfile::TempDir, PathBuf) {
+    let (t, dir) = workspace("http://127.0.0.1:9", &[]);
+    land_fixtures(&dir);
+    (t, dir)
+}
+
+fn rows(conn: &duckdb::Connection, sql: &str) -> Vec<String> {
+    strings(conn, &format!("SELECT concat_ws(' | ', COLUMNS(*)) FROM ({sql})"))
+}
+
+#[test]
+fn golden_fixtures_give_exact_zendesk_rows() {
+    let (_t, dir) = fixture_workspace();
+    let out = ferry(&dir, &["transform"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let conn = db(&dir);
+
+    // Companies sharing a domain are one organization; repeated names get the id.
+    assert_eq!(
+        rows(&conn, "SELECT source_id, name, domain_names::VARCHAR, organization_fields::VARCHAR FROM out_zendesk_organizations ORDER BY source_id"),
+        vec![
+            r#"co-acme | Acme | [acme-inc.test, acme.test] | {"industry":"retail","employees":12,"partner":true}"#,
+            "co-glob | Acme (co-glob) | [globex.test] | {}",
+        ]
+    );
+    assert_eq!(rows(&conn, "SELECT company_id, into_company_id FROM company_merge"), vec!["co-acme2 | co-acme"]);
+
+    // Customers sharing a primary email (any case) are merged into the oldest.
+    assert_eq!(
+        rows(&conn, "SELECT source_id, name, coalesce(email, '-'), coalesce(phone, '-'), coalesce(organization_source_id, '-'), tags::VARCHAR, coalesce(merged_source_ids::VARCHAR, '-') FROM out_zendesk_users ORDER BY source_id"),
+        vec![
+            "cu-jose | José Müller | jose@example.com | +44 7700 900001 | co-acme | [vip_customer] | [cu-jose2]",
+            "cu-nobody | Kustomer customer cu-nobody | - | - | - | [] | -",
+            "cu-zoe | Zoë 李 🙂 | - | +1 555 0100 | - | [] | -",
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT user_source_id, type, value FROM out_zendesk_user_identities ORDER BY ALL"),
+        vec![
+            "cu-jose | email | jm@alt.test",
+            "cu-jose | email | jose@work.test",
+            "cu-jose | phone_number | +44 7700 900001",
+            "cu-zoe | phone_number | +1 555 0100",
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT user_fields::VARCHAR FROM out_zendesk_users WHERE source_id = 'cu-jose'"),
+        vec![r#"{"loyalty_tier":"gold","vip":true,"signup":"2019-05-01T00:00:00.000Z"}"#]
+    );
+
+    // Agents by email, machine users excluded, teams → groups + memberships.
+    assert_eq!(rows(&conn, "SELECT source_id, email FROM out_zendesk_agents ORDER BY 1"), vec!["u-ann | ann@support.test", "u-bob | bob@support.test"]);
+    assert_eq!(rows(&conn, "SELECT source_id, name FROM out_zendesk_groups"), vec!["t-tier1 | Tier 1"]);
+    assert_eq!(
+        rows(&conn, "SELECT group_source_id, agent_source_id FROM out_zendesk_group_memberships ORDER BY 2"),
+        vec!["t-tier1 | u-ann", "t-tier1 | u-bob"]
+    );
+
+    // Tickets: status/priority/channel maps, last assignee, other assignees as
+    // tags, subject fallback, split parts, exclusions.
+    assert_eq!(
+        rows(&conn, "SELECT source_id, requester_source_id, coalesce(assignee_source_id, '-'), coalesce(group_source_id, '-'), subject, status, priority, coalesce(channel, '-'), tags::VARCHAR FROM out_zendesk_tickets ORDER BY source_id"),
+        vec![
+            "cv-giant-part1 | cu-zoe | - | - | Endless thread (part 1/2) | open | normal | chat | [channel_chat, kustomer_import, kustomer_split, kustomer_split_cv-giant]",
+            "cv-giant-part2 | cu-zoe | - | - | Endless thread (part 2/2) | open | normal | chat | [channel_chat, kustomer_import, kustomer_split, kustomer_split_cv-giant]",
+            "cv-long | cu-zoe | - | - | Stack trace | open | normal | email | [channel_email, kustomer_import]",
+            "cv-new-done | cu-zoe | - | - | Thanks | solved | urgent | web_form | [channel_web_form, kustomer_import]",
+            "cv-old-done | cu-jose | - | - | Refund | closed | normal | sms | [channel_sms, kustomer_import]",
+            "cv-open | cu-jose | u-bob | t-tier1 | Where is my order? | open | high | email | [assignee_ann_agent, channel_email, kustomer_import, vip_customer, ünïcode_tag]",
+            "cv-snooze | cu-zoe | - | - | Hi there, my parcel is late | pending | low | chat | [channel_chat, kustomer_import]",
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, reason FROM excluded_conversations UNION ALL SELECT source_id, reason FROM excluded_empty_conversations ORDER BY 1"),
+        vec!["cv-deleted | deleted in Kustomer", "cv-empty | no messages or notes"]
+    );
+
+    // Comments in source-time order, author by direction, notes private, HTML kept.
+    assert_eq!(
+        rows(&conn, "SELECT position, source_id, author_kind, coalesce(author_source_id, '-'), public, coalesce(body, '-'), coalesce(html_body, '-'), attachment_ids::VARCHAR, inline_image_urls::VARCHAR FROM out_zendesk_comments WHERE ticket_source_id = 'cv-open' ORDER BY position"),
+        vec![
+            "1 | m3 | customer | cu-jose | true | Hello? | - | [] | []",
+            r#"2 | m1 | customer | cu-jose | true | - | <html><body><p>Where is my order?</p><img src="https://cdn.test/a.png"></body></html> | [at-1] | [https://cdn.test/a.png]"#,
+            "3 | n1 | agent | u-bob | false | Internal: refund approved ✅ | - | [] | []",
+            "4 | m2 | agent | u-ann | true | We are on it. | - | [] | []",
+        ]
+    );
+    // A 72,900-character body becomes two consecutive comments, nothing lost.
+    assert_eq!(
+        rows(&conn, "SELECT source_id, length(body) FROM out_zendesk_comments WHERE ticket_source_id = 'cv-long' ORDER BY position"),
+        vec!["m8#1 | 65535", "m8#2 | 7365"]
+    );
+    // 5,001 comments: two tickets of 4,999 and 2 source comments, each with a link comment.
+    assert_eq!(
+        rows(&conn, "SELECT ticket_source_id, count(*), sum(synthetic::INT) FROM out_zendesk_comments WHERE conversation_id = 'cv-giant' GROUP BY 1 ORDER BY 1"),
+        vec!["cv-giant-part1 | 5000 | 1", "cv-giant-part2 | 3 | 1"]
+    );
+    assert!(rows(&conn, "SELECT body FROM out_zendesk_comments WHERE source_id = 'cv-giant-part1#link'")[0].contains("Other parts: cv-giant-part2"));
+
+    // Custom objects and records; the 40 KB record is trimmed and archived whole.
+    assert_eq!(rows(&conn, "SELECT key, title, field_count FROM out_zendesk_custom_objects"), vec!["ecomm_order | E-commerce Order | 3"]);
+    assert_eq!(
+        rows(&conn, "SELECT key, type FROM out_zendesk_custom_object_fields ORDER BY position"),
+        vec!["order_number | text", "total | decimal", "notes | textarea"]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, user_source_id, trimmed, length(fields::VARCHAR) < 32768 FROM out_zendesk_custom_object_records ORDER BY 1"),
+        vec!["ko-1 | cu-jose | true | true", "ko-2 | cu-zoe | false | true"]
+    );
+    assert_eq!(strings(&conn, "SELECT source_id FROM archive_kobjects"), vec!["ko-1"]);
+
+    // Every source record in exactly one bucket.
+    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_accounting WHERE object = 'messages'"), 5_009);
+    // The ledger has every script with rows and a checksum.
+    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"), 8);
+}
+
+#[test]
+fn plan_shows_edited_scripts_and_successors_and_broken_scripts_keep_old_tables() {
+    let (_t, dir) = fixture_workspace();
+    assert!(ferry(&dir, &["transform"]).status.success());
+    let out = ferry(&dir, &["transform", "--plan"]);
+    assert!(text(&out).contains("Nothing changed"), "{}", text(&out));
+
+    // Eject; the plan now says the workspace copy is used, nothing changed.
+    let out = ferry(&dir, &["sql", "eject"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ferry(&dir, &["transform", "--plan"]);
+    assert!(text(&out).contains("workspace copy") && text(&out).contains("Nothing changed"), "{}", text(&out));
+
+    // Edit 005: it and every later script rerun, earlier ones do not.
+    let s5 = dir.join("sql/kustomer_zendesk/005_comments.sql");
+    let original = std::fs::read_to_string(&s5).unwrap();
+    std::fs::write(&s5, format!("{original}\n-- edited\n")).unwrap();
+    let plan = text(&ferry(&dir, &["transform", "--plan"]));
+    for f in ["005_comments.sql", "006_tickets.sql", "007_custom_objects.sql", "008_accounting.sql"] {
+        assert!(plan.lines().any(|l| l.contains(f) && l.contains("will run")), "{f} should rerun:\n{plan}");
+    }
+    for f in ["001_staging.sql", "004_agents_groups.sql"] {
+        assert!(plan.lines().any(|l| l.contains(f) && l.contains("skip")), "{f} should be skipped:\n{plan}");
+    }
+    assert!(plan.contains("CHANGED"));
+
+    // A syntax error: clean failure naming the file, old tables intact.
+    std::fs::write(&s5, "CREATE OR REPLACE TABLE comment_source AS SELECT FROM WHERE;\n").unwrap();
+    let before = count(&db(&dir), "SELECT count(*) FROM out_zendesk_comments");
+    let out = ferry(&dir, &["transform"]);
+    assert_eq!(out.status.code(), Some(1));
+    let t = text(&out);
+    assert!(t.contains("005_comments.sql") && t.contains("previous tables are intact"), "{t}");
+    assert_eq!(count(&db(&dir), "SELECT count(*) FROM out_zendesk_comments"), before);
+    assert!(count(&db(&dir), "SELECT count(*) FROM comment_source") > 0);
+    let plan = text(&ferry(&dir, &["transform", "--plan"]));
+    assert!(plan.lines().any(|l| l.contains("005_comments.sql") && l.contains("will run")), "{plan}");
+
+    // Fixed by a seed edit instead: a changed seed reruns everything.
+    std::fs::write(&s5, original).unwrap();
+    assert!(ferry(&dir, &["transform"]).status.success());
+    let seed = dir.join("sql/kustomer_zendesk/seeds/priority_map.csv");
+    std::fs::write(&seed, std::fs::read_to_string(&seed).unwrap().replace("4,high", "4,urgent")).unwrap();
+    let out = ferry(&dir, &["transform"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("001_staging.sql"));
+    assert_eq!(strings(&db(&dir), "SELECT priority FROM out_zendesk_tickets WHERE source_id = 'cv-open'"), vec!["urgent"]);
+}
+
+#[test]
+fn a_failing_check_exits_3_and_names_the_rows() {
+    let (_t, dir) = fixture_workspace();
+    assert!(ferry(&dir, &["sql", "eject"]).status.success());
+    // Remove `snoozed` from the status map: the unmapped-status check fails.
+    let seed = dir.join("sql/kustomer_zendesk/seeds/status_map.csv");
+    std::fs::write(&seed, std::fs::read_to_string(&seed).unwrap().replace("snoozed,pending,pending\n", "")).unwrap();
+    let out = ferry(&dir, &["transform"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("CHECK FAILED: unmapped_status") && t.contains("snoozed"), "{t}");
+}
