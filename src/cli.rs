@@ -13,10 +13,21 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Typical flow: ferry init → ferry extract → ferry sql "…" (inspect).
 #[derive(Debug, Parser)]
-#[command(name = "ferry", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "ferry",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Workspace directory (holds ferry.toml and ferry.duckdb).
-    #[arg(short = 'C', long = "workspace", global = true, env = "FERRY_WORKSPACE", default_value = ".")]
+    #[arg(
+        short = 'C',
+        long = "workspace",
+        global = true,
+        env = "FERRY_WORKSPACE",
+        default_value = "."
+    )]
     pub workspace: PathBuf,
 
     /// More log output on stderr (-v info, -vv debug). Auth headers are never logged.

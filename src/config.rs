@@ -41,7 +41,10 @@ pub struct TransformConfig {
 
 impl Default for TransformConfig {
     fn default() -> Self {
-        TransformConfig { memory_limit: default_memory_limit(), threads: default_threads() }
+        TransformConfig {
+            memory_limit: default_memory_limit(),
+            threads: default_threads(),
+        }
     }
 }
 
@@ -422,11 +425,11 @@ mod tests {
 
     #[test]
     fn inline_secret_is_refused() {
-        let t = template(&opts()).replace(
-            "api_key_env = \"KUSTOMER_API_KEY\"",
-            "api_key = \"sk-123\"",
-        );
-        let e = Config::parse(&t, Path::new("ferry.toml")).unwrap_err().to_string();
+        let t =
+            template(&opts()).replace("api_key_env = \"KUSTOMER_API_KEY\"", "api_key = \"sk-123\"");
+        let e = Config::parse(&t, Path::new("ferry.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("source.api_key"), "{e}");
         assert!(!e.contains("sk-123"), "secret echoed: {e}");
     }
@@ -434,13 +437,25 @@ mod tests {
     #[test]
     fn unknown_keys_and_bad_values_are_reported() {
         let t = template(&opts()).replace("concurrency = 6", "concurency = 6");
-        let e = Config::parse(&t, Path::new("ferry.toml")).unwrap_err().to_string();
+        let e = Config::parse(&t, Path::new("ferry.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("concurency"), "{e}");
         let t = template(&opts()).replace("list_page_size = 100", "list_page_size = 1000");
-        let e = Config::parse(&t, Path::new("ferry.toml")).unwrap_err().to_string();
+        let e = Config::parse(&t, Path::new("ferry.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("list_page_size"), "{e}");
-        let t = template(&opts()).replace("rate_limit_per_minute = 1000", "rate_limit_per_minute = \"fast\"");
-        let e = Config::parse(&t, Path::new("ferry.toml")).unwrap_err().to_string();
-        assert!(e.contains("rate_limit_per_minute") || e.contains("invalid type"), "{e}");
+        let t = template(&opts()).replace(
+            "rate_limit_per_minute = 1000",
+            "rate_limit_per_minute = \"fast\"",
+        );
+        let e = Config::parse(&t, Path::new("ferry.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rate_limit_per_minute") || e.contains("invalid type"),
+            "{e}"
+        );
     }
 }

@@ -7,8 +7,6 @@ use std::path::PathBuf;
 
 /// Exit code for runtime failures (bad config, unreachable host, 401, ...).
 pub const EXIT_FAILURE: i32 = 1;
-/// Exit code for usage errors; clap uses the same.
-pub const EXIT_USAGE: i32 = 2;
 /// Exit code when data checks found problems (verify / transform checks).
 pub const EXIT_CHECKS: i32 = 3;
 

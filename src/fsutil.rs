@@ -36,7 +36,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Renames a fully written and fsynced temp file into place and fsyncs
 /// the directory so the rename itself survives a power cut.
 pub fn commit_tmp(tmp: &Path, path: &Path) -> Result<()> {
-    std::fs::rename(tmp, path).map_err(|e| FerryError::io(format!("renaming into {}", path.display()), e))?;
+    std::fs::rename(tmp, path)
+        .map_err(|e| FerryError::io(format!("renaming into {}", path.display()), e))?;
     if let Some(parent) = path.parent() {
         if let Ok(d) = std::fs::File::open(parent) {
             let _ = d.sync_all();

@@ -161,13 +161,15 @@ pub struct ApiClient {
 
 /// A successful response body with its status.
 pub struct Response {
-    pub status: StatusCode,
     pub body: bytes::Bytes,
 }
 
 enum Attempt {
     Done(Response),
-    Retry { after: Option<Duration>, why: String },
+    Retry {
+        after: Option<Duration>,
+        why: String,
+    },
     Fail(FerryError),
 }
 
@@ -175,8 +177,12 @@ impl ApiClient {
     /// Builds the client; the credential goes into a sensitive default header.
     pub fn new(s: ClientSettings) -> Result<ApiClient> {
         let mut headers = HeaderMap::new();
-        let mut auth = HeaderValue::from_str(&s.auth_header)
-            .map_err(|_| FerryError::Other(format!("the value of ${} is not a valid HTTP header value", s.secret_var)))?;
+        let mut auth = HeaderValue::from_str(&s.auth_header).map_err(|_| {
+            FerryError::Other(format!(
+                "the value of ${} is not a valid HTTP header value",
+                s.secret_var
+            ))
+        })?;
         // Marked sensitive so reqwest/hyper never print it in Debug output.
         auth.set_sensitive(true);
         headers.insert(AUTHORIZATION, auth);
@@ -211,17 +217,6 @@ impl ApiClient {
         } else {
             format!("{}{}", self.base, path)
         }
-    }
-
-    /// GET with retries; the whole body is read before success is declared,
-    /// so a connection dropped mid-body is retried like a 5xx.
-    pub async fn get(&self, path: &str, lane: Lane) -> Result<Response> {
-        self.send(Method::GET, path, None, lane).await
-    }
-
-    /// POST a JSON body with retries.
-    pub async fn post_json(&self, path: &str, body: &serde_json::Value, lane: Lane) -> Result<Response> {
-        self.send(Method::POST, path, Some(body), lane).await
     }
 
     /// Sends a request and parses the body as JSON with `parse`, retrying
@@ -265,13 +260,15 @@ impl ApiClient {
         body: Option<&serde_json::Value>,
         lane: Lane,
     ) -> Result<Response> {
-        self.send_n(method, path, body, lane, self.max_attempts).await
+        self.send_n(method, path, body, lane, self.max_attempts)
+            .await
     }
 
     /// A GET that gives up after three attempts: health checks should say
     /// "unreachable" in seconds, not after a long run's patience.
     pub async fn probe(&self, path: &str) -> Result<Response> {
-        self.send_n(Method::GET, path, None, Lane::Standard, 3).await
+        self.send_n(Method::GET, path, None, Lane::Standard, 3)
+            .await
     }
 
     async fn send_n(
@@ -308,7 +305,11 @@ impl ApiClient {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     let wait = after.unwrap_or_else(|| backoff(attempts));
                     if is_429 {
-                        let l = if lane == Lane::Search { &self.search_limiter } else { &self.limiter };
+                        let l = if lane == Lane::Search {
+                            &self.search_limiter
+                        } else {
+                            &self.limiter
+                        };
                         l.pause_until(Instant::now() + wait);
                     }
                     tracing::debug!(%url, attempts, %why, wait_ms = wait.as_millis() as u64, "retrying");
@@ -335,7 +336,12 @@ impl ApiClient {
         }
     }
 
-    async fn attempt(&self, method: &Method, url: &str, body: Option<&serde_json::Value>) -> Attempt {
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Attempt {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let mut req = self.http.request(method.clone(), url);
         if let Some(b) = body {
@@ -359,7 +365,9 @@ impl ApiClient {
         self.limiter.observe(&headers);
         match resp.bytes().await {
             Ok(bytes) => {
-                self.stats.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                self.stats
+                    .bytes
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                 self.classify(url, status, &headers, bytes)
             }
             Err(e) => Attempt::Retry {
@@ -369,9 +377,15 @@ impl ApiClient {
         }
     }
 
-    fn classify(&self, url: &str, status: StatusCode, headers: &HeaderMap, body: bytes::Bytes) -> Attempt {
+    fn classify(
+        &self,
+        url: &str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: bytes::Bytes,
+    ) -> Attempt {
         if status.is_success() {
-            return Attempt::Done(Response { status, body });
+            return Attempt::Done(Response { body });
         }
         let code = status.as_u16();
         if code == 429 {
@@ -420,51 +434,68 @@ impl ApiClient {
             self.limiter.acquire().await;
             attempts += 1;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let outcome: std::result::Result<(String, u64), (bool, String, Option<FerryError>)> = async {
-                let resp = self
-                    .http
-                    .get(&url)
-                    .send()
-                    .await
-                    .map_err(|e| (true, format!("request failed: {}", root_cause(&e)), None))?;
-                let status = resp.status();
-                self.limiter.observe(resp.headers());
-                if !status.is_success() {
-                    let headers = resp.headers().clone();
-                    let body = resp.bytes().await.unwrap_or_default();
-                    return match self.classify(&url, status, &headers, body) {
-                        Attempt::Fail(e) => Err((false, String::new(), Some(e))),
-                        Attempt::Retry { why, .. } => Err((true, why, None)),
-                        Attempt::Done(_) => unreachable!(),
-                    };
-                }
-                let expected = resp.content_length();
-                let mut file = tokio::fs::File::create(tmp)
-                    .await
-                    .map_err(|e| (false, String::new(), Some(FerryError::io(format!("creating {}", tmp.display()), e))))?;
-                let mut hasher = Sha256::new();
-                let mut size = 0u64;
-                let mut stream = resp.bytes_stream();
-                while let Some(chunk) = stream.next().await {
-                    let chunk = chunk.map_err(|e| (true, format!("body cut off: {}", root_cause(&e)), None))?;
-                    hasher.update(&chunk);
-                    size += chunk.len() as u64;
-                    file.write_all(&chunk)
-                        .await
-                        .map_err(|e| (false, String::new(), Some(FerryError::io(format!("writing {}", tmp.display()), e))))?;
-                }
-                if let Some(n) = expected {
-                    if n != size {
-                        return Err((true, format!("body cut off at {size} of {n} bytes"), None));
+            let outcome: std::result::Result<(String, u64), (bool, String, Option<FerryError>)> =
+                async {
+                    let resp =
+                        self.http.get(&url).send().await.map_err(|e| {
+                            (true, format!("request failed: {}", root_cause(&e)), None)
+                        })?;
+                    let status = resp.status();
+                    self.limiter.observe(resp.headers());
+                    if !status.is_success() {
+                        let headers = resp.headers().clone();
+                        let body = resp.bytes().await.unwrap_or_default();
+                        return match self.classify(&url, status, &headers, body) {
+                            Attempt::Fail(e) => Err((false, String::new(), Some(e))),
+                            Attempt::Retry { why, .. } => Err((true, why, None)),
+                            Attempt::Done(_) => unreachable!(),
+                        };
                     }
+                    let expected = resp.content_length();
+                    let mut file = tokio::fs::File::create(tmp).await.map_err(|e| {
+                        (
+                            false,
+                            String::new(),
+                            Some(FerryError::io(format!("creating {}", tmp.display()), e)),
+                        )
+                    })?;
+                    let mut hasher = Sha256::new();
+                    let mut size = 0u64;
+                    let mut stream = resp.bytes_stream();
+                    while let Some(chunk) = stream.next().await {
+                        let chunk = chunk.map_err(|e| {
+                            (true, format!("body cut off: {}", root_cause(&e)), None)
+                        })?;
+                        hasher.update(&chunk);
+                        size += chunk.len() as u64;
+                        file.write_all(&chunk).await.map_err(|e| {
+                            (
+                                false,
+                                String::new(),
+                                Some(FerryError::io(format!("writing {}", tmp.display()), e)),
+                            )
+                        })?;
+                    }
+                    if let Some(n) = expected {
+                        if n != size {
+                            return Err((
+                                true,
+                                format!("body cut off at {size} of {n} bytes"),
+                                None,
+                            ));
+                        }
+                    }
+                    file.sync_all().await.map_err(|e| {
+                        (
+                            false,
+                            String::new(),
+                            Some(FerryError::io(format!("syncing {}", tmp.display()), e)),
+                        )
+                    })?;
+                    self.stats.bytes.fetch_add(size, Ordering::Relaxed);
+                    Ok((hex::encode(hasher.finalize()), size))
                 }
-                file.sync_all()
-                    .await
-                    .map_err(|e| (false, String::new(), Some(FerryError::io(format!("syncing {}", tmp.display()), e))))?;
-                self.stats.bytes.fetch_add(size, Ordering::Relaxed);
-                Ok((hex::encode(hasher.finalize()), size))
-            }
-            .await;
+                .await;
             match outcome {
                 Ok(v) => return Ok(v),
                 Err((_, _, Some(e))) => return Err(e),
@@ -515,7 +546,10 @@ mod tests {
         assert_eq!(reset_delay(30), Duration::from_secs(30));
         let epoch = chrono::Utc::now().timestamp() as u64 + 10;
         let d = reset_delay(epoch);
-        assert!(d <= Duration::from_secs(10) && d >= Duration::from_secs(8), "{d:?}");
+        assert!(
+            d <= Duration::from_secs(10) && d >= Duration::from_secs(8),
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub fn write_part(
     seq: u64,
     records: &[RawRecord],
 ) -> Result<PartInfo> {
-    std::fs::create_dir_all(dir).map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
     let path = dir.join(format!("part-{run_id}-{seq:06}.parquet"));
     let tmp = fsutil::tmp_path(&path);
     let batch = to_batch(run_id, records)?;
@@ -86,7 +87,8 @@ pub fn write_part(
 }
 
 fn write_file(tmp: &Path, batch: &RecordBatch) -> Result<()> {
-    let file = std::fs::File::create(tmp).map_err(|e| FerryError::io(format!("creating {}", tmp.display()), e))?;
+    let file = std::fs::File::create(tmp)
+        .map_err(|e| FerryError::io(format!("creating {}", tmp.display()), e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
         .build();

@@ -41,9 +41,7 @@ fn main() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", error_line(&e));
-            e.downcast_ref::<error::FerryError>()
-                .map(|_| error::EXIT_FAILURE)
-                .unwrap_or(error::EXIT_FAILURE)
+            error::EXIT_FAILURE
         }
     };
     std::process::exit(code);

@@ -9,7 +9,11 @@ use crate::error::Result;
 /// A new, sortable run id: UTC time plus a random suffix.
 pub fn new_run_id() -> String {
     let now = chrono::Utc::now();
-    format!("{}-{:04x}", now.format("%Y%m%dT%H%M%SZ"), rand::random::<u16>())
+    format!(
+        "{}-{:04x}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        rand::random::<u16>()
+    )
 }
 
 /// Records the start of a run. `args` must not contain secrets (ferry takes

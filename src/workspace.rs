@@ -53,16 +53,6 @@ impl Workspace {
     pub fn connect(&self) -> Result<Connection> {
         connect_db(&self.db_path())
     }
-
-    /// `raw/<source>/<object>/`
-    pub fn raw_dir(&self, source: &str, object: &str) -> PathBuf {
-        self.dir.join("raw").join(source).join(object)
-    }
-
-    /// `attachments/`
-    pub fn attachments_dir(&self) -> PathBuf {
-        self.dir.join("attachments")
-    }
 }
 
 /// Opens (creating if needed) a DuckDB file and ensures the meta tables.
@@ -109,7 +99,8 @@ fn take_lock(dir: &Path) -> Result<File> {
 /// tables and the directory skeleton.
 pub fn init(dir: &Path, opts: &crate::config::InitOptions) -> Result<PathBuf> {
     let dir = absolute(dir)?;
-    std::fs::create_dir_all(&dir).map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
     let cfg_path = crate::config::config_path(&dir);
     if cfg_path.exists() {
         return Err(FerryError::AlreadyInitialised { dir });
@@ -126,7 +117,8 @@ pub fn init(dir: &Path, opts: &crate::config::InitOptions) -> Result<PathBuf> {
     Config::parse(&text, &cfg_path)?;
     crate::fsutil::write_atomic(&cfg_path, text.as_bytes())?;
     for sub in ["raw", "attachments", "exports", "reports"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| FerryError::io(format!("creating {sub}/"), e))?;
+        std::fs::create_dir_all(dir.join(sub))
+            .map_err(|e| FerryError::io(format!("creating {sub}/"), e))?;
     }
     let conn = connect_db(&dir.join(DB_FILE))?;
     crate::views::ensure_raw_views(&conn, &dir)?;

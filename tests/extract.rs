@@ -19,14 +19,33 @@ fn full_extract_lands_every_record_exactly_once() {
     let conn = db(&dir);
     // Records older than two years came from the archive search only.
     let archived = sim.stats()["archived"].clone();
-    for object in ["customers", "conversations", "messages", "companies", "kobjects"] {
-        let n = count(&conn, &format!("SELECT count(*) FROM raw_kustomer_{object} WHERE origin = 'archive'"));
-        assert_eq!(n, archived[object].as_i64().unwrap(), "{object} archive-only records");
-        assert!(n > 0, "{object}: the simulator should have archived records");
+    for object in [
+        "customers",
+        "conversations",
+        "messages",
+        "companies",
+        "kobjects",
+    ] {
+        let n = count(
+            &conn,
+            &format!("SELECT count(*) FROM raw_kustomer_{object} WHERE origin = 'archive'"),
+        );
+        assert_eq!(
+            n,
+            archived[object].as_i64().unwrap(),
+            "{object} archive-only records"
+        );
+        assert!(
+            n > 0,
+            "{object}: the simulator should have archived records"
+        );
     }
     // Old notes came per archived conversation.
     assert_eq!(
-        count(&conn, "SELECT count(*) FROM raw_kustomer_notes WHERE origin = 'parent'"),
+        count(
+            &conn,
+            "SELECT count(*) FROM raw_kustomer_notes WHERE origin = 'parent'"
+        ),
         archived["notes"].as_i64().unwrap()
     );
     // The conversation with more than 5,000 messages is whole.
@@ -37,19 +56,31 @@ fn full_extract_lands_every_record_exactly_once() {
     );
     assert!(biggest > 5000, "biggest thread has {biggest} messages");
     // Attachments are content-addressed and verified.
-    let files = strings(&conn, "SELECT DISTINCT sha256 FROM raw_kustomer_attachments");
+    let files = strings(
+        &conn,
+        "SELECT DISTINCT sha256 FROM raw_kustomer_attachments",
+    );
     assert!(!files.is_empty());
     for sha in &files {
         let bytes = std::fs::read(dir.join("attachments").join(sha)).unwrap();
         let got = format!("{:x}", sha2_digest(&bytes));
         assert_eq!(&got, sha);
     }
-    assert!(files.len() < count(&conn, "SELECT count(*) FROM raw_kustomer_attachments") as usize, "identical files dedup");
-    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_runs WHERE command = 'extract' AND outcome = 'ok'"), 1);
+    assert!(
+        files.len() < count(&conn, "SELECT count(*) FROM raw_kustomer_attachments") as usize,
+        "identical files dedup"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_runs WHERE command = 'extract' AND outcome = 'ok'"
+        ),
+        1
+    );
     assert_eq!(
         count(&conn, "SELECT count(*) FROM ferry_extract_state WHERE status = 'complete' AND high_water IS NOT NULL"),
-        10,
-        "every stream but attachments (no timestamps needed) has a high-water mark"
+        11,
+        "every stream is complete with a high-water mark"
     );
     drop(conn);
     assert_no_secret(&dir, &text(&out));
@@ -66,13 +97,20 @@ fn assert_no_secret(dir: &std::path::Path, logs: &str) {
     assert!(!logs.contains(KEY), "secret in logs");
     for entry in walk(dir) {
         let bytes = std::fs::read(&entry).unwrap();
-        assert!(!bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()), "secret in {}", entry.display());
+        assert!(
+            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+            "secret in {}",
+            entry.display()
+        );
     }
     // Parquet and DuckDB compress strings, so also look through SQL.
     let conn = db(dir);
     let tables = strings(&conn, "SELECT table_name FROM information_schema.tables");
     for t in tables {
-        let n = count(&conn, &format!("SELECT count(*) FROM \"{t}\" AS t WHERE t::VARCHAR LIKE '%{KEY}%'"));
+        let n = count(
+            &conn,
+            &format!("SELECT count(*) FROM \"{t}\" AS t WHERE t::VARCHAR LIKE '%{KEY}%'"),
+        );
         assert_eq!(n, 0, "secret in {t}");
     }
 }
@@ -105,20 +143,45 @@ fn kill_9_at_several_points_then_resume_is_complete_without_duplicates() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    assert!(killed_mid_run >= 2, "the extractor finished before it could be killed");
+    assert!(
+        killed_mid_run >= 2,
+        "the extractor finished before it could be killed"
+    );
     let out = ferry(&dir, &["extract", "--no-progress"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_complete(&sim, &dir);
     let conn = db(&dir);
-    assert!(count(&conn, "SELECT count(*) FROM ferry_runs WHERE outcome = 'interrupted'") >= 2);
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_runs WHERE outcome = 'interrupted'"
+        ) >= 2
+    );
     // No temp files survive a rerun.
-    assert!(walk(&dir).iter().all(|p| !p.to_string_lossy().ends_with(".tmp")));
+    assert!(walk(&dir)
+        .iter()
+        .all(|p| !p.to_string_lossy().ends_with(".tmp")));
 }
 
 #[test]
 fn faults_and_a_300_per_minute_tier_still_give_complete_data() {
-    let sim = Sim::start(&["--seed", "9", "--customers", "16", "--fault-rate", "0.05", "--rate-limit", "300"]);
-    let (_t, dir) = workspace(&sim.url, &[("rate_limit_per_minute = 1000", "rate_limit_per_minute = 300")]);
+    let sim = Sim::start(&[
+        "--seed",
+        "9",
+        "--customers",
+        "16",
+        "--fault-rate",
+        "0.05",
+        "--rate-limit",
+        "300",
+    ]);
+    let (_t, dir) = workspace(
+        &sim.url,
+        &[(
+            "rate_limit_per_minute = 1000",
+            "rate_limit_per_minute = 300",
+        )],
+    );
     let out = ferry(&dir, &["extract", "--no-progress"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_complete(&sim, &dir);
@@ -141,22 +204,43 @@ fn delta_pass_lands_exactly_the_changed_records() {
     let out = ferry(&dir, &["extract", "--no-progress"]);
     assert!(out.status.success(), "{}", text(&out));
     let conn = db(&dir);
-    let run2 = strings(&conn, "SELECT run_id FROM ferry_runs WHERE command = 'extract' ORDER BY started_at DESC LIMIT 1")
-        .remove(0);
+    let run2 = strings(
+        &conn,
+        "SELECT run_id FROM ferry_runs WHERE command = 'extract' ORDER BY started_at DESC LIMIT 1",
+    )
+    .remove(0);
     let glob = dir.join("raw/kustomer/*/*.parquet");
     let got: BTreeSet<String> = strings(
         &conn,
-        &format!("SELECT id FROM read_parquet('{}') WHERE run_id = '{run2}'", glob.display()),
+        &format!(
+            "SELECT id FROM read_parquet('{}') WHERE run_id = '{run2}'",
+            glob.display()
+        ),
     )
     .into_iter()
     .collect();
-    assert_eq!(got, want, "the delta pass must land the changed records and nothing else");
     assert_eq!(
-        count(&conn, &format!("SELECT count(*) FROM read_parquet('{}') WHERE run_id = '{run2}'", glob.display())) as usize,
+        got, want,
+        "the delta pass must land the changed records and nothing else"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM read_parquet('{}') WHERE run_id = '{run2}'",
+                glob.display()
+            )
+        ) as usize,
         want.len(),
         "each changed record lands once"
     );
-    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_extract_state WHERE pass_started IS NULL"), 0);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_extract_state WHERE pass_started IS NULL"
+        ),
+        0
+    );
     drop(conn);
     assert_complete(&sim, &dir);
     // The views show the newest version of a changed record.
@@ -167,15 +251,46 @@ fn delta_pass_lands_exactly_the_changed_records() {
         mutated["mutated"][0]["id"].as_str().unwrap()
     ));
     assert!(rev >= 2);
+    drop(conn);
 
     // --since far in the future lands nothing; --since long ago re-lands a list-only object.
-    let out = ferry(&dir, &["extract", "--no-progress", "--since", "2999-01-01", "--only", "customers,tags"]);
+    let out = ferry(
+        &dir,
+        &[
+            "extract",
+            "--no-progress",
+            "--since",
+            "2999-01-01",
+            "--only",
+            "customers,tags",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let out = ferry(&dir, &["extract", "--no-progress", "--since", "2000-01-01", "--only", "tags"]);
+    let out = ferry(
+        &dir,
+        &[
+            "extract",
+            "--no-progress",
+            "--since",
+            "2000-01-01",
+            "--only",
+            "tags",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let conn = db(&dir);
-    let run4 = strings(&conn, "SELECT run_id FROM ferry_runs ORDER BY started_at DESC LIMIT 1").remove(0);
-    let n = count(&conn, &format!("SELECT count(*) FROM read_parquet('{}') WHERE run_id = '{run4}'", glob.display()));
+    let run4 = strings(
+        &conn,
+        "SELECT run_id FROM ferry_runs ORDER BY started_at DESC LIMIT 1",
+    )
+    .remove(0);
+    let n = count(
+        &conn,
+        &format!(
+            "SELECT count(*) FROM read_parquet('{}') WHERE run_id = '{run4}'",
+            glob.display()
+        ),
+    );
     assert_eq!(n as usize, sim.ids("tags").len());
 }
 
@@ -183,14 +298,29 @@ fn delta_pass_lands_exactly_the_changed_records() {
 fn invalid_json_page_fails_that_stream_clearly_and_keeps_the_rest() {
     let sim = Sim::start(&["--seed", "13", "--customers", "10"]);
     let (_t, dir) = workspace(&sim.url, &[("max_attempts = 10", "max_attempts = 3")]);
-    sim.post("/__sim/inject", serde_json::json!({"path": "/v1/tags", "kind": "invalid_json"}));
+    sim.post(
+        "/__sim/inject",
+        serde_json::json!({"path": "/v1/tags", "kind": "invalid_json"}),
+    );
     let out = ferry(&dir, &["extract", "--no-progress"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains("tags failed") && t.contains("invalid JSON") && t.contains("/v1/tags"), "{t}");
+    assert!(
+        t.contains("tags failed") && t.contains("invalid JSON") && t.contains("/v1/tags"),
+        "{t}"
+    );
     let conn = db(&dir);
-    assert_eq!(count(&conn, "SELECT count(*) FROM raw_kustomer_customers") as usize, sim.ids("customers").len());
-    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_runs WHERE outcome = 'failed'"), 1);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM raw_kustomer_customers") as usize,
+        sim.ids("customers").len()
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_runs WHERE outcome = 'failed'"
+        ),
+        1
+    );
     drop(conn);
     // Fixed upstream: a rerun finishes the failed stream.
     sim.delete("/__sim/inject");
@@ -203,30 +333,60 @@ fn invalid_json_page_fails_that_stream_clearly_and_keeps_the_rest() {
 fn records_with_missing_ids_or_wrong_types_are_quarantined_with_reasons() {
     let sim = Sim::start(&["--seed", "17", "--customers", "10"]);
     let (_t, dir) = workspace(&sim.url, &[]);
-    sim.post("/__sim/inject", serde_json::json!({"path": "/v1/teams", "kind": "missing_id", "times": 1}));
-    sim.post("/__sim/inject", serde_json::json!({"path": "/v1/users", "kind": "wrong_types", "times": 1}));
+    sim.post(
+        "/__sim/inject",
+        serde_json::json!({"path": "/v1/teams", "kind": "missing_id", "times": 1}),
+    );
+    sim.post(
+        "/__sim/inject",
+        serde_json::json!({"path": "/v1/tags", "kind": "wrong_types", "times": 1}),
+    );
     let out = ferry(&dir, &["extract", "--no-progress"]);
     assert!(out.status.success(), "{}", text(&out));
     let conn = db(&dir);
-    let reasons = strings(&conn, "SELECT object || ': ' || reason FROM ferry_quarantine ORDER BY object");
+    let reasons = strings(
+        &conn,
+        "SELECT object || ': ' || reason FROM ferry_quarantine ORDER BY object DESC",
+    );
     assert_eq!(reasons.len(), 2, "{reasons:?}");
-    assert!(reasons[0].starts_with("teams: record has no `id`"), "{reasons:?}");
-    assert!(reasons[1].starts_with("users: `id` must be a string"), "{reasons:?}");
-    assert_eq!(count(&conn, "SELECT count(*) FROM raw_kustomer_teams") as usize, sim.ids("teams").len() - 1);
-    assert_eq!(count(&conn, "SELECT count(*) FROM raw_kustomer_customers") as usize, sim.ids("customers").len());
+    assert!(
+        reasons[0].starts_with("teams: record has no `id`"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("tags: `id` must be a string"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM raw_kustomer_teams") as usize,
+        sim.ids("teams").len() - 1
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM raw_kustomer_customers") as usize,
+        sim.ids("customers").len()
+    );
 }
 
 #[test]
 fn http_404_on_one_stream_names_the_url_and_keeps_the_others() {
     let sim = Sim::start(&["--seed", "19", "--customers", "10"]);
     let (_t, dir) = workspace(&sim.url, &[]);
-    sim.post("/__sim/inject", serde_json::json!({"path": "/v1/klasses", "kind": "status", "status": 404}));
+    sim.post(
+        "/__sim/inject",
+        serde_json::json!({"path": "/v1/klasses", "kind": "status", "status": 404}),
+    );
     let out = ferry(&dir, &["extract", "--no-progress"]);
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out);
-    assert!(t.contains("klasses failed") && t.contains("HTTP 404") && t.contains("/v1/klasses"), "{t}");
+    assert!(
+        t.contains("klasses failed") && t.contains("HTTP 404") && t.contains("/v1/klasses"),
+        "{t}"
+    );
     let conn = db(&dir);
-    assert_eq!(count(&conn, "SELECT count(*) FROM raw_kustomer_conversations") as usize, sim.ids("conversations").len());
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM raw_kustomer_conversations") as usize,
+        sim.ids("conversations").len()
+    );
 }
 
 #[test]
@@ -242,7 +402,10 @@ fn wrong_key_gives_one_clear_line_without_the_key() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out);
-    assert!(t.contains("rejected the credentials (HTTP 401)") && t.contains("$KUSTOMER_API_KEY"), "{t}");
+    assert!(
+        t.contains("rejected the credentials (HTTP 401)") && t.contains("$KUSTOMER_API_KEY"),
+        "{t}"
+    );
     assert!(!t.contains("wrong-key-123"));
     assert_eq!(t.trim().lines().count(), 1, "one line: {t}");
 }
@@ -259,19 +422,40 @@ fn config_and_environment_errors_name_the_fix() {
     assert_eq!(out.status.code(), Some(2));
     // Missing secret.
     let (_t, dir) = workspace("http://127.0.0.1:9", &[]);
-    let out = std::process::Command::new(bin()).arg("-C").arg(&dir).arg("extract").env_remove("KUSTOMER_API_KEY").output().unwrap();
+    let out = std::process::Command::new(bin())
+        .arg("-C")
+        .arg(&dir)
+        .arg("extract")
+        .env_remove("KUSTOMER_API_KEY")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("KUSTOMER_API_KEY is not set"), "{}", text(&out));
+    assert!(
+        text(&out).contains("KUSTOMER_API_KEY is not set"),
+        "{}",
+        text(&out)
+    );
     // Unreachable host (nothing listens on port 9 of loopback).
     let out = ferry(&dir, &["extract", "--no-progress"]);
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out);
-    assert!(t.contains("cannot reach Kustomer") && t.contains("source.base_url"), "{t}");
+    assert!(
+        t.contains("cannot reach Kustomer") && t.contains("source.base_url"),
+        "{t}"
+    );
     // Invalid config.
-    std::fs::write(dir.join("ferry.toml"), "route = \"kustomer-zendesk\"\n[source]\nkind = 3\n").unwrap();
+    std::fs::write(
+        dir.join("ferry.toml"),
+        "route = \"kustomer-zendesk\"\n[source]\nkind = 3\n",
+    )
+    .unwrap();
     let out = ferry(&dir, &["extract"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("invalid") && text(&out).contains("ferry.toml"), "{}", text(&out));
+    assert!(
+        text(&out).contains("invalid") && text(&out).contains("ferry.toml"),
+        "{}",
+        text(&out)
+    );
     // init refuses to overwrite.
     let out = ferry(&dir, &["init", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -289,5 +473,9 @@ fn a_second_ferry_on_the_same_workspace_is_refused() {
     let _ = first.wait();
     assert!(still_running, "first run ended too early for the test");
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("another ferry process holds the workspace lock"), "{}", text(&out));
+    assert!(
+        text(&out).contains("another ferry process holds the workspace lock"),
+        "{}",
+        text(&out)
+    );
 }

@@ -12,7 +12,9 @@ use common::*;
 /// body), {{BIG}} (a 40,000-character text field); the giant conversation's
 /// 5,001 messages are generated.
 fn land_fixtures(dir: &Path) {
-    let recent = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let recent = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
     let long = "Ünïcode stack trace line ✓ ".repeat(2_700); // 72,900 chars
     let big = "gift ".repeat(8_000);
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/kustomer");
@@ -21,7 +23,10 @@ fn land_fixtures(dir: &Path) {
     let conn = db(dir);
     for object in OBJECTS {
         let mut text = std::fs::read_to_string(src.join(format!("{object}.json"))).unwrap();
-        text = text.replace("{{RECENT}}", &recent).replace("{{LONG}}", &long).replace("{{BIG}}", &big);
+        text = text
+            .replace("{{RECENT}}", &recent)
+            .replace("{{LONG}}", &long)
+            .replace("{{BIG}}", &big);
         if *object == "messages" {
             let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
             let data = v["data"].as_array_mut().unwrap();
@@ -62,7 +67,10 @@ fn fixture_workspace() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn rows(conn: &duckdb::Connection, sql: &str) -> Vec<String> {
-    strings(conn, &format!("SELECT concat_ws(' | ', COLUMNS(*)) FROM ({sql})"))
+    strings(
+        conn,
+        &format!("SELECT concat_ws(' | ', *COLUMNS(*)) FROM ({sql})"),
+    )
 }
 
 #[test]
@@ -80,7 +88,13 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             "co-glob | Acme (co-glob) | [globex.test] | {}",
         ]
     );
-    assert_eq!(rows(&conn, "SELECT company_id, into_company_id FROM company_merge"), vec!["co-acme2 | co-acme"]);
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT company_id, into_company_id FROM company_merge"
+        ),
+        vec!["co-acme2 | co-acme"]
+    );
 
     // Customers sharing a primary email (any case) are merged into the oldest.
     assert_eq!(
@@ -92,7 +106,10 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT user_source_id, type, value FROM out_zendesk_user_identities ORDER BY ALL"),
+        rows(
+            &conn,
+            "SELECT user_source_id, type, value FROM out_zendesk_user_identities ORDER BY ALL"
+        ),
         vec![
             "cu-jose | email | jm@alt.test",
             "cu-jose | email | jose@work.test",
@@ -101,15 +118,30 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT user_fields::VARCHAR FROM out_zendesk_users WHERE source_id = 'cu-jose'"),
+        rows(
+            &conn,
+            "SELECT user_fields::VARCHAR FROM out_zendesk_users WHERE source_id = 'cu-jose'"
+        ),
         vec![r#"{"loyalty_tier":"gold","vip":true,"signup":"2019-05-01T00:00:00.000Z"}"#]
     );
 
     // Agents by email, machine users excluded, teams → groups + memberships.
-    assert_eq!(rows(&conn, "SELECT source_id, email FROM out_zendesk_agents ORDER BY 1"), vec!["u-ann | ann@support.test", "u-bob | bob@support.test"]);
-    assert_eq!(rows(&conn, "SELECT source_id, name FROM out_zendesk_groups"), vec!["t-tier1 | Tier 1"]);
     assert_eq!(
-        rows(&conn, "SELECT group_source_id, agent_source_id FROM out_zendesk_group_memberships ORDER BY 2"),
+        rows(
+            &conn,
+            "SELECT source_id, email FROM out_zendesk_agents ORDER BY 1"
+        ),
+        vec!["u-ann | ann@support.test", "u-bob | bob@support.test"]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, name FROM out_zendesk_groups"),
+        vec!["t-tier1 | Tier 1"]
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT group_source_id, agent_source_id FROM out_zendesk_group_memberships ORDER BY 2"
+        ),
         vec!["t-tier1 | u-ann", "t-tier1 | u-bob"]
     );
 
@@ -137,7 +169,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         rows(&conn, "SELECT position, source_id, author_kind, coalesce(author_source_id, '-'), public, coalesce(body, '-'), coalesce(html_body, '-'), attachment_ids::VARCHAR, inline_image_urls::VARCHAR FROM out_zendesk_comments WHERE ticket_source_id = 'cv-open' ORDER BY position"),
         vec![
             "1 | m3 | customer | cu-jose | true | Hello? | - | [] | []",
-            r#"2 | m1 | customer | cu-jose | true | - | <html><body><p>Where is my order?</p><img src="https://cdn.test/a.png"></body></html> | [at-1] | [https://cdn.test/a.png]"#,
+            r#"2 | m1 | customer | cu-jose | true | - | <html><body><p>Where is my order?</p><img src="https://cdn.test/a.png"></body></html> | [at-1] | ['https://cdn.test/a.png']"#,
             "3 | n1 | agent | u-bob | false | Internal: refund approved ✅ | - | [] | []",
             "4 | m2 | agent | u-ann | true | We are on it. | - | [] | []",
         ]
@@ -152,24 +184,52 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         rows(&conn, "SELECT ticket_source_id, count(*), sum(synthetic::INT) FROM out_zendesk_comments WHERE conversation_id = 'cv-giant' GROUP BY 1 ORDER BY 1"),
         vec!["cv-giant-part1 | 5000 | 1", "cv-giant-part2 | 3 | 1"]
     );
-    assert!(rows(&conn, "SELECT body FROM out_zendesk_comments WHERE source_id = 'cv-giant-part1#link'")[0].contains("Other parts: cv-giant-part2"));
+    assert!(rows(
+        &conn,
+        "SELECT body FROM out_zendesk_comments WHERE source_id = 'cv-giant-part1#link'"
+    )[0]
+    .contains("Other parts: cv-giant-part2"));
 
     // Custom objects and records; the 40 KB record is trimmed and archived whole.
-    assert_eq!(rows(&conn, "SELECT key, title, field_count FROM out_zendesk_custom_objects"), vec!["ecomm_order | E-commerce Order | 3"]);
     assert_eq!(
-        rows(&conn, "SELECT key, type FROM out_zendesk_custom_object_fields ORDER BY position"),
+        rows(
+            &conn,
+            "SELECT key, title, field_count FROM out_zendesk_custom_objects"
+        ),
+        vec!["ecomm_order | E-commerce Order | 3"]
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT key, type FROM out_zendesk_custom_object_fields ORDER BY position"
+        ),
         vec!["order_number | text", "total | decimal", "notes | textarea"]
     );
     assert_eq!(
         rows(&conn, "SELECT source_id, user_source_id, trimmed, length(fields::VARCHAR) < 32768 FROM out_zendesk_custom_object_records ORDER BY 1"),
         vec!["ko-1 | cu-jose | true | true", "ko-2 | cu-zoe | false | true"]
     );
-    assert_eq!(strings(&conn, "SELECT source_id FROM archive_kobjects"), vec!["ko-1"]);
+    assert_eq!(
+        strings(&conn, "SELECT source_id FROM archive_kobjects"),
+        vec!["ko-1"]
+    );
 
     // Every source record in exactly one bucket.
-    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_accounting WHERE object = 'messages'"), 5_009);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_accounting WHERE object = 'messages'"
+        ),
+        5_009
+    );
     // The ledger has every script with rows and a checksum.
-    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"), 8);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
+        ),
+        8
+    );
 }
 
 #[test]
@@ -183,42 +243,84 @@ fn plan_shows_edited_scripts_and_successors_and_broken_scripts_keep_old_tables()
     let out = ferry(&dir, &["sql", "eject"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = ferry(&dir, &["transform", "--plan"]);
-    assert!(text(&out).contains("workspace copy") && text(&out).contains("Nothing changed"), "{}", text(&out));
+    assert!(
+        text(&out).contains("workspace copy") && text(&out).contains("Nothing changed"),
+        "{}",
+        text(&out)
+    );
 
     // Edit 005: it and every later script rerun, earlier ones do not.
     let s5 = dir.join("sql/kustomer_zendesk/005_comments.sql");
     let original = std::fs::read_to_string(&s5).unwrap();
     std::fs::write(&s5, format!("{original}\n-- edited\n")).unwrap();
     let plan = text(&ferry(&dir, &["transform", "--plan"]));
-    for f in ["005_comments.sql", "006_tickets.sql", "007_custom_objects.sql", "008_accounting.sql"] {
-        assert!(plan.lines().any(|l| l.contains(f) && l.contains("will run")), "{f} should rerun:\n{plan}");
+    for f in [
+        "005_comments.sql",
+        "006_tickets.sql",
+        "007_custom_objects.sql",
+        "008_accounting.sql",
+    ] {
+        assert!(
+            plan.lines()
+                .any(|l| l.contains(f) && l.contains("will run")),
+            "{f} should rerun:\n{plan}"
+        );
     }
     for f in ["001_staging.sql", "004_agents_groups.sql"] {
-        assert!(plan.lines().any(|l| l.contains(f) && l.contains("skip")), "{f} should be skipped:\n{plan}");
+        assert!(
+            plan.lines().any(|l| l.contains(f) && l.contains("skip")),
+            "{f} should be skipped:\n{plan}"
+        );
     }
     assert!(plan.contains("CHANGED"));
 
     // A syntax error: clean failure naming the file, old tables intact.
-    std::fs::write(&s5, "CREATE OR REPLACE TABLE comment_source AS SELECT FROM WHERE;\n").unwrap();
+    std::fs::write(
+        &s5,
+        "CREATE OR REPLACE TABLE comment_source AS SELECT FROM WHERE;\n",
+    )
+    .unwrap();
     let before = count(&db(&dir), "SELECT count(*) FROM out_zendesk_comments");
     let out = ferry(&dir, &["transform"]);
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out);
-    assert!(t.contains("005_comments.sql") && t.contains("previous tables are intact"), "{t}");
-    assert_eq!(count(&db(&dir), "SELECT count(*) FROM out_zendesk_comments"), before);
+    assert!(
+        t.contains("005_comments.sql") && t.contains("previous tables are intact"),
+        "{t}"
+    );
+    assert_eq!(
+        count(&db(&dir), "SELECT count(*) FROM out_zendesk_comments"),
+        before
+    );
     assert!(count(&db(&dir), "SELECT count(*) FROM comment_source") > 0);
     let plan = text(&ferry(&dir, &["transform", "--plan"]));
-    assert!(plan.lines().any(|l| l.contains("005_comments.sql") && l.contains("will run")), "{plan}");
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("005_comments.sql") && l.contains("will run")),
+        "{plan}"
+    );
 
     // Fixed by a seed edit instead: a changed seed reruns everything.
     std::fs::write(&s5, original).unwrap();
     assert!(ferry(&dir, &["transform"]).status.success());
     let seed = dir.join("sql/kustomer_zendesk/seeds/priority_map.csv");
-    std::fs::write(&seed, std::fs::read_to_string(&seed).unwrap().replace("4,high", "4,urgent")).unwrap();
+    std::fs::write(
+        &seed,
+        std::fs::read_to_string(&seed)
+            .unwrap()
+            .replace("4,high", "4,urgent"),
+    )
+    .unwrap();
     let out = ferry(&dir, &["transform"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("001_staging.sql"));
-    assert_eq!(strings(&db(&dir), "SELECT priority FROM out_zendesk_tickets WHERE source_id = 'cv-open'"), vec!["urgent"]);
+    assert_eq!(
+        strings(
+            &db(&dir),
+            "SELECT priority FROM out_zendesk_tickets WHERE source_id = 'cv-open'"
+        ),
+        vec!["urgent"]
+    );
 }
 
 #[test]
@@ -227,9 +329,65 @@ fn a_failing_check_exits_3_and_names_the_rows() {
     assert!(ferry(&dir, &["sql", "eject"]).status.success());
     // Remove `snoozed` from the status map: the unmapped-status check fails.
     let seed = dir.join("sql/kustomer_zendesk/seeds/status_map.csv");
-    std::fs::write(&seed, std::fs::read_to_string(&seed).unwrap().replace("snoozed,pending,pending\n", "")).unwrap();
+    std::fs::write(
+        &seed,
+        std::fs::read_to_string(&seed)
+            .unwrap()
+            .replace("snoozed,pending,pending\n", ""),
+    )
+    .unwrap();
     let out = ferry(&dir, &["transform"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains("CHECK FAILED: unmapped_status") && t.contains("snoozed"), "{t}");
+    assert!(
+        t.contains("CHECK FAILED: unmapped_status") && t.contains("snoozed"),
+        "{t}"
+    );
+}
+
+#[test]
+fn the_simulators_ugly_org_transforms_with_every_check_passing() {
+    let sim = Sim::start(&["--seed", "21", "--customers", "60"]);
+    let (_t, dir) = workspace(&sim.url, &[]);
+    let out = ferry(&dir, &["extract", "--no-progress"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ferry(&dir, &["transform"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("checks passed"), "{}", text(&out));
+    let conn = db(&dir);
+    // The 120-field klass is split into two custom objects.
+    assert_eq!(
+        strings(&conn, "SELECT key || ':' || field_count FROM out_zendesk_custom_objects WHERE key LIKE 'wide_device%' ORDER BY key"),
+        vec!["wide_device:100", "wide_device_2:20"]
+    );
+    // The 5,050-message conversation is split; long bodies are split.
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM out_zendesk_tickets WHERE part_count > 1"
+        ) >= 2
+    );
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM out_zendesk_comments WHERE chunk_count > 1"
+        ) > 0
+    );
+    // Customers sharing an email were merged; nothing is unaccounted for.
+    assert!(count(&conn, "SELECT count(*) FROM customer_merge") > 0);
+    let raw_total = count(&conn, "SELECT (SELECT count(*) FROM raw_kustomer_messages) + (SELECT count(*) FROM raw_kustomer_notes)");
+    let accounted = count(
+        &conn,
+        "SELECT count(*) FROM ferry_accounting WHERE object IN ('messages', 'notes')",
+    );
+    assert_eq!(raw_total, accounted);
+    drop(conn);
+    // A new extraction makes the plan stale: everything reruns.
+    sim.post("/__sim/mutate", serde_json::json!({"count": 3}));
+    assert!(ferry(&dir, &["extract", "--no-progress"]).status.success());
+    let plan = text(&ferry(&dir, &["transform", "--plan"]));
+    assert!(
+        plan.contains("raw data was extracted after the last transform"),
+        "{plan}"
+    );
 }

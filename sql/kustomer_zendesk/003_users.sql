@@ -37,6 +37,12 @@ CREATE OR REPLACE TABLE out_zendesk_user_fields AS
 SELECT DISTINCT zd_field_key(k) AS key, zd_field_type(k) AS type, k AS kustomer_key
 FROM stg_customers, unnest(json_keys(coalesce(custom, '{}'::JSON))) AS t(k);
 
+CREATE OR REPLACE TABLE customer_tags AS
+SELECT c.customer_id, list_sort(list_distinct(list(g.zendesk_tag))) AS tags
+FROM stg_customers c, unnest(c.tag_ids) AS t(tag_id)
+JOIN stg_tags g ON g.tag_id = t.tag_id AND NOT g.deleted AND g.zendesk_tag <> ''
+GROUP BY c.customer_id;
+
 CREATE OR REPLACE TABLE out_zendesk_users AS
 SELECT c.customer_id AS source_id,
        c.customer_id AS external_id,
@@ -46,16 +52,15 @@ SELECT c.customer_id AS source_id,
        'end-user' AS role,
        cc2.canonical_id AS organization_source_id,
        c.locale,
-       list_sort(list_distinct(list_filter(
-           list_transform(c.tag_ids, lambda t: (SELECT zendesk_tag FROM stg_tags g WHERE g.tag_id = t AND NOT g.deleted)),
-           lambda t: t IS NOT NULL AND t <> ''))) AS tags,
+       coalesce(ct.tags, []::VARCHAR[]) AS tags,
        zd_fields(c.custom) AS user_fields,
        (SELECT list(m.customer_id ORDER BY m.customer_id) FROM customer_merge m WHERE m.into_customer_id = c.customer_id) AS merged_source_ids,
        c.deleted,
        c.created_at, c.updated_at
 FROM stg_customers c
 JOIN customer_canonical cc ON cc.customer_id = c.customer_id AND cc.canonical_id = c.customer_id
-LEFT JOIN company_canonical cc2 ON cc2.company_id = c.company_id;
+LEFT JOIN company_canonical cc2 ON cc2.company_id = c.company_id
+LEFT JOIN customer_tags ct ON ct.customer_id = c.customer_id;
 
 -- Secondary emails and phones (the primary email is the user's `email`).
 CREATE OR REPLACE TABLE out_zendesk_user_identities AS

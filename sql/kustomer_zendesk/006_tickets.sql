@@ -12,14 +12,21 @@ WITH conv AS (
 ), first_message AS (
     SELECT conversation_id, arg_min(preview, sent_at::VARCHAR || message_id) AS preview
     FROM stg_messages GROUP BY conversation_id
+), source_tags AS (
+    SELECT conv.conversation_id, list(g.zendesk_tag) AS tags
+    FROM conv, unnest(conv.tag_ids) AS t(tag_id)
+    JOIN stg_tags g ON g.tag_id = t.tag_id AND NOT g.deleted AND g.zendesk_tag <> ''
+    GROUP BY conv.conversation_id
+), assignee_tags AS (
+    -- Other assignees are kept as tags assignee_<name>.
+    SELECT conv.conversation_id, list('assignee_' || zd_tag(coalesce(x.name, a.user_id))) AS tags
+    FROM conv, unnest(conv.assigned_user_ids) AS a(user_id)
+    LEFT JOIN stg_users x ON x.user_id = a.user_id
+    WHERE a.user_id IS DISTINCT FROM conv.assignee_user_id
+    GROUP BY conv.conversation_id
 ), tagged AS (
-    SELECT conv.conversation_id,
-           list_filter(list_transform(conv.tag_ids, lambda t: (SELECT zendesk_tag FROM stg_tags g WHERE g.tag_id = t AND NOT g.deleted)),
-                       lambda t: t IS NOT NULL AND t <> '') AS source_tags,
-           -- Other assignees are kept as tags assignee_<name>.
-           list_transform(list_filter(conv.assigned_user_ids, lambda u: u IS DISTINCT FROM conv.assignee_user_id),
-                          lambda u: 'assignee_' || zd_tag(coalesce((SELECT name FROM stg_users x WHERE x.user_id = u), u))) AS assignee_tags
-    FROM conv
+    SELECT conv.conversation_id, coalesce(s.tags, []::VARCHAR[]) AS source_tags, coalesce(a.tags, []::VARCHAR[]) AS assignee_tags
+    FROM conv LEFT JOIN source_tags s USING (conversation_id) LEFT JOIN assignee_tags a USING (conversation_id)
 ), parts AS (
     SELECT p.conversation_id, unnest(range(1, p.part_count + 1)) AS part_no, p.part_count FROM ticket_parts p
 )
@@ -36,7 +43,9 @@ SELECT ticket_source_id(c.conversation_id, p.part_no, p.part_count) AS source_id
        left(coalesce(nullif(trim(c.subject), ''), nullif(trim(fm.preview), ''), '(no subject)'), 250)
            || CASE WHEN p.part_count > 1 THEN ' (part ' || p.part_no || '/' || p.part_count || ')' ELSE '' END AS subject,
        c.status AS kustomer_status,
-       CASE WHEN c.status = 'done' AND coalesce(c.done_at, c.updated_at) < now() - to_days(CAST(setting('solved_close_after_days') AS INTEGER))
+       -- (epoch arithmetic: the bundled DuckDB has no ICU for TIMESTAMPTZ - INTERVAL)
+       CASE WHEN c.status = 'done' AND epoch_ms(coalesce(c.done_at, c.updated_at))
+                 < epoch_ms(now()) - CAST(setting('solved_close_after_days') AS BIGINT) * 86400000
             THEN sm.zendesk_status_when_old ELSE sm.zendesk_status END AS status,
        c.priority AS kustomer_priority,
        pm.zendesk_priority AS priority,

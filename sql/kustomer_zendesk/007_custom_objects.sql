@@ -32,21 +32,29 @@ SELECT object_key(klass_name, part_no) AS object_key, zd_field_key(kustomer_key)
 FROM klass_fields;
 
 CREATE OR REPLACE TABLE kobject_parts AS
+WITH kv AS (
+    -- Each custom value goes to the object part that holds its field.
+    SELECT ko.kobject_id, f.part_no, f.pos, zd_field_key(k.key) AS key, json_extract(ko.custom, '$."' || k.key || '"') AS value
+    FROM stg_kobjects ko, unnest(json_keys(coalesce(ko.custom, '{}'::JSON))) AS k(key)
+    JOIN klass_fields f ON f.klass_id = ko.klass_id AND f.kustomer_key = k.key
+), per_part AS (
+    SELECT kobject_id, part_no, to_json(map_from_entries(list({'key': key, 'value': value} ORDER BY pos))) AS fields
+    FROM kv GROUP BY kobject_id, part_no
+)
 SELECT ko.kobject_id, ko.klass_id, o.part_no, o.part_count, o.key AS object_key,
-       to_json(map_from_entries(list_transform(
-           list_filter(json_keys(coalesce(ko.custom, '{}'::JSON)),
-                       lambda k: list_contains((SELECT list(kustomer_key) FROM klass_fields f WHERE f.klass_id = ko.klass_id AND f.part_no = o.part_no), k)),
-           lambda k: {'key': zd_field_key(k), 'value': json_extract(ko.custom, '$."' || k || '"')}))) AS fields,
+       coalesce(pp.fields, '{}'::JSON) AS fields,
        ko.title, ko.customer_id, ko.company_id, ko.created_at
-FROM stg_kobjects ko JOIN out_zendesk_custom_objects o ON o.klass_id = ko.klass_id;
+FROM stg_kobjects ko
+JOIN out_zendesk_custom_objects o ON o.klass_id = ko.klass_id
+LEFT JOIN per_part pp ON pp.kobject_id = ko.kobject_id AND pp.part_no = o.part_no;
 
 -- Records over the limit: long text values are cut to 1,000 characters in
 -- Zendesk; the full record is archived.
 CREATE OR REPLACE TABLE archive_kobjects AS
 SELECT kobject_id AS source_id, object_key, fields AS full_fields,
-       'record is ' || octet_length(fields::VARCHAR) || ' bytes, over Zendesk''s ' || setting('max_record_bytes')
+       'record is ' || strlen(fields::VARCHAR) || ' bytes, over Zendesk''s ' || setting('max_record_bytes')
        || ' bytes per custom object record: long text trimmed in Zendesk, full record archived here' AS reason
-FROM kobject_parts WHERE octet_length(fields::VARCHAR) > CAST(setting('max_record_bytes') AS BIGINT);
+FROM kobject_parts WHERE strlen(fields::VARCHAR) > CAST(setting('max_record_bytes') AS BIGINT);
 
 CREATE OR REPLACE TABLE out_zendesk_custom_object_records AS
 SELECT p.kobject_id || CASE WHEN p.part_count > 1 THEN ':' || p.part_no ELSE '' END AS source_id,

@@ -28,15 +28,32 @@ impl Drop for Sim {
 fn start_sim(customers: u32, rate: u32, search_rate: u32) -> anyhow::Result<Sim> {
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
-        .args(["sim", "kustomer", "--addr", "127.0.0.1:0", "--seed", "7", "--api-key", KEY])
-        .args(["--customers", &customers.to_string(), "--rate-limit", &rate.to_string()])
+        .args([
+            "sim",
+            "kustomer",
+            "--addr",
+            "127.0.0.1:0",
+            "--seed",
+            "7",
+            "--api-key",
+            KEY,
+        ])
+        .args([
+            "--customers",
+            &customers.to_string(),
+            "--rate-limit",
+            &rate.to_string(),
+        ])
         .args(["--search-rate-limit", &search_rate.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
-    Ok(Sim { child, url: line.trim().to_string() })
+    Ok(Sim {
+        child,
+        url: line.trim().to_string(),
+    })
 }
 
 struct ExtractRun {
@@ -64,15 +81,32 @@ fn run_child(dir: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, i32)> {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     anyhow::ensure!(rc > 0, "wait4 failed");
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
-    Ok((started.elapsed().as_secs_f64(), usage.ru_maxrss as f64 / 1024.0, code))
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((
+        started.elapsed().as_secs_f64(),
+        usage.ru_maxrss as f64 / 1024.0,
+        code,
+    ))
 }
 
 fn run_extract(dir: &Path) -> anyhow::Result<ExtractRun> {
     let (seconds, max_rss_mb, code) = run_child(dir, &["extract", "--no-progress"])?;
     let conn = duckdb::Connection::open(dir.join("ferry.duckdb"))?;
-    let records: i64 = conn.query_row("SELECT coalesce(sum(records), 0) FROM ferry_raw_parts", [], |r| r.get(0))?;
-    Ok(ExtractRun { seconds, max_rss_mb, ok: code == 0, records })
+    let records: i64 = conn.query_row(
+        "SELECT coalesce(sum(records), 0) FROM ferry_raw_parts",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(ExtractRun {
+        seconds,
+        max_rss_mb,
+        ok: code == 0,
+        records,
+    })
 }
 
 fn workspace(name: &str, url: &str, rate: u32) -> anyhow::Result<PathBuf> {
@@ -92,7 +126,12 @@ fn workspace(name: &str, url: &str, rate: u32) -> anyhow::Result<PathBuf> {
 
 fn sim_stats(url: &str) -> anyhow::Result<serde_json::Value> {
     let rt = super::runtime()?;
-    rt.block_on(async { Ok(reqwest::get(format!("{url}/__sim/stats")).await?.json().await?) })
+    rt.block_on(async {
+        Ok(reqwest::get(format!("{url}/__sim/stats"))
+            .await?
+            .json()
+            .await?)
+    })
 }
 
 pub fn extract(args: BenchExtractArgs) -> anyhow::Result<i32> {
@@ -106,10 +145,20 @@ pub fn extract(args: BenchExtractArgs) -> anyhow::Result<i32> {
         let stats = sim_stats(&sim.url)?;
         let requests = stats["requests"].as_f64().unwrap_or(0.0);
         let per_min = requests / run.seconds * 60.0;
-        println!("== budget: tier {} req/min, {customers} customers ==", args.rate_limit);
-        println!("  duration            {:.1} s ({})", run.seconds, if run.ok { "ok" } else { "FAILED" });
+        println!(
+            "== budget: tier {} req/min, {customers} customers ==",
+            args.rate_limit
+        );
+        println!(
+            "  duration            {:.1} s ({})",
+            run.seconds,
+            if run.ok { "ok" } else { "FAILED" }
+        );
         println!("  requests            {requests:.0}");
-        println!("  achieved            {per_min:.0} req/min = {:.1}% of the tier", per_min / args.rate_limit as f64 * 100.0);
+        println!(
+            "  achieved            {per_min:.0} req/min = {:.1}% of the tier",
+            per_min / args.rate_limit as f64 * 100.0
+        );
         println!("  429s received       {}", stats["throttled"]);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -128,10 +177,21 @@ pub fn extract(args: BenchExtractArgs) -> anyhow::Result<i32> {
             let convs = stats["objects"]["conversations"].as_f64().unwrap_or(1.0);
             println!("== raw speed: limit off, {customers} customers ==");
             println!("  objects             {}", stats["objects"]);
-            println!("  duration            {:.1} s ({})", run.seconds, if run.ok { "ok" } else { "FAILED" });
-            println!("  records landed      {} ({:.0} records/s)", run.records, run.records as f64 / run.seconds);
+            println!(
+                "  duration            {:.1} s ({})",
+                run.seconds,
+                if run.ok { "ok" } else { "FAILED" }
+            );
+            println!(
+                "  records landed      {} ({:.0} records/s)",
+                run.records,
+                run.records as f64 / run.seconds
+            );
             println!("  peak RSS extractor  {:.1} MB", run.max_rss_mb);
-            println!("  requests            {requests:.0} = {:.1} per 1,000 conversations", requests / convs * 1000.0);
+            println!(
+                "  requests            {requests:.0} = {:.1} per 1,000 conversations",
+                requests / convs * 1000.0
+            );
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
@@ -190,10 +250,19 @@ pub fn transform(args: BenchTransformArgs) -> anyhow::Result<i32> {
         let mut stmt = conn.prepare(
             "SELECT name, rows, duration_ms FROM ferry_sql_ledger WHERE version > 0 AND status = 'applied' ORDER BY version",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
         for r in rows {
             let (name, n, ms) = r?;
-            println!("  {name:<18} {n:>10} rows {ms:>8} ms {:>12.0} rows/s", n as f64 / (ms.max(1) as f64 / 1000.0));
+            println!(
+                "  {name:<18} {n:>10} rows {ms:>8} ms {:>12.0} rows/s",
+                n as f64 / (ms.max(1) as f64 / 1000.0)
+            );
         }
         println!("  total               {seconds:.1} s (exit {code}; 3 = a check found rows), peak RSS {rss:.0} MB");
         let _ = std::fs::remove_dir_all(&dir);

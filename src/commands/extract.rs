@@ -35,7 +35,11 @@ pub fn run(workspace: &Path, args: ExtractArgs) -> anyhow::Result<i32> {
                     .join("; ");
                 runs::finish(&conn, &run_id, false, &msg)?;
                 for s in &failed {
-                    eprintln!("error: {} failed: {}", s.object, s.error.as_deref().unwrap_or(""));
+                    eprintln!(
+                        "error: {} failed: {}",
+                        s.object,
+                        s.error.as_deref().unwrap_or("")
+                    );
                 }
                 eprintln!("Everything landed so far is kept; rerun `ferry extract` to resume the failed streams.");
                 Ok(crate::error::EXIT_FAILURE)
@@ -65,7 +69,15 @@ fn extract_inner(
             full: args.full,
             progress: !args.no_progress && std::io::stderr().is_terminal(),
         };
-        Ok(extract::run(ws.dir.clone(), run_id.to_string(), client, db, ws.config.extract.clone(), opts).await?)
+        Ok(extract::run(
+            ws.dir.clone(),
+            run_id.to_string(),
+            client,
+            db,
+            ws.config.extract.clone(),
+            opts,
+        )
+        .await?)
     })
 }
 
@@ -77,10 +89,16 @@ fn parse_since(s: &str) -> anyhow::Result<i64> {
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis());
     }
-    anyhow::bail!("--since {s:?} is not a date: use YYYY-MM-DD or an RFC 3339 time like 2024-05-01T12:00:00Z")
+    anyhow::bail!(
+        "--since {s:?} is not a date: use YYYY-MM-DD or an RFC 3339 time like 2024-05-01T12:00:00Z"
+    )
 }
 
-fn print_summary(conn: &duckdb::Connection, summaries: &[extract::StreamSummary], secs: f64) -> anyhow::Result<()> {
+fn print_summary(
+    conn: &duckdb::Connection,
+    summaries: &[extract::StreamSummary],
+    secs: f64,
+) -> anyhow::Result<()> {
     println!(
         "{:<14} {:<16} {:>10} {:>8} {:>11} {:>10} {:>8}  status",
         "object", "pass", "landed", "pages", "quarantined", "in view", "seconds"
@@ -88,7 +106,11 @@ fn print_summary(conn: &duckdb::Connection, summaries: &[extract::StreamSummary]
     let mut total = 0u64;
     for s in summaries {
         let in_view: i64 = conn
-            .query_row(&format!("SELECT count(*) FROM raw_kustomer_{}", s.object), [], |r| r.get(0))
+            .query_row(
+                &format!("SELECT count(*) FROM raw_kustomer_{}", s.object),
+                [],
+                |r| r.get(0),
+            )
             .unwrap_or(-1);
         total += s.landed;
         println!(
@@ -103,6 +125,9 @@ fn print_summary(conn: &duckdb::Connection, summaries: &[extract::StreamSummary]
             if s.error.is_some() { "FAILED" } else { "ok" }
         );
     }
-    println!("{total} records landed in {secs:.1}s ({:.0} records/s)", total as f64 / secs.max(0.001));
+    println!(
+        "{total} records landed in {secs:.1}s ({:.0} records/s)",
+        total as f64 / secs.max(0.001)
+    );
     Ok(())
 }

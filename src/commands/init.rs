@@ -16,9 +16,19 @@ pub fn run(workspace: &Path, args: InitArgs) -> anyhow::Result<i32> {
             rate_limit: args.rate_limit,
         },
     )?;
-    println!("Initialised ferry workspace {} (route {})", dir.display(), args.route);
+    println!(
+        "Initialised ferry workspace {} (route {})",
+        dir.display(),
+        args.route
+    );
     println!("  ferry.toml    settings; secrets by env var: KUSTOMER_API_KEY, ZENDESK_EMAIL, ZENDESK_API_TOKEN");
-    println!("  ferry.duckdb  state and meta tables: {}", crate::meta::META_TABLES.join(", "));
-    println!("Next: export KUSTOMER_API_KEY=… then `ferry -C {} extract`", dir.display());
+    println!(
+        "  ferry.duckdb  state and meta tables: {}",
+        crate::meta::META_TABLES.join(", ")
+    );
+    println!(
+        "Next: export KUSTOMER_API_KEY=… then `ferry -C {} extract`",
+        dir.display()
+    );
     Ok(0)
 }

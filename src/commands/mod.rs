@@ -24,7 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// A multi-threaded tokio runtime for commands that do I/O.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// The command line as recorded in `ferry_runs` (secrets never appear on

@@ -5,7 +5,10 @@ use crate::connectors::kustomer::sim::{spawn, SimOptions};
 
 pub fn kustomer(args: SimKustomerArgs) -> anyhow::Result<i32> {
     if !args.addr.ip().is_loopback() {
-        anyhow::bail!("the simulator only listens on loopback addresses (127.0.0.1 or [::1]); got {}", args.addr);
+        anyhow::bail!(
+            "the simulator only listens on loopback addresses (127.0.0.1 or [::1]); got {}",
+            args.addr
+        );
     }
     let rt = super::runtime()?;
     rt.block_on(async move {

@@ -28,18 +28,28 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
             s
         }
     };
-    let conn = Connection::open_with_flags(&db, Config::default().access_mode(AccessMode::ReadOnly)?)
-        .map_err(|e| anyhow::anyhow!("cannot open {} read-only: {e}", db.display()))?;
+    let conn =
+        Connection::open_with_flags(&db, Config::default().access_mode(AccessMode::ReadOnly)?)
+            .map_err(|e| anyhow::anyhow!("cannot open {} read-only: {e}", db.display()))?;
     let mut stmt = conn.prepare(&query).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let batches: Vec<RecordBatch> = stmt.query_arrow([]).map_err(|e| anyhow::anyhow!("{e}"))?.collect();
+    let batches: Vec<RecordBatch> = stmt
+        .query_arrow([])
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .collect();
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Table => {
             use std::io::Write;
-            writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(&batches)?)?;
+            writeln!(
+                out,
+                "{}",
+                arrow::util::pretty::pretty_format_batches(&batches)?
+            )?;
         }
         OutputFormat::Csv => {
-            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(out);
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
             for b in &batches {
                 w.write(b)?;
             }

@@ -21,7 +21,13 @@ pub fn run(workspace: &Path, args: TransformArgs) -> anyhow::Result<i32> {
             StepState::Dirty => "did not finish last time",
             StepState::Downstream => "after a changed script",
         };
-        println!("  {} {:<28} {:<26} {}", if *runs { "▶" } else { " " }, s.file, what, if *runs { "will run" } else { "skip" });
+        println!(
+            "  {} {:<28} {:<26} {}",
+            if *runs { "▶" } else { " " },
+            s.file,
+            what,
+            if *runs { "will run" } else { "skip" }
+        );
     }
     if plan.rerun_from.is_none() {
         println!("Nothing changed since the last transform.");
@@ -33,9 +39,17 @@ pub fn run(workspace: &Path, args: TransformArgs) -> anyhow::Result<i32> {
     }
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "transform", &super::recorded_args())?;
-    transform::configure(&conn, &ws.dir, &ws.config.transform.memory_limit, ws.config.transform.threads)?;
+    transform::configure(
+        &conn,
+        &ws.dir,
+        &ws.config.transform.memory_limit,
+        ws.config.transform.threads,
+    )?;
     let result = transform::run(&conn, &ws.dir, &set, &plan, &run_id, |a| {
-        println!("  ✓ {:<28} {:>10} rows {:>8} ms", a.file, a.rows, a.duration_ms);
+        println!(
+            "  ✓ {:<28} {:>10} rows {:>8} ms",
+            a.file, a.rows, a.duration_ms
+        );
     });
     if let Err(e) = result {
         crate::runs::finish(&conn, &run_id, false, &e.to_string())?;

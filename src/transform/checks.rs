@@ -41,7 +41,11 @@ pub fn run(conn: &Connection, checks: &[Check]) -> Result<Vec<CheckFailure>> {
             let table = arrow::util::pretty::pretty_format_batches(&shown)
                 .map(|t| t.to_string())
                 .unwrap_or_default();
-            out.push(CheckFailure { name: c.name.clone(), rows, table });
+            out.push(CheckFailure {
+                name: c.name.clone(),
+                rows,
+                table,
+            });
         }
     }
     Ok(out)

@@ -30,11 +30,24 @@ pub fn created_tables(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, _) in lower.match_indices("create ") {
         let rest = &lower[i + 7..];
-        let rest = rest.trim_start().strip_prefix("or replace ").unwrap_or(rest.trim_start());
-        let rest = rest.trim_start().strip_prefix("temp ").unwrap_or(rest.trim_start());
+        let rest = rest
+            .trim_start()
+            .strip_prefix("or replace ")
+            .unwrap_or(rest.trim_start());
+        let rest = rest
+            .trim_start()
+            .strip_prefix("temp ")
+            .unwrap_or(rest.trim_start());
         if let Some(rest) = rest.trim_start().strip_prefix("table ") {
-            let rest = rest.trim_start().strip_prefix("if not exists ").unwrap_or(rest.trim_start());
-            let name: String = rest.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let rest = rest
+                .trim_start()
+                .strip_prefix("if not exists ")
+                .unwrap_or(rest.trim_start());
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             if !name.is_empty() && !out.contains(&name) {
                 out.push(name);
             }
@@ -57,13 +70,17 @@ fn apply(conn: &Connection, s: &Script, run_id: &str) -> Result<Applied> {
         return Err(FerryError::Other(format!(
             "{} failed, nothing of it was applied and the previous tables are intact: {}",
             s.file,
-            e.to_string().replace('\n', " ")
+            duck_message(&e.to_string())
         )));
     }
     conn.execute_batch("COMMIT")?;
     let mut rows = 0i64;
     for t in created_tables(&s.sql) {
-        rows += conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get::<_, i64>(0)).unwrap_or(0);
+        rows += conn
+            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap_or(0);
     }
     let duration_ms = started.elapsed().as_millis() as u64;
     conn.execute(
@@ -71,11 +88,38 @@ fn apply(conn: &Connection, s: &Script, run_id: &str) -> Result<Applied> {
          WHERE version = ? AND run_id = ? AND status = 'dirty'",
         params![duration_ms as i64, rows, s.version, run_id],
     )?;
-    Ok(Applied { file: s.file.clone(), duration_ms, rows })
+    Ok(Applied {
+        file: s.file.clone(),
+        duration_ms,
+        rows,
+    })
+}
+
+/// DuckDB's message without the list of candidate functions (which can run
+/// to dozens of lines), keeping the LINE pointer.
+pub fn duck_message(msg: &str) -> String {
+    let (head, tail) = match msg.find("Candidate functions") {
+        Some(i) => (
+            &msg[..i],
+            msg[i..].find("LINE ").map(|j| &msg[i + j..]).unwrap_or(""),
+        ),
+        None => (msg, ""),
+    };
+    format!("{} {}", head.trim(), tail.trim())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs the plan: seeds, then the scripts from `rerun_from` on.
-pub fn run(conn: &Connection, workspace: &Path, set: &ScriptSet, plan: &Plan, run_id: &str, mut on_step: impl FnMut(&Applied)) -> Result<Vec<Applied>> {
+pub fn run(
+    conn: &Connection,
+    workspace: &Path,
+    set: &ScriptSet,
+    plan: &Plan,
+    run_id: &str,
+    mut on_step: impl FnMut(&Applied),
+) -> Result<Vec<Applied>> {
     let Some(from) = plan.rerun_from else {
         return Ok(Vec::new());
     };
@@ -95,7 +139,12 @@ pub fn run(conn: &Connection, workspace: &Path, set: &ScriptSet, plan: &Plan, ru
 
 /// Applies DuckDB resource settings from `ferry.toml` so big transforms
 /// spill to disk instead of running out of memory.
-pub fn configure(conn: &Connection, workspace: &Path, memory_limit: &str, threads: usize) -> Result<()> {
+pub fn configure(
+    conn: &Connection,
+    workspace: &Path,
+    memory_limit: &str,
+    threads: usize,
+) -> Result<()> {
     let tmp = workspace.join(".duckdb-spill");
     conn.execute_batch(&format!(
         "SET memory_limit = '{}'; SET temp_directory = '{}'; SET threads = {}; SET preserve_insertion_order = false;",

@@ -43,7 +43,12 @@ fn last_runs(conn: &Connection) -> Result<Vec<Last>> {
          QUALIFY row_number() OVER (PARTITION BY version ORDER BY applied_at DESC) = 1",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok(Last { version: r.get(0)?, checksum: r.get(1)?, status: r.get(2)?, applied_at: r.get(3)? })
+        Ok(Last {
+            version: r.get(0)?,
+            checksum: r.get(1)?,
+            status: r.get(2)?,
+            applied_at: r.get(3)?,
+        })
     })?;
     Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
 }
@@ -68,7 +73,13 @@ pub fn plan(conn: &Connection, set: &ScriptSet, rebuild: bool) -> Result<Plan> {
         states.push(st);
     }
     if let Some(i) = first {
-        reasons.push(format!("{} is {:?}", set.scripts[i].file, states[i]).to_lowercase());
+        let why = match states[i] {
+            StepState::New => "is new",
+            StepState::Changed => "changed",
+            StepState::Dirty => "did not finish last time",
+            _ => "reruns",
+        };
+        reasons.push(format!("{} {why}", set.scripts[i].file));
     }
     // Seeds are version 0 in the ledger.
     match find(0) {
@@ -81,8 +92,11 @@ pub fn plan(conn: &Connection, set: &ScriptSet, rebuild: bool) -> Result<Plan> {
     }
     // New raw data since the last complete transform reruns everything.
     if let Some(last_script) = set.scripts.last().and_then(|s| find(s.version)) {
-        let newest_part: Option<i64> =
-            conn.query_row("SELECT epoch_ms(max(created_at)) FROM ferry_raw_parts", [], |r| r.get(0))?;
+        let newest_part: Option<i64> = conn.query_row(
+            "SELECT epoch_ms(max(created_at)) FROM ferry_raw_parts",
+            [],
+            |r| r.get(0),
+        )?;
         if newest_part.is_some_and(|p| p > last_script.applied_at) {
             reasons.push("raw data was extracted after the last transform".into());
             first = Some(0);
@@ -97,9 +111,17 @@ pub fn plan(conn: &Connection, set: &ScriptSet, rebuild: bool) -> Result<Plan> {
         .enumerate()
         .map(|(i, st)| {
             let runs = first.is_some_and(|f| i >= f);
-            let st = if runs && st == StepState::Unchanged { StepState::Downstream } else { st };
+            let st = if runs && st == StepState::Unchanged {
+                StepState::Downstream
+            } else {
+                st
+            };
             (st, runs)
         })
         .collect();
-    Ok(Plan { steps, rerun_from: first, reasons })
+    Ok(Plan {
+        steps,
+        rerun_from: first,
+        reasons,
+    })
 }

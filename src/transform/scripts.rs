@@ -90,7 +90,9 @@ pub fn checksum(text: &str) -> String {
 fn builtin_files(route: &str) -> Result<&'static [(&'static str, &'static str)]> {
     match route {
         "kustomer-zendesk" => Ok(KUSTOMER_ZENDESK),
-        other => Err(FerryError::Other(format!("no transform scripts for route {other}"))),
+        other => Err(FerryError::Other(format!(
+            "no transform scripts for route {other}"
+        ))),
     }
 }
 
@@ -101,8 +103,14 @@ impl ScriptSet {
         if dir.is_dir() {
             let mut files = Vec::new();
             for sub in ["", "seeds", "checks"] {
-                let d = if sub.is_empty() { dir.clone() } else { dir.join(sub) };
-                let Ok(rd) = std::fs::read_dir(&d) else { continue };
+                let d = if sub.is_empty() {
+                    dir.clone()
+                } else {
+                    dir.join(sub)
+                };
+                let Ok(rd) = std::fs::read_dir(&d) else {
+                    continue;
+                };
                 for e in rd.flatten() {
                     let p = e.path();
                     if !p.is_file() {
@@ -113,34 +121,53 @@ impl ScriptSet {
                     } else {
                         format!("{sub}/{}", e.file_name().to_string_lossy())
                     };
-                    let text = std::fs::read_to_string(&p).map_err(|e| FerryError::io(format!("reading {}", p.display()), e))?;
+                    let text = std::fs::read_to_string(&p)
+                        .map_err(|e| FerryError::io(format!("reading {}", p.display()), e))?;
                     files.push((rel, text));
                 }
             }
             return Self::from_files(Some(dir), files);
         }
-        let files = builtin_files(route)?.iter().map(|(f, t)| (f.to_string(), t.to_string())).collect();
+        let files = builtin_files(route)?
+            .iter()
+            .map(|(f, t)| (f.to_string(), t.to_string()))
+            .collect();
         Self::from_files(None, files)
     }
 
     fn from_files(dir: Option<PathBuf>, files: Vec<(String, String)>) -> Result<ScriptSet> {
-        let mut set = ScriptSet { dir, scripts: Vec::new(), seeds: Vec::new(), checks: Vec::new() };
+        let mut set = ScriptSet {
+            dir,
+            scripts: Vec::new(),
+            seeds: Vec::new(),
+            checks: Vec::new(),
+        };
         for (rel, text) in files {
             if let Some(f) = rel.strip_prefix("seeds/") {
                 if let Some(table) = f.strip_suffix(".csv") {
-                    set.seeds.push(Seed { table: table.to_string(), file: rel.clone(), csv: text });
+                    set.seeds.push(Seed {
+                        table: table.to_string(),
+                        file: rel.clone(),
+                        csv: text,
+                    });
                 }
             } else if let Some(f) = rel.strip_prefix("checks/") {
                 if let Some(name) = f.strip_suffix(".sql") {
-                    set.checks.push(Check { name: name.to_string(), file: rel.clone(), sql: text });
+                    set.checks.push(Check {
+                        name: name.to_string(),
+                        file: rel.clone(),
+                        sql: text,
+                    });
                 }
             } else if let Some(stem) = rel.strip_suffix(".sql") {
                 let (num, name) = stem.split_once('_').ok_or_else(|| {
                     FerryError::Other(format!("script {rel}: name must look like NNN_name.sql"))
                 })?;
-                let version: i32 = num
-                    .parse()
-                    .map_err(|_| FerryError::Other(format!("script {rel}: name must start with a number (NNN_name.sql)")))?;
+                let version: i32 = num.parse().map_err(|_| {
+                    FerryError::Other(format!(
+                        "script {rel}: name must start with a number (NNN_name.sql)"
+                    ))
+                })?;
                 set.scripts.push(Script {
                     version,
                     name: name.to_string(),
@@ -197,7 +224,8 @@ pub fn eject(workspace: &Path, route: &str) -> Result<(PathBuf, usize)> {
     let files = builtin_files(route)?;
     for (rel, text) in files {
         let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(path.parent().unwrap())
+            .map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
         crate::fsutil::write_atomic(&path, text.as_bytes())?;
     }
     Ok((dir, files.len()))

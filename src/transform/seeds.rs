@@ -14,11 +14,19 @@ pub fn load(conn: &Connection, workspace: &Path, seeds: &[Seed]) -> Result<()> {
     let tmp_dir = workspace.join(".ferry-tmp");
     std::fs::create_dir_all(&tmp_dir).map_err(|e| FerryError::io("creating .ferry-tmp", e))?;
     for seed in seeds {
-        if !seed.table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(FerryError::Other(format!("seed {}: table names may only use a-z, 0-9 and _", seed.file)));
+        if !seed
+            .table
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(FerryError::Other(format!(
+                "seed {}: table names may only use a-z, 0-9 and _",
+                seed.file
+            )));
         }
         let path = tmp_dir.join(format!("{}.csv", seed.table));
-        std::fs::write(&path, &seed.csv).map_err(|e| FerryError::io(format!("writing {}", path.display()), e))?;
+        std::fs::write(&path, &seed.csv)
+            .map_err(|e| FerryError::io(format!("writing {}", path.display()), e))?;
         let sql = format!(
             "CREATE OR REPLACE TABLE {} AS SELECT * FROM read_csv('{}', header = true, all_varchar = true, delim = ',')",
             seed.table,

@@ -18,18 +18,31 @@ pub struct Sim {
 }
 
 impl Sim {
+    /// Starts `ferry sim kustomer`; the search budget is off unless `args` set it.
     pub fn start(args: &[&str]) -> Sim {
+        let mut args: Vec<&str> = args.to_vec();
+        if !args.contains(&"--search-rate-limit") {
+            args.extend(["--search-rate-limit", "0"]);
+        }
         let mut child = Command::new(bin())
             .args(["sim", "kustomer", "--addr", "127.0.0.1:0", "--api-key", KEY])
-            .args(args)
+            .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start simulator");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(line.starts_with("http://127.0.0.1:"), "first line is the URL: {line:?}");
-        Sim { child, url: line.trim().to_string() }
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("http://127.0.0.1:"),
+            "first line is the URL: {line:?}"
+        );
+        Sim {
+            child,
+            url: line.trim().to_string(),
+        }
     }
 
     pub fn get(&self, path: &str) -> serde_json::Value {
@@ -40,7 +53,12 @@ impl Sim {
     pub fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         let url = format!("{}{}", self.url, path);
         rt().block_on(async {
-            let r = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+            let r = reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             if r.status() == 204 {
                 serde_json::Value::Null
             } else {
@@ -60,7 +78,8 @@ impl Sim {
 
     /// The true, sorted ids of an object.
     pub fn ids(&self, object: &str) -> Vec<String> {
-        let mut v: Vec<String> = serde_json::from_value(self.get(&format!("/__sim/ids/{object}"))).unwrap();
+        let mut v: Vec<String> =
+            serde_json::from_value(self.get(&format!("/__sim/ids/{object}"))).unwrap();
         v.sort();
         v
     }
@@ -74,7 +93,10 @@ impl Drop for Sim {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// A fresh workspace pointed at `url`, with `edits` applied to ferry.toml
@@ -88,10 +110,29 @@ pub fn workspace(url: &str, edits: &[(&str, &str)]) -> (tempfile::TempDir, PathB
         .args(["--route", "kustomer-zendesk", "--source-url", url])
         .output()
         .unwrap();
-    assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cfg = dir.join("ferry.toml");
     let mut text = std::fs::read_to_string(&cfg).unwrap();
-    for (old, new) in edits {
+    // Tests run at full speed unless they test a rate tier.
+    let mut edits: Vec<(&str, &str)> = edits.to_vec();
+    if !edits
+        .iter()
+        .any(|(o, _)| o.starts_with("rate_limit_per_minute = 1000"))
+    {
+        edits.push((
+            "rate_limit_per_minute = 1000",
+            "rate_limit_per_minute = 100000",
+        ));
+    }
+    edits.push((
+        "search_rate_limit_per_minute = 100",
+        "search_rate_limit_per_minute = 100000",
+    ));
+    for (old, new) in &edits {
         assert!(text.contains(old), "ferry.toml has no {old:?}");
         text = text.replace(old, new);
     }
@@ -125,7 +166,11 @@ pub fn spawn_ferry(dir: &Path, args: &[&str]) -> Child {
 }
 
 pub fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 pub fn db(dir: &Path) -> duckdb::Connection {
@@ -143,7 +188,16 @@ pub fn count(conn: &duckdb::Connection, sql: &str) -> i64 {
 }
 
 pub const OBJECTS: &[&str] = &[
-    "users", "teams", "tags", "klasses", "companies", "customers", "conversations", "messages", "notes", "kobjects",
+    "users",
+    "teams",
+    "tags",
+    "klasses",
+    "companies",
+    "customers",
+    "conversations",
+    "messages",
+    "notes",
+    "kobjects",
     "attachments",
 ];
 
@@ -151,10 +205,23 @@ pub const OBJECTS: &[&str] = &[
 pub fn assert_complete(sim: &Sim, dir: &Path) {
     let conn = db(dir);
     for object in OBJECTS {
-        let got = strings(&conn, &format!("SELECT id FROM raw_kustomer_{object} ORDER BY id"));
+        let got = strings(
+            &conn,
+            &format!("SELECT id FROM raw_kustomer_{object} ORDER BY id"),
+        );
         let want = sim.ids(object);
-        assert_eq!(got.len(), want.len(), "{object}: landed {} of {}", got.len(), want.len());
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{object}: landed {} of {}",
+            got.len(),
+            want.len()
+        );
         assert!(got == want, "{object}: ids differ from the simulator's");
-        assert_eq!(sim.stats()["objects"][object].as_u64().unwrap() as usize, got.len(), "{object} vs stats");
+        assert_eq!(
+            sim.stats()["objects"][object].as_u64().unwrap() as usize,
+            got.len(),
+            "{object} vs stats"
+        );
     }
 }

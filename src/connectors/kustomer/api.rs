@@ -35,7 +35,8 @@ pub fn parse_page(body: &[u8]) -> Result<Page, String> {
     let data = env.data.ok_or("response has no `data` member")?;
     let raw = data.get().trim_start();
     let records = if raw.starts_with('[') {
-        let items: Vec<&RawValue> = serde_json::from_str(raw).map_err(|e| format!("invalid `data` array: {e}"))?;
+        let items: Vec<&RawValue> =
+            serde_json::from_str(raw).map_err(|e| format!("invalid `data` array: {e}"))?;
         items.into_iter().map(|r| r.get().to_string()).collect()
     } else if raw.starts_with('{') {
         vec![raw.to_string()]
@@ -87,10 +88,16 @@ pub fn record_keys(json: &str) -> Result<Keys, Quarantined> {
     let id = match k.id {
         Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s,
         Some(serde_json::Value::String(_)) => {
-            return Err(Quarantined { id: None, reason: "record has an empty `id`".into() })
+            return Err(Quarantined {
+                id: None,
+                reason: "record has an empty `id`".into(),
+            })
         }
         None | Some(serde_json::Value::Null) => {
-            return Err(Quarantined { id: None, reason: "record has no `id`".into() })
+            return Err(Quarantined {
+                id: None,
+                reason: "record has no `id`".into(),
+            })
         }
         Some(other) => {
             return Err(Quarantined {
@@ -104,10 +111,18 @@ pub fn record_keys(json: &str) -> Result<Keys, Quarantined> {
         created_at = timestamp(&id, "createdAt", a.created_at)?;
         updated_at = timestamp(&id, "updatedAt", a.updated_at)?;
     }
-    Ok(Keys { id, created_at, updated_at })
+    Ok(Keys {
+        id,
+        created_at,
+        updated_at,
+    })
 }
 
-fn timestamp(id: &str, field: &str, v: Option<serde_json::Value>) -> Result<Option<i64>, Quarantined> {
+fn timestamp(
+    id: &str,
+    field: &str,
+    v: Option<serde_json::Value>,
+) -> Result<Option<i64>, Quarantined> {
     match v {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => parse_time(&s).map(Some).ok_or_else(|| Quarantined {
@@ -145,7 +160,8 @@ mod tests {
 
     #[test]
     fn parses_array_and_object_pages() {
-        let p = parse_page(br#"{"data":[{"id":"a"},{"id":"b"}],"links":{"next":"/v1/x?page=2"}}"#).unwrap();
+        let p = parse_page(br#"{"data":[{"id":"a"},{"id":"b"}],"links":{"next":"/v1/x?page=2"}}"#)
+            .unwrap();
         assert_eq!(p.records.len(), 2);
         assert_eq!(p.next.as_deref(), Some("/v1/x?page=2"));
         let p = parse_page(br#"{"data":{"id":"a"}}"#).unwrap();
@@ -156,9 +172,20 @@ mod tests {
 
     #[test]
     fn quarantines_bad_keys() {
-        assert_eq!(record_keys(r#"{"id":"x","attributes":{"updatedAt":"2020-05-19T18:55:54.390Z"}}"#).unwrap().updated_at, Some(1589914554390));
-        assert!(record_keys(r#"{"attributes":{}}"#).unwrap_err().reason.contains("no `id`"));
-        assert!(record_keys(r#"{"id":12345}"#).unwrap_err().reason.contains("must be a string"));
+        assert_eq!(
+            record_keys(r#"{"id":"x","attributes":{"updatedAt":"2020-05-19T18:55:54.390Z"}}"#)
+                .unwrap()
+                .updated_at,
+            Some(1589914554390)
+        );
+        assert!(record_keys(r#"{"attributes":{}}"#)
+            .unwrap_err()
+            .reason
+            .contains("no `id`"));
+        assert!(record_keys(r#"{"id":12345}"#)
+            .unwrap_err()
+            .reason
+            .contains("must be a string"));
         let e = record_keys(r#"{"id":"x","attributes":{"updatedAt":true}}"#).unwrap_err();
         assert_eq!(e.id.as_deref(), Some("x"));
         assert!(e.reason.contains("updatedAt"));

@@ -119,7 +119,11 @@ pub async fn run(
                     None => {
                         return Err(FerryError::Other(format!(
                             "--only: unknown object `{name}` (known: {})",
-                            STREAMS.iter().map(|s| s.object).collect::<Vec<_>>().join(", ")
+                            STREAMS
+                                .iter()
+                                .map(|s| s.object)
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )))
                     }
                 }
@@ -164,7 +168,11 @@ pub async fn run(
     };
     let mut summaries = Vec::new();
     for wave in [1u8, 2] {
-        let defs: Vec<_> = selected.iter().copied().filter(|d| d.wave == wave).collect();
+        let defs: Vec<_> = selected
+            .iter()
+            .copied()
+            .filter(|d| d.wave == wave)
+            .collect();
         if defs.is_empty() {
             continue;
         }
@@ -178,18 +186,26 @@ pub async fn run(
                 let ctx = ctx.clone();
                 let sem = sem.clone();
                 let bar = mp.add(ProgressBar::new_spinner());
-                bar.set_style(ProgressStyle::with_template("  {spinner} {prefix:<14} {msg}").unwrap());
+                bar.set_style(
+                    ProgressStyle::with_template("  {spinner} {prefix:<14} {msg}").unwrap(),
+                );
                 bar.set_prefix(def.object);
                 bar.enable_steady_tick(Duration::from_millis(200));
                 tokio::spawn(async move {
                     let _permit = sem.acquire_owned().await;
                     let started = Instant::now();
-                    let mut s = StreamSummary { object: def.object.to_string(), ..Default::default() };
+                    let mut s = StreamSummary {
+                        object: def.object.to_string(),
+                        ..Default::default()
+                    };
                     if let Err(e) = run_stream(&ctx, def, &bar, &mut s).await {
                         bar.finish_with_message(format!("FAILED: {e}"));
                         s.error = Some(e.to_string());
                     } else {
-                        bar.finish_with_message(format!("{} landed, {} pages ✓", s.landed, s.pages));
+                        bar.finish_with_message(format!(
+                            "{} landed, {} pages ✓",
+                            s.landed, s.pages
+                        ));
                     }
                     s.seconds = started.elapsed().as_secs_f64();
                     s
@@ -197,10 +213,17 @@ pub async fn run(
             })
             .collect();
         for t in tasks {
-            summaries.push(t.await.map_err(|e| FerryError::Other(format!("stream task panicked: {e}")))?);
+            summaries.push(
+                t.await
+                    .map_err(|e| FerryError::Other(format!("stream task panicked: {e}")))?,
+            );
         }
         // A 401 stops everything: no point in running wave 2 with a bad key.
-        if summaries.iter().any(|s| s.error.as_deref().is_some_and(|e| e.contains("rejected the credentials"))) {
+        if summaries.iter().any(|s| {
+            s.error
+                .as_deref()
+                .is_some_and(|e| e.contains("rejected the credentials"))
+        }) {
             break;
         }
     }
@@ -247,7 +270,11 @@ fn load_state(db: &Connection, object: &str) -> Result<Option<State>> {
 /// Decides which pass to run and from where: `--full` starts over,
 /// `--since` runs a delta from that instant, an interrupted pass resumes
 /// at its stored phase and cursor, a completed one is followed by a delta.
-fn plan(ctx: &Ctx, def: &StreamDef, state: Option<&State>) -> (String, Vec<&'static str>, usize, Option<String>, i64) {
+fn plan(
+    ctx: &Ctx,
+    def: &StreamDef,
+    state: Option<&State>,
+) -> (String, Vec<&'static str>, usize, Option<String>, i64) {
     let now = chrono::Utc::now().timestamp_millis();
     let full = def.full_plan();
     let delta = def.delta_plan();
@@ -264,7 +291,13 @@ fn plan(ctx: &Ctx, def: &StreamDef, state: Option<&State>) -> (String, Vec<&'sta
             if let Some(i) = full.iter().position(|p| *p == st.phase) {
                 ("full (resumed)".into(), full, i, st.cursor.clone(), started)
             } else if let Some(i) = delta.iter().position(|p| *p == st.phase) {
-                ("delta (resumed)".into(), delta, i, st.cursor.clone(), started)
+                (
+                    "delta (resumed)".into(),
+                    delta,
+                    i,
+                    st.cursor.clone(),
+                    started,
+                )
             } else {
                 ("full".into(), full, 0, None, now)
             }
@@ -273,7 +306,12 @@ fn plan(ctx: &Ctx, def: &StreamDef, state: Option<&State>) -> (String, Vec<&'sta
     }
 }
 
-async fn run_stream(ctx: &Arc<Ctx>, def: &'static StreamDef, bar: &ProgressBar, sum: &mut StreamSummary) -> Result<()> {
+async fn run_stream(
+    ctx: &Arc<Ctx>,
+    def: &'static StreamDef,
+    bar: &ProgressBar,
+    sum: &mut StreamSummary,
+) -> Result<()> {
     let state = {
         let ctx2 = ctx.clone();
         blocking(move || load_state(&ctx2.db.lock().unwrap(), def.object)).await?
@@ -310,7 +348,9 @@ async fn run_stream(ctx: &Arc<Ctx>, def: &'static StreamDef, bar: &ProgressBar, 
         }
         match *ph {
             phase::LIST | phase::RELIST => runner.list_phase(cursor.clone()).await?,
-            phase::ARCHIVE | phase::LIVE_SEARCH | phase::CATCHUP | phase::DELTA => runner.search_phase(cursor.clone()).await?,
+            phase::ARCHIVE | phase::LIVE_SEARCH | phase::CATCHUP | phase::DELTA => {
+                runner.search_phase(cursor.clone()).await?
+            }
             phase::PARENTS => runner.parents_phase(cursor.clone()).await?,
             phase::ATTACHMENTS => runner.attachments_phase().await?,
             other => return Err(FerryError::Other(format!("unknown phase {other}"))),
@@ -369,12 +409,21 @@ impl StreamRun {
             self.phase,
             self.landed + self.buf.len() as u64,
             self.pages,
-            if self.quarantined > 0 { format!(" · {} quarantined", self.quarantined) } else { String::new() }
+            if self.quarantined > 0 {
+                format!(" · {} quarantined", self.quarantined)
+            } else {
+                String::new()
+            }
         ));
     }
 
     /// Splits a page into landable records and quarantined ones.
-    fn take_page(&mut self, location: &str, records: Vec<String>, skip: impl Fn(&api::Keys) -> bool) -> Vec<api::Keys> {
+    fn take_page(
+        &mut self,
+        location: &str,
+        records: Vec<String>,
+        skip: impl Fn(&api::Keys) -> bool,
+    ) -> Vec<api::Keys> {
         let mut keys_out = Vec::with_capacity(records.len());
         let origin = self.origin();
         for json in records {
@@ -395,7 +444,12 @@ impl StreamRun {
                 }
                 Err(q) => {
                     tracing::warn!(object = self.def.object, location, reason = %q.reason, "record quarantined");
-                    self.quarantine.push(QRow { source_id: q.id, reason: q.reason, location: location.to_string(), json });
+                    self.quarantine.push(QRow {
+                        source_id: q.id,
+                        reason: q.reason,
+                        location: location.to_string(),
+                        json,
+                    });
                 }
             }
         }
@@ -505,7 +559,11 @@ impl StreamRun {
         };
         let since = self.ctx.since;
         loop {
-            let page: Page = self.ctx.client.fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page).await?;
+            let page: Page = self
+                .ctx
+                .client
+                .fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page)
+                .await?;
             let n = page.records.len();
             let location = next.clone();
             self.take_page(&location, page.records, |k| match (&known, since) {
@@ -531,7 +589,9 @@ impl StreamRun {
         blocking(move || {
             let db = ctx.db.lock().unwrap();
             db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
-            let mut stmt = db.prepare(&format!("SELECT id, coalesce(epoch_ms(updated_at), 0) FROM raw_{SOURCE}_{object}"))?;
+            let mut stmt = db.prepare(&format!(
+                "SELECT id, coalesce(epoch_ms(updated_at), 0) FROM raw_{SOURCE}_{object}"
+            ))?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             let mut set = HashSet::new();
             for r in rows {
@@ -548,7 +608,9 @@ impl StreamRun {
         blocking(move || {
             let db = ctx.db.lock().unwrap();
             db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
-            let mut stmt = db.prepare(&format!("SELECT id FROM raw_{SOURCE}_{object} WHERE epoch_ms(updated_at) = ?"))?;
+            let mut stmt = db.prepare(&format!(
+                "SELECT id FROM raw_{SOURCE}_{object} WHERE epoch_ms(updated_at) = ?"
+            ))?;
             let rows = stmt.query_map([at], |r| r.get::<_, String>(0))?;
             Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
         })
@@ -562,12 +624,18 @@ impl StreamRun {
     async fn search_phase(&mut self, cursor: Option<String>) -> Result<()> {
         let ctx_name = self.def.context.expect("search phase needs a context");
         let archive = self.phase == phase::ARCHIVE;
-        let endpoint = if archive { "/v1/customers/archive/search" } else { "/v1/customers/search" };
+        let endpoint = if archive {
+            "/v1/customers/archive/search"
+        } else {
+            "/v1/customers/search"
+        };
         let mut cur = match cursor.and_then(|c| serde_json::from_str::<SearchCursor>(&c).ok()) {
             Some(c) => c,
             None => {
                 let gte = match self.phase {
-                    phase::CATCHUP => Some(self.pass_started - self.ctx.cfg.overlap_secs * 1000 - 1000),
+                    phase::CATCHUP => {
+                        Some(self.pass_started - self.ctx.cfg.overlap_secs * 1000 - 1000)
+                    }
                     phase::DELTA => match (self.ctx.since, self.high_water) {
                         (Some(s), _) => Some(s),
                         (None, Some(hw)) => Some(hw - self.ctx.cfg.overlap_secs * 1000),
@@ -576,7 +644,9 @@ impl StreamRun {
                     _ => None,
                 };
                 let skip = match (self.phase, self.ctx.since, self.high_water) {
-                    (phase::DELTA, None, Some(hw)) if self.ctx.cfg.overlap_secs == 0 => self.tie_ids(hw).await?,
+                    (phase::DELTA, None, Some(hw)) if self.ctx.cfg.overlap_secs == 0 => {
+                        self.tie_ids(hw).await?
+                    }
                     _ => Vec::new(),
                 };
                 SearchCursor { gte, page: 1, skip }
@@ -591,7 +661,17 @@ impl StreamRun {
             }
             let body = json!({"queryContext": ctx_name, "and": and, "sort": [{ &field: "asc" }]});
             let path = format!("{endpoint}?page={}&pageSize={size}", cur.page);
-            let page: Page = self.ctx.client.fetch_parsed(Method::POST, &path, Some(&body), Lane::Search, api::parse_page).await?;
+            let page: Page = self
+                .ctx
+                .client
+                .fetch_parsed(
+                    Method::POST,
+                    &path,
+                    Some(&body),
+                    Lane::Search,
+                    api::parse_page,
+                )
+                .await?;
             let has_next = page.next.is_some();
             let n = page.records.len();
             let skip: HashSet<String> = cur.skip.iter().cloned().collect();
@@ -599,7 +679,8 @@ impl StreamRun {
             let keys = self.take_page(&format!("{path} {body}"), page.records, |k| {
                 k.updated_at == gte && gte.is_some() && skip.contains(&k.id)
             });
-            let finished = n == 0 || (!has_next && cur.page < SEARCH_PAGE_CAP) || (n < size as usize);
+            let finished =
+                n == 0 || (!has_next && cur.page < SEARCH_PAGE_CAP) || (n < size as usize);
             if finished {
                 break;
             }
@@ -608,7 +689,11 @@ impl StreamRun {
                 (Some(m), g) if g.is_none_or(|g| m > g) => SearchCursor {
                     gte: Some(m),
                     page: 1,
-                    skip: keys.iter().filter(|k| k.updated_at == Some(m)).map(|k| k.id.clone()).collect(),
+                    skip: keys
+                        .iter()
+                        .filter(|k| k.updated_at == Some(m))
+                        .map(|k| k.id.clone())
+                        .collect(),
                 },
                 _ => {
                     if cur.page >= SEARCH_PAGE_CAP {
@@ -621,7 +706,11 @@ impl StreamRun {
                     }
                     let mut skip = cur.skip.clone();
                     skip.extend(keys.iter().map(|k| k.id.clone()));
-                    SearchCursor { gte: cur.gte, page: cur.page + 1, skip }
+                    SearchCursor {
+                        gte: cur.gte,
+                        page: cur.page + 1,
+                        skip,
+                    }
                 }
             };
             let c = serde_json::to_string(&cur).unwrap();
@@ -633,7 +722,9 @@ impl StreamRun {
     /// Notes of conversations older than two years: the archive search has
     /// no notes, so they come from `/v1/conversations/{id}/notes`.
     async fn parents_phase(&mut self, cursor: Option<String>) -> Result<()> {
-        let mut cur: ParentsCursor = cursor.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
+        let mut cur: ParentsCursor = cursor
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default();
         let cutoff = self.pass_started - TWO_YEARS_MS;
         let ctx = self.ctx.clone();
         let parents: Vec<String> = blocking(move || {
@@ -648,9 +739,16 @@ impl StreamRun {
         .await?;
         while cur.pos < parents.len() {
             let next = cur.next.clone().unwrap_or_else(|| {
-                format!("/v1/conversations/{}/notes?page=1&pageSize={}", parents[cur.pos], self.ctx.cfg.list_page_size)
+                format!(
+                    "/v1/conversations/{}/notes?page=1&pageSize={}",
+                    parents[cur.pos], self.ctx.cfg.list_page_size
+                )
             });
-            let page: Page = self.ctx.client.fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page).await?;
+            let page: Page = self
+                .ctx
+                .client
+                .fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page)
+                .await?;
             let n = page.records.len();
             self.take_page(&next, page.records, |_| false);
             match page.next {
@@ -689,14 +787,20 @@ impl StreamRun {
         self.bar.set_length(pending.len() as u64);
         for chunk in pending.chunks(ATTACHMENT_IDS_PER_CALL) {
             let path = format!("/v1/attachments/{}", chunk.join(","));
-            let page: Page = self.ctx.client.fetch_parsed(Method::GET, &path, None, Lane::Standard, api::parse_page).await?;
+            let page: Page = self
+                .ctx
+                .client
+                .fetch_parsed(Method::GET, &path, None, Lane::Standard, api::parse_page)
+                .await?;
             let before = self.buf.len();
             let keys = self.take_page(&path, page.records, |_| false);
             let returned: HashSet<&str> = keys.iter().map(|k| k.id.as_str()).collect();
             for missing in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
                 self.quarantine.push(QRow {
                     source_id: Some(missing.clone()),
-                    reason: "attachment referenced by a message but not returned by /v1/attachments".into(),
+                    reason:
+                        "attachment referenced by a message but not returned by /v1/attachments"
+                            .into(),
                     location: path.clone(),
                     json: String::new(),
                 });
@@ -731,8 +835,16 @@ impl StreamRun {
                 async move {
                     // The temp name is derived from the id only after it is
                     // reduced to hex, so a hostile id cannot steer the path.
-                    let safe: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).take(64).collect();
-                    let tmp = dir.join(format!(".dl-{safe}-{}{}", std::process::id(), crate::fsutil::TMP_SUFFIX));
+                    let safe: String = id
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric())
+                        .take(64)
+                        .collect();
+                    let tmp = dir.join(format!(
+                        ".dl-{safe}-{}{}",
+                        std::process::id(),
+                        crate::fsutil::TMP_SUFFIX
+                    ));
                     let res = client.download(&link, &tmp).await;
                     let res = match res {
                         Ok((sha, size)) => {
@@ -773,7 +885,12 @@ impl StreamRun {
         failed.sort_by(|a, b| b.0.cmp(&a.0));
         for (i, id, reason) in failed {
             let rec = self.buf.remove(i);
-            self.quarantine.push(QRow { source_id: Some(id), reason, location: "download".into(), json: rec.json });
+            self.quarantine.push(QRow {
+                source_id: Some(id),
+                reason,
+                location: "download".into(),
+                json: rec.json,
+            });
         }
         Ok(())
     }

@@ -21,20 +21,86 @@ pub struct StreamDef {
 
 /// Every stream, in report order.
 pub const STREAMS: &[StreamDef] = &[
-    StreamDef { object: "users", list: Some("/v1/users"), context: None, archive: false, wave: 1 },
-    StreamDef { object: "teams", list: Some("/v1/teams"), context: None, archive: false, wave: 1 },
-    StreamDef { object: "tags", list: Some("/v1/tags"), context: None, archive: false, wave: 1 },
-    StreamDef { object: "klasses", list: Some("/v1/klasses"), context: None, archive: false, wave: 1 },
-    StreamDef { object: "companies", list: Some("/v1/companies"), context: Some("company"), archive: true, wave: 1 },
-    StreamDef { object: "customers", list: Some("/v1/customers"), context: Some("customer"), archive: true, wave: 1 },
-    StreamDef { object: "conversations", list: Some("/v1/conversations"), context: Some("conversation"), archive: true, wave: 1 },
-    StreamDef { object: "messages", list: Some("/v1/messages"), context: Some("message"), archive: true, wave: 1 },
+    StreamDef {
+        object: "users",
+        list: Some("/v1/users"),
+        context: None,
+        archive: false,
+        wave: 1,
+    },
+    StreamDef {
+        object: "teams",
+        list: Some("/v1/teams"),
+        context: None,
+        archive: false,
+        wave: 1,
+    },
+    StreamDef {
+        object: "tags",
+        list: Some("/v1/tags"),
+        context: None,
+        archive: false,
+        wave: 1,
+    },
+    StreamDef {
+        object: "klasses",
+        list: Some("/v1/klasses"),
+        context: None,
+        archive: false,
+        wave: 1,
+    },
+    StreamDef {
+        object: "companies",
+        list: Some("/v1/companies"),
+        context: Some("company"),
+        archive: true,
+        wave: 1,
+    },
+    StreamDef {
+        object: "customers",
+        list: Some("/v1/customers"),
+        context: Some("customer"),
+        archive: true,
+        wave: 1,
+    },
+    StreamDef {
+        object: "conversations",
+        list: Some("/v1/conversations"),
+        context: Some("conversation"),
+        archive: true,
+        wave: 1,
+    },
+    StreamDef {
+        object: "messages",
+        list: Some("/v1/messages"),
+        context: Some("message"),
+        archive: true,
+        wave: 1,
+    },
     // The archive search does not cover notes: old notes come per archived
     // conversation (`parents` phase).
-    StreamDef { object: "notes", list: Some("/v1/notes"), context: Some("note"), archive: false, wave: 2 },
+    StreamDef {
+        object: "notes",
+        list: Some("/v1/notes"),
+        context: Some("note"),
+        archive: false,
+        wave: 2,
+    },
     // No org-wide KObject list exists (only per klass): search covers them.
-    StreamDef { object: "kobjects", list: None, context: Some("kobject"), archive: true, wave: 1 },
-    StreamDef { object: "attachments", list: None, context: None, archive: false, wave: 2 },
+    StreamDef {
+        object: "kobjects",
+        list: None,
+        context: Some("kobject"),
+        archive: true,
+        wave: 1,
+    },
+    StreamDef {
+        object: "attachments",
+        list: None,
+        context: None,
+        archive: false,
+        wave: 2,
+    },
 ];
 
 /// Phases of a pass, in the order they run. Stored in
@@ -65,7 +131,11 @@ impl StreamDef {
         if self.archive {
             p.push(phase::ARCHIVE);
         }
-        p.push(if self.list.is_some() { phase::LIST } else { phase::LIVE_SEARCH });
+        p.push(if self.list.is_some() {
+            phase::LIST
+        } else {
+            phase::LIVE_SEARCH
+        });
         if self.object == "notes" {
             p.push(phase::PARENTS);
         }

@@ -93,7 +93,12 @@ impl Kind {
     pub fn archivable(self) -> bool {
         matches!(
             self,
-            Kind::Companies | Kind::Customers | Kind::Conversations | Kind::Messages | Kind::Notes | Kind::Kobjects
+            Kind::Companies
+                | Kind::Customers
+                | Kind::Conversations
+                | Kind::Messages
+                | Kind::Notes
+                | Kind::Kobjects
         )
     }
 }
@@ -137,7 +142,10 @@ pub const GIANT_MESSAGES: u32 = 5_050;
 
 /// Deterministic hash of (seed, kind, index, salt).
 pub fn h(seed: u64, kind: Kind, idx: u32, salt: u64) -> u64 {
-    let mut x = seed ^ ((kind as u64) << 56) ^ ((idx as u64) << 8) ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut x = seed
+        ^ ((kind as u64) << 56)
+        ^ ((idx as u64) << 8)
+        ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
     x ^= x >> 33;
@@ -190,7 +198,13 @@ impl Org {
             (Kind::Conversations, conversations),
             (Kind::Kobjects, kobjects),
         ] {
-            let archived = if kind.archivable() { (n as u64 * 12 / 100) as u32 } else { 0 };
+            // At least one archived record per archivable kind, so every
+            // org exercises the archive search.
+            let archived = if kind.archivable() {
+                ((n as u64 * 12 / 100) as u32).max(1).min(n - 1)
+            } else {
+                0
+            };
             let metas = timeline(seed, kind, n, archived, now);
             org.archived_below.insert(kind, archived);
             org.meta.insert(kind, metas);
@@ -208,21 +222,39 @@ impl Org {
             org.conv_msgs.push(msgs.len() as u32);
             org.conv_notes.push(notes.len() as u32);
             let giant = c == org.giant;
-            let count = if giant { GIANT_MESSAGES } else { 1 + (h(seed, Kind::Conversations, c, 1) % 19) as u32 };
+            let count = if giant {
+                GIANT_MESSAGES
+            } else {
+                1 + (h(seed, Kind::Conversations, c, 1) % 19) as u32
+            };
             for j in 0..count {
-                let created = if giant { cm.created + j as i64 * 1000 } else { cm.created + j as i64 * 30_000 };
+                let created = if giant {
+                    cm.created + j as i64 * 1000
+                } else {
+                    cm.created + j as i64 * 30_000
+                };
                 // The giant thread was bulk-imported: thousands of messages
                 // share one updatedAt, which breaks naive keyset paging.
-                let updated = if giant { cm.created + 2 * 3_600_000 } else { created + (h(seed, Kind::Messages, msgs.len() as u32, 2) % 600_000) as i64 };
+                let updated = if giant {
+                    cm.created + 2 * 3_600_000
+                } else {
+                    created + (h(seed, Kind::Messages, msgs.len() as u32, 2) % 600_000) as i64
+                };
                 let m = msgs.len() as u32;
                 if !giant && h(seed, Kind::Messages, m, 3) % 12 == 0 {
                     attach_msg.push(m);
                 }
-                msgs.push(Meta { created, updated: updated.min(now - 60_000) });
+                msgs.push(Meta {
+                    created,
+                    updated: updated.min(now - 60_000),
+                });
             }
             for k in 0..(h(seed, Kind::Conversations, c, 4) % 3) as u32 {
                 let created = cm.created + (k as i64 + 1) * 45_000;
-                notes.push(Meta { created, updated: (created + 5_000).min(now - 60_000) });
+                notes.push(Meta {
+                    created,
+                    updated: (created + 5_000).min(now - 60_000),
+                });
             }
             if c < org.archived_below[&Kind::Conversations] {
                 msg_arch = msgs.len() as u32;
@@ -258,11 +290,6 @@ impl Org {
     /// Number of records of `kind`.
     pub fn count(&self, kind: Kind) -> u32 {
         self.meta[&kind].len() as u32
-    }
-
-    /// Whether a record is only reachable through the archive search.
-    pub fn is_archived(&self, kind: Kind, idx: u32) -> bool {
-        idx < self.archived_below[&kind] && !self.revived[&kind].contains(&idx)
     }
 
     /// Number of live (not archived) records: what plain lists return.

@@ -138,7 +138,11 @@ fn error_body(status: u16, code: &str, title: &str, detail: &str) -> Value {
 /// Kustomer-style error response.
 pub fn error_response(status: StatusCode, code: &str, detail: &str) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
-    (status, axum::Json(error_body(status.as_u16(), code, title, detail))).into_response()
+    (
+        status,
+        axum::Json(error_body(status.as_u16(), code, title, detail)),
+    )
+        .into_response()
 }
 
 /// Auth, request counting, latency, rate limits, random faults, scripted
@@ -157,7 +161,11 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
         .unwrap_or(false);
     st.requests.fetch_add(1, Ordering::Relaxed);
     if !authorized {
-        return error_response(StatusCode::UNAUTHORIZED, "unauthorized", "Expired token or invalid API key");
+        return error_response(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Expired token or invalid API key",
+        );
     }
     if st.opts.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(st.opts.latency_ms)).await;
@@ -170,20 +178,30 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
             w.count = 0;
             w.search = 0;
         }
-        let reset = chrono::Utc::now().timestamp() + (60 - w.start.elapsed().as_secs() as i64).max(1);
+        let reset =
+            chrono::Utc::now().timestamp() + (60 - w.start.elapsed().as_secs() as i64).max(1);
         let org_over = st.opts.rate_limit > 0 && w.count >= st.opts.rate_limit;
-        let search_over = is_search && st.opts.search_rate_limit > 0 && w.search >= st.opts.search_rate_limit;
+        let search_over =
+            is_search && st.opts.search_rate_limit > 0 && w.search >= st.opts.search_rate_limit;
         if !org_over && !search_over {
             w.count += 1;
             if is_search {
                 w.search += 1;
             }
         }
-        (org_over || search_over, st.opts.rate_limit.saturating_sub(w.count), reset)
+        (
+            org_over || search_over,
+            st.opts.rate_limit.saturating_sub(w.count),
+            reset,
+        )
     };
     if limited {
         st.throttled.fetch_add(1, Ordering::Relaxed);
-        let mut r = error_response(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Rate Limit Exceeded");
+        let mut r = error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            "Rate Limit Exceeded",
+        );
         add_rate_headers(&mut r, st.opts.rate_limit, 0, reset);
         return r;
     }
@@ -204,14 +222,29 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
     }
     let fault = if st.opts.fault_rate > 0.0 {
         let mut rng = st.rng.lock().unwrap();
-        rng.gen_bool(st.opts.fault_rate.min(1.0)).then(|| rng.gen_range(0..5u8))
+        rng.gen_bool(st.opts.fault_rate.min(1.0))
+            .then(|| rng.gen_range(0..5u8))
     } else {
         None
     };
     match fault {
-        Some(0) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "simulated fault"),
-        Some(1) => return error_response(StatusCode::BAD_GATEWAY, "bad_gateway", "simulated fault"),
-        Some(2) => return error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "simulated fault"),
+        Some(0) => {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "simulated fault",
+            )
+        }
+        Some(1) => {
+            return error_response(StatusCode::BAD_GATEWAY, "bad_gateway", "simulated fault")
+        }
+        Some(2) => {
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "simulated fault",
+            )
+        }
         _ => {}
     }
     let injection = take_injection(&st, &path);
@@ -251,7 +284,9 @@ fn take_injection(st: &SimState, path: &str) -> Option<Injection> {
 
 async fn body_bytes(resp: Response) -> (axum::http::response::Parts, bytes::Bytes) {
     let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     (parts, bytes)
 }
 
@@ -270,7 +305,10 @@ async fn drop_connection(resp: Response) -> Response {
     let half = bytes.slice(0..bytes.len() / 2);
     let stream = futures::stream::iter(vec![
         Ok(half),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "simulated reset")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated reset",
+        )),
     ]);
     Response::from_parts(parts, Body::from_stream(stream))
 }
@@ -278,18 +316,26 @@ async fn drop_connection(resp: Response) -> Response {
 async fn apply_injection(resp: Response, inj: &Injection) -> Response {
     match inj.kind.as_str() {
         "status" => {
-            let code = StatusCode::from_u16(inj.status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let code = StatusCode::from_u16(inj.status.unwrap_or(500))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             error_response(code, "injected", "injected by the test")
         }
         "invalid_json" => {
             let (mut parts, _) = body_bytes(resp).await;
             parts.headers.remove("content-length");
-            Response::from_parts(parts, Body::from("{\"data\": [{\"id\": \"oops\", \"attributes\": {"))
+            Response::from_parts(
+                parts,
+                Body::from("{\"data\": [{\"id\": \"oops\", \"attributes\": {"),
+            )
         }
         "missing_id" | "wrong_types" => {
             let (mut parts, bytes) = body_bytes(resp).await;
             let mut v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            if let Some(first) = v.get_mut("data").and_then(|d| d.as_array_mut()).and_then(|a| a.first_mut()) {
+            if let Some(first) = v
+                .get_mut("data")
+                .and_then(|d| d.as_array_mut())
+                .and_then(|a| a.first_mut())
+            {
                 if inj.kind == "missing_id" {
                     first.as_object_mut().map(|o| o.remove("id"));
                 } else {

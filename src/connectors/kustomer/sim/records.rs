@@ -32,7 +32,10 @@ pub fn parse_id(org: &Org, kind: Kind, id: &str) -> Option<u32> {
     let k = u8::from_str_radix(&id[8..10], 16).ok()?;
     let s = u64::from_str_radix(&id[10..16], 16).ok()?;
     let idx = u32::from_str_radix(&id[16..24], 16).ok()?;
-    (k == kind as u8 && s == org.seed & 0xff_ffff && idx < org.count(kind) && self::id(org, kind, idx) == id)
+    (k == kind as u8
+        && s == org.seed & 0xff_ffff
+        && idx < org.count(kind)
+        && self::id(org, kind, idx) == id)
         .then_some(idx)
 }
 
@@ -54,24 +57,86 @@ fn org_rel() -> Value {
 }
 
 const FIRST: &[&str] = &[
-    "Ana", "José", "Zoë", "Björn", "Łukasz", "María José", "Søren", "Chloé", "李", "Анна", "محمد", "O'Brien",
-    "Nguyễn", "Jürgen", "Émilie", "Kai 🙂", "Priya", "Dmitri", "Aoife", "Tomás",
+    "Ana",
+    "José",
+    "Zoë",
+    "Björn",
+    "Łukasz",
+    "María José",
+    "Søren",
+    "Chloé",
+    "李",
+    "Анна",
+    "محمد",
+    "O'Brien",
+    "Nguyễn",
+    "Jürgen",
+    "Émilie",
+    "Kai 🙂",
+    "Priya",
+    "Dmitri",
+    "Aoife",
+    "Tomás",
 ];
 const LAST: &[&str] = &[
-    "García", "Müller", "Smith", "Øster", "王", "Иванова", "D'Angelo", "Nakamura", "Ó Súilleabháin", "Kowalski",
-    "Dubois", "Silva", "Johnson 🚀", "Van der Berg", "Al-Hassan",
+    "García",
+    "Müller",
+    "Smith",
+    "Øster",
+    "王",
+    "Иванова",
+    "D'Angelo",
+    "Nakamura",
+    "Ó Súilleabháin",
+    "Kowalski",
+    "Dubois",
+    "Silva",
+    "Johnson 🚀",
+    "Van der Berg",
+    "Al-Hassan",
 ];
-const DOMAINS: &[&str] = &["example.com", "acme.test", "müller.de", "mail.example.org", "corp.example.net"];
-const CHANNELS: &[&str] = &["email", "chat", "sms", "voice", "facebook", "whatsapp", "form", "instagram"];
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "acme.test",
+    "müller.de",
+    "mail.example.org",
+    "corp.example.net",
+];
+const CHANNELS: &[&str] = &[
+    "email",
+    "chat",
+    "sms",
+    "voice",
+    "facebook",
+    "whatsapp",
+    "form",
+    "instagram",
+];
 const TAG_NAMES: &[&str] = &[
-    "VIP Customer", "refund-request", "Bug Report", "shipping delay", "Ünïcode Tag", "needs_follow up", "Billing",
-    "escalated!", "warranty", "Feedback 💬", "churn risk", "onboarding", "API", "returns & exchanges", "priority/high",
+    "VIP Customer",
+    "refund-request",
+    "Bug Report",
+    "shipping delay",
+    "Ünïcode Tag",
+    "needs_follow up",
+    "Billing",
+    "escalated!",
+    "warranty",
+    "Feedback 💬",
+    "churn risk",
+    "onboarding",
+    "API",
+    "returns & exchanges",
+    "priority/high",
 ];
 
 fn person_name(kind: Kind, seed: u64, idx: u32) -> (String, String) {
     let a = h(seed, kind, idx, 21) as usize;
     let b = h(seed, kind, idx, 22) as usize;
-    (FIRST[a % FIRST.len()].to_string(), LAST[b % LAST.len()].to_string())
+    (
+        FIRST[a % FIRST.len()].to_string(),
+        LAST[b % LAST.len()].to_string(),
+    )
 }
 
 fn ascii_slug(s: &str) -> String {
@@ -84,7 +149,11 @@ fn ascii_slug(s: &str) -> String {
 /// Primary email of customer `idx`. Every 23rd customer shares the email
 /// of the one before it: the same person, twice, as real helpdesks have.
 pub fn customer_email(org: &Org, idx: u32) -> String {
-    let i = if idx % 23 == 7 && idx > 0 { idx - 1 } else { idx };
+    let i = if idx % 23 == 7 && idx > 0 {
+        idx - 1
+    } else {
+        idx
+    };
     let (f, l) = person_name(Kind::Customers, org.seed, i);
     let mut local = format!("{}.{}{}", ascii_slug(&f), ascii_slug(&l), i);
     if local.starts_with('.') {
@@ -99,7 +168,13 @@ pub fn customer_email(org: &Org, idx: u32) -> String {
     }
 }
 
-fn base(org: &Org, kind: Kind, idx: u32, attributes: Map<String, Value>, mut relationships: Map<String, Value>) -> Value {
+fn base(
+    org: &Org,
+    kind: Kind,
+    idx: u32,
+    attributes: Map<String, Value>,
+    mut relationships: Map<String, Value>,
+) -> Value {
     let id = id(org, kind, idx);
     relationships.insert("org".into(), org_rel());
     json!({
@@ -144,20 +219,52 @@ fn user(org: &Org, idx: u32) -> Value {
     let (f, l) = person_name(Kind::Users, org.seed, idx);
     let machine = idx == 0;
     let mut a = Map::new();
-    let name = if machine { "ferry export key".to_string() } else { format!("{f} {l}") };
+    let name = if machine {
+        "ferry export key".to_string()
+    } else {
+        format!("{f} {l}")
+    };
     a.insert("name".into(), json!(name));
-    a.insert("displayName".into(), json!(if machine { "API".to_string() } else { f.clone() }));
+    a.insert(
+        "displayName".into(),
+        json!(if machine {
+            "API".to_string()
+        } else {
+            f.clone()
+        }),
+    );
     a.insert(
         "email".into(),
-        json!(if machine { "api-key@machine.kustomer.test".to_string() } else { format!("{}.{}{}@support.acme.test", ascii_slug(&f), ascii_slug(&l), idx) }),
+        json!(if machine {
+            "api-key@machine.kustomer.test".to_string()
+        } else {
+            format!(
+                "{}.{}{}@support.acme.test",
+                ascii_slug(&f),
+                ascii_slug(&l),
+                idx
+            )
+        }),
     );
-    a.insert("userType".into(), json!(if machine { "machine" } else { "user" }));
-    a.insert("roles".into(), json!(["org.user.conversation.read", "org.user.customer.read"]));
+    a.insert(
+        "userType".into(),
+        json!(if machine { "machine" } else { "user" }),
+    );
+    a.insert(
+        "roles".into(),
+        json!(["org.user.conversation.read", "org.user.customer.read"]),
+    );
     if idx % 9 == 8 {
-        a.insert("deletedAt".into(), json!(iso(org.meta[&Kind::Users][idx as usize].updated)));
+        a.insert(
+            "deletedAt".into(),
+            json!(iso(org.meta[&Kind::Users][idx as usize].updated)),
+        );
     }
     if org.rev(Kind::Users, idx) > 1 {
-        a.insert("displayName".into(), json!(format!("{f} (rev {})", org.rev(Kind::Users, idx))));
+        a.insert(
+            "displayName".into(),
+            json!(format!("{f} (rev {})", org.rev(Kind::Users, idx))),
+        );
     }
     stamps(org, Kind::Users, idx, &mut a);
     base(org, Kind::Users, idx, a, Map::new())
@@ -170,9 +277,22 @@ fn team(org: &Org, idx: u32) -> Value {
         .map(|u| id(org, Kind::Users, u))
         .collect();
     let mut a = Map::new();
-    let names = ["Tier 1 Support", "Billing & Payments", "Escalations", "Returns", "VIP Desk", "Équipe France"];
-    a.insert("name".into(), json!(format!("{} {}", names[idx as usize % names.len()], idx)));
-    a.insert("displayName".into(), json!(names[idx as usize % names.len()]));
+    let names = [
+        "Tier 1 Support",
+        "Billing & Payments",
+        "Escalations",
+        "Returns",
+        "VIP Desk",
+        "Équipe France",
+    ];
+    a.insert(
+        "name".into(),
+        json!(format!("{} {}", names[idx as usize % names.len()], idx)),
+    );
+    a.insert(
+        "displayName".into(),
+        json!(names[idx as usize % names.len()]),
+    );
     a.insert("members".into(), json!(members));
     a.insert("deleted".into(), json!(deleted(org, Kind::Teams, idx)));
     stamps(org, Kind::Teams, idx, &mut a);
@@ -182,13 +302,26 @@ fn team(org: &Org, idx: u32) -> Value {
 fn tag(org: &Org, idx: u32) -> Value {
     let mut a = Map::new();
     let name = TAG_NAMES[idx as usize % TAG_NAMES.len()];
-    let name = if idx as usize >= TAG_NAMES.len() { format!("{name} {idx}") } else { name.to_string() };
+    let name = if idx as usize >= TAG_NAMES.len() {
+        format!("{name} {idx}")
+    } else {
+        name.to_string()
+    };
     a.insert("name".into(), json!(name));
-    a.insert("color".into(), json!(format!("#{:06x}", h(org.seed, Kind::Tags, idx, 5) & 0xff_ffff)));
+    a.insert(
+        "color".into(),
+        json!(format!(
+            "#{:06x}",
+            h(org.seed, Kind::Tags, idx, 5) & 0xff_ffff
+        )),
+    );
     let del = deleted(org, Kind::Tags, idx);
     a.insert("deleted".into(), json!(del));
     if del {
-        a.insert("deletedAt".into(), json!(iso(org.meta[&Kind::Tags][idx as usize].updated)));
+        a.insert(
+            "deletedAt".into(),
+            json!(iso(org.meta[&Kind::Tags][idx as usize].updated)),
+        );
     }
     stamps(org, Kind::Tags, idx, &mut a);
     base(org, Kind::Tags, idx, a, Map::new())
@@ -210,8 +343,14 @@ pub fn klass_fields(idx: u32) -> Vec<(String, &'static str)> {
             ("giftBool".into(), "boolean"),
             ("notesTxt".into(), "text"),
         ],
-        1 => vec![("planStr".into(), "string"), ("seatsNum".into(), "number"), ("renewsAt".into(), "date")],
-        _ => (0..120).map(|i| (format!("sensor{i:03}Num"), "number")).collect(),
+        1 => vec![
+            ("planStr".into(), "string"),
+            ("seatsNum".into(), "number"),
+            ("renewsAt".into(), "date"),
+        ],
+        _ => (0..120)
+            .map(|i| (format!("sensor{i:03}Num"), "number"))
+            .collect(),
     }
 }
 
@@ -222,7 +361,10 @@ fn klass(org: &Org, idx: u32) -> Value {
     }
     let mut a = Map::new();
     a.insert("name".into(), json!(klass_name(idx)));
-    a.insert("displayName".into(), json!(["E-commerce Order", "Subscription", "Wide Device"][idx as usize % 3]));
+    a.insert(
+        "displayName".into(),
+        json!(["E-commerce Order", "Subscription", "Wide Device"][idx as usize % 3]),
+    );
     a.insert("icon".into(), json!("box"));
     a.insert("color".into(), json!("#1f78d1"));
     a.insert("status".into(), json!("enabled"));
@@ -233,20 +375,37 @@ fn klass(org: &Org, idx: u32) -> Value {
 
 fn company(org: &Org, idx: u32) -> Value {
     let mut r = rng(org.seed, Kind::Companies, idx);
-    let names = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Müller GmbH", "株式会社テスト", "Soylent"];
+    let names = [
+        "Acme",
+        "Globex",
+        "Initech",
+        "Umbrella",
+        "Stark",
+        "Wayne",
+        "Müller GmbH",
+        "株式会社テスト",
+        "Soylent",
+    ];
     let name = format!("{} {}", names[idx as usize % names.len()], idx);
     // Every 7th company shares a domain with the previous one: dedup by domain.
     let dom_idx = if idx % 7 == 6 { idx - 1 } else { idx };
-    let domain = format!("{}{}.example", ascii_slug(names[dom_idx as usize % names.len()]), dom_idx);
+    let domain = format!(
+        "{}{}.example",
+        ascii_slug(names[dom_idx as usize % names.len()]),
+        dom_idx
+    );
     let mut a = Map::new();
     a.insert("name".into(), json!(name));
     a.insert("externalId".into(), json!(format!("crm-{idx}")));
     a.insert("domains".into(), json!([domain]));
-    a.insert("phones".into(), json!([{"type": "work", "phone": format!("+1 555 {:04}", idx)}]));
+    a.insert(
+        "phones".into(),
+        json!([{"type": "work", "phone": format!("+1 555 {:04}", idx)}]),
+    );
     a.insert("tags".into(), json!([]));
     a.insert(
         "custom".into(),
-        json!({"industryStr": ["retail", "saas", "logistics"][r.gen_range(0..3)], "employeesNum": r.gen_range(1..5000), "partnerBool": r.gen_bool(0.2), "contractRenewalAt": iso(org.now + r.gen_range(1..400) * DAY)}),
+        json!({"industryStr": (["retail", "saas", "logistics"][r.gen_range(0..3)]), "employeesNum": r.gen_range(1..5000), "partnerBool": r.gen_bool(0.2), "contractRenewalAt": iso(org.now + r.gen_range(1..400) * DAY)}),
     );
     stamps(org, Kind::Companies, idx, &mut a);
     base(org, Kind::Companies, idx, a, Map::new())
@@ -263,15 +422,21 @@ fn customer(org: &Org, idx: u32) -> Value {
     let (f, l) = person_name(Kind::Customers, org.seed, idx);
     let mut emails = vec![json!({"type": "home", "email": customer_email(org, idx)})];
     if idx % 5 == 0 {
-        emails.push(json!({"type": "work", "email": format!("{}{}@work.example.com", ascii_slug(&l), idx)}));
+        emails.push(
+            json!({"type": "work", "email": format!("{}{}@work.example.com", ascii_slug(&l), idx)}),
+        );
         if idx % 10 == 0 {
             emails.push(json!({"type": "other", "email": format!("alt{}+{}@example.org", idx, ascii_slug(&f))}));
         }
     }
-    let phones: Vec<Value> = (0..(idx % 3)).map(|p| json!({"type": ["mobile", "work"][p as usize], "phone": format!("+44 7700 9{:05}", idx * 3 + p)})).collect();
+    let phones: Vec<Value> = (0..(idx % 3)).map(|p| json!({"type": (["mobile", "work"][p as usize]), "phone": format!("+44 7700 9{:05}", idx * 3 + p)})).collect();
     let mut a = Map::new();
     let rev = org.rev(Kind::Customers, idx);
-    let name = if rev > 1 { format!("{f} {l} (rev {rev})") } else { format!("{f} {l}") };
+    let name = if rev > 1 {
+        format!("{f} {l} (rev {rev})")
+    } else {
+        format!("{f} {l}")
+    };
     a.insert("name".into(), json!(name));
     a.insert("displayName".into(), json!(name));
     a.insert("firstName".into(), json!(f));
@@ -284,12 +449,20 @@ fn customer(org: &Org, idx: u32) -> Value {
     }
     a.insert("phones".into(), json!(phones));
     a.insert("externalId".into(), json!(format!("shop-{idx}")));
-    a.insert("locale".into(), json!(["en_US", "de_DE", "fr_FR", "ja_JP", "es_MX"][idx as usize % 5]));
+    a.insert(
+        "locale".into(),
+        json!(["en_US", "de_DE", "fr_FR", "ja_JP", "es_MX"][idx as usize % 5]),
+    );
     let ntags = org.count(Kind::Tags);
-    a.insert("tags".into(), json!((0..(idx % 3)).map(|t| id(org, Kind::Tags, (idx + t * 7) % ntags)).collect::<Vec<_>>()));
+    a.insert(
+        "tags".into(),
+        json!((0..(idx % 3))
+            .map(|t| id(org, Kind::Tags, (idx + t * 7) % ntags))
+            .collect::<Vec<_>>()),
+    );
     a.insert(
         "custom".into(),
-        json!({"loyaltyTierStr": ["bronze", "silver", "gold", "platinum 💎"][r.gen_range(0..4)], "lifetimeValueNum": (r.gen_range(0.0..10_000.0f64) * 100.0).round() / 100.0, "vipBool": r.gen_bool(0.1), "signupAt": iso(org.meta[&Kind::Customers][idx as usize].created - DAY), "bioTxt": "Prefers email. <b>Never</b> call before 9am."}),
+        json!({"loyaltyTierStr": (["bronze", "silver", "gold", "platinum 💎"][r.gen_range(0..4)]), "lifetimeValueNum": (r.gen_range(0.0..10_000.0f64) * 100.0).round() / 100.0, "vipBool": r.gen_bool(0.1), "signupAt": iso(org.meta[&Kind::Customers][idx as usize].created - DAY), "bioTxt": "Prefers email. <b>Never</b> call before 9am."}),
     );
     a.insert("deleted".into(), json!(deleted(org, Kind::Customers, idx)));
     let mut rels = Map::new();
@@ -310,7 +483,8 @@ fn conversation(org: &Org, idx: u32) -> Value {
     let mut r = rng(org.seed, Kind::Conversations, idx);
     let rev = org.rev(Kind::Conversations, idx);
     let statuses = ["open", "snoozed", "done"];
-    let status = statuses[((h(org.seed, Kind::Conversations, idx, 51) + rev as u64 - 1) % 3) as usize];
+    let status =
+        statuses[((h(org.seed, Kind::Conversations, idx, 51) + rev as u64 - 1) % 3) as usize];
     let channel = CHANNELS[r.gen_range(0..CHANNELS.len())];
     let users = org.count(Kind::Users);
     let n_assignees = match idx % 6 {
@@ -319,10 +493,18 @@ fn conversation(org: &Org, idx: u32) -> Value {
         4 => 2,
         _ => 3,
     };
-    let assigned: Vec<String> = (0..n_assignees).map(|k| id(org, Kind::Users, 1 + (idx + k * 3) % (users - 1))).collect();
-    let teams: Vec<String> = if idx % 4 == 0 { vec![] } else { vec![id(org, Kind::Teams, idx % org.count(Kind::Teams))] };
+    let assigned: Vec<String> = (0..n_assignees)
+        .map(|k| id(org, Kind::Users, 1 + (idx + k * 3) % (users - 1)))
+        .collect();
+    let teams: Vec<String> = if idx % 4 == 0 {
+        vec![]
+    } else {
+        vec![id(org, Kind::Teams, idx % org.count(Kind::Teams))]
+    };
     let ntags = org.count(Kind::Tags);
-    let tags: Vec<String> = (0..(idx % 4)).map(|t| id(org, Kind::Tags, (idx * 3 + t) % ntags)).collect();
+    let tags: Vec<String> = (0..(idx % 4))
+        .map(|t| id(org, Kind::Tags, (idx * 3 + t) % ntags))
+        .collect();
     let m0 = org.conv_msgs[idx as usize];
     let m1 = org.conv_msgs[idx as usize + 1];
     let n0 = org.conv_notes[idx as usize];
@@ -331,13 +513,33 @@ fn conversation(org: &Org, idx: u32) -> Value {
     let mut a = Map::new();
     // Some conversations have no subject: the transform falls back to the
     // first message's preview.
-    let subjects = ["Where is my order?", "Refund für Bestellung", "Can't log in 😤", "Facture incorrecte", "", "Re: Re: Fwd: <script>alert(1)</script>", "配送について"];
-    a.insert("name".into(), json!(subjects[idx as usize % subjects.len()]));
-    a.insert("preview".into(), json!(format!("Conversation {idx} about {}", subjects[idx as usize % subjects.len()])));
+    let subjects = [
+        "Where is my order?",
+        "Refund für Bestellung",
+        "Can't log in 😤",
+        "Facture incorrecte",
+        "",
+        "Re: Re: Fwd: <script>alert(1)</script>",
+        "配送について",
+    ];
+    a.insert(
+        "name".into(),
+        json!(subjects[idx as usize % subjects.len()]),
+    );
+    a.insert(
+        "preview".into(),
+        json!(format!(
+            "Conversation {idx} about {}",
+            subjects[idx as usize % subjects.len()]
+        )),
+    );
     a.insert("externalId".into(), Value::Null);
     a.insert("status".into(), json!(status));
     a.insert("priority".into(), json!(1 + (idx % 5)));
-    a.insert("direction".into(), json!(if idx % 5 == 0 { "out" } else { "in" }));
+    a.insert(
+        "direction".into(),
+        json!(if idx % 5 == 0 { "out" } else { "in" }),
+    );
     a.insert("channels".into(), json!([channel]));
     a.insert("tags".into(), json!(tags));
     a.insert("assignedUsers".into(), json!(assigned));
@@ -345,18 +547,36 @@ fn conversation(org: &Org, idx: u32) -> Value {
     a.insert("messageCount".into(), json!(m1 - m0));
     a.insert("noteCount".into(), json!(n1 - n0));
     a.insert("custom".into(), json!({"orderNumberStr": format!("#{}", 10_000 + idx), "refundAmountNum": r.gen_range(0..500), "escalatedBool": r.gen_bool(0.1)}));
-    a.insert("deleted".into(), json!(deleted(org, Kind::Conversations, idx)));
-    a.insert("lastMessageAt".into(), json!(iso(org.meta[&Kind::Messages][(m1 - 1) as usize].created)));
+    a.insert(
+        "deleted".into(),
+        json!(deleted(org, Kind::Conversations, idx)),
+    );
+    a.insert(
+        "lastMessageAt".into(),
+        json!(iso(org.meta[&Kind::Messages][(m1 - 1) as usize].created)),
+    );
     if status == "snoozed" {
-        a.insert("snooze".into(), json!({"time": iso(meta.updated + 3 * DAY), "status": "scheduled"}));
+        a.insert(
+            "snooze".into(),
+            json!({"time": iso(meta.updated + 3 * DAY), "status": "scheduled"}),
+        );
     }
     if status == "done" {
-        a.insert("firstDone".into(), json!({"createdAt": iso(meta.updated), "messageCount": m1 - m0}));
+        a.insert(
+            "firstDone".into(),
+            json!({"createdAt": iso(meta.updated), "messageCount": m1 - m0}),
+        );
     }
     let mut rels = Map::new();
-    rels.insert("customer".into(), rel(org, Kind::Customers, conversation_customer(org, idx)));
+    rels.insert(
+        "customer".into(),
+        rel(org, Kind::Customers, conversation_customer(org, idx)),
+    );
     let cid = id(org, Kind::Conversations, idx);
-    rels.insert("messages".into(), json!({"links": {"self": format!("/v1/conversations/{cid}/messages")}}));
+    rels.insert(
+        "messages".into(),
+        json!({"links": {"self": format!("/v1/conversations/{cid}/messages")}}),
+    );
     stamps(org, Kind::Conversations, idx, &mut a);
     base(org, Kind::Conversations, idx, a, rels)
 }
@@ -365,7 +585,20 @@ fn conversation(org: &Org, idx: u32) -> Value {
 /// Zendesk's 65,535-character comment limit.
 pub fn message_body(org: &Org, m: u32, email: bool) -> String {
     let mut r = rng(org.seed, Kind::Messages, m);
-    let words = ["order", "refund", "thanks", "délai", "paquete", "お願い", "please", "🙏", "tracking", "invoice", "&amp;", "ASAP"];
+    let words = [
+        "order",
+        "refund",
+        "thanks",
+        "délai",
+        "paquete",
+        "お願い",
+        "please",
+        "🙏",
+        "tracking",
+        "invoice",
+        "&amp;",
+        "ASAP",
+    ];
     let n = r.gen_range(5..60);
     let mut text: Vec<&str> = (0..n).map(|_| *words.choose(&mut r).unwrap()).collect();
     text.insert(0, "Hello,");
@@ -384,7 +617,10 @@ pub fn message_body(org: &Org, m: u32, email: bool) -> String {
         } else {
             String::new()
         };
-        format!("<html><body><p>{}</p>{img}<p>--<br>Sent from my phone</p></body></html>", body)
+        format!(
+            "<html><body><p>{}</p>{img}<p>--<br>Sent from my phone</p></body></html>",
+            body
+        )
     } else {
         body
     }
@@ -408,13 +644,30 @@ fn message(org: &Org, m: u32) -> Value {
     let mut a = Map::new();
     a.insert("channel".into(), json!(conv_channel));
     a.insert("app".into(), json!(if email { "postmark" } else { "chat" }));
-    a.insert("direction".into(), json!(if inbound { "in" } else { "out" }));
-    a.insert("directionType".into(), json!(match (m == first, inbound) { (true, true) => "initial-in", (true, false) => "initial-out", (false, true) => "followup-in", (false, false) => "response-out" }));
+    a.insert(
+        "direction".into(),
+        json!(if inbound { "in" } else { "out" }),
+    );
+    a.insert(
+        "directionType".into(),
+        json!(match (m == first, inbound) {
+            (true, true) => "initial-in",
+            (true, false) => "initial-out",
+            (false, true) => "followup-in",
+            (false, false) => "response-out",
+        }),
+    );
     a.insert("preview".into(), json!(preview));
     a.insert("body".into(), json!(body));
-    a.insert("subject".into(), json!(if email { "Re: your order" } else { "" }));
+    a.insert(
+        "subject".into(),
+        json!(if email { "Re: your order" } else { "" }),
+    );
     a.insert("size".into(), json!(body.len()));
-    a.insert("status".into(), json!(if inbound { "received" } else { "sent" }));
+    a.insert(
+        "status".into(),
+        json!(if inbound { "received" } else { "sent" }),
+    );
     a.insert("auto".into(), json!(false));
     a.insert("sentAt".into(), json!(iso(meta.created)));
     a.insert("lang".into(), json!("en"));
@@ -427,7 +680,10 @@ fn message(org: &Org, m: u32) -> Value {
     rels.insert("customer".into(), rel(org, Kind::Customers, cust));
     rels.insert("conversation".into(), rel(org, Kind::Conversations, c));
     if !inbound {
-        rels.insert("createdBy".into(), rel(org, Kind::Users, 1 + m % (users - 1)));
+        rels.insert(
+            "createdBy".into(),
+            rel(org, Kind::Users, 1 + m % (users - 1)),
+        );
     }
     let atts: Vec<Value> = org
         .message_attachments(m)
@@ -462,12 +718,25 @@ fn note(org: &Org, n: u32) -> Value {
     let c = org.note_conv(n);
     let users = org.count(Kind::Users);
     let mut a = Map::new();
-    a.insert("body".into(), json!(format!("Internal: checked order #{} — customer is ok with a partial refund. @agent{} ✅", 10_000 + c, n % 7)));
+    a.insert(
+        "body".into(),
+        json!(format!(
+            "Internal: checked order #{} — customer is ok with a partial refund. @agent{} ✅",
+            10_000 + c,
+            n % 7
+        )),
+    );
     a.insert("createdByTeams".into(), json!([]));
     let mut rels = Map::new();
-    rels.insert("customer".into(), rel(org, Kind::Customers, conversation_customer(org, c)));
+    rels.insert(
+        "customer".into(),
+        rel(org, Kind::Customers, conversation_customer(org, c)),
+    );
     rels.insert("conversation".into(), rel(org, Kind::Conversations, c));
-    rels.insert("createdBy".into(), rel(org, Kind::Users, 1 + n % (users - 1)));
+    rels.insert(
+        "createdBy".into(),
+        rel(org, Kind::Users, 1 + n % (users - 1)),
+    );
     stamps(org, Kind::Notes, n, &mut a);
     base(org, Kind::Notes, n, a, rels)
 }
@@ -479,7 +748,9 @@ fn kobject(org: &Org, idx: u32) -> Value {
     for (name, ty) in klass_fields(klass) {
         let v = match ty {
             "number" => json!(r.gen_range(0..10_000)),
-            "date" => json!(iso(org.meta[&Kind::Kobjects][idx as usize].created + r.gen_range(0..90) * DAY)),
+            "date" => json!(iso(
+                org.meta[&Kind::Kobjects][idx as usize].created + r.gen_range(0..90) * DAY
+            )),
             "boolean" => json!(r.gen_bool(0.5)),
             "text" => {
                 // One record carries a text field far over Zendesk's 32 KB
@@ -495,14 +766,24 @@ fn kobject(org: &Org, idx: u32) -> Value {
         custom.insert(name, v);
     }
     let mut a = Map::new();
-    a.insert("title".into(), json!(format!("{} {}", klass_name(klass), idx)));
+    a.insert(
+        "title".into(),
+        json!(format!("{} {}", klass_name(klass), idx)),
+    );
     a.insert("description".into(), json!("Synced from the shop"));
     a.insert("externalId".into(), json!(format!("ko-{idx}")));
     a.insert("custom".into(), Value::Object(custom));
     a.insert("tags".into(), json!([]));
     let mut rels = Map::new();
     rels.insert("klass".into(), rel(org, Kind::Klasses, klass));
-    rels.insert("customer".into(), rel(org, Kind::Customers, (h(org.seed, Kind::Kobjects, idx, 70) % org.count(Kind::Customers) as u64) as u32));
+    rels.insert(
+        "customer".into(),
+        rel(
+            org,
+            Kind::Customers,
+            (h(org.seed, Kind::Kobjects, idx, 70) % org.count(Kind::Customers) as u64) as u32,
+        ),
+    );
     stamps(org, Kind::Kobjects, idx, &mut a);
     base(org, Kind::Kobjects, idx, a, rels)
 }
@@ -514,14 +795,22 @@ pub fn attachment_file(org: &Org, idx: u32) -> (String, &'static str, Vec<u8>) {
         // The same logo attached again and again: content addressing dedups it.
         0 => ("logo.png".into(), "image/png", logo()),
         // A hostile file name.
-        4 => ("../../etc/passwd".into(), "text/plain", b"root:x:0:0:not really\n".to_vec()),
+        4 => (
+            "../../etc/passwd".into(),
+            "text/plain",
+            b"root:x:0:0:not really\n".to_vec(),
+        ),
         // An empty file.
         7 => ("empty.txt".into(), "text/plain", Vec::new()),
         _ => {
             let n = r.gen_range(200..6_000);
             let mut bytes = b"%PDF-1.4\n".to_vec();
             bytes.extend((0..n).map(|_| r.gen::<u8>()));
-            (format!("invoice-{idx} (copy).pdf"), "application/pdf", bytes)
+            (
+                format!("invoice-{idx} (copy).pdf"),
+                "application/pdf",
+                bytes,
+            )
         }
     }
 }

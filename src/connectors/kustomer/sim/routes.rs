@@ -39,7 +39,10 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/__sim/ids/{object}", get(all_ids))
         .route("/__sim/mutate", post(mutate))
         .route("/__sim/inject", post(inject).delete(clear_injections))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), gatekeeper))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gatekeeper,
+        ))
         .with_state(state)
 }
 
@@ -54,13 +57,21 @@ fn parse_page(q: &PageQuery, max: u32, clamp: bool) -> Result<(u32, u32), Respon
     let page = match q.page.as_deref() {
         None => 1,
         Some(p) => p.parse::<u32>().ok().filter(|p| *p >= 1).ok_or_else(|| {
-            error_response(StatusCode::BAD_REQUEST, "bad_request", "page must be a positive integer")
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "page must be a positive integer",
+            )
         })?,
     };
     let size = match q.page_size.as_deref() {
         None => 100.min(max),
         Some(s) => s.parse::<u32>().ok().filter(|s| *s >= 1).ok_or_else(|| {
-            error_response(StatusCode::BAD_REQUEST, "bad_request", "pageSize must be a positive integer")
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "pageSize must be a positive integer",
+            )
         })?,
     };
     if size > max && !clamp {
@@ -73,7 +84,14 @@ fn parse_page(q: &PageQuery, max: u32, clamp: bool) -> Result<(u32, u32), Respon
     Ok((page, size.min(max)))
 }
 
-fn envelope(path: &str, page: u32, size: u32, data: Vec<Value>, has_next: bool, total: Option<u32>) -> Value {
+fn envelope(
+    path: &str,
+    page: u32,
+    size: u32,
+    data: Vec<Value>,
+    has_next: bool,
+    total: Option<u32>,
+) -> Value {
     let link = |p: u32| format!("{path}?page={p}&pageSize={size}");
     let mut meta = json!({"page": page, "pageSize": size});
     if let Some(t) = total {
@@ -103,7 +121,9 @@ async fn current_user(State(st): St) -> Response {
 /// Plain org-wide lists, in id order. Records older than two years without
 /// an update are archived: only the archive search returns them.
 async fn list(State(st): St, Path(object): Path<String>, Query(q): Query<PageQuery>) -> Response {
-    let Some(kind) = Kind::from_plural(&object).filter(|k| !matches!(k, Kind::Kobjects | Kind::Attachments)) else {
+    let Some(kind) =
+        Kind::from_plural(&object).filter(|k| !matches!(k, Kind::Kobjects | Kind::Attachments))
+    else {
         return not_found();
     };
     let (page, size) = match parse_page(&q, LIST_MAX, true) {
@@ -118,10 +138,22 @@ async fn list(State(st): St, Path(object): Path<String>, Query(q): Query<PageQue
         .map(|idx| record(&org, kind, idx))
         .collect();
     let has_next = start + (size as u64) < total as u64;
-    Json(envelope(&format!("/v1/{object}"), page, size, data, has_next, Some(total))).into_response()
+    Json(envelope(
+        &format!("/v1/{object}"),
+        page,
+        size,
+        data,
+        has_next,
+        Some(total),
+    ))
+    .into_response()
 }
 
-async fn get_one(State(st): St, Path((object, ids)): Path<(String, String)>, Query(q): Query<PageQuery>) -> Response {
+async fn get_one(
+    State(st): St,
+    Path((object, ids)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     let Some(kind) = Kind::from_plural(&object) else {
         return not_found();
     };
@@ -135,11 +167,26 @@ async fn get_one(State(st): St, Path((object, ids)): Path<(String, String)>, Que
             Ok(v) => v,
             Err(r) => return r,
         };
-        let all: Vec<u32> = (0..org.count(Kind::Kobjects)).filter(|i| i % org.count(Kind::Klasses) == k).collect();
+        let all: Vec<u32> = (0..org.count(Kind::Kobjects))
+            .filter(|i| i % org.count(Kind::Klasses) == k)
+            .collect();
         let start = ((page - 1) * size) as usize;
-        let data = all.iter().skip(start).take(size as usize).map(|&i| record(&org, Kind::Kobjects, i)).collect();
+        let data = all
+            .iter()
+            .skip(start)
+            .take(size as usize)
+            .map(|&i| record(&org, Kind::Kobjects, i))
+            .collect();
         let has_next = start + (size as usize) < all.len();
-        return Json(envelope(&format!("/v1/klasses/{ids}"), page, size, data, has_next, Some(all.len() as u32))).into_response();
+        return Json(envelope(
+            &format!("/v1/klasses/{ids}"),
+            page,
+            size,
+            data,
+            has_next,
+            Some(all.len() as u32),
+        ))
+        .into_response();
     }
     // `/v1/attachments/{id,id,...}` accepts a list of ids.
     if kind == Kind::Attachments && ids.contains(',') {
@@ -176,9 +223,19 @@ async fn conversation_children(
     };
     let (a, b) = (starts[c as usize], starts[c as usize + 1]);
     let from = a + (page - 1) * size;
-    let data = (from..b.min(from + size)).map(|i| record(&org, kind, i)).collect();
+    let data = (from..b.min(from + size))
+        .map(|i| record(&org, kind, i))
+        .collect();
     let has_next = from + size < b;
-    Json(envelope(&format!("/v1/conversations/{cid}/{child}"), page, size, data, has_next, Some(b - a))).into_response()
+    Json(envelope(
+        &format!("/v1/conversations/{cid}/{child}"),
+        page,
+        size,
+        data,
+        has_next,
+        Some(b - a),
+    ))
+    .into_response()
 }
 
 async fn download(State(st): St, Path(aid): Path<String>) -> Response {
@@ -188,7 +245,14 @@ async fn download(State(st): St, Path(aid): Path<String>) -> Response {
     }
     // Like the real API: a redirect to a short-lived signed storage URL.
     let sig = records::id(&org, Kind::Attachments, 0);
-    (StatusCode::FOUND, [(header::LOCATION, format!("/__sim/files/{aid}?X-Amz-Signature={sig}"))]).into_response()
+    (
+        StatusCode::FOUND,
+        [(
+            header::LOCATION,
+            format!("/__sim/files/{aid}?X-Amz-Signature={sig}"),
+        )],
+    )
+        .into_response()
 }
 
 async fn file(State(st): St, Path(aid): Path<String>) -> Response {
@@ -257,7 +321,10 @@ fn run_search(st: &SimState, q: PageQuery, body: Value, archive: bool) -> Respon
         None => (body.query_context.as_str(), None),
     };
     let Some(kind) = Kind::from_context(ctx).filter(|k| k.archivable()) else {
-        return bad(&format!("Unsupported queryContext `{}`", body.query_context));
+        return bad(&format!(
+            "Unsupported queryContext `{}`",
+            body.query_context
+        ));
     };
     if archive && kind == Kind::Notes {
         return bad("queryContext `note` is not supported by archive search");
@@ -265,7 +332,12 @@ fn run_search(st: &SimState, q: PageQuery, body: Value, archive: bool) -> Respon
     if !body.or.is_empty() {
         return bad("simulator supports only `and` criteria");
     }
-    let mut b = Bounds { lo: None, hi: None, created_lo: None, created_hi: None };
+    let mut b = Bounds {
+        lo: None,
+        hi: None,
+        created_lo: None,
+        created_hi: None,
+    };
     for crit in &body.and {
         for (attr, ops) in crit {
             let field = attr.strip_prefix(&format!("{ctx}_")).unwrap_or("");
@@ -303,8 +375,20 @@ fn run_search(st: &SimState, q: PageQuery, body: Value, archive: bool) -> Respon
         Ok(v) => v,
         Err(r) => return r,
     };
-    let path = if archive { "/v1/customers/archive/search" } else { "/v1/customers/search" };
-    Json(envelope(path, page, size, data, has_next && page < SEARCH_PAGES, None)).into_response()
+    let path = if archive {
+        "/v1/customers/archive/search"
+    } else {
+        "/v1/customers/search"
+    };
+    Json(envelope(
+        path,
+        page,
+        size,
+        data,
+        has_next && page < SEARCH_PAGES,
+        None,
+    ))
+    .into_response()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -326,9 +410,19 @@ fn collect_search(
         None => None,
     };
     // Standard search sees the last two years, archive search what is older.
-    let (dom_lo, dom_hi) = if archive { (i64::MIN, org.cutoff) } else { (org.cutoff, i64::MAX) };
-    let lo = b.lo.map(|(t, incl)| if incl { t } else { t + 1 }).unwrap_or(i64::MIN).max(dom_lo);
-    let hi = b.hi.map(|(t, incl)| if incl { t + 1 } else { t }).unwrap_or(i64::MAX).min(dom_hi);
+    let (dom_lo, dom_hi) = if archive {
+        (i64::MIN, org.cutoff)
+    } else {
+        (org.cutoff, i64::MAX)
+    };
+    let lo =
+        b.lo.map(|(t, incl)| if incl { t } else { t + 1 })
+            .unwrap_or(i64::MIN)
+            .max(dom_lo);
+    let hi =
+        b.hi.map(|(t, incl)| if incl { t + 1 } else { t })
+            .unwrap_or(i64::MAX)
+            .min(dom_hi);
     if lo >= hi {
         return Ok((Vec::new(), false));
     }
@@ -355,12 +449,30 @@ fn collect_search(
     };
     let skip = ((page - 1) * size) as usize;
     let picked: Vec<u32> = if desc {
-        range.rev().filter(keep).skip(skip).take(size as usize + 1).map(|&(_, i)| i).collect()
+        range
+            .rev()
+            .filter(keep)
+            .skip(skip)
+            .take(size as usize + 1)
+            .map(|&(_, i)| i)
+            .collect()
     } else {
-        range.filter(keep).skip(skip).take(size as usize + 1).map(|&(_, i)| i).collect()
+        range
+            .filter(keep)
+            .skip(skip)
+            .take(size as usize + 1)
+            .map(|&(_, i)| i)
+            .collect()
     };
     let has_next = picked.len() > size as usize;
-    Ok((picked.into_iter().take(size as usize).map(|i| record(org, kind, i)).collect(), has_next))
+    Ok((
+        picked
+            .into_iter()
+            .take(size as usize)
+            .map(|i| record(org, kind, i))
+            .collect(),
+        has_next,
+    ))
 }
 
 async fn stats(State(st): St) -> Response {
@@ -371,7 +483,12 @@ async fn stats(State(st): St) -> Response {
     }
     let archived: serde_json::Map<String, Value> = KINDS
         .iter()
-        .map(|k| (k.plural().to_string(), json!(org.count(*k) - org.live_count(*k))))
+        .map(|k| {
+            (
+                k.plural().to_string(),
+                json!(org.count(*k) - org.live_count(*k)),
+            )
+        })
         .collect();
     Json(json!({
         "requests": st.requests.load(std::sync::atomic::Ordering::Relaxed),
