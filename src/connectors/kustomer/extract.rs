@@ -364,6 +364,9 @@ async fn run_stream(
     Ok(())
 }
 
+/// A download's buffer index, attachment id and (sha256, size) or error.
+type DownloadOutcome = (usize, String, Result<(String, u64)>);
+
 struct QRow {
     source_id: Option<String>,
     reason: String,
@@ -828,7 +831,7 @@ impl StreamRun {
             })
             .collect();
         let client = self.ctx.client.clone();
-        let results: Vec<(usize, String, Result<(String, u64)>)> = futures::stream::iter(jobs)
+        let results: Vec<DownloadOutcome> = futures::stream::iter(jobs)
             .map(|(i, id, link)| {
                 let client = client.clone();
                 let dir = dir.clone();
@@ -882,7 +885,7 @@ impl StreamRun {
         }
         // Remove failed downloads from the landing buffer (highest index
         // first) and quarantine them with the reason.
-        failed.sort_by(|a, b| b.0.cmp(&a.0));
+        failed.sort_by_key(|f| std::cmp::Reverse(f.0));
         for (i, id, reason) in failed {
             let rec = self.buf.remove(i);
             self.quarantine.push(QRow {

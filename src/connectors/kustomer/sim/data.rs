@@ -241,7 +241,7 @@ impl Org {
                     created + (h(seed, Kind::Messages, msgs.len() as u32, 2) % 600_000) as i64
                 };
                 let m = msgs.len() as u32;
-                if !giant && h(seed, Kind::Messages, m, 3) % 12 == 0 {
+                if !giant && h(seed, Kind::Messages, m, 3).is_multiple_of(12) {
                     attach_msg.push(m);
                 }
                 msgs.push(Meta {

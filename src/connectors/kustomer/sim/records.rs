@@ -273,7 +273,7 @@ fn user(org: &Org, idx: u32) -> Value {
 fn team(org: &Org, idx: u32) -> Value {
     let users = org.count(Kind::Users);
     let members: Vec<String> = (1..users)
-        .filter(|u| (u + idx) % 3 == 0 || u % org.count(Kind::Teams) == idx)
+        .filter(|u| (u + idx).is_multiple_of(3) || u % org.count(Kind::Teams) == idx)
         .map(|u| id(org, Kind::Users, u))
         .collect();
     let mut a = Map::new();
@@ -414,18 +414,18 @@ fn company(org: &Org, idx: u32) -> Value {
 /// Company of customer `idx`, if any.
 pub fn customer_company(org: &Org, idx: u32) -> Option<u32> {
     let x = h(org.seed, Kind::Customers, idx, 40);
-    (x % 3 != 0).then(|| (x / 3 % org.count(Kind::Companies) as u64) as u32)
+    (!x.is_multiple_of(3)).then(|| (x / 3 % org.count(Kind::Companies) as u64) as u32)
 }
 
 fn customer(org: &Org, idx: u32) -> Value {
     let mut r = rng(org.seed, Kind::Customers, idx);
     let (f, l) = person_name(Kind::Customers, org.seed, idx);
     let mut emails = vec![json!({"type": "home", "email": customer_email(org, idx)})];
-    if idx % 5 == 0 {
+    if idx.is_multiple_of(5) {
         emails.push(
             json!({"type": "work", "email": format!("{}{}@work.example.com", ascii_slug(&l), idx)}),
         );
-        if idx % 10 == 0 {
+        if idx.is_multiple_of(10) {
             emails.push(json!({"type": "other", "email": format!("alt{}+{}@example.org", idx, ascii_slug(&f))}));
         }
     }
@@ -489,14 +489,14 @@ fn conversation(org: &Org, idx: u32) -> Value {
     let users = org.count(Kind::Users);
     let n_assignees = match idx % 6 {
         0 => 0,
-        1 | 2 | 3 => 1,
+        1..=3 => 1,
         4 => 2,
         _ => 3,
     };
     let assigned: Vec<String> = (0..n_assignees)
         .map(|k| id(org, Kind::Users, 1 + (idx + k * 3) % (users - 1)))
         .collect();
-    let teams: Vec<String> = if idx % 4 == 0 {
+    let teams: Vec<String> = if idx.is_multiple_of(4) {
         vec![]
     } else {
         vec![id(org, Kind::Teams, idx % org.count(Kind::Teams))]
@@ -538,7 +538,7 @@ fn conversation(org: &Org, idx: u32) -> Value {
     a.insert("priority".into(), json!(1 + (idx % 5)));
     a.insert(
         "direction".into(),
-        json!(if idx % 5 == 0 { "out" } else { "in" }),
+        json!(if idx.is_multiple_of(5) { "out" } else { "in" }),
     );
     a.insert("channels".into(), json!([channel]));
     a.insert("tags".into(), json!(tags));
@@ -605,14 +605,14 @@ pub fn message_body(org: &Org, m: u32, email: bool) -> String {
     let mut body = text.join(" ");
     let big = h(org.seed, Kind::Messages, m, 60) % 331 == 17;
     if big {
-        let target = if m % 2 == 0 { 70_000 } else { 140_000 };
+        let target = if m.is_multiple_of(2) { 70_000 } else { 140_000 };
         let para = "Log line ünïcode ✓ repeated for a very long pasted stack trace. ";
         while body.chars().count() < target {
             body.push_str(para);
         }
     }
     if email {
-        let img = if m % 4 == 0 {
+        let img = if m.is_multiple_of(4) {
             format!("<img src=\"https://cdn.kustomer.test/inline/{m}.png\" alt=\"screenshot\">")
         } else {
             String::new()
@@ -630,7 +630,7 @@ fn message(org: &Org, m: u32) -> Value {
     let c = org.message_conv(m);
     let first = org.conv_msgs[c as usize];
     let mut r = rng(org.seed, Kind::Messages, m);
-    let inbound = (m - first) % 2 == 0 || c == org.giant && r.gen_bool(0.5);
+    let inbound = (m - first).is_multiple_of(2) || c == org.giant && r.gen_bool(0.5);
     let conv_channel = {
         let mut cr = rng(org.seed, Kind::Conversations, c);
         CHANNELS[cr.gen_range(0..CHANNELS.len())]
