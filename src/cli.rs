@@ -46,6 +46,8 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Run the versioned SQL transforms (raw_* → stg_* → out_zendesk_*) and their checks.
     Transform(TransformArgs),
+    /// Send the out_zendesk_* tables to Zendesk in dependency order, recording every id.
+    Load(LoadArgs),
     /// Run a SQL query against ferry.duckdb (read-only), or `ferry sql eject`.
     Sql(SqlArgs),
     /// Serve a local, seeded fake of an API for tests, demos and benchmarks.
@@ -110,6 +112,20 @@ pub struct TransformArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Only these phases, comma-separated (organizations, users, identities, agents, groups,
+    /// group_memberships, uploads, tickets, custom_objects, custom_object_records).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
+    /// Build and check every payload and print what each phase would send; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also resend rows that failed before (ferry_load_errors), e.g. after fixing data or mappings.
+    #[arg(long)]
+    pub retry: bool,
+}
+
+#[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct SqlArgs {
     #[command(subcommand)]
@@ -132,6 +148,33 @@ pub enum SqlAction {
 pub enum SimCommand {
     /// Fake Kustomer API. Prints its base URL as the first line of stdout, then serves until killed.
     Kustomer(SimKustomerArgs),
+    /// Fake Zendesk Support API. Prints its base URL as the first line of stdout, then serves until killed.
+    Zendesk(SimZendeskArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimZendeskArgs {
+    /// Address to listen on (port 0 picks a free port). Loopback only.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Seed for fault injection.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Agent email of the API token (`EMAIL/token:TOKEN`).
+    #[arg(long, default_value = "admin@sim.test")]
+    pub email: String,
+    /// API token the simulator accepts.
+    #[arg(long, default_value = "sim-token")]
+    pub token: String,
+    /// Requests per minute (Zendesk plans: 200 .. 2500); 0 = unlimited.
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit: u32,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of a random 500/502/503 per request.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
 }
 
 #[derive(Debug, Args, Clone)]

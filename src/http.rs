@@ -69,7 +69,11 @@ impl AdaptiveLimiter {
 
     /// Adapts to `x-ratelimit-limit` / `-remaining` / `-reset`.
     pub fn observe(&self, headers: &HeaderMap) {
-        if let Some(limit) = header_u64(headers, "x-ratelimit-limit") {
+        // Kustomer: x-ratelimit-*; Zendesk: x-rate-limit / ratelimit-*.
+        let limit = header_u64(headers, "x-ratelimit-limit")
+            .or_else(|| header_u64(headers, "x-rate-limit"))
+            .or_else(|| header_u64(headers, "ratelimit-limit"));
+        if let Some(limit) = limit {
             let limit = limit.min(u32::MAX as u64) as u32;
             if limit > 0 && limit != self.per_minute() {
                 tracing::info!(limit, "server announced a different rate limit; adapting");
@@ -159,7 +163,17 @@ pub struct ApiClient {
     pub stats: Arc<HttpStats>,
 }
 
-/// A successful response body with its status.
+/// A request body.
+#[derive(Clone, Copy)]
+pub enum Payload<'a> {
+    Json(&'a serde_json::Value),
+    /// Pre-serialised JSON (large bulk bodies built without re-parsing).
+    JsonText(&'a str),
+    /// Raw bytes with their content type (uploads).
+    Bytes(&'a [u8], &'a str),
+}
+
+/// A successful response body.
 pub struct Response {
     pub body: bytes::Bytes,
 }
@@ -232,7 +246,9 @@ impl ApiClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let resp = self.send(method.clone(), path, body, lane).await?;
+            let resp = self
+                .send(method.clone(), path, body.map(Payload::Json), lane)
+                .await?;
             match parse(&resp.body) {
                 Ok(v) => return Ok(v),
                 Err(cause) if attempt < self.max_attempts => {
@@ -257,7 +273,7 @@ impl ApiClient {
         &self,
         method: Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<Payload<'_>>,
         lane: Lane,
     ) -> Result<Response> {
         self.send_n(method, path, body, lane, self.max_attempts)
@@ -275,7 +291,7 @@ impl ApiClient {
         &self,
         method: Method,
         path: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<Payload<'_>>,
         lane: Lane,
         max_attempts: u32,
     ) -> Result<Response> {
@@ -336,16 +352,20 @@ impl ApiClient {
         }
     }
 
-    async fn attempt(
-        &self,
-        method: &Method,
-        url: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Attempt {
+    async fn attempt(&self, method: &Method, url: &str, body: Option<Payload<'_>>) -> Attempt {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let mut req = self.http.request(method.clone(), url);
-        if let Some(b) = body {
-            req = req.json(b);
+        match body {
+            Some(Payload::Json(b)) => req = req.json(b),
+            Some(Payload::JsonText(t)) => {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(t.to_string());
+            }
+            Some(Payload::Bytes(b, ctype)) => {
+                req = req.header("content-type", ctype).body(b.to_vec())
+            }
+            None => {}
         }
         let resp = match req.send().await {
             Ok(r) => r,

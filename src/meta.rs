@@ -89,13 +89,16 @@ CREATE TABLE IF NOT EXISTS ferry_batches (
     request_hash VARCHAR,
     status       VARCHAR NOT NULL,    -- pending | sent | done | failed | in_doubt
     started_at   TIMESTAMPTZ,
-    finished_at  TIMESTAMPTZ
+    finished_at  TIMESTAMPTZ,
+    items        VARCHAR              -- JSON [[source_id, external_id], ...] for reconciliation
 );
 "#;
 
 /// Creates the meta tables if they are missing.
 pub fn ensure(conn: &Connection) -> Result<()> {
     conn.execute_batch(META_DDL)?;
+    // Columns added after a workspace was created.
+    conn.execute_batch("ALTER TABLE ferry_batches ADD COLUMN IF NOT EXISTS items VARCHAR;")?;
     Ok(())
 }
 

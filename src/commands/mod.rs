@@ -3,6 +3,7 @@
 mod bench;
 mod extract;
 mod init;
+mod load;
 mod sim;
 mod sql;
 mod transform;
@@ -15,7 +16,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Init(args) => init::run(&cli.workspace, args),
         Command::Extract(args) => extract::run(&cli.workspace, args),
         Command::Transform(args) => transform::run(&cli.workspace, args),
+        Command::Load(args) => load::run(&cli.workspace, args),
         Command::Sql(args) => sql::run(&cli.workspace, args),
+        Command::Sim(SimCommand::Zendesk(args)) => sim::zendesk(args),
         Command::Sim(SimCommand::Kustomer(args)) => sim::kustomer(args),
         Command::Bench(BenchCommand::Extract(args)) => bench::extract(args),
         Command::Bench(BenchCommand::Transform(args)) => bench::transform(args),

@@ -1,6 +1,6 @@
 //! `ferry sim <api>`
 
-use crate::cli::SimKustomerArgs;
+use crate::cli::{SimKustomerArgs, SimZendeskArgs};
 use crate::connectors::kustomer::sim::{spawn, SimOptions};
 
 pub fn kustomer(args: SimKustomerArgs) -> anyhow::Result<i32> {
@@ -43,4 +43,31 @@ pub fn options(args: &SimKustomerArgs) -> SimOptions {
         fault_rate: args.fault_rate,
         mutate_rate: args.mutate_rate,
     }
+}
+
+pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
+    use crate::connectors::zendesk::sim;
+    if !args.addr.ip().is_loopback() {
+        anyhow::bail!(
+            "the simulator only listens on loopback addresses (127.0.0.1 or [::1]); got {}",
+            args.addr
+        );
+    }
+    let rt = super::runtime()?;
+    rt.block_on(async move {
+        let opts = sim::SimOptions {
+            seed: args.seed,
+            email: args.email.clone(),
+            token: args.token.clone(),
+            rate_limit: args.rate_limit,
+            latency_ms: args.latency_ms,
+            fault_rate: args.fault_rate,
+        };
+        let running = sim::spawn(args.addr, opts).await?;
+        println!("{}", running.base_url);
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        running.handle.await?;
+        anyhow::Ok(0)
+    })
 }

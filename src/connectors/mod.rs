@@ -1,3 +1,4 @@
 //! Source and destination connectors, one directory each.
 
 pub mod kustomer;
+pub mod zendesk;

@@ -85,6 +85,43 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// Starts `ferry sim zendesk` with the test credentials.
+    pub fn zendesk(args: &[&str]) -> Sim {
+        let mut child = Command::new(bin())
+            .args([
+                "sim",
+                "zendesk",
+                "--addr",
+                "127.0.0.1:0",
+                "--email",
+                ZD_EMAIL,
+                "--token",
+                ZD_TOKEN,
+            ])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start zendesk simulator");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("http://127.0.0.1:"),
+            "first line is the URL: {line:?}"
+        );
+        Sim {
+            child,
+            url: line.trim().to_string(),
+        }
+    }
+}
+
+pub const ZD_EMAIL: &str = "admin@zd.test";
+pub const ZD_TOKEN: &str = "zd-Secret-Token-55e1";
+
 impl Drop for Sim {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -102,12 +139,24 @@ fn rt() -> tokio::runtime::Runtime {
 /// A fresh workspace pointed at `url`, with `edits` applied to ferry.toml
 /// as (old, new) text replacements.
 pub fn workspace(url: &str, edits: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    workspace_to(url, "http://127.0.0.1:9", edits)
+}
+
+/// Like [`workspace`], with a destination URL.
+pub fn workspace_to(url: &str, dest: &str, edits: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ws");
     let out = Command::new(bin())
         .args(["init"])
         .arg(&dir)
-        .args(["--route", "kustomer-zendesk", "--source-url", url])
+        .args([
+            "--route",
+            "kustomer-zendesk",
+            "--source-url",
+            url,
+            "--dest-url",
+            dest,
+        ])
         .output()
         .unwrap();
     assert!(
@@ -147,6 +196,8 @@ pub fn ferry(dir: &Path, args: &[&str]) -> Output {
         .arg(dir)
         .args(args)
         .env("KUSTOMER_API_KEY", KEY)
+        .env("ZENDESK_EMAIL", ZD_EMAIL)
+        .env("ZENDESK_API_TOKEN", ZD_TOKEN)
         .env_remove("FERRY_WORKSPACE")
         .output()
         .unwrap()
@@ -159,6 +210,8 @@ pub fn spawn_ferry(dir: &Path, args: &[&str]) -> Child {
         .arg(dir)
         .args(args)
         .env("KUSTOMER_API_KEY", KEY)
+        .env("ZENDESK_EMAIL", ZD_EMAIL)
+        .env("ZENDESK_API_TOKEN", ZD_TOKEN)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

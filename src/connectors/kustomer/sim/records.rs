@@ -549,7 +549,8 @@ fn conversation(org: &Org, idx: u32) -> Value {
     a.insert("custom".into(), json!({"orderNumberStr": format!("#{}", 10_000 + idx), "refundAmountNum": r.gen_range(0..500), "escalatedBool": r.gen_bool(0.1)}));
     a.insert(
         "deleted".into(),
-        json!(deleted(org, Kind::Conversations, idx)),
+        // The giant thread is never deleted: it exists to be split downstream.
+        json!(deleted(org, Kind::Conversations, idx) && idx != org.giant),
     );
     a.insert(
         "lastMessageAt".into(),

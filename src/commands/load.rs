@@ -1,0 +1,89 @@
+//! `ferry load`
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::cli::LoadArgs;
+use crate::connectors::zendesk::{self, load};
+use crate::workspace::Workspace;
+
+pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
+    let ws = Workspace::open(workspace)?;
+    let conn = ws.connect()?;
+    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    let phases = load::selected(&args.only)?;
+    if args.dry_run {
+        let rate = ws.config.destination.rate_limit_per_minute;
+        println!(
+            "{:<22} {:>9} {:>9} {:>9}  first problems",
+            "phase", "rows", "held", "requests"
+        );
+        let mut total = 0;
+        for (name, n, held, req, problems) in load::dry_run(&conn, &phases, rate)? {
+            total += req;
+            println!(
+                "{name:<22} {n:>9} {held:>9} {req:>9}  {}",
+                problems.join("; ")
+            );
+        }
+        println!(
+            "≈{total} requests; at {rate}/min that is ≈{:.1} minutes. Nothing was sent.",
+            total as f64 / rate.max(1) as f64
+        );
+        return Ok(0);
+    }
+    let run_id = crate::runs::new_run_id();
+    crate::runs::start(&conn, &run_id, "load", &super::recorded_args())?;
+    let db = Arc::new(Mutex::new(conn));
+    let outcome = (|| -> anyhow::Result<Vec<load::PhaseSummary>> {
+        let client = Arc::new(zendesk::client(&ws.config)?);
+        let rt = super::runtime()?;
+        println!(
+            "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8}",
+            "phase", "rows", "created", "failed", "held", "reconciled", "requests", "seconds"
+        );
+        let opts = load::LoadOptions {
+            only: args.only.clone(),
+            retry: args.retry,
+        };
+        Ok(rt.block_on(load::run(
+            ws.dir.clone(),
+            run_id.clone(),
+            client,
+            db.clone(),
+            opts,
+            |s| {
+                println!(
+                    "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8.1}",
+                    s.phase,
+                    s.rows,
+                    s.created,
+                    s.failed,
+                    s.held,
+                    s.reconciled,
+                    s.requests,
+                    s.seconds
+                );
+            },
+        ))?)
+    })();
+    let conn = db.lock().unwrap();
+    match outcome {
+        Ok(sums) => {
+            let failed: u64 = sums.iter().map(|s| s.failed).sum();
+            let held: u64 = sums.iter().map(|s| s.held).sum();
+            let msg = format!("{failed} rows failed, {held} held back (see ferry_load_errors)");
+            crate::runs::finish(&conn, &run_id, failed == 0, &msg)?;
+            if failed > 0 {
+                eprintln!("error: {msg}; fix the data or mappings, then `ferry load --retry`");
+                return Ok(crate::error::EXIT_FAILURE);
+            }
+            println!("{msg}");
+            Ok(0)
+        }
+        Err(e) => {
+            crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,799 @@
+//! `ferry load` for Zendesk: the phases of `phases.rs` in order, rows
+//! streamed from DuckDB, batches at the API's bulk size with several in
+//! flight through one rate limiter, job statuses polled, and after every
+//! batch the created ids (`ferry_id_map`), failures (`ferry_load_errors`)
+//! and the batch's state (`ferry_batches`) committed in one transaction.
+//! A batch still `sent` after a crash is in doubt and is reconciled by
+//! external id before anything is resent.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use duckdb::{params, Connection};
+use futures::stream::{FuturesUnordered, StreamExt};
+use reqwest::Method;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::phases::{Mode, Phase, PHASES};
+use crate::error::{FerryError, Result};
+use crate::http::{ApiClient, Lane, Payload};
+
+/// Items per bulk request (Zendesk: 100).
+const BULK: usize = 100;
+/// Bulk bodies are also kept under this many bytes.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+/// Batches in flight at once (Zendesk allows 30 queued jobs per account).
+const IN_FLIGHT: usize = 4;
+
+/// What the user asked `ferry load` for.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub only: Option<Vec<String>>,
+    pub retry: bool,
+}
+
+/// One row a phase wants to send.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub source_id: String,
+    pub external_id: Option<String>,
+    pub hold: Option<String>,
+    pub payload: String,
+    pub path_arg: Option<String>,
+}
+
+/// Per-phase outcome.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseSummary {
+    pub phase: String,
+    pub rows: u64,
+    pub created: u64,
+    pub failed: u64,
+    pub held: u64,
+    pub reconciled: u64,
+    pub requests: u64,
+    pub seconds: f64,
+}
+
+struct Ctx {
+    ws: PathBuf,
+    run_id: String,
+    client: Arc<ApiClient>,
+    db: Arc<Mutex<Connection>>,
+    retry: bool,
+}
+
+/// Selected phases, in load order.
+pub fn selected(only: &Option<Vec<String>>) -> Result<Vec<&'static Phase>> {
+    match only {
+        None => Ok(PHASES.iter().collect()),
+        Some(names) => {
+            for n in names {
+                if super::phases::find(n).is_none() {
+                    return Err(FerryError::Other(format!(
+                        "--only: unknown phase `{n}` (phases: {})",
+                        PHASES.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                    )));
+                }
+            }
+            Ok(PHASES
+                .iter()
+                .filter(|p| names.iter().any(|n| n == p.name))
+                .collect())
+        }
+    }
+}
+
+/// Reads a phase's pending rows (all of them: used by `--dry-run`, and per
+/// chunk by the streaming reader).
+fn query_rows(
+    conn: &Connection,
+    phase: &Phase,
+    retry: bool,
+    mut each: impl FnMut(Row) -> bool,
+) -> Result<()> {
+    conn.execute_batch(&format!("SET VARIABLE ferry_retry = {retry};"))?;
+    let mut stmt = conn.prepare(phase.sql).map_err(|e| {
+        FerryError::Other(format!(
+            "phase {}: {} (run `ferry transform` first?)",
+            phase.name,
+            crate::transform::duck_message(&e.to_string())
+        ))
+    })?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let row = Row {
+            source_id: r.get(0)?,
+            external_id: r.get(1)?,
+            hold: r.get(2)?,
+            payload: r.get(3)?,
+            path_arg: r.get(4)?,
+        };
+        if !each(row) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `--dry-run` figures of one phase: name, rows, held back, requests, first problems.
+pub type DryRunPhase = (String, u64, u64, u64, Vec<String>);
+
+/// `--dry-run`: what each phase would send, without a request.
+pub fn dry_run(
+    conn: &Connection,
+    phases: &[&'static Phase],
+    per_minute: u32,
+) -> Result<Vec<DryRunPhase>> {
+    let mut out = Vec::new();
+    for phase in phases {
+        let (mut n, mut held, mut requests) = (0u64, 0u64, 0u64);
+        let mut problems = Vec::new();
+        query_rows(conn, phase, false, |row| {
+            n += 1;
+            if let Some(h) = &row.hold {
+                held += 1;
+                if problems.len() < 3 {
+                    problems.push(format!("{}: held back: {h}", row.source_id));
+                }
+            } else if let Err(p) = validate(phase, &row) {
+                if problems.len() < 3 {
+                    problems.push(format!("{}: {p}", row.source_id));
+                }
+            }
+            true
+        })?;
+        let sendable = n - held;
+        requests += match phase.mode {
+            Mode::Bulk { .. } | Mode::CustomRecords => sendable.div_ceil(BULK as u64) * 2,
+            _ => sendable,
+        };
+        let _ = per_minute;
+        out.push((phase.name.to_string(), n, held, requests, problems));
+    }
+    Ok(out)
+}
+
+/// Local checks of the API's rules, so `--dry-run` finds what would fail.
+fn validate(phase: &Phase, row: &Row) -> std::result::Result<(), String> {
+    let v: Value =
+        serde_json::from_str(&row.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+    if phase.name == "tickets" {
+        let comments = v["comments"].as_array().map(|c| c.len()).unwrap_or(0);
+        if comments == 0 {
+            return Err("ticket has no comments".into());
+        }
+        if comments > 5000 {
+            return Err(format!("{comments} comments, over Zendesk's 5,000"));
+        }
+        for c in v["comments"].as_array().into_iter().flatten() {
+            let body = c["html_body"].as_str().or(c["body"].as_str()).unwrap_or("");
+            if body.chars().count() > 65_535 {
+                return Err("a comment is over 65,535 characters".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the load.
+pub async fn run(
+    ws: PathBuf,
+    run_id: String,
+    client: Arc<ApiClient>,
+    db: Arc<Mutex<Connection>>,
+    opts: LoadOptions,
+    mut report: impl FnMut(&PhaseSummary),
+) -> Result<Vec<PhaseSummary>> {
+    let ctx = Arc::new(Ctx {
+        ws,
+        run_id,
+        client,
+        db,
+        retry: opts.retry,
+    });
+    let mut out = Vec::new();
+    for phase in selected(&opts.only)? {
+        let started = Instant::now();
+        let requests_before = ctx
+            .client
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let mut sum = PhaseSummary {
+            phase: phase.name.to_string(),
+            ..Default::default()
+        };
+        sum.reconciled = reconcile(&ctx, phase).await?;
+        run_phase(&ctx, phase, &mut sum).await?;
+        sum.requests = ctx
+            .client
+            .stats
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+            - requests_before;
+        sum.seconds = started.elapsed().as_secs_f64();
+        report(&sum);
+        out.push(sum);
+    }
+    Ok(out)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| FerryError::Other(format!("background task failed: {e}")))?
+}
+
+/// Streams a phase's rows from a second DuckDB connection through a
+/// bounded channel: memory stays flat whatever the table size.
+fn stream_rows(
+    ctx: &Arc<Ctx>,
+    phase: &'static Phase,
+) -> Result<tokio::sync::mpsc::Receiver<Result<Row>>> {
+    let conn = ctx.db.lock().unwrap().try_clone()?;
+    let retry = ctx.retry;
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    std::thread::spawn(move || {
+        let res = query_rows(&conn, phase, retry, |row| tx.blocking_send(Ok(row)).is_ok());
+        if let Err(e) = res {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    Ok(rx)
+}
+
+type BatchFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(u64, u64)>> + Send>>;
+
+async fn run_phase(ctx: &Arc<Ctx>, phase: &'static Phase, sum: &mut PhaseSummary) -> Result<()> {
+    let mut rx = stream_rows(ctx, phase)?;
+    let mut batch: Vec<Row> = Vec::new();
+    let mut bytes = 0usize;
+    let mut held = Vec::new();
+    let mut in_flight: FuturesUnordered<BatchFuture> = FuturesUnordered::new();
+    let mut seq = 0u32;
+    let per_batch = match phase.mode {
+        Mode::Bulk { .. } | Mode::CustomRecords => BULK,
+        _ => 25,
+    };
+    loop {
+        let next = rx.recv().await;
+        let row = match next {
+            Some(r) => Some(r?),
+            None => None,
+        };
+        let flush = match &row {
+            None => !batch.is_empty(),
+            Some(r) => {
+                // A batch holds one custom object's records only.
+                let key_change = phase.mode == Mode::CustomRecords
+                    && batch.last().is_some_and(|b: &Row| b.path_arg != r.path_arg);
+                batch.len() >= per_batch || bytes + r.payload.len() > MAX_BODY || key_change
+            }
+        };
+        if flush {
+            seq += 1;
+            let rows = std::mem::take(&mut batch);
+            bytes = 0;
+            in_flight.push(Box::pin(send_batch(ctx.clone(), phase, seq, rows)));
+            while in_flight.len() >= IN_FLIGHT {
+                let (c, f) = in_flight.next().await.unwrap()?;
+                sum.created += c;
+                sum.failed += f;
+            }
+        }
+        match row {
+            None => break,
+            Some(r) => {
+                sum.rows += 1;
+                if let Some(h) = &r.hold {
+                    held.push((r.source_id.clone(), h.clone()));
+                } else {
+                    bytes += r.payload.len();
+                    batch.push(r);
+                }
+            }
+        }
+    }
+    while let Some(res) = in_flight.next().await {
+        let (c, f) = res?;
+        sum.created += c;
+        sum.failed += f;
+    }
+    sum.held = held.len() as u64;
+    record_held(ctx, phase, held).await
+}
+
+/// Rows that cannot be sent yet: listed in `ferry_load_errors` without an
+/// HTTP status, re-evaluated on every run.
+async fn record_held(
+    ctx: &Arc<Ctx>,
+    phase: &'static Phase,
+    held: Vec<(String, String)>,
+) -> Result<()> {
+    let ctx = ctx.clone();
+    blocking(move || {
+        let mut db = ctx.db.lock().unwrap();
+        let tx = db.transaction()?;
+        tx.execute(
+            "DELETE FROM ferry_load_errors WHERE object = ? AND http_status IS NULL",
+            params![phase.name],
+        )?;
+        for (id, why) in &held {
+            tx.execute(
+                "INSERT INTO ferry_load_errors VALUES (NULL, ?, ?, NULL, ?, 0, now())",
+                params![phase.name, id, format!("held back: {why}")],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    })
+    .await
+}
+
+fn hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Outcome of one row: its Zendesk id, or (HTTP status, error body).
+type RowResult = std::result::Result<String, (Option<u16>, String)>;
+
+/// Sends one batch and commits its outcome. Returns (created, failed).
+async fn send_batch(
+    ctx: Arc<Ctx>,
+    phase: &'static Phase,
+    seq: u32,
+    rows: Vec<Row>,
+) -> Result<(u64, u64)> {
+    let batch_id = format!("{}-{}-{seq:05}", ctx.run_id, phase.name);
+    let items: Vec<(String, Option<String>)> = rows
+        .iter()
+        .map(|r| (r.source_id.clone(), r.external_id.clone()))
+        .collect();
+    let body_hash = hash(
+        &rows
+            .iter()
+            .map(|r| r.payload.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    {
+        let ctx = ctx.clone();
+        let batch_id = batch_id.clone();
+        let items_json = serde_json::to_string(&items).unwrap();
+        let n = rows.len() as i64;
+        blocking(move || {
+            ctx.db.lock().unwrap().execute(
+                "INSERT INTO ferry_batches (batch_id, dest, object, size, request_hash, status, started_at, items)
+                 VALUES (?, 'zendesk', ?, ?, ?, 'sent', now(), ?)",
+                params![batch_id, phase.name, n, body_hash, items_json],
+            )?;
+            Ok(())
+        })
+        .await?;
+    }
+    let results: Vec<RowResult> = match phase.mode {
+        Mode::Bulk { path, key } => bulk(&ctx, path, key, &rows).await?,
+        Mode::CustomRecords => {
+            let key = rows[0].path_arg.clone().unwrap_or_default();
+            custom_records(&ctx, &key, &rows).await?
+        }
+        _ => {
+            let mut out = Vec::new();
+            let c = &ctx;
+            let mut futs: FuturesUnordered<_> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| async move { (i, single(c, phase, r).await) })
+                .collect();
+            let mut tmp = vec![None; rows.len()];
+            while let Some((i, r)) = futs.next().await {
+                tmp[i] = Some(r?);
+            }
+            drop(futs);
+            out.extend(tmp.into_iter().map(|r| r.unwrap()));
+            out
+        }
+    };
+    let results = resolve_existing(&ctx, phase, &rows, results).await?;
+    commit_results(&ctx, phase, &batch_id, &rows, results).await
+}
+
+/// A record a crashed run created but never recorded comes back as
+/// "already taken / already a member": find it and record its id instead
+/// of a failure. (Phases with external ids are reconciled before sending.)
+async fn resolve_existing(
+    ctx: &Arc<Ctx>,
+    phase: &'static Phase,
+    rows: &[Row],
+    mut results: Vec<RowResult>,
+) -> Result<Vec<RowResult>> {
+    let dup = |r: &RowResult| matches!(r, Err((Some(422), b)) if b.contains("already"));
+    if !results.iter().any(dup) {
+        return Ok(results);
+    }
+    let list_path = match phase.name {
+        "groups" => Some(("/api/v2/groups".to_string(), "groups")),
+        "group_memberships" => Some(("/api/v2/group_memberships".to_string(), "group_memberships")),
+        _ => None,
+    };
+    for (i, row) in rows.iter().enumerate() {
+        if !dup(&results[i]) {
+            continue;
+        }
+        let (path, key) = match (&list_path, phase.name) {
+            (Some((p, k)), _) => (p.clone(), *k),
+            (None, "identities") => (
+                format!(
+                    "/api/v2/users/{}/identities",
+                    row.path_arg.as_deref().unwrap_or("")
+                ),
+                "identities",
+            ),
+            _ => continue,
+        };
+        let resp = ctx
+            .client
+            .send(Method::GET, &path, None, Lane::Standard)
+            .await?;
+        let v: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+        let want: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+        let same = |rec: &Value| match phase.name {
+            "groups" => rec["name"] == want["name"],
+            "group_memberships" => {
+                rec["user_id"] == want["user_id"] && rec["group_id"] == want["group_id"]
+            }
+            _ => {
+                rec["value"].as_str().map(str::to_lowercase)
+                    == want["value"].as_str().map(str::to_lowercase)
+            }
+        };
+        if let Some(id) = v[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| same(r))
+            .and_then(|r| r["id"].as_u64())
+        {
+            results[i] = Ok(id.to_string());
+        }
+    }
+    Ok(results)
+}
+
+/// Zendesk's per-item failure text, compact.
+fn item_error(item: &Value) -> String {
+    let details = item
+        .get("details")
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    format!("{} {}", item["error"].as_str().unwrap_or("Failed"), details)
+        .trim()
+        .to_string()
+}
+
+async fn bulk(ctx: &Arc<Ctx>, path: &str, key: &str, rows: &[Row]) -> Result<Vec<RowResult>> {
+    let body = format!(
+        "{{\"{key}\":[{}]}}",
+        rows.iter()
+            .map(|r| r.payload.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    job(ctx, path, &body, rows.len()).await
+}
+
+async fn custom_records(ctx: &Arc<Ctx>, key: &str, rows: &[Row]) -> Result<Vec<RowResult>> {
+    let body = format!(
+        "{{\"job\":{{\"action\":\"create\",\"items\":[{}]}}}}",
+        rows.iter()
+            .map(|r| r.payload.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    job(
+        ctx,
+        &format!("/api/v2/custom_objects/{key}/jobs"),
+        &body,
+        rows.len(),
+    )
+    .await
+}
+
+/// Sends a bulk body, waits for its job, maps results back by index.
+async fn job(ctx: &Arc<Ctx>, path: &str, body: &str, n: usize) -> Result<Vec<RowResult>> {
+    let resp = match ctx
+        .client
+        .send(
+            Method::POST,
+            path,
+            Some(Payload::JsonText(body)),
+            Lane::Standard,
+        )
+        .await
+    {
+        Ok(r) => r,
+        // The API refused the whole request: every row fails with its answer.
+        Err(FerryError::Http { status, body, .. }) => {
+            return Ok(vec![Err((Some(status), body)); n])
+        }
+        Err(e) => return Err(e),
+    };
+    let v: Value = serde_json::from_slice(&resp.body)
+        .map_err(|e| FerryError::Other(format!("{path}: unreadable job response: {e}")))?;
+    let id = v["job_status"]["id"]
+        .as_str()
+        .ok_or_else(|| FerryError::Other(format!("{path}: no job_status.id in the response")))?
+        .to_string();
+    let mut wait = Duration::from_millis(50);
+    let status = loop {
+        tokio::time::sleep(wait).await;
+        let r = ctx
+            .client
+            .send(
+                Method::GET,
+                &format!("/api/v2/job_statuses/{id}"),
+                None,
+                Lane::Standard,
+            )
+            .await?;
+        let s: Value = serde_json::from_slice(&r.body)
+            .map_err(|e| FerryError::Other(format!("job {id}: unreadable status: {e}")))?;
+        match s["job_status"]["status"].as_str() {
+            Some("completed") | Some("failed") | Some("killed") => break s,
+            _ => wait = (wait * 2).min(Duration::from_secs(2)),
+        }
+    };
+    let mut out: Vec<RowResult> =
+        vec![Err((None, format!("job {id} returned no result for this item"))); n];
+    for item in status["job_status"]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let Some(i) = item["index"]
+            .as_u64()
+            .map(|i| i as usize)
+            .filter(|i| *i < n)
+        else {
+            continue;
+        };
+        out[i] = if item["success"].as_bool().unwrap_or(false)
+            || item["status"] != "Failed" && item["id"].is_u64()
+        {
+            Ok(item["id"]
+                .as_u64()
+                .map(|x| x.to_string())
+                .unwrap_or_default())
+        } else {
+            Err((Some(422), item_error(item)))
+        };
+    }
+    Ok(out)
+}
+
+/// One request per row: groups, identities, uploads, custom objects.
+async fn single(ctx: &Arc<Ctx>, phase: &'static Phase, row: &Row) -> Result<RowResult> {
+    let res = match phase.mode {
+        Mode::Single {
+            path,
+            key,
+            id_field,
+        } => {
+            let path = path.replace("{}", row.path_arg.as_deref().unwrap_or(""));
+            let body = format!("{{\"{key}\":{}}}", row.payload);
+            ctx.client
+                .send(
+                    Method::POST,
+                    &path,
+                    Some(Payload::JsonText(&body)),
+                    Lane::Standard,
+                )
+                .await
+                .map(|r| {
+                    serde_json::from_slice::<Value>(&r.body)
+                        .ok()
+                        .and_then(|v| v[key][id_field].as_u64())
+                        .map(|i| i.to_string())
+                        .unwrap_or_default()
+                })
+        }
+        Mode::Upload => {
+            let v: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+            let sha = v["sha256"].as_str().unwrap_or("");
+            let file = crate::land::attachment_path(&ctx.ws, sha);
+            let bytes = std::fs::read(&file)
+                .map_err(|e| FerryError::io(format!("reading attachment {}", file.display()), e))?;
+            let name = url::form_urlencoded::byte_serialize(
+                v["file_name"].as_str().unwrap_or("attachment").as_bytes(),
+            )
+            .collect::<String>();
+            let ctype = v["content_type"]
+                .as_str()
+                .unwrap_or("application/octet-stream");
+            ctx.client
+                .send(
+                    Method::POST,
+                    &format!("/api/v2/uploads?filename={name}"),
+                    Some(Payload::Bytes(&bytes, ctype)),
+                    Lane::Standard,
+                )
+                .await
+                .map(|r| {
+                    serde_json::from_slice::<Value>(&r.body)
+                        .ok()
+                        .and_then(|v| v["upload"]["token"].as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })
+        }
+        Mode::CustomObject => custom_object(ctx, row).await,
+        _ => unreachable!("bulk modes are sent in batches"),
+    };
+    match res {
+        Ok(id) if !id.is_empty() => Ok(Ok(id)),
+        Ok(_) => Ok(Err((None, "the response carried no id".into()))),
+        Err(FerryError::Http { status, body, .. }) => Ok(Err((Some(status), body))),
+        Err(e) => Err(e),
+    }
+}
+
+async fn custom_object(ctx: &Arc<Ctx>, row: &Row) -> Result<String> {
+    let v: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let key = v["key"].as_str().unwrap_or("").to_string();
+    let obj = serde_json::json!({"custom_object": {"key": key, "title": v["title"], "title_pluralized": v["title_pluralized"]}});
+    match ctx
+        .client
+        .send(
+            Method::POST,
+            "/api/v2/custom_objects",
+            Some(Payload::Json(&obj)),
+            Lane::Standard,
+        )
+        .await
+    {
+        Ok(_) => {}
+        // Created by a run that died before recording it: carry on with the fields.
+        Err(FerryError::Http {
+            status: 422, body, ..
+        }) if body.contains("already been taken") => {}
+        Err(e) => return Err(e),
+    }
+    for f in v["fields"].as_array().into_iter().flatten() {
+        let body = serde_json::json!({"custom_object_field": f});
+        ctx.client
+            .send(
+                Method::POST,
+                &format!("/api/v2/custom_objects/{key}/fields"),
+                Some(Payload::Json(&body)),
+                Lane::Standard,
+            )
+            .await?;
+    }
+    Ok(key)
+}
+
+/// Records a batch's outcome in one transaction.
+async fn commit_results(
+    ctx: &Arc<Ctx>,
+    phase: &'static Phase,
+    batch_id: &str,
+    rows: &[Row],
+    results: Vec<RowResult>,
+) -> Result<(u64, u64)> {
+    let ctx = ctx.clone();
+    let batch_id = batch_id.to_string();
+    let rows: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.source_id.clone(), hash(&r.payload)))
+        .collect();
+    blocking(move || {
+        let mut db = ctx.db.lock().unwrap();
+        let tx = db.transaction()?;
+        let (mut ok, mut bad) = (0u64, 0u64);
+        for ((source_id, payload_hash), res) in rows.iter().zip(results) {
+            match res {
+                Ok(dest_id) => {
+                    tx.execute(
+                        "INSERT INTO ferry_id_map VALUES ('kustomer', ?, ?, 'zendesk', ?, ?, ?, ?, now()) ON CONFLICT DO NOTHING",
+                        params![phase.object, source_id, phase.name, dest_id, batch_id, payload_hash],
+                    )?;
+                    tx.execute("DELETE FROM ferry_load_errors WHERE object = ? AND source_id = ?", params![phase.name, source_id])?;
+                    ok += 1;
+                }
+                Err((status, body)) => {
+                    let attempts: i64 = tx
+                        .query_row(
+                            "SELECT coalesce(max(attempts), 0) FROM ferry_load_errors WHERE object = ? AND source_id = ?",
+                            params![phase.name, source_id],
+                            |r| r.get(0),
+                        )
+                        .unwrap_or(0);
+                    tx.execute("DELETE FROM ferry_load_errors WHERE object = ? AND source_id = ?", params![phase.name, source_id])?;
+                    tx.execute(
+                        "INSERT INTO ferry_load_errors VALUES (?, ?, ?, ?, ?, ?, now())",
+                        params![batch_id, phase.name, source_id, status.map(|s| s as i32).or(Some(0)), body, attempts + 1],
+                    )?;
+                    bad += 1;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE ferry_batches SET status = ?, finished_at = now() WHERE batch_id = ?",
+            params![if bad == 0 { "done" } else { "done_with_errors" }, batch_id],
+        )?;
+        tx.commit()?;
+        Ok((ok, bad))
+    })
+    .await
+}
+
+/// Batches left `sent` by a crash: look their records up by external id;
+/// found ones go to the id map (never created twice), the rest are resent.
+async fn reconcile(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<u64> {
+    let c2 = ctx.clone();
+    let in_doubt: Vec<(String, String)> = blocking(move || {
+        let db = c2.db.lock().unwrap();
+        let mut stmt = db.prepare("SELECT batch_id, coalesce(items, '[]') FROM ferry_batches WHERE dest = 'zendesk' AND object = ? AND status = 'sent'")?;
+        let rows = stmt.query_map(params![phase.name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    })
+    .await?;
+    let mut found_total = 0;
+    for (batch_id, items) in in_doubt {
+        let items: Vec<(String, Option<String>)> = serde_json::from_str(&items).unwrap_or_default();
+        let mut found: Vec<(String, String)> = Vec::new();
+        if let Some(lookup) = phase.lookup {
+            let with_ext: Vec<&(String, Option<String>)> =
+                items.iter().filter(|(_, e)| e.is_some()).collect();
+            for chunk in with_ext.chunks(BULK) {
+                let ids: Vec<&str> = chunk.iter().filter_map(|(_, e)| e.as_deref()).collect();
+                let path = format!("{lookup}{}", ids.join(","));
+                let resp = ctx
+                    .client
+                    .send(Method::GET, &path, None, Lane::Standard)
+                    .await?;
+                let v: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+                let list = v
+                    .as_object()
+                    .and_then(|o| o.values().find_map(|x| x.as_array()))
+                    .cloned()
+                    .unwrap_or_default();
+                for rec in list {
+                    if let (Some(ext), Some(id)) = (rec["external_id"].as_str(), rec["id"].as_u64())
+                    {
+                        if let Some((src, _)) =
+                            chunk.iter().find(|(_, e)| e.as_deref() == Some(ext))
+                        {
+                            found.push((src.clone(), id.to_string()));
+                        }
+                    }
+                }
+            }
+        } else {
+            tracing::warn!(
+                batch_id,
+                phase = phase.name,
+                "in-doubt batch cannot be matched by external id; its rows are resent"
+            );
+        }
+        found_total += found.len() as u64;
+        let c3 = ctx.clone();
+        blocking(move || {
+            let mut db = c3.db.lock().unwrap();
+            let tx = db.transaction()?;
+            for (src, id) in &found {
+                tx.execute(
+                    "INSERT INTO ferry_id_map VALUES ('kustomer', ?, ?, 'zendesk', ?, ?, ?, NULL, now()) ON CONFLICT DO NOTHING",
+                    params![phase.object, src, phase.name, id, batch_id],
+                )?;
+            }
+            tx.execute("UPDATE ferry_batches SET status = 'reconciled', finished_at = now() WHERE batch_id = ?", params![batch_id])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(found_total)
+}

@@ -1,0 +1,435 @@
+//! HTTP routes of the Zendesk simulator.
+
+// Helpers return the ready HTTP error response as their Err.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::store::{record_invalid, Invalid};
+use super::{error, gatekeeper, SimState};
+
+type St = State<Arc<SimState>>;
+type Q = Query<HashMap<String, String>>;
+
+/// Items per bulk request.
+const BULK_MAX: usize = 100;
+/// Largest upload.
+const UPLOAD_MAX: usize = 50 * 1024 * 1024;
+
+pub fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .route("/api/v2/organizations/create_many", post(orgs_create_many))
+        .route("/api/v2/organizations/show_many", get(show_many_orgs))
+        .route(
+            "/api/v2/organizations/destroy_many",
+            delete(destroy_many_orgs),
+        )
+        .route(
+            "/api/v2/users/create_or_update_many",
+            post(users_create_or_update_many),
+        )
+        .route("/api/v2/users/show_many", get(show_many_users))
+        .route("/api/v2/users/destroy_many", delete(destroy_many_users))
+        .route(
+            "/api/v2/users/{id}/identities",
+            post(create_identity).get(list_identities),
+        )
+        .route("/api/v2/groups", post(create_group).get(list_groups))
+        .route("/api/v2/group_memberships", get(list_memberships))
+        .route(
+            "/api/v2/group_memberships/create_many",
+            post(memberships_create_many),
+        )
+        .route("/api/v2/uploads", post(upload))
+        .route("/api/v2/imports/tickets/create_many", post(import_tickets))
+        .route("/api/v2/tickets", get(tickets_by_external_id))
+        .route("/api/v2/tickets/destroy_many", delete(destroy_many_tickets))
+        .route("/api/v2/job_statuses/{id}", get(job_status))
+        .route("/api/v2/custom_objects", post(create_custom_object))
+        .route(
+            "/api/v2/custom_objects/{key}/fields",
+            post(create_custom_object_field),
+        )
+        .route(
+            "/api/v2/custom_objects/{key}/jobs",
+            post(custom_object_jobs),
+        )
+        .route(
+            "/api/v2/custom_objects/{key}/records",
+            get(custom_object_records),
+        )
+        // Uploads up to 50 MB; other bodies up to 16 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_MAX + 1024))
+        .route("/__sim/stats", get(stats))
+        .route("/__sim/dump", get(dump))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gatekeeper,
+        ))
+        .with_state(state)
+}
+
+fn invalid_response(errs: &[Invalid]) -> Response {
+    error(StatusCode::UNPROCESSABLE_ENTITY, record_invalid(errs))
+}
+
+/// Validates the bulk envelope: `{key: [..≤100..]}`.
+fn items(body: &Value, key: &str) -> Result<Vec<Value>, Response> {
+    let Some(list) = body.get(key).and_then(|v| v.as_array()) else {
+        return Err(invalid_response(&[(
+            key.to_string(),
+            format!("{key}: must be an array"),
+        )]));
+    };
+    if list.len() > BULK_MAX {
+        return Err(invalid_response(&[(
+            key.to_string(),
+            format!("{key}: at most {BULK_MAX} items per request"),
+        )]));
+    }
+    Ok(list.clone())
+}
+
+fn result_item(i: usize, r: Result<(u64, &str), Vec<Invalid>>, external_id: Option<&str>) -> Value {
+    match r {
+        Ok((id, status)) => {
+            json!({"index": i, "id": id, "status": status, "success": true, "external_id": external_id})
+        }
+        Err(errs) => {
+            json!({"index": i, "status": "Failed", "success": false, "error": "RecordInvalid",
+                             "details": record_invalid(&errs)["details"], "external_id": external_id})
+        }
+    }
+}
+
+fn job_response(st: &SimState, results: Vec<Value>) -> Response {
+    match st.enqueue(results) {
+        Some(status) => Json(status).into_response(),
+        None => {
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "TooManyJobs", "description": format!("Number of queued or running jobs exceeds {}", super::MAX_JOBS)}),
+            );
+            r.headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from(1));
+            r
+        }
+    }
+}
+
+async fn orgs_create_many(State(st): St, Json(body): Json<Value>) -> Response {
+    let list = match items(&body, "organizations") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let results = {
+        let mut store = st.store.lock().unwrap();
+        list.iter()
+            .enumerate()
+            .map(|(i, o)| {
+                result_item(
+                    i,
+                    store.create_organization(o).map(|id| (id, "Created")),
+                    o["external_id"].as_str(),
+                )
+            })
+            .collect()
+    };
+    job_response(&st, results)
+}
+
+async fn users_create_or_update_many(State(st): St, Json(body): Json<Value>) -> Response {
+    let list = match items(&body, "users") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let results = {
+        let mut store = st.store.lock().unwrap();
+        list.iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let r = store
+                    .create_or_update_user(u)
+                    .map(|(id, created)| (id, if created { "Created" } else { "Updated" }));
+                result_item(i, r, u["external_id"].as_str())
+            })
+            .collect()
+    };
+    job_response(&st, results)
+}
+
+async fn memberships_create_many(State(st): St, Json(body): Json<Value>) -> Response {
+    let list = match items(&body, "group_memberships") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let results = {
+        let mut store = st.store.lock().unwrap();
+        list.iter()
+            .enumerate()
+            .map(|(i, m)| {
+                result_item(
+                    i,
+                    store.create_membership(m).map(|id| (id, "Created")),
+                    None,
+                )
+            })
+            .collect()
+    };
+    job_response(&st, results)
+}
+
+async fn import_tickets(State(st): St, Json(body): Json<Value>) -> Response {
+    let list = match items(&body, "tickets") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let results = {
+        let mut store = st.store.lock().unwrap();
+        list.iter()
+            .enumerate()
+            .map(|(i, t)| {
+                result_item(
+                    i,
+                    store.import_ticket(t).map(|id| (id, "Created")),
+                    t["external_id"].as_str(),
+                )
+            })
+            .collect()
+    };
+    job_response(&st, results)
+}
+
+async fn custom_object_jobs(
+    State(st): St,
+    Path(key): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let job = body.get("job").cloned().unwrap_or(Value::Null);
+    if job["action"] != "create" {
+        return invalid_response(&[("action".into(), "only `create` is supported".into())]);
+    }
+    let list = match items(&job, "items") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let results = {
+        let mut store = st.store.lock().unwrap();
+        list.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                result_item(
+                    i,
+                    store
+                        .create_custom_object_record(&key, r)
+                        .map(|id| (id, "Created")),
+                    r["external_id"].as_str(),
+                )
+            })
+            .collect()
+    };
+    job_response(&st, results)
+}
+
+async fn job_status(State(st): St, Path(id): Path<String>) -> Response {
+    match st.job(&id) {
+        Some(v) => Json(v).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            json!({"error": "RecordNotFound", "description": "Not found"}),
+        ),
+    }
+}
+
+async fn create_identity(State(st): St, Path(id): Path<u64>, Json(body): Json<Value>) -> Response {
+    let r = st
+        .store
+        .lock()
+        .unwrap()
+        .create_identity(id, &body["identity"]);
+    match r {
+        Ok(iid) => (
+            StatusCode::CREATED,
+            Json(json!({"identity": {"id": iid, "user_id": id}})),
+        )
+            .into_response(),
+        Err(e) => invalid_response(&e),
+    }
+}
+
+async fn create_group(State(st): St, Json(body): Json<Value>) -> Response {
+    let r = st.store.lock().unwrap().create_group(&body["group"]);
+    match r {
+        Ok(id) => (
+            StatusCode::CREATED,
+            Json(json!({"group": {"id": id, "name": body["group"]["name"]}})),
+        )
+            .into_response(),
+        Err(e) => invalid_response(&e),
+    }
+}
+
+async fn upload(State(st): St, Query(q): Q, headers: HeaderMap, body: Bytes) -> Response {
+    if body.len() > UPLOAD_MAX {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "FileTooLarge", "description": "Attachments are limited to 50 MB"}),
+        );
+    }
+    let Some(name) = q.get("filename").filter(|n| !n.is_empty()) else {
+        return invalid_response(&[("filename".into(), "filename: cannot be blank".into())]);
+    };
+    let ctype = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/binary");
+    let v = st
+        .store
+        .lock()
+        .unwrap()
+        .create_upload(name, ctype, &body, q.get("token").cloned());
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+async fn create_custom_object(State(st): St, Json(body): Json<Value>) -> Response {
+    let r = st
+        .store
+        .lock()
+        .unwrap()
+        .create_custom_object(&body["custom_object"]);
+    match r {
+        Ok(key) => (
+            StatusCode::CREATED,
+            Json(json!({"custom_object": {"key": key}})),
+        )
+            .into_response(),
+        Err(e) => invalid_response(&e),
+    }
+}
+
+async fn create_custom_object_field(
+    State(st): St,
+    Path(key): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let r = st
+        .store
+        .lock()
+        .unwrap()
+        .create_custom_object_field(&key, &body["custom_object_field"]);
+    match r {
+        Ok(id) => (
+            StatusCode::CREATED,
+            Json(json!({"custom_object_field": {"id": id}})),
+        )
+            .into_response(),
+        Err(e) => invalid_response(&e),
+    }
+}
+
+fn list_param<'a>(q: &'a HashMap<String, String>, key: &str) -> Vec<&'a str> {
+    q.get(key)
+        .map(|v| v.split(',').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+async fn show_many_orgs(State(st): St, Query(q): Q) -> Response {
+    let ids = list_param(&q, "external_ids");
+    Json(json!({"organizations": st.store.lock().unwrap().by_external_ids("organizations", &ids)}))
+        .into_response()
+}
+
+async fn show_many_users(State(st): St, Query(q): Q) -> Response {
+    let ids = list_param(&q, "external_ids");
+    Json(json!({"users": st.store.lock().unwrap().by_external_ids("users", &ids)})).into_response()
+}
+
+async fn tickets_by_external_id(State(st): St, Query(q): Q) -> Response {
+    let ids = list_param(&q, "external_id");
+    Json(json!({"tickets": st.store.lock().unwrap().by_external_ids("tickets", &ids)}))
+        .into_response()
+}
+
+async fn custom_object_records(State(st): St, Path(key): Path<String>, Query(q): Q) -> Response {
+    let ids = list_param(&q, "filter[external_ids]");
+    let recs: Vec<Value> = st
+        .store
+        .lock()
+        .unwrap()
+        .by_external_ids("custom_object_records", &ids)
+        .into_iter()
+        .filter(|r| r["custom_object_key"] == key.as_str())
+        .collect();
+    Json(json!({"custom_object_records": recs})).into_response()
+}
+
+fn destroy(st: &SimState, object: &str, q: &HashMap<String, String>) -> Response {
+    let ids: Vec<u64> = list_param(q, "ids")
+        .iter()
+        .filter_map(|i| i.parse().ok())
+        .collect();
+    if ids.len() > BULK_MAX {
+        return invalid_response(&[("ids".into(), format!("ids: at most {BULK_MAX}"))]);
+    }
+    let n = st.store.lock().unwrap().destroy(object, &ids);
+    let results = (0..n)
+        .map(|i| json!({"index": i, "status": "Deleted", "success": true}))
+        .collect();
+    job_response(st, results)
+}
+
+async fn destroy_many_orgs(State(st): St, Query(q): Q) -> Response {
+    destroy(&st, "organizations", &q)
+}
+
+async fn destroy_many_users(State(st): St, Query(q): Q) -> Response {
+    destroy(&st, "users", &q)
+}
+
+async fn destroy_many_tickets(State(st): St, Query(q): Q) -> Response {
+    destroy(&st, "tickets", &q)
+}
+
+async fn list_identities(State(st): St, Path(id): Path<u64>) -> Response {
+    let list: Vec<Value> = st
+        .store
+        .lock()
+        .unwrap()
+        .identities
+        .values()
+        .filter(|i| i["user_id"] == id)
+        .cloned()
+        .collect();
+    Json(json!({"identities": list})).into_response()
+}
+
+async fn list_groups(State(st): St) -> Response {
+    Json(json!({"groups": st.store.lock().unwrap().groups.values().cloned().collect::<Vec<_>>()}))
+        .into_response()
+}
+
+async fn list_memberships(State(st): St) -> Response {
+    Json(json!({"group_memberships": st.store.lock().unwrap().group_memberships.values().cloned().collect::<Vec<_>>()})).into_response()
+}
+
+async fn stats(State(st): St) -> Response {
+    Json(json!({
+        "requests": st.requests.load(std::sync::atomic::Ordering::Relaxed),
+        "throttled": st.throttled.load(std::sync::atomic::Ordering::Relaxed),
+        "objects": st.store.lock().unwrap().counts(),
+    }))
+    .into_response()
+}
+
+async fn dump(State(st): St) -> Response {
+    Json(st.store.lock().unwrap().dump()).into_response()
+}

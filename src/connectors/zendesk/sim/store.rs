@@ -1,0 +1,564 @@
+//! What the Zendesk simulator has accepted, and the validation rules the
+//! real API applies before accepting it.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+/// Zendesk's per-comment body limit, in characters.
+pub const MAX_COMMENT_CHARS: usize = 65_535;
+/// Zendesk's per-ticket comment limit.
+pub const MAX_COMMENTS: usize = 5_000;
+/// Fields per custom object.
+pub const MAX_OBJECT_FIELDS: usize = 100;
+/// Bytes per custom object record.
+pub const MAX_RECORD_BYTES: usize = 32 * 1024;
+const STATUSES: &[&str] = &["new", "open", "pending", "hold", "solved", "closed"];
+const PRIORITIES: &[&str] = &["urgent", "high", "normal", "low"];
+
+/// A per-item failure: (field, description), rendered like Zendesk's
+/// `RecordInvalid` details.
+pub type Invalid = (String, String);
+
+fn invalid(field: &str, description: impl Into<String>) -> Invalid {
+    (field.to_string(), description.into())
+}
+
+/// Renders a 422 body.
+pub fn record_invalid(errors: &[Invalid]) -> Value {
+    let mut details = Map::new();
+    for (field, desc) in errors {
+        details
+            .entry(field.clone())
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"description": desc, "error": "InvalidValue"}));
+    }
+    json!({"error": "RecordInvalid", "description": "Record validation errors", "details": details})
+}
+
+/// Everything stored, keyed by Zendesk id.
+#[derive(Default)]
+pub struct Store {
+    next_id: u64,
+    pub organizations: BTreeMap<u64, Value>,
+    pub users: BTreeMap<u64, Value>,
+    pub identities: BTreeMap<u64, Value>,
+    pub groups: BTreeMap<u64, Value>,
+    pub group_memberships: BTreeMap<u64, Value>,
+    pub uploads: BTreeMap<String, Value>,
+    pub tickets: BTreeMap<u64, Value>,
+    pub custom_objects: BTreeMap<String, Value>,
+    pub custom_object_records: BTreeMap<u64, Value>,
+}
+
+fn now_iso() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(|x| x.as_str())
+}
+
+impl Store {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        // Zendesk ids are large integers; start high so an id is never
+        // mistaken for a row number in tests.
+        360_000_000_000 + self.next_id
+    }
+
+    /// Counts for `/__sim/stats`.
+    pub fn counts(&self) -> Value {
+        let comments: usize = self
+            .tickets
+            .values()
+            .map(|t| t["comments"].as_array().map(|c| c.len()).unwrap_or(0))
+            .sum();
+        json!({
+            "organizations": self.organizations.len(), "users": self.users.len(),
+            "identities": self.identities.len(), "groups": self.groups.len(),
+            "group_memberships": self.group_memberships.len(), "uploads": self.uploads.len(),
+            "tickets": self.tickets.len(), "comments": comments,
+            "custom_objects": self.custom_objects.len(),
+            "custom_object_records": self.custom_object_records.len(),
+        })
+    }
+
+    /// Everything, for `/__sim/dump`.
+    pub fn dump(&self) -> Value {
+        json!({
+            "organizations": self.organizations.values().collect::<Vec<_>>(),
+            "users": self.users.values().collect::<Vec<_>>(),
+            "identities": self.identities.values().collect::<Vec<_>>(),
+            "groups": self.groups.values().collect::<Vec<_>>(),
+            "group_memberships": self.group_memberships.values().collect::<Vec<_>>(),
+            "uploads": self.uploads.values().collect::<Vec<_>>(),
+            "tickets": self.tickets.values().collect::<Vec<_>>(),
+            "custom_objects": self.custom_objects.values().collect::<Vec<_>>(),
+            "custom_object_records": self.custom_object_records.values().collect::<Vec<_>>(),
+        })
+    }
+
+    fn find(map: &BTreeMap<u64, Value>, field: &str, value: &str) -> Option<u64> {
+        map.iter()
+            .find(|(_, v)| s(v, field) == Some(value))
+            .map(|(id, _)| *id)
+    }
+
+    /// Looks up records of `object` by external id.
+    pub fn by_external_ids(&self, object: &str, ids: &[&str]) -> Vec<Value> {
+        let map = match object {
+            "organizations" => &self.organizations,
+            "users" => &self.users,
+            "tickets" => &self.tickets,
+            "custom_object_records" => &self.custom_object_records,
+            _ => return Vec::new(),
+        };
+        map.values()
+            .filter(|v| s(v, "external_id").is_some_and(|e| ids.contains(&e)))
+            .cloned()
+            .collect()
+    }
+
+    /// `organizations/create_many` item.
+    pub fn create_organization(&mut self, o: &Value) -> Result<u64, Vec<Invalid>> {
+        let mut errs = Vec::new();
+        let name = s(o, "name").unwrap_or("").trim().to_string();
+        if name.is_empty() {
+            errs.push(invalid("name", "Name: cannot be blank"));
+        } else if self
+            .organizations
+            .values()
+            .any(|x| s(x, "name").map(str::to_lowercase) == Some(name.to_lowercase()))
+        {
+            errs.push(invalid("name", "Name: has already been taken"));
+        }
+        if let Some(ext) = s(o, "external_id") {
+            if Self::find(&self.organizations, "external_id", ext).is_some() {
+                errs.push(invalid("external_id", "External: has already been taken"));
+            }
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let id = self.id();
+        let mut rec = o.clone();
+        rec["id"] = json!(id);
+        rec["created_at"] = json!(now_iso());
+        self.organizations.insert(id, rec);
+        Ok(id)
+    }
+
+    /// `users/create_or_update_many` item: matched by external_id, then email.
+    pub fn create_or_update_user(&mut self, u: &Value) -> Result<(u64, bool), Vec<Invalid>> {
+        let mut errs = Vec::new();
+        if s(u, "name").unwrap_or("").trim().is_empty() {
+            errs.push(invalid("name", "Name: cannot be blank"));
+        }
+        let role = s(u, "role").unwrap_or("end-user");
+        if !["end-user", "agent", "admin"].contains(&role) {
+            errs.push(invalid("role", format!("Role: {role} is not valid")));
+        }
+        if let Some(org) = u.get("organization_id").and_then(|v| v.as_u64()) {
+            if !self.organizations.contains_key(&org) {
+                errs.push(invalid("organization_id", "Organization: is invalid"));
+            }
+        }
+        let email = s(u, "email").map(|e| e.to_lowercase());
+        if let Some(e) = &email {
+            if !e.contains('@') {
+                errs.push(invalid(
+                    "email",
+                    format!("Email: {e} is not properly formatted"),
+                ));
+            }
+        }
+        let matched = s(u, "external_id")
+            .and_then(|x| Self::find(&self.users, "external_id", x))
+            .or_else(|| {
+                email
+                    .as_deref()
+                    .and_then(|e| Self::find(&self.users, "email", e))
+            });
+        if let Some(e) = &email {
+            let owner = Self::find(&self.users, "email", e).or_else(|| {
+                self.identities
+                    .values()
+                    .find(|i| s(i, "value") == Some(e))
+                    .and_then(|i| i["user_id"].as_u64())
+            });
+            if owner.is_some() && owner != matched {
+                errs.push(invalid(
+                    "email",
+                    format!("Email: {e} is already being used by another user"),
+                ));
+            }
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let mut rec = u.clone();
+        if let Some(e) = email {
+            rec["email"] = json!(e);
+        }
+        match matched {
+            Some(id) => {
+                let existing = self.users.get_mut(&id).unwrap();
+                for (k, v) in rec.as_object().unwrap() {
+                    existing[k] = v.clone();
+                }
+                Ok((id, false))
+            }
+            None => {
+                let id = self.id();
+                rec["id"] = json!(id);
+                rec["role"] = json!(role);
+                self.users.insert(id, rec);
+                Ok((id, true))
+            }
+        }
+    }
+
+    /// `POST users/{id}/identities`.
+    pub fn create_identity(&mut self, user: u64, i: &Value) -> Result<u64, Vec<Invalid>> {
+        if !self.users.contains_key(&user) {
+            return Err(vec![invalid("user_id", "User: not found")]);
+        }
+        let ty = s(i, "type").unwrap_or("");
+        if !["email", "phone_number"].contains(&ty) {
+            return Err(vec![invalid("type", format!("Type: {ty} is not valid"))]);
+        }
+        let value = s(i, "value").unwrap_or("").to_string();
+        let value = if ty == "email" {
+            value.to_lowercase()
+        } else {
+            value
+        };
+        let taken = self
+            .identities
+            .values()
+            .any(|x| s(x, "value") == Some(&value))
+            || (ty == "email" && Self::find(&self.users, "email", &value).is_some());
+        if value.is_empty() || taken {
+            return Err(vec![invalid(
+                "value",
+                format!("Value: {value} is already being used by another user"),
+            )]);
+        }
+        let id = self.id();
+        self.identities.insert(
+            id,
+            json!({"id": id, "user_id": user, "type": ty, "value": value}),
+        );
+        Ok(id)
+    }
+
+    /// `POST groups`.
+    pub fn create_group(&mut self, g: &Value) -> Result<u64, Vec<Invalid>> {
+        let name = s(g, "name").unwrap_or("").trim().to_string();
+        if name.is_empty() {
+            return Err(vec![invalid("name", "Name: cannot be blank")]);
+        }
+        if self
+            .groups
+            .values()
+            .any(|x| s(x, "name") == Some(name.as_str()))
+        {
+            return Err(vec![invalid("name", "Name: has already been taken")]);
+        }
+        let id = self.id();
+        let mut rec = g.clone();
+        rec["id"] = json!(id);
+        self.groups.insert(id, rec);
+        Ok(id)
+    }
+
+    /// `group_memberships/create_many` item.
+    pub fn create_membership(&mut self, m: &Value) -> Result<u64, Vec<Invalid>> {
+        let user = m["user_id"].as_u64().filter(|u| {
+            self.users
+                .get(u)
+                .is_some_and(|x| s(x, "role") != Some("end-user"))
+        });
+        let group = m["group_id"]
+            .as_u64()
+            .filter(|g| self.groups.contains_key(g));
+        if user.is_none() || group.is_none() {
+            return Err(vec![invalid(
+                "user_id",
+                "User and group must exist; the user must be an agent",
+            )]);
+        }
+        if self
+            .group_memberships
+            .values()
+            .any(|m| m["user_id"].as_u64() == user && m["group_id"].as_u64() == group)
+        {
+            return Err(vec![invalid(
+                "user_id",
+                "User: is already a member of this group",
+            )]);
+        }
+        let id = self.id();
+        self.group_memberships
+            .insert(id, json!({"id": id, "user_id": user, "group_id": group}));
+        Ok(id)
+    }
+
+    /// `POST uploads`: returns the token.
+    pub fn create_upload(
+        &mut self,
+        file_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+        token: Option<String>,
+    ) -> Value {
+        let id = self.id();
+        let token = token.unwrap_or_else(|| format!("tok{id:x}"));
+        let attachment = json!({"id": id, "file_name": file_name, "content_type": content_type, "size": bytes.len(),
+            "content_url": format!("https://sim.zendesk.test/attachments/token/{token}/?name={file_name}"),
+            "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))});
+        let entry = self
+            .uploads
+            .entry(token.clone())
+            .or_insert_with(|| json!({"token": token, "attachments": []}));
+        entry["attachments"]
+            .as_array_mut()
+            .unwrap()
+            .push(attachment.clone());
+        json!({"upload": {"token": token, "attachment": attachment, "attachments": entry["attachments"].clone()}})
+    }
+
+    /// `imports/tickets/create_many` item.
+    pub fn import_ticket(&mut self, t: &Value) -> Result<u64, Vec<Invalid>> {
+        let mut errs = Vec::new();
+        match t.get("requester_id").and_then(|v| v.as_u64()) {
+            None => errs.push(invalid("requester_id", "Requester: cannot be blank")),
+            Some(r) if !self.users.contains_key(&r) => {
+                errs.push(invalid("requester_id", "Requester: is invalid"))
+            }
+            _ => {}
+        }
+        for (field, map) in [("assignee_id", &self.users), ("submitter_id", &self.users)] {
+            if let Some(id) = t.get(field).and_then(|v| v.as_u64()) {
+                if !map.contains_key(&id) {
+                    errs.push(invalid(field, format!("{field}: is invalid")));
+                }
+            }
+        }
+        if let Some(g) = t.get("group_id").and_then(|v| v.as_u64()) {
+            if !self.groups.contains_key(&g) {
+                errs.push(invalid("group_id", "Group: is invalid"));
+            }
+        }
+        if let Some(st) = s(t, "status") {
+            if !STATUSES.contains(&st) {
+                errs.push(invalid("status", format!("Status: {st} is not valid")));
+            }
+        }
+        if let Some(p) = s(t, "priority") {
+            if !PRIORITIES.contains(&p) {
+                errs.push(invalid("priority", format!("Priority: {p} is not valid")));
+            }
+        }
+        let now = chrono::Utc::now();
+        for field in ["created_at", "updated_at", "solved_at"] {
+            if let Some(ts) = s(t, field).and_then(|x| chrono::DateTime::parse_from_rfc3339(x).ok())
+            {
+                if ts > now + chrono::Duration::minutes(5) {
+                    errs.push(invalid(field, format!("{field}: cannot be in the future")));
+                }
+            }
+        }
+        let comments = t
+            .get("comments")
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default();
+        if comments.len() > MAX_COMMENTS {
+            errs.push(invalid(
+                "comments",
+                format!("Comments: a ticket can have at most {MAX_COMMENTS} comments"),
+            ));
+        }
+        for (i, c) in comments.iter().enumerate() {
+            let body = s(c, "html_body")
+                .or(s(c, "body"))
+                .or(s(c, "value"))
+                .unwrap_or("");
+            if body.chars().count() > MAX_COMMENT_CHARS {
+                errs.push(invalid(
+                    "comments",
+                    format!("Comment {i}: body is longer than {MAX_COMMENT_CHARS} characters"),
+                ));
+            }
+            if body.is_empty() {
+                errs.push(invalid(
+                    "comments",
+                    format!("Comment {i}: body cannot be blank"),
+                ));
+            }
+            if let Some(a) = c.get("author_id").and_then(|v| v.as_u64()) {
+                if !self.users.contains_key(&a) {
+                    errs.push(invalid(
+                        "comments",
+                        format!("Comment {i}: author is invalid"),
+                    ));
+                }
+            }
+            for tok in c
+                .get("uploads")
+                .and_then(|u| u.as_array())
+                .into_iter()
+                .flatten()
+            {
+                if !tok.as_str().is_some_and(|t| self.uploads.contains_key(t)) {
+                    errs.push(invalid(
+                        "comments",
+                        format!("Comment {i}: upload token {tok} is invalid"),
+                    ));
+                }
+            }
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let id = self.id();
+        let mut rec = t.clone();
+        rec["id"] = json!(id);
+        // Comments keep the attachments their upload tokens carried.
+        if let Some(cs) = rec.get_mut("comments").and_then(|c| c.as_array_mut()) {
+            for c in cs.iter_mut() {
+                let atts: Vec<Value> = c
+                    .get("uploads")
+                    .and_then(|u| u.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.as_str())
+                    .flat_map(|t| {
+                        self.uploads[t]["attachments"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                c["attachments"] = json!(atts);
+            }
+        }
+        self.tickets.insert(id, rec);
+        Ok(id)
+    }
+
+    /// `POST custom_objects`.
+    pub fn create_custom_object(&mut self, o: &Value) -> Result<String, Vec<Invalid>> {
+        let key = s(o, "key").unwrap_or("").to_string();
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(vec![invalid("key", format!("Key: {key:?} is not valid"))]);
+        }
+        if self.custom_objects.contains_key(&key) {
+            return Err(vec![invalid("key", "Key: has already been taken")]);
+        }
+        let mut rec = o.clone();
+        rec["fields"] = json!([]);
+        self.custom_objects.insert(key.clone(), rec);
+        Ok(key)
+    }
+
+    /// `POST custom_objects/{key}/fields`.
+    pub fn create_custom_object_field(
+        &mut self,
+        key: &str,
+        f: &Value,
+    ) -> Result<u64, Vec<Invalid>> {
+        let id = self.id();
+        let Some(obj) = self.custom_objects.get_mut(key) else {
+            return Err(vec![invalid("custom_object", "Custom object not found")]);
+        };
+        let fields = obj["fields"].as_array_mut().unwrap();
+        if fields.len() >= MAX_OBJECT_FIELDS {
+            return Err(vec![invalid(
+                "fields",
+                format!("A custom object can have at most {MAX_OBJECT_FIELDS} fields"),
+            )]);
+        }
+        let mut rec = f.clone();
+        rec["id"] = json!(id);
+        fields.push(rec);
+        Ok(id)
+    }
+
+    /// `custom_objects/{key}/jobs` create item.
+    pub fn create_custom_object_record(
+        &mut self,
+        key: &str,
+        r: &Value,
+    ) -> Result<u64, Vec<Invalid>> {
+        let Some(obj) = self.custom_objects.get(key) else {
+            return Err(vec![invalid("custom_object", "Custom object not found")]);
+        };
+        let size = serde_json::to_vec(r).map(|b| b.len()).unwrap_or(0);
+        if size > MAX_RECORD_BYTES {
+            return Err(vec![invalid(
+                "custom_object_fields",
+                format!("Record is {size} bytes; the limit is {MAX_RECORD_BYTES}"),
+            )]);
+        }
+        let known: Vec<&str> = obj["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| s(f, "key"))
+            .collect();
+        for k in r
+            .get("custom_object_fields")
+            .and_then(|f| f.as_object())
+            .into_iter()
+            .flat_map(|m| m.keys())
+        {
+            if !known.contains(&k.as_str()) {
+                return Err(vec![invalid(
+                    "custom_object_fields",
+                    format!("Unknown field {k}"),
+                )]);
+            }
+        }
+        if let Some(ext) = s(r, "external_id") {
+            if self
+                .custom_object_records
+                .values()
+                .any(|x| s(x, "custom_object_key") == Some(key) && s(x, "external_id") == Some(ext))
+            {
+                return Err(vec![invalid(
+                    "external_id",
+                    "External id: has already been taken",
+                )]);
+            }
+        }
+        let id = self.id();
+        let mut rec = r.clone();
+        rec["id"] = json!(id);
+        rec["custom_object_key"] = json!(key);
+        self.custom_object_records.insert(id, rec);
+        Ok(id)
+    }
+
+    /// `destroy_many` for rollback; returns how many existed.
+    pub fn destroy(&mut self, object: &str, ids: &[u64]) -> usize {
+        let map = match object {
+            "organizations" => &mut self.organizations,
+            "users" => &mut self.users,
+            "tickets" => &mut self.tickets,
+            "groups" => &mut self.groups,
+            "group_memberships" => &mut self.group_memberships,
+            "custom_object_records" => &mut self.custom_object_records,
+            _ => return 0,
+        };
+        ids.iter().filter(|id| map.remove(id).is_some()).count()
+    }
+}

@@ -1,0 +1,184 @@
+//! `ferry load` into `ferry sim zendesk`: everything arrives once, ids are
+//! recorded, a killed load resumes without duplicates, failures are kept
+//! and retried.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::*;
+
+fn migrated(
+    customers: &str,
+    zd_args: &[&str],
+) -> (Sim, Sim, tempfile::TempDir, std::path::PathBuf) {
+    let k = Sim::start(&["--seed", "31", "--customers", customers]);
+    let z = Sim::zendesk(zd_args);
+    let (t, dir) = workspace_to(&k.url, &z.url, &[]);
+    let out = ferry(&dir, &["extract", "--no-progress"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ferry(&dir, &["transform"]);
+    assert!(out.status.success(), "{}", text(&out));
+    (k, z, t, dir)
+}
+
+/// Destination counts equal the output tables, exactly.
+fn assert_loaded(z: &Sim, dir: &std::path::Path) {
+    let conn = db(dir);
+    let stats = z.stats()["objects"].clone();
+    let want = |sql: &str| count(&conn, sql) as u64;
+    assert_eq!(
+        stats["organizations"].as_u64().unwrap(),
+        want("SELECT count(*) FROM out_zendesk_organizations")
+    );
+    assert_eq!(
+        stats["users"].as_u64().unwrap(),
+        want("SELECT (SELECT count(*) FROM out_zendesk_users) + (SELECT count(*) FROM out_zendesk_agents)")
+    );
+    assert_eq!(
+        stats["identities"].as_u64().unwrap(),
+        want("SELECT count(*) FROM out_zendesk_user_identities")
+    );
+    assert_eq!(
+        stats["groups"].as_u64().unwrap(),
+        want("SELECT count(*) FROM out_zendesk_groups")
+    );
+    assert_eq!(
+        stats["tickets"].as_u64().unwrap(),
+        want("SELECT count(*) FROM out_zendesk_tickets")
+    );
+    assert_eq!(
+        stats["comments"].as_u64().unwrap(),
+        want("SELECT count(*) FROM out_zendesk_comments")
+    );
+    assert_eq!(
+        stats["custom_object_records"].as_u64().unwrap(),
+        want("SELECT count(*) FROM out_zendesk_custom_object_records")
+    );
+    assert_eq!(
+        stats["uploads"].as_u64().unwrap(),
+        want("SELECT count(DISTINCT source_id) FROM ferry_id_map WHERE dest_object = 'uploads'")
+    );
+    assert_eq!(
+        want("SELECT count(*) FROM ferry_id_map WHERE dest_object = 'tickets'"),
+        want("SELECT count(*) FROM out_zendesk_tickets")
+    );
+    // No ticket was created twice.
+    let dump = z.get("/__sim/dump");
+    let ext: Vec<&str> = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ext.len(),
+        ext.iter().collect::<HashSet<_>>().len(),
+        "duplicate tickets"
+    );
+}
+
+#[test]
+fn load_sends_everything_once_and_records_every_id() {
+    let (_k, z, _t, dir) = migrated("30", &[]);
+    let out = ferry(&dir, &["load", "--dry-run"]);
+    assert!(
+        out.status.success() && text(&out).contains("Nothing was sent"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(z.stats()["requests"], 0, "--dry-run sends nothing");
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_loaded(&z, &dir);
+    // Comments arrive in order, authors resolved, the split thread as two tickets.
+    let dump = z.get("/__sim/dump");
+    let split = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["external_id"].as_str().unwrap().contains("-part"))
+        .count();
+    assert_eq!(split, 2);
+    // Running again sends nothing new.
+    let before = z.stats()["objects"].clone();
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(z.stats()["objects"], before);
+    let logs = text(&out);
+    assert!(!logs.contains(ZD_TOKEN) && !logs.contains(KEY));
+}
+
+#[test]
+fn a_killed_load_resumes_without_creating_anything_twice() {
+    let (_k, z, _t, dir) = migrated("30", &["--latency-ms", "15"]);
+    let mut killed = 0;
+    for delay in [700u64, 1500, 2500] {
+        let mut child = spawn_ferry(&dir, &["load"]);
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_none() {
+            killed += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(killed >= 2, "the load finished before it could be killed");
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_loaded(&z, &dir);
+}
+
+#[test]
+fn rejected_records_are_kept_with_the_reason_and_retried_after_a_fix() {
+    let (_k, z, _t, dir) = migrated("12", &[]);
+    let bad = {
+        let conn = db(&dir);
+        let id = strings(
+            &conn,
+            "SELECT source_id FROM out_zendesk_tickets ORDER BY source_id LIMIT 1",
+        )
+        .remove(0);
+        conn.execute_batch(&format!(
+            "UPDATE out_zendesk_tickets SET status = 'bogus' WHERE source_id = '{id}'"
+        ))
+        .unwrap();
+        id
+    };
+    let out = ferry(&dir, &["load"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("ferry load --retry"));
+    {
+        let conn = db(&dir);
+        let errs = strings(&conn, "SELECT source_id || ' ' || http_status || ' ' || error_body FROM ferry_load_errors WHERE object = 'tickets'");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with(&format!("{bad} 422"))
+                && errs[0].contains("Status: bogus is not valid"),
+            "{errs:?}"
+        );
+        conn.execute_batch(&format!(
+            "UPDATE out_zendesk_tickets SET status = 'open' WHERE source_id = '{bad}'"
+        ))
+        .unwrap();
+    }
+    // Without --retry the failed row waits; with it, it loads.
+    assert_eq!(ferry(&dir, &["load"]).status.code(), Some(0));
+    assert_eq!(
+        count(
+            &db(&dir),
+            "SELECT count(*) FROM ferry_load_errors WHERE object = 'tickets'"
+        ),
+        1
+    );
+    let out = ferry(&dir, &["load", "--retry"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        count(
+            &db(&dir),
+            "SELECT count(*) FROM ferry_load_errors WHERE http_status IS NOT NULL"
+        ),
+        0
+    );
+    assert_loaded(&z, &dir);
+}
