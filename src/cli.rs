@@ -48,6 +48,8 @@ pub enum Command {
     Transform(TransformArgs),
     /// Send the out_zendesk_* tables to Zendesk in dependency order, recording every id.
     Load(LoadArgs),
+    /// Delete from Zendesk what a batch, a run or the whole migration created (by ferry_id_map).
+    Rollback(RollbackArgs),
     /// Run a SQL query against ferry.duckdb (read-only), or `ferry sql eject`.
     Sql(SqlArgs),
     /// Serve a local, seeded fake of an API for tests, demos and benchmarks.
@@ -123,6 +125,20 @@ pub struct LoadArgs {
     /// Also resend rows that failed before (ferry_load_errors), e.g. after fixing data or mappings.
     #[arg(long)]
     pub retry: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["batch", "run", "all"])))]
+pub struct RollbackArgs {
+    /// A batch id from ferry_batches.
+    #[arg(long)]
+    pub batch: Option<String>,
+    /// A run id from ferry_runs (every batch that load run sent).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Everything ferry created in the destination.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod bench;
 mod extract;
 mod init;
 mod load;
+mod rollback;
 mod sim;
 mod sql;
 mod transform;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Extract(args) => extract::run(&cli.workspace, args),
         Command::Transform(args) => transform::run(&cli.workspace, args),
         Command::Load(args) => load::run(&cli.workspace, args),
+        Command::Rollback(args) => rollback::run(&cli.workspace, args),
         Command::Sql(args) => sql::run(&cli.workspace, args),
         Command::Sim(SimCommand::Zendesk(args)) => sim::zendesk(args),
         Command::Sim(SimCommand::Kustomer(args)) => sim::kustomer(args),

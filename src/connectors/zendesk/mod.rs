@@ -2,6 +2,7 @@
 
 pub mod load;
 pub mod phases;
+pub mod rollback;
 pub mod sim;
 
 use std::time::Duration;

@@ -45,6 +45,11 @@ pub fn router(state: Arc<SimState>) -> Router {
         )
         .route("/api/v2/groups", post(create_group).get(list_groups))
         .route("/api/v2/group_memberships", get(list_memberships))
+        .route("/api/v2/groups/{id}", delete(destroy_group))
+        .route("/api/v2/uploads/{token}", delete(destroy_upload))
+        .route("/api/v2/group_memberships/{id}", delete(destroy_membership))
+        .route("/api/v2/custom_objects/{key}", delete(destroy_custom_object))
+        .route("/api/v2/custom_objects/{key}/records/{id}", delete(destroy_record))
         .route(
             "/api/v2/group_memberships/create_many",
             post(memberships_create_many),
@@ -419,6 +424,44 @@ async fn list_groups(State(st): St) -> Response {
 
 async fn list_memberships(State(st): St) -> Response {
     Json(json!({"group_memberships": st.store.lock().unwrap().group_memberships.values().cloned().collect::<Vec<_>>()})).into_response()
+}
+
+fn destroy_one(st: &SimState, object: &str, id: u64) -> Response {
+    if st.store.lock().unwrap().destroy(object, &[id]) == 1 {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        error(StatusCode::NOT_FOUND, json!({"error": "RecordNotFound", "description": "Not found"}))
+    }
+}
+
+async fn destroy_upload(State(st): St, Path(token): Path<String>) -> Response {
+    match st.store.lock().unwrap().uploads.remove(&token) {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => error(StatusCode::NOT_FOUND, json!({"error": "RecordNotFound", "description": "Not found"})),
+    }
+}
+
+async fn destroy_group(State(st): St, Path(id): Path<u64>) -> Response {
+    destroy_one(&st, "groups", id)
+}
+
+async fn destroy_membership(State(st): St, Path(id): Path<u64>) -> Response {
+    destroy_one(&st, "group_memberships", id)
+}
+
+async fn destroy_record(State(st): St, Path((_key, id)): Path<(String, u64)>) -> Response {
+    destroy_one(&st, "custom_object_records", id)
+}
+
+async fn destroy_custom_object(State(st): St, Path(key): Path<String>) -> Response {
+    let mut store = st.store.lock().unwrap();
+    if store.custom_objects.contains_key(&key) && store.custom_object_records.values().any(|r| r["custom_object_key"] == key.as_str()) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "RecordInvalid", "description": "Delete the records of this custom object first"}));
+    }
+    match store.custom_objects.remove(&key) {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => error(StatusCode::NOT_FOUND, json!({"error": "RecordNotFound", "description": "Not found"})),
+    }
 }
 
 async fn stats(State(st): St) -> Response {

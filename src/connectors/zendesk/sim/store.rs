@@ -552,7 +552,11 @@ impl Store {
     pub fn destroy(&mut self, object: &str, ids: &[u64]) -> usize {
         let map = match object {
             "organizations" => &mut self.organizations,
-            "users" => &mut self.users,
+            "users" => {
+                // A user's identities go with it.
+                self.identities.retain(|_, i| !i["user_id"].as_u64().is_some_and(|u| ids.contains(&u)));
+                &mut self.users
+            }
             "tickets" => &mut self.tickets,
             "groups" => &mut self.groups,
             "group_memberships" => &mut self.group_memberships,

@@ -1,0 +1,43 @@
+//! `ferry rollback`
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::cli::RollbackArgs;
+use crate::connectors::zendesk::{self, rollback};
+use crate::workspace::Workspace;
+
+pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
+    let ws = Workspace::open(workspace)?;
+    let conn = ws.connect()?;
+    let scope = match (&args.batch, &args.run) {
+        (Some(b), _) => rollback::Scope::Batch(b.clone()),
+        (_, Some(r)) => rollback::Scope::Run(r.clone()),
+        _ => rollback::Scope::All,
+    };
+    let run_id = crate::runs::new_run_id();
+    crate::runs::start(&conn, &run_id, "rollback", &super::recorded_args())?;
+    let db = Arc::new(Mutex::new(conn));
+    let res = (|| -> anyhow::Result<Vec<(String, usize)>> {
+        let client = Arc::new(zendesk::client(&ws.config)?);
+        Ok(super::runtime()?.block_on(rollback::run(client, db.clone(), scope))?)
+    })();
+    let conn = db.lock().unwrap();
+    match res {
+        Ok(done) => {
+            for (phase, n) in &done {
+                println!("{phase:<22} {n:>8} deleted");
+            }
+            if done.is_empty() {
+                println!("Nothing in ferry_id_map matches; nothing was deleted.");
+            }
+            crate::runs::finish(&conn, &run_id, true, "rollback complete")?;
+            Ok(0)
+        }
+        Err(e) => {
+            crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
+            eprintln!("Rolled-back records are already out of ferry_id_map; rerun the same rollback to finish.");
+            Err(e)
+        }
+    }
+}
