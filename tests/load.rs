@@ -187,16 +187,38 @@ fn rejected_records_are_kept_with_the_reason_and_retried_after_a_fix() {
 fn rollback_of_a_run_deletes_what_it_created_and_forgets_the_ids() {
     let (_k, z, _t, dir) = migrated("12", &[]);
     assert!(ferry(&dir, &["load"]).status.success());
-    let run = strings(&db(&dir), "SELECT run_id FROM ferry_runs WHERE command = 'load' ORDER BY started_at DESC LIMIT 1").remove(0);
+    let run = strings(
+        &db(&dir),
+        "SELECT run_id FROM ferry_runs WHERE command = 'load' ORDER BY started_at DESC LIMIT 1",
+    )
+    .remove(0);
     let agents = count(&db(&dir), "SELECT count(*) FROM out_zendesk_agents") as u64;
     let out = ferry(&dir, &["rollback", "--run", &run]);
     assert!(out.status.success(), "{}", text(&out));
     let stats = z.stats()["objects"].clone();
-    for object in ["organizations", "identities", "groups", "group_memberships", "tickets", "custom_objects", "custom_object_records"] {
+    for object in [
+        "organizations",
+        "identities",
+        "groups",
+        "group_memberships",
+        "tickets",
+        "custom_objects",
+        "custom_object_records",
+    ] {
         assert_eq!(stats[object], 0, "{object} left after rollback: {stats}");
     }
-    assert_eq!(stats["users"].as_u64().unwrap(), agents, "only the agents stay");
-    assert_eq!(count(&db(&dir), "SELECT count(*) FROM ferry_id_map WHERE dest_object NOT IN ('agents')"), 0);
+    assert_eq!(
+        stats["users"].as_u64().unwrap(),
+        agents,
+        "only the agents stay"
+    );
+    assert_eq!(
+        count(
+            &db(&dir),
+            "SELECT count(*) FROM ferry_id_map WHERE dest_object NOT IN ('agents')"
+        ),
+        0
+    );
     // Loading again recreates everything.
     assert!(ferry(&dir, &["load"]).status.success());
     assert_loaded(&z, &dir);

@@ -586,38 +586,53 @@ impl StreamRun {
         Ok(())
     }
 
-    async fn known_versions(&self) -> Result<HashSet<(String, i64)>> {
+    /// Runs a query over the freshly refreshed view of `object` and returns
+    /// its first column as text (the id) and its second as a number.
+    async fn query_view(
+        &self,
+        object: &'static str,
+        sql: String,
+        arg: Option<i64>,
+    ) -> Result<Vec<(String, i64)>> {
         let ctx = self.ctx.clone();
-        let object = self.def.object;
         blocking(move || {
             let db = ctx.db.lock().unwrap();
             db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
-            let mut stmt = db.prepare(&format!(
-                "SELECT id, coalesce(epoch_ms(updated_at), 0) FROM raw_{SOURCE}_{object}"
-            ))?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            let mut set = HashSet::new();
-            for r in rows {
-                set.insert(r?);
-            }
-            Ok(set)
+            let mut stmt = db.prepare(&sql)?;
+            let map = |r: &duckdb::Row| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?));
+            let rows = match arg {
+                Some(a) => stmt
+                    .query_map([a], map)?
+                    .collect::<std::result::Result<Vec<_>, _>>()?,
+                None => stmt
+                    .query_map([], map)?
+                    .collect::<std::result::Result<Vec<_>, _>>()?,
+            };
+            Ok(rows)
         })
         .await
     }
 
-    async fn tie_ids(&self, at: i64) -> Result<Vec<String>> {
-        let ctx = self.ctx.clone();
+    async fn known_versions(&self) -> Result<HashSet<(String, i64)>> {
         let object = self.def.object;
-        blocking(move || {
-            let db = ctx.db.lock().unwrap();
-            db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
-            let mut stmt = db.prepare(&format!(
-                "SELECT id FROM raw_{SOURCE}_{object} WHERE epoch_ms(updated_at) = ?"
-            ))?;
-            let rows = stmt.query_map([at], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
-        })
-        .await
+        let sql =
+            format!("SELECT id, coalesce(epoch_ms(updated_at), 0) FROM raw_{SOURCE}_{object}");
+        Ok(self
+            .query_view(object, sql, None)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    async fn tie_ids(&self, at: i64) -> Result<Vec<String>> {
+        let object = self.def.object;
+        let sql = format!("SELECT id, 0 FROM raw_{SOURCE}_{object} WHERE epoch_ms(updated_at) = ?");
+        Ok(self
+            .query_view(object, sql, Some(at))
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect())
     }
 
     /// Keyset search on updated_at (ascending, `gte`, ties skipped by id):
@@ -729,17 +744,13 @@ impl StreamRun {
             .and_then(|c| serde_json::from_str(&c).ok())
             .unwrap_or_default();
         let cutoff = self.pass_started - TWO_YEARS_MS;
-        let ctx = self.ctx.clone();
-        let parents: Vec<String> = blocking(move || {
-            let db = ctx.db.lock().unwrap();
-            db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, "conversations"))?;
-            let mut stmt = db.prepare(&format!(
-                "SELECT id FROM raw_{SOURCE}_conversations WHERE epoch_ms(created_at) < ? ORDER BY id"
-            ))?;
-            let rows = stmt.query_map([cutoff], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
-        })
-        .await?;
+        let sql = format!("SELECT id, 0 FROM raw_{SOURCE}_conversations WHERE epoch_ms(created_at) < ? ORDER BY id");
+        let parents: Vec<String> = self
+            .query_view("conversations", sql, Some(cutoff))
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
         while cur.pos < parents.len() {
             let next = cur.next.clone().unwrap_or_else(|| {
                 format!(

@@ -22,13 +22,22 @@ pub enum Scope {
 const ORDER: &[(&str, Deletion)] = &[
     ("custom_object_records", Deletion::Record),
     ("custom_objects", Deletion::One("/api/v2/custom_objects/{}")),
-    ("tickets", Deletion::Many("/api/v2/tickets/destroy_many?ids=")),
-    ("group_memberships", Deletion::One("/api/v2/group_memberships/{}")),
+    (
+        "tickets",
+        Deletion::Many("/api/v2/tickets/destroy_many?ids="),
+    ),
+    (
+        "group_memberships",
+        Deletion::One("/api/v2/group_memberships/{}"),
+    ),
     ("groups", Deletion::One("/api/v2/groups/{}")),
     // Identities are deleted with their users.
     ("identities", Deletion::Forget),
     ("users", Deletion::Many("/api/v2/users/destroy_many?ids=")),
-    ("organizations", Deletion::Many("/api/v2/organizations/destroy_many?ids=")),
+    (
+        "organizations",
+        Deletion::Many("/api/v2/organizations/destroy_many?ids="),
+    ),
     // Agents are existing seats: never deleted.
     ("uploads", Deletion::One("/api/v2/uploads/{}")),
 ];
@@ -49,7 +58,11 @@ fn where_clause(scope: &Scope) -> (String, Option<String>) {
     }
 }
 
-fn rows(conn: &Connection, phase: &str, scope: &Scope) -> Result<Vec<(String, String, Option<String>)>> {
+fn rows(
+    conn: &Connection,
+    phase: &str,
+    scope: &Scope,
+) -> Result<Vec<(String, String, Option<String>)>> {
     let (cond, arg) = where_clause(scope);
     // Records need their object key: it is the custom object's id map entry
     // reached through the output table.
@@ -62,14 +75,22 @@ fn rows(conn: &Connection, phase: &str, scope: &Scope) -> Result<Vec<(String, St
     let mut stmt = conn.prepare(&sql)?;
     let map = |r: &duckdb::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
     let out = match arg {
-        Some(a) => stmt.query_map(params![phase, a], map)?.collect::<std::result::Result<Vec<_>, _>>()?,
-        None => stmt.query_map(params![phase], map)?.collect::<std::result::Result<Vec<_>, _>>()?,
+        Some(a) => stmt
+            .query_map(params![phase, a], map)?
+            .collect::<std::result::Result<Vec<_>, _>>()?,
+        None => stmt
+            .query_map(params![phase], map)?
+            .collect::<std::result::Result<Vec<_>, _>>()?,
     };
     Ok(out)
 }
 
 /// Deletes and forgets; returns (phase, deleted) counts.
-pub async fn run(client: Arc<ApiClient>, db: Arc<Mutex<Connection>>, scope: Scope) -> Result<Vec<(String, usize)>> {
+pub async fn run(
+    client: Arc<ApiClient>,
+    db: Arc<Mutex<Connection>>,
+    scope: Scope,
+) -> Result<Vec<(String, usize)>> {
     let mut out = Vec::new();
     for (phase, how) in ORDER {
         let list = rows(&db.lock().unwrap(), phase, &scope)?;
@@ -81,13 +102,28 @@ pub async fn run(client: Arc<ApiClient>, db: Arc<Mutex<Connection>>, scope: Scop
             Deletion::Many(path) => {
                 for chunk in list.chunks(100) {
                     let ids: Vec<&str> = chunk.iter().map(|r| r.1.as_str()).collect();
-                    client.send(Method::DELETE, &format!("{path}{}", ids.join(",")), None, Lane::Standard).await?;
+                    client
+                        .send(
+                            Method::DELETE,
+                            &format!("{path}{}", ids.join(",")),
+                            None,
+                            Lane::Standard,
+                        )
+                        .await?;
                     done.extend(chunk.iter().map(|r| r.0.clone()));
                 }
             }
             Deletion::One(path) => {
                 for r in &list {
-                    match client.send(Method::DELETE, &path.replace("{}", &r.1), None, Lane::Standard).await {
+                    match client
+                        .send(
+                            Method::DELETE,
+                            &path.replace("{}", &r.1),
+                            None,
+                            Lane::Standard,
+                        )
+                        .await
+                    {
                         Ok(_) | Err(FerryError::Http { status: 404, .. }) => done.push(r.0.clone()),
                         Err(e) => return Err(e),
                     }
@@ -97,7 +133,10 @@ pub async fn run(client: Arc<ApiClient>, db: Arc<Mutex<Connection>>, scope: Scop
                 for r in &list {
                     let key = r.2.clone().unwrap_or_default();
                     let path = format!("/api/v2/custom_objects/{key}/records/{}", r.1);
-                    match client.send(Method::DELETE, &path, None, Lane::Standard).await {
+                    match client
+                        .send(Method::DELETE, &path, None, Lane::Standard)
+                        .await
+                    {
                         Ok(_) | Err(FerryError::Http { status: 404, .. }) => done.push(r.0.clone()),
                         Err(e) => return Err(e),
                     }

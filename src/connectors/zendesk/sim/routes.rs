@@ -48,8 +48,14 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/api/v2/groups/{id}", delete(destroy_group))
         .route("/api/v2/uploads/{token}", delete(destroy_upload))
         .route("/api/v2/group_memberships/{id}", delete(destroy_membership))
-        .route("/api/v2/custom_objects/{key}", delete(destroy_custom_object))
-        .route("/api/v2/custom_objects/{key}/records/{id}", delete(destroy_record))
+        .route(
+            "/api/v2/custom_objects/{key}",
+            delete(destroy_custom_object),
+        )
+        .route(
+            "/api/v2/custom_objects/{key}/records/{id}",
+            delete(destroy_record),
+        )
         .route(
             "/api/v2/group_memberships/create_many",
             post(memberships_create_many),
@@ -131,8 +137,15 @@ fn job_response(st: &SimState, results: Vec<Value>) -> Response {
     }
 }
 
-async fn orgs_create_many(State(st): St, Json(body): Json<Value>) -> Response {
-    let list = match items(&body, "organizations") {
+/// A bulk create: validates the envelope, applies `create` to each item
+/// under the store lock, and answers with a job whose results are per item.
+fn bulk_job(
+    st: &SimState,
+    body: &Value,
+    key: &str,
+    create: impl Fn(&mut super::store::Store, &Value) -> Result<(u64, &'static str), Vec<Invalid>>,
+) -> Response {
+    let list = match items(body, key) {
         Ok(l) => l,
         Err(r) => return r,
     };
@@ -140,78 +153,35 @@ async fn orgs_create_many(State(st): St, Json(body): Json<Value>) -> Response {
         let mut store = st.store.lock().unwrap();
         list.iter()
             .enumerate()
-            .map(|(i, o)| {
-                result_item(
-                    i,
-                    store.create_organization(o).map(|id| (id, "Created")),
-                    o["external_id"].as_str(),
-                )
-            })
+            .map(|(i, item)| result_item(i, create(&mut store, item), item["external_id"].as_str()))
             .collect()
     };
-    job_response(&st, results)
+    job_response(st, results)
+}
+
+async fn orgs_create_many(State(st): St, Json(body): Json<Value>) -> Response {
+    bulk_job(&st, &body, "organizations", |s, o| {
+        s.create_organization(o).map(|id| (id, "Created"))
+    })
 }
 
 async fn users_create_or_update_many(State(st): St, Json(body): Json<Value>) -> Response {
-    let list = match items(&body, "users") {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let results = {
-        let mut store = st.store.lock().unwrap();
-        list.iter()
-            .enumerate()
-            .map(|(i, u)| {
-                let r = store
-                    .create_or_update_user(u)
-                    .map(|(id, created)| (id, if created { "Created" } else { "Updated" }));
-                result_item(i, r, u["external_id"].as_str())
-            })
-            .collect()
-    };
-    job_response(&st, results)
+    bulk_job(&st, &body, "users", |s, u| {
+        s.create_or_update_user(u)
+            .map(|(id, created)| (id, if created { "Created" } else { "Updated" }))
+    })
 }
 
 async fn memberships_create_many(State(st): St, Json(body): Json<Value>) -> Response {
-    let list = match items(&body, "group_memberships") {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let results = {
-        let mut store = st.store.lock().unwrap();
-        list.iter()
-            .enumerate()
-            .map(|(i, m)| {
-                result_item(
-                    i,
-                    store.create_membership(m).map(|id| (id, "Created")),
-                    None,
-                )
-            })
-            .collect()
-    };
-    job_response(&st, results)
+    bulk_job(&st, &body, "group_memberships", |s, m| {
+        s.create_membership(m).map(|id| (id, "Created"))
+    })
 }
 
 async fn import_tickets(State(st): St, Json(body): Json<Value>) -> Response {
-    let list = match items(&body, "tickets") {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let results = {
-        let mut store = st.store.lock().unwrap();
-        list.iter()
-            .enumerate()
-            .map(|(i, t)| {
-                result_item(
-                    i,
-                    store.import_ticket(t).map(|id| (id, "Created")),
-                    t["external_id"].as_str(),
-                )
-            })
-            .collect()
-    };
-    job_response(&st, results)
+    bulk_job(&st, &body, "tickets", |s, t| {
+        s.import_ticket(t).map(|id| (id, "Created"))
+    })
 }
 
 async fn custom_object_jobs(
@@ -223,26 +193,10 @@ async fn custom_object_jobs(
     if job["action"] != "create" {
         return invalid_response(&[("action".into(), "only `create` is supported".into())]);
     }
-    let list = match items(&job, "items") {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let results = {
-        let mut store = st.store.lock().unwrap();
-        list.iter()
-            .enumerate()
-            .map(|(i, r)| {
-                result_item(
-                    i,
-                    store
-                        .create_custom_object_record(&key, r)
-                        .map(|id| (id, "Created")),
-                    r["external_id"].as_str(),
-                )
-            })
-            .collect()
-    };
-    job_response(&st, results)
+    bulk_job(&st, &job, "items", |s, r| {
+        s.create_custom_object_record(&key, r)
+            .map(|id| (id, "Created"))
+    })
 }
 
 async fn job_status(State(st): St, Path(id): Path<String>) -> Response {
@@ -430,14 +384,20 @@ fn destroy_one(st: &SimState, object: &str, id: u64) -> Response {
     if st.store.lock().unwrap().destroy(object, &[id]) == 1 {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        error(StatusCode::NOT_FOUND, json!({"error": "RecordNotFound", "description": "Not found"}))
+        error(
+            StatusCode::NOT_FOUND,
+            json!({"error": "RecordNotFound", "description": "Not found"}),
+        )
     }
 }
 
 async fn destroy_upload(State(st): St, Path(token): Path<String>) -> Response {
     match st.store.lock().unwrap().uploads.remove(&token) {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => error(StatusCode::NOT_FOUND, json!({"error": "RecordNotFound", "description": "Not found"})),
+        None => error(
+            StatusCode::NOT_FOUND,
+            json!({"error": "RecordNotFound", "description": "Not found"}),
+        ),
     }
 }
 
@@ -455,12 +415,23 @@ async fn destroy_record(State(st): St, Path((_key, id)): Path<(String, u64)>) ->
 
 async fn destroy_custom_object(State(st): St, Path(key): Path<String>) -> Response {
     let mut store = st.store.lock().unwrap();
-    if store.custom_objects.contains_key(&key) && store.custom_object_records.values().any(|r| r["custom_object_key"] == key.as_str()) {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "RecordInvalid", "description": "Delete the records of this custom object first"}));
+    if store.custom_objects.contains_key(&key)
+        && store
+            .custom_object_records
+            .values()
+            .any(|r| r["custom_object_key"] == key.as_str())
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": "RecordInvalid", "description": "Delete the records of this custom object first"}),
+        );
     }
     match store.custom_objects.remove(&key) {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => error(StatusCode::NOT_FOUND, json!({"error": "RecordNotFound", "description": "Not found"})),
+        None => error(
+            StatusCode::NOT_FOUND,
+            json!({"error": "RecordNotFound", "description": "Not found"}),
+        ),
     }
 }
 

@@ -554,7 +554,8 @@ impl Store {
             "organizations" => &mut self.organizations,
             "users" => {
                 // A user's identities go with it.
-                self.identities.retain(|_, i| !i["user_id"].as_u64().is_some_and(|u| ids.contains(&u)));
+                self.identities
+                    .retain(|_, i| !i["user_id"].as_u64().is_some_and(|u| ids.contains(&u)));
                 &mut self.users
             }
             "tickets" => &mut self.tickets,
