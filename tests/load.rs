@@ -223,3 +223,37 @@ fn rollback_of_a_run_deletes_what_it_created_and_forgets_the_ids() {
     assert!(ferry(&dir, &["load"]).status.success());
     assert_loaded(&z, &dir);
 }
+
+#[test]
+fn load_completes_through_faults_and_a_rate_limit() {
+    let (_k, z, _t, dir) = migrated("12", &["--fault-rate", "0.05", "--rate-limit", "600"]);
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_loaded(&z, &dir);
+}
+
+#[test]
+fn open_first_sends_live_tickets_before_the_history() {
+    let (_k, z, _t, dir) = migrated("12", &[]);
+    let out = ferry(&dir, &["load", "--order", "open-first"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The simulator gives ids in arrival order.
+    let dump = z.get("/__sim/dump");
+    let statuses: Vec<&str> = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    let live = |s: &&str| ["new", "open", "pending", "hold"].contains(s);
+    let first_closed = statuses
+        .iter()
+        .position(|s| !live(s))
+        .expect("some history");
+    assert!(first_closed > 0, "no live ticket first: {statuses:?}");
+    assert!(
+        statuses[first_closed..].iter().all(|s| !live(s)),
+        "live ticket after history: {statuses:?}"
+    );
+    assert_loaded(&z, &dir);
+}

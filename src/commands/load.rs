@@ -45,6 +45,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         let opts = load::LoadOptions {
             only: args.only.clone(),
             retry: args.retry,
+            open_first: args.order == "open-first",
         };
         Ok(rt.block_on(load::run(
             ws.dir.clone(),

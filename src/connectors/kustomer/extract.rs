@@ -878,7 +878,7 @@ impl StreamRun {
                     (i, id, res)
                 }
             })
-            .buffer_unordered(4)
+            .buffer_unordered(8)
             .collect()
             .await;
         let mut failed = Vec::new();

@@ -32,6 +32,8 @@ const IN_FLIGHT: usize = 4;
 pub struct LoadOptions {
     pub only: Option<Vec<String>>,
     pub retry: bool,
+    /// Open and pending tickets before the closed history.
+    pub open_first: bool,
 }
 
 /// One row a phase wants to send.
@@ -62,7 +64,7 @@ struct Ctx {
     run_id: String,
     client: Arc<ApiClient>,
     db: Arc<Mutex<Connection>>,
-    retry: bool,
+    opts: LoadOptions,
 }
 
 /// Selected phases, in load order.
@@ -91,10 +93,13 @@ pub fn selected(only: &Option<Vec<String>>) -> Result<Vec<&'static Phase>> {
 fn query_rows(
     conn: &Connection,
     phase: &Phase,
-    retry: bool,
+    opts: &LoadOptions,
     mut each: impl FnMut(Row) -> bool,
 ) -> Result<()> {
-    conn.execute_batch(&format!("SET VARIABLE ferry_retry = {retry};"))?;
+    conn.execute_batch(&format!(
+        "SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {};",
+        opts.retry, opts.open_first
+    ))?;
     let mut stmt = conn.prepare(phase.sql).map_err(|e| {
         FerryError::Other(format!(
             "phase {}: {} (run `ferry transform` first?)",
@@ -131,7 +136,7 @@ pub fn dry_run(
     for phase in phases {
         let (mut n, mut held, mut requests) = (0u64, 0u64, 0u64);
         let mut problems = Vec::new();
-        query_rows(conn, phase, false, |row| {
+        query_rows(conn, phase, &LoadOptions::default(), |row| {
             n += 1;
             if let Some(h) = &row.hold {
                 held += 1;
@@ -192,7 +197,7 @@ pub async fn run(
         run_id,
         client,
         db,
-        retry: opts.retry,
+        opts: opts.clone(),
     });
     let mut out = Vec::new();
     for phase in selected(&opts.only)? {
@@ -234,10 +239,10 @@ fn stream_rows(
     phase: &'static Phase,
 ) -> Result<tokio::sync::mpsc::Receiver<Result<Row>>> {
     let conn = ctx.db.lock().unwrap().try_clone()?;
-    let retry = ctx.retry;
+    let opts = ctx.opts.clone();
     let (tx, rx) = tokio::sync::mpsc::channel(256);
     std::thread::spawn(move || {
-        let res = query_rows(&conn, phase, retry, |row| tx.blocking_send(Ok(row)).is_ok());
+        let res = query_rows(&conn, phase, &opts, |row| tx.blocking_send(Ok(row)).is_ok());
         if let Err(e) = res {
             let _ = tx.blocking_send(Err(e));
         }

@@ -183,7 +183,9 @@ pub const PHASES: &[Phase] = &[
             "LEFT JOIN ", idm!("agents"), " a ON a.source_id = t.assignee_source_id ",
             "LEFT JOIN ", idm!("groups"), " g ON g.source_id = t.group_source_id ",
             "LEFT JOIN ", idm!("organizations"), " o ON o.source_id = t.organization_source_id ",
-            "WHERE ", pending!("tickets", "t.source_id"), " ORDER BY t.source_id"
+            "WHERE ", pending!("tickets", "t.source_id"),
+            // `--order open-first`: live tickets first, then the history.
+            " ORDER BY CASE WHEN getvariable('ferry_open_first') AND t.status NOT IN ('new', 'open', 'pending', 'hold') THEN 1 ELSE 0 END, t.source_id"
         ),
     },
     Phase {
