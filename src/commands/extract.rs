@@ -15,7 +15,7 @@ pub fn run(workspace: &Path, args: ExtractArgs) -> anyhow::Result<i32> {
     let conn = ws.connect()?;
     // The extractor's own queries (pending attachments, tie ids) scan raw
     // JSON: cap DuckDB's buffer pool so memory stays flat as data grows.
-    crate::transform::configure(&conn, &ws.dir, "256MB", 2)?;
+    crate::transform::configure(&conn, &ws.dir, "128MB", 2)?;
     crate::views::ensure_raw_views(&conn, &ws.dir)?;
     let run_id = runs::new_run_id();
     runs::start(&conn, &run_id, "extract", &super::recorded_args())?;

@@ -29,6 +29,8 @@ pub const SOURCE: &str = "kustomer";
 const TWO_YEARS_MS: i64 = 730 * 86_400_000;
 /// Search returns at most 100 pages per query.
 const SEARCH_PAGE_CAP: u32 = 100;
+/// A Parquet part is closed once its buffered JSON reaches this size.
+const PART_BYTES: usize = 8 * 1024 * 1024;
 /// Attachment ids per metadata request (`GET /v1/attachments/{ids}`).
 const ATTACHMENT_IDS_PER_CALL: usize = 25;
 
@@ -541,7 +543,10 @@ impl StreamRun {
     }
 
     async fn maybe_flush(&mut self, cursor: impl FnOnce() -> String) -> Result<()> {
-        if self.pages_in_buf >= self.ctx.cfg.pages_per_part {
+        // A part also closes at PART_BYTES of JSON, so memory per stream
+        // stays bounded whatever the page size and body sizes.
+        let bytes: usize = self.buf.iter().map(|r| r.json.len()).sum();
+        if self.pages_in_buf >= self.ctx.cfg.pages_per_part || bytes >= PART_BYTES {
             self.commit(Some(cursor()), "running").await?;
         }
         Ok(())
