@@ -125,6 +125,10 @@ pub struct LoadArgs {
     /// Also resend rows that failed before (ferry_load_errors), e.g. after fixing data or mappings.
     #[arg(long)]
     pub retry: bool,
+    /// Pilot load: N representative conversations (oldest, newest, longest, with attachments,
+    /// each status, a split one) with exactly the users, organizations and uploads they need.
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
     /// Order of tickets: `open-first` sends new/open/pending/hold tickets before the closed history,
     /// so agents can go live while the back-fill runs.
     #[arg(long, value_parser = ["source", "open-first"], default_value = "source")]

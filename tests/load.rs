@@ -257,3 +257,31 @@ fn open_first_sends_live_tickets_before_the_history() {
     );
     assert_loaded(&z, &dir);
 }
+
+#[test]
+fn a_sample_pilot_loads_representative_tickets_with_their_dependencies() {
+    let (_k, z, _t, dir) = migrated("12", &[]);
+    let out = ferry(&dir, &["load", "--sample", "6"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dump = z.get("/__sim/dump");
+    let tickets = dump["tickets"].as_array().unwrap();
+    let total = count(&db(&dir), "SELECT count(*) FROM out_zendesk_tickets") as usize;
+    assert!(
+        tickets.len() >= 6 && tickets.len() < total,
+        "{} of {total}",
+        tickets.len()
+    );
+    // Every status and the split conversation are represented.
+    let statuses: std::collections::HashSet<&str> = tickets
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    let all: Vec<String> = strings(&db(&dir), "SELECT DISTINCT status FROM out_zendesk_tickets");
+    assert_eq!(statuses.len(), all.len(), "{statuses:?} vs {all:?}");
+    assert!(tickets
+        .iter()
+        .any(|t| t["external_id"].as_str().unwrap().contains("-part")));
+    // Then the full load completes without duplicates.
+    assert!(ferry(&dir, &["load"]).status.success());
+    assert_loaded(&z, &dir);
+}

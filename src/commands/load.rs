@@ -12,6 +12,13 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     let conn = ws.connect()?;
     crate::views::ensure_raw_views(&conn, &ws.dir)?;
     let phases = load::selected(&args.only)?;
+    zendesk::sample::ensure(&conn)?;
+    if let Some(n) = args.sample {
+        let picked = zendesk::sample::build(&conn, n)?;
+        println!(
+            "Pilot: {picked} representative tickets and the records they need (table load_sample)."
+        );
+    }
     if args.dry_run {
         let rate = ws.config.destination.rate_limit_per_minute;
         println!(
@@ -46,6 +53,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             only: args.only.clone(),
             retry: args.retry,
             open_first: args.order == "open-first",
+            sample: args.sample,
         };
         Ok(rt.block_on(load::run(
             ws.dir.clone(),

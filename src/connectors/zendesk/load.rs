@@ -34,6 +34,8 @@ pub struct LoadOptions {
     pub retry: bool,
     /// Open and pending tickets before the closed history.
     pub open_first: bool,
+    /// Pilot: only N representative conversations and what they need.
+    pub sample: Option<usize>,
 }
 
 /// One row a phase wants to send.
@@ -97,8 +99,10 @@ fn query_rows(
     mut each: impl FnMut(Row) -> bool,
 ) -> Result<()> {
     conn.execute_batch(&format!(
-        "SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {};",
-        opts.retry, opts.open_first
+        "SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {}; SET VARIABLE ferry_sample = {};",
+        opts.retry,
+        opts.open_first,
+        opts.sample.is_some()
     ))?;
     let mut stmt = conn.prepare(phase.sql).map_err(|e| {
         FerryError::Other(format!(

@@ -3,6 +3,7 @@
 pub mod load;
 pub mod phases;
 pub mod rollback;
+pub mod sample;
 pub mod sim;
 
 use std::time::Duration;

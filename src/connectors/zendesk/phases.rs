@@ -46,12 +46,14 @@ macro_rules! idm {
     };
 }
 
-/// Not yet loaded and not failed (failed rows wait for `--retry`).
+/// Not yet loaded, not failed (failed rows wait for `--retry`), and in the
+/// pilot set when `--sample` is on.
 macro_rules! pending {
     ($obj:literal, $col:literal) => {
         concat!(
             $col, " NOT IN (SELECT source_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = '", $obj, "') AND ",
-            $col, " NOT IN (SELECT source_id FROM ferry_load_errors WHERE object = '", $obj, "' AND http_status IS NOT NULL AND NOT getvariable('ferry_retry'))"
+            $col, " NOT IN (SELECT source_id FROM ferry_load_errors WHERE object = '", $obj, "' AND http_status IS NOT NULL AND NOT getvariable('ferry_retry')) AND ",
+            "(NOT getvariable('ferry_sample') OR ", $col, " IN (SELECT source_id FROM load_sample WHERE phase = '", $obj, "'))"
         )
     };
 }
