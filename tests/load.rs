@@ -285,3 +285,18 @@ fn a_sample_pilot_loads_representative_tickets_with_their_dependencies() {
     assert!(ferry(&dir, &["load"]).status.success());
     assert_loaded(&z, &dir);
 }
+
+#[test]
+fn pre_flight_warns_about_triggers_and_automations_and_estimates_time() {
+    let (_k, z, _t, dir) = migrated("8", &[]);
+    let out = ferry(&dir, &["load", "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("minutes. Nothing was sent"), "{t}");
+    assert!(
+        t.contains("active trigger \"Notify requester")
+            && t.contains("active automation \"Close ticket"),
+        "{t}"
+    );
+    assert_eq!(z.stats()["objects"]["tickets"], 0);
+}

@@ -37,6 +37,11 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             "≈{total} requests; at {rate}/min that is ≈{:.1} minutes. Nothing was sent.",
             total as f64 / rate.max(1) as f64
         );
+        println!("(Rows held back here wait on earlier phases that are not loaded yet.)");
+        // With credentials at hand, also read the destination's settings (GETs only).
+        if let Ok(client) = zendesk::client(&ws.config) {
+            print_warnings(&client)?;
+        }
         return Ok(0);
     }
     let run_id = crate::runs::new_run_id();
@@ -44,6 +49,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     let db = Arc::new(Mutex::new(conn));
     let outcome = (|| -> anyhow::Result<Vec<load::PhaseSummary>> {
         let client = Arc::new(zendesk::client(&ws.config)?);
+        print_warnings(&client)?;
         let rt = super::runtime()?;
         println!(
             "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8}",
@@ -95,4 +101,14 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             Err(e)
         }
     }
+}
+
+/// Pre-flight warnings about destination settings; they do not block.
+fn print_warnings(client: &crate::http::ApiClient) -> anyhow::Result<()> {
+    let warnings = super::runtime()?.block_on(zendesk::preflight::warnings(client))?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!("note: users are created verified with skip_verify_email, so no welcome or verification email goes out.");
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod load;
 pub mod phases;
+pub mod preflight;
 pub mod rollback;
 pub mod sample;
 pub mod sim;

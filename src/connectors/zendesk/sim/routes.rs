@@ -80,6 +80,8 @@ pub fn router(state: Arc<SimState>) -> Router {
         )
         // Uploads up to 50 MB; other bodies up to 16 MB.
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_MAX + 1024))
+        .route("/api/v2/triggers/active", get(active_triggers))
+        .route("/api/v2/automations/active", get(active_automations))
         .route("/__sim/stats", get(stats))
         .route("/__sim/dump", get(dump))
         .layer(axum::middleware::from_fn_with_state(
@@ -433,6 +435,23 @@ async fn destroy_custom_object(State(st): St, Path(key): Path<String>) -> Respon
             json!({"error": "RecordNotFound", "description": "Not found"}),
         ),
     }
+}
+
+/// A new Zendesk account's defaults: they email requesters and close
+/// solved tickets, which is what the pre-flight must warn about.
+async fn active_triggers() -> Response {
+    Json(json!({"triggers": [
+        {"id": 1, "title": "Notify requester and CCs of received request", "active": true},
+        {"id": 2, "title": "Notify requester and CCs of comment update", "active": true}
+    ]}))
+    .into_response()
+}
+
+async fn active_automations() -> Response {
+    Json(json!({"automations": [
+        {"id": 3, "title": "Close ticket 4 days after status is set to solved", "active": true}
+    ]}))
+    .into_response()
 }
 
 async fn stats(State(st): St) -> Response {
