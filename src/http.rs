@@ -308,7 +308,7 @@ impl ApiClient {
                 Attempt::Done(r) => return Ok(r),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { after, why } => {
-                    let is_429 = after.is_some() && why.starts_with("429");
+                    let is_429 = why.starts_with("429");
                     if is_429 {
                         throttled += 1;
                         // A 429 is the server asking for patience, not a
@@ -319,7 +319,8 @@ impl ApiClient {
                         return Err(self.give_up(&url, attempts.max(1), why));
                     }
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    let wait = after.unwrap_or_else(|| backoff(attempts));
+                    let wait =
+                        after.unwrap_or_else(|| backoff(if is_429 { throttled } else { attempts }));
                     if is_429 {
                         let l = if lane == Lane::Search {
                             &self.search_limiter
@@ -412,12 +413,15 @@ impl ApiClient {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             // Kustomer sends no Retry-After; its x-ratelimit-reset says when
             // the window reopens.
-            let after = retry_after(headers)
-                .or_else(|| header_u64(headers, "x-ratelimit-reset").map(reset_delay))
-                .unwrap_or(Duration::from_secs(2))
-                .max(Duration::from_millis(100));
+            // `Retry-After: 0` (or none) must not become a hot loop: a
+            // zero wait counts as no advice, and no advice means backoff.
+            let after = retry_after(headers).filter(|d| !d.is_zero()).or_else(|| {
+                header_u64(headers, "x-ratelimit-reset")
+                    .map(reset_delay)
+                    .filter(|d| !d.is_zero())
+            });
             return Attempt::Retry {
-                after: Some(after),
+                after,
                 why: "429 rate limited".into(),
             };
         }
@@ -570,6 +574,37 @@ mod tests {
             d <= Duration::from_secs(10) && d >= Duration::from_secs(8),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn retry_after_zero_falls_back_to_backoff() {
+        let c = ApiClient::new(ClientSettings {
+            api: "T".into(),
+            base_url: "http://127.0.0.1:9".into(),
+            url_key: "k".into(),
+            secret_var: "V".into(),
+            auth_header: "Bearer x".into(),
+            per_minute: 60,
+            search_per_minute: 60,
+            timeout: Duration::from_secs(1),
+            max_attempts: 3,
+            insecure: false,
+        })
+        .unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("0"));
+        match c.classify("u", StatusCode::TOO_MANY_REQUESTS, &h, bytes::Bytes::new()) {
+            Attempt::Retry { after, why } => {
+                assert!(after.is_none(), "zero must mean backoff, got {after:?}");
+                assert!(why.starts_with("429"));
+            }
+            _ => panic!("429 must be retried"),
+        }
+        h.insert("retry-after", HeaderValue::from_static("7"));
+        match c.classify("u", StatusCode::TOO_MANY_REQUESTS, &h, bytes::Bytes::new()) {
+            Attempt::Retry { after, .. } => assert_eq!(after, Some(Duration::from_secs(7))),
+            _ => panic!("429 must be retried"),
+        }
     }
 
     #[test]

@@ -52,8 +52,16 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         print_warnings(&client)?;
         let rt = super::runtime()?;
         println!(
-            "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8}",
-            "phase", "rows", "created", "failed", "held", "reconciled", "requests", "seconds"
+            "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>6} {:>8}",
+            "phase",
+            "rows",
+            "created",
+            "failed",
+            "held",
+            "reconciled",
+            "requests",
+            "429s",
+            "seconds"
         );
         let opts = load::LoadOptions {
             only: args.only.clone(),
@@ -69,7 +77,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             opts,
             |s| {
                 println!(
-                    "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8.1}",
+                    "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>6} {:>8.1}",
                     s.phase,
                     s.rows,
                     s.created,
@@ -77,6 +85,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
                     s.held,
                     s.reconciled,
                     s.requests,
+                    s.throttled,
                     s.seconds
                 );
             },

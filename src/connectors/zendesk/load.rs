@@ -58,6 +58,8 @@ pub struct PhaseSummary {
     pub held: u64,
     pub reconciled: u64,
     pub requests: u64,
+    /// 429s received during the phase.
+    pub throttled: u64,
     pub seconds: f64,
 }
 
@@ -206,6 +208,11 @@ pub async fn run(
     let mut out = Vec::new();
     for phase in selected(&opts.only)? {
         let started = Instant::now();
+        let throttled_before = ctx
+            .client
+            .stats
+            .throttled
+            .load(std::sync::atomic::Ordering::Relaxed);
         let requests_before = ctx
             .client
             .stats
@@ -223,6 +230,12 @@ pub async fn run(
             .requests
             .load(std::sync::atomic::Ordering::Relaxed)
             - requests_before;
+        sum.throttled = ctx
+            .client
+            .stats
+            .throttled
+            .load(std::sync::atomic::Ordering::Relaxed)
+            - throttled_before;
         sum.seconds = started.elapsed().as_secs_f64();
         report(&sum);
         out.push(sum);
