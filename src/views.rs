@@ -44,13 +44,7 @@ pub fn ensure_raw_views(conn: &Connection, workspace: &Path) -> Result<()> {
 /// `CREATE OR REPLACE VIEW raw_<source>_<object>` for one object.
 pub fn raw_view_sql(workspace: &Path, source: &str, object: &str) -> String {
     let dir = workspace.join("raw").join(source).join(object);
-    let has_parts = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.flatten()
-                .any(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
-        })
-        .unwrap_or(false);
-    let body = if has_parts {
+    let body = if has_parts(&dir) {
         let glob = dir.join("*.parquet").to_string_lossy().replace('\'', "''");
         format!(
             "SELECT * FROM read_parquet('{glob}', union_by_name = true) \
@@ -60,4 +54,14 @@ pub fn raw_view_sql(workspace: &Path, source: &str, object: &str) -> String {
         EMPTY_RAW.to_string()
     };
     format!("CREATE OR REPLACE VIEW raw_{source}_{object} AS {body};\n")
+}
+
+/// Whether `dir` holds at least one landed Parquet part.
+pub fn has_parts(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
+        })
+        .unwrap_or(false)
 }

@@ -791,10 +791,17 @@ impl StreamRun {
         let pending: Vec<String> = blocking(move || {
             let db = ctx.db.lock().unwrap();
             views::ensure_raw_views(&db, &ctx.ws)?;
+            // Straight from the Parquet parts, not the dedup view: a window
+            // over every message's JSON would need memory; ids alone do not.
+            let msgs = ctx.ws.join("raw").join(SOURCE).join("messages");
+            if !views::has_parts(&msgs) {
+                return Ok(Vec::new());
+            }
+            let glob = msgs.join("*.parquet").to_string_lossy().replace('\'', "''");
             let mut stmt = db.prepare(&format!(
                 "SELECT DISTINCT aid FROM (
                    SELECT unnest(json_extract_string(json, '$.relationships.attachments.data[*].id')) AS aid
-                   FROM raw_{SOURCE}_messages)
+                   FROM read_parquet('{glob}'))
                  WHERE aid IS NOT NULL AND aid NOT IN (SELECT id FROM raw_{SOURCE}_attachments)
                    AND aid NOT IN (SELECT source_id FROM ferry_quarantine WHERE object = 'attachments' AND source_id IS NOT NULL)
                  ORDER BY aid"
