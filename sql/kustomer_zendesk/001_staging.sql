@@ -85,28 +85,37 @@ SELECT id AS conversation_id,
        created_at, updated_at
 FROM raw_kustomer_conversations;
 
+-- Messages and notes are the big tables: each record is parsed once into a
+-- struct (json_transform) instead of once per extracted field.
 CREATE OR REPLACE TABLE stg_messages AS
 SELECT id AS message_id,
-       json_extract_string(json, '$.relationships.conversation.data.id') AS conversation_id,
-       json_extract_string(json, '$.relationships.customer.data.id') AS customer_id,
-       json_extract_string(json, '$.attributes.direction') AS direction,
-       json_extract_string(json, '$.attributes.channel') AS channel,
+       s.relationships.conversation.data.id AS conversation_id,
+       s.relationships.customer.data.id AS customer_id,
+       s.attributes.direction AS direction,
+       s.attributes.channel AS channel,
        -- The full body, never the truncated preview.
-       coalesce(json_extract_string(json, '$.attributes.body'), json_extract_string(json, '$.attributes.preview'), '') AS body,
-       json_extract_string(json, '$.attributes.preview') AS preview,
-       json_extract_string(json, '$.relationships.createdBy.data.id') AS created_by,
-       coalesce(ts(json, '$.attributes.sentAt'), created_at) AS sent_at,
-       coalesce(json_extract_string(json, '$.relationships.attachments.data[*].id'), []) AS attachment_ids,
+       coalesce(s.attributes.body, s.attributes.preview, '') AS body,
+       s.attributes.preview AS preview,
+       s.relationships.createdBy.data.id AS created_by,
+       coalesce(TRY_CAST(s.attributes.sentAt AS TIMESTAMPTZ), created_at) AS sent_at,
+       coalesce(list_transform(s.relationships.attachments.data, lambda a: a.id), []::VARCHAR[]) AS attachment_ids,
        created_at, updated_at
-FROM raw_kustomer_messages;
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"direction": "VARCHAR", "channel": "VARCHAR", "body": "VARCHAR", "preview": "VARCHAR", "sentAt": "VARCHAR"},
+        "relationships": {"conversation": {"data": {"id": "VARCHAR"}}, "customer": {"data": {"id": "VARCHAR"}},
+                          "createdBy": {"data": {"id": "VARCHAR"}}, "attachments": {"data": [{"id": "VARCHAR"}]}}}') AS s
+      FROM raw_kustomer_messages);
 
 CREATE OR REPLACE TABLE stg_notes AS
 SELECT id AS note_id,
-       json_extract_string(json, '$.relationships.conversation.data.id') AS conversation_id,
-       coalesce(json_extract_string(json, '$.attributes.body'), '') AS body,
-       json_extract_string(json, '$.relationships.createdBy.data.id') AS created_by,
+       s.relationships.conversation.data.id AS conversation_id,
+       coalesce(s.attributes.body, '') AS body,
+       s.relationships.createdBy.data.id AS created_by,
        created_at, updated_at
-FROM raw_kustomer_notes;
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"body": "VARCHAR"},
+        "relationships": {"conversation": {"data": {"id": "VARCHAR"}}, "createdBy": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_notes);
 
 CREATE OR REPLACE TABLE stg_attachments AS
 SELECT id AS attachment_id,
