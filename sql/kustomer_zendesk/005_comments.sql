@@ -62,10 +62,16 @@ SELECT s.source_id, s.conversation_id, 'message-' || s.source_id || '.html' AS f
 FROM comment_source s JOIN comment_chunks c ON c.source_id = s.source_id AND c.moved_to_attachment;
 
 -- Order by source time (never extraction order); ties by kind and id.
+-- (The window runs over keys only, then joins back: sorting rows that
+-- carry whole bodies is what makes big transforms slow.)
 CREATE OR REPLACE TABLE comment_order AS
-SELECT *, row_number() OVER (PARTITION BY conversation_id ORDER BY created_at, kind, source_id, chunk_no) AS seq,
-       count(*) OVER (PARTITION BY conversation_id) AS total
-FROM comment_chunks;
+WITH k AS (
+    SELECT source_id, chunk_no,
+           row_number() OVER (PARTITION BY conversation_id ORDER BY created_at, kind, source_id, chunk_no) AS seq,
+           count(*) OVER (PARTITION BY conversation_id) AS total
+    FROM comment_chunks
+)
+SELECT c.*, k.seq, k.total FROM comment_chunks c JOIN k USING (source_id, chunk_no);
 
 -- Conversations over the per-ticket limit become parts of limit-1 comments:
 -- each part gets one more (internal) comment linking the parts.
@@ -108,6 +114,9 @@ WITH placed AS (
            []::VARCHAR[] AS inline_image_urls, 1 AS chunk_no, 1 AS chunk_count, true AS synthetic
     FROM placed WHERE part_count > 1
     GROUP BY conversation_id, part_no, part_count
+), everything AS (
+    SELECT * FROM real UNION ALL BY NAME SELECT * FROM links
+), pos AS (
+    SELECT source_id, row_number() OVER (PARTITION BY ticket_source_id ORDER BY seq) AS position FROM everything
 )
-SELECT * EXCLUDE (seq), row_number() OVER (PARTITION BY ticket_source_id ORDER BY seq) AS position
-FROM (SELECT * FROM real UNION ALL BY NAME SELECT * FROM links);
+SELECT e.* EXCLUDE (seq), p.position FROM everything e JOIN pos p USING (source_id);
