@@ -88,7 +88,13 @@ fn load_sends_everything_once_and_records_every_id() {
         "{}",
         text(&out)
     );
-    assert_eq!(z.stats()["requests"], 0, "--dry-run sends nothing");
+    // Only the two read-only pre-flight GETs (triggers, automations); nothing written.
+    assert_eq!(z.stats()["requests"], 2, "--dry-run sends nothing");
+    assert!(z.stats()["objects"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|v| v == 0));
     let out = ferry(&dir, &["load"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_loaded(&z, &dir);
