@@ -3,13 +3,18 @@
 use crate::cli::{SimKustomerArgs, SimZendeskArgs};
 use crate::connectors::kustomer::sim::{spawn, SimOptions};
 
-pub fn kustomer(args: SimKustomerArgs) -> anyhow::Result<i32> {
-    if !args.addr.ip().is_loopback() {
+/// Simulators serve loopback only: they are test fixtures, not services.
+fn loopback_only(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    if !addr.ip().is_loopback() {
         anyhow::bail!(
-            "the simulator only listens on loopback addresses (127.0.0.1 or [::1]); got {}",
-            args.addr
+            "the simulator only listens on loopback addresses (127.0.0.1 or [::1]); got {addr}"
         );
     }
+    Ok(())
+}
+
+pub fn kustomer(args: SimKustomerArgs) -> anyhow::Result<i32> {
+    loopback_only(args.addr)?;
     let rt = super::runtime()?;
     rt.block_on(async move {
         let sim = spawn(args.addr, options(&args)).await?;
@@ -47,12 +52,7 @@ pub fn options(args: &SimKustomerArgs) -> SimOptions {
 
 pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
     use crate::connectors::zendesk::sim;
-    if !args.addr.ip().is_loopback() {
-        anyhow::bail!(
-            "the simulator only listens on loopback addresses (127.0.0.1 or [::1]); got {}",
-            args.addr
-        );
-    }
+    loopback_only(args.addr)?;
     let rt = super::runtime()?;
     rt.block_on(async move {
         let opts = sim::SimOptions {

@@ -24,9 +24,19 @@ impl Sim {
         if !args.contains(&"--search-rate-limit") {
             args.extend(["--search-rate-limit", "0"]);
         }
+        Sim::spawn(
+            &[
+                &["sim", "kustomer", "--addr", "127.0.0.1:0", "--api-key", KEY],
+                &args[..],
+            ]
+            .concat(),
+        )
+    }
+
+    /// Runs `ferry ARGS` and reads the base URL from its first stdout line.
+    fn spawn(args: &[&str]) -> Sim {
         let mut child = Command::new(bin())
-            .args(["sim", "kustomer", "--addr", "127.0.0.1:0", "--api-key", KEY])
-            .args(&args)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -88,34 +98,22 @@ impl Sim {
 impl Sim {
     /// Starts `ferry sim zendesk` with the test credentials.
     pub fn zendesk(args: &[&str]) -> Sim {
-        let mut child = Command::new(bin())
-            .args([
-                "sim",
-                "zendesk",
-                "--addr",
-                "127.0.0.1:0",
-                "--email",
-                ZD_EMAIL,
-                "--token",
-                ZD_TOKEN,
-            ])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start zendesk simulator");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.starts_with("http://127.0.0.1:"),
-            "first line is the URL: {line:?}"
-        );
-        Sim {
-            child,
-            url: line.trim().to_string(),
-        }
+        Sim::spawn(
+            &[
+                &[
+                    "sim",
+                    "zendesk",
+                    "--addr",
+                    "127.0.0.1:0",
+                    "--email",
+                    ZD_EMAIL,
+                    "--token",
+                    ZD_TOKEN,
+                ],
+                args,
+            ]
+            .concat(),
+        )
     }
 }
 
