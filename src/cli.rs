@@ -238,6 +238,19 @@ pub enum BenchCommand {
     Extract(BenchExtractArgs),
     /// `ferry transform --rebuild` on a generated org: rows/s per script, total time, peak RSS.
     Transform(BenchTransformArgs),
+    /// `ferry load` of a generated org into the Zendesk simulator at a plan tier:
+    /// % of the tier used, tickets/min, 429s, peak RSS.
+    Load(BenchLoadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchLoadArgs {
+    /// Customers in the generated org (≈2 tickets and ≈20 comments each).
+    #[arg(long, default_value_t = 10_000)]
+    pub customers: u32,
+    /// Zendesk plan tier, requests per minute.
+    #[arg(long, default_value_t = 700)]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Args)]

@@ -306,3 +306,109 @@ fn pre_flight_warns_about_triggers_and_automations_and_estimates_time() {
     );
     assert_eq!(z.stats()["objects"]["tickets"], 0);
 }
+
+#[test]
+fn dry_run_names_invalid_rows_before_any_request_and_the_api_rejects_them_too() {
+    let (_k, z, _t, dir) = migrated("12", &[]);
+    let (bad_user, no_requester, long_ticket) = {
+        let conn = db(&dir);
+        let u = strings(&conn, "SELECT source_id FROM out_zendesk_users WHERE email IS NOT NULL ORDER BY source_id LIMIT 1").remove(0);
+        let t: Vec<String> = strings(&conn, "SELECT source_id FROM out_zendesk_tickets WHERE part_count = 1 ORDER BY source_id LIMIT 2");
+        conn.execute_batch(&format!(
+            "UPDATE out_zendesk_users SET email = 'not an email' WHERE source_id = '{u}';
+             UPDATE out_zendesk_tickets SET requester_source_id = NULL WHERE source_id = '{}';
+             UPDATE out_zendesk_comments SET body = repeat('x', 70000), html_body = NULL
+               WHERE source_id = (SELECT min(source_id) FROM out_zendesk_comments WHERE ticket_source_id = '{}');",
+            t[0], t[1]
+        ))
+        .unwrap();
+        (u, t[0].clone(), t[1].clone())
+    };
+    let out = ferry(&dir, &["load", "--dry-run"]);
+    let t = text(&out);
+    assert!(
+        t.contains(&format!(
+            "{bad_user}: email \"not an email\" is not a valid address"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("{no_requester}: ticket has no requester")),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "{long_ticket}: a comment is over 65,535 characters"
+        )),
+        "{t}"
+    );
+    assert_eq!(z.stats()["objects"]["users"], 0, "a dry run sends nothing");
+    // Sent anyway, the simulator refuses them like Zendesk would.
+    let out = ferry(&dir, &["load"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let conn = db(&dir);
+    let errs = strings(&conn, "SELECT source_id || ' ' || coalesce(http_status::VARCHAR, '-') || ' ' || error_body FROM ferry_load_errors ORDER BY 1");
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with(&format!("{bad_user} 422"))
+                && e.contains("not properly formatted")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(
+            |e| e.starts_with(&format!("{long_ticket} 422")) && e.contains("longer than 65535")
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with(&format!("{no_requester} -")) && e.contains("no requester")),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn rollback_of_one_batch_removes_exactly_its_records() {
+    let (_k, z, _t, dir) = migrated("12", &[]);
+    assert!(ferry(&dir, &["load"]).status.success());
+    let (batch, ids) = {
+        let conn = db(&dir);
+        let batch = strings(
+            &conn,
+            "SELECT batch_id FROM ferry_batches WHERE object = 'tickets' ORDER BY batch_id LIMIT 1",
+        )
+        .remove(0);
+        let ids = strings(
+            &conn,
+            &format!("SELECT dest_id FROM ferry_id_map WHERE batch_id = '{batch}'"),
+        );
+        (batch, ids)
+    };
+    let before = z.stats()["objects"]["tickets"].as_u64().unwrap();
+    let out = ferry(&dir, &["rollback", "--batch", &batch]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dump = z.get("/__sim/dump");
+    let left: Vec<String> = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].to_string())
+        .collect();
+    assert_eq!(left.len() as u64, before - ids.len() as u64);
+    assert!(
+        ids.iter().all(|i| !left.contains(i)),
+        "a rolled-back ticket is still there"
+    );
+    assert_eq!(
+        z.stats()["objects"]["users"].as_u64().unwrap() > 0,
+        true,
+        "users of other batches stay"
+    );
+    assert_eq!(
+        count(
+            &db(&dir),
+            &format!("SELECT count(*) FROM ferry_id_map WHERE batch_id = '{batch}'")
+        ),
+        0
+    );
+}

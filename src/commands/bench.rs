@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use crate::cli::{BenchExtractArgs, BenchTransformArgs};
+use crate::cli::{BenchExtractArgs, BenchLoadArgs, BenchTransformArgs};
 use crate::config::InitOptions;
 
 const KEY: &str = "bench-key";
@@ -214,17 +214,29 @@ fn generate_raw(dir: &Path, customers: u32) -> anyhow::Result<(u64, u64)> {
             let recs: Vec<crate::land::RawRecord> = (start..end)
                 .map(|i| {
                     let m = org.meta[&kind][i as usize];
-                    crate::land::RawRecord {
+                    // Attachment bytes land content-addressed, as extract does.
+                    let (sha256, size_bytes) = if kind == data::Kind::Attachments {
+                        let (_, _, bytes) = records::attachment_file(&org, i);
+                        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+                        let path = crate::land::attachment_path(dir, &sha);
+                        if !path.exists() {
+                            std::fs::write(&path, &bytes)?;
+                        }
+                        (Some(sha), Some(bytes.len() as i64))
+                    } else {
+                        (None, None)
+                    };
+                    Ok(crate::land::RawRecord {
                         id: records::id(&org, kind, i),
                         created_at: Some(m.created),
                         updated_at: Some(m.updated),
                         origin: "generated",
-                        sha256: None,
-                        size_bytes: None,
+                        sha256,
+                        size_bytes,
                         json: records::record(&org, kind, i).to_string(),
-                    }
+                    })
                 })
-                .collect();
+                .collect::<anyhow::Result<_>>()?;
             crate::land::write_part(dir, &out, "bench", seq, &recs)?;
             seq += 1;
             total += recs.len() as u64;
@@ -267,5 +279,96 @@ pub fn transform(args: BenchTransformArgs) -> anyhow::Result<i32> {
         println!("  total               {seconds:.1} s (exit {code}; 3 = a check found rows), peak RSS {rss:.0} MB");
         let _ = std::fs::remove_dir_all(&dir);
     }
+    Ok(0)
+}
+
+/// Loads a generated, transformed org into a Zendesk simulator process.
+pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(&exe)
+        .args([
+            "sim",
+            "zendesk",
+            "--addr",
+            "127.0.0.1:0",
+            "--email",
+            "bench@zd.test",
+            "--token",
+            KEY,
+        ])
+        .args(["--rate-limit", &args.rate_limit.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
+    let zd = Sim {
+        child,
+        url: line.trim().to_string(),
+    };
+    let dir = workspace("load", "http://127.0.0.1:9", 1000)?;
+    let cfg = dir.join("ferry.toml");
+    let text = std::fs::read_to_string(&cfg)?
+        .replace("YOUR-SUBDOMAIN", "unused")
+        .replace("https://unused.zendesk.com", &zd.url)
+        .replace("http://127.0.0.1:9", &zd.url)
+        .replace(
+            "rate_limit_per_minute = 700",
+            &format!("rate_limit_per_minute = {}", args.rate_limit),
+        );
+    std::fs::write(&cfg, text)?;
+    let (records, _) = generate_raw(&dir, args.customers)?;
+    let (secs, _, code) = run_child(&dir, &["transform"])?;
+    println!(
+        "== load: {} customers, {records} raw records, transformed in {secs:.1} s (exit {code}) ==",
+        args.customers
+    );
+    let conn = duckdb::Connection::open(dir.join("ferry.duckdb"))?;
+    let tickets: i64 =
+        conn.query_row("SELECT count(*) FROM out_zendesk_tickets", [], |r| r.get(0))?;
+    let comments: i64 = conn.query_row("SELECT count(*) FROM out_zendesk_comments", [], |r| {
+        r.get(0)
+    })?;
+    drop(conn);
+    let exe_env = Command::new(&exe)
+        .arg("-C")
+        .arg(&dir)
+        .args(["load"])
+        .env("ZENDESK_EMAIL", "bench@zd.test")
+        .env("ZENDESK_API_TOKEN", KEY)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let started = Instant::now();
+    let mut status = 0i32;
+    // SAFETY: plain libc call with valid out-pointers.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(exe_env.id() as i32, &mut status, 0, &mut usage) };
+    anyhow::ensure!(rc > 0, "wait4 failed");
+    let seconds = started.elapsed().as_secs_f64();
+    let stats = sim_stats(&zd.url)?;
+    let requests = stats["requests"].as_f64().unwrap_or(0.0);
+    let per_min = requests / seconds * 60.0;
+    println!("  output              {tickets} tickets, {comments} comments");
+    println!(
+        "  duration            {seconds:.1} s (exit {})",
+        libc::WEXITSTATUS(status)
+    );
+    println!(
+        "  requests            {requests:.0} = {per_min:.0}/min = {:.1}% of the {} tier",
+        per_min / args.rate_limit as f64 * 100.0,
+        args.rate_limit
+    );
+    println!(
+        "  tickets/min         {:.0}",
+        stats["objects"]["tickets"].as_f64().unwrap_or(0.0) / seconds * 60.0
+    );
+    println!("  429s received       {}", stats["throttled"]);
+    println!(
+        "  peak RSS loader     {:.1} MB",
+        usage.ru_maxrss as f64 / 1024.0
+    );
+    println!("  destination         {}", stats["objects"]);
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(0)
 }

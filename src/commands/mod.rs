@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Sim(SimCommand::Kustomer(args)) => sim::kustomer(args),
         Command::Bench(BenchCommand::Extract(args)) => bench::extract(args),
         Command::Bench(BenchCommand::Transform(args)) => bench::transform(args),
+        Command::Bench(BenchCommand::Load(args)) => bench::load(args),
     }
 }
 

@@ -144,13 +144,18 @@ pub fn dry_run(
         let mut problems = Vec::new();
         query_rows(conn, phase, &LoadOptions::default(), |row| {
             n += 1;
-            if let Some(h) = &row.hold {
+            // Content is checked whatever the hold: a dry run happens before
+            // anything is loaded, so every reference is still pending.
+            let problem = match (&row.hold, validate(phase, &row)) {
+                (_, Err(p)) => Some(p),
+                (Some(h), Ok(())) if !h.ends_with("is not loaded") => Some(h.clone()),
+                _ => None,
+            };
+            if row.hold.is_some() {
                 held += 1;
-                if problems.len() < 3 {
-                    problems.push(format!("{}: held back: {h}", row.source_id));
-                }
-            } else if let Err(p) = validate(phase, &row) {
-                if problems.len() < 3 {
+            }
+            if let Some(p) = problem {
+                if problems.len() < 5 {
                     problems.push(format!("{}: {p}", row.source_id));
                 }
             }
@@ -171,6 +176,17 @@ pub fn dry_run(
 fn validate(phase: &Phase, row: &Row) -> std::result::Result<(), String> {
     let v: Value =
         serde_json::from_str(&row.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+    if phase.name == "users" || phase.name == "agents" {
+        if let Some(e) = v["email"].as_str() {
+            let ok = e
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                && !e.chars().any(char::is_whitespace);
+            if !ok {
+                return Err(format!("email {e:?} is not a valid address"));
+            }
+        }
+    }
     if phase.name == "tickets" {
         let comments = v["comments"].as_array().map(|c| c.len()).unwrap_or(0);
         if comments == 0 {
