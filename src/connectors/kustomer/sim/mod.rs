@@ -118,14 +118,10 @@ pub struct RunningSim {
 /// Starts the simulator on `addr` inside the current tokio runtime.
 pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<RunningSim> {
     let state = SimState::new(opts);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    let app = routes::router(state.clone());
-    let handle = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (base_url, handle) =
+        crate::connectors::serve_sim(addr, routes::router(state.clone())).await?;
     Ok(RunningSim {
-        base_url: format!("http://{local}"),
+        base_url,
         state,
         handle,
     })

@@ -122,16 +122,8 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
         throttled: AtomicU64::new(0),
         window: Mutex::new((Instant::now(), 0)),
     });
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    let app = routes::router(state.clone());
-    let handle = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(RunningSim {
-        base_url: format!("http://{local}"),
-        handle,
-    })
+    let (base_url, handle) = crate::connectors::serve_sim(addr, routes::router(state)).await?;
+    Ok(RunningSim { base_url, handle })
 }
 
 /// Zendesk-style error response.
