@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// ferry moves a helpdesk's whole history from one platform to another,
 /// keeping every step open to SQL.
@@ -50,6 +50,14 @@ pub enum Command {
     Load(LoadArgs),
     /// Delete from Zendesk what a batch, a run or the whole migration created (by ferry_id_map).
     Rollback(RollbackArgs),
+    /// Export tables, queries or the built-in archive/excluded sets to exports/<name>/ with a
+    /// manifest and SHA256SUMS; or re-check an export with --verify DIR.
+    Archive(ArchiveArgs),
+    /// One screen: workspace, route, last runs, per-object counts, open errors, what to run next.
+    Status,
+    /// Account for every source record, read the destination back, spot-check a sample field by
+    /// field; writes reports/verify-<run>.json and .html. Exit 3 when anything is unaccounted.
+    Verify(VerifyArgs),
     /// Run a SQL query against ferry.duckdb (read-only), or `ferry sql eject`.
     Sql(SqlArgs),
     /// Serve a local, seeded fake of an API for tests, demos and benchmarks.
@@ -96,13 +104,6 @@ pub struct ExtractArgs {
     pub no_progress: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum OutputFormat {
-    Table,
-    Csv,
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct TransformArgs {
     /// Show which scripts changed since their last run and what would rerun; run nothing.
@@ -136,6 +137,47 @@ pub struct LoadArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["table", "query", "set", "verify"])))]
+pub struct ArchiveArgs {
+    /// Export this table or view (e.g. stg_conversations, out_zendesk_tickets, ferry_id_map).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Export the result of this query (needs --name).
+    #[arg(long)]
+    pub query: Option<String>,
+    /// A built-in set: `archive` (conversations the transform archived, with their messages,
+    /// notes, attachments, and trimmed kobjects) or `excluded` (everything the transform left out).
+    #[arg(long, value_parser = ["archive", "excluded"])]
+    pub set: Option<String>,
+    /// Re-check an export directory: checksums, no extra or missing file, row counts.
+    #[arg(long, value_name = "DIR")]
+    pub verify: Option<PathBuf>,
+    /// Export directory name under exports/ (default: the table or set name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// File format of the datasets.
+    #[arg(long, value_enum, default_value = "parquet")]
+    pub format: crate::tabular::Format,
+    /// Also copy the attachment bytes of exported rows that have a sha256 column.
+    #[arg(long)]
+    pub attachments: bool,
+    /// Replace an existing export of the same name.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Tickets to read back and compare field by field (stratified: oldest, newest, longest
+    /// threads, with attachments, split conversations, each status, then random).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub sample: usize,
+    /// Only the funnel (SQL): no request to the destination.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("scope").required(true).args(["batch", "run", "all"])))]
 pub struct RollbackArgs {
     /// A batch id from ferry_batches.
@@ -154,11 +196,21 @@ pub struct RollbackArgs {
 pub struct SqlArgs {
     #[command(subcommand)]
     pub action: Option<SqlAction>,
-    /// The query; read from stdin when omitted.
+    /// The query; read from `-f FILE` or stdin when omitted.
     pub query: Option<String>,
-    /// Output format.
+    /// Read the query from this file.
+    #[arg(short = 'f', long = "file", conflicts_with = "query")]
+    pub file: Option<PathBuf>,
+    /// Output format (parquet needs -o).
     #[arg(long, value_enum, default_value = "table")]
-    pub format: OutputFormat,
+    pub format: crate::tabular::Format,
+    /// Write the result to this file instead of stdout (atomically).
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Open ferry.duckdb read-write (for CREATE VIEW and the like). Needs the workspace lock:
+    /// refused while another ferry command runs.
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Subcommand)]

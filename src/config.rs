@@ -93,6 +93,11 @@ pub struct DestinationConfig {
     pub api_token_env: String,
     #[serde(default = "default_dest_rate")]
     pub rate_limit_per_minute: u32,
+    /// Import closed tickets straight into Zendesk's archive
+    /// (`archive_immediately=true`), as Zendesk recommends for histories
+    /// over 750k tickets. Archived tickets leave views and search.
+    #[serde(default)]
+    pub archive_immediately: bool,
 }
 
 /// How `ferry extract` behaves.
@@ -373,6 +378,9 @@ email_env = "ZENDESK_EMAIL"
 api_token_env = "ZENDESK_API_TOKEN"
 # Zendesk plan limit in requests per minute (Team 200 ... Enterprise 700, HVA 2500).
 rate_limit_per_minute = 700
+# Import closed tickets straight into the archive (Zendesk advises it past
+# 750k tickets; archived tickets are readable by id but leave views).
+archive_immediately = false
 
 [extract]
 # Streams fetched at the same time; they share one org-wide rate limiter.

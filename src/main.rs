@@ -3,6 +3,7 @@
 //! up logging, run the command, turn errors into one clear line and an exit
 //! code.
 
+mod archive;
 mod cli;
 mod commands;
 mod config;
@@ -13,7 +14,9 @@ mod http;
 mod land;
 mod meta;
 mod runs;
+mod tabular;
 mod transform;
+mod verify;
 mod views;
 mod workspace;
 

@@ -92,6 +92,20 @@ CREATE TABLE IF NOT EXISTS ferry_batches (
     finished_at  TIMESTAMPTZ,
     items        VARCHAR              -- JSON [[source_id, external_id], ...] for reconciliation
 );
+CREATE TABLE IF NOT EXISTS ferry_load_phases (
+    run_id      VARCHAR NOT NULL,
+    phase       VARCHAR NOT NULL,
+    rows        BIGINT NOT NULL,
+    created     BIGINT NOT NULL,
+    failed      BIGINT NOT NULL,
+    held        BIGINT NOT NULL,
+    reconciled  BIGINT NOT NULL,
+    requests    BIGINT NOT NULL,
+    throttled   BIGINT NOT NULL,      -- 429s received
+    seconds     DOUBLE NOT NULL,
+    tier_per_minute INTEGER,          -- the rate tier the limiter ran at
+    finished_at TIMESTAMPTZ NOT NULL
+);
 "#;
 
 /// Creates the meta tables if they are missing.
@@ -112,4 +126,5 @@ pub const META_TABLES: &[&str] = &[
     "ferry_id_map",
     "ferry_load_errors",
     "ferry_batches",
+    "ferry_load_phases",
 ];

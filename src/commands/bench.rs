@@ -336,7 +336,8 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
         .args(["load"])
         .env("ZENDESK_EMAIL", "bench@zd.test")
         .env("ZENDESK_API_TOKEN", KEY)
-        .stdout(Stdio::null())
+        // The per-phase table of `ferry load` is part of the figures.
+        .stdout(Stdio::inherit())
         .stderr(Stdio::null())
         .spawn()?;
     let started = Instant::now();

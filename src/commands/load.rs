@@ -68,6 +68,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             retry: args.retry,
             open_first: args.order == "open-first",
             sample: args.sample,
+            archive_immediately: ws.config.destination.archive_immediately,
         };
         Ok(rt.block_on(load::run(
             ws.dir.clone(),

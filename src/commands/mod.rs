@@ -1,5 +1,6 @@
 //! One file per command; `run` dispatches.
 
+mod archive;
 mod bench;
 mod extract;
 mod init;
@@ -7,7 +8,9 @@ mod load;
 mod rollback;
 mod sim;
 mod sql;
+mod status;
 mod transform;
+mod verify;
 
 use crate::cli::{BenchCommand, Cli, Command, SimCommand};
 
@@ -20,6 +23,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Load(args) => load::run(&cli.workspace, args),
         Command::Rollback(args) => rollback::run(&cli.workspace, args),
         Command::Sql(args) => sql::run(&cli.workspace, args),
+        Command::Verify(args) => verify::run(&cli.workspace, args),
+        Command::Archive(args) => archive::run(&cli.workspace, args),
+        Command::Status => status::run(&cli.workspace),
         Command::Sim(SimCommand::Zendesk(args)) => sim::zendesk(args),
         Command::Sim(SimCommand::Kustomer(args)) => sim::kustomer(args),
         Command::Bench(BenchCommand::Extract(args)) => bench::extract(args),

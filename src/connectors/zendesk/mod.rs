@@ -3,6 +3,7 @@
 pub mod load;
 pub mod phases;
 pub mod preflight;
+pub mod readback;
 pub mod rollback;
 pub mod sample;
 pub mod sim;

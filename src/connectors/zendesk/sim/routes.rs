@@ -62,7 +62,15 @@ pub fn router(state: Arc<SimState>) -> Router {
         )
         .route("/api/v2/uploads", post(upload))
         .route("/api/v2/imports/tickets/create_many", post(import_tickets))
+        .route("/api/v2/imports/tickets", post(import_ticket))
         .route("/api/v2/tickets", get(tickets_by_external_id))
+        .route("/api/v2/tickets/count", get(count_tickets))
+        .route("/api/v2/users/count", get(count_users))
+        .route("/api/v2/organizations/count", get(count_orgs))
+        .route("/api/v2/tickets/show_many", get(show_many_tickets))
+        .route("/api/v2/tickets/{id}", get(show_ticket))
+        .route("/api/v2/tickets/{id}/comments", get(ticket_comments))
+        .route("/attachments/token/{token}/", get(attachment_bytes))
         .route("/api/v2/tickets/destroy_many", delete(destroy_many_tickets))
         .route("/api/v2/job_statuses/{id}", get(job_status))
         .route("/api/v2/custom_objects", post(create_custom_object))
@@ -84,6 +92,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/api/v2/automations/active", get(active_automations))
         .route("/__sim/stats", get(stats))
         .route("/__sim/dump", get(dump))
+        .route("/__sim/tamper", post(tamper))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             gatekeeper,
@@ -180,10 +189,124 @@ async fn memberships_create_many(State(st): St, Json(body): Json<Value>) -> Resp
     })
 }
 
-async fn import_tickets(State(st): St, Json(body): Json<Value>) -> Response {
+/// `archive_immediately=true` sends closed tickets straight to the archive:
+/// they stay readable by id but leave list views (recorded as `archived`).
+fn archive_flag(q: &HashMap<String, String>) -> bool {
+    q.get("archive_immediately").is_some_and(|v| v == "true")
+}
+
+fn import_one(s: &mut super::store::Store, t: &Value, archive: bool) -> Result<u64, Vec<Invalid>> {
+    let id = s.import_ticket(t)?;
+    if archive && t["status"] == "closed" {
+        s.tickets.get_mut(&id).unwrap()["archived"] = json!(true);
+    }
+    Ok(id)
+}
+
+async fn import_tickets(State(st): St, Query(q): Q, Json(body): Json<Value>) -> Response {
+    let archive = archive_flag(&q);
     bulk_job(&st, &body, "tickets", |s, t| {
-        s.import_ticket(t).map(|id| (id, "Created"))
+        import_one(s, t, archive).map(|id| (id, "Created"))
     })
+}
+
+/// `POST /api/v2/imports/tickets`: one ticket, answered synchronously.
+async fn import_ticket(State(st): St, Query(q): Q, Json(body): Json<Value>) -> Response {
+    let mut store = st.store.lock().unwrap();
+    match import_one(&mut store, &body["ticket"], archive_flag(&q)) {
+        Ok(id) => (
+            StatusCode::CREATED,
+            Json(json!({"ticket": store.ticket_view(id)})),
+        )
+            .into_response(),
+        Err(e) => invalid_response(&e),
+    }
+}
+
+fn count_of(st: &SimState, object: &str) -> Response {
+    let store = st.store.lock().unwrap();
+    let n = match object {
+        "tickets" => store.tickets.len(),
+        "users" => store.users.len(),
+        _ => store.organizations.len(),
+    };
+    Json(json!({"count": {"value": n, "refreshed_at": chrono::Utc::now().to_rfc3339()}}))
+        .into_response()
+}
+
+async fn count_tickets(State(st): St) -> Response {
+    count_of(&st, "tickets")
+}
+
+async fn count_users(State(st): St) -> Response {
+    count_of(&st, "users")
+}
+
+async fn count_orgs(State(st): St) -> Response {
+    count_of(&st, "organizations")
+}
+
+fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        json!({"error": "RecordNotFound", "description": "Not found"}),
+    )
+}
+
+fn id_list(q: &HashMap<String, String>) -> Vec<u64> {
+    list_param(q, "ids")
+        .iter()
+        .filter_map(|i| i.parse().ok())
+        .collect()
+}
+
+async fn show_many_tickets(State(st): St, Query(q): Q) -> Response {
+    let ids = id_list(&q);
+    Json(json!({"tickets": st.store.lock().unwrap().by_ids("tickets", &ids)})).into_response()
+}
+
+async fn show_ticket(State(st): St, Path(id): Path<u64>) -> Response {
+    match st.store.lock().unwrap().ticket_view(id) {
+        Some(t) => Json(json!({"ticket": t})).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn ticket_comments(State(st): St, Path(id): Path<u64>) -> Response {
+    match st.store.lock().unwrap().ticket_comments(id) {
+        Some(c) => {
+            Json(json!({"comments": c, "next_page": null, "count": c.len()})).into_response()
+        }
+        None => not_found(),
+    }
+}
+
+async fn attachment_bytes(State(st): St, Path(token): Path<String>, Query(q): Q) -> Response {
+    let name = q.get("name").cloned().unwrap_or_default();
+    match st.store.lock().unwrap().files.get(&(token, name)) {
+        Some(b) => b.clone().into_response(),
+        None => not_found(),
+    }
+}
+
+/// Test hook: change what the destination holds behind ferry's back
+/// (`{"ticket_id", "comment_index", "body"}`), so `ferry verify` can be
+/// shown to catch it.
+async fn tamper(State(st): St, Json(body): Json<Value>) -> Response {
+    let mut store = st.store.lock().unwrap();
+    let Some(t) = body["ticket_id"]
+        .as_u64()
+        .and_then(|id| store.tickets.get_mut(&id))
+    else {
+        return not_found();
+    };
+    let i = body["comment_index"].as_u64().unwrap_or(0) as usize;
+    let Some(c) = t["comments"].get_mut(i) else {
+        return not_found();
+    };
+    c["html_body"] = body["body"].clone();
+    c["body"] = body["body"].clone();
+    Json(json!({"ok": true})).into_response()
 }
 
 async fn custom_object_jobs(
@@ -304,14 +427,23 @@ fn list_param<'a>(q: &'a HashMap<String, String>, key: &str) -> Vec<&'a str> {
 }
 
 async fn show_many_orgs(State(st): St, Query(q): Q) -> Response {
-    let ids = list_param(&q, "external_ids");
-    Json(json!({"organizations": st.store.lock().unwrap().by_external_ids("organizations", &ids)}))
-        .into_response()
+    let store = st.store.lock().unwrap();
+    let orgs = if q.contains_key("ids") {
+        store.by_ids("organizations", &id_list(&q))
+    } else {
+        store.by_external_ids("organizations", &list_param(&q, "external_ids"))
+    };
+    Json(json!({"organizations": orgs})).into_response()
 }
 
 async fn show_many_users(State(st): St, Query(q): Q) -> Response {
-    let ids = list_param(&q, "external_ids");
-    Json(json!({"users": st.store.lock().unwrap().by_external_ids("users", &ids)})).into_response()
+    let store = st.store.lock().unwrap();
+    let users = if q.contains_key("ids") {
+        store.by_ids("users", &id_list(&q))
+    } else {
+        store.by_external_ids("users", &list_param(&q, "external_ids"))
+    };
+    Json(json!({"users": users})).into_response()
 }
 
 async fn tickets_by_external_id(State(st): St, Query(q): Q) -> Response {

@@ -51,6 +51,9 @@ pub struct Store {
     pub tickets: BTreeMap<u64, Value>,
     pub custom_objects: BTreeMap<String, Value>,
     pub custom_object_records: BTreeMap<u64, Value>,
+    /// Uploaded bytes by (token, file name), served at each attachment's
+    /// `content_url` so a verifier can hash what Zendesk really holds.
+    pub files: std::collections::HashMap<(String, String), bytes::Bytes>,
 }
 
 fn now_iso() -> String {
@@ -317,9 +320,14 @@ impl Store {
     ) -> Value {
         let id = self.id();
         let token = token.unwrap_or_else(|| format!("tok{id:x}"));
+        let name_q: String = url::form_urlencoded::byte_serialize(file_name.as_bytes()).collect();
         let attachment = json!({"id": id, "file_name": file_name, "content_type": content_type, "size": bytes.len(),
-            "content_url": format!("https://sim.zendesk.test/attachments/token/{token}/?name={file_name}"),
+            "content_url": format!("https://sim.zendesk.test/attachments/token/{token}/?name={name_q}"),
             "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))});
+        self.files.insert(
+            (token.clone(), file_name.to_string()),
+            bytes::Bytes::copy_from_slice(bytes),
+        );
         let entry = self
             .uploads
             .entry(token.clone())
@@ -329,6 +337,54 @@ impl Store {
             .unwrap()
             .push(attachment.clone());
         json!({"upload": {"token": token, "attachment": attachment, "attachments": entry["attachments"].clone()}})
+    }
+
+    /// A ticket as `GET /api/v2/tickets/{id}` shows it: comments are not
+    /// part of the ticket resource.
+    pub fn ticket_view(&self, id: u64) -> Option<Value> {
+        let mut t = self.tickets.get(&id)?.clone();
+        if let Some(o) = t.as_object_mut() {
+            o.remove("comments");
+        }
+        Some(t)
+    }
+
+    /// `GET /api/v2/tickets/{id}/comments`: oldest first, with ids.
+    pub fn ticket_comments(&self, id: u64) -> Option<Vec<Value>> {
+        let t = self.tickets.get(&id)?;
+        Some(
+            t["comments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, c)| {
+                    let mut c = c.clone();
+                    c["id"] = json!(id * 10_000 + i as u64);
+                    c["type"] = json!("Comment");
+                    if let Some(o) = c.as_object_mut() {
+                        o.remove("uploads");
+                    }
+                    c
+                })
+                .collect(),
+        )
+    }
+
+    /// Records of `object` by Zendesk id.
+    pub fn by_ids(&self, object: &str, ids: &[u64]) -> Vec<Value> {
+        match object {
+            "tickets" => ids.iter().filter_map(|i| self.ticket_view(*i)).collect(),
+            "users" => ids
+                .iter()
+                .filter_map(|i| self.users.get(i).cloned())
+                .collect(),
+            "organizations" => ids
+                .iter()
+                .filter_map(|i| self.organizations.get(i).cloned())
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// `imports/tickets/create_many` item.

@@ -1,0 +1,136 @@
+//! `ferry status`: one screen on where the migration stands and what to
+//! run next. Reads only (it refreshes the raw views like every command).
+
+use std::path::Path;
+
+use duckdb::Connection;
+
+use crate::workspace::Workspace;
+
+fn one(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap_or(0)
+}
+
+fn table_exists(conn: &Connection, name: &str) -> bool {
+    one(
+        conn,
+        &format!("SELECT count(*) FROM duckdb_tables() WHERE table_name = '{name}'"),
+    ) > 0
+}
+
+pub fn run(workspace: &Path) -> anyhow::Result<i32> {
+    let ws = Workspace::open(workspace)?;
+    let conn = ws.connect()?;
+    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    let cfg = &ws.config;
+    println!("workspace    {}", ws.dir.display());
+    println!(
+        "route        {}   ({} → {})",
+        cfg.route, cfg.source.base_url, cfg.destination.base_url
+    );
+
+    println!("\nlast runs");
+    let mut stmt = conn.prepare(
+        "SELECT command, run_id, outcome, strftime(started_at::TIMESTAMP, '%Y-%m-%d %H:%M:%S'), coalesce(message, '')
+         FROM ferry_runs QUALIFY row_number() OVER (PARTITION BY command ORDER BY started_at DESC) = 1
+         ORDER BY started_at",
+    )?;
+    let runs: Vec<(String, String, String, String, String)> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    if runs.is_empty() {
+        println!("  (none yet)");
+    }
+    for (cmd, id, outcome, at, msg) in &runs {
+        let msg: String = msg.chars().take(70).collect();
+        println!("  {cmd:<10} {at}  {outcome:<11} {id}  {msg}");
+    }
+    let last_ok = |c: &str| runs.iter().any(|(cmd, _, o, _, _)| cmd == c && o == "ok");
+
+    let transformed = table_exists(&conn, "ferry_accounting");
+    println!(
+        "\n{:<14} {:>10} {:>10}",
+        "object", "extracted", "quarantined"
+    );
+    let mut extracted_total = 0;
+    for obj in crate::views::KUSTOMER_OBJECTS {
+        let n = one(&conn, &format!("SELECT count(*) FROM raw_kustomer_{obj}"));
+        let q = one(
+            &conn,
+            &format!("SELECT count(*) FROM ferry_quarantine WHERE object = '{obj}'"),
+        );
+        extracted_total += n;
+        println!("  {obj:<12} {n:>10} {q:>10}");
+    }
+
+    println!(
+        "\n{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "load phase", "to send", "loaded", "failed", "held", "pending"
+    );
+    let mut pending_total = 0;
+    let mut failed_total = 0;
+    if transformed {
+        for phase in crate::connectors::zendesk::phases::PHASES {
+            let loaded = one(
+                &conn,
+                &format!("SELECT count(*) FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = '{}'", phase.name),
+            );
+            let failed = one(
+                &conn,
+                &format!("SELECT count(*) FROM ferry_load_errors WHERE object = '{}' AND http_status IS NOT NULL", phase.name),
+            );
+            let held = one(
+                &conn,
+                &format!("SELECT count(*) FROM ferry_load_errors WHERE object = '{}' AND http_status IS NULL", phase.name),
+            );
+            conn.execute_batch(
+                "SET VARIABLE ferry_retry = false; SET VARIABLE ferry_open_first = false; SET VARIABLE ferry_sample = false;",
+            )?;
+            let pending = one(&conn, &format!("SELECT count(*) FROM ({})", phase.sql));
+            pending_total += pending;
+            failed_total += failed;
+            println!(
+                "  {:<20} {:>9} {loaded:>9} {failed:>9} {held:>9} {pending:>9}",
+                phase.name,
+                loaded + pending
+            );
+        }
+    } else {
+        println!("  (no output tables yet: run `ferry transform`)");
+    }
+
+    let set = crate::transform::scripts::ScriptSet::load(&ws.dir, &cfg.route)?;
+    let plan = crate::transform::plan::plan(&conn, &set, false)?;
+    let stale = plan.rerun_from.is_some();
+    println!(
+        "\ntransform    {}",
+        if stale {
+            format!("stale: {}", plan.reasons.join("; "))
+        } else {
+            "up to date with its scripts".to_string()
+        }
+    );
+    let verified = runs.iter().find(|r| r.0 == "verify").map(|r| r.2.clone());
+    println!(
+        "verify       {}",
+        verified.unwrap_or_else(|| "not run".into())
+    );
+
+    let next = if extracted_total == 0 {
+        "ferry extract".to_string()
+    } else if !transformed || stale {
+        "ferry transform".to_string()
+    } else if failed_total > 0 {
+        format!("{failed_total} rows failed to load: see `ferry sql \"SELECT * FROM ferry_load_errors\"`, fix data or seeds, then `ferry load --retry`")
+    } else if pending_total > 0 {
+        "ferry load   (or `ferry load --dry-run` first)".to_string()
+    } else if !last_ok("verify") {
+        "ferry verify".to_string()
+    } else {
+        "done: keep an archive with `ferry archive --set archive` and `--set excluded`".to_string()
+    };
+    println!("\nnext         {next}");
+    Ok(0)
+}

@@ -1,0 +1,148 @@
+//! `ferry verify`
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::cli::VerifyArgs;
+use crate::verify::{self, report::Report};
+use crate::workspace::Workspace;
+
+pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
+    let ws = Workspace::open(workspace)?;
+    let conn = ws.connect()?;
+    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    let run_id = crate::runs::new_run_id();
+    crate::runs::start(&conn, &run_id, "verify", &super::recorded_args())?;
+    let db = Mutex::new(conn);
+    let outcome = (|| -> anyhow::Result<Report> {
+        let (funnel, reasons) = verify::funnel(&db.lock().unwrap())?;
+        let phases = verify::phase_timings(&db.lock().unwrap())?;
+        let manual_rules = verify::manual_rules(&db.lock().unwrap())?;
+        let (destination, sample) = if args.offline {
+            (Vec::new(), Default::default())
+        } else {
+            let strata = verify::prepare_sample(&db.lock().unwrap(), args.sample)?;
+            let client = crate::connectors::zendesk::client(&ws.config)?;
+            let rt = super::runtime()?;
+            let dest = rt.block_on(verify::destination(&db, &client))?;
+            let tmp = ws.dir.join("tmp");
+            std::fs::create_dir_all(&tmp)?;
+            let sample = rt.block_on(verify::compare::sample(
+                &db,
+                &client,
+                &tmp,
+                args.sample,
+                strata,
+            ))?;
+            (dest, sample)
+        };
+        let problems = verify::problems(&funnel, &destination, &sample);
+        Ok(Report {
+            run_id: run_id.clone(),
+            created_at: chrono::Utc::now().to_rfc3339(),
+            ferry_version: env!("CARGO_PKG_VERSION").into(),
+            workspace: ws.dir.display().to_string(),
+            route: ws.config.route.clone(),
+            ok: problems.is_empty(),
+            problems,
+            funnel,
+            reasons,
+            destination,
+            sample,
+            phases,
+            manual_rules,
+        })
+    })();
+    let conn = db.into_inner().unwrap();
+    let report = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
+            return Err(e);
+        }
+    };
+    print_summary(&report);
+    let (json, html) = verify::write(&ws.dir, &report)?;
+    println!("Report: {}\n        {}", html.display(), json.display());
+    let msg = if report.ok {
+        "every record accounted for".to_string()
+    } else {
+        report.problems.join("; ")
+    };
+    crate::runs::finish(&conn, &run_id, report.ok, &msg)?;
+    if report.ok {
+        Ok(0)
+    } else {
+        for p in &report.problems {
+            eprintln!("verify: {p}");
+        }
+        Ok(crate::error::EXIT_CHECKS)
+    }
+}
+
+fn print_summary(r: &Report) {
+    println!(
+        "{:<14} {:>9} {:>9} {:>9} {:>7} {:>6} {:>7} {:>8} {:>8} {:>8} {:>11}",
+        "object",
+        "extracted",
+        "output",
+        "loaded",
+        "failed",
+        "held",
+        "merged",
+        "archived",
+        "excluded",
+        "pending",
+        "unaccounted"
+    );
+    for f in &r.funnel {
+        println!(
+            "{:<14} {:>9} {:>9} {:>9} {:>7} {:>6} {:>7} {:>8} {:>8} {:>8} {:>11}",
+            f.object,
+            f.extracted,
+            f.output,
+            f.loaded,
+            f.failed,
+            f.held,
+            f.merged,
+            f.archived,
+            f.excluded,
+            f.pending,
+            f.unaccounted
+        );
+    }
+    for d in &r.destination {
+        println!(
+            "destination {:<14} created {:>7}, count {:>7}, missing {}",
+            d.phase,
+            d.created_by_ferry,
+            d.destination_count
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "-".into()),
+            d.missing.len()
+        );
+    }
+    let s = &r.sample;
+    if s.requested > 0 {
+        println!(
+            "sample: {} tickets, {} comments, {} attachments, {} users read back; {} mismatches",
+            s.tickets_checked,
+            s.comments_checked,
+            s.attachments_checked,
+            s.users_checked,
+            s.mismatches.len()
+        );
+        for m in s.mismatches.iter().take(20) {
+            println!(
+                "  {} → {} {}: expected {:?}, found {:?}",
+                m.source_id, m.dest_id, m.field, m.expected, m.actual
+            );
+        }
+    }
+    if !r.manual_rules.is_empty() {
+        println!(
+            "{} rules to rebuild by hand (workflows, SLAs, shortcuts): see the report",
+            r.manual_rules.len()
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! `ferry verify`: proves where every source record went.
+//!
+//! 1. The funnel (`sql/verify/funnel.sql`): each extracted record's final
+//!    state; a record in no bucket, or output but never loaded, fails.
+//! 2. Destination read-back: counts and the existence of every created id.
+//! 3. A stratified sample (`sql/verify/sample.sql`) read back field by field.
+//!
+//! The tables `verify_*` stay in `ferry.duckdb` for auditors' SQL; the
+//! report goes to `reports/verify-<run>.json` and `.html`.
+
+pub mod compare;
+pub mod html;
+pub mod report;
+
+use std::path::Path;
+
+use duckdb::Connection;
+
+use crate::error::Result;
+use crate::http::ApiClient;
+use report::*;
+
+const FUNNEL_SQL: &str = include_str!("../../sql/verify/funnel.sql");
+const SAMPLE_SQL: &str = include_str!("../../sql/verify/sample.sql");
+
+/// Phases whose created ids are checked for existence, with their
+/// Zendesk collection name.
+const EXISTENCE: &[(&str, &str)] = &[
+    ("organizations", "organizations"),
+    ("users", "users"),
+    ("agents", "users"),
+    ("tickets", "tickets"),
+];
+
+/// Builds the funnel tables and reads them.
+pub fn funnel(conn: &Connection) -> Result<(Vec<FunnelRow>, Vec<ReasonRow>)> {
+    conn.execute_batch(FUNNEL_SQL).map_err(|e| {
+        crate::error::FerryError::Other(format!(
+            "verify: {} (has `ferry transform` run?)",
+            crate::transform::duck_message(&e.to_string())
+        ))
+    })?;
+    let mut stmt = conn.prepare(
+        "SELECT object, extracted, coalesce(staged, 0), output, loaded, failed, held, merged, archived, excluded, pending, unaccounted FROM verify_funnel",
+    )?;
+    let funnel = stmt
+        .query_map([], |r| {
+            Ok(FunnelRow {
+                object: r.get(0)?,
+                extracted: r.get(1)?,
+                staged: r.get(2)?,
+                output: r.get(3)?,
+                loaded: r.get(4)?,
+                failed: r.get(5)?,
+                held: r.get(6)?,
+                merged: r.get(7)?,
+                archived: r.get(8)?,
+                excluded: r.get(9)?,
+                pending: r.get(10)?,
+                unaccounted: r.get(11)?,
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT object, state, reason, records FROM verify_reasons ORDER BY records DESC, object LIMIT 200",
+    )?;
+    let reasons = stmt
+        .query_map([], |r| {
+            Ok(ReasonRow {
+                object: r.get(0)?,
+                state: r.get(1)?,
+                reason: r.get(2)?,
+                records: r.get(3)?,
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok((funnel, reasons))
+}
+
+/// Per phase: the latest recorded figures of each load phase.
+pub fn phase_timings(conn: &Connection) -> Result<Vec<PhaseTiming>> {
+    let mut stmt = conn.prepare(
+        "SELECT run_id, phase, rows, created, failed, requests, throttled, seconds, coalesce(tier_per_minute, 0)
+         FROM ferry_load_phases QUALIFY row_number() OVER (PARTITION BY phase ORDER BY finished_at DESC) = 1
+         ORDER BY finished_at",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            let requests: i64 = r.get(5)?;
+            let seconds: f64 = r.get(7)?;
+            let tier: i64 = r.get(8)?;
+            Ok(PhaseTiming {
+                run_id: r.get(0)?,
+                phase: r.get(1)?,
+                rows: r.get(2)?,
+                created: r.get(3)?,
+                failed: r.get(4)?,
+                requests,
+                throttled: r.get(6)?,
+                seconds,
+                tier_per_minute: tier,
+                budget_used_pct: if seconds > 0.0 && tier > 0 {
+                    requests as f64 / seconds * 60.0 / tier as f64 * 100.0
+                } else {
+                    0.0
+                },
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Source rules that must be rebuilt by hand: whatever of them was
+/// extracted (shortcuts, SLAs, workflows), by name.
+pub fn manual_rules(conn: &Connection) -> Result<Vec<ManualRule>> {
+    let mut out = Vec::new();
+    for (object, kind, note) in [
+        (
+            "workflows",
+            "workflow",
+            "rebuild as Zendesk triggers/automations",
+        ),
+        ("slas", "SLA", "rebuild as a Zendesk SLA policy"),
+        ("shortcuts", "shortcut", "rebuild as a Zendesk macro"),
+    ] {
+        let sql = format!(
+            "SELECT id, coalesce(json_extract_string(json, '$.attributes.name'), json_extract_string(json, '$.attributes.title'), id)
+             FROM raw_kustomer_{object}
+             WHERE NOT coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false)
+             ORDER BY 2"
+        );
+        let Ok(mut stmt) = conn.prepare(&sql) else {
+            continue;
+        };
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, name) = row?;
+            out.push(ManualRule {
+                kind: kind.into(),
+                name,
+                source_id: id,
+                note: note.into(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Ids created per phase, for the existence check.
+fn created_ids(conn: &Connection, phase: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT dest_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = ? ORDER BY dest_id",
+    )?;
+    let ids = stmt
+        .query_map([phase], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(ids)
+}
+
+/// Counts and existence of every created record on the destination.
+pub async fn destination(
+    conn: &std::sync::Mutex<Connection>,
+    client: &ApiClient,
+) -> Result<Vec<DestinationCheck>> {
+    use crate::connectors::zendesk::readback;
+    let mut out = Vec::new();
+    for (phase, collection) in EXISTENCE {
+        let ids = created_ids(&conn.lock().unwrap(), phase)?;
+        // `users` and `agents` share one collection: count it once.
+        let destination_count = if *phase == "agents" {
+            None
+        } else {
+            Some(readback::count(client, collection).await?)
+        };
+        let missing = readback::missing(client, collection, &ids).await?;
+        out.push(DestinationCheck {
+            phase: phase.to_string(),
+            created_by_ferry: ids.len() as i64,
+            destination_count,
+            missing,
+        });
+    }
+    Ok(out)
+}
+
+/// Picks the sample and builds the expected values.
+pub fn prepare_sample(conn: &Connection, n: usize) -> Result<Vec<(String, i64)>> {
+    conn.execute_batch(&format!("SET VARIABLE verify_sample = {n};"))?;
+    conn.execute_batch(SAMPLE_SQL)?;
+    let mut stmt = conn
+        .prepare("SELECT stratum, count(*) FROM verify_sample GROUP BY ALL ORDER BY 2 DESC, 1")?;
+    let strata = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(strata)
+}
+
+/// Everything wrong, in words, from the parts of a report.
+pub fn problems(
+    funnel: &[FunnelRow],
+    dest: &[DestinationCheck],
+    sample: &SampleCheck,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in funnel {
+        if f.unaccounted > 0 {
+            out.push(format!(
+                "{}: {} records are in no bucket (see verify_records WHERE state = 'unaccounted')",
+                f.object, f.unaccounted
+            ));
+        }
+        if f.pending > 0 {
+            out.push(format!(
+                "{}: {} records were output but never loaded; run `ferry load`",
+                f.object, f.pending
+            ));
+        }
+    }
+    for d in dest {
+        if !d.missing.is_empty() {
+            out.push(format!(
+                "{}: {} records ferry created are missing on the destination (e.g. {})",
+                d.phase,
+                d.missing.len(),
+                d.missing
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if !sample.mismatches.is_empty() {
+        out.push(format!(
+            "sample: {} field mismatches between what ferry sent and what the destination holds",
+            sample.mismatches.len()
+        ));
+    }
+    out
+}
+
+/// Writes the JSON and HTML report; returns their paths.
+pub fn write(dir: &Path, report: &Report) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let reports = dir.join("reports");
+    std::fs::create_dir_all(&reports)
+        .map_err(|e| crate::error::FerryError::io(format!("creating {}", reports.display()), e))?;
+    let json_path = reports.join(format!("verify-{}.json", report.run_id));
+    let html_path = reports.join(format!("verify-{}.html", report.run_id));
+    let json = serde_json::to_vec_pretty(report).expect("report serialises");
+    crate::fsutil::write_atomic(&json_path, &json)?;
+    crate::fsutil::write_atomic(&html_path, html::render(report).as_bytes())?;
+    Ok((json_path, html_path))
+}

@@ -1,0 +1,128 @@
+//! The verify report: what `reports/verify-<run>.json` holds and the HTML
+//! page renders. Field names are a contract for auditors' scripts.
+
+use serde::Serialize;
+
+/// One object's funnel through the pipeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunnelRow {
+    pub object: String,
+    pub extracted: i64,
+    pub staged: i64,
+    pub output: i64,
+    pub loaded: i64,
+    pub failed: i64,
+    pub held: i64,
+    pub merged: i64,
+    pub archived: i64,
+    pub excluded: i64,
+    /// Output but never loaded: `ferry load` has not run (or not finished).
+    pub pending: i64,
+    /// In no bucket at all: always a failure.
+    pub unaccounted: i64,
+}
+
+/// Records not loaded, grouped by why.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonRow {
+    pub object: String,
+    pub state: String,
+    pub reason: String,
+    pub records: i64,
+}
+
+/// Destination counts for one phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct DestinationCheck {
+    pub phase: String,
+    /// Rows in `ferry_id_map` for this phase.
+    pub created_by_ferry: i64,
+    /// What the destination's count endpoint reports (all records of the
+    /// kind, including ones ferry did not create).
+    pub destination_count: Option<u64>,
+    /// Ids in `ferry_id_map` the destination no longer has.
+    pub missing: Vec<String>,
+}
+
+/// One difference between what ferry sent and what the destination holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mismatch {
+    pub source_id: String,
+    pub dest_id: String,
+    pub field: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// The field-level spot check.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SampleCheck {
+    pub requested: usize,
+    pub tickets_checked: usize,
+    pub comments_checked: usize,
+    pub attachments_checked: usize,
+    pub users_checked: usize,
+    /// Sampled ticket count per stratum (oldest, longest thread, status …).
+    pub strata: Vec<(String, i64)>,
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Timing and rate-limit use of one load phase (latest run that sent it).
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTiming {
+    pub run_id: String,
+    pub phase: String,
+    pub rows: i64,
+    pub created: i64,
+    pub failed: i64,
+    pub requests: i64,
+    pub throttled: i64,
+    pub seconds: f64,
+    pub tier_per_minute: i64,
+    /// requests per minute as a share of the tier, in percent.
+    pub budget_used_pct: f64,
+}
+
+/// A rule of the source that no API can carry over.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManualRule {
+    pub kind: String,
+    pub name: String,
+    pub source_id: String,
+    pub note: String,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub run_id: String,
+    pub created_at: String,
+    pub ferry_version: String,
+    pub workspace: String,
+    pub route: String,
+    /// True when every record is accounted for, nothing is missing on the
+    /// destination and the sample matched.
+    pub ok: bool,
+    pub problems: Vec<String>,
+    pub funnel: Vec<FunnelRow>,
+    pub reasons: Vec<ReasonRow>,
+    pub destination: Vec<DestinationCheck>,
+    pub sample: SampleCheck,
+    pub phases: Vec<PhaseTiming>,
+    pub manual_rules: Vec<ManualRule>,
+}
+
+impl Report {
+    /// Totals across objects: (extracted, loaded, failed, held, unaccounted + pending).
+    pub fn totals(&self) -> (i64, i64, i64, i64, i64) {
+        self.funnel.iter().fold((0, 0, 0, 0, 0), |t, f| {
+            (
+                t.0 + f.extracted,
+                t.1 + f.loaded,
+                t.2 + f.failed,
+                t.3 + f.held,
+                t.4 + f.unaccounted + f.pending,
+            )
+        })
+    }
+}
