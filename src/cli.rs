@@ -60,6 +60,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Run a SQL query against ferry.duckdb (read-only), or `ferry sql eject`.
     Sql(SqlArgs),
+    /// The whole pipeline on simulated APIs, in one command: starts seeded Kustomer and Zendesk
+    /// simulators in-process, then init → extract → transform → load → verify into a new workspace.
+    Demo(DemoArgs),
     /// Serve a local, seeded fake of an API for tests, demos and benchmarks.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -164,6 +167,25 @@ pub struct ArchiveArgs {
     /// Replace an existing export of the same name.
     #[arg(long)]
     pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory of the demo workspace (must not exist yet or be empty). Default: ./ferry-demo,
+    /// or -C/--workspace when given.
+    pub dir: Option<PathBuf>,
+    /// Simulated Kustomer customers (each brings conversations, messages, notes, attachments).
+    #[arg(long, default_value_t = 300)]
+    pub scale: u32,
+    /// Seed of the simulated data.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Leave both simulators running after the demo (until Ctrl-C) to poke at them.
+    #[arg(long)]
+    pub keep_sims: bool,
+    /// No progress bars.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Args)]

@@ -232,7 +232,7 @@ fn rollback_of_a_run_deletes_what_it_created_and_forgets_the_ids() {
 
 #[test]
 fn load_completes_through_faults_and_a_rate_limit() {
-    let (_k, z, _t, dir) = migrated("12", &["--fault-rate", "0.05", "--rate-limit", "600"]);
+    let (_k, z, _t, dir) = migrated("6", &["--fault-rate", "0.05", "--rate-limit", "200"]);
     let out = ferry(&dir, &["load"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_loaded(&z, &dir);

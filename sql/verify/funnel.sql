@@ -126,6 +126,10 @@ GROUP BY r.object ORDER BY r.object;
 
 -- Failures, held rows and other decisions by reason.
 CREATE OR REPLACE TABLE verify_reasons AS
-SELECT object, state, coalesce(reason, '(no reason recorded)') AS reason, count(*) AS records
+-- Per-record details (which email, which survivor) are cut so that
+-- reasons group; verify_records keeps them in full.
+SELECT object, state,
+       regexp_replace(coalesce(reason, '(no reason recorded)'), ' \S+ → \S+$', '') AS reason,
+       count(*) AS records
 FROM verify_records WHERE state <> 'loaded'
 GROUP BY ALL ORDER BY records DESC;

@@ -2,6 +2,7 @@
 
 mod archive;
 mod bench;
+mod demo;
 mod extract;
 mod init;
 mod load;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => verify::run(&cli.workspace, args),
         Command::Archive(args) => archive::run(&cli.workspace, args),
         Command::Status => status::run(&cli.workspace),
+        Command::Demo(args) => demo::run(&cli.workspace, args),
         Command::Sim(SimCommand::Zendesk(args)) => sim::zendesk(args),
         Command::Sim(SimCommand::Kustomer(args)) => sim::kustomer(args),
         Command::Bench(BenchCommand::Extract(args)) => bench::extract(args),

@@ -44,16 +44,14 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
         if !db.exists() {
             return Err(crate::error::FerryError::NoWorkspace { dir }.into());
         }
-        let conn = Connection::open_with_flags(
-            &db,
-            Config::default().access_mode(AccessMode::ReadOnly)?,
-        )
-        .map_err(|e| {
-            anyhow::anyhow!(
+        let conn =
+            Connection::open_with_flags(&db, Config::default().access_mode(AccessMode::ReadOnly)?)
+                .map_err(|e| {
+                    anyhow::anyhow!(
                 "cannot open {} read-only: {e} (is a ferry command writing to it right now?)",
                 db.display()
             )
-        })?;
+                })?;
         (None, conn)
     };
     // Several statements: all but the last run for effect (SET, CREATE

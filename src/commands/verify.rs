@@ -36,7 +36,7 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             ))?;
             (dest, sample)
         };
-        let problems = verify::problems(&funnel, &destination, &sample);
+        let problems = verify::problems(&db.lock().unwrap(), &funnel, &destination, &sample);
         Ok(Report {
             run_id: run_id.clone(),
             created_at: chrono::Utc::now().to_rfc3339(),

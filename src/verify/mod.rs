@@ -195,8 +195,20 @@ pub fn prepare_sample(conn: &Connection, n: usize) -> Result<Vec<(String, i64)>>
     Ok(strata)
 }
 
+/// A few ids of records in `state`, to name them in a problem.
+pub fn examples(conn: &Connection, object: &str, state: &str) -> Result<String> {
+    let mut stmt = conn.prepare(
+        "SELECT source_id FROM verify_records WHERE object = ? AND state = ? ORDER BY source_id LIMIT 5",
+    )?;
+    let ids = stmt
+        .query_map([object, state], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(ids.join(", "))
+}
+
 /// Everything wrong, in words, from the parts of a report.
 pub fn problems(
+    conn: &Connection,
     funnel: &[FunnelRow],
     dest: &[DestinationCheck],
     sample: &SampleCheck,
@@ -205,14 +217,18 @@ pub fn problems(
     for f in funnel {
         if f.unaccounted > 0 {
             out.push(format!(
-                "{}: {} records are in no bucket (see verify_records WHERE state = 'unaccounted')",
-                f.object, f.unaccounted
+                "{}: {} records are in no bucket, e.g. {} (see verify_records WHERE state = 'unaccounted')",
+                f.object,
+                f.unaccounted,
+                examples(conn, &f.object, "unaccounted").unwrap_or_default()
             ));
         }
         if f.pending > 0 {
             out.push(format!(
-                "{}: {} records were output but never loaded; run `ferry load`",
-                f.object, f.pending
+                "{}: {} records were output but never loaded, e.g. {}; run `ferry load`",
+                f.object,
+                f.pending,
+                examples(conn, &f.object, "pending").unwrap_or_default()
             ));
         }
     }
@@ -232,9 +248,13 @@ pub fn problems(
         }
     }
     if !sample.mismatches.is_empty() {
+        let first = &sample.mismatches[0];
         out.push(format!(
-            "sample: {} field mismatches between what ferry sent and what the destination holds",
-            sample.mismatches.len()
+            "sample: {} field mismatches between what ferry sent and what the destination holds, first: {} → {} {}",
+            sample.mismatches.len(),
+            first.source_id,
+            first.dest_id,
+            first.field
         ));
     }
     out

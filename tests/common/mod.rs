@@ -82,6 +82,21 @@ impl Sim {
         rt().block_on(async { reqwest::Client::new().delete(url).send().await.unwrap() });
     }
 
+    /// DELETE as the Zendesk admin (the simulator's credentials).
+    pub fn zendesk_delete(&self, path: &str) -> u16 {
+        let url = format!("{}{}", self.url, path);
+        rt().block_on(async {
+            reqwest::Client::new()
+                .delete(url)
+                .basic_auth(format!("{ZD_EMAIL}/token"), Some(ZD_TOKEN))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    }
+
     pub fn stats(&self) -> serde_json::Value {
         self.get("/__sim/stats")
     }

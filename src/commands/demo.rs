@@ -1,0 +1,171 @@
+//! `ferry demo`: the README's first command. Seeded Kustomer and Zendesk
+//! simulators run in-process on loopback; the real pipeline runs against
+//! them into a fresh workspace the user can explore afterwards.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{DemoArgs, ExtractArgs, LoadArgs, TransformArgs, VerifyArgs};
+use crate::config::InitOptions;
+
+/// Credentials of the in-process simulators (they never leave loopback).
+const DEMO_KEY: &str = "demo-kustomer-key";
+const DEMO_EMAIL: &str = "demo@ferry.invalid";
+const DEMO_TOKEN: &str = "demo-zendesk-token";
+
+fn target_dir(workspace: &Path, args: &DemoArgs) -> PathBuf {
+    match &args.dir {
+        Some(d) => d.clone(),
+        None if workspace != Path::new(".") => workspace.to_path_buf(),
+        None => PathBuf::from("ferry-demo"),
+    }
+}
+
+fn step(n: usize, what: &str) {
+    println!("\n━━ {n}/5 {what} ━━");
+}
+
+pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
+    let dir = target_dir(workspace, &args);
+    if dir.join("ferry.toml").exists() {
+        anyhow::bail!(
+            "{} is already a ferry workspace; pick another directory (`ferry demo DIR`) or remove it",
+            dir.display()
+        );
+    }
+    // Secrets are read from the environment, as in a real migration. Set
+    // before any thread starts.
+    std::env::set_var("KUSTOMER_API_KEY", DEMO_KEY);
+    std::env::set_var("ZENDESK_EMAIL", DEMO_EMAIL);
+    std::env::set_var("ZENDESK_API_TOKEN", DEMO_TOKEN);
+
+    // The simulators get their own runtime, so each pipeline command can
+    // run its own as it does from the command line.
+    let sims = super::runtime()?;
+    let (k_url, z_url) = sims.block_on(async {
+        use crate::connectors::{kustomer, zendesk};
+        let k = kustomer::sim::spawn(
+            "127.0.0.1:0".parse().unwrap(),
+            kustomer::sim::SimOptions {
+                seed: args.seed,
+                customers: args.scale,
+                api_key: DEMO_KEY.into(),
+                rate_limit: 0,
+                search_rate_limit: 0,
+                latency_ms: 0,
+                fault_rate: 0.0,
+                mutate_rate: 0.0,
+            },
+        )
+        .await?;
+        let z = zendesk::sim::spawn(
+            "127.0.0.1:0".parse().unwrap(),
+            zendesk::sim::SimOptions {
+                seed: args.seed,
+                email: DEMO_EMAIL.into(),
+                token: DEMO_TOKEN.into(),
+                rate_limit: 0,
+                latency_ms: 0,
+                fault_rate: 0.0,
+            },
+        )
+        .await?;
+        anyhow::Ok((k.base_url, z.base_url))
+    })?;
+    println!("ferry demo: Kustomer simulator at {k_url} ({} customers, seed {}), Zendesk simulator at {z_url}", args.scale, args.seed);
+
+    step(1, "init");
+    let dir = crate::workspace::init(
+        &dir,
+        &InitOptions {
+            route: "kustomer-zendesk".into(),
+            source_url: Some(k_url.clone()),
+            dest_url: Some(z_url.clone()),
+            rate_limit: Some(60_000),
+        },
+    )?;
+    // Simulators have no plan tier: let the limiter run fast.
+    let cfg = dir.join("ferry.toml");
+    let text = std::fs::read_to_string(&cfg)?
+        .replace(
+            "search_rate_limit_per_minute = 100\n",
+            "search_rate_limit_per_minute = 60000\n",
+        )
+        .replace(
+            "rate_limit_per_minute = 700\n",
+            "rate_limit_per_minute = 60000\n",
+        );
+    crate::fsutil::write_atomic(&cfg, text.as_bytes())?;
+    println!("workspace {}", dir.display());
+
+    let check = |what: &str, code: i32| -> anyhow::Result<()> {
+        if code != 0 {
+            anyhow::bail!("demo stopped: `ferry {what}` exited with {code} (the workspace {} keeps everything so far)", dir.display());
+        }
+        Ok(())
+    };
+    step(2, "extract (Kustomer → raw/ Parquet)");
+    check(
+        "extract",
+        super::extract::run(
+            &dir,
+            ExtractArgs {
+                only: None,
+                since: None,
+                full: false,
+                no_progress: args.no_progress,
+            },
+        )?,
+    )?;
+    step(3, "transform (versioned DuckDB SQL → out_zendesk_*)");
+    check(
+        "transform",
+        super::transform::run(
+            &dir,
+            TransformArgs {
+                plan: false,
+                rebuild: false,
+            },
+        )?,
+    )?;
+    step(4, "load (out_zendesk_* → Zendesk, ids into ferry_id_map)");
+    check(
+        "load",
+        super::load::run(
+            &dir,
+            LoadArgs {
+                only: None,
+                dry_run: false,
+                retry: false,
+                sample: None,
+                order: "source".into(),
+            },
+        )?,
+    )?;
+    step(
+        5,
+        "verify (every record accounted for, read back, spot-checked)",
+    );
+    let code = super::verify::run(
+        &dir,
+        VerifyArgs {
+            sample: 100,
+            offline: false,
+        },
+    )?;
+    check("verify", code)?;
+
+    let ws = dir.display();
+    println!("\nDone. The workspace {ws} holds everything; open the report above in a browser.");
+    println!("Try:");
+    println!("  ferry -C {ws} sql \"SELECT object, extracted, loaded, merged, archived, excluded FROM verify_funnel\"");
+    println!("  ferry -C {ws} sql \"SELECT status, count(*) AS tickets FROM out_zendesk_tickets GROUP BY ALL ORDER BY 2 DESC\"");
+    println!("  ferry -C {ws} sql \"SELECT conversation_id, count(*) AS parts FROM out_zendesk_tickets GROUP BY ALL HAVING count(*) > 1\"");
+    println!("  ferry -C {ws} status");
+    if args.keep_sims {
+        println!(
+            "\nSimulators still up (Ctrl-C to stop): Kustomer {k_url} (key {DEMO_KEY}), Zendesk {z_url} ({DEMO_EMAIL} / token {DEMO_TOKEN})"
+        );
+        sims.block_on(async { tokio::signal::ctrl_c().await })?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,464 @@
+//! What auditors use: `ferry verify` (funnel, read-back, field-level
+//! sample, JSON + HTML report), `ferry archive`, `ferry sql`, `ferry status`
+//! and `ferry demo`, against real simulator processes.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn migrated(customers: &str) -> (Sim, Sim, tempfile::TempDir, std::path::PathBuf) {
+    let k = Sim::start(&["--seed", "41", "--customers", customers]);
+    let z = Sim::zendesk(&[]);
+    let (t, dir) = workspace_to(&k.url, &z.url, &[]);
+    for step in [&["extract", "--no-progress"][..], &["transform"], &["load"]] {
+        let out = ferry(&dir, step);
+        assert!(out.status.success(), "{step:?}: {}", text(&out));
+    }
+    (k, z, t, dir)
+}
+
+fn latest_report(dir: &Path) -> serde_json::Value {
+    let mut reports: Vec<_> = std::fs::read_dir(dir.join("reports"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    reports.sort();
+    serde_json::from_slice(&std::fs::read(reports.last().unwrap()).unwrap()).unwrap()
+}
+
+#[test]
+fn verify_accounts_for_every_record_and_reads_everything_back() {
+    let (_k, _z, _t, dir) = migrated("10");
+    let out = ferry(&dir, &["verify", "--sample", "100000"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let r = latest_report(&dir);
+    assert_eq!(r["ok"], true);
+    let conn = db(&dir);
+    // The funnel's numbers are the database's.
+    for f in r["funnel"].as_array().unwrap() {
+        let object = f["object"].as_str().unwrap();
+        let raw = count(
+            &conn,
+            &format!("SELECT count(*) FROM raw_kustomer_{object}"),
+        );
+        assert_eq!(f["extracted"].as_i64().unwrap(), raw, "{object}");
+        let buckets: i64 = [
+            "loaded",
+            "failed",
+            "held",
+            "merged",
+            "archived",
+            "excluded",
+            "pending",
+            "unaccounted",
+        ]
+        .iter()
+        .map(|k| f[k].as_i64().unwrap())
+        .sum();
+        assert_eq!(buckets, raw, "{object}: every record in exactly one bucket");
+    }
+    // With a sample larger than the data, every ticket was read back.
+    let tickets = count(&conn, "SELECT count(*) FROM out_zendesk_tickets");
+    assert_eq!(r["sample"]["tickets_checked"].as_i64().unwrap(), tickets);
+    assert_eq!(
+        r["sample"]["comments_checked"].as_i64().unwrap(),
+        count(&conn, "SELECT count(*) FROM out_zendesk_comments")
+    );
+    assert!(r["sample"]["attachments_checked"].as_i64().unwrap() > 0);
+    assert_eq!(r["sample"]["mismatches"].as_array().unwrap().len(), 0);
+    for d in r["destination"].as_array().unwrap() {
+        assert_eq!(d["missing"].as_array().unwrap().len(), 0, "{d}");
+    }
+}
+
+#[test]
+fn the_destination_holds_what_the_tables_say_field_by_field() {
+    // Independent of verify's own code: the simulator's dump against the
+    // output tables, through ferry_id_map.
+    let (_k, z, _t, dir) = migrated("8");
+    let conn = db(&dir);
+    let dump = z.get("/__sim/dump");
+    let id_of = |object: &str, source: &str| -> Option<String> {
+        strings(
+            &conn,
+            &format!("SELECT dest_id FROM ferry_id_map WHERE dest_object = '{object}' AND source_id = '{source}'"),
+        )
+        .pop()
+    };
+    let tickets = dump["tickets"].as_array().unwrap();
+    assert_eq!(
+        tickets.len() as i64,
+        count(&conn, "SELECT count(*) FROM out_zendesk_tickets")
+    );
+    for t in tickets {
+        let ext = t["external_id"].as_str().unwrap();
+        let row: (String, String, String, String) = conn
+            .query_row(
+                "SELECT source_id, status, coalesce(subject, ''), to_json(list_sort(tags))::VARCHAR FROM out_zendesk_tickets WHERE external_id = ?",
+                [ext],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(t["id"].to_string(), id_of("tickets", &row.0).unwrap());
+        assert_eq!(t["status"], row.1.as_str(), "{ext}");
+        assert_eq!(t["subject"].as_str().unwrap_or(""), row.2, "{ext}");
+        let mut tags: Vec<String> = serde_json::from_value(t["tags"].clone()).unwrap();
+        tags.sort();
+        let want: Vec<String> = serde_json::from_str(&row.3).unwrap();
+        assert_eq!(tags, want, "{ext}: tags");
+        // Comments: order, authors, public/private, timestamps, bodies.
+        let mut stmt = conn
+            .prepare(
+                "SELECT author_kind, coalesce(author_source_id, ''), public, strftime(CAST(created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'), coalesce(html_body, body)
+                 FROM out_zendesk_comments WHERE ticket_source_id = ? ORDER BY position",
+            )
+            .unwrap();
+        let want: Vec<(String, String, bool, String, String)> = stmt
+            .query_map([&row.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let got = t["comments"].as_array().unwrap();
+        assert_eq!(got.len(), want.len(), "{ext}: comment count");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g["public"], w.2, "{ext}: public");
+            assert_eq!(g["created_at"], w.3.as_str(), "{ext}: created_at");
+            let body = g["html_body"].as_str().or(g["body"].as_str()).unwrap();
+            assert_eq!(body, w.4, "{ext}: body");
+            if !w.1.is_empty() {
+                let object = if w.0 == "customer" { "users" } else { "agents" };
+                assert_eq!(
+                    Some(g["author_id"].to_string()),
+                    id_of(object, &w.1),
+                    "{ext}: author"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn verify_names_corruption_on_the_destination_and_between_stages() {
+    let (_k, z, _t, dir) = migrated("6");
+    let conn = db(&dir);
+    let ticket = strings(
+        &conn,
+        "SELECT dest_id FROM ferry_id_map WHERE dest_object = 'tickets' ORDER BY dest_id LIMIT 2",
+    );
+    let tickets_source = strings(
+        &conn,
+        &format!(
+            "SELECT source_id FROM ferry_id_map WHERE dest_object = 'tickets' AND dest_id = '{}'",
+            ticket[0]
+        ),
+    );
+    let conversation = strings(
+        &conn,
+        "SELECT source_id FROM ferry_accounting WHERE object = 'conversations' AND bucket = 'output' ORDER BY source_id DESC LIMIT 1",
+    )
+    .pop()
+    .unwrap();
+    // A record dropped between stages.
+    conn.execute(
+        "DELETE FROM ferry_accounting WHERE object = 'conversations' AND source_id = ?",
+        [&conversation],
+    )
+    .unwrap();
+    drop(conn);
+    // A comment changed and a ticket deleted behind ferry's back.
+    z.post(
+        "/__sim/tamper",
+        serde_json::json!({"ticket_id": ticket[0].parse::<u64>().unwrap(), "comment_index": 0, "body": "changed"}),
+    );
+    assert_eq!(
+        z.zendesk_delete(&format!("/api/v2/tickets/destroy_many?ids={}", ticket[1])),
+        200
+    );
+
+    let out = ferry(&dir, &["verify", "--sample", "100000"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let msg = text(&out);
+    assert!(
+        msg.contains(&conversation),
+        "names the dropped record: {msg}"
+    );
+    assert!(msg.contains(&ticket[1]), "names the deleted ticket: {msg}");
+    let r = latest_report(&dir);
+    assert_eq!(r["ok"], false);
+    let mm = r["sample"]["mismatches"].as_array().unwrap();
+    assert!(
+        mm.iter().any(|m| m["dest_id"] == ticket[0].as_str()
+            && m["source_id"] == tickets_source[0].as_str()
+            && m["field"].as_str().unwrap().contains("body")
+            && m["actual"] == "changed"),
+        "the changed comment is named: {mm:?}"
+    );
+    let tickets = r["destination"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["phase"] == "tickets")
+        .unwrap();
+    assert_eq!(tickets["missing"], serde_json::json!([ticket[1]]));
+    let funnel = r["funnel"].as_array().unwrap();
+    let conv = funnel
+        .iter()
+        .find(|f| f["object"] == "conversations")
+        .unwrap();
+    assert_eq!(conv["unaccounted"], 1);
+}
+
+#[test]
+fn archive_round_trips_and_detects_a_modified_file() {
+    let (_k, _z, _t, dir) = migrated("6");
+    let out = ferry(&dir, &["archive", "--table", "out_zendesk_tickets"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let exp = dir.join("exports/out_zendesk_tickets");
+    let out = ferry(&dir, &["archive", "--verify", exp.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    // DuckDB reads back exactly the same rows.
+    let conn = db(&dir);
+    let file = exp.join("out_zendesk_tickets.parquet");
+    let diff = |a: &str, b: &str| {
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})"),
+        )
+    };
+    let pq = format!("read_parquet('{}')", file.display());
+    assert_eq!(diff("out_zendesk_tickets", &pq), 0);
+    assert_eq!(diff(&pq, "out_zendesk_tickets"), 0);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(exp.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["datasets"][0]["rows"].as_i64().unwrap(),
+        count(&conn, "SELECT count(*) FROM out_zendesk_tickets")
+    );
+    drop(conn);
+    // One changed byte is caught and the file named.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&file, bytes).unwrap();
+    let out = ferry(&dir, &["archive", "--verify", exp.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out).contains("out_zendesk_tickets.parquet: checksum differs"),
+        "{}",
+        text(&out)
+    );
+
+    // The built-in set as CSV with attachments; names cannot escape exports/.
+    let out = ferry(
+        &dir,
+        &[
+            "archive",
+            "--set",
+            "excluded",
+            "--format",
+            "csv",
+            "--attachments",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ferry(
+        &dir,
+        &[
+            "archive",
+            "--verify",
+            dir.join("exports/excluded").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ferry(
+        &dir,
+        &["archive", "--table", "stg_users", "--name", "../../etc"],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not allowed"), "{}", text(&out));
+}
+
+#[test]
+fn sql_reads_files_writes_formats_and_shows_error_positions() {
+    let (_k, _z, t, dir) = migrated("4");
+    let conn = db(&dir);
+    let open = count(
+        &conn,
+        "SELECT count(*) FROM out_zendesk_tickets WHERE status = 'open'",
+    );
+    let id_map = count(&conn, "SELECT count(*) FROM ferry_id_map");
+    drop(conn);
+    let q = t.path().join("q.sql");
+    std::fs::write(&q, "SET VARIABLE s = 'open';\nSELECT count(*) AS n FROM out_zendesk_tickets WHERE status = getvariable('s');").unwrap();
+    let out = ferry(&dir, &["sql", "-f", q.to_str().unwrap(), "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("n\n{open}\n"));
+    let pq = t.path().join("idmap.parquet");
+    let out = ferry(
+        &dir,
+        &[
+            "sql",
+            "SELECT * FROM ferry_id_map",
+            "--format",
+            "parquet",
+            "-o",
+            pq.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mem = duckdb::Connection::open_in_memory().unwrap();
+    assert_eq!(
+        count(
+            &mem,
+            &format!("SELECT count(*) FROM read_parquet('{}')", pq.display())
+        ),
+        id_map
+    );
+    let out = ferry(
+        &dir,
+        &[
+            "sql",
+            "SELECT tags FROM out_zendesk_tickets LIMIT 1",
+            "--format",
+            "jsonl",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\"tags\":["));
+    let out = ferry(&dir, &["sql", "SELECT nope FROM out_zendesk_tickets"]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(msg.contains("nope") && msg.contains("LINE 1"), "{msg}");
+    let out = ferry(&dir, &["sql", "DELETE FROM ferry_id_map"]);
+    assert!(!out.status.success(), "read-only by default");
+    let out = ferry(&dir, &["status"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = text(&out);
+    assert!(
+        s.contains("tickets") && s.contains("next         ferry verify"),
+        "{s}"
+    );
+}
+
+fn png_is_not_blank(path: &Path) -> bool {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let px = &buf[..info.buffer_size()];
+    let first = &px[..3];
+    px.chunks(info.color_type.samples())
+        .filter(|p| &p[..3] != first)
+        .count()
+        > px.len() / 200
+}
+
+#[test]
+fn demo_runs_the_whole_pipeline_and_its_report_renders_in_chromium() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("demo");
+    let out = std::process::Command::new(bin())
+        .args([
+            "demo",
+            dir.to_str().unwrap(),
+            "--scale",
+            "30",
+            "--no-progress",
+        ])
+        .env_remove("KUSTOMER_API_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let r = latest_report(&dir);
+    assert_eq!(r["ok"], true, "{r}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("ferry -C") && stdout.contains("sql"),
+        "ends with queries to try"
+    );
+    let conn = db(&dir);
+    let loaded: i64 = r["funnel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["loaded"].as_i64().unwrap())
+        .sum();
+    assert!(loaded > 1000, "{loaded}");
+    assert_eq!(
+        r["funnel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["object"] == "conversations")
+            .unwrap()["loaded"]
+            .as_i64()
+            .unwrap(),
+        count(
+            &conn,
+            "SELECT count(DISTINCT conversation_id) FROM out_zendesk_tickets"
+        )
+    );
+    drop(conn);
+
+    // The HTML renders in headless Chromium with the JSON report's numbers.
+    let html = dir
+        .join("reports")
+        .join(format!("verify-{}.html", r["run_id"].as_str().unwrap()));
+    let chromium = std::env::var("FERRY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "headless Chromium is needed for this test: apt-get install chromium (or set FERRY_CHROMIUM)"
+    );
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ];
+    let profile = t.path().join("chromium-profile");
+    let url = format!("file://{}", html.display());
+    let dom = std::process::Command::new(&chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let (extracted, loaded) = r["funnel"].as_array().unwrap().iter().fold((0, 0), |a, f| {
+        (
+            a.0 + f["extracted"].as_i64().unwrap(),
+            a.1 + f["loaded"].as_i64().unwrap(),
+        )
+    });
+    assert!(
+        dom.contains(&format!("id=\"total-extracted\">{extracted}<")),
+        "extracted total in the page"
+    );
+    assert!(
+        dom.contains(&format!("id=\"total-loaded\">{loaded}<")),
+        "loaded total in the page"
+    );
+    assert!(dom.contains("PASS"));
+    let shot = t.path().join("shot.png");
+    let s = std::process::Command::new(&chromium)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--window-size=1200,1600",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(shot.exists(), "no screenshot: {}", text(&s));
+    assert!(png_is_not_blank(&shot), "the screenshot is blank");
+}
