@@ -173,6 +173,15 @@ fn export_query(
         })
         .collect();
     let path = dir.join(&file);
+    crate::chaos::write_fault("archive.write").map_err(|e| {
+        FerryError::io(
+            format!(
+                "writing {} (free disk space and rerun; earlier exports are untouched)",
+                path.display()
+            ),
+            e,
+        )
+    })?;
     let out = std::fs::File::create(&path)
         .map_err(|e| FerryError::io(format!("creating {}", path.display()), e))?;
     bar.set_message(name.to_string());

@@ -76,7 +76,9 @@ pub fn write_part(
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
+    crate::chaos::crash_point("land.tmp_written");
     fsutil::commit_tmp(&tmp, &path)?;
+    crate::chaos::crash_point("land.renamed");
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let rel_path = relative(workspace, &path);
     Ok(PartInfo {
@@ -87,6 +89,15 @@ pub fn write_part(
 }
 
 fn write_file(tmp: &Path, batch: &RecordBatch) -> Result<()> {
+    crate::chaos::write_fault("land.write").map_err(|e| {
+        FerryError::io(
+            format!(
+                "writing {} (free disk space, then rerun: every part landed before is kept)",
+                tmp.display()
+            ),
+            e,
+        )
+    })?;
     let file = std::fs::File::create(tmp)
         .map_err(|e| FerryError::io(format!("creating {}", tmp.display()), e))?;
     let props = WriterProperties::builder()

@@ -4,6 +4,7 @@
 //! code.
 
 mod archive;
+mod chaos;
 mod cli;
 mod commands;
 mod config;

@@ -12,6 +12,26 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     let conn = ws.connect()?;
     crate::views::ensure_raw_views(&conn, &ws.dir)?;
     let phases = load::selected(&args.only)?;
+    // Loading half-transformed tables would send a mix of old and new rows.
+    let set = crate::transform::scripts::ScriptSet::load(&ws.dir, &ws.config.route)?;
+    let plan = crate::transform::plan::plan(&conn, &set, false)?;
+    use crate::transform::plan::StepState;
+    if plan
+        .steps
+        .iter()
+        .any(|(s, _)| matches!(s, StepState::Dirty | StepState::New))
+    {
+        anyhow::bail!(
+            "the transform has not finished ({}): run `ferry transform` first",
+            plan.reasons.join("; ")
+        );
+    }
+    if plan.rerun_from.is_some() {
+        eprintln!(
+            "warning: the transform is stale ({}); this load sends the tables as they are. Run `ferry transform` to include the changes.",
+            plan.reasons.join("; ")
+        );
+    }
     zendesk::sample::ensure(&conn)?;
     if let Some(n) = args.sample {
         let picked = zendesk::sample::build(&conn, n)?;

@@ -73,6 +73,7 @@ fn apply(conn: &Connection, s: &Script, run_id: &str) -> Result<Applied> {
             duck_message(&e.to_string())
         )));
     }
+    crate::chaos::crash_point("transform.script");
     conn.execute_batch("COMMIT")?;
     let mut rows = 0i64;
     for t in created_tables(&s.sql) {

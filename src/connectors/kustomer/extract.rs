@@ -510,6 +510,7 @@ impl StreamRun {
                    run_id = excluded.run_id, updated_at = now()",
                 params![SOURCE, object, phase, cursor, pass_started, pages, status, ctx.run_id, 0i64, n as i64],
             )?;
+            crate::chaos::crash_point("extract.commit");
             tx.commit()?;
             Ok(())
         })

@@ -531,6 +531,7 @@ async fn send_batch(
             out
         }
     };
+    crate::chaos::crash_point("load.sent");
     let results = resolve_existing(&ctx, phase, &rows, results).await?;
     commit_results(&ctx, phase, &batch_id, &rows, results).await
 }
@@ -866,6 +867,7 @@ async fn commit_results(
             "UPDATE ferry_batches SET status = ?, finished_at = now() WHERE batch_id = ?",
             params![if n_bad == 0 { "done" } else { "done_with_errors" }, batch_id],
         )?;
+        crate::chaos::crash_point("load.commit");
         tx.commit()?;
         Ok((n_ok, n_bad))
     })
@@ -887,7 +889,23 @@ async fn reconcile(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<u64> {
     for (batch_id, items) in in_doubt {
         let items: Vec<(String, Option<String>)> = serde_json::from_str(&items).unwrap_or_default();
         let mut found: Vec<(String, String)> = Vec::new();
-        if let Some(lookup) = phase.lookup {
+        // Lookup paths: the phase's own, or one per custom object (records
+        // are looked up under their object's key).
+        let lookups: Vec<String> = match (phase.lookup, phase.mode) {
+            (Some(l), _) => vec![l.to_string()],
+            (None, Mode::CustomRecords) => {
+                let c = ctx.clone();
+                blocking(move || {
+                    let db = c.db.lock().unwrap();
+                    let mut stmt = db.prepare("SELECT DISTINCT dest_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = 'custom_objects'")?;
+                    let keys = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<std::result::Result<Vec<_>, _>>()?;
+                    Ok(keys.into_iter().map(|k| format!("/api/v2/custom_objects/{k}/records?filter[external_ids]=")).collect())
+                })
+                .await?
+            }
+            _ => Vec::new(),
+        };
+        for lookup in &lookups {
             let with_ext: Vec<&(String, Option<String>)> =
                 items.iter().filter(|(_, e)| e.is_some()).collect();
             for chunk in with_ext.chunks(BULK) {
@@ -914,7 +932,8 @@ async fn reconcile(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<u64> {
                     }
                 }
             }
-        } else {
+        }
+        if lookups.is_empty() {
             tracing::warn!(
                 batch_id,
                 phase = phase.name,

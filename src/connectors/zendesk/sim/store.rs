@@ -558,6 +558,19 @@ impl Store {
         let Some(obj) = self.custom_objects.get(key) else {
             return Err(vec![invalid("custom_object", "Custom object not found")]);
         };
+        // External ids are unique within a custom object.
+        if let Some(ext) = s(r, "external_id") {
+            if self
+                .custom_object_records
+                .values()
+                .any(|x| x["custom_object_key"] == key && s(x, "external_id") == Some(ext))
+            {
+                return Err(vec![invalid(
+                    "external_id",
+                    "External id: has already been taken",
+                )]);
+            }
+        }
         let size = serde_json::to_vec(r).map(|b| b.len()).unwrap_or(0);
         if size > MAX_RECORD_BYTES {
             return Err(vec![invalid(
