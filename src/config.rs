@@ -93,6 +93,10 @@ pub struct DestinationConfig {
     pub api_token_env: String,
     #[serde(default = "default_dest_rate")]
     pub rate_limit_per_minute: u32,
+    /// Accept any TLS certificate: only for loopback simulators (refused
+    /// for any other host).
+    #[serde(default)]
+    pub insecure: bool,
     /// Import closed tickets straight into Zendesk's archive
     /// (`archive_immediately=true`), as Zendesk recommends for histories
     /// over 750k tickets. Archived tickets leave views and search.
@@ -271,6 +275,9 @@ impl Config {
         if self.source.insecure && !is_loopback(&self.source.base_url) {
             out.push("source.insecure = true is only allowed for loopback (127.0.0.1/localhost) simulators".into());
         }
+        if self.destination.insecure && !is_loopback(&self.destination.base_url) {
+            out.push("destination.insecure = true is only allowed for loopback (127.0.0.1/localhost) simulators".into());
+        }
         out
     }
 
@@ -378,6 +385,8 @@ email_env = "ZENDESK_EMAIL"
 api_token_env = "ZENDESK_API_TOKEN"
 # Zendesk plan limit in requests per minute (Team 200 ... Enterprise 700, HVA 2500).
 rate_limit_per_minute = 700
+# TLS certificates are verified (rustls); `true` only for loopback simulators.
+insecure = false
 # Import closed tickets straight into the archive (Zendesk advises it past
 # 750k tickets; archived tickets are readable by id but leave views).
 archive_immediately = false

@@ -32,6 +32,6 @@ pub fn client(cfg: &Config) -> Result<ApiClient> {
         search_per_minute: cfg.destination.rate_limit_per_minute,
         timeout: Duration::from_secs(120),
         max_attempts: 8,
-        insecure: false,
+        insecure: cfg.destination.insecure,
     })
 }

@@ -1,0 +1,132 @@
+//! Secrets never land anywhere: a full migration with debug logging, a
+//! verify report and exports, then every log line, plain file, Parquet
+//! file and every table of ferry.duckdb is searched for the credentials.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+use common::*;
+
+fn run_logged(dir: &Path, args: &[&str], log: &mut String) {
+    let out = Command::new(bin())
+        .arg("-C")
+        .arg(dir)
+        .arg("-vv")
+        .args(args)
+        .env("KUSTOMER_API_KEY", KEY)
+        .env("ZENDESK_EMAIL", ZD_EMAIL)
+        .env("ZENDESK_API_TOKEN", ZD_TOKEN)
+        // Every crate at debug, reqwest and hyper included.
+        .env("FERRY_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", text(&out));
+    log.push_str(&text(&out));
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_secret_reaches_logs_files_parquet_or_the_database() {
+    let k = Sim::start(&["--seed", "61", "--customers", "4"]);
+    let z = Sim::zendesk(&[]);
+    let (_t, dir) = workspace_to(&k.url, &z.url, &[]);
+    let mut log = String::new();
+    for step in [
+        &["extract", "--no-progress"][..],
+        &["transform"],
+        &["load"],
+        &["verify"],
+        &["archive", "--set", "excluded", "--attachments"],
+        &["archive", "--table", "ferry_runs", "--format", "csv"],
+        &["status"],
+    ] {
+        run_logged(&dir, step, &mut log);
+    }
+    assert!(log.contains("DEBUG"), "debug logging was on");
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{ZD_EMAIL}/token:{ZD_TOKEN}"));
+    let secrets = [KEY, ZD_TOKEN, basic.as_str()];
+    for s in secrets {
+        assert!(!log.contains(s), "a secret is in the logs");
+    }
+    // Plain files: byte search. Parquet and DuckDB compress, so they are
+    // searched through DuckDB below.
+    let mut parquet = Vec::new();
+    for f in files(&dir) {
+        let name = f.to_string_lossy().to_string();
+        if name.ends_with(".parquet") {
+            parquet.push(f);
+            continue;
+        }
+        if name.ends_with(".duckdb") || name.ends_with(".wal") {
+            continue;
+        }
+        let bytes = std::fs::read(&f).unwrap();
+        for s in secrets {
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                "a secret is in {name}"
+            );
+        }
+    }
+    assert!(parquet.len() > 5);
+    let conn = db(&dir);
+    for f in &parquet {
+        for s in secrets {
+            let n = count(
+                &conn,
+                &format!(
+                    "SELECT count(*) FROM read_parquet('{}') t WHERE contains(t::VARCHAR, '{s}')",
+                    f.display()
+                ),
+            );
+            assert_eq!(n, 0, "a secret is in {}", f.display());
+        }
+    }
+    let tables = strings(
+        &conn,
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'ferry' UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal AND database_name = 'ferry'",
+    );
+    assert!(tables.len() > 40, "{tables:?}");
+    for t in &tables {
+        for s in secrets {
+            let n = count(
+                &conn,
+                &format!("SELECT count(*) FROM \"{t}\" t WHERE contains(t::VARCHAR, '{s}')"),
+            );
+            assert_eq!(n, 0, "a secret is in table {t}");
+        }
+    }
+}
+
+#[test]
+fn certificate_checks_can_only_be_switched_off_for_loopback() {
+    let (_t, dir) = workspace_to(
+        "https://acme.api.kustomerapp.com",
+        "https://acme.zendesk.com",
+        &[("insecure = false", "insecure = true")],
+    );
+    let out = ferry(&dir, &["extract", "--no-progress"]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(
+        msg.contains("source.insecure = true is only allowed for loopback")
+            && msg.contains("destination.insecure = true is only allowed for loopback"),
+        "{msg}"
+    );
+}
