@@ -315,6 +315,16 @@ pub enum BenchCommand {
     /// `ferry load` of a generated org into the Zendesk simulator at a plan tier:
     /// % of the tier used, tickets/min, 429s, peak RSS.
     Load(BenchLoadArgs),
+    /// All three stages in one go, with 1× and 10× scaling; prints a table and writes
+    /// reports/bench-<date>.json (under -C, default the current directory).
+    All(BenchAllArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchAllArgs {
+    /// Small sizes (a few minutes in all) instead of the full ones (about an hour).
+    #[arg(long)]
+    pub quick: bool,
 }
 
 #[derive(Debug, Args)]

@@ -268,6 +268,16 @@ impl ApiClient {
         }
     }
 
+    /// A GET whose body must be JSON; a truncated or garbled body is
+    /// retried like a 5xx, never read as "empty" (which could make a
+    /// lookup miss a record and resend it).
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value> {
+        self.fetch_parsed(Method::GET, path, None, Lane::Standard, |b| {
+            serde_json::from_slice(b).map_err(|e| format!("not JSON: {e}"))
+        })
+        .await
+    }
+
     /// Core request loop with the configured number of attempts.
     pub async fn send(
         &self,

@@ -14,10 +14,22 @@ CREATE OR REPLACE MACRO zd_field_type(k) AS CASE
     WHEN k LIKE '%Num' THEN 'decimal' WHEN k LIKE '%At' THEN 'date' WHEN k LIKE '%Bool' THEN 'checkbox'
     WHEN k LIKE '%Txt' THEN 'textarea' ELSE 'text' END;
 -- {"industryStr": "retail"} → {"industry": "retail"}, values keep their JSON type.
+-- Zendesk field values are scalars: a nested list or object is sent as its
+-- JSON text, so one odd attribute cannot make a whole bulk request invalid.
+CREATE OR REPLACE MACRO zd_field_value(v) AS CASE
+    WHEN json_type(v) IN ('ARRAY', 'OBJECT') THEN to_json(left(v::VARCHAR, 65535))
+    ELSE v END;
+-- Control characters (NUL, BEL, …) are not text; Zendesk refuses or mangles them.
+CREATE OR REPLACE MACRO clean_text(s) AS regexp_replace(s, '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]', '', 'g');
+-- Active content never travels: <script> elements and on* event handlers
+-- are removed (the raw JSON keeps the original for auditors).
+CREATE OR REPLACE MACRO safe_html(s) AS regexp_replace(
+    regexp_replace(clean_text(s), '(?is)<script\b.*?</script\s*>', '', 'g'),
+    '(?i)\s+on[a-z]+\s*=\s*("[^"]*"|''[^'']*''|[^\s>]+)', '', 'g');
 CREATE OR REPLACE MACRO zd_fields(custom) AS CASE
     WHEN custom IS NULL OR json_type(custom) <> 'OBJECT' OR len(json_keys(custom)) = 0 THEN '{}'::JSON
     ELSE to_json(map_from_entries(list_transform(json_keys(custom),
-         lambda k: {'key': zd_field_key(k), 'value': json_extract(custom, '$."' || k || '"')}))) END;
+         lambda k: {'key': zd_field_key(k), 'value': zd_field_value(json_extract(custom, '$."' || k || '"'))}))) END;
 
 CREATE OR REPLACE TABLE stg_users AS
 SELECT id AS user_id,
@@ -54,8 +66,8 @@ FROM raw_kustomer_companies;
 
 CREATE OR REPLACE TABLE stg_customers AS
 SELECT id AS customer_id,
-       coalesce(nullif(trim(json_extract_string(json, '$.attributes.name')), ''),
-                nullif(trim(json_extract_string(json, '$.attributes.displayName')), '')) AS name,
+       coalesce(nullif(trim(clean_text(json_extract_string(json, '$.attributes.name'))), ''),
+                nullif(trim(clean_text(json_extract_string(json, '$.attributes.displayName'))), '')) AS name,
        list_filter(list_transform(coalesce(json_extract_string(json, '$.attributes.emails[*].email'), []), lambda e: lower(trim(e))),
                    lambda e: e IS NOT NULL AND e <> '') AS emails,
        list_filter(coalesce(json_extract_string(json, '$.attributes.phones[*].phone'), []), lambda p: p IS NOT NULL AND trim(p) <> '') AS phones,
@@ -71,7 +83,7 @@ FROM raw_kustomer_customers;
 CREATE OR REPLACE TABLE stg_conversations AS
 SELECT id AS conversation_id,
        json_extract_string(json, '$.relationships.customer.data.id') AS customer_id,
-       json_extract_string(json, '$.attributes.name') AS subject,
+       clean_text(json_extract_string(json, '$.attributes.name')) AS subject,
        json_extract_string(json, '$.attributes.status') AS status,
        TRY_CAST(json_extract(json, '$.attributes.priority') AS INTEGER) AS priority,
        json_extract_string(json, '$.attributes.channels[0]') AS channel,
@@ -94,7 +106,7 @@ SELECT id AS message_id,
        s.attributes.direction AS direction,
        s.attributes.channel AS channel,
        -- The full body, never the truncated preview.
-       coalesce(s.attributes.body, s.attributes.preview, '') AS body,
+       safe_html(coalesce(s.attributes.body, s.attributes.preview, '')) AS body,
        s.attributes.preview AS preview,
        s.relationships.createdBy.data.id AS created_by,
        coalesce(TRY_CAST(s.attributes.sentAt AS TIMESTAMPTZ), created_at) AS sent_at,
@@ -109,7 +121,7 @@ FROM (SELECT id, created_at, updated_at, json_transform(json, '{
 CREATE OR REPLACE TABLE stg_notes AS
 SELECT id AS note_id,
        s.relationships.conversation.data.id AS conversation_id,
-       coalesce(s.attributes.body, '') AS body,
+       safe_html(coalesce(s.attributes.body, '')) AS body,
        s.relationships.createdBy.data.id AS created_by,
        created_at, updated_at
 FROM (SELECT id, created_at, updated_at, json_transform(json, '{

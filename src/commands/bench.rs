@@ -8,10 +8,53 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use crate::cli::{BenchExtractArgs, BenchLoadArgs, BenchTransformArgs};
+use crate::cli::{BenchAllArgs, BenchExtractArgs, BenchLoadArgs, BenchTransformArgs};
 use crate::config::InitOptions;
 
 const KEY: &str = "bench-key";
+
+/// One measured run, for the combined report of `ferry bench all`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Figure {
+    pub stage: String,
+    pub run: String,
+    pub records: u64,
+    pub seconds: f64,
+    pub records_per_s: f64,
+    /// Requests per minute as a share of the rate tier (budget runs).
+    pub budget_pct: Option<f64>,
+    pub throttled: Option<u64>,
+    pub peak_rss_mb: f64,
+}
+
+thread_local! {
+    /// Figures of the runs so far (each bench pushes what it printed).
+    static FIGURES: std::cell::RefCell<Vec<Figure>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[allow(clippy::too_many_arguments)]
+fn figure(
+    stage: &str,
+    run: String,
+    records: u64,
+    seconds: f64,
+    budget_pct: Option<f64>,
+    throttled: Option<u64>,
+    peak_rss_mb: f64,
+) {
+    FIGURES.with(|f| {
+        f.borrow_mut().push(Figure {
+            stage: stage.into(),
+            run,
+            records,
+            seconds,
+            records_per_s: records as f64 / seconds.max(1e-9),
+            budget_pct,
+            throttled,
+            peak_rss_mb,
+        })
+    });
+}
 
 struct Sim {
     child: Child,
@@ -160,6 +203,15 @@ pub fn extract(args: BenchExtractArgs) -> anyhow::Result<i32> {
             per_min / args.rate_limit as f64 * 100.0
         );
         println!("  429s received       {}", stats["throttled"]);
+        figure(
+            "extract",
+            format!("budget at {}/min, {customers} customers", args.rate_limit),
+            run.records as u64,
+            run.seconds,
+            Some(per_min / args.rate_limit as f64 * 100.0),
+            stats["throttled"].as_u64(),
+            run.max_rss_mb,
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
     if !args.skip_speed {
@@ -191,6 +243,15 @@ pub fn extract(args: BenchExtractArgs) -> anyhow::Result<i32> {
             println!(
                 "  requests            {requests:.0} = {:.1} per 1,000 conversations",
                 requests / convs * 1000.0
+            );
+            figure(
+                "extract",
+                format!("limit off, {customers} customers"),
+                run.records as u64,
+                run.seconds,
+                None,
+                stats["throttled"].as_u64(),
+                run.max_rss_mb,
             );
             let _ = std::fs::remove_dir_all(&dir);
         }
@@ -277,6 +338,15 @@ pub fn transform(args: BenchTransformArgs) -> anyhow::Result<i32> {
             );
         }
         println!("  total               {seconds:.1} s (exit {code}; 3 = a check found rows), peak RSS {rss:.0} MB");
+        figure(
+            "transform",
+            format!("--rebuild, {customers} customers"),
+            records,
+            seconds,
+            None,
+            None,
+            rss,
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(0)
@@ -370,6 +440,111 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
         usage.ru_maxrss as f64 / 1024.0
     );
     println!("  destination         {}", stats["objects"]);
+    figure(
+        "load",
+        format!(
+            "{} customers at {}/min ({tickets} tickets, {comments} comments)",
+            args.customers, args.rate_limit
+        ),
+        stats["objects"]["tickets"].as_u64().unwrap_or(0),
+        seconds,
+        Some(per_min / args.rate_limit as f64 * 100.0),
+        stats["throttled"].as_u64(),
+        usage.ru_maxrss as f64 / 1024.0,
+    );
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(0)
+}
+
+/// `ferry bench all`: every stage, 1× and 10× where it scales, one table
+/// and one JSON report.
+pub fn all(workspace: &Path, args: BenchAllArgs) -> anyhow::Result<i32> {
+    let (small, big, budget_s, load_customers) = if args.quick {
+        (300, 3_000, 60, 150)
+    } else {
+        (5_000, 50_000, 120, 1_500)
+    };
+    extract(BenchExtractArgs {
+        customers: big,
+        rate_limit: 1000,
+        budget_seconds: budget_s,
+        scale_customers: Some(small),
+        skip_budget: false,
+        skip_speed: false,
+    })?;
+    transform(BenchTransformArgs {
+        customers: big,
+        scale_customers: Some(small),
+    })?;
+    load(BenchLoadArgs {
+        customers: load_customers,
+        rate_limit: 700,
+    })?;
+    let figures = FIGURES.with(|f| f.borrow().clone());
+    println!(
+        "\n{:<10} {:<58} {:>10} {:>9} {:>11} {:>8} {:>6} {:>9}",
+        "stage", "run", "records", "seconds", "records/s", "budget", "429s", "peak RSS"
+    );
+    for f in &figures {
+        println!(
+            "{:<10} {:<58} {:>10} {:>9.1} {:>11.0} {:>8} {:>6} {:>6.0} MB",
+            f.stage,
+            f.run,
+            f.records,
+            f.seconds,
+            f.records_per_s,
+            f.budget_pct
+                .map(|p| format!("{p:.1} %"))
+                .unwrap_or_else(|| "-".into()),
+            f.throttled
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "-".into()),
+            f.peak_rss_mb
+        );
+    }
+    // Scaling: time should grow with the data, memory should not.
+    let mut scaling = Vec::new();
+    for stage in ["extract", "transform"] {
+        let runs: Vec<&Figure> = figures
+            .iter()
+            .filter(|f| f.stage == stage && f.budget_pct.is_none())
+            .collect();
+        if let [a, b] = runs[..] {
+            let s = serde_json::json!({
+                "stage": stage,
+                "data": b.records as f64 / a.records.max(1) as f64,
+                "time": b.seconds / a.seconds.max(1e-9),
+                "memory": b.peak_rss_mb / a.peak_rss_mb.max(1e-9),
+            });
+            println!(
+                "scaling {stage:<10} {:.1}× the records: {:.1}× the time, {:.2}× the peak memory",
+                s["data"].as_f64().unwrap(),
+                s["time"].as_f64().unwrap(),
+                s["memory"].as_f64().unwrap()
+            );
+            scaling.push(s);
+        }
+    }
+    let dir = crate::workspace::absolute(workspace)?.join("reports");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!(
+        "bench-{}.json",
+        chrono::Utc::now().format("%Y-%m-%dT%H%M%SZ")
+    ));
+    let machine = serde_json::json!({
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+    });
+    let report = serde_json::json!({
+        "created_at": chrono::Utc::now().to_rfc3339(),
+        "ferry_version": env!("CARGO_PKG_VERSION"),
+        "quick": args.quick,
+        "machine": machine,
+        "figures": figures,
+        "scaling": scaling,
+    });
+    crate::fsutil::write_atomic(&path, &serde_json::to_vec_pretty(&report)?)?;
+    println!("Report: {}", path.display());
     Ok(0)
 }

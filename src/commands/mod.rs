@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(BenchCommand::Extract(args)) => bench::extract(args),
         Command::Bench(BenchCommand::Transform(args)) => bench::transform(args),
         Command::Bench(BenchCommand::Load(args)) => bench::load(args),
+        Command::Bench(BenchCommand::All(args)) => bench::all(&cli.workspace, args),
     }
 }
 

@@ -30,14 +30,34 @@ pub struct Page {
 /// endpoints) an object. Fails on anything that is not such an envelope, so
 /// the HTTP layer can retry a truncated or garbled body.
 pub fn parse_page(body: &[u8]) -> Result<Page, String> {
-    let text = std::str::from_utf8(body).map_err(|e| format!("body is not UTF-8: {e}"))?;
+    // Bytes that are not UTF-8 spoil only the records that carry them: the
+    // page is read with U+FFFD in their place and those records are
+    // wrapped so `record_keys` quarantines them with the reason.
+    let lossy;
+    let (text, not_utf8) = match std::str::from_utf8(body) {
+        Ok(t) => (t, false),
+        Err(_) => {
+            lossy = String::from_utf8_lossy(body).into_owned();
+            (lossy.as_str(), true)
+        }
+    };
     let env: Envelope = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
     let data = env.data.ok_or("response has no `data` member")?;
     let raw = data.get().trim_start();
     let records = if raw.starts_with('[') {
         let items: Vec<&RawValue> =
             serde_json::from_str(raw).map_err(|e| format!("invalid `data` array: {e}"))?;
-        items.into_iter().map(|r| r.get().to_string()).collect()
+        items
+            .into_iter()
+            .map(|r| {
+                let rec = r.get().to_string();
+                if not_utf8 && rec.contains('\u{FFFD}') {
+                    serde_json::json!({ NOT_UTF8: rec }).to_string()
+                } else {
+                    rec
+                }
+            })
+            .collect()
     } else if raw.starts_with('{') {
         vec![raw.to_string()]
     } else {
@@ -50,10 +70,12 @@ pub fn parse_page(body: &[u8]) -> Result<Page, String> {
 }
 
 #[derive(Deserialize)]
-struct KeyFields {
+struct KeyFields<'a> {
     id: Option<serde_json::Value>,
-    #[serde(default)]
-    attributes: Option<KeyAttributes>,
+    /// Borrowed, so the (possibly huge) attributes are not copied; only
+    /// their timestamps are read.
+    #[serde(default, borrow)]
+    attributes: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -80,7 +102,19 @@ pub struct Quarantined {
 }
 
 /// Reads a record's keys, or says precisely what is wrong with it.
+/// Marks a record whose bytes were not UTF-8 (see `parse_page`).
+const NOT_UTF8: &str = "__ferry_not_utf8";
+
 pub fn record_keys(json: &str) -> Result<Keys, Quarantined> {
+    if json.starts_with(&format!("{{\"{NOT_UTF8}\"")) {
+        let inner: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        let rec: serde_json::Value =
+            serde_json::from_str(inner[NOT_UTF8].as_str().unwrap_or("")).unwrap_or_default();
+        return Err(Quarantined {
+            id: rec["id"].as_str().map(str::to_string),
+            reason: "record contains bytes that are not valid UTF-8 (shown as U+FFFD in the quarantined JSON); fix it in the source or accept the replacement character".into(),
+        });
+    }
     let k: KeyFields = serde_json::from_str(json).map_err(|e| Quarantined {
         id: None,
         reason: format!("record is not a JSON object with attributes: {e}"),
@@ -107,7 +141,17 @@ pub fn record_keys(json: &str) -> Result<Keys, Quarantined> {
         }
     };
     let (mut created_at, mut updated_at) = (None, None);
-    if let Some(a) = k.attributes {
+    if let Some(raw) = k.attributes.filter(|r| r.get() != "null") {
+        if !raw.get().trim_start().starts_with('{') {
+            return Err(Quarantined {
+                id: Some(id),
+                reason: "`attributes` must be a JSON object".into(),
+            });
+        }
+        let a: KeyAttributes = serde_json::from_str(raw.get()).map_err(|e| Quarantined {
+            id: Some(id.clone()),
+            reason: format!("`attributes` is unreadable: {e}"),
+        })?;
         created_at = timestamp(&id, "createdAt", a.created_at)?;
         updated_at = timestamp(&id, "updatedAt", a.updated_at)?;
     }

@@ -764,11 +764,30 @@ impl StreamRun {
                     parents[cur.pos], self.ctx.cfg.list_page_size
                 )
             });
-            let page: Page = self
+            let page: Page = match self
                 .ctx
                 .client
                 .fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page)
-                .await?;
+                .await
+            {
+                Ok(p) => p,
+                // The conversation is gone (deleted since it was listed):
+                // its notes cannot be read; say so and go on.
+                Err(FerryError::Http { status: 404, .. }) => {
+                    tracing::warn!(conversation = %parents[cur.pos], "notes of a conversation returned 404; skipped");
+                    self.quarantine.push(QRow {
+                        source_id: Some(parents[cur.pos].clone()),
+                        reason: "the notes of this conversation returned 404 (deleted since it was listed?); its notes were not extracted".into(),
+                        location: next.clone(),
+                        json: String::new(),
+                    });
+                    Page {
+                        records: Vec::new(),
+                        next: None,
+                    }
+                }
+                Err(e) => return Err(e),
+            };
             let n = page.records.len();
             self.take_page(&next, page.records, |_| false);
             match page.next {

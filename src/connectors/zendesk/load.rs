@@ -569,11 +569,7 @@ async fn resolve_existing(
             ),
             _ => continue,
         };
-        let resp = ctx
-            .client
-            .send(Method::GET, &path, None, Lane::Standard)
-            .await?;
-        let v: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+        let v: Value = ctx.client.get_json(&path).await?;
         let want: Value = serde_json::from_str(&row.payload).unwrap_or_default();
         let same = |rec: &Value| match phase.name {
             "groups" => rec["name"] == want["name"],
@@ -609,15 +605,32 @@ fn item_error(item: &Value) -> String {
         .to_string()
 }
 
-async fn bulk(ctx: &Arc<Ctx>, path: &str, key: &str, rows: &[Row]) -> Result<Vec<RowResult>> {
-    let body = format!(
-        "{{\"{key}\":[{}]}}",
-        rows.iter()
-            .map(|r| r.payload.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    job(ctx, path, &body, rows.len()).await
+fn bulk<'a>(
+    ctx: &'a Arc<Ctx>,
+    path: &'a str,
+    key: &'a str,
+    rows: &'a [Row],
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<RowResult>>> + Send + 'a>> {
+    Box::pin(async move {
+        let body = format!(
+            "{{\"{key}\":[{}]}}",
+            rows.iter()
+                .map(|r| r.payload.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let (results, whole) = job(ctx, path, &body, rows.len()).await?;
+        // One bad item can make the API refuse the whole body (unparsable,
+        // too large): split the batch until the culprit stands alone, so
+        // every good row still lands and only the bad one fails.
+        if whole && rows.len() > 1 {
+            let mid = rows.len() / 2;
+            let mut left = bulk(ctx, path, key, &rows[..mid]).await?;
+            left.extend(bulk(ctx, path, key, &rows[mid..]).await?);
+            return Ok(left);
+        }
+        Ok(results)
+    })
 }
 
 async fn custom_records(ctx: &Arc<Ctx>, key: &str, rows: &[Row]) -> Result<Vec<RowResult>> {
@@ -635,10 +648,13 @@ async fn custom_records(ctx: &Arc<Ctx>, key: &str, rows: &[Row]) -> Result<Vec<R
         rows.len(),
     )
     .await
+    .map(|(r, _)| r)
 }
 
-/// Sends a bulk body, waits for its job, maps results back by index.
-async fn job(ctx: &Arc<Ctx>, path: &str, body: &str, n: usize) -> Result<Vec<RowResult>> {
+/// Sends a bulk body, waits for its job, maps results back by index. The
+/// flag says the API refused the request as a whole (400/413/422 before
+/// any job), rather than item by item.
+async fn job(ctx: &Arc<Ctx>, path: &str, body: &str, n: usize) -> Result<(Vec<RowResult>, bool)> {
     let resp = match ctx
         .client
         .send(
@@ -652,7 +668,8 @@ async fn job(ctx: &Arc<Ctx>, path: &str, body: &str, n: usize) -> Result<Vec<Row
         Ok(r) => r,
         // The API refused the whole request: every row fails with its answer.
         Err(FerryError::Http { status, body, .. }) => {
-            return Ok(vec![Err((Some(status), body)); n])
+            let whole = matches!(status, 400 | 413 | 422);
+            return Ok((vec![Err((Some(status), body)); n], whole));
         }
         Err(e) => return Err(e),
     };
@@ -665,17 +682,10 @@ async fn job(ctx: &Arc<Ctx>, path: &str, body: &str, n: usize) -> Result<Vec<Row
     let mut wait = Duration::from_millis(50);
     let status = loop {
         tokio::time::sleep(wait).await;
-        let r = ctx
+        let s: Value = ctx
             .client
-            .send(
-                Method::GET,
-                &format!("/api/v2/job_statuses/{id}"),
-                None,
-                Lane::Standard,
-            )
+            .get_json(&format!("/api/v2/job_statuses/{id}"))
             .await?;
-        let s: Value = serde_json::from_slice(&r.body)
-            .map_err(|e| FerryError::Other(format!("job {id}: unreadable status: {e}")))?;
         match s["job_status"]["status"].as_str() {
             Some("completed") | Some("failed") | Some("killed") => break s,
             _ => wait = (wait * 2).min(Duration::from_secs(2)),
@@ -706,7 +716,7 @@ async fn job(ctx: &Arc<Ctx>, path: &str, body: &str, n: usize) -> Result<Vec<Row
             Err((Some(422), item_error(item)))
         };
     }
-    Ok(out)
+    Ok((out, false))
 }
 
 /// One request per row: groups, identities, uploads, custom objects.
@@ -911,11 +921,7 @@ async fn reconcile(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<u64> {
             for chunk in with_ext.chunks(BULK) {
                 let ids: Vec<&str> = chunk.iter().filter_map(|(_, e)| e.as_deref()).collect();
                 let path = format!("{lookup}{}", ids.join(","));
-                let resp = ctx
-                    .client
-                    .send(Method::GET, &path, None, Lane::Standard)
-                    .await?;
-                let v: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+                let v: Value = ctx.client.get_json(&path).await?;
                 let list = v
                     .as_object()
                     .and_then(|o| o.values().find_map(|x| x.as_array()))

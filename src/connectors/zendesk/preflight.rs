@@ -1,11 +1,10 @@
 //! Pre-flight: destination settings that would alter imported data or
 //! notify customers during a load. Read-only: two GETs.
 
-use reqwest::Method;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::http::{ApiClient, Lane};
+use crate::http::ApiClient;
 
 /// Warnings to show before a long load.
 pub async fn warnings(client: &ApiClient) -> Result<Vec<String>> {
@@ -14,8 +13,7 @@ pub async fn warnings(client: &ApiClient) -> Result<Vec<String>> {
         ("/api/v2/triggers/active", "triggers", "trigger"),
         ("/api/v2/automations/active", "automations", "automation"),
     ] {
-        let resp = client.send(Method::GET, path, None, Lane::Standard).await?;
-        let v: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+        let v: Value = client.get_json(path).await?;
         for t in v[key].as_array().into_iter().flatten() {
             let title = t["title"].as_str().unwrap_or("(untitled)");
             out.push(format!(

@@ -4,16 +4,13 @@
 
 use std::path::Path;
 
-use reqwest::Method;
 use serde_json::Value;
 
 use crate::error::{FerryError, Result};
-use crate::http::{ApiClient, Lane};
+use crate::http::ApiClient;
 
 async fn get_json(client: &ApiClient, path: &str) -> Result<Value> {
-    let resp = client.send(Method::GET, path, None, Lane::Standard).await?;
-    serde_json::from_slice(&resp.body)
-        .map_err(|e| FerryError::Other(format!("Zendesk {path}: unreadable response: {e}")))
+    client.get_json(path).await
 }
 
 /// `GET /api/v2/{object}/count` (organizations, users, tickets).

@@ -61,8 +61,19 @@ impl Default for SimOptions {
 pub struct Injection {
     /// Applies to requests whose path starts with this.
     pub path: String,
-    /// `invalid_json` | `status` | `missing_id` | `wrong_types`
+    /// `invalid_json` | `status` | `missing_id` | `wrong_types` | `append`
     pub kind: String,
+    /// Only requests with this method (e.g. `GET`: the plain lists, not
+    /// the searches that share their path prefix).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `append`: records added to the page's `data`.
+    #[serde(default)]
+    pub records: Vec<Value>,
+    /// `append`: raw bytes (base64) spliced into `data` as they are, for
+    /// what JSON text cannot carry (invalid UTF-8).
+    #[serde(default)]
+    pub raw_b64: Vec<String>,
     #[serde(default)]
     pub status: Option<u16>,
     /// How many responses to spoil; absent = all.
@@ -146,6 +157,7 @@ pub fn error_response(status: StatusCode, code: &str, detail: &str) -> Response 
 /// apply them.
 async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    let method = req.method().to_string();
     if path.starts_with("/__sim") {
         return next.run(req).await;
     }
@@ -243,7 +255,7 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
         }
         _ => {}
     }
-    let injection = take_injection(&st, &path);
+    let injection = take_injection(&st, &path, &method);
     let resp = next.run(req).await;
     let mut resp = match (fault, injection) {
         (_, Some(inj)) => apply_injection(resp, &inj).await,
@@ -265,9 +277,11 @@ fn add_rate_headers(r: &mut Response, limit: u32, remaining: u32, reset: i64) {
     h.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
-fn take_injection(st: &SimState, path: &str) -> Option<Injection> {
+fn take_injection(st: &SimState, path: &str, method: &str) -> Option<Injection> {
     let mut inj = st.injections.lock().unwrap();
-    let pos = inj.iter().position(|i| path.starts_with(&i.path))?;
+    let pos = inj.iter().position(|i| {
+        path.starts_with(&i.path) && i.method.as_deref().is_none_or(|m| m == method)
+    })?;
     let found = inj[pos].clone();
     if let Some(t) = inj[pos].times.as_mut() {
         *t -= 1;
@@ -341,6 +355,31 @@ async fn apply_injection(resp: Response, inj: &Injection) -> Response {
             }
             parts.headers.remove("content-length");
             Response::from_parts(parts, Body::from(serde_json::to_vec(&v).unwrap()))
+        }
+        "append" => {
+            let (mut parts, bytes) = body_bytes(resp).await;
+            let mut v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if let Some(a) = v.get_mut("data").and_then(|d| d.as_array_mut()) {
+                a.extend(inj.records.iter().cloned());
+            }
+            let mut body = serde_json::to_vec(&v).unwrap();
+            let anchor = b"\"data\":[";
+            if let Some(at) = body.windows(anchor.len()).position(|w| w == anchor) {
+                let mut at = at + anchor.len();
+                for raw in &inj.raw_b64 {
+                    use base64::Engine;
+                    let Ok(mut bytes) = base64::engine::general_purpose::STANDARD.decode(raw)
+                    else {
+                        continue;
+                    };
+                    bytes.push(b',');
+                    let n = bytes.len();
+                    body.splice(at..at, bytes);
+                    at += n;
+                }
+            }
+            parts.headers.remove("content-length");
+            Response::from_parts(parts, Body::from(body))
         }
         _ => resp,
     }

@@ -43,6 +43,8 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/__sim/ids/{object}", get(all_ids))
         .route("/__sim/mutate", post(mutate))
         .route("/__sim/inject", post(inject).delete(clear_injections))
+        // Injected records can be large (the bad-input corpus has a 10 MB body).
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             gatekeeper,

@@ -183,20 +183,42 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
         add_headers(&mut r, limit, 0);
         return r;
     }
-    if st.opts.fault_rate > 0.0 {
-        let fault = {
-            let mut rng = st.rng.lock().unwrap();
-            rng.gen_bool(st.opts.fault_rate.min(1.0))
-                .then(|| rng.gen_range(0..3u8))
-        };
-        match fault {
-            Some(0) => return error(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
-            Some(1) => return error(StatusCode::BAD_GATEWAY, json!({})),
-            Some(_) => return error(StatusCode::SERVICE_UNAVAILABLE, json!({})),
-            None => {}
+    // Faults before the request is processed (safe to retry), and for
+    // reads also after it: a truncated body or an HTML error page with
+    // status 200, as proxies produce.
+    let is_get = req.method() == axum::http::Method::GET;
+    let fault = if st.opts.fault_rate > 0.0 {
+        let mut rng = st.rng.lock().unwrap();
+        rng.gen_bool(st.opts.fault_rate.min(1.0))
+            .then(|| rng.gen_range(0..if is_get { 6u8 } else { 4u8 }))
+    } else {
+        None
+    };
+    match fault {
+        Some(0) => return error(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
+        Some(1) => return error(StatusCode::BAD_GATEWAY, json!({})),
+        Some(2) => return error(StatusCode::SERVICE_UNAVAILABLE, json!({})),
+        Some(3) => return error(StatusCode::GATEWAY_TIMEOUT, json!({})),
+        Some(5) => {
+            return (
+                StatusCode::OK,
+                [("content-type", "text/html")],
+                "<html><body>Service temporarily unavailable</body></html>",
+            )
+                .into_response()
         }
+        _ => {}
     }
     let mut resp = next.run(req).await;
+    if fault == Some(4) {
+        let (mut parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        parts.headers.remove("content-length");
+        let cut = bytes.slice(..bytes.len() / 2);
+        resp = Response::from_parts(parts, axum::body::Body::from(cut));
+    }
     add_headers(&mut resp, limit, remaining);
     resp
 }
