@@ -92,6 +92,20 @@ CREATE TABLE IF NOT EXISTS ferry_batches (
     finished_at  TIMESTAMPTZ,
     items        VARCHAR              -- JSON [[source_id, external_id], ...] for reconciliation
 );
+-- Id map rows of records `ferry rollback` deleted from the destination:
+-- the audit trail of what was created and then removed.
+CREATE TABLE IF NOT EXISTS ferry_rolled_back (
+    source       VARCHAR NOT NULL,
+    object       VARCHAR NOT NULL,
+    source_id    VARCHAR NOT NULL,
+    dest         VARCHAR NOT NULL,
+    dest_object  VARCHAR NOT NULL,
+    dest_id      VARCHAR NOT NULL,
+    batch_id     VARCHAR,
+    payload_hash VARCHAR,
+    loaded_at    TIMESTAMPTZ NOT NULL,
+    rolled_back_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ferry_load_phases (
     run_id      VARCHAR NOT NULL,
     phase       VARCHAR NOT NULL,
@@ -127,4 +141,5 @@ pub const META_TABLES: &[&str] = &[
     "ferry_load_errors",
     "ferry_batches",
     "ferry_load_phases",
+    "ferry_rolled_back",
 ];

@@ -94,6 +94,7 @@ fn the_destination_holds_what_the_tables_say_field_by_field() {
         tickets.len() as i64,
         count(&conn, "SELECT count(*) FROM out_zendesk_tickets")
     );
+    let mut custom_seen = 0;
     for t in tickets {
         let ext = t["external_id"].as_str().unwrap();
         let row: (String, String, String, String) = conn
@@ -110,6 +111,31 @@ fn the_destination_holds_what_the_tables_say_field_by_field() {
         tags.sort();
         let want: Vec<String> = serde_json::from_str(&row.3).unwrap();
         assert_eq!(tags, want, "{ext}: tags");
+        // Custom attributes: each value under the ticket field made for its key.
+        let custom: String = conn
+            .query_row(
+                "SELECT coalesce(custom_fields, '{}')::VARCHAR FROM out_zendesk_tickets WHERE external_id = ?",
+                [ext],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let custom: serde_json::Value = serde_json::from_str(&custom).unwrap();
+        let sent = t["custom_fields"].as_array().cloned().unwrap_or_default();
+        custom_seen += sent.len();
+        assert_eq!(
+            sent.len(),
+            custom.as_object().map_or(0, |o| o.len()),
+            "{ext}: custom fields"
+        );
+        for cf in sent {
+            let key = strings(
+                &conn,
+                &format!("SELECT source_id FROM ferry_id_map WHERE dest_object = 'ticket_fields' AND dest_id = '{}'", cf["id"]),
+            )
+            .pop()
+            .expect("the field id is one ferry created");
+            assert_eq!(cf["value"], custom[&key], "{ext}: custom field {key}");
+        }
         // Comments: order, authors, public/private, timestamps, bodies.
         let mut stmt = conn
             .prepare(
@@ -141,6 +167,7 @@ fn the_destination_holds_what_the_tables_say_field_by_field() {
             }
         }
     }
+    assert!(custom_seen > 0, "some tickets carry custom fields");
 }
 
 #[test]

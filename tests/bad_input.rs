@@ -187,20 +187,22 @@ fn isolated_cases_stop_where_they_should_with_a_clear_message() {
             ferry(&dir, &["extract", "--no-progress"]).status.success(),
             "{name}"
         );
-        let out = ferry(&dir, &[c["expect"]["step"].as_str().unwrap()]);
-        assert_eq!(
-            out.status.code(),
-            Some(c["expect"]["exit"].as_i64().unwrap() as i32),
-            "{name}: {}",
-            text(&out)
-        );
-        let msg = c["expect"]["message"].as_str().unwrap();
-        assert!(
-            text(&out).contains(msg),
-            "{name}: {msg:?} not in {}",
-            text(&out)
-        );
+        expect_exit(&name, &c, &dir);
     }
+}
+
+/// Runs the case's step; checks its exit code and message. Returns the output text.
+fn expect_exit(name: &str, c: &Value, dir: &Path) -> String {
+    let out = ferry(dir, &[c["expect"]["step"].as_str().unwrap()]);
+    let msg = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(c["expect"]["exit"].as_i64().unwrap() as i32),
+        "{name}: {msg}"
+    );
+    let want = c["expect"]["message"].as_str().unwrap();
+    assert!(msg.contains(want), "{name}: {want:?} not in {msg}");
+    msg
 }
 
 #[test]
@@ -222,18 +224,7 @@ fn broken_config_files_are_refused_with_the_fix_and_no_secret() {
             .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();
         let (_t, dir) = workspace("http://127.0.0.1:9", &edits);
-        let out = ferry(&dir, &[c["expect"]["step"].as_str().unwrap()]);
-        assert_eq!(
-            out.status.code(),
-            Some(c["expect"]["exit"].as_i64().unwrap() as i32),
-            "{name}: {}",
-            text(&out)
-        );
-        let msg = text(&out);
-        assert!(
-            msg.contains(c["expect"]["message"].as_str().unwrap()),
-            "{name}: {msg}"
-        );
+        let msg = expect_exit(&name, &c, &dir);
         if let Some(secret) = c["expect"]["not_in_message"].as_str() {
             assert!(!msg.contains(secret), "{name}: the secret was echoed");
         }

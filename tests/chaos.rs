@@ -8,7 +8,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -74,11 +73,7 @@ fn signature(z: &Sim) -> Vec<String> {
 }
 
 fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut c = Command::new(bin());
-    c.arg("-C").arg(dir).args(args);
-    c.env("KUSTOMER_API_KEY", KEY)
-        .env("ZENDESK_EMAIL", ZD_EMAIL)
-        .env("ZENDESK_API_TOKEN", ZD_TOKEN);
+    let mut c = ferry_command(dir, args);
     for (k, v) in env {
         c.env(k, v);
     }

@@ -225,9 +225,38 @@ fn rollback_of_a_run_deletes_what_it_created_and_forgets_the_ids() {
         ),
         0
     );
+    // The trail keeps what was created and removed.
+    assert!(
+        count(
+            &db(&dir),
+            "SELECT count(*) FROM ferry_rolled_back WHERE dest_object = 'tickets'"
+        ) > 0
+    );
     // Loading again recreates everything.
     assert!(ferry(&dir, &["load"]).status.success());
     assert_loaded(&z, &dir);
+    // `--all` removes the whole migration, across runs.
+    let out = ferry(&dir, &["rollback", "--all"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stats = z.stats()["objects"].clone();
+    for object in [
+        "organizations",
+        "tickets",
+        "groups",
+        "custom_object_records",
+    ] {
+        assert_eq!(
+            stats[object], 0,
+            "{object} left after rollback --all: {stats}"
+        );
+    }
+    assert_eq!(
+        count(
+            &db(&dir),
+            "SELECT count(*) FROM ferry_id_map WHERE dest_object <> 'agents'"
+        ),
+        0
+    );
 }
 
 #[test]

@@ -1,5 +1,11 @@
 -- 006 tickets: Kustomer conversations → Zendesk imported tickets.
 
+-- Conversation custom attributes → ticket fields (created before the
+-- tickets; tickets reference them by Zendesk id).
+CREATE OR REPLACE TABLE out_zendesk_ticket_fields AS
+SELECT DISTINCT zd_field_key(k) AS key, zd_field_type(k) AS type, k AS kustomer_key
+FROM stg_conversations, unnest(json_keys(coalesce(custom, '{}'::JSON))) AS t(k);
+
 CREATE OR REPLACE TABLE out_zendesk_tickets AS
 WITH conv AS (
     SELECT c.*, cc.canonical_id AS requester_source_id,

@@ -202,29 +202,27 @@ pub fn workspace_to(url: &str, dest: &str, edits: &[(&str, &str)]) -> (tempfile:
     (tmp, dir)
 }
 
-/// Runs ferry in `dir` with the test key in the environment.
-pub fn ferry(dir: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("-C")
+/// `ferry -C dir ARGS` with the test credentials in the environment.
+pub fn ferry_command(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("-C")
         .arg(dir)
         .args(args)
         .env("KUSTOMER_API_KEY", KEY)
         .env("ZENDESK_EMAIL", ZD_EMAIL)
         .env("ZENDESK_API_TOKEN", ZD_TOKEN)
-        .env_remove("FERRY_WORKSPACE")
-        .output()
-        .unwrap()
+        .env_remove("FERRY_WORKSPACE");
+    c
+}
+
+/// Runs ferry in `dir` with the test key in the environment.
+pub fn ferry(dir: &Path, args: &[&str]) -> Output {
+    ferry_command(dir, args).output().unwrap()
 }
 
 /// Like [`ferry`], but spawned (for kill tests).
 pub fn spawn_ferry(dir: &Path, args: &[&str]) -> Child {
-    Command::new(bin())
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("KUSTOMER_API_KEY", KEY)
-        .env("ZENDESK_EMAIL", ZD_EMAIL)
-        .env("ZENDESK_API_TOKEN", ZD_TOKEN)
+    ferry_command(dir, args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -256,16 +256,7 @@ pub async fn run(
     let mut out = Vec::new();
     for phase in selected(&opts.only)? {
         let started = Instant::now();
-        let throttled_before = ctx
-            .client
-            .stats
-            .throttled
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let requests_before = ctx
-            .client
-            .stats
-            .requests
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let (requests_before, throttled_before) = counters(&ctx);
         let mut sum = PhaseSummary {
             phase: phase.name.to_string(),
             ..Default::default()
@@ -274,24 +265,22 @@ pub async fn run(
         let bar = phase_bar(&ctx, phase).await?;
         run_phase(&ctx, phase, &mut sum, &bar).await?;
         bar.finish_and_clear();
-        sum.requests = ctx
-            .client
-            .stats
-            .requests
-            .load(std::sync::atomic::Ordering::Relaxed)
-            - requests_before;
-        sum.throttled = ctx
-            .client
-            .stats
-            .throttled
-            .load(std::sync::atomic::Ordering::Relaxed)
-            - throttled_before;
+        let (requests, throttled) = counters(&ctx);
+        sum.requests = requests - requests_before;
+        sum.throttled = throttled - throttled_before;
         sum.seconds = started.elapsed().as_secs_f64();
         record_phase(&ctx, &sum).await?;
         report(&sum);
         out.push(sum);
     }
     Ok(out)
+}
+
+/// Requests sent and 429s received so far by the client.
+fn counters(ctx: &Ctx) -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let s = &ctx.client.stats;
+    (s.requests.load(Relaxed), s.throttled.load(Relaxed))
 }
 
 /// A progress bar over the phase's pending rows (hidden when stderr is not
@@ -552,6 +541,11 @@ async fn resolve_existing(
     let list_path = match phase.name {
         "groups" => Some(("/api/v2/groups".to_string(), "groups")),
         "group_memberships" => Some(("/api/v2/group_memberships".to_string(), "group_memberships")),
+        "user_fields" => Some(("/api/v2/user_fields".to_string(), "user_fields")),
+        "organization_fields" => Some((
+            "/api/v2/organization_fields".to_string(),
+            "organization_fields",
+        )),
         _ => None,
     };
     for (i, row) in rows.iter().enumerate() {
@@ -576,6 +570,7 @@ async fn resolve_existing(
             "group_memberships" => {
                 rec["user_id"] == want["user_id"] && rec["group_id"] == want["group_id"]
             }
+            "user_fields" | "organization_fields" => rec["key"] == want["key"],
             _ => {
                 rec["value"].as_str().map(str::to_lowercase)
                     == want["value"].as_str().map(str::to_lowercase)
@@ -719,8 +714,28 @@ async fn job(ctx: &Arc<Ctx>, path: &str, body: &str, n: usize) -> Result<(Vec<Ro
     Ok((out, false))
 }
 
+/// A ticket field with this title that already exists (ticket fields have
+/// no key and Zendesk allows duplicate titles, so a crash between creating
+/// one and recording it must not create a second).
+async fn existing_ticket_field(ctx: &Arc<Ctx>, row: &Row) -> Result<Option<String>> {
+    let want: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let v = ctx.client.get_json("/api/v2/ticket_fields").await?;
+    Ok(v["ticket_fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["title"] == want["title"])
+        .and_then(|f| f["id"].as_u64())
+        .map(|id| id.to_string()))
+}
+
 /// One request per row: groups, identities, uploads, custom objects.
 async fn single(ctx: &Arc<Ctx>, phase: &'static Phase, row: &Row) -> Result<RowResult> {
+    if phase.name == "ticket_fields" {
+        if let Some(id) = existing_ticket_field(ctx, row).await? {
+            return Ok(Ok(id));
+        }
+    }
     let res = match phase.mode {
         Mode::Single {
             path,

@@ -61,6 +61,28 @@ macro_rules! pending {
 /// Every phase in load order.
 pub const PHASES: &[Phase] = &[
     Phase {
+        name: "organization_fields",
+        object: "fields",
+        mode: Mode::Single { path: "/api/v2/organization_fields", key: "organization_field", id_field: "id" },
+        lookup: None,
+        sql: concat!(
+            "SELECT f.key AS source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold, ",
+            "to_json({key: f.key, type: f.type, title: f.kustomer_key})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
+            "FROM out_zendesk_organization_fields f WHERE ", pending!("organization_fields", "f.key"), " ORDER BY f.key"
+        ),
+    },
+    Phase {
+        name: "user_fields",
+        object: "fields",
+        mode: Mode::Single { path: "/api/v2/user_fields", key: "user_field", id_field: "id" },
+        lookup: None,
+        sql: concat!(
+            "SELECT f.key AS source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold, ",
+            "to_json({key: f.key, type: f.type, title: f.kustomer_key})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
+            "FROM out_zendesk_user_fields f WHERE ", pending!("user_fields", "f.key"), " ORDER BY f.key"
+        ),
+    },
+    Phase {
         name: "organizations",
         object: "companies",
         mode: Mode::Bulk { path: "/api/v2/organizations/create_many", key: "organizations" },
@@ -152,6 +174,17 @@ pub const PHASES: &[Phase] = &[
         ),
     },
     Phase {
+        name: "ticket_fields",
+        object: "fields",
+        mode: Mode::Single { path: "/api/v2/ticket_fields", key: "ticket_field", id_field: "id" },
+        lookup: None,
+        sql: concat!(
+            "SELECT f.key AS source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold, ",
+            "to_json({type: f.type, title: f.kustomer_key})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
+            "FROM out_zendesk_ticket_fields f WHERE ", pending!("ticket_fields", "f.key"), " ORDER BY f.key"
+        ),
+    },
+    Phase {
         name: "tickets",
         object: "conversations",
         mode: Mode::Bulk { path: "/api/v2/imports/tickets/create_many", key: "tickets" },
@@ -180,7 +213,10 @@ pub const PHASES: &[Phase] = &[
             "subject: t.subject, status: t.status, priority: t.priority, tags: t.tags, ",
             "created_at: strftime(CAST(t.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'), ",
             "updated_at: strftime(CAST(t.updated_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'), ",
-            "solved_at: strftime(CAST(t.solved_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'), comments: c.comments})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
+            "solved_at: strftime(CAST(t.solved_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'), comments: c.comments, ",
+            // Custom attributes go to the ticket fields created for them, by id.
+            "custom_fields: coalesce((SELECT list({id: TRY_CAST(f.dest_id AS UBIGINT), value: json_extract(t.custom_fields, '$.\"' || f.source_id || '\"')} ORDER BY f.source_id) ",
+            "  FROM ", idm!("ticket_fields"), " f WHERE list_contains(json_keys(coalesce(t.custom_fields, '{}'::JSON)), f.source_id)), [])})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
             "FROM out_zendesk_tickets t JOIN c ON c.ticket_source_id = t.source_id ",
             "LEFT JOIN ", idm!("users"), " r ON r.source_id = t.requester_source_id ",
             "LEFT JOIN ", idm!("agents"), " a ON a.source_id = t.assignee_source_id ",

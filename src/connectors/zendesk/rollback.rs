@@ -30,13 +30,19 @@ const ORDER: &[(&str, Deletion)] = &[
         "group_memberships",
         Deletion::One("/api/v2/group_memberships/{}"),
     ),
+    ("ticket_fields", Deletion::One("/api/v2/ticket_fields/{}")),
     ("groups", Deletion::One("/api/v2/groups/{}")),
     // Identities are deleted with their users.
     ("identities", Deletion::Forget),
     ("users", Deletion::Many("/api/v2/users/destroy_many?ids=")),
+    ("user_fields", Deletion::One("/api/v2/user_fields/{}")),
     (
         "organizations",
         Deletion::Many("/api/v2/organizations/destroy_many?ids="),
+    ),
+    (
+        "organization_fields",
+        Deletion::One("/api/v2/organization_fields/{}"),
     ),
     // Agents are existing seats: never deleted.
     ("uploads", Deletion::One("/api/v2/uploads/{}")),
@@ -146,12 +152,18 @@ pub async fn run(
         }
         let mut conn = db.lock().unwrap();
         let tx = conn.transaction()?;
-        for id in &done {
-            tx.execute(
-                "DELETE FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = ? AND source_id = ?",
-                params![phase, id],
-            )?;
-        }
+        // The rows move to ferry_rolled_back: the id map says what exists
+        // in the destination now, the trail says what existed.
+        let ids = serde_json::to_string(&done).unwrap();
+        tx.execute(
+            "INSERT INTO ferry_rolled_back SELECT *, now() FROM ferry_id_map
+             WHERE dest = 'zendesk' AND dest_object = ? AND source_id IN (SELECT unnest(from_json(?::VARCHAR, '[\"VARCHAR\"]')))",
+            params![phase, ids],
+        )?;
+        tx.execute(
+            "DELETE FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = ? AND source_id IN (SELECT unnest(from_json(?::VARCHAR, '[\"VARCHAR\"]')))",
+            params![phase, ids],
+        )?;
         tx.commit()?;
         out.push((phase.to_string(), done.len()));
     }

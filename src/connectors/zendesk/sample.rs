@@ -52,6 +52,9 @@ UNION ALL SELECT 'agents', source_id FROM out_zendesk_agents
 UNION ALL SELECT 'groups', source_id FROM out_zendesk_groups
 UNION ALL SELECT 'group_memberships', source_id FROM out_zendesk_group_memberships
 UNION ALL SELECT 'uploads', unnest(attachment_ids) FROM out_zendesk_comments WHERE ticket_source_id IN (SELECT source_id FROM tickets)
+UNION ALL SELECT 'user_fields', key FROM out_zendesk_user_fields
+UNION ALL SELECT 'organization_fields', key FROM out_zendesk_organization_fields
+UNION ALL SELECT 'ticket_fields', key FROM out_zendesk_ticket_fields
 UNION ALL SELECT 'custom_objects', source_id FROM out_zendesk_custom_objects
 UNION ALL SELECT 'custom_object_records', source_id FROM out_zendesk_custom_object_records WHERE user_source_id IN (SELECT u FROM users);"
     ))?;

@@ -61,6 +61,24 @@ pub fn router(state: Arc<SimState>) -> Router {
             post(memberships_create_many),
         )
         .route("/api/v2/uploads", post(upload))
+        .route(
+            "/api/v2/user_fields",
+            post(create_user_field).get(list_user_fields),
+        )
+        .route(
+            "/api/v2/organization_fields",
+            post(create_org_field).get(list_org_fields),
+        )
+        .route(
+            "/api/v2/ticket_fields",
+            post(create_ticket_field).get(list_ticket_fields),
+        )
+        .route("/api/v2/user_fields/{id}", delete(destroy_user_field))
+        .route(
+            "/api/v2/organization_fields/{id}",
+            delete(destroy_org_field),
+        )
+        .route("/api/v2/ticket_fields/{id}", delete(destroy_ticket_field))
         .route("/api/v2/imports/tickets/create_many", post(import_tickets))
         .route("/api/v2/imports/tickets", post(import_ticket))
         .route("/api/v2/tickets", get(tickets_by_external_id))
@@ -221,6 +239,63 @@ async fn import_ticket(State(st): St, Query(q): Q, Json(body): Json<Value>) -> R
             .into_response(),
         Err(e) => invalid_response(&e),
     }
+}
+
+fn create_field(st: &SimState, kind: &'static str, one: &str, body: &Value) -> Response {
+    match st.store.lock().unwrap().create_field(kind, &body[one]) {
+        Ok(id) => {
+            let mut rec = body[one].clone();
+            rec["id"] = json!(id);
+            (StatusCode::CREATED, Json(json!({ one: rec }))).into_response()
+        }
+        Err(e) => invalid_response(&e),
+    }
+}
+
+fn list_fields(st: &SimState, kind: &'static str) -> Response {
+    let store = st.store.lock().unwrap();
+    let list: Vec<Value> = store
+        .fields
+        .get(kind)
+        .map(|m| m.values().cloned().collect())
+        .unwrap_or_default();
+    Json(json!({ kind: list, "next_page": null })).into_response()
+}
+
+fn destroy_field(st: &SimState, kind: &'static str, id: u64) -> Response {
+    if st.store.lock().unwrap().destroy(kind, &[id]) == 1 {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        not_found()
+    }
+}
+
+async fn create_user_field(State(st): St, Json(body): Json<Value>) -> Response {
+    create_field(&st, "user_fields", "user_field", &body)
+}
+async fn create_org_field(State(st): St, Json(body): Json<Value>) -> Response {
+    create_field(&st, "organization_fields", "organization_field", &body)
+}
+async fn create_ticket_field(State(st): St, Json(body): Json<Value>) -> Response {
+    create_field(&st, "ticket_fields", "ticket_field", &body)
+}
+async fn list_user_fields(State(st): St) -> Response {
+    list_fields(&st, "user_fields")
+}
+async fn list_org_fields(State(st): St) -> Response {
+    list_fields(&st, "organization_fields")
+}
+async fn list_ticket_fields(State(st): St) -> Response {
+    list_fields(&st, "ticket_fields")
+}
+async fn destroy_user_field(State(st): St, Path(id): Path<u64>) -> Response {
+    destroy_field(&st, "user_fields", id)
+}
+async fn destroy_org_field(State(st): St, Path(id): Path<u64>) -> Response {
+    destroy_field(&st, "organization_fields", id)
+}
+async fn destroy_ticket_field(State(st): St, Path(id): Path<u64>) -> Response {
+    destroy_field(&st, "ticket_fields", id)
 }
 
 fn count_of(st: &SimState, object: &str) -> Response {

@@ -51,6 +51,8 @@ pub struct Store {
     pub tickets: BTreeMap<u64, Value>,
     pub custom_objects: BTreeMap<String, Value>,
     pub custom_object_records: BTreeMap<u64, Value>,
+    /// Field definitions: `user_fields`, `organization_fields`, `ticket_fields`.
+    pub fields: BTreeMap<&'static str, BTreeMap<u64, Value>>,
     /// Uploaded bytes by (token, file name), served at each attachment's
     /// `content_url` so a verifier can hash what Zendesk really holds.
     pub files: std::collections::HashMap<(String, String), bytes::Bytes>,
@@ -101,6 +103,9 @@ impl Store {
             "tickets": self.tickets.values().collect::<Vec<_>>(),
             "custom_objects": self.custom_objects.values().collect::<Vec<_>>(),
             "custom_object_records": self.custom_object_records.values().collect::<Vec<_>>(),
+            "user_fields": self.fields.get("user_fields").map(|m| m.values().collect::<Vec<_>>()).unwrap_or_default(),
+            "organization_fields": self.fields.get("organization_fields").map(|m| m.values().collect::<Vec<_>>()).unwrap_or_default(),
+            "ticket_fields": self.fields.get("ticket_fields").map(|m| m.values().collect::<Vec<_>>()).unwrap_or_default(),
         })
     }
 
@@ -150,6 +155,10 @@ impl Store {
         let mut rec = o.clone();
         rec["id"] = json!(id);
         rec["created_at"] = json!(now_iso());
+        if rec.get("organization_fields").is_some() {
+            rec["organization_fields"] =
+                self.known_fields("organization_fields", o.get("organization_fields"));
+        }
         self.organizations.insert(id, rec);
         Ok(id)
     }
@@ -205,6 +214,9 @@ impl Store {
         let mut rec = u.clone();
         if let Some(e) = email {
             rec["email"] = json!(e);
+        }
+        if rec.get("user_fields").is_some() {
+            rec["user_fields"] = self.known_fields("user_fields", u.get("user_fields"));
         }
         match matched {
             Some(id) => {
@@ -387,9 +399,92 @@ impl Store {
         }
     }
 
+    /// `POST /api/v2/{kind}` for a field definition.
+    pub fn create_field(&mut self, kind: &'static str, f: &Value) -> Result<u64, Vec<Invalid>> {
+        const TYPES: &[&str] = &[
+            "text",
+            "textarea",
+            "checkbox",
+            "date",
+            "integer",
+            "decimal",
+            "regexp",
+            "dropdown",
+            "tagger",
+            "multiselect",
+            "lookup",
+        ];
+        let mut errs = Vec::new();
+        if s(f, "title").unwrap_or("").trim().is_empty() {
+            errs.push(invalid("title", "Title: cannot be blank"));
+        }
+        match s(f, "type") {
+            Some(t) if TYPES.contains(&t) => {}
+            other => errs.push(invalid("type", format!("Type: {other:?} is not valid"))),
+        }
+        let existing = self.fields.entry(kind).or_default();
+        if kind != "ticket_fields" {
+            match s(f, "key") {
+                None => errs.push(invalid("key", "Key: cannot be blank")),
+                Some(k) if existing.values().any(|x| s(x, "key") == Some(k)) => {
+                    errs.push(invalid("key", "Key: has already been taken"))
+                }
+                _ => {}
+            }
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        let id = self.id();
+        let mut rec = f.clone();
+        rec["id"] = json!(id);
+        self.fields.entry(kind).or_default().insert(id, rec);
+        Ok(id)
+    }
+
+    /// Keeps only the custom field values whose key is defined (Zendesk
+    /// ignores the others).
+    fn known_fields(&self, kind: &'static str, values: Option<&Value>) -> Value {
+        let defined: Vec<&str> = self
+            .fields
+            .get(kind)
+            .map(|m| m.values().filter_map(|f| s(f, "key")).collect())
+            .unwrap_or_default();
+        match values.and_then(|v| v.as_object()) {
+            Some(o) => Value::Object(
+                o.iter()
+                    .filter(|(k, _)| defined.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            None => json!({}),
+        }
+    }
+
     /// `imports/tickets/create_many` item.
     pub fn import_ticket(&mut self, t: &Value) -> Result<u64, Vec<Invalid>> {
         let mut errs = Vec::new();
+        for cf in t
+            .get("custom_fields")
+            .and_then(|c| c.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let known = cf["id"].as_u64().is_some_and(|id| {
+                self.fields
+                    .get("ticket_fields")
+                    .is_some_and(|m| m.contains_key(&id))
+            });
+            if !known {
+                errs.push(invalid(
+                    "custom_fields",
+                    format!(
+                        "Custom field {} is not a ticket field of this account",
+                        cf["id"]
+                    ),
+                ));
+            }
+        }
         match t.get("requester_id").and_then(|v| v.as_u64()) {
             None => errs.push(invalid("requester_id", "Requester: cannot be blank")),
             Some(r) if !self.users.contains_key(&r) => {
@@ -631,6 +726,14 @@ impl Store {
             "groups" => &mut self.groups,
             "group_memberships" => &mut self.group_memberships,
             "custom_object_records" => &mut self.custom_object_records,
+            "user_fields" | "organization_fields" | "ticket_fields" => {
+                let kind = match object {
+                    "user_fields" => "user_fields",
+                    "organization_fields" => "organization_fields",
+                    _ => "ticket_fields",
+                };
+                self.fields.entry(kind).or_default()
+            }
             _ => return 0,
         };
         ids.iter().filter(|id| map.remove(id).is_some()).count()
