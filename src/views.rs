@@ -23,6 +23,8 @@ pub const KUSTOMER_OBJECTS: &[&str] = &[
     "notes",
     "kobjects",
     "attachments",
+    "shortcuts",
+    "slas",
 ];
 
 /// Column list of every raw Parquet part (see `land::raw_schema`).

@@ -73,6 +73,17 @@ fn verify_accounts_for_every_record_and_reads_everything_back() {
     for d in r["destination"].as_array().unwrap() {
         assert_eq!(d["missing"].as_array().unwrap().len(), 0, "{d}");
     }
+    // The rules to rebuild by hand: the extracted shortcuts and SLAs, not the deleted one.
+    let rules = r["manual_rules"].as_array().unwrap();
+    let live = |kind: &str, table: &str| {
+        count(&conn, &format!("SELECT count(*) FROM {table} WHERE NOT coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false)")) as usize
+            == rules.iter().filter(|m| m["kind"] == kind).count()
+    };
+    assert!(
+        live("shortcut", "raw_kustomer_shortcuts") && live("SLA", "raw_kustomer_slas"),
+        "{rules:?}"
+    );
+    assert!(rules.iter().any(|m| m["kind"] == "shortcut"));
 }
 
 #[test]

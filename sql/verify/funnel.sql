@@ -22,6 +22,8 @@ WITH extracted AS (
     UNION ALL SELECT 'notes', id FROM raw_kustomer_notes
     UNION ALL SELECT 'kobjects', id FROM raw_kustomer_kobjects
     UNION ALL SELECT 'attachments', id FROM raw_kustomer_attachments
+    UNION ALL SELECT 'shortcuts', id FROM raw_kustomer_shortcuts
+    UNION ALL SELECT 'slas', id FROM raw_kustomer_slas
 ), acc AS (
     SELECT object, source_id, any_value(bucket) AS bucket, any_value(reason) AS reason
     FROM ferry_accounting GROUP BY ALL

@@ -263,6 +263,8 @@ pub const OBJECTS: &[&str] = &[
     "notes",
     "kobjects",
     "attachments",
+    "shortcuts",
+    "slas",
 ];
 
 /// Asserts every raw view holds exactly the simulator's ids, once each.

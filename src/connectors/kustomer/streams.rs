@@ -36,6 +36,20 @@ pub const STREAMS: &[StreamDef] = &[
         wave: 1,
     },
     StreamDef {
+        object: "shortcuts",
+        list: Some("/v1/shortcuts"),
+        context: None,
+        archive: false,
+        wave: 1,
+    },
+    StreamDef {
+        object: "slas",
+        list: Some("/v1/slas"),
+        context: None,
+        archive: false,
+        wave: 1,
+    },
+    StreamDef {
         object: "tags",
         list: Some("/v1/tags"),
         context: None,

@@ -27,10 +27,14 @@ pub enum Kind {
     Notes,
     Kobjects,
     Attachments,
+    /// Canned replies: rules no API can carry to Zendesk (rebuilt as macros).
+    Shortcuts,
+    /// SLA policies: rebuilt by hand as Zendesk SLA policies.
+    Slas,
 }
 
 /// All kinds, in stats order.
-pub const KINDS: [Kind; 11] = [
+pub const KINDS: [Kind; 13] = [
     Kind::Users,
     Kind::Teams,
     Kind::Tags,
@@ -42,6 +46,8 @@ pub const KINDS: [Kind; 11] = [
     Kind::Notes,
     Kind::Kobjects,
     Kind::Attachments,
+    Kind::Shortcuts,
+    Kind::Slas,
 ];
 
 impl Kind {
@@ -59,6 +65,8 @@ impl Kind {
             Kind::Notes => "notes",
             Kind::Kobjects => "kobjects",
             Kind::Attachments => "attachments",
+            Kind::Shortcuts => "shortcuts",
+            Kind::Slas => "slas",
         }
     }
 
@@ -76,6 +84,8 @@ impl Kind {
             Kind::Notes => "note",
             Kind::Kobjects => "kobject",
             Kind::Attachments => "attachment",
+            Kind::Shortcuts => "shortcut",
+            Kind::Slas => "sla",
         }
     }
 
@@ -197,6 +207,8 @@ impl Org {
             (Kind::Customers, customers),
             (Kind::Conversations, conversations),
             (Kind::Kobjects, kobjects),
+            (Kind::Shortcuts, 12),
+            (Kind::Slas, 3),
         ] {
             // At least one archived record per archivable kind, so every
             // org exercises the archive search.

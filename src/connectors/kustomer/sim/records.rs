@@ -212,6 +212,8 @@ pub fn record(org: &Org, kind: Kind, idx: u32) -> Value {
         Kind::Notes => note(org, idx),
         Kind::Kobjects => kobject(org, idx),
         Kind::Attachments => attachment(org, idx),
+        Kind::Shortcuts => rule(org, Kind::Shortcuts, idx),
+        Kind::Slas => rule(org, Kind::Slas, idx),
     }
 }
 
@@ -297,6 +299,50 @@ fn team(org: &Org, idx: u32) -> Value {
     a.insert("deleted".into(), json!(deleted(org, Kind::Teams, idx)));
     stamps(org, Kind::Teams, idx, &mut a);
     base(org, Kind::Teams, idx, a, Map::new())
+}
+
+/// A shortcut or an SLA: named rules of the org (one deleted).
+fn rule(org: &Org, kind: Kind, idx: u32) -> Value {
+    const SHORTCUTS: &[&str] = &[
+        "Refund approved",
+        "Where is my order",
+        "Password reset",
+        "Escalate to tier 2",
+        "Shipping delay apology",
+        "Cancel subscription",
+        "Invoice copy",
+        "Warranty claim",
+        "Thank you & close",
+        "Ask for order number",
+        "Données personnelles (RGPD)",
+        "Out of office",
+    ];
+    const SLAS: &[&str] = &[
+        "VIP: first reply in 1 h",
+        "Standard: first reply in 8 h",
+        "Email: resolve in 3 days",
+    ];
+    let mut a = Map::new();
+    let names = if kind == Kind::Shortcuts {
+        SHORTCUTS
+    } else {
+        SLAS
+    };
+    a.insert("name".into(), json!(names[idx as usize % names.len()]));
+    if kind == Kind::Shortcuts {
+        a.insert(
+            "draft".into(),
+            json!({"text": format!("Hello {{{{customer.firstName}}}}, … ({idx})")}),
+        );
+    } else {
+        a.insert(
+            "metrics".into(),
+            json!({"firstResponse": {"target": 3600 * (idx + 1)}}),
+        );
+    }
+    a.insert("deleted".into(), json!(idx == 5));
+    stamps(org, kind, idx, &mut a);
+    base(org, kind, idx, a, Map::new())
 }
 
 fn tag(org: &Org, idx: u32) -> Value {
