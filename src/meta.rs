@@ -94,18 +94,8 @@ CREATE TABLE IF NOT EXISTS ferry_batches (
 );
 -- Id map rows of records `ferry rollback` deleted from the destination:
 -- the audit trail of what was created and then removed.
-CREATE TABLE IF NOT EXISTS ferry_rolled_back (
-    source       VARCHAR NOT NULL,
-    object       VARCHAR NOT NULL,
-    source_id    VARCHAR NOT NULL,
-    dest         VARCHAR NOT NULL,
-    dest_object  VARCHAR NOT NULL,
-    dest_id      VARCHAR NOT NULL,
-    batch_id     VARCHAR,
-    payload_hash VARCHAR,
-    loaded_at    TIMESTAMPTZ NOT NULL,
-    rolled_back_at TIMESTAMPTZ NOT NULL
-);
+CREATE TABLE IF NOT EXISTS ferry_rolled_back AS
+    SELECT *, now() AS rolled_back_at FROM ferry_id_map WHERE false;
 CREATE TABLE IF NOT EXISTS ferry_load_phases (
     run_id      VARCHAR NOT NULL,
     phase       VARCHAR NOT NULL,

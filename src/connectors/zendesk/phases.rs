@@ -58,30 +58,38 @@ macro_rules! pending {
     };
 }
 
+/// A field-definition phase: one `POST {path}` per custom attribute key of
+/// `table`, created before the records that carry values for it.
+macro_rules! field_phase {
+    ($name:literal, $table:literal, $item:literal, $json:literal) => {
+        Phase {
+            name: $name,
+            object: "fields",
+            mode: Mode::Single {
+                path: concat!("/api/v2/", $name),
+                key: $item,
+                id_field: "id",
+            },
+            lookup: None,
+            sql: concat!(
+                "SELECT f.key AS source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold, ",
+                "to_json(",
+                $json,
+                ")::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
+                "FROM ",
+                $table,
+                " f WHERE ",
+                pending!($name, "f.key"),
+                " ORDER BY f.key"
+            ),
+        }
+    };
+}
+
 /// Every phase in load order.
 pub const PHASES: &[Phase] = &[
-    Phase {
-        name: "organization_fields",
-        object: "fields",
-        mode: Mode::Single { path: "/api/v2/organization_fields", key: "organization_field", id_field: "id" },
-        lookup: None,
-        sql: concat!(
-            "SELECT f.key AS source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold, ",
-            "to_json({key: f.key, type: f.type, title: f.kustomer_key})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
-            "FROM out_zendesk_organization_fields f WHERE ", pending!("organization_fields", "f.key"), " ORDER BY f.key"
-        ),
-    },
-    Phase {
-        name: "user_fields",
-        object: "fields",
-        mode: Mode::Single { path: "/api/v2/user_fields", key: "user_field", id_field: "id" },
-        lookup: None,
-        sql: concat!(
-            "SELECT f.key AS source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold, ",
-            "to_json({key: f.key, type: f.type, title: f.kustomer_key})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
-            "FROM out_zendesk_user_fields f WHERE ", pending!("user_fields", "f.key"), " ORDER BY f.key"
-        ),
-    },
+    field_phase!("organization_fields", "out_zendesk_organization_fields", "organization_field", "{key: f.key, type: f.type, title: f.kustomer_key}"),
+    field_phase!("user_fields", "out_zendesk_user_fields", "user_field", "{key: f.key, type: f.type, title: f.kustomer_key}"),
     Phase {
         name: "organizations",
         object: "companies",
@@ -173,17 +181,8 @@ pub const PHASES: &[Phase] = &[
             "AND ", pending!("uploads", "a.attachment_id"), " ORDER BY a.attachment_id"
         ),
     },
-    Phase {
-        name: "ticket_fields",
-        object: "fields",
-        mode: Mode::Single { path: "/api/v2/ticket_fields", key: "ticket_field", id_field: "id" },
-        lookup: None,
-        sql: concat!(
-            "SELECT f.key AS source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold, ",
-            "to_json({type: f.type, title: f.kustomer_key})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
-            "FROM out_zendesk_ticket_fields f WHERE ", pending!("ticket_fields", "f.key"), " ORDER BY f.key"
-        ),
-    },
+    // Ticket fields have no key in Zendesk: tickets reference them by id.
+    field_phase!("ticket_fields", "out_zendesk_ticket_fields", "ticket_field", "{type: f.type, title: f.kustomer_key}"),
     Phase {
         name: "tickets",
         object: "conversations",
