@@ -68,7 +68,7 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
     let mut stmt = conn.prepare(&last).map_err(|e| sql_error(&e))?;
     let arrow = stmt.query_arrow([]).map_err(|e| sql_error(&e))?;
     let schema = arrow.get_schema();
-    let rows = match &args.output {
+    match &args.output {
         Some(path) => {
             let tmp = crate::fsutil::tmp_path(path);
             let file = std::fs::File::create(&tmp)
@@ -84,7 +84,6 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
                 Ok(n) => {
                     crate::fsutil::commit_tmp(&tmp, path)?;
                     eprintln!("{n} rows written to {}", path.display());
-                    n
                 }
                 Err(e) => {
                     let _ = std::fs::remove_file(&tmp);
@@ -92,9 +91,10 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
                 }
             }
         }
-        None => tabular::write(args.format, schema, arrow, std::io::stdout(), |_| {})?,
-    };
-    let _ = rows;
+        None => {
+            tabular::write(args.format, schema, arrow, std::io::stdout(), |_| {})?;
+        }
+    }
     Ok(0)
 }
 
