@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -231,7 +233,7 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
     let fault = if st.opts.fault_rate > 0.0 {
         let mut rng = st.rng.lock().unwrap();
         rng.gen_bool(st.opts.fault_rate.min(1.0))
-            .then(|| rng.gen_range(0..5u8))
+            .then(|| rng.gen_range(0..9u8))
     } else {
         None
     };
@@ -253,6 +255,20 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
                 "simulated fault",
             )
         }
+        Some(5) => {
+            return error_response(StatusCode::GATEWAY_TIMEOUT, "timeout", "simulated fault")
+        }
+        // A proxy's error page with status 200 and the wrong content type.
+        Some(6) => {
+            return (
+                StatusCode::OK,
+                [("content-type", "text/html")],
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            )
+                .into_response()
+        }
+        // No answer within a client's patience: ferry's timeout must fire.
+        Some(7) => tokio::time::sleep(Duration::from_millis(HANG_MS)).await,
         _ => {}
     }
     let injection = take_injection(&st, &path, &method);
@@ -261,6 +277,7 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
         (_, Some(inj)) => apply_injection(resp, &inj).await,
         (Some(3), None) => truncate(resp).await,
         (Some(4), None) => drop_connection(resp).await,
+        (Some(8), None) => trickle(resp).await,
         _ => resp,
     };
     add_rate_headers(&mut resp, st.opts.rate_limit, remaining, reset);
@@ -290,6 +307,25 @@ fn take_injection(st: &SimState, path: &str, method: &str) -> Option<Injection> 
         }
     }
     Some(found)
+}
+
+/// How long a "hang" fault keeps the client waiting (tests set ferry's
+/// `timeout_secs` below it).
+const HANG_MS: u64 = 2_500;
+
+/// Sends the body in small pieces with pauses: a slow, intact response.
+async fn trickle(resp: Response) -> Response {
+    let (mut parts, bytes) = body_bytes(resp).await;
+    parts.headers.remove("content-length");
+    let chunks: Vec<bytes::Bytes> = bytes
+        .chunks(bytes.len().div_ceil(8).max(1))
+        .map(bytes::Bytes::copy_from_slice)
+        .collect();
+    let stream = futures::stream::iter(chunks).then(|c| async move {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        Ok::<_, std::convert::Infallible>(c)
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 async fn body_bytes(resp: Response) -> (axum::http::response::Parts, bytes::Bytes) {
