@@ -273,6 +273,9 @@ pub struct SimZendeskArgs {
     /// Probability of a random 500/502/503 per request.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
+    /// Seconds an upload token can be used in a ticket before it expires.
+    #[arg(long, default_value_t = 3600)]
+    pub upload_ttl_secs: u64,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -102,6 +102,11 @@ pub struct DestinationConfig {
     /// over 750k tickets. Archived tickets leave views and search.
     #[serde(default)]
     pub archive_immediately: bool,
+    /// Minutes ferry trusts an upload token. Zendesk's expire after about
+    /// an hour; tickets go out in windows whose uploads fit in a third of
+    /// this, and older unused tokens are uploaded again.
+    #[serde(default = "default_upload_token_minutes")]
+    pub upload_token_minutes: f64,
 }
 
 /// How `ferry extract` behaves.
@@ -156,6 +161,9 @@ fn default_source_rate() -> u32 {
 }
 fn default_search_rate() -> u32 {
     100
+}
+fn default_upload_token_minutes() -> f64 {
+    45.0
 }
 fn default_dest_rate() -> u32 {
     700
@@ -265,6 +273,10 @@ impl Config {
         }
         if self.extract.search_page_size == 0 || self.extract.search_page_size > 500 {
             out.push("extract.search_page_size must be 1..=500 (Kustomer's maximum)".into());
+        }
+        let t = self.destination.upload_token_minutes;
+        if !(t > 0.0 && t <= 60.0) {
+            out.push(format!("destination.upload_token_minutes = {t} must be in (0, 60]: Zendesk upload tokens expire after about an hour"));
         }
         if self.extract.concurrency == 0 {
             out.push("extract.concurrency must be >= 1".into());
@@ -390,6 +402,9 @@ insecure = false
 # Import closed tickets straight into the archive (Zendesk advises it past
 # 750k tickets; archived tickets are readable by id but leave views).
 archive_immediately = false
+# Upload tokens expire (about 60 min). Attachments are uploaded in windows
+# just before their tickets; tokens older than this are uploaded again.
+upload_token_minutes = 45
 
 [extract]
 # Streams fetched at the same time; they share one org-wide rate limiter.

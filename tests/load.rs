@@ -13,9 +13,17 @@ fn migrated(
     customers: &str,
     zd_args: &[&str],
 ) -> (Sim, Sim, tempfile::TempDir, std::path::PathBuf) {
+    migrated_with(customers, zd_args, &[])
+}
+
+fn migrated_with(
+    customers: &str,
+    zd_args: &[&str],
+    edits: &[(&str, &str)],
+) -> (Sim, Sim, tempfile::TempDir, std::path::PathBuf) {
     let k = Sim::start(&["--seed", "31", "--customers", customers]);
     let z = Sim::zendesk(zd_args);
-    let (t, dir) = workspace_to(&k.url, &z.url, &[]);
+    let (t, dir) = workspace_to(&k.url, &z.url, edits);
     let out = ferry(&dir, &["extract", "--no-progress"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = ferry(&dir, &["transform"]);
@@ -438,5 +446,84 @@ fn rollback_of_one_batch_removes_exactly_its_records() {
             &format!("SELECT count(*) FROM ferry_id_map WHERE batch_id = '{batch}'")
         ),
         0
+    );
+}
+
+#[test]
+fn upload_tokens_are_used_before_they_expire_and_stale_ones_are_uploaded_again() {
+    // Tokens live 3 s in the simulator; ferry trusts them 1.8 s, so at the
+    // 700 tier a window holds 700 × 1.8 / 60 / 3 = 7 uploads.
+    let (_k, z, _t, dir) = migrated_with(
+        "12",
+        &["--upload-ttl-secs", "3"],
+        &[("upload_token_minutes = 45", "upload_token_minutes = 0.03")],
+    );
+    let conn = db(&dir);
+    let attachments = count(
+        &conn,
+        "SELECT count(*) FROM (SELECT DISTINCT unnest(attachment_ids) AS aid FROM out_zendesk_comments) \
+         WHERE aid IN (SELECT attachment_id FROM stg_attachments WHERE sha256 IS NOT NULL)",
+    );
+    drop(conn);
+    assert!(
+        attachments > 14,
+        "need at least three windows, have {attachments} attachments"
+    );
+    // Everything but the tickets; then wait until every token has expired.
+    let out = ferry(
+        &dir,
+        &["load", "--only", "organization_fields,user_fields,organizations,users,identities,agents,groups,group_memberships,uploads,ticket_fields"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        z.stats()["objects"]["uploads"].as_i64().unwrap(),
+        attachments
+    );
+    std::thread::sleep(Duration::from_millis(3500));
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let conn = db(&dir);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM ferry_load_errors"),
+        0,
+        "{:?}",
+        strings(
+            &conn,
+            "SELECT source_id || ': ' || error_body FROM ferry_load_errors LIMIT 3"
+        )
+    );
+    // Every stale token was replaced: one id-map row per attachment, with
+    // the new token, and the simulator saw each file twice.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_id_map WHERE dest_object = 'uploads'"
+        ),
+        attachments
+    );
+    assert_eq!(
+        z.stats()["objects"]["uploads"].as_i64().unwrap(),
+        2 * attachments
+    );
+    assert!(count(&conn, "SELECT count(DISTINCT win) FROM load_window") >= 3);
+    drop(conn);
+    // Each comment carries the files its source message had.
+    let dump = z.get("/__sim/dump");
+    let carried: usize = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["comments"].as_array().unwrap())
+        .map(|c| c["attachments"].as_array().map_or(0, |a| a.len()))
+        .sum();
+    assert_eq!(carried as i64, attachments);
+    assert_loaded_tickets(&z, &dir);
+}
+
+fn assert_loaded_tickets(z: &Sim, dir: &std::path::Path) {
+    let conn = db(dir);
+    assert_eq!(
+        z.stats()["objects"]["tickets"].as_i64().unwrap(),
+        count(&conn, "SELECT count(*) FROM out_zendesk_tickets")
     );
 }

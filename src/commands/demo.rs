@@ -66,6 +66,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
                 rate_limit: 0,
                 latency_ms: 0,
                 fault_rate: 0.0,
+                upload_ttl_secs: 3600,
             },
         )
         .await?;

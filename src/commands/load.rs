@@ -10,6 +10,7 @@ use crate::workspace::Workspace;
 pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     let ws = Workspace::open(workspace)?;
     let conn = ws.connect()?;
+    crate::transform::configure(&conn, &ws.dir, load::MEMORY_LIMIT, 2)?;
     crate::views::ensure_raw_views(&conn, &ws.dir)?;
     let phases = load::selected(&args.only)?;
     // Loading half-transformed tables would send a mix of old and new rows.
@@ -89,6 +90,8 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             open_first: args.order == "open-first",
             sample: args.sample,
             archive_immediately: ws.config.destination.archive_immediately,
+            upload_token_secs: ws.config.destination.upload_token_minutes * 60.0,
+            window: None,
         };
         Ok(rt.block_on(load::run(
             ws.dir.clone(),

@@ -62,6 +62,7 @@ pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
             rate_limit: args.rate_limit,
             latency_ms: args.latency_ms,
             fault_rate: args.fault_rate,
+            upload_ttl_secs: args.upload_ttl_secs,
         };
         let running = sim::spawn(args.addr, opts).await?;
         println!("{}", running.base_url);

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use arrow::array::Array;
 use duckdb::{params, Connection};
 use futures::stream::{FuturesUnordered, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -34,8 +35,13 @@ const BULK_IN_FLIGHT: usize = 8;
 const SINGLE_BATCH: usize = 25;
 const SINGLE_IN_FLIGHT: usize = 6;
 
+/// DuckDB's buffer pool while loading. Without a cap DuckDB keeps up to
+/// 80 % of RAM of cached pages, and the loader's memory grew with the
+/// workspace (835 MB at 20k tickets); sorts beyond it spill to disk.
+pub const MEMORY_LIMIT: &str = "512MB";
+
 /// What the user asked `ferry load` for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub only: Option<Vec<String>>,
     pub retry: bool,
@@ -45,6 +51,24 @@ pub struct LoadOptions {
     pub sample: Option<usize>,
     /// Closed tickets go straight to the archive.
     pub archive_immediately: bool,
+    /// Seconds an upload token is trusted (`upload_token_minutes`).
+    pub upload_token_secs: f64,
+    /// The upload window the uploads and tickets phases are limited to.
+    pub window: Option<i64>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            only: None,
+            retry: false,
+            open_first: false,
+            sample: None,
+            archive_immediately: false,
+            upload_token_secs: 45.0 * 60.0,
+            window: None,
+        }
+    }
 }
 
 /// One row a phase wants to send.
@@ -78,6 +102,8 @@ struct Ctx {
     client: Arc<ApiClient>,
     db: Arc<Mutex<Connection>>,
     opts: LoadOptions,
+    /// Batch numbers, unique in the run: a phase runs once per upload window.
+    batch_seq: std::sync::atomic::AtomicU32,
 }
 
 /// Selected phases, in load order.
@@ -102,11 +128,19 @@ pub fn selected(only: &Option<Vec<String>>) -> Result<Vec<&'static Phase>> {
 }
 
 fn set_variables(conn: &Connection, opts: &LoadOptions) -> Result<()> {
+    // Computed here: DuckDB's TIMESTAMPTZ arithmetic needs the ICU
+    // extension, which the bundled build does not carry.
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::milliseconds((opts.upload_token_secs * 1000.0) as i64);
     conn.execute_batch(&format!(
-        "SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {}; SET VARIABLE ferry_sample = {};",
+        "SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {}; SET VARIABLE ferry_sample = {}; \
+         SET VARIABLE ferry_token_cutoff = '{}'::TIMESTAMPTZ; SET VARIABLE ferry_window = {};",
         opts.retry,
         opts.open_first,
-        opts.sample.is_some()
+        opts.sample.is_some(),
+        cutoff.format("%Y-%m-%d %H:%M:%S%.6f+00"),
+        opts.window
+            .map_or("NULL::BIGINT".to_string(), |w| w.to_string())
     ))?;
     Ok(())
 }
@@ -145,17 +179,33 @@ fn query_rows(
             crate::transform::duck_message(&e.to_string())
         ))
     })?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let row = Row {
-            source_id: r.get(0)?,
-            external_id: r.get(1)?,
-            hold: r.get(2)?,
-            payload: r.get(3)?,
-            path_arg: r.get(4)?,
-        };
-        if !each(row) {
-            break;
+    // A streaming result: DuckDB hands over one chunk at a time instead of
+    // materialising every payload of the phase (hundreds of MB of ticket
+    // JSON at 20k tickets) before the first is sent.
+    for batch in stmt.stream_arrow([])? {
+        let batch = batch?;
+        let cols = (0..5)
+            .map(|i| {
+                arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
+                    .map_err(|e| FerryError::Other(format!("phase {}: {e}", phase.name)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let cols: Vec<&arrow::array::StringArray> = cols
+            .iter()
+            .map(|c| c.as_any().downcast_ref().expect("cast to Utf8"))
+            .collect();
+        let text = |c: usize, i: usize| (!cols[c].is_null(i)).then(|| cols[c].value(i).to_string());
+        for i in 0..batch.num_rows() {
+            let row = Row {
+                source_id: text(0, i).unwrap_or_default(),
+                external_id: text(1, i),
+                hold: text(2, i),
+                payload: text(3, i).unwrap_or_default(),
+                path_arg: text(4, i),
+            };
+            if !each(row) {
+                return Ok(());
+            }
         }
     }
     Ok(())
@@ -252,28 +302,124 @@ pub async fn run(
         client,
         db,
         opts: opts.clone(),
+        batch_seq: Default::default(),
     });
+    let phases = selected(&opts.only)?;
+    // Uploads and tickets go out together, window by window, so that no
+    // upload token waits long enough to expire before its ticket is sent.
+    let windowed = ["uploads", "tickets"]
+        .iter()
+        .all(|n| phases.iter().any(|p| p.name == *n));
     let mut out = Vec::new();
-    for phase in selected(&opts.only)? {
-        let started = Instant::now();
-        let (requests_before, throttled_before) = counters(&ctx);
-        let mut sum = PhaseSummary {
-            phase: phase.name.to_string(),
-            ..Default::default()
+    for phase in phases {
+        let sums = match phase.name {
+            "uploads" if windowed => continue,
+            "tickets" if windowed => run_windowed(&ctx).await?,
+            _ => vec![run_whole(&ctx, phase).await?],
         };
-        sum.reconciled = reconcile(&ctx, phase).await?;
-        let bar = phase_bar(&ctx, phase).await?;
-        run_phase(&ctx, phase, &mut sum, &bar).await?;
-        bar.finish_and_clear();
-        let (requests, throttled) = counters(&ctx);
-        sum.requests = requests - requests_before;
-        sum.throttled = throttled - throttled_before;
-        sum.seconds = started.elapsed().as_secs_f64();
-        record_phase(&ctx, &sum).await?;
-        report(&sum);
-        out.push(sum);
+        for sum in sums {
+            record_phase(&ctx, &sum).await?;
+            report(&sum);
+            out.push(sum);
+        }
     }
     Ok(out)
+}
+
+/// Adds the requests, 429s and seconds spent since `since` to `sum`.
+fn charge(ctx: &Ctx, sum: &mut PhaseSummary, since: (Instant, u64, u64)) {
+    let (requests, throttled) = counters(ctx);
+    sum.requests += requests - since.1;
+    sum.throttled += throttled - since.2;
+    sum.seconds += since.0.elapsed().as_secs_f64();
+}
+
+fn mark(ctx: &Ctx) -> (Instant, u64, u64) {
+    let (r, t) = counters(ctx);
+    (Instant::now(), r, t)
+}
+
+/// One phase over all its pending rows.
+async fn run_whole(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<PhaseSummary> {
+    let since = mark(ctx);
+    let mut sum = PhaseSummary {
+        phase: phase.name.to_string(),
+        ..Default::default()
+    };
+    sum.reconciled = reconcile(ctx, phase).await?;
+    let bar = phase_bar(ctx, phase).await?;
+    let held = run_phase(ctx, phase, None, &mut sum, &bar).await?;
+    bar.finish_and_clear();
+    sum.held = held.len() as u64;
+    record_held(ctx, phase, held).await?;
+    charge(ctx, &mut sum, since);
+    Ok(sum)
+}
+
+/// Uploads then tickets, one window of pending tickets at a time (see
+/// `phases::window_sql`); one summary per phase over all windows.
+async fn run_windowed(ctx: &Arc<Ctx>) -> Result<Vec<PhaseSummary>> {
+    let pair = [
+        super::phases::find("uploads").expect("uploads phase"),
+        super::phases::find("tickets").expect("tickets phase"),
+    ];
+    let mut sums: Vec<PhaseSummary> = pair
+        .iter()
+        .map(|p| PhaseSummary {
+            phase: p.name.to_string(),
+            ..Default::default()
+        })
+        .collect();
+    for (i, phase) in pair.iter().enumerate() {
+        let since = mark(ctx);
+        sums[i].reconciled = reconcile(ctx, phase).await?;
+        charge(ctx, &mut sums[i], since);
+    }
+    let windows = number_windows(ctx).await?;
+    let multi = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let mut bars = Vec::new();
+    for phase in pair {
+        bars.push(multi.add(phase_bar(ctx, phase).await?));
+    }
+    let mut held = vec![Vec::new(), Vec::new()];
+    // One window holds everything: no need to restrict the queries.
+    let windows: Vec<Option<i64>> = if windows.len() <= 1 {
+        vec![None]
+    } else {
+        windows.into_iter().map(Some).collect()
+    };
+    for w in windows {
+        for (i, phase) in pair.iter().enumerate() {
+            let since = mark(ctx);
+            held[i].extend(run_phase(ctx, phase, w, &mut sums[i], &bars[i]).await?);
+            charge(ctx, &mut sums[i], since);
+        }
+    }
+    for ((phase, bar), (sum, held)) in pair.iter().zip(&bars).zip(sums.iter_mut().zip(held)) {
+        bar.finish_and_clear();
+        sum.held = held.len() as u64;
+        record_held(ctx, phase, held).await?;
+    }
+    Ok(sums)
+}
+
+/// Fills `load_window` and returns the window numbers in send order. A
+/// window's uploads take a third of the token lifetime at the rate tier.
+async fn number_windows(ctx: &Arc<Ctx>) -> Result<Vec<i64>> {
+    let per_window =
+        (ctx.client.limiter.per_minute() as f64 * ctx.opts.upload_token_secs / 60.0 / 3.0) as u64;
+    let c = ctx.clone();
+    blocking(move || {
+        let db = c.db.lock().unwrap();
+        set_variables(&db, &c.opts)?;
+        db.execute_batch(&super::phases::window_sql(per_window))?;
+        let mut stmt = db.prepare("SELECT DISTINCT win FROM load_window ORDER BY win")?;
+        let wins = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<std::result::Result<Vec<i64>, _>>()?;
+        Ok(wins)
+    })
+    .await
 }
 
 /// Requests sent and 429s received so far by the client.
@@ -336,9 +482,13 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 fn stream_rows(
     ctx: &Arc<Ctx>,
     phase: &'static Phase,
+    window: Option<i64>,
 ) -> Result<tokio::sync::mpsc::Receiver<Result<Row>>> {
     let conn = ctx.db.lock().unwrap().try_clone()?;
-    let opts = ctx.opts.clone();
+    let opts = LoadOptions {
+        window,
+        ..ctx.opts.clone()
+    };
     let (tx, rx) = tokio::sync::mpsc::channel(256);
     std::thread::spawn(move || {
         let res = query_rows(&conn, phase, &opts, |row| tx.blocking_send(Ok(row)).is_ok());
@@ -351,18 +501,20 @@ fn stream_rows(
 
 type BatchFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(u64, u64)>> + Send>>;
 
+/// Sends a phase's pending rows (of `window` when set); returns the rows
+/// held back, with why.
 async fn run_phase(
     ctx: &Arc<Ctx>,
     phase: &'static Phase,
+    window: Option<i64>,
     sum: &mut PhaseSummary,
     bar: &ProgressBar,
-) -> Result<()> {
-    let mut rx = stream_rows(ctx, phase)?;
+) -> Result<Vec<(String, String)>> {
+    let mut rx = stream_rows(ctx, phase, window)?;
     let mut batch: Vec<Row> = Vec::new();
     let mut bytes = 0usize;
     let mut held = Vec::new();
     let mut in_flight: FuturesUnordered<BatchFuture> = FuturesUnordered::new();
-    let mut seq = 0u32;
     let (per_batch, max_in_flight) = match phase.mode {
         Mode::Bulk { .. } | Mode::CustomRecords => (BULK, BULK_IN_FLIGHT),
         _ => (SINGLE_BATCH, SINGLE_IN_FLIGHT),
@@ -383,7 +535,9 @@ async fn run_phase(
             }
         };
         if flush {
-            seq += 1;
+            let seq = 1 + ctx
+                .batch_seq
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let rows = std::mem::take(&mut batch);
             bytes = 0;
             in_flight.push(Box::pin(send_batch(ctx.clone(), phase, seq, rows)));
@@ -414,8 +568,7 @@ async fn run_phase(
         sum.failed += f;
         bar.inc(c + f);
     }
-    sum.held = held.len() as u64;
-    record_held(ctx, phase, held).await
+    Ok(held)
 }
 
 /// Rows that cannot be sent yet: listed in `ferry_load_errors` without an
@@ -865,11 +1018,18 @@ async fn commit_results(
     blocking(move || {
         let mut db = ctx.db.lock().unwrap();
         let tx = db.transaction()?;
+        // A re-upload replaces its expired token; anything else recorded
+        // twice (a reconciled batch) keeps its first id.
+        let on_conflict = if phase.mode == Mode::Upload {
+            "ON CONFLICT (dest, dest_object, source_id) DO UPDATE SET dest_id = excluded.dest_id, \
+             batch_id = excluded.batch_id, payload_hash = excluded.payload_hash, loaded_at = excluded.loaded_at"
+        } else {
+            "ON CONFLICT DO NOTHING"
+        };
         tx.execute(
-            "INSERT INTO ferry_id_map
+            &format!("INSERT INTO ferry_id_map
              SELECT 'kustomer', ?, j.s, 'zendesk', ?, j.d, ?, j.h, now()
-             FROM (SELECT unnest(from_json(?::VARCHAR, '[{\"s\":\"VARCHAR\",\"d\":\"VARCHAR\",\"h\":\"VARCHAR\"}]')) AS j)
-             ON CONFLICT DO NOTHING",
+             FROM (SELECT unnest(from_json(?::VARCHAR, '[{{\"s\":\"VARCHAR\",\"d\":\"VARCHAR\",\"h\":\"VARCHAR\"}}]')) AS j) {on_conflict}"),
             params![phase.object, phase.name, batch_id, ok],
         )?;
         // A failure keeps counting attempts across runs.

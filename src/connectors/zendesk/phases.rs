@@ -46,15 +46,59 @@ macro_rules! idm {
     };
 }
 
-/// Not yet loaded, not failed (failed rows wait for `--retry`), and in the
-/// pilot set when `--sample` is on.
+/// Not failed (failed rows wait for `--retry`), and in the pilot set when
+/// `--sample` is on.
+macro_rules! wanted {
+    ($obj:literal, $col:literal) => {
+        concat!(
+            $col,
+            " NOT IN (SELECT source_id FROM ferry_load_errors WHERE object = '",
+            $obj,
+            "' AND http_status IS NOT NULL AND NOT getvariable('ferry_retry')) AND ",
+            "(NOT getvariable('ferry_sample') OR ",
+            $col,
+            " IN (SELECT source_id FROM load_sample WHERE phase = '",
+            $obj,
+            "'))"
+        )
+    };
+}
+
+/// Not yet loaded, and wanted.
 macro_rules! pending {
     ($obj:literal, $col:literal) => {
         concat!(
             $col, " NOT IN (SELECT source_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = '", $obj, "') AND ",
-            $col, " NOT IN (SELECT source_id FROM ferry_load_errors WHERE object = '", $obj, "' AND http_status IS NOT NULL AND NOT getvariable('ferry_retry')) AND ",
-            "(NOT getvariable('ferry_sample') OR ", $col, " IN (SELECT source_id FROM load_sample WHERE phase = '", $obj, "'))"
+            wanted!($obj, $col)
         )
+    };
+}
+
+/// Upload tokens still fresh enough to use: issued after
+/// `ferry_token_cutoff` (now minus `upload_token_minutes`; Zendesk's
+/// expire after about an hour).
+macro_rules! fresh_uploads {
+    () => {
+        "(SELECT source_id, dest_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = 'uploads' AND loaded_at > getvariable('ferry_token_cutoff'))"
+    };
+}
+
+/// In the current upload window (`ferry_window`), or no window is set.
+macro_rules! in_window {
+    ($col:literal) => {
+        concat!(
+            "(getvariable('ferry_window') IS NULL OR ",
+            $col,
+            " IN (SELECT source_id FROM load_window WHERE win = getvariable('ferry_window')))"
+        )
+    };
+}
+
+/// The order tickets are sent in: `--order open-first` puts live tickets
+/// first, then the history. Windows follow the same order.
+macro_rules! ticket_order {
+    () => {
+        "CASE WHEN getvariable('ferry_open_first') AND t.status NOT IN ('new', 'open', 'pending', 'hold') THEN 1 ELSE 0 END, t.source_id"
     };
 }
 
@@ -166,23 +210,27 @@ pub const PHASES: &[Phase] = &[
             "WHERE ", pending!("group_memberships", "m.source_id"), " ORDER BY m.source_id"
         ),
     },
+    // Ticket fields have no key in Zendesk: tickets reference them by id.
+    field_phase!("ticket_fields", "out_zendesk_ticket_fields", "ticket_field", "{type: f.type, title: f.kustomer_key}"),
     Phase {
         name: "uploads",
         object: "attachments",
         mode: Mode::Upload,
         lookup: None,
-        // Only attachments an output comment references, and whose bytes
-        // were downloaded (sha256 known).
+        // Attachments of tickets not loaded yet (of the current window when
+        // windowed) whose bytes were downloaded (sha256 known) and that have
+        // no fresh token: a token past `upload_token_minutes` is uploaded again.
         sql: concat!(
             "SELECT a.attachment_id AS source_id, NULL::VARCHAR AS external_id, ",
             "CASE WHEN a.sha256 IS NULL THEN 'attachment bytes were not downloaded' END AS hold, ",
             "to_json({file_name: regexp_replace(coalesce(a.file_name, 'attachment'), '[/\\\\]', '_', 'g'), content_type: a.content_type, sha256: a.sha256})::VARCHAR AS payload, NULL::VARCHAR AS path_arg ",
-            "FROM stg_attachments a WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments) ",
-            "AND ", pending!("uploads", "a.attachment_id"), " ORDER BY a.attachment_id"
+            "FROM stg_attachments a WHERE a.attachment_id IN (SELECT unnest(c.attachment_ids) FROM out_zendesk_comments c ",
+            "  WHERE c.ticket_source_id NOT IN (SELECT source_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = 'tickets') ",
+            "  AND ", in_window!("c.ticket_source_id"), ") ",
+            "AND a.attachment_id NOT IN (SELECT source_id FROM ", fresh_uploads!(), ") ",
+            "AND ", wanted!("uploads", "a.attachment_id"), " ORDER BY a.attachment_id"
         ),
     },
-    // Ticket fields have no key in Zendesk: tickets reference them by id.
-    field_phase!("ticket_fields", "out_zendesk_ticket_fields", "ticket_field", "{type: f.type, title: f.kustomer_key}"),
     Phase {
         name: "tickets",
         object: "conversations",
@@ -199,9 +247,9 @@ pub const PHASES: &[Phase] = &[
             "LEFT JOIN ", idm!("users"), " cu ON cu.source_id = c.author_source_id ",
             "LEFT JOIN ", idm!("agents"), " ag ON ag.source_id = c.author_source_id ",
             "LEFT JOIN (SELECT c2.source_id, count(u.dest_id) AS n, list(u.dest_id) FILTER (WHERE u.dest_id IS NOT NULL) AS tokens ",
-            "  FROM out_zendesk_comments c2, unnest(c2.attachment_ids) AS x(aid) LEFT JOIN ", idm!("uploads"), " u ON u.source_id = x.aid ",
-            "  GROUP BY c2.source_id) up ON up.source_id = c.source_id ",
-            "GROUP BY c.ticket_source_id) ",
+            "  FROM out_zendesk_comments c2, unnest(c2.attachment_ids) AS x(aid) LEFT JOIN ", fresh_uploads!(), " u ON u.source_id = x.aid ",
+            "  WHERE ", in_window!("c2.ticket_source_id"), " GROUP BY c2.source_id) up ON up.source_id = c.source_id ",
+            "WHERE ", in_window!("c.ticket_source_id"), " GROUP BY c.ticket_source_id) ",
             "SELECT t.source_id, t.external_id, ",
             "CASE WHEN t.requester_source_id IS NULL THEN 'ticket has no requester' ",
             "WHEN r.dest_id IS NULL THEN 'requester ' || t.requester_source_id || ' is not loaded' ",
@@ -221,9 +269,8 @@ pub const PHASES: &[Phase] = &[
             "LEFT JOIN ", idm!("agents"), " a ON a.source_id = t.assignee_source_id ",
             "LEFT JOIN ", idm!("groups"), " g ON g.source_id = t.group_source_id ",
             "LEFT JOIN ", idm!("organizations"), " o ON o.source_id = t.organization_source_id ",
-            "WHERE ", pending!("tickets", "t.source_id"),
-            // `--order open-first`: live tickets first, then the history.
-            " ORDER BY CASE WHEN getvariable('ferry_open_first') AND t.status NOT IN ('new', 'open', 'pending', 'hold') THEN 1 ELSE 0 END, t.source_id"
+            "WHERE ", pending!("tickets", "t.source_id"), " AND ", in_window!("t.source_id"),
+            " ORDER BY ", ticket_order!()
         ),
     },
     Phase {
@@ -253,6 +300,31 @@ pub const PHASES: &[Phase] = &[
         ),
     },
 ];
+
+/// Tickets per window at most: a window's tickets query aggregates only
+/// its own comments, so the loader's memory does not grow with the history.
+pub const WINDOW_TICKETS: u64 = 5_000;
+
+/// Numbers the pending tickets' upload windows into `load_window`: in send
+/// order, a new window starts once `per_window` attachments are behind it,
+/// so each window's tokens are used minutes after they were issued, or
+/// after [`WINDOW_TICKETS`] tickets. Both counts only grow along the send
+/// order, so (upload part, ticket part) numbers the windows in that order.
+pub fn window_sql(per_window: u64) -> String {
+    format!(
+        concat!(
+            "CREATE OR REPLACE TABLE load_window AS ",
+            "WITH n AS (SELECT ticket_source_id, sum(len(attachment_ids)) AS n FROM out_zendesk_comments GROUP BY ALL), ",
+            "o AS (SELECT t.source_id, ",
+            "sum(coalesce(n.n, 0)) OVER (ORDER BY ", ticket_order!(), " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before, ",
+            "row_number() OVER (ORDER BY ", ticket_order!(), ") - 1 AS pos ",
+            "FROM out_zendesk_tickets t LEFT JOIN n ON n.ticket_source_id = t.source_id WHERE ", pending!("tickets", "t.source_id"), ") ",
+            "SELECT source_id, ((coalesce(before, 0) // {}) * 1000000000 + pos // {})::BIGINT AS win FROM o"
+        ),
+        per_window.max(1),
+        WINDOW_TICKETS
+    )
+}
 
 /// Looks a phase up by name.
 pub fn find(name: &str) -> Option<&'static Phase> {

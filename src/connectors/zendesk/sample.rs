@@ -10,7 +10,8 @@ use crate::error::Result;
 /// Makes sure the table the phases reference exists.
 pub fn ensure(conn: &Connection) -> Result<()> {
     conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS load_sample (phase VARCHAR, source_id VARCHAR);",
+        "CREATE TABLE IF NOT EXISTS load_sample (phase VARCHAR, source_id VARCHAR);
+         CREATE TABLE IF NOT EXISTS load_window (source_id VARCHAR, win BIGINT);",
     )?;
     Ok(())
 }

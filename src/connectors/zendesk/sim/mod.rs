@@ -4,6 +4,7 @@
 //! shaped like the real ones, plan rate limits with 429 + Retry-After — that
 //! keeps everything it accepted for tests to compare.
 
+mod lookups;
 mod routes;
 pub mod store;
 
@@ -38,6 +39,9 @@ pub struct SimOptions {
     pub rate_limit: u32,
     pub latency_ms: u64,
     pub fault_rate: f64,
+    /// Seconds an upload token stays usable in a ticket (Zendesk: about
+    /// an hour). A ticket naming an older token is refused.
+    pub upload_ttl_secs: u64,
 }
 
 /// An asynchronous job: its results are ready at `ready`.
@@ -115,8 +119,10 @@ pub struct RunningSim {
 pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<RunningSim> {
     let state = Arc::new(SimState {
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(opts.seed)),
+        store: Mutex::new(Store::with_upload_ttl(Duration::from_secs(
+            opts.upload_ttl_secs,
+        ))),
         opts,
-        store: Mutex::new(Store::default()),
         jobs: Mutex::new(Vec::new()),
         requests: AtomicU64::new(0),
         throttled: AtomicU64::new(0),

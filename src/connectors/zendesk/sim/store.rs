@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use super::lookups::Lookups;
+
 /// Zendesk's per-comment body limit, in characters.
 pub const MAX_COMMENT_CHARS: usize = 65_535;
 /// Zendesk's per-ticket comment limit.
@@ -56,6 +58,10 @@ pub struct Store {
     /// Uploaded bytes by (token, file name), served at each attachment's
     /// `content_url` so a verifier can hash what Zendesk really holds.
     pub files: std::collections::HashMap<(String, String), bytes::Bytes>,
+    lookups: Lookups,
+    /// When each upload token was issued, and how long tokens live.
+    upload_issued: std::collections::HashMap<String, std::time::Instant>,
+    upload_ttl: std::time::Duration,
 }
 
 fn now_iso() -> String {
@@ -67,6 +73,22 @@ fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 }
 
 impl Store {
+    pub fn with_upload_ttl(upload_ttl: std::time::Duration) -> Store {
+        Store {
+            upload_ttl,
+            ..Store::default()
+        }
+    }
+
+    /// A token Zendesk still accepts: issued, and younger than its TTL.
+    fn upload_usable(&self, token: &str) -> bool {
+        self.uploads.contains_key(token)
+            && self
+                .upload_issued
+                .get(token)
+                .is_some_and(|t| t.elapsed() < self.upload_ttl)
+    }
+
     fn id(&mut self) -> u64 {
         self.next_id += 1;
         // Zendesk ids are large integers; start high so an id is never
@@ -109,12 +131,6 @@ impl Store {
         })
     }
 
-    fn find(map: &BTreeMap<u64, Value>, field: &str, value: &str) -> Option<u64> {
-        map.iter()
-            .find(|(_, v)| s(v, field) == Some(value))
-            .map(|(id, _)| *id)
-    }
-
     /// Looks up records of `object` by external id.
     pub fn by_external_ids(&self, object: &str, ids: &[&str]) -> Vec<Value> {
         let map = match object {
@@ -136,15 +152,11 @@ impl Store {
         let name = s(o, "name").unwrap_or("").trim().to_string();
         if name.is_empty() {
             errs.push(invalid("name", "Name: cannot be blank"));
-        } else if self
-            .organizations
-            .values()
-            .any(|x| s(x, "name").map(str::to_lowercase) == Some(name.to_lowercase()))
-        {
+        } else if self.lookups.org_name_taken(&name) {
             errs.push(invalid("name", "Name: has already been taken"));
         }
         if let Some(ext) = s(o, "external_id") {
-            if Self::find(&self.organizations, "external_id", ext).is_some() {
+            if self.lookups.org_by_external_id(ext).is_some() {
                 errs.push(invalid("external_id", "External: has already been taken"));
             }
         }
@@ -159,6 +171,7 @@ impl Store {
             rec["organization_fields"] =
                 self.known_fields("organization_fields", o.get("organization_fields"));
         }
+        self.lookups.add_org(id, &rec);
         self.organizations.insert(id, rec);
         Ok(id)
     }
@@ -188,19 +201,10 @@ impl Store {
             }
         }
         let matched = s(u, "external_id")
-            .and_then(|x| Self::find(&self.users, "external_id", x))
-            .or_else(|| {
-                email
-                    .as_deref()
-                    .and_then(|e| Self::find(&self.users, "email", e))
-            });
+            .and_then(|x| self.lookups.user_by_external_id(x))
+            .or_else(|| email.as_deref().and_then(|e| self.lookups.user_by_email(e)));
         if let Some(e) = &email {
-            let owner = Self::find(&self.users, "email", e).or_else(|| {
-                self.identities
-                    .values()
-                    .find(|i| s(i, "value") == Some(e))
-                    .and_then(|i| i["user_id"].as_u64())
-            });
+            let owner = self.lookups.owner_of(e);
             if owner.is_some() && owner != matched {
                 errs.push(invalid(
                     "email",
@@ -221,15 +225,18 @@ impl Store {
         match matched {
             Some(id) => {
                 let existing = self.users.get_mut(&id).unwrap();
+                self.lookups.remove_user(id, existing);
                 for (k, v) in rec.as_object().unwrap() {
                     existing[k] = v.clone();
                 }
+                self.lookups.add_user(id, existing);
                 Ok((id, false))
             }
             None => {
                 let id = self.id();
                 rec["id"] = json!(id);
                 rec["role"] = json!(role);
+                self.lookups.add_user(id, &rec);
                 self.users.insert(id, rec);
                 Ok((id, true))
             }
@@ -251,11 +258,8 @@ impl Store {
         } else {
             value
         };
-        let taken = self
-            .identities
-            .values()
-            .any(|x| s(x, "value") == Some(&value))
-            || (ty == "email" && Self::find(&self.users, "email", &value).is_some());
+        let taken = self.lookups.identity_taken(&value)
+            || (ty == "email" && self.lookups.user_by_email(&value).is_some());
         if value.is_empty() || taken {
             return Err(vec![invalid(
                 "value",
@@ -263,6 +267,7 @@ impl Store {
             )]);
         }
         let id = self.id();
+        self.lookups.add_identity(user, &value);
         self.identities.insert(
             id,
             json!({"id": id, "user_id": user, "type": ty, "value": value}),
@@ -340,6 +345,9 @@ impl Store {
             (token.clone(), file_name.to_string()),
             bytes::Bytes::copy_from_slice(bytes),
         );
+        self.upload_issued
+            .entry(token.clone())
+            .or_insert_with(std::time::Instant::now);
         let entry = self
             .uploads
             .entry(token.clone())
@@ -565,10 +573,10 @@ impl Store {
                 .into_iter()
                 .flatten()
             {
-                if !tok.as_str().is_some_and(|t| self.uploads.contains_key(t)) {
+                if !tok.as_str().is_some_and(|t| self.upload_usable(t)) {
                     errs.push(invalid(
                         "comments",
-                        format!("Comment {i}: upload token {tok} is invalid"),
+                        format!("Comment {i}: upload token {tok} is invalid or has expired"),
                     ));
                 }
             }
@@ -715,11 +723,32 @@ impl Store {
     /// `destroy_many` for rollback; returns how many existed.
     pub fn destroy(&mut self, object: &str, ids: &[u64]) -> usize {
         let map = match object {
-            "organizations" => &mut self.organizations,
+            "organizations" => {
+                for id in ids {
+                    if let Some(o) = self.organizations.get(id) {
+                        self.lookups.remove_org(o);
+                    }
+                }
+                &mut self.organizations
+            }
             "users" => {
+                for id in ids {
+                    if let Some(u) = self.users.get(id) {
+                        self.lookups.remove_user(*id, u);
+                    }
+                }
                 // A user's identities go with it.
-                self.identities
-                    .retain(|_, i| !i["user_id"].as_u64().is_some_and(|u| ids.contains(&u)));
+                let gone_users: std::collections::HashSet<u64> = ids.iter().copied().collect();
+                let lookups = &mut self.lookups;
+                self.identities.retain(|_, i| {
+                    let gone = i["user_id"]
+                        .as_u64()
+                        .is_some_and(|u| gone_users.contains(&u));
+                    if gone {
+                        lookups.remove_identity(s(i, "value").unwrap_or_default());
+                    }
+                    !gone
+                });
                 &mut self.users
             }
             "tickets" => &mut self.tickets,
