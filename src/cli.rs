@@ -348,6 +348,9 @@ pub struct BenchTransformArgs {
     /// Also run at this many customers, to compare time and memory growth.
     #[arg(long)]
     pub scale_customers: Option<u32>,
+    /// `[transform] memory_limit` for the runs (default: ferry's default).
+    #[arg(long)]
+    pub memory_limit: Option<String>,
 }
 
 #[derive(Debug, Args)]

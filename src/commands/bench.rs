@@ -315,6 +315,27 @@ pub fn transform(args: BenchTransformArgs) -> anyhow::Result<i32> {
     sizes.push(args.customers);
     for customers in sizes {
         let dir = workspace("transform", "http://127.0.0.1:9", 1000)?;
+        if let Some(limit) = &args.memory_limit {
+            let cfg = dir.join("ferry.toml");
+            let text = std::fs::read_to_string(&cfg)?;
+            let set = format!("memory_limit = {limit:?}");
+            anyhow::ensure!(
+                text.contains("memory_limit = "),
+                "ferry.toml template has no memory_limit"
+            );
+            let text: String = text
+                .lines()
+                .map(|l| {
+                    if l.starts_with("memory_limit = ") {
+                        set.as_str()
+                    } else {
+                        l
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            std::fs::write(&cfg, text + "\n")?;
+        }
         let started = Instant::now();
         let (records, messages) = generate_raw(&dir, customers)?;
         println!("== transform: {customers} customers, {records} raw records ({messages} messages), generated in {:.1} s ==", started.elapsed().as_secs_f64());
@@ -475,6 +496,7 @@ pub fn all(workspace: &Path, args: BenchAllArgs) -> anyhow::Result<i32> {
     transform(BenchTransformArgs {
         customers: big,
         scale_customers: Some(small),
+        memory_limit: None,
     })?;
     load(BenchLoadArgs {
         customers: load_customers,

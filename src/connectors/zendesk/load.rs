@@ -305,16 +305,15 @@ pub async fn run(
         batch_seq: Default::default(),
     });
     let phases = selected(&opts.only)?;
-    // Uploads and tickets go out together, window by window, so that no
-    // upload token waits long enough to expire before its ticket is sent.
-    let windowed = ["uploads", "tickets"]
-        .iter()
-        .all(|n| phases.iter().any(|p| p.name == *n));
+    // Tickets go out window by window, each window's uploads just before
+    // it, so that no upload token waits long enough to expire.
+    let has = |name: &str| phases.iter().any(|p| p.name == name);
+    let (with_uploads, with_tickets) = (has("uploads"), has("tickets"));
     let mut out = Vec::new();
     for phase in phases {
         let sums = match phase.name {
-            "uploads" if windowed => continue,
-            "tickets" if windowed => run_windowed(&ctx).await?,
+            "uploads" if with_tickets => continue,
+            "tickets" => run_windowed(&ctx, with_uploads).await?,
             _ => vec![run_whole(&ctx, phase).await?],
         };
         for sum in sums {
@@ -356,13 +355,15 @@ async fn run_whole(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<PhaseSummary
     Ok(sum)
 }
 
-/// Uploads then tickets, one window of pending tickets at a time (see
-/// `phases::window_sql`); one summary per phase over all windows.
-async fn run_windowed(ctx: &Arc<Ctx>) -> Result<Vec<PhaseSummary>> {
-    let pair = [
-        super::phases::find("uploads").expect("uploads phase"),
-        super::phases::find("tickets").expect("tickets phase"),
-    ];
+/// Tickets one window of pending tickets at a time (see
+/// `phases::window_sql`), each window's uploads first when `with_uploads`;
+/// one summary per phase over all windows.
+async fn run_windowed(ctx: &Arc<Ctx>, with_uploads: bool) -> Result<Vec<PhaseSummary>> {
+    let mut pair = Vec::new();
+    if with_uploads {
+        pair.push(super::phases::find("uploads").expect("uploads phase"));
+    }
+    pair.push(super::phases::find("tickets").expect("tickets phase"));
     let mut sums: Vec<PhaseSummary> = pair
         .iter()
         .map(|p| PhaseSummary {
@@ -375,13 +376,19 @@ async fn run_windowed(ctx: &Arc<Ctx>) -> Result<Vec<PhaseSummary>> {
         sums[i].reconciled = reconcile(ctx, phase).await?;
         charge(ctx, &mut sums[i], since);
     }
-    let windows = number_windows(ctx).await?;
+    let (windows, tickets) = number_windows(ctx).await?;
     let multi = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
     let mut bars = Vec::new();
-    for phase in pair {
-        bars.push(multi.add(phase_bar(ctx, phase).await?));
+    for phase in &pair {
+        // Counting the tickets query would aggregate every comment at once:
+        // the windows already know how many tickets are pending.
+        let bar = match phase.name {
+            "tickets" => new_bar(phase, tickets),
+            _ => phase_bar(ctx, phase).await?,
+        };
+        bars.push(multi.add(bar));
     }
-    let mut held = vec![Vec::new(), Vec::new()];
+    let mut held = vec![Vec::new(); pair.len()];
     // One window holds everything: no need to restrict the queries.
     let windows: Vec<Option<i64>> = if windows.len() <= 1 {
         vec![None]
@@ -403,9 +410,10 @@ async fn run_windowed(ctx: &Arc<Ctx>) -> Result<Vec<PhaseSummary>> {
     Ok(sums)
 }
 
-/// Fills `load_window` and returns the window numbers in send order. A
-/// window's uploads take a third of the token lifetime at the rate tier.
-async fn number_windows(ctx: &Arc<Ctx>) -> Result<Vec<i64>> {
+/// Fills `load_window` and returns the window numbers in send order, and
+/// the pending tickets. A window's uploads take a third of the token
+/// lifetime at the rate tier.
+async fn number_windows(ctx: &Arc<Ctx>) -> Result<(Vec<i64>, u64)> {
     let per_window =
         (ctx.client.limiter.per_minute() as f64 * ctx.opts.upload_token_secs / 60.0 / 3.0) as u64;
     let c = ctx.clone();
@@ -417,7 +425,8 @@ async fn number_windows(ctx: &Arc<Ctx>) -> Result<Vec<i64>> {
         let wins = stmt
             .query_map([], |r| r.get(0))?
             .collect::<std::result::Result<Vec<i64>, _>>()?;
-        Ok(wins)
+        let n: i64 = db.query_row("SELECT count(*) FROM load_window", [], |r| r.get(0))?;
+        Ok((wins, n as u64))
     })
     .await
 }
@@ -434,6 +443,10 @@ fn counters(ctx: &Ctx) -> (u64, u64) {
 async fn phase_bar(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<ProgressBar> {
     let c = ctx.clone();
     let total = blocking(move || count_rows(&c.db.lock().unwrap(), phase, &c.opts)).await?;
+    Ok(new_bar(phase, total))
+}
+
+fn new_bar(phase: &Phase, total: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
@@ -441,7 +454,7 @@ async fn phase_bar(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<ProgressBar>
             .progress_chars("=> "),
     );
     bar.set_prefix(phase.name);
-    Ok(bar)
+    bar
 }
 
 /// Keeps each phase's figures in `ferry_load_phases` for `verify` and `status`.

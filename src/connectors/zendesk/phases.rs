@@ -303,7 +303,7 @@ pub const PHASES: &[Phase] = &[
 
 /// Tickets per window at most: a window's tickets query aggregates only
 /// its own comments, so the loader's memory does not grow with the history.
-pub const WINDOW_TICKETS: u64 = 5_000;
+pub const WINDOW_TICKETS: u64 = 2_000;
 
 /// Numbers the pending tickets' upload windows into `load_window`: in send
 /// order, a new window starts once `per_window` attachments are behind it,
