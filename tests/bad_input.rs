@@ -13,7 +13,7 @@ use common::*;
 use serde_json::{json, Value};
 
 fn cases() -> Vec<(String, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
+    let dir = manifest_dir().join("fixtures/bad");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()

@@ -17,7 +17,7 @@ fn land_fixtures(dir: &Path) {
         .to_string();
     let long = "Ünïcode stack trace line ✓ ".repeat(2_700); // 72,900 chars
     let big = "gift ".repeat(8_000);
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/kustomer");
+    let src = manifest_dir().join("fixtures/kustomer");
     let tmp = dir.join("fixture-json");
     std::fs::create_dir_all(&tmp).unwrap();
     let conn = db(dir);

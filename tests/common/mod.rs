@@ -7,6 +7,15 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub const KEY: &str = "test-Secret-Key-7f3a9c";
 
+/// The checkout the tests run from. Read at run time: cargo reuses a test
+/// binary built from another clone sharing the target directory, and a
+/// compile-time `env!` would point into that clone.
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ferry")
 }

@@ -969,7 +969,7 @@ async fn custom_object(ctx: &Arc<Ctx>, row: &Row) -> Result<String> {
     let v: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let key = v["key"].as_str().unwrap_or("").to_string();
     let obj = serde_json::json!({"custom_object": {"key": key, "title": v["title"], "title_pluralized": v["title_pluralized"]}});
-    match ctx
+    let existing: Vec<Value> = match ctx
         .client
         .send(
             Method::POST,
@@ -979,14 +979,27 @@ async fn custom_object(ctx: &Arc<Ctx>, row: &Row) -> Result<String> {
         )
         .await
     {
-        Ok(_) => {}
-        // Created by a run that died before recording it: carry on with the fields.
+        Ok(_) => Vec::new(),
+        // Created by a run that died before recording it: carry on with
+        // the fields it did not create yet.
         Err(FerryError::Http {
             status: 422, body, ..
-        }) if body.contains("already been taken") => {}
+        }) if body.contains("already been taken") => {
+            let list: Value = ctx
+                .client
+                .get_json(&format!("/api/v2/custom_objects/{key}/fields"))
+                .await?;
+            list["custom_object_fields"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        }
         Err(e) => return Err(e),
-    }
+    };
     for f in v["fields"].as_array().into_iter().flatten() {
+        if existing.iter().any(|x| x["key"] == f["key"]) {
+            continue;
+        }
         let body = serde_json::json!({"custom_object_field": f});
         ctx.client
             .send(

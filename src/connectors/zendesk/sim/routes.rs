@@ -94,7 +94,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/api/v2/custom_objects", post(create_custom_object))
         .route(
             "/api/v2/custom_objects/{key}/fields",
-            post(create_custom_object_field),
+            post(create_custom_object_field).get(list_custom_object_fields),
         )
         .route(
             "/api/v2/custom_objects/{key}/jobs",
@@ -492,6 +492,17 @@ async fn create_custom_object_field(
         )
             .into_response(),
         Err(e) => invalid_response(&e),
+    }
+}
+
+async fn list_custom_object_fields(State(st): St, Path(key): Path<String>) -> Response {
+    let store = st.store.lock().unwrap();
+    match store.custom_objects.get(&key) {
+        Some(o) => Json(json!({"custom_object_fields": o["fields"]})).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            json!({"error": "RecordNotFound", "description": "Not found"}),
+        ),
     }
 }
 

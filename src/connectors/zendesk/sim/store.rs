@@ -640,6 +640,9 @@ impl Store {
             return Err(vec![invalid("custom_object", "Custom object not found")]);
         };
         let fields = obj["fields"].as_array_mut().unwrap();
+        if fields.iter().any(|x| x["key"] == f["key"]) {
+            return Err(vec![invalid("key", "Key: has already been taken")]);
+        }
         if fields.len() >= MAX_OBJECT_FIELDS {
             return Err(vec![invalid(
                 "fields",
