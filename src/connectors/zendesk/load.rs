@@ -340,55 +340,56 @@ fn mark(ctx: &Ctx) -> (Instant, u64, u64) {
 
 /// One phase over all its pending rows.
 async fn run_whole(ctx: &Arc<Ctx>, phase: &'static Phase) -> Result<PhaseSummary> {
-    let since = mark(ctx);
-    let mut sum = PhaseSummary {
-        phase: phase.name.to_string(),
-        ..Default::default()
-    };
-    sum.reconciled = reconcile(ctx, phase).await?;
-    let bar = phase_bar(ctx, phase).await?;
-    let held = run_phase(ctx, phase, None, &mut sum, &bar).await?;
-    bar.finish_and_clear();
-    sum.held = held.len() as u64;
-    record_held(ctx, phase, held).await?;
-    charge(ctx, &mut sum, since);
-    Ok(sum)
+    Ok(run_group(ctx, vec![phase], false).await?.remove(0))
 }
 
 /// Tickets one window of pending tickets at a time (see
-/// `phases::window_sql`), each window's uploads first when `with_uploads`;
-/// one summary per phase over all windows.
+/// `phases::window_sql`), each window's uploads first when `with_uploads`.
 async fn run_windowed(ctx: &Arc<Ctx>, with_uploads: bool) -> Result<Vec<PhaseSummary>> {
-    let mut pair = Vec::new();
+    let mut group = Vec::new();
     if with_uploads {
-        pair.push(super::phases::find("uploads").expect("uploads phase"));
+        group.push(super::phases::find("uploads").expect("uploads phase"));
     }
-    pair.push(super::phases::find("tickets").expect("tickets phase"));
-    let mut sums: Vec<PhaseSummary> = pair
+    group.push(super::phases::find("tickets").expect("tickets phase"));
+    run_group(ctx, group, true).await
+}
+
+/// Runs the phases of `group` in turn, once per upload window when
+/// `windowed` (else once over everything pending); one summary per phase.
+async fn run_group(
+    ctx: &Arc<Ctx>,
+    group: Vec<&'static Phase>,
+    windowed: bool,
+) -> Result<Vec<PhaseSummary>> {
+    let mut sums: Vec<PhaseSummary> = group
         .iter()
         .map(|p| PhaseSummary {
             phase: p.name.to_string(),
             ..Default::default()
         })
         .collect();
-    for (i, phase) in pair.iter().enumerate() {
+    for (phase, sum) in group.iter().zip(sums.iter_mut()) {
         let since = mark(ctx);
-        sums[i].reconciled = reconcile(ctx, phase).await?;
-        charge(ctx, &mut sums[i], since);
+        sum.reconciled = reconcile(ctx, phase).await?;
+        charge(ctx, sum, since);
     }
-    let (windows, tickets) = number_windows(ctx).await?;
+    let (windows, tickets) = if windowed {
+        number_windows(ctx).await?
+    } else {
+        (Vec::new(), 0)
+    };
     let multi = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
     let mut bars = Vec::new();
-    for phase in &pair {
+    for phase in &group {
         // Counting the tickets query would aggregate every comment at once:
         // the windows already know how many tickets are pending.
         let bar = match phase.name {
-            "tickets" => new_bar(phase, tickets),
+            "tickets" if windowed => new_bar(phase, tickets),
             _ => phase_bar(ctx, phase).await?,
         };
         bars.push(multi.add(bar));
     }
-    let mut held = vec![Vec::new(); pair.len()];
+    let mut held = vec![Vec::new(); group.len()];
     // One window holds everything: no need to restrict the queries.
     let windows: Vec<Option<i64>> = if windows.len() <= 1 {
         vec![None]
@@ -396,13 +397,13 @@ async fn run_windowed(ctx: &Arc<Ctx>, with_uploads: bool) -> Result<Vec<PhaseSum
         windows.into_iter().map(Some).collect()
     };
     for w in windows {
-        for (i, phase) in pair.iter().enumerate() {
+        for (i, phase) in group.iter().enumerate() {
             let since = mark(ctx);
             held[i].extend(run_phase(ctx, phase, w, &mut sums[i], &bars[i]).await?);
             charge(ctx, &mut sums[i], since);
         }
     }
-    for ((phase, bar), (sum, held)) in pair.iter().zip(&bars).zip(sums.iter_mut().zip(held)) {
+    for ((phase, bar), (sum, held)) in group.iter().zip(&bars).zip(sums.iter_mut().zip(held)) {
         bar.finish_and_clear();
         sum.held = held.len() as u64;
         record_held(ctx, phase, held).await?;
