@@ -774,13 +774,7 @@ fn bulk<'a>(
     rows: &'a [Row],
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<RowResult>>> + Send + 'a>> {
     Box::pin(async move {
-        let body = format!(
-            "{{\"{key}\":[{}]}}",
-            rows.iter()
-                .map(|r| r.payload.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        let body = format!("{{\"{key}\":[{}]}}", items_json(rows));
         let (results, whole) = job(ctx, path, &body, rows.len()).await?;
         // One bad item can make the API refuse the whole body (unparsable,
         // too large): split the batch until the culprit stands alone, so
@@ -795,13 +789,18 @@ fn bulk<'a>(
     })
 }
 
+/// The rows' payloads (JSON built in SQL) as the items of a JSON array.
+fn items_json(rows: &[Row]) -> String {
+    rows.iter()
+        .map(|r| r.payload.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 async fn custom_records(ctx: &Arc<Ctx>, key: &str, rows: &[Row]) -> Result<Vec<RowResult>> {
     let body = format!(
         "{{\"job\":{{\"action\":\"create\",\"items\":[{}]}}}}",
-        rows.iter()
-            .map(|r| r.payload.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+        items_json(rows)
     );
     job(
         ctx,
