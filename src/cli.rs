@@ -351,6 +351,10 @@ pub struct BenchTransformArgs {
     /// `[transform] memory_limit` for the runs (default: ferry's default).
     #[arg(long)]
     pub memory_limit: Option<String>,
+    /// Keep the generated workspaces (their paths are printed) to query
+    /// or re-run them afterwards; by default they are deleted.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Args)]

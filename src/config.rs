@@ -49,7 +49,7 @@ impl Default for TransformConfig {
 }
 
 fn default_memory_limit() -> String {
-    "2GB".into()
+    "512MB".into()
 }
 fn default_threads() -> usize {
     2
@@ -423,7 +423,7 @@ overlap_secs = 0
 [transform]
 # DuckDB memory limit for `ferry transform`; past it DuckDB spills to disk
 # (.duckdb-spill/), so memory stays flat as the data grows.
-memory_limit = "2GB"
+memory_limit = "512MB"
 threads = 2
 "#,
         route = opts.route,

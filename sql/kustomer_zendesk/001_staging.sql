@@ -1,5 +1,14 @@
 -- 001 staging: one typed row per source record, parsed from the verbatim
 -- JSON of the raw views. Nothing is dropped here; rules come later.
+--
+-- Every record is parsed ONCE, into a struct (json_transform), and the
+-- columns are read from that struct. Calling json_extract once per column
+-- parses the document once per column, and DuckDB keeps a parse arena per
+-- call site and thread: at 15 columns that is ~600 MB for conversations
+-- whatever the memory_limit, which is how staging used to run out of
+-- memory. Fields read with TRY_CAST are transformed as "JSON" so the cast
+-- sees the same value json_extract gave it; json_transform is lenient (a
+-- value of the wrong shape becomes NULL, never an error).
 
 CREATE OR REPLACE MACRO setting(k) AS (SELECT nullif(trim(value), '') FROM transform_settings WHERE key = k);
 CREATE OR REPLACE MACRO ts(j, path) AS TRY_CAST(json_extract_string(j, path) AS TIMESTAMPTZ);
@@ -33,72 +42,90 @@ CREATE OR REPLACE MACRO zd_fields(custom) AS CASE
 
 CREATE OR REPLACE TABLE stg_users AS
 SELECT id AS user_id,
-       json_extract_string(json, '$.attributes.name') AS name,
-       lower(trim(json_extract_string(json, '$.attributes.email'))) AS email,
-       json_extract_string(json, '$.attributes.userType') AS user_type,
-       json_extract_string(json, '$.attributes.deletedAt') IS NOT NULL AS deleted,
+       s.attributes.name AS name,
+       lower(trim(s.attributes.email)) AS email,
+       s.attributes.userType AS user_type,
+       s.attributes.deletedAt IS NOT NULL AS deleted,
        created_at, updated_at
-FROM raw_kustomer_users;
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "email": "VARCHAR", "userType": "VARCHAR", "deletedAt": "VARCHAR"}}') AS s
+      FROM raw_kustomer_users);
 
 CREATE OR REPLACE TABLE stg_teams AS
 SELECT id AS team_id,
-       json_extract_string(json, '$.attributes.name') AS name,
-       coalesce(json_extract_string(json, '$.attributes.members[*]'), []) AS member_ids,
-       coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false) AS deleted,
+       s.attributes.name AS name,
+       coalesce(s.attributes.members, []) AS member_ids,
+       coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted,
        created_at, updated_at
-FROM raw_kustomer_teams;
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "members": ["VARCHAR"], "deleted": "JSON"}}') AS s
+      FROM raw_kustomer_teams);
 
 CREATE OR REPLACE TABLE stg_tags AS
 SELECT id AS tag_id,
-       json_extract_string(json, '$.attributes.name') AS name,
-       zd_tag(json_extract_string(json, '$.attributes.name')) AS zendesk_tag,
-       coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false) AS deleted
-FROM raw_kustomer_tags;
+       s.attributes.name AS name,
+       zd_tag(s.attributes.name) AS zendesk_tag,
+       coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted
+FROM (SELECT id, json_transform(json, '{"attributes": {"name": "VARCHAR", "deleted": "JSON"}}') AS s
+      FROM raw_kustomer_tags);
 
 CREATE OR REPLACE TABLE stg_companies AS
 SELECT id AS company_id,
-       json_extract_string(json, '$.attributes.name') AS name,
-       json_extract_string(json, '$.attributes.externalId') AS kustomer_external_id,
-       list_transform(coalesce(json_extract_string(json, '$.attributes.domains[*]'), []), lambda d: lower(trim(d))) AS domains,
-       json_extract(json, '$.attributes.custom') AS custom,
+       s.attributes.name AS name,
+       s.attributes.externalId AS kustomer_external_id,
+       list_transform(coalesce(s.attributes.domains, []), lambda d: lower(trim(d))) AS domains,
+       s.attributes.custom AS custom,
        created_at, updated_at
-FROM raw_kustomer_companies;
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "externalId": "VARCHAR", "domains": ["VARCHAR"], "custom": "JSON"}}') AS s
+      FROM raw_kustomer_companies);
 
 CREATE OR REPLACE TABLE stg_customers AS
 SELECT id AS customer_id,
-       coalesce(nullif(trim(clean_text(json_extract_string(json, '$.attributes.name'))), ''),
-                nullif(trim(clean_text(json_extract_string(json, '$.attributes.displayName'))), '')) AS name,
-       list_filter(list_transform(coalesce(json_extract_string(json, '$.attributes.emails[*].email'), []), lambda e: lower(trim(e))),
+       coalesce(nullif(trim(clean_text(s.attributes.name)), ''),
+                nullif(trim(clean_text(s.attributes.displayName)), '')) AS name,
+       list_filter(list_transform(coalesce(s.attributes.emails, []), lambda e: lower(trim(e.email))),
                    lambda e: e IS NOT NULL AND e <> '') AS emails,
-       list_filter(coalesce(json_extract_string(json, '$.attributes.phones[*].phone'), []), lambda p: p IS NOT NULL AND trim(p) <> '') AS phones,
-       json_extract_string(json, '$.relationships.company.data.id') AS company_id,
-       json_extract_string(json, '$.attributes.externalId') AS kustomer_external_id,
-       json_extract_string(json, '$.attributes.locale') AS locale,
-       coalesce(json_extract_string(json, '$.attributes.tags[*]'), []) AS tag_ids,
-       json_extract(json, '$.attributes.custom') AS custom,
-       coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false) AS deleted,
+       list_filter(list_transform(coalesce(s.attributes.phones, []), lambda p: p.phone),
+                   lambda p: p IS NOT NULL AND trim(p) <> '') AS phones,
+       s.relationships.company.data.id AS company_id,
+       s.attributes.externalId AS kustomer_external_id,
+       s.attributes.locale AS locale,
+       coalesce(s.attributes.tags, []) AS tag_ids,
+       s.attributes.custom AS custom,
+       coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted,
        created_at, updated_at
-FROM raw_kustomer_customers;
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "displayName": "VARCHAR", "emails": [{"email": "VARCHAR"}],
+                       "phones": [{"phone": "VARCHAR"}], "externalId": "VARCHAR", "locale": "VARCHAR",
+                       "tags": ["VARCHAR"], "custom": "JSON", "deleted": "JSON"},
+        "relationships": {"company": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_customers);
 
 CREATE OR REPLACE TABLE stg_conversations AS
 SELECT id AS conversation_id,
-       json_extract_string(json, '$.relationships.customer.data.id') AS customer_id,
-       clean_text(json_extract_string(json, '$.attributes.name')) AS subject,
-       json_extract_string(json, '$.attributes.status') AS status,
-       TRY_CAST(json_extract(json, '$.attributes.priority') AS INTEGER) AS priority,
-       json_extract_string(json, '$.attributes.channels[0]') AS channel,
-       coalesce(json_extract_string(json, '$.attributes.tags[*]'), []) AS tag_ids,
-       coalesce(json_extract_string(json, '$.attributes.assignedUsers[*]'), []) AS assigned_user_ids,
-       coalesce(json_extract_string(json, '$.attributes.assignedTeams[*]'), []) AS assigned_team_ids,
-       json_extract(json, '$.attributes.custom') AS custom,
-       coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false) AS deleted,
-       coalesce(TRY_CAST(json_extract(json, '$.attributes.spam') AS BOOLEAN), false) AS spam,
-       coalesce(ts(json, '$.attributes.lastDone.createdAt'), ts(json, '$.attributes.firstDone.createdAt')) AS done_at,
+       s.relationships.customer.data.id AS customer_id,
+       clean_text(s.attributes.name) AS subject,
+       s.attributes.status AS status,
+       TRY_CAST(s.attributes.priority AS INTEGER) AS priority,
+       s.attributes.channels[1] AS channel,
+       coalesce(s.attributes.tags, []) AS tag_ids,
+       coalesce(s.attributes.assignedUsers, []) AS assigned_user_ids,
+       coalesce(s.attributes.assignedTeams, []) AS assigned_team_ids,
+       s.attributes.custom AS custom,
+       coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted,
+       coalesce(TRY_CAST(s.attributes.spam AS BOOLEAN), false) AS spam,
+       coalesce(TRY_CAST(s.attributes.lastDone.createdAt AS TIMESTAMPTZ),
+                TRY_CAST(s.attributes.firstDone.createdAt AS TIMESTAMPTZ)) AS done_at,
        created_at, updated_at
-FROM raw_kustomer_conversations;
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "status": "VARCHAR", "priority": "JSON", "channels": ["VARCHAR"],
+                       "tags": ["VARCHAR"], "assignedUsers": ["VARCHAR"], "assignedTeams": ["VARCHAR"],
+                       "custom": "JSON", "deleted": "JSON", "spam": "JSON",
+                       "lastDone": {"createdAt": "VARCHAR"}, "firstDone": {"createdAt": "VARCHAR"}},
+        "relationships": {"customer": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_conversations);
 
--- Messages and notes are the big tables: each record is parsed once into a
--- struct (json_transform) instead of once per extracted field.
 CREATE OR REPLACE TABLE stg_messages AS
 SELECT id AS message_id,
        s.relationships.conversation.data.id AS conversation_id,
@@ -131,26 +158,35 @@ FROM (SELECT id, created_at, updated_at, json_transform(json, '{
 
 CREATE OR REPLACE TABLE stg_attachments AS
 SELECT id AS attachment_id,
-       json_extract_string(json, '$.relationships.message.data.id') AS message_id,
-       json_extract_string(json, '$.attributes.name') AS file_name,
-       json_extract_string(json, '$.attributes.contentType') AS content_type,
-       TRY_CAST(json_extract(json, '$.attributes.contentLength') AS BIGINT) AS content_length,
+       s.relationships.message.data.id AS message_id,
+       s.attributes.name AS file_name,
+       s.attributes.contentType AS content_type,
+       TRY_CAST(s.attributes.contentLength AS BIGINT) AS content_length,
        sha256, size_bytes
-FROM raw_kustomer_attachments;
+FROM (SELECT id, sha256, size_bytes, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "contentType": "VARCHAR", "contentLength": "JSON"},
+        "relationships": {"message": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_attachments);
 
 CREATE OR REPLACE TABLE stg_klasses AS
 SELECT id AS klass_id,
-       json_extract_string(json, '$.attributes.name') AS name,
-       json_extract_string(json, '$.attributes.displayName') AS display_name,
-       json_extract(json, '$.attributes.metadata.properties') AS properties
-FROM raw_kustomer_klasses;
+       s.attributes.name AS name,
+       s.attributes.displayName AS display_name,
+       s.attributes.metadata.properties AS properties
+FROM (SELECT id, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "displayName": "VARCHAR", "metadata": {"properties": "JSON"}}}') AS s
+      FROM raw_kustomer_klasses);
 
 CREATE OR REPLACE TABLE stg_kobjects AS
 SELECT id AS kobject_id,
-       json_extract_string(json, '$.relationships.klass.data.id') AS klass_id,
-       json_extract_string(json, '$.relationships.customer.data.id') AS customer_id,
-       json_extract_string(json, '$.relationships.company.data.id') AS company_id,
-       json_extract_string(json, '$.attributes.title') AS title,
-       json_extract(json, '$.attributes.custom') AS custom,
+       s.relationships.klass.data.id AS klass_id,
+       s.relationships.customer.data.id AS customer_id,
+       s.relationships.company.data.id AS company_id,
+       s.attributes.title AS title,
+       s.attributes.custom AS custom,
        created_at, updated_at
-FROM raw_kustomer_kobjects;
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"title": "VARCHAR", "custom": "JSON"},
+        "relationships": {"klass": {"data": {"id": "VARCHAR"}}, "customer": {"data": {"id": "VARCHAR"}},
+                          "company": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_kobjects);

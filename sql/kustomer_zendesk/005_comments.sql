@@ -84,9 +84,13 @@ FROM comment_order, lim GROUP BY conversation_id, lim.n;
 
 CREATE OR REPLACE MACRO ticket_source_id(conv, part, parts) AS CASE WHEN parts > 1 THEN conv || '-part' || part ELSE conv END;
 
+-- Position in the ticket is arithmetic, not a window: `seq` numbers a
+-- conversation's comments 1..n without gaps and part p holds seq values
+-- (p-1)*(lim-1)+1 .. p*(lim-1), its link comment last. (A window over all
+-- comments joined back by id was most of this script's time and memory.)
 CREATE OR REPLACE TABLE out_zendesk_comments AS
 WITH placed AS (
-    SELECT o.*, p.part_count,
+    SELECT o.*, p.part_count, p.lim,
            CASE WHEN p.part_count > 1 THEN (o.seq - 1) // (p.lim - 1) + 1 ELSE 1 END AS part_no
     FROM comment_order o JOIN ticket_parts p USING (conversation_id)
 ), real AS (
@@ -100,7 +104,8 @@ WITH placed AS (
            CASE WHEN chunk_no = 1 THEN attachment_ids ELSE []::VARCHAR[] END AS attachment_ids,
            CASE WHEN chunk_no = 1 AND moved_to_attachment THEN ['message-' || source_id || '.html'] ELSE []::VARCHAR[] END AS generated_files,
            CASE WHEN is_html THEN regexp_extract_all(text, '<img[^>]+src="([^"]+)"', 1) ELSE []::VARCHAR[] END AS inline_image_urls,
-           chunk_no, chunk_count, false AS synthetic
+           chunk_no, chunk_count, false AS synthetic,
+           seq - (part_no - 1) * (lim - 1) AS position
     FROM placed
 ), links AS (
     SELECT conversation_id || '-part' || part_no || '#link' AS source_id, 'link' AS source_kind, NULL AS source_record_id,
@@ -111,12 +116,9 @@ WITH placed AS (
            || '. Other parts: ' || array_to_string(list_transform(list_filter(range(1, part_count + 1), lambda x: x <> part_no),
                                                                   lambda x: conversation_id || '-part' || x), ', ') AS body,
            NULL AS html_body, max(created_at) AS created_at, []::VARCHAR[] AS attachment_ids, []::VARCHAR[] AS generated_files,
-           []::VARCHAR[] AS inline_image_urls, 1 AS chunk_no, 1 AS chunk_count, true AS synthetic
+           []::VARCHAR[] AS inline_image_urls, 1 AS chunk_no, 1 AS chunk_count, true AS synthetic,
+           max(seq) - (part_no - 1) * (lim - 1) + 1 AS position
     FROM placed WHERE part_count > 1
-    GROUP BY conversation_id, part_no, part_count
-), everything AS (
-    SELECT * FROM real UNION ALL BY NAME SELECT * FROM links
-), pos AS (
-    SELECT source_id, row_number() OVER (PARTITION BY ticket_source_id ORDER BY seq) AS position FROM everything
+    GROUP BY conversation_id, part_no, part_count, lim
 )
-SELECT e.* EXCLUDE (seq), p.position FROM everything e JOIN pos p USING (source_id);
+SELECT * EXCLUDE (seq) FROM (SELECT * FROM real UNION ALL BY NAME SELECT * FROM links);

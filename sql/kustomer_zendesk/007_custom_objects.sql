@@ -31,22 +31,25 @@ SELECT object_key(klass_name, part_no) AS object_key, zd_field_key(kustomer_key)
        title, pos AS position
 FROM klass_fields;
 
+-- Each custom value goes to the object part that holds its field, in field
+-- order. Built row by row from each part's key list (a few rows per klass)
+-- rather than by unnesting every value and aggregating it back: the
+-- aggregate held every record's values in one hash table.
 CREATE OR REPLACE TABLE kobject_parts AS
-WITH kv AS (
-    -- Each custom value goes to the object part that holds its field.
-    SELECT ko.kobject_id, f.part_no, f.pos, zd_field_key(k.key) AS key, json_extract(ko.custom, '$."' || k.key || '"') AS value
-    FROM stg_kobjects ko, unnest(json_keys(coalesce(ko.custom, '{}'::JSON))) AS k(key)
-    JOIN klass_fields f ON f.klass_id = ko.klass_id AND f.kustomer_key = k.key
-), per_part AS (
-    SELECT kobject_id, part_no, to_json(map_from_entries(list({'key': key, 'value': value} ORDER BY pos))) AS fields
-    FROM kv GROUP BY kobject_id, part_no
+WITH part_keys AS (
+    SELECT klass_id, part_no, list(kustomer_key ORDER BY pos) AS keys
+    FROM klass_fields GROUP BY klass_id, part_no
 )
 SELECT ko.kobject_id, ko.klass_id, o.part_no, o.part_count, o.key AS object_key,
-       coalesce(pp.fields, '{}'::JSON) AS fields,
+       -- A key the record does not have extracts to SQL NULL (a JSON null
+       -- value is the JSON 'null', which is kept).
+       coalesce(to_json(map_from_entries(list_filter(
+           list_transform(pk.keys, lambda k: {'key': zd_field_key(k), 'value': json_extract(ko.custom, '$."' || k || '"')}),
+           lambda e: e.value IS NOT NULL))), '{}'::JSON) AS fields,
        ko.title, ko.customer_id, ko.company_id, ko.created_at
 FROM stg_kobjects ko
 JOIN out_zendesk_custom_objects o ON o.klass_id = ko.klass_id
-LEFT JOIN per_part pp ON pp.kobject_id = ko.kobject_id AND pp.part_no = o.part_no;
+LEFT JOIN part_keys pk ON pk.klass_id = ko.klass_id AND pk.part_no = o.part_no;
 
 -- Records over the limit: long text values are cut to 1,000 characters in
 -- Zendesk; the full record is archived.

@@ -314,7 +314,11 @@ pub fn transform(args: BenchTransformArgs) -> anyhow::Result<i32> {
     }
     sizes.push(args.customers);
     for customers in sizes {
-        let dir = workspace("transform", "http://127.0.0.1:9", 1000)?;
+        let dir = workspace(
+            &format!("transform-{customers}"),
+            "http://127.0.0.1:9",
+            1000,
+        )?;
         if let Some(limit) = &args.memory_limit {
             let cfg = dir.join("ferry.toml");
             let text = std::fs::read_to_string(&cfg)?;
@@ -368,7 +372,11 @@ pub fn transform(args: BenchTransformArgs) -> anyhow::Result<i32> {
             None,
             rss,
         );
-        let _ = std::fs::remove_dir_all(&dir);
+        if args.keep {
+            println!("  workspace kept: {}", dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
     Ok(0)
 }
@@ -497,6 +505,7 @@ pub fn all(workspace: &Path, args: BenchAllArgs) -> anyhow::Result<i32> {
         customers: big,
         scale_customers: Some(small),
         memory_limit: None,
+        keep: false,
     })?;
     load(BenchLoadArgs {
         customers: load_customers,
