@@ -51,6 +51,30 @@ impl Default for TransformConfig {
 fn default_memory_limit() -> String {
     "512MB".into()
 }
+/// Megabytes in a DuckDB size setting ("512MB", "2GB", "1.5 GiB"), or
+/// None when it is not one DuckDB would take.
+pub fn memory_megabytes(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let number: f64 = t[..split].parse().ok()?;
+    let unit = t[split..].trim().to_ascii_lowercase();
+    let factor = match unit.as_str() {
+        "b" | "byte" | "bytes" => 1.0 / 1_000_000.0,
+        "kb" | "k" => 1.0 / 1000.0,
+        "kib" => 1024.0 / 1_000_000.0,
+        "mb" | "m" => 1.0,
+        "mib" => 1.048_576,
+        "gb" | "g" => 1000.0,
+        "gib" => 1073.741_824,
+        "tb" | "t" => 1_000_000.0,
+        "tib" => 1_099_511.627_776,
+        _ => return None,
+    };
+    Some(number * factor)
+}
+
 fn default_threads() -> usize {
     2
 }
@@ -107,6 +131,11 @@ pub struct DestinationConfig {
     /// this, and older unused tokens are uploaded again.
     #[serde(default = "default_upload_token_minutes")]
     pub upload_token_minutes: f64,
+    /// DuckDB memory limit while loading. Without a cap DuckDB keeps up to
+    /// 80 % of RAM of cached pages and the loader's memory grew with the
+    /// workspace (835 MB at 20k tickets); past it queries spill to disk.
+    #[serde(default = "default_memory_limit")]
+    pub memory_limit: String,
 }
 
 /// How `ferry extract` behaves.
@@ -278,6 +307,23 @@ impl Config {
         if !(t > 0.0 && t <= 60.0) {
             out.push(format!("destination.upload_token_minutes = {t} must be in (0, 60]: Zendesk upload tokens expire after about an hour"));
         }
+        for (key, limit) in [
+            ("transform.memory_limit", &self.transform.memory_limit),
+            ("destination.memory_limit", &self.destination.memory_limit),
+        ] {
+            match memory_megabytes(limit) {
+                Some(mb) if mb >= 32.0 => {}
+                Some(_) => out.push(format!(
+                    "{key} = \"{limit}\" is too small: DuckDB needs at least 32MB"
+                )),
+                None => out.push(format!(
+                    "{key} = \"{limit}\" is not a size: write it like \"512MB\" or \"2GB\""
+                )),
+            }
+        }
+        if self.transform.threads == 0 {
+            out.push("transform.threads must be >= 1".into());
+        }
         if self.extract.concurrency == 0 {
             out.push("extract.concurrency must be >= 1".into());
         }
@@ -405,6 +451,8 @@ archive_immediately = false
 # Upload tokens expire (about 60 min). Attachments are uploaded in windows
 # just before their tickets; tokens older than this are uploaded again.
 upload_token_minutes = 45
+# DuckDB memory limit for `ferry load`; past it DuckDB spills to disk.
+memory_limit = "512MB"
 
 [extract]
 # Streams fetched at the same time; they share one org-wide rate limiter.
@@ -453,6 +501,30 @@ mod tests {
         let c = Config::parse(&template(&opts()), Path::new("ferry.toml")).unwrap();
         assert_eq!(c.source.api_key_env, "KUSTOMER_API_KEY");
         assert_eq!(c.extract.search_page_size, 500);
+    }
+
+    #[test]
+    fn memory_sizes_read_like_duckdb() {
+        assert_eq!(memory_megabytes("512MB"), Some(512.0));
+        assert_eq!(memory_megabytes("2GB"), Some(2000.0));
+        assert_eq!(memory_megabytes(" 1.5 gib "), Some(1.5 * 1073.741_824));
+        assert_eq!(memory_megabytes("lots"), None);
+        assert_eq!(memory_megabytes("512"), None);
+        assert_eq!(memory_megabytes("MB"), None);
+        let c = Config::parse(&template(&opts()), Path::new("ferry.toml")).unwrap();
+        assert_eq!(c.transform.memory_limit, "512MB");
+        assert_eq!(c.destination.memory_limit, "512MB");
+        let t = template(&opts()).replace(
+            "memory_limit = \"512MB\"\n\n[extract]",
+            "memory_limit = \"16MB\"\n\n[extract]",
+        );
+        let e = Config::parse(&t, Path::new("ferry.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("destination.memory_limit = \"16MB\" is too small"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -391,3 +391,58 @@ fn the_simulators_ugly_org_transforms_with_every_check_passing() {
         "{plan}"
     );
 }
+
+/// Staging parses each record once (json_transform). Parsing once per
+/// column kept a parse arena per column and thread (~40 MB each at full
+/// chunks), so a 2,000-customer org ran out of memory at 128 MB in
+/// `001_staging.sql`; now the whole transform fits in that limit and
+/// DuckDB spills what does not.
+#[test]
+fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(bin())
+        .args([
+            "bench",
+            "transform",
+            "--customers",
+            "2000",
+            "--memory-limit",
+            "128MB",
+            "--keep",
+        ])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let dir = t
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("workspace kept: "))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no kept workspace in: {t}"));
+    assert!(std::fs::read_to_string(dir.join("ferry.toml"))
+        .unwrap()
+        .contains("memory_limit = \"128MB\""));
+    let conn = db(&dir);
+    assert_eq!(
+        strings(
+            &conn,
+            "SELECT DISTINCT status FROM ferry_sql_ledger WHERE version > 0"
+        ),
+        vec!["applied"]
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_sql_ledger WHERE version > 0"
+        ),
+        8
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM stg_customers"), 2000);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM stg_conversations"),
+        count(&conn, "SELECT count(*) FROM raw_kustomer_conversations")
+    );
+    assert!(count(&conn, "SELECT count(*) FROM stg_conversations") > 3000);
+    assert!(count(&conn, "SELECT count(*) FROM out_zendesk_comments") > 40_000);
+}

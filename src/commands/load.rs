@@ -10,7 +10,7 @@ use crate::workspace::Workspace;
 pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     let ws = Workspace::open(workspace)?;
     let conn = ws.connect()?;
-    crate::transform::configure(&conn, &ws.dir, load::MEMORY_LIMIT, 2)?;
+    crate::transform::configure(&conn, &ws.dir, &ws.config.destination.memory_limit, 2)?;
     crate::views::ensure_raw_views(&conn, &ws.dir)?;
     let phases = load::selected(&args.only)?;
     // Loading half-transformed tables would send a mix of old and new rows.

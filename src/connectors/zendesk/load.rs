@@ -35,11 +35,6 @@ const BULK_IN_FLIGHT: usize = 8;
 const SINGLE_BATCH: usize = 25;
 const SINGLE_IN_FLIGHT: usize = 6;
 
-/// DuckDB's buffer pool while loading. Without a cap DuckDB keeps up to
-/// 80 % of RAM of cached pages, and the loader's memory grew with the
-/// workspace (835 MB at 20k tickets); sorts beyond it spill to disk.
-pub const MEMORY_LIMIT: &str = "512MB";
-
 /// What the user asked `ferry load` for.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
