@@ -67,7 +67,7 @@ pub fn memory_megabytes(text: &str) -> Option<f64> {
         "mb" | "m" => 1.0,
         "mib" => 1.048_576,
         "gb" | "g" => 1000.0,
-        "gib" => 1073.741_824,
+        "gib" => 1_073.741_824,
         "tb" | "t" => 1_000_000.0,
         "tib" => 1_099_511.627_776,
         _ => return None,
@@ -507,7 +507,7 @@ mod tests {
     fn memory_sizes_read_like_duckdb() {
         assert_eq!(memory_megabytes("512MB"), Some(512.0));
         assert_eq!(memory_megabytes("2GB"), Some(2000.0));
-        assert_eq!(memory_megabytes(" 1.5 gib "), Some(1.5 * 1073.741_824));
+        assert_eq!(memory_megabytes(" 1.5 gib "), Some(1.5 * 1_073.741_824));
         assert_eq!(memory_megabytes("lots"), None);
         assert_eq!(memory_megabytes("512"), None);
         assert_eq!(memory_megabytes("MB"), None);
