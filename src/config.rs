@@ -136,6 +136,24 @@ pub struct DestinationConfig {
     /// workspace (835 MB at 20k tickets); past it queries spill to disk.
     #[serde(default = "default_memory_limit")]
     pub memory_limit: String,
+    /// What a ticket does about a file that can never be uploaded.
+    #[serde(default)]
+    pub missing_files: MissingFiles,
+}
+
+/// What happens to a ticket one of whose files cannot be uploaded: its
+/// bytes were not downloaded, or Zendesk refused the upload with a 4xx
+/// (413: over 50 MB).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingFiles {
+    /// The ticket waits (held back) until every file is uploaded: nothing
+    /// is imported incomplete, and an imported ticket cannot be amended.
+    #[default]
+    Hold,
+    /// The ticket is imported without those files; each stays listed in
+    /// `ferry_load_errors` and `ferry load` names how many were left out.
+    Skip,
 }
 
 /// How `ferry extract` behaves.
@@ -453,6 +471,10 @@ archive_immediately = false
 upload_token_minutes = 45
 # DuckDB memory limit for `ferry load`; past it DuckDB spills to disk.
 memory_limit = "512MB"
+# A ticket with a file that cannot be uploaded (bytes not downloaded, or
+# refused by Zendesk, e.g. 413 over 50 MB): "hold" keeps the ticket back
+# until it can go complete; "skip" imports it without that file.
+missing_files = "hold"
 
 [extract]
 # Streams fetched at the same time; they share one org-wide rate limiter.
@@ -514,9 +536,10 @@ mod tests {
         let c = Config::parse(&template(&opts()), Path::new("ferry.toml")).unwrap();
         assert_eq!(c.transform.memory_limit, "512MB");
         assert_eq!(c.destination.memory_limit, "512MB");
+        assert_eq!(c.destination.missing_files, MissingFiles::Hold);
         let t = template(&opts()).replace(
-            "memory_limit = \"512MB\"\n\n[extract]",
-            "memory_limit = \"16MB\"\n\n[extract]",
+            "memory_limit = \"512MB\"\n# A ticket with a file",
+            "memory_limit = \"16MB\"\n# A ticket with a file",
         );
         let e = Config::parse(&t, Path::new("ferry.toml"))
             .unwrap_err()

@@ -527,3 +527,105 @@ fn assert_loaded_tickets(z: &Sim, dir: &std::path::Path) {
         count(&conn, "SELECT count(*) FROM out_zendesk_tickets")
     );
 }
+
+/// A file that can never be uploaded (here: bytes not downloaded) holds its
+/// ticket back by default, with the reason; `missing_files = "skip"` sends
+/// the ticket without it and says how many files were left out.
+#[test]
+fn files_that_cannot_be_uploaded_hold_their_ticket_unless_missing_files_is_skip() {
+    let (_k, z, _t, dir) = migrated_with(
+        "12",
+        &[],
+        &[(
+            "download_attachments = true",
+            "download_attachments = false",
+        )],
+    );
+    let conn = db(&dir);
+    let with_files = count(
+        &conn,
+        "SELECT count(DISTINCT ticket_source_id) FROM out_zendesk_comments WHERE len(attachment_ids) > 0",
+    );
+    let tickets = count(&conn, "SELECT count(*) FROM out_zendesk_tickets");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM stg_attachments WHERE sha256 IS NOT NULL"
+        ),
+        0
+    );
+    drop(conn);
+    assert!(
+        with_files > 0 && with_files < tickets,
+        "{with_files} of {tickets}"
+    );
+
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        z.stats()["objects"]["tickets"].as_i64().unwrap(),
+        tickets - with_files
+    );
+    assert_eq!(z.stats()["objects"]["uploads"].as_i64().unwrap(), 0);
+    let conn = db(&dir);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_load_errors WHERE object = 'tickets' AND error_body LIKE '%an attachment upload is missing%'"
+        ),
+        with_files
+    );
+    drop(conn);
+
+    let cfg = dir.join("ferry.toml");
+    let toml = std::fs::read_to_string(&cfg).unwrap();
+    assert!(toml.contains("missing_files = \"hold\""));
+    std::fs::write(
+        &cfg,
+        toml.replace("missing_files = \"hold\"", "missing_files = \"skip\""),
+    )
+    .unwrap();
+    let out = ferry(&dir, &["load"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains(&format!(
+            "files of {with_files} imported tickets were not attached"
+        )),
+        "{t}"
+    );
+    assert_loaded_tickets(&z, &dir);
+    let dump = z.get("/__sim/dump");
+    let carried: usize = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["comments"].as_array().unwrap())
+        .map(|c| c["attachments"].as_array().map_or(0, |a| a.len()))
+        .sum();
+    assert_eq!(carried, 0);
+    let conn = db(&dir);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_load_errors WHERE object = 'tickets'"
+        ),
+        0
+    );
+    // The auditor's list: every referenced file of those tickets, with why.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(DISTINCT ticket_source_id) FROM zendesk_files_left_out"
+        ),
+        with_files
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(DISTINCT attachment_id) FROM zendesk_files_left_out"),
+        count(&conn, "SELECT count(DISTINCT aid) FROM out_zendesk_comments, unnest(attachment_ids) AS x(aid)")
+    );
+    assert_eq!(
+        strings(&conn, "SELECT DISTINCT why FROM zendesk_files_left_out"),
+        vec!["bytes not downloaded"]
+    );
+}

@@ -47,7 +47,12 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             "phase", "rows", "held", "requests"
         );
         let mut total = 0;
-        for (name, n, held, req, problems) in load::dry_run(&conn, &phases, rate)? {
+        for (name, n, held, req, problems) in load::dry_run(
+            &conn,
+            &phases,
+            rate,
+            ws.config.destination.missing_files == crate::config::MissingFiles::Skip,
+        )? {
             total += req;
             println!(
                 "{name:<22} {n:>9} {held:>9} {req:>9}  {}",
@@ -92,6 +97,8 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             archive_immediately: ws.config.destination.archive_immediately,
             upload_token_secs: ws.config.destination.upload_token_minutes * 60.0,
             window: None,
+            skip_missing_files: ws.config.destination.missing_files
+                == crate::config::MissingFiles::Skip,
         };
         Ok(rt.block_on(load::run(
             ws.dir.clone(),
@@ -121,6 +128,10 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             let failed: u64 = sums.iter().map(|s| s.failed).sum();
             let held: u64 = sums.iter().map(|s| s.held).sum();
             let msg = format!("{failed} rows failed, {held} held back (see ferry_load_errors)");
+            let (files, tickets) = files_left_out(&conn)?;
+            if files > 0 {
+                println!("{files} files of {tickets} imported tickets were not attached (missing_files = \"skip\"): SELECT * FROM zendesk_files_left_out");
+            }
             crate::runs::finish(&conn, &run_id, failed == 0, &msg)?;
             if failed > 0 {
                 eprintln!("error: {msg}; fix the data or mappings, then `ferry load --retry`");
@@ -134,6 +145,32 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             Err(e)
         }
     }
+}
+
+/// Files referenced by comments of imported tickets that have no upload:
+/// what `missing_files = "skip"` left out, as the view
+/// `zendesk_files_left_out` (one row per file and comment, with why), so
+/// an auditor can list them any time. Returns (files, tickets).
+fn files_left_out(conn: &duckdb::Connection) -> anyhow::Result<(i64, i64)> {
+    conn.execute_batch(
+        "CREATE OR REPLACE VIEW zendesk_files_left_out AS
+         SELECT c.ticket_source_id, c.source_id AS comment_source_id, x.aid AS attachment_id, a.file_name,
+                CASE WHEN a.attachment_id IS NULL THEN 'attachment record not extracted'
+                     WHEN a.sha256 IS NULL THEN 'bytes not downloaded'
+                     ELSE coalesce('upload refused: HTTP ' || e.http_status || ' ' || e.error_body, 'no upload') END AS why
+         FROM out_zendesk_comments c, unnest(c.attachment_ids) AS x(aid)
+         LEFT JOIN stg_attachments a ON a.attachment_id = x.aid
+         LEFT JOIN (SELECT source_id, any_value(http_status) AS http_status, any_value(error_body) AS error_body
+                    FROM ferry_load_errors WHERE object = 'uploads' AND http_status IS NOT NULL GROUP BY source_id) e
+                ON e.source_id = x.aid
+         WHERE c.ticket_source_id IN (SELECT source_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = 'tickets')
+           AND x.aid NOT IN (SELECT source_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = 'uploads')",
+    )?;
+    Ok(conn.query_row(
+        "SELECT count(DISTINCT attachment_id), count(DISTINCT ticket_source_id) FROM zendesk_files_left_out",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }
 
 /// Pre-flight warnings about destination settings; they do not block.

@@ -85,9 +85,11 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
                 &conn,
                 &format!("SELECT count(*) FROM ferry_load_errors WHERE object = '{}' AND http_status IS NULL", phase.name),
             );
-            conn.execute_batch(
-                "SET VARIABLE ferry_retry = false; SET VARIABLE ferry_open_first = false; SET VARIABLE ferry_sample = false;",
-            )?;
+            conn.execute_batch(&format!(
+                "SET VARIABLE ferry_retry = false; SET VARIABLE ferry_open_first = false; SET VARIABLE ferry_sample = false; \
+                 SET VARIABLE ferry_skip_missing_files = {};",
+                cfg.destination.missing_files == crate::config::MissingFiles::Skip
+            ))?;
             let pending = one(&conn, &format!("SELECT count(*) FROM ({})", phase.sql));
             pending_total += pending;
             failed_total += failed;

@@ -50,6 +50,9 @@ pub struct LoadOptions {
     pub upload_token_secs: f64,
     /// The upload window the uploads and tickets phases are limited to.
     pub window: Option<i64>,
+    /// Send a ticket without the files that can never be uploaded
+    /// (`[destination] missing_files = "skip"`) instead of holding it.
+    pub skip_missing_files: bool,
 }
 
 impl Default for LoadOptions {
@@ -62,6 +65,7 @@ impl Default for LoadOptions {
             archive_immediately: false,
             upload_token_secs: 45.0 * 60.0,
             window: None,
+            skip_missing_files: false,
         }
     }
 }
@@ -129,13 +133,15 @@ fn set_variables(conn: &Connection, opts: &LoadOptions) -> Result<()> {
         - chrono::Duration::milliseconds((opts.upload_token_secs * 1000.0) as i64);
     conn.execute_batch(&format!(
         "SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {}; SET VARIABLE ferry_sample = {}; \
-         SET VARIABLE ferry_token_cutoff = '{}'::TIMESTAMPTZ; SET VARIABLE ferry_window = {};",
+         SET VARIABLE ferry_token_cutoff = '{}'::TIMESTAMPTZ; SET VARIABLE ferry_window = {}; \
+         SET VARIABLE ferry_skip_missing_files = {};",
         opts.retry,
         opts.open_first,
         opts.sample.is_some(),
         cutoff.format("%Y-%m-%d %H:%M:%S%.6f+00"),
         opts.window
-            .map_or("NULL::BIGINT".to_string(), |w| w.to_string())
+            .map_or("NULL::BIGINT".to_string(), |w| w.to_string()),
+        opts.skip_missing_files
     ))?;
     Ok(())
 }
@@ -214,12 +220,17 @@ pub fn dry_run(
     conn: &Connection,
     phases: &[&'static Phase],
     per_minute: u32,
+    skip_missing_files: bool,
 ) -> Result<Vec<DryRunPhase>> {
+    let opts = LoadOptions {
+        skip_missing_files,
+        ..LoadOptions::default()
+    };
     let mut out = Vec::new();
     for phase in phases {
         let (mut n, mut held, mut requests) = (0u64, 0u64, 0u64);
         let mut problems = Vec::new();
-        query_rows(conn, phase, &LoadOptions::default(), |row| {
+        query_rows(conn, phase, &opts, |row| {
             n += 1;
             // Content is checked whatever the hold: a dry run happens before
             // anything is loaded, so every reference is still pending.

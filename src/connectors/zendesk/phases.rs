@@ -83,6 +83,22 @@ macro_rules! fresh_uploads {
     };
 }
 
+/// Files that can never be uploaded, when `[destination] missing_files =
+/// "skip"` lets a ticket go without them (`ferry_skip_missing_files`): no
+/// bytes were downloaded (or the attachment record was never extracted),
+/// or Zendesk refused the upload for good (a 4xx such as 413 too large;
+/// not 408/429, which are worth retrying). Used as a predicate on `x.aid`.
+macro_rules! unsendable_file {
+    () => {
+        concat!(
+            "(coalesce(getvariable('ferry_skip_missing_files'), false) AND ",
+            "(x.aid NOT IN (SELECT attachment_id FROM stg_attachments WHERE sha256 IS NOT NULL) ",
+            "OR x.aid IN (SELECT source_id FROM ferry_load_errors WHERE object = 'uploads' ",
+            "AND http_status BETWEEN 400 AND 499 AND http_status NOT IN (408, 429))))"
+        )
+    };
+}
+
 /// In the current upload window (`ferry_window`), or no window is set.
 macro_rules! in_window {
     ($col:literal) => {
@@ -239,14 +255,15 @@ pub const PHASES: &[Phase] = &[
         sql: concat!(
             "WITH c AS (SELECT c.ticket_source_id, ",
             "bool_or(c.author_kind = 'customer' AND c.author_source_id IS NOT NULL AND cu.dest_id IS NULL) AS missing_author, ",
-            "bool_or(len(c.attachment_ids) > coalesce(up.n, 0)) AS missing_upload, ",
+            "bool_or(len(c.attachment_ids) > coalesce(up.n, 0) + coalesce(up.skipped, 0)) AS missing_upload, ",
             "list({author_id: TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT), ",
             "body: c.body, html_body: c.html_body, public: c.public, ",
             "created_at: strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'), uploads: coalesce(up.tokens, [])} ORDER BY c.position) AS comments ",
             "FROM out_zendesk_comments c ",
             "LEFT JOIN ", idm!("users"), " cu ON cu.source_id = c.author_source_id ",
             "LEFT JOIN ", idm!("agents"), " ag ON ag.source_id = c.author_source_id ",
-            "LEFT JOIN (SELECT c2.source_id, count(u.dest_id) AS n, list(u.dest_id) FILTER (WHERE u.dest_id IS NOT NULL) AS tokens ",
+            "LEFT JOIN (SELECT c2.source_id, count(u.dest_id) AS n, list(u.dest_id) FILTER (WHERE u.dest_id IS NOT NULL) AS tokens, ",
+            "  count(*) FILTER (WHERE u.dest_id IS NULL AND ", unsendable_file!(), ") AS skipped ",
             "  FROM out_zendesk_comments c2, unnest(c2.attachment_ids) AS x(aid) LEFT JOIN ", fresh_uploads!(), " u ON u.source_id = x.aid ",
             "  WHERE ", in_window!("c2.ticket_source_id"), " GROUP BY c2.source_id) up ON up.source_id = c.source_id ",
             "WHERE ", in_window!("c.ticket_source_id"), " GROUP BY c.ticket_source_id) ",
