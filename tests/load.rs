@@ -508,16 +508,20 @@ fn upload_tokens_are_used_before_they_expire_and_stale_ones_are_uploaded_again()
     assert!(count(&conn, "SELECT count(DISTINCT win) FROM load_window") >= 3);
     drop(conn);
     // Each comment carries the files its source message had.
-    let dump = z.get("/__sim/dump");
-    let carried: usize = dump["tickets"]
+    let carried = attachments_carried(&z);
+    assert_eq!(carried as i64, attachments);
+    assert_loaded_tickets(&z, &dir);
+}
+
+/// Files on the comments of every ticket the simulator holds.
+fn attachments_carried(z: &Sim) -> usize {
+    z.get("/__sim/dump")["tickets"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|t| t["comments"].as_array().unwrap())
         .map(|c| c["attachments"].as_array().map_or(0, |a| a.len()))
-        .sum();
-    assert_eq!(carried as i64, attachments);
-    assert_loaded_tickets(&z, &dir);
+        .sum()
 }
 
 fn assert_loaded_tickets(z: &Sim, dir: &std::path::Path) {
@@ -595,14 +599,7 @@ fn files_that_cannot_be_uploaded_hold_their_ticket_unless_missing_files_is_skip(
         "{t}"
     );
     assert_loaded_tickets(&z, &dir);
-    let dump = z.get("/__sim/dump");
-    let carried: usize = dump["tickets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|t| t["comments"].as_array().unwrap())
-        .map(|c| c["attachments"].as_array().map_or(0, |a| a.len()))
-        .sum();
+    let carried = attachments_carried(&z);
     assert_eq!(carried, 0);
     let conn = db(&dir);
     assert_eq!(
