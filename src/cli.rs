@@ -276,6 +276,11 @@ pub struct SimZendeskArgs {
     /// Seconds an upload token can be used in a ticket before it expires.
     #[arg(long, default_value_t = 3600)]
     pub upload_ttl_secs: u64,
+    /// Process the first POST whose path contains this text, then cut its
+    /// response off mid-body (the connection drops): a write the client
+    /// cannot know succeeded.
+    #[arg(long)]
+    pub cut_post_to: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

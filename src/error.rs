@@ -55,6 +55,13 @@ pub enum FerryError {
         cause: String,
     },
 
+    #[error("{api} may have done the write to {url}, but the response was cut off ({cause}): it is not sent again, which could create it twice; its batch stays in doubt and the next `ferry load` matches it by external id before sending anything")]
+    InDoubt {
+        api: String,
+        url: String,
+        cause: String,
+    },
+
     #[error("another ferry process holds the workspace lock {path} (pid {pid}); wait for it to finish or stop it")]
     Locked { path: PathBuf, pid: String },
 

@@ -314,7 +314,7 @@ impl ApiClient {
             }
             self.limiter.acquire().await;
             attempts += 1;
-            match self.attempt(&method, &url, body).await {
+            match self.attempt(&method, &url, body, lane).await {
                 Attempt::Done(r) => return Ok(r),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { after, why } => {
@@ -363,7 +363,13 @@ impl ApiClient {
         }
     }
 
-    async fn attempt(&self, method: &Method, url: &str, body: Option<Payload<'_>>) -> Attempt {
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<Payload<'_>>,
+        lane: Lane,
+    ) -> Attempt {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let mut req = self.http.request(method.clone(), url);
         match body {
@@ -378,8 +384,23 @@ impl ApiClient {
             }
             None => {}
         }
+        // Only a POST that writes can be in doubt (a search only reads).
+        let write = *method == Method::POST && lane != Lane::Search;
         let resp = match req.send().await {
             Ok(r) => r,
+            // Sent but unanswered (reset, timeout): the API may have done
+            // it. Not sent again — see `FerryError::InDoubt`.
+            Err(e) if write && !e.is_connect() => {
+                return Attempt::Fail(FerryError::InDoubt {
+                    api: self.api.clone(),
+                    url: url.to_string(),
+                    cause: if e.is_timeout() {
+                        "timed out".to_string()
+                    } else {
+                        root_cause(&e)
+                    },
+                })
+            }
             Err(e) => {
                 let why = if e.is_connect() {
                     format!("connect: {}", root_cause(&e))
@@ -401,6 +422,16 @@ impl ApiClient {
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                 self.classify(url, status, &headers, bytes)
             }
+            // A POST the API answered with success was processed: sending
+            // it again could create everything twice (a ticket import has
+            // no uniqueness). Its batch stays in doubt and the next run
+            // matches it by external id instead. (A search is a POST that
+            // only reads: it is retried like a GET.)
+            Err(e) if status.is_success() && write => Attempt::Fail(FerryError::InDoubt {
+                api: self.api.clone(),
+                url: url.to_string(),
+                cause: root_cause(&e),
+            }),
             Err(e) => Attempt::Retry {
                 after: None,
                 why: format!("body cut off: {}", root_cause(&e)),

@@ -626,3 +626,51 @@ fn files_that_cannot_be_uploaded_hold_their_ticket_unless_missing_files_is_skip(
         vec!["bytes not downloaded"]
     );
 }
+
+/// The simulator imports a batch of tickets and then drops the connection
+/// mid-response. Sending that POST again would import every ticket of it
+/// twice, so ferry stops with the batch in doubt, and the next run matches
+/// it by external id: every ticket exists exactly once.
+#[test]
+fn a_write_whose_response_is_cut_off_is_not_sent_twice() {
+    let (_k, z, _t, dir) = migrated_with("12", &["--cut-post-to", "/imports/tickets"], &[]);
+    let out = ferry(&dir, &["load"]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("the response was cut off") && t.contains("in doubt"),
+        "{t}"
+    );
+    let first = z.stats()["objects"]["tickets"].as_i64().unwrap();
+    assert!(first > 0, "the cut batch was imported: {first}");
+    let conn = db(&dir);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_batches WHERE object = 'tickets' AND status = 'sent'"
+        ),
+        1
+    );
+    drop(conn);
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_loaded_tickets(&z, &dir);
+    let conn = db(&dir);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_batches WHERE object = 'tickets' AND status = 'reconciled'"
+        ),
+        1
+    );
+    // Each external id once at the destination.
+    let dump = z.get("/__sim/dump");
+    let ext: Vec<&str> = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["external_id"].as_str())
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = ext.iter().copied().collect();
+    assert_eq!(ext.len(), unique.len());
+}

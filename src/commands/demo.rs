@@ -67,6 +67,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
                 latency_ms: 0,
                 fault_rate: 0.0,
                 upload_ttl_secs: 3600,
+                cut_post_to: None,
             },
         )
         .await?;

@@ -63,6 +63,7 @@ pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
             latency_ms: args.latency_ms,
             fault_rate: args.fault_rate,
             upload_ttl_secs: args.upload_ttl_secs,
+            cut_post_to: args.cut_post_to.clone(),
         };
         let running = sim::spawn(args.addr, opts).await?;
         println!("{}", running.base_url);

@@ -42,6 +42,9 @@ pub struct SimOptions {
     /// Seconds an upload token stays usable in a ticket (Zendesk: about
     /// an hour). A ticket naming an older token is refused.
     pub upload_ttl_secs: u64,
+    /// The first POST whose path contains this is processed and its
+    /// response cut off mid-body.
+    pub cut_post_to: Option<String>,
 }
 
 /// An asynchronous job: its results are ready at `ready`.
@@ -74,6 +77,8 @@ pub struct SimState {
     pub throttled: AtomicU64,
     window: Mutex<(Instant, u32)>,
     rng: Mutex<ChaCha8Rng>,
+    /// Whether the `cut_post_to` response was cut already.
+    cut_done: std::sync::atomic::AtomicBool,
 }
 
 impl SimState {
@@ -127,6 +132,7 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
         requests: AtomicU64::new(0),
         throttled: AtomicU64::new(0),
         window: Mutex::new((Instant::now(), 0)),
+        cut_done: std::sync::atomic::AtomicBool::new(false),
     });
     let (base_url, handle) = crate::connectors::serve_sim(addr, routes::router(state)).await?;
     Ok(RunningSim { base_url, handle })
@@ -215,7 +221,40 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
         }
         _ => {}
     }
+    let cut_this = req.method() == axum::http::Method::POST
+        && st
+            .opts
+            .cut_post_to
+            .as_deref()
+            .is_some_and(|p| req.uri().path().contains(p))
+        && !st.cut_done.swap(true, Ordering::Relaxed);
     let mut resp = next.run(req).await;
+    if cut_this {
+        // Processed, then the connection drops mid-body: the declared
+        // length is never reached, as when a proxy or network fails late.
+        let (mut parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        parts
+            .headers
+            .insert("content-length", HeaderValue::from(bytes.len()));
+        let half = bytes.slice(..bytes.len() / 2);
+        // The pause lets the headers and the first half reach the client
+        // before the drop (an error at once would send nothing at all).
+        let chunks = futures::stream::unfold(Some(half), |state| async move {
+            match state {
+                Some(half) => Some((Ok(half), None)),
+                None => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    let e: std::result::Result<bytes::Bytes, std::io::Error> =
+                        Err(std::io::Error::other("connection dropped"));
+                    Some((e, None))
+                }
+            }
+        });
+        return Response::from_parts(parts, axum::body::Body::from_stream(chunks));
+    }
     if fault == Some(4) {
         let (mut parts, body) = resp.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX)
