@@ -151,9 +151,16 @@ pub enum MissingFiles {
     /// is imported incomplete, and an imported ticket cannot be amended.
     #[default]
     Hold,
-    /// The ticket is imported without those files; each stays listed in
-    /// `ferry_load_errors` and `ferry load` names how many were left out.
+    /// The ticket is imported without those files; `ferry load` names how
+    /// many were left out and the view `zendesk_files_left_out` lists them.
     Skip,
+}
+
+impl DestinationConfig {
+    /// Whether tickets go without files that can never be uploaded.
+    pub fn skips_missing_files(&self) -> bool {
+        self.missing_files == MissingFiles::Skip
+    }
 }
 
 /// How `ferry extract` behaves.

@@ -51,7 +51,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             &conn,
             &phases,
             rate,
-            ws.config.destination.missing_files == crate::config::MissingFiles::Skip,
+            ws.config.destination.skips_missing_files(),
         )? {
             total += req;
             println!(
@@ -97,8 +97,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             archive_immediately: ws.config.destination.archive_immediately,
             upload_token_secs: ws.config.destination.upload_token_minutes * 60.0,
             window: None,
-            skip_missing_files: ws.config.destination.missing_files
-                == crate::config::MissingFiles::Skip,
+            skip_missing_files: ws.config.destination.skips_missing_files(),
         };
         Ok(rt.block_on(load::run(
             ws.dir.clone(),

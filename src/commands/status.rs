@@ -88,7 +88,7 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
             conn.execute_batch(&format!(
                 "SET VARIABLE ferry_retry = false; SET VARIABLE ferry_open_first = false; SET VARIABLE ferry_sample = false; \
                  SET VARIABLE ferry_skip_missing_files = {};",
-                cfg.destination.missing_files == crate::config::MissingFiles::Skip
+                cfg.destination.skips_missing_files()
             ))?;
             let pending = one(&conn, &format!("SELECT count(*) FROM ({})", phase.sql));
             pending_total += pending;
