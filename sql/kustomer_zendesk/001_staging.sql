@@ -11,7 +11,6 @@
 -- value of the wrong shape becomes NULL, never an error).
 
 CREATE OR REPLACE MACRO setting(k) AS (SELECT nullif(trim(value), '') FROM transform_settings WHERE key = k);
-CREATE OR REPLACE MACRO ts(j, path) AS TRY_CAST(json_extract_string(j, path) AS TIMESTAMPTZ);
 -- Zendesk tags: lowercase, spaces → underscores, letters/digits/_/-/ only.
 CREATE OR REPLACE MACRO zd_tag(name) AS
     trim(regexp_replace(lower(trim(name)), '[^\p{L}\p{N}_/-]+', '_', 'g'), '_');
