@@ -44,17 +44,23 @@ pub enum Command {
     Init(InitArgs),
     /// Pull every object from the source API into raw/ as Parquet (resumable, incremental).
     Extract(ExtractArgs),
-    /// Run the versioned SQL transforms (raw_* → stg_* → out_zendesk_*) and their checks.
+    /// Run the route's versioned SQL transforms (raw_* → stg_* → out_<destination>_*) and their
+    /// checks.
     Transform(TransformArgs),
-    /// Send the out_zendesk_* tables to Zendesk in dependency order, recording every id.
+    /// Send the route's output tables to the destination in dependency order, recording every id.
     Load(LoadArgs),
-    /// Delete from Zendesk what a batch, a run or the whole migration created (by ferry_id_map).
+    /// Delete from the destination what a batch, a run or the whole migration created (by
+    /// ferry_id_map).
     Rollback(RollbackArgs),
     /// Export tables, queries or the built-in archive/excluded sets to exports/<name>/ with a
     /// manifest and SHA256SUMS; or re-check an export with --verify DIR.
     Archive(ArchiveArgs),
     /// One screen: workspace, route, last runs, per-object counts, open errors, what to run next.
     Status,
+    /// Check, read-only, what ferry assumes about the real source and destination accounts and no
+    /// document settles (auth and role, rate tier, features, settings that alter imports); prints
+    /// one line per check and writes reports/probe-<run>.json. Exit 3 when a check fails.
+    Probe,
     /// Account for every source record, read the destination back, spot-check a sample field by
     /// field; writes reports/verify-<run>.json and .html. Exit 3 when anything is unaccounted.
     Verify(VerifyArgs),
@@ -62,29 +68,42 @@ pub enum Command {
     Sql(SqlArgs),
     /// The whole pipeline on simulated APIs, in one command: starts seeded Kustomer and Zendesk
     /// simulators in-process, then init → extract → transform → load → verify into a new workspace.
+    #[cfg(feature = "sim")]
     Demo(DemoArgs),
     /// Serve a local, seeded fake of an API for tests, demos and benchmarks.
+    #[cfg(feature = "sim")]
     #[command(subcommand)]
-    Sim(SimCommand),
+    Sim(crate::sim::cli::SimCommand),
     /// Measure extraction speed and rate-budget use against the simulator.
+    #[cfg(feature = "sim")]
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// The routes of the registry, for `--route`.
+fn route_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::routes::ROUTES
+            .iter()
+            .map(|r| clap::builder::PossibleValue::new(r.name).help(r.about)),
+    )
 }
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Directory to create the workspace in (default: -C/--workspace, else the current directory).
     pub dir: Option<PathBuf>,
-    /// Migration route.
-    #[arg(long, default_value = "kustomer-zendesk", value_parser = ["kustomer-zendesk"])]
-    pub route: String,
-    /// Source API base URL (default: Kustomer's US pod). Point it at `ferry sim kustomer` or a sandbox.
+    /// Migration route (default: the first listed).
+    #[arg(long, value_parser = route_names())]
+    pub route: Option<String>,
+    /// Source API base URL (default: the source's public API host). A simulator (`ferry sim …`)
+    /// or a sandbox works too.
     #[arg(long)]
     pub source_url: Option<String>,
-    /// Destination API base URL (default: a placeholder Zendesk subdomain to edit).
+    /// Destination API base URL (default: a placeholder to edit).
     #[arg(long)]
     pub dest_url: Option<String>,
-    /// The source plan's org-wide rate limit per minute (Kustomer: 300, 500, 1000, 2000).
+    /// The source plan's org-wide rate limit per minute (e.g. Kustomer: 300, 500, 1000, 2000).
     #[arg(long)]
     pub rate_limit: Option<u32>,
 }
@@ -237,81 +256,14 @@ pub struct SqlArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SqlAction {
-    /// Write the built-in scripts, seeds and checks to sql/<route>/ for editing;
-    /// from then on the workspace copy is used.
-    Eject,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SimCommand {
-    /// Fake Kustomer API. Prints its base URL as the first line of stdout, then serves until killed.
-    Kustomer(SimKustomerArgs),
-    /// Fake Zendesk Support API. Prints its base URL as the first line of stdout, then serves until killed.
-    Zendesk(SimZendeskArgs),
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct SimZendeskArgs {
-    /// Address to listen on (port 0 picks a free port). Loopback only.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub addr: std::net::SocketAddr,
-    /// Seed for fault injection.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Agent email of the API token (`EMAIL/token:TOKEN`).
-    #[arg(long, default_value = "admin@sim.test")]
-    pub email: String,
-    /// API token the simulator accepts.
-    #[arg(long, default_value = "sim-token")]
-    pub token: String,
-    /// Requests per minute (Zendesk plans: 200 .. 2500); 0 = unlimited.
-    #[arg(long, default_value_t = 0)]
-    pub rate_limit: u32,
-    /// Added latency per request, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Probability of a random 500/502/503 per request.
-    #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
-    /// Seconds an upload token can be used in a ticket before it expires.
-    #[arg(long, default_value_t = 3600)]
-    pub upload_ttl_secs: u64,
-    /// Process the first POST whose path contains this text, then cut its
-    /// response off mid-body (the connection drops): a write the client
-    /// cannot know succeeded.
-    #[arg(long)]
-    pub cut_post_to: Option<String>,
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct SimKustomerArgs {
-    /// Address to listen on (port 0 picks a free port). Loopback only.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub addr: std::net::SocketAddr,
-    /// Seed of the generated org: same seed, same data.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Number of customers; every other object scales from it.
-    #[arg(long, default_value_t = 200)]
-    pub customers: u32,
-    /// The API key the simulator accepts as `Authorization: Bearer KEY`.
-    #[arg(long, default_value = "sim-key")]
-    pub api_key: String,
-    /// Org-wide requests per minute (Kustomer tiers: 300, 500, 1000, 2000); 0 = unlimited.
-    #[arg(long, default_value_t = 0)]
-    pub rate_limit: u32,
-    /// Search requests per minute for API keys; 0 = unlimited.
-    #[arg(long, default_value_t = 100)]
-    pub search_rate_limit: u32,
-    /// Added latency per request, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Probability of a random fault per request: 500/502/503, truncated body, dropped connection.
-    #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
-    /// Probability that a request also updates a random record (updates during extraction).
-    #[arg(long, default_value_t = 0.0)]
-    pub mutate_rate: f64,
+    /// Copy built-in SQL files (transform scripts, seeds, checks, load/ payload queries,
+    /// verify/ queries) to sql/<route>/ for editing; a workspace copy wins over its built-in
+    /// file, every other file stays built-in. Existing copies are never overwritten.
+    Eject {
+        /// Only these files (paths as listed by `ferry transform --plan`, e.g.
+        /// 005_comments.sql, seeds/status_map.csv, load/tickets.sql); default: all.
+        files: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

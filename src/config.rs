@@ -3,28 +3,61 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
+use crate::connector::{Destination, Source};
 use crate::error::{FerryError, Result};
+use crate::routes::Route;
 
 /// File name of the workspace configuration.
 pub const CONFIG_FILE: &str = "ferry.toml";
 
-/// Routes ferry knows how to run.
-pub const ROUTES: &[&str] = &["kustomer-zendesk"];
-
-/// The whole of `ferry.toml`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+/// The whole of `ferry.toml`, validated: the `[source]` and
+/// `[destination]` sections are parsed by their connectors (chosen by
+/// `kind`, which must match the route).
+#[derive(Clone)]
 pub struct Config {
     /// `<source>-<destination>`, e.g. `kustomer-zendesk`.
     pub route: String,
-    pub source: SourceConfig,
-    pub destination: DestinationConfig,
-    #[serde(default)]
+    /// The route's entry in the registry.
+    pub route_def: &'static Route,
+    pub source: Arc<dyn Source>,
+    pub destination: Arc<dyn Destination>,
     pub extract: ExtractConfig,
-    #[serde(default)]
     pub transform: TransformConfig,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("route", &self.route)
+            .field("source", &self.source.kind())
+            .field("destination", &self.destination.kind())
+            .finish()
+    }
+}
+
+/// ferry.toml as written, before the connectors read their sections.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    route: String,
+    source: Section,
+    destination: Section,
+    #[serde(default)]
+    extract: ExtractConfig,
+    #[serde(default)]
+    transform: TransformConfig,
+}
+
+/// A connector's section: its `kind` and the keys its connector owns.
+#[derive(Debug, Deserialize)]
+struct Section {
+    kind: String,
+    #[serde(flatten)]
+    rest: toml::Table,
 }
 
 /// How `ferry transform` runs DuckDB.
@@ -79,90 +112,6 @@ fn default_threads() -> usize {
     2
 }
 
-/// The API ferry reads from.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    pub kind: String,
-    pub base_url: String,
-    /// Name of the environment variable holding the API key.
-    #[serde(default = "default_kustomer_key_env")]
-    pub api_key_env: String,
-    /// The org-wide plan budget in requests per minute (300, 500, 1000, 2000).
-    #[serde(default = "default_source_rate")]
-    pub rate_limit_per_minute: u32,
-    /// Search budget for API keys, on top of the org-wide limit.
-    #[serde(default = "default_search_rate")]
-    pub search_rate_limit_per_minute: u32,
-    /// Per-request timeout.
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
-    /// Attempts per request before a stream gives up.
-    #[serde(default = "default_retries")]
-    pub max_attempts: u32,
-    /// Only for loopback simulators with self-signed certificates.
-    #[serde(default)]
-    pub insecure: bool,
-}
-
-/// The API ferry writes to.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DestinationConfig {
-    pub kind: String,
-    pub base_url: String,
-    #[serde(default = "default_zendesk_email_env")]
-    pub email_env: String,
-    #[serde(default = "default_zendesk_token_env")]
-    pub api_token_env: String,
-    #[serde(default = "default_dest_rate")]
-    pub rate_limit_per_minute: u32,
-    /// Accept any TLS certificate: only for loopback simulators (refused
-    /// for any other host).
-    #[serde(default)]
-    pub insecure: bool,
-    /// Import closed tickets straight into Zendesk's archive
-    /// (`archive_immediately=true`), as Zendesk recommends for histories
-    /// over 750k tickets. Archived tickets leave views and search.
-    #[serde(default)]
-    pub archive_immediately: bool,
-    /// Minutes ferry trusts an upload token. Zendesk's expire after about
-    /// an hour; tickets go out in windows whose uploads fit in a third of
-    /// this, and older unused tokens are uploaded again.
-    #[serde(default = "default_upload_token_minutes")]
-    pub upload_token_minutes: f64,
-    /// DuckDB memory limit while loading. Without a cap DuckDB keeps up to
-    /// 80 % of RAM of cached pages and the loader's memory grew with the
-    /// workspace (835 MB at 20k tickets); past it queries spill to disk.
-    #[serde(default = "default_memory_limit")]
-    pub memory_limit: String,
-    /// What a ticket does about a file that can never be uploaded.
-    #[serde(default)]
-    pub missing_files: MissingFiles,
-}
-
-/// What happens to a ticket one of whose files cannot be uploaded: its
-/// bytes were not downloaded, or Zendesk refused the upload with a 4xx
-/// (413: over 50 MB).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MissingFiles {
-    /// The ticket waits (held back) until every file is uploaded: nothing
-    /// is imported incomplete, and an imported ticket cannot be amended.
-    #[default]
-    Hold,
-    /// The ticket is imported without those files; `ferry load` names how
-    /// many were left out and the view `zendesk_files_left_out` lists them.
-    Skip,
-}
-
-impl DestinationConfig {
-    /// Whether tickets go without files that can never be uploaded.
-    pub fn skips_missing_files(&self) -> bool {
-        self.missing_files == MissingFiles::Skip
-    }
-}
-
 /// How `ferry extract` behaves.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -201,33 +150,6 @@ impl Default for ExtractConfig {
     }
 }
 
-fn default_kustomer_key_env() -> String {
-    "KUSTOMER_API_KEY".into()
-}
-fn default_zendesk_email_env() -> String {
-    "ZENDESK_EMAIL".into()
-}
-fn default_zendesk_token_env() -> String {
-    "ZENDESK_API_TOKEN".into()
-}
-fn default_source_rate() -> u32 {
-    1000
-}
-fn default_search_rate() -> u32 {
-    100
-}
-fn default_upload_token_minutes() -> f64 {
-    45.0
-}
-fn default_dest_rate() -> u32 {
-    700
-}
-fn default_timeout() -> u64 {
-    60
-}
-fn default_retries() -> u32 {
-    10
-}
 fn default_concurrency() -> usize {
     6
 }
@@ -274,7 +196,9 @@ impl Config {
         Self::parse(&text, &path)
     }
 
-    /// Parses config text; `path` is only used in messages.
+    /// Parses config text; `path` is only used in messages. Every
+    /// problem is reported at once: the route, both connectors' sections
+    /// and the engine's own.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let bad = |message: String| FerryError::BadConfig {
             path: path.to_path_buf(),
@@ -286,93 +210,109 @@ impl Config {
                 "`{found}` looks like a secret written inline; secrets are read from environment variables: set `{found}_env = \"VAR_NAME\"` and export VAR_NAME"
             )));
         }
-        let config: Config = toml::from_str(text).map_err(|e| bad(one_line(&e.to_string())))?;
-        let problems = config.problems();
-        if !problems.is_empty() {
-            return Err(bad(problems.join("; ")));
-        }
-        Ok(config)
-    }
-
-    /// Semantic validation beyond types; all problems, not just the first.
-    fn problems(&self) -> Vec<String> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| bad(one_line(&e.to_string())))?;
         let mut out = Vec::new();
-        if !ROUTES.contains(&self.route.as_str()) {
-            out.push(format!(
+        let Some(route) = crate::routes::find(&raw.route) else {
+            return Err(bad(format!(
                 "route = \"{}\" is not supported (supported: {})",
-                self.route,
-                ROUTES.join(", ")
-            ));
-        }
-        if self.source.kind != "kustomer" {
-            out.push(format!(
-                "source.kind = \"{}\" is not supported (supported: kustomer)",
-                self.source.kind
-            ));
-        }
-        for (key, url) in [
-            ("source.base_url", &self.source.base_url),
-            ("destination.base_url", &self.destination.base_url),
+                raw.route,
+                crate::routes::names().join(", ")
+            )));
+        };
+        // A section of another kind would be read with the wrong rules
+        // (and a workspace could load into the wrong API): refuse it.
+        for (section, kind, want) in [
+            ("source", &raw.source.kind, route.source.kind),
+            ("destination", &raw.destination.kind, route.destination.kind),
         ] {
-            match url::Url::parse(url) {
-                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-                _ => out.push(format!("{key} = \"{url}\" is not an http(s) URL")),
+            if kind != want {
+                out.push(format!(
+                    "{section}.kind = \"{kind}\" does not match route \"{}\", whose {section} is \"{want}\"",
+                    route.name
+                ));
             }
         }
-        if self.source.rate_limit_per_minute == 0 {
-            out.push("source.rate_limit_per_minute must be > 0".into());
+        if !out.is_empty() {
+            return Err(bad(out.join("; ")));
         }
-        if self.extract.list_page_size == 0 || self.extract.list_page_size > 100 {
-            out.push("extract.list_page_size must be 1..=100 (Kustomer's maximum)".into());
+        let source = (route.source.open)(&raw.source.rest);
+        let destination = (route.destination.open)(&raw.destination.rest);
+        if let Err(p) = &source {
+            out.extend(p.iter().cloned());
         }
-        if self.extract.search_page_size == 0 || self.extract.search_page_size > 500 {
-            out.push("extract.search_page_size must be 1..=500 (Kustomer's maximum)".into());
+        if let Err(p) = &destination {
+            out.extend(p.iter().cloned());
         }
-        let t = self.destination.upload_token_minutes;
-        if !(t > 0.0 && t <= 60.0) {
-            out.push(format!("destination.upload_token_minutes = {t} must be in (0, 60]: Zendesk upload tokens expire after about an hour"));
+        out.extend(engine_problems(&raw.extract, &raw.transform));
+        if let Ok(src) = &source {
+            out.extend(src.extract_problems(&raw.extract));
         }
-        for (key, limit) in [
-            ("transform.memory_limit", &self.transform.memory_limit),
-            ("destination.memory_limit", &self.destination.memory_limit),
-        ] {
-            match memory_megabytes(limit) {
-                Some(mb) if mb >= 32.0 => {}
-                Some(_) => out.push(format!(
-                    "{key} = \"{limit}\" is too small: DuckDB needs at least 32MB"
-                )),
-                None => out.push(format!(
-                    "{key} = \"{limit}\" is not a size: write it like \"512MB\" or \"2GB\""
-                )),
-            }
+        match (source, destination) {
+            (Ok(source), Ok(destination)) if out.is_empty() => Ok(Config {
+                route: raw.route,
+                route_def: route,
+                source,
+                destination,
+                extract: raw.extract,
+                transform: raw.transform,
+            }),
+            _ => Err(bad(out.join("; "))),
         }
-        if self.transform.threads == 0 {
-            out.push("transform.threads must be >= 1".into());
-        }
-        if self.extract.concurrency == 0 {
-            out.push("extract.concurrency must be >= 1".into());
-        }
-        if self.extract.pages_per_part == 0 {
-            out.push("extract.pages_per_part must be >= 1".into());
-        }
-        if self.source.insecure && !is_loopback(&self.source.base_url) {
-            out.push("source.insecure = true is only allowed for loopback (127.0.0.1/localhost) simulators".into());
-        }
-        if self.destination.insecure && !is_loopback(&self.destination.base_url) {
-            out.push("destination.insecure = true is only allowed for loopback (127.0.0.1/localhost) simulators".into());
-        }
-        out
     }
+}
 
-    /// Reads the source API key from the environment variable the config names.
-    pub fn source_api_key(&self) -> Result<String> {
-        read_secret(&self.source.api_key_env, "Kustomer API key")
+/// Problems of the engine's own sections.
+fn engine_problems(extract: &ExtractConfig, transform: &TransformConfig) -> Vec<String> {
+    let mut out = memory_problem("transform.memory_limit", &transform.memory_limit);
+    if transform.threads == 0 {
+        out.push("transform.threads must be >= 1".into());
     }
+    if extract.concurrency == 0 {
+        out.push("extract.concurrency must be >= 1".into());
+    }
+    if extract.pages_per_part == 0 {
+        out.push("extract.pages_per_part must be >= 1".into());
+    }
+    out
+}
 
-    /// The source base URL without a trailing slash.
-    pub fn source_base(&self) -> String {
-        self.source.base_url.trim_end_matches('/').to_string()
+/// A DuckDB memory setting DuckDB would refuse or starve with.
+pub fn memory_problem(key: &str, limit: &str) -> Vec<String> {
+    match memory_megabytes(limit) {
+        Some(mb) if mb >= 32.0 => Vec::new(),
+        Some(_) => vec![format!(
+            "{key} = \"{limit}\" is too small: DuckDB needs at least 32MB"
+        )],
+        None => vec![format!(
+            "{key} = \"{limit}\" is not a size: write it like \"512MB\" or \"2GB\""
+        )],
     }
+}
+
+/// Reads a connector's section into its typed settings (the connector's
+/// struct denies unknown keys); `section` names it in messages.
+pub fn section<T: serde::de::DeserializeOwned>(
+    section: &str,
+    table: &toml::Table,
+) -> std::result::Result<T, Vec<String>> {
+    toml::Value::Table(table.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| vec![format!("[{section}] {}", one_line(&e.to_string()))])
+}
+
+/// Problems common to every connector's connection keys.
+pub fn url_problems(section: &str, base_url: &str, insecure: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    match url::Url::parse(base_url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+        _ => out.push(format!(
+            "{section}.base_url = \"{base_url}\" is not an http(s) URL"
+        )),
+    }
+    if insecure && !is_loopback(base_url) {
+        out.push(format!("{section}.insecure = true is only allowed for loopback (127.0.0.1/localhost) simulators"));
+    }
+    out
 }
 
 /// Reads a secret from the environment; empty counts as missing.
@@ -418,78 +358,32 @@ fn one_line(s: &str) -> String {
 
 /// Parameters for `ferry init`.
 pub struct InitOptions {
-    pub route: String,
     pub source_url: Option<String>,
     pub dest_url: Option<String>,
     pub rate_limit: Option<u32>,
 }
 
-/// The commented `ferry.toml` that `ferry init` writes.
-pub fn template(opts: &InitOptions) -> String {
-    let source_url = opts
-        .source_url
-        .clone()
-        .unwrap_or_else(|| "https://api.kustomerapp.com".into());
-    let dest_url = opts
-        .dest_url
-        .clone()
-        .unwrap_or_else(|| "https://YOUR-SUBDOMAIN.zendesk.com".into());
-    let insecure = false;
-    let rate = opts.rate_limit.unwrap_or(1000);
+/// The commented `ferry.toml` that `ferry init` writes for a route: the
+/// header, the connectors' own sections, then the engine's.
+pub fn template(route: &Route, opts: &InitOptions) -> String {
     format!(
-        r#"# ferry.toml: one migration workspace.
+        r#"# ferry.toml: one migration workspace ({about}).
 # Secrets are NEVER written here: each *_env key names the environment
 # variable that holds the secret. `ferry` reads it at run time.
 
-route = "{route}"
+route = "{name}"
 
 [source]
-kind = "kustomer"
-# US pod: https://api.kustomerapp.com   EU pod: https://api.prod2.kustomerapp.com
-# (or your org host https://ORG.api.kustomerapp.com). A simulator URL works too.
-base_url = "{source_url}"
-# Environment variable with the API key (roles: read on every object + search).
-api_key_env = "KUSTOMER_API_KEY"
-# Your plan's org-wide budget, shared by every key and app: 300 | 500 | 1000 | 2000.
-# ferry also adapts to the x-ratelimit-limit header the API returns.
-rate_limit_per_minute = {rate}
-# Search budget for API keys (Kustomer: 100/min on top of the org-wide limit).
-search_rate_limit_per_minute = 100
-timeout_secs = 60
-# Attempts per request (429/5xx/timeouts/truncated bodies) before a stream fails.
-max_attempts = 10
-insecure = {insecure}
-
+{source}
 [destination]
-kind = "zendesk"
-base_url = "{dest_url}"
-# Environment variables with the agent email and the API token.
-email_env = "ZENDESK_EMAIL"
-api_token_env = "ZENDESK_API_TOKEN"
-# Zendesk plan limit in requests per minute (Team 200 ... Enterprise 700, HVA 2500).
-rate_limit_per_minute = 700
-# TLS certificates are verified (rustls); `true` only for loopback simulators.
-insecure = false
-# Import closed tickets straight into the archive (Zendesk advises it past
-# 750k tickets; archived tickets are readable by id but leave views).
-archive_immediately = false
-# Upload tokens expire (about 60 min). Attachments are uploaded in windows
-# just before their tickets; tokens older than this are uploaded again.
-upload_token_minutes = 45
-# DuckDB memory limit for `ferry load`; past it DuckDB spills to disk.
-memory_limit = "512MB"
-# A ticket with a file that cannot be uploaded (bytes not downloaded, or
-# refused by Zendesk, e.g. 413 over 50 MB): "hold" keeps the ticket back
-# until it can go complete; "skip" imports it without that file.
-missing_files = "hold"
-
+{destination}
 [extract]
 # Streams fetched at the same time; they share one org-wide rate limiter.
 concurrency = 6
 # Pages per Parquet part. A part is written atomically, then the stream's
 # cursor is committed: a crash loses at most one part's worth of requests.
 pages_per_part = 20
-# Page sizes (Kustomer maximums: lists 100, search 500).
+# Page sizes (the source API's maximums are checked when this file is read).
 list_page_size = 100
 search_page_size = 500
 # Download attachment bytes into attachments/<sha256>.
@@ -503,7 +397,10 @@ overlap_secs = 0
 memory_limit = "512MB"
 threads = 2
 "#,
-        route = opts.route,
+        about = route.about,
+        name = route.name,
+        source = (route.source.template)(opts),
+        destination = (route.destination.template)(opts),
     )
 }
 
@@ -518,18 +415,26 @@ mod tests {
 
     fn opts() -> InitOptions {
         InitOptions {
-            route: "kustomer-zendesk".into(),
             source_url: Some("http://127.0.0.1:9".into()),
             dest_url: None,
             rate_limit: None,
         }
     }
 
+    fn first_template() -> String {
+        template(&crate::routes::ROUTES[0], &opts())
+    }
+
     #[test]
-    fn template_parses() {
-        let c = Config::parse(&template(&opts()), Path::new("ferry.toml")).unwrap();
-        assert_eq!(c.source.api_key_env, "KUSTOMER_API_KEY");
-        assert_eq!(c.extract.search_page_size, 500);
+    fn every_route_template_parses() {
+        for route in crate::routes::ROUTES {
+            let c = Config::parse(&template(route, &opts()), Path::new("ferry.toml")).unwrap();
+            assert_eq!(c.route, route.name);
+            assert_eq!(c.source.kind(), route.source.kind);
+            assert_eq!(c.destination.kind(), route.destination.kind);
+            assert_eq!(c.extract.search_page_size, 500);
+            assert_eq!(c.transform.memory_limit, "512MB");
+        }
     }
 
     #[test]
@@ -540,56 +445,55 @@ mod tests {
         assert_eq!(memory_megabytes("lots"), None);
         assert_eq!(memory_megabytes("512"), None);
         assert_eq!(memory_megabytes("MB"), None);
-        let c = Config::parse(&template(&opts()), Path::new("ferry.toml")).unwrap();
-        assert_eq!(c.transform.memory_limit, "512MB");
-        assert_eq!(c.destination.memory_limit, "512MB");
-        assert_eq!(c.destination.missing_files, MissingFiles::Hold);
-        let t = template(&opts()).replace(
-            "memory_limit = \"512MB\"\n# A ticket with a file",
-            "memory_limit = \"16MB\"\n# A ticket with a file",
+        let t = first_template().replace(
+            "[transform]\n# DuckDB memory limit for `ferry transform`; past it DuckDB spills to disk\n# (.duckdb-spill/), so memory stays flat as the data grows.\nmemory_limit = \"512MB\"",
+            "[transform]\nmemory_limit = \"16MB\"",
         );
         let e = Config::parse(&t, Path::new("ferry.toml"))
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("destination.memory_limit = \"16MB\" is too small"),
+            e.contains("transform.memory_limit = \"16MB\" is too small"),
             "{e}"
         );
     }
 
     #[test]
-    fn inline_secret_is_refused() {
-        let t =
-            template(&opts()).replace("api_key_env = \"KUSTOMER_API_KEY\"", "api_key = \"sk-123\"");
+    fn a_section_of_another_kind_is_refused() {
+        let t = first_template().replacen(
+            "\n[destination]\nkind = \"",
+            "\n[destination]\nkind = \"other-",
+            1,
+        );
         let e = Config::parse(&t, Path::new("ferry.toml"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("source.api_key"), "{e}");
-        assert!(!e.contains("sk-123"), "secret echoed: {e}");
+        assert!(e.contains("destination.kind = \"other-"), "{e}");
+        assert!(e.contains("does not match route"), "{e}");
+        let t = first_template().replacen("route = \"", "route = \"nowhere-", 1);
+        let e = Config::parse(&t, Path::new("ferry.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not supported (supported: "), "{e}");
     }
 
     #[test]
     fn unknown_keys_and_bad_values_are_reported() {
-        let t = template(&opts()).replace("concurrency = 6", "concurency = 6");
+        let t = first_template().replace("concurrency = 6", "concurency = 6");
         let e = Config::parse(&t, Path::new("ferry.toml"))
             .unwrap_err()
             .to_string();
         assert!(e.contains("concurency"), "{e}");
-        let t = template(&opts()).replace("list_page_size = 100", "list_page_size = 1000");
+        // Problems of both sections and of the engine come out together.
+        let t = first_template()
+            .replace("threads = 2", "threads = 0")
+            .replacen("\n[destination]\n", "\n[destination]\nno_such_key = 1\n", 1)
+            .replacen("\n[source]\n", "\n[source]\nno_such_source_key = 1\n", 1);
         let e = Config::parse(&t, Path::new("ferry.toml"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("list_page_size"), "{e}");
-        let t = template(&opts()).replace(
-            "rate_limit_per_minute = 1000",
-            "rate_limit_per_minute = \"fast\"",
-        );
-        let e = Config::parse(&t, Path::new("ferry.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("rate_limit_per_minute") || e.contains("invalid type"),
-            "{e}"
-        );
+        assert!(e.contains("no_such_key"), "{e}");
+        assert!(e.contains("no_such_source_key"), "{e}");
+        assert!(e.contains("transform.threads"), "{e}");
     }
 }

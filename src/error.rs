@@ -14,7 +14,7 @@ pub const EXIT_CHECKS: i32 = 3;
 /// the binary's edge.
 #[derive(Debug, thiserror::Error)]
 pub enum FerryError {
-    #[error("no ferry.toml in {dir}: run `ferry init {dir} --route kustomer-zendesk` first, or pass -C/--workspace DIR")]
+    #[error("no ferry.toml in {dir}: run `ferry init {dir} --route ROUTE` first (`ferry init --help` lists the routes), or pass -C/--workspace DIR")]
     NoWorkspace { dir: PathBuf },
 
     #[error("invalid {path}: {message} (fix the file or recreate it with `ferry init`)")]

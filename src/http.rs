@@ -122,6 +122,9 @@ pub struct HttpStats {
     pub throttled: AtomicU64,
     pub retries: AtomicU64,
     pub bytes: AtomicU64,
+    /// Downloads from other hosts (presigned storage links): not API
+    /// calls, so not in `requests` nor in the rate budget.
+    pub offhost_downloads: AtomicU64,
 }
 
 /// Which budget a request draws from.
@@ -157,6 +160,13 @@ pub struct ApiClient {
     url_key: String,
     secret_var: String,
     http: reqwest::Client,
+    /// The same client without credentials, for links to other hosts
+    /// (a presigned storage URL must never see the API key: S3 refuses a
+    /// presigned request that also carries `Authorization`, and a
+    /// credential must never leave the API's own host).
+    plain: reqwest::Client,
+    /// Scheme, host and port of `base`: where credentials may go.
+    origin: Option<(String, String, Option<u16>)>,
     pub limiter: Arc<AdaptiveLimiter>,
     search_limiter: Arc<AdaptiveLimiter>,
     max_attempts: u32,
@@ -201,13 +211,19 @@ impl ApiClient {
         auth.set_sensitive(true);
         headers.insert(AUTHORIZATION, auth);
         headers.insert("accept", HeaderValue::from_static("application/json"));
-        let http = reqwest::Client::builder()
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(s.timeout)
+                .connect_timeout(Duration::from_secs(10))
+                .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
+                .danger_accept_invalid_certs(s.insecure)
+                .pool_max_idle_per_host(32)
+        };
+        let http = builder()
             .default_headers(headers)
-            .timeout(s.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
-            .danger_accept_invalid_certs(s.insecure)
-            .pool_max_idle_per_host(32)
+            .build()
+            .map_err(|e| FerryError::Other(format!("building HTTP client: {e}")))?;
+        let plain = builder()
             .build()
             .map_err(|e| FerryError::Other(format!("building HTTP client: {e}")))?;
         Ok(ApiClient {
@@ -216,11 +232,19 @@ impl ApiClient {
             url_key: s.url_key,
             secret_var: s.secret_var,
             http,
+            plain,
+            origin: origin_of(&s.base_url),
             limiter: Arc::new(AdaptiveLimiter::new(s.per_minute)),
             search_limiter: Arc::new(AdaptiveLimiter::new(s.search_per_minute)),
             max_attempts: s.max_attempts.max(1),
             stats: Arc::new(HttpStats::default()),
         })
+    }
+
+    /// Whether `url` is on the API's own host (same scheme, host and port
+    /// as the base URL): only there do credentials go.
+    pub fn is_api_host(&self, url: &str) -> bool {
+        self.origin.is_some() && origin_of(url) == self.origin
     }
 
     /// Absolute URL for a path relative to the API root (`/v1/...`), or the
@@ -306,6 +330,16 @@ impl ApiClient {
         max_attempts: u32,
     ) -> Result<Response> {
         let url = self.url(path);
+        if !self.is_api_host(&url) {
+            // A link an answer handed back (a next page, a download) that
+            // points elsewhere: the credential stays home.
+            return Err(FerryError::Other(format!(
+                "{}: not sending the credential to {} (the API is {}); this request needs a link on the API's own host",
+                self.api,
+                origin_of(&url).map(|o| o.1).unwrap_or_else(|| url.clone()),
+                self.base
+            )));
+        }
         let mut attempts = 0u32;
         let mut throttled = 0u32;
         loop {
@@ -494,19 +528,30 @@ impl ApiClient {
     /// the SHA-256 and size of the bytes. Retries like any request.
     pub async fn download(&self, path: &str, tmp: &Path) -> Result<(String, u64)> {
         let url = self.url(path);
+        // A link to another host (Kustomer's presigned storage URLs) is
+        // fetched without credentials and outside the API's budget: it is
+        // not an API call.
+        let on_api = self.is_api_host(&url);
+        let http = if on_api { &self.http } else { &self.plain };
         let mut attempts = 0;
         loop {
-            self.limiter.acquire().await;
+            if on_api {
+                self.limiter.acquire().await;
+                self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.stats.offhost_downloads.fetch_add(1, Ordering::Relaxed);
+            }
             attempts += 1;
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let outcome: std::result::Result<(String, u64), (bool, String, Option<FerryError>)> =
                 async {
                     let resp =
-                        self.http.get(&url).send().await.map_err(|e| {
+                        http.get(&url).send().await.map_err(|e| {
                             (true, format!("request failed: {}", root_cause(&e)), None)
                         })?;
                     let status = resp.status();
-                    self.limiter.observe(resp.headers());
+                    if on_api {
+                        self.limiter.observe(resp.headers());
+                    }
                     if !status.is_success() {
                         let headers = resp.headers().clone();
                         let body = resp.bytes().await.unwrap_or_default();
@@ -574,6 +619,16 @@ impl ApiClient {
             }
         }
     }
+}
+
+/// Scheme, host and port (default ports made explicit) of a URL.
+fn origin_of(url: &str) -> Option<(String, String, Option<u16>)> {
+    let u = url::Url::parse(url).ok()?;
+    Some((
+        u.scheme().to_string(),
+        u.host_str()?.to_ascii_lowercase(),
+        u.port_or_known_default(),
+    ))
 }
 
 /// Full-jitter exponential backoff: 200 ms · 2^n, capped at 20 s.

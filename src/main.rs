@@ -3,25 +3,8 @@
 //! up logging, run the command, turn errors into one clear line and an exit
 //! code.
 
-mod archive;
-mod chaos;
-mod cli;
-mod commands;
-mod config;
-mod connectors;
-mod error;
-mod fsutil;
-mod http;
-mod land;
-mod meta;
-mod runs;
-mod tabular;
-mod transform;
-mod verify;
-mod views;
-mod workspace;
-
 use clap::Parser;
+use ferry::{cli, commands, error};
 use tracing_subscriber::EnvFilter;
 
 fn main() {

@@ -14,24 +14,8 @@ use std::path::Path;
 
 use duckdb::Connection;
 
+use crate::connector::Source;
 use crate::error::Result;
-
-/// Objects landed from Kustomer, in the order `ferry extract` reports them.
-pub const KUSTOMER_OBJECTS: &[&str] = &[
-    "users",
-    "teams",
-    "tags",
-    "klasses",
-    "companies",
-    "customers",
-    "conversations",
-    "messages",
-    "notes",
-    "kobjects",
-    "attachments",
-    "shortcuts",
-    "slas",
-];
 
 /// Column list of every raw Parquet part (see `land::raw_schema`).
 const EMPTY_RAW: &str = "SELECT NULL::VARCHAR AS id, NULL::TIMESTAMPTZ AS created_at, \
@@ -39,12 +23,32 @@ const EMPTY_RAW: &str = "SELECT NULL::VARCHAR AS id, NULL::TIMESTAMPTZ AS create
      NULL::VARCHAR AS origin, NULL::VARCHAR AS sha256, NULL::BIGINT AS size_bytes, \
      NULL::VARCHAR AS json WHERE false";
 
-/// Creates or refreshes every raw view of the workspace.
-pub fn ensure_raw_views(conn: &Connection, workspace: &Path) -> Result<()> {
+/// Creates or refreshes every raw view of the workspace's source.
+pub fn ensure_raw_views(conn: &Connection, workspace: &Path, source: &dyn Source) -> Result<()> {
+    ensure_object_views(conn, workspace, source.kind(), source.objects())
+}
+
+/// Creates or refreshes the raw views of `objects` landed from `kind`,
+/// and `ferry_extracted` (object, source_id): every record extracted,
+/// which verify's funnel starts from.
+pub fn ensure_object_views(
+    conn: &Connection,
+    workspace: &Path,
+    kind: &str,
+    objects: &[&str],
+) -> Result<()> {
     let mut sql = String::new();
-    for object in KUSTOMER_OBJECTS {
-        sql.push_str(&raw_view_sql(workspace, "kustomer", object));
+    for object in objects {
+        sql.push_str(&raw_view_sql(workspace, kind, object));
     }
+    let union = objects
+        .iter()
+        .map(|o| format!("SELECT '{o}' AS object, id AS source_id FROM raw_{kind}_{o}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    sql.push_str(&format!(
+        "CREATE OR REPLACE VIEW ferry_extracted AS {union};\n"
+    ));
     conn.execute_batch(&sql)?;
     Ok(())
 }

@@ -97,7 +97,11 @@ fn take_lock(dir: &Path) -> Result<File> {
 
 /// `ferry init`: writes `ferry.toml`, creates `ferry.duckdb` with the meta
 /// tables and the directory skeleton.
-pub fn init(dir: &Path, opts: &crate::config::InitOptions) -> Result<PathBuf> {
+pub fn init(
+    dir: &Path,
+    route: &'static crate::routes::Route,
+    opts: &crate::config::InitOptions,
+) -> Result<PathBuf> {
     let dir = absolute(dir)?;
     std::fs::create_dir_all(&dir)
         .map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
@@ -105,23 +109,16 @@ pub fn init(dir: &Path, opts: &crate::config::InitOptions) -> Result<PathBuf> {
     if cfg_path.exists() {
         return Err(FerryError::AlreadyInitialised { dir });
     }
-    if !crate::config::ROUTES.contains(&opts.route.as_str()) {
-        return Err(FerryError::Other(format!(
-            "route `{}` is not supported (supported: {})",
-            opts.route,
-            crate::config::ROUTES.join(", ")
-        )));
-    }
-    let text = crate::config::template(opts);
+    let text = crate::config::template(route, opts);
     // Validate what we are about to write so a bad --source-url fails now.
-    Config::parse(&text, &cfg_path)?;
+    let config = Config::parse(&text, &cfg_path)?;
     crate::fsutil::write_atomic(&cfg_path, text.as_bytes())?;
     for sub in ["raw", "attachments", "exports", "reports"] {
         std::fs::create_dir_all(dir.join(sub))
             .map_err(|e| FerryError::io(format!("creating {sub}/"), e))?;
     }
     let conn = connect_db(&dir.join(DB_FILE))?;
-    crate::views::ensure_raw_views(&conn, &dir)?;
+    crate::views::ensure_raw_views(&conn, &dir, config.source.as_ref())?;
     drop(conn);
     Ok(dir)
 }

@@ -253,6 +253,70 @@ fn verify_names_corruption_on_the_destination_and_between_stages() {
 }
 
 #[test]
+fn verify_catches_a_transform_bug_that_the_transforms_own_tables_would_hide() {
+    // The expected values of the field-level sample come from the raw
+    // source records, so a wrong transform script (here: every ticket
+    // "low", every agent reply sent as an internal note) is caught even
+    // though the destination holds exactly what the transform produced.
+    let k = Sim::start(&["--seed", "41", "--customers", "6"]);
+    let z = Sim::zendesk(&[]);
+    let (_t, dir) = workspace_to(&k.url, &z.url, &[]);
+    let out = ferry(&dir, &["extract", "--no-progress"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ferry(
+        &dir,
+        &["sql", "eject", "006_tickets.sql", "005_comments.sql"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let edit = |file: &str, from: &str, to: &str| {
+        let path = dir.join("sql/kustomer_zendesk").join(file);
+        let sql = std::fs::read_to_string(&path).unwrap();
+        assert!(sql.contains(from), "{file} has no {from:?}");
+        std::fs::write(&path, sql.replace(from, to)).unwrap();
+    };
+    edit(
+        "006_tickets.sql",
+        "pm.zendesk_priority AS priority",
+        "'low' AS priority",
+    );
+    edit(
+        "005_comments.sql",
+        "       true AS public,",
+        "       direction = 'in' AS public,",
+    );
+    for step in [&["transform"][..], &["load"]] {
+        let out = ferry(&dir, step);
+        assert!(out.status.success(), "{step:?}: {}", text(&out));
+    }
+    let out = ferry(&dir, &["verify", "--sample", "100000"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let r = latest_report(&dir);
+    let mm = r["sample"]["mismatches"].as_array().unwrap();
+    assert!(
+        mm.iter()
+            .any(|m| m["field"] == "priority" && m["actual"] == "low" && m["expected"] != "low"),
+        "the wrong priority is named: {mm:?}"
+    );
+    assert!(
+        mm.iter()
+            .any(|m| m["field"].as_str().unwrap().contains(".public") && m["expected"] == "true"),
+        "agent replies sent as notes are named: {mm:?}"
+    );
+    // Every mismatch is one of the two bugs.
+    assert!(
+        mm.iter()
+            .all(|m| m["field"] == "priority" || m["field"].as_str().unwrap().contains(".public")),
+        "{mm:?}"
+    );
+    let rules = r["sample"]["rules"].as_array().unwrap();
+    assert!(
+        rules.iter().any(|x| x[0] == "priority"),
+        "the report names its rules: {rules:?}"
+    );
+    drop(z);
+}
+
+#[test]
 fn archive_round_trips_and_detects_a_modified_file() {
     let (_k, _z, _t, dir) = migrated("6");
     let out = ferry(&dir, &["archive", "--table", "out_zendesk_tickets"]);

@@ -90,6 +90,7 @@ fn bad_records_are_quarantined_or_handled_and_everything_else_lands() {
             c["expect"]["sql"].is_string() && !c["isolated"].as_bool().unwrap_or(false)
         })
         .collect();
+    assert!(!shared.is_empty(), "no shared bad-input cases found");
     for (_, c) in &shared {
         let inj = &c["inject"];
         if inj.is_null() {
@@ -164,10 +165,12 @@ fn bad_records_are_quarantined_or_handled_and_everything_else_lands() {
 
 #[test]
 fn isolated_cases_stop_where_they_should_with_a_clear_message() {
-    for (name, c) in cases()
+    let isolated: Vec<(String, Value)> = cases()
         .into_iter()
         .filter(|(_, c)| c["isolated"].as_bool().unwrap_or(false))
-    {
+        .collect();
+    assert!(!isolated.is_empty(), "no isolated bad-input cases found");
+    for (name, c) in isolated {
         let k = Sim::start(&["--seed", "72", "--customers", "3"]);
         let ids = sim_ids(&k);
         for inj in c["inject"].as_array().unwrap() {
@@ -207,7 +210,12 @@ fn expect_exit(name: &str, c: &Value, dir: &Path) -> String {
 
 #[test]
 fn broken_config_files_are_refused_with_the_fix_and_no_secret() {
-    for (name, c) in cases().into_iter().filter(|(_, c)| c["config"].is_array()) {
+    let configs: Vec<(String, Value)> = cases()
+        .into_iter()
+        .filter(|(_, c)| c["config"].is_array())
+        .collect();
+    assert!(!configs.is_empty(), "no bad-config cases found");
+    for (name, c) in configs {
         let edits: Vec<(String, String)> = c["config"]
             .as_array()
             .unwrap()

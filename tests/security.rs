@@ -130,3 +130,58 @@ fn certificate_checks_can_only_be_switched_off_for_loopback() {
         "{msg}"
     );
 }
+
+#[test]
+fn attachment_bytes_come_from_the_storage_host_without_the_api_key() {
+    // Kustomer's attachment links are presigned storage URLs on another
+    // host; the simulator's storage refuses any request that carries an
+    // Authorization header (as S3 does), so every landed file proves the
+    // key stayed home. Storage downloads are not API calls either.
+    let k = Sim::start(&["--seed", "61", "--customers", "6"]);
+    let (_t, dir) = workspace(&k.url, &[]);
+    let out = ferry(&dir, &["extract", "--no-progress"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let conn = db(&dir);
+    let landed = count(
+        &conn,
+        "SELECT count(*) FROM raw_kustomer_attachments WHERE sha256 IS NOT NULL",
+    );
+    assert!(landed > 0, "no attachment bytes landed");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_quarantine WHERE location = 'download'"
+        ),
+        0,
+        "a download failed"
+    );
+    let link = strings(
+        &conn,
+        "SELECT json_extract_string(json, '$.links.related') FROM raw_kustomer_attachments LIMIT 1",
+    )
+    .pop()
+    .unwrap();
+    let api = url::Url::parse(&k.url).unwrap();
+    let storage = url::Url::parse(&link).unwrap();
+    assert_ne!(
+        storage.port(),
+        api.port(),
+        "the link points at another origin: {link}"
+    );
+    assert!(link.contains("X-Amz-Expires=600"), "{link}");
+    // The storage host really refuses a credential.
+    let refused = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            "Authorization: Bearer x",
+            &link,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&refused.stdout), "400");
+}

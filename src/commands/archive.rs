@@ -25,7 +25,7 @@ pub fn run(workspace: &Path, args: ArchiveArgs) -> anyhow::Result<i32> {
     }
     let ws = Workspace::open(workspace)?;
     let conn = ws.connect()?;
-    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
     let (name, datasets) = if let Some(t) = &args.table {
         // Identifiers are quoted, so a table name cannot smuggle SQL in.
         let q = format!("SELECT * FROM \"{}\"", t.replace('"', "\"\""));

@@ -157,8 +157,8 @@ fn workspace(name: &str, url: &str, rate: u32) -> anyhow::Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&dir);
     crate::workspace::init(
         &dir,
+        crate::routes::find("kustomer-zendesk").expect("registered route"),
         &InitOptions {
-            route: "kustomer-zendesk".into(),
             source_url: Some(url.to_string()),
             dest_url: Some("http://127.0.0.1:9".into()),
             rate_limit: Some(rate),
@@ -262,7 +262,7 @@ pub fn extract(args: BenchExtractArgs) -> anyhow::Result<i32> {
 /// Writes a generated org straight to raw Parquet parts (no HTTP), the same
 /// records the simulator would serve.
 fn generate_raw(dir: &Path, customers: u32) -> anyhow::Result<(u64, u64)> {
-    use crate::connectors::kustomer::sim::{data, records};
+    use crate::sim::kustomer::{data, records};
     let org = data::Org::generate(7, customers, chrono::Utc::now().timestamp_millis());
     let mut total = 0u64;
     for kind in data::KINDS {

@@ -42,10 +42,10 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     // run its own as it does from the command line.
     let sims = super::runtime()?;
     let (k_url, z_url) = sims.block_on(async {
-        use crate::connectors::{kustomer, zendesk};
-        let k = kustomer::sim::spawn(
+        use crate::sim::{kustomer, zendesk};
+        let k = kustomer::spawn(
             "127.0.0.1:0".parse().unwrap(),
-            kustomer::sim::SimOptions {
+            kustomer::SimOptions {
                 seed: args.seed,
                 customers: args.scale,
                 api_key: DEMO_KEY.into(),
@@ -57,9 +57,9 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             },
         )
         .await?;
-        let z = zendesk::sim::spawn(
+        let z = zendesk::spawn(
             "127.0.0.1:0".parse().unwrap(),
-            zendesk::sim::SimOptions {
+            zendesk::SimOptions {
                 seed: args.seed,
                 email: DEMO_EMAIL.into(),
                 token: DEMO_TOKEN.into(),
@@ -78,8 +78,8 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     step(1, "init");
     let dir = crate::workspace::init(
         &dir,
+        crate::routes::find("kustomer-zendesk").expect("registered route"),
         &InitOptions {
-            route: "kustomer-zendesk".into(),
             source_url: Some(k_url.clone()),
             dest_url: Some(z_url.clone()),
             rate_limit: Some(60_000),

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::cli::ExtractArgs;
-use crate::connectors::kustomer::{self, extract};
+use crate::connector::ExtractRun;
+use crate::extract;
 use crate::runs;
 use crate::workspace::Workspace;
 
@@ -16,7 +17,7 @@ pub fn run(workspace: &Path, args: ExtractArgs) -> anyhow::Result<i32> {
     // The extractor's own queries (pending attachments, tie ids) scan raw
     // JSON: cap DuckDB's buffer pool so memory stays flat as data grows.
     crate::transform::configure(&conn, &ws.dir, "128MB", 2)?;
-    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
     let run_id = runs::new_run_id();
     runs::start(&conn, &run_id, "extract", &super::recorded_args())?;
     let db = Arc::new(Mutex::new(conn));
@@ -26,7 +27,12 @@ pub fn run(workspace: &Path, args: ExtractArgs) -> anyhow::Result<i32> {
     match outcome {
         Ok(summaries) => {
             let failed: Vec<_> = summaries.iter().filter(|s| s.error.is_some()).collect();
-            print_summary(&conn, &summaries, started.elapsed().as_secs_f64())?;
+            print_summary(
+                &conn,
+                ws.config.source.kind(),
+                &summaries,
+                started.elapsed().as_secs_f64(),
+            )?;
             if failed.is_empty() {
                 runs::finish(&conn, &run_id, true, "all streams complete")?;
                 Ok(0)
@@ -62,25 +68,27 @@ fn extract_inner(
     args: &ExtractArgs,
 ) -> anyhow::Result<Vec<extract::StreamSummary>> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    let client = Arc::new(kustomer::client(&ws.config)?);
+    let source = ws.config.source.clone();
+    let client = Arc::new(source.client()?);
     let rt = super::runtime()?;
     rt.block_on(async {
-        kustomer::check(&client).await?;
+        source.check(&client).await?;
         let opts = extract::ExtractOptions {
             only: args.only.clone(),
             since,
             full: args.full,
             progress: !args.no_progress && std::io::stderr().is_terminal(),
         };
-        Ok(extract::run(
-            ws.dir.clone(),
-            run_id.to_string(),
-            client,
-            db,
-            ws.config.extract.clone(),
-            opts,
-        )
-        .await?)
+        Ok(source
+            .extract(ExtractRun {
+                ws: ws.dir.clone(),
+                run_id: run_id.to_string(),
+                client,
+                db,
+                cfg: ws.config.extract.clone(),
+                opts,
+            })
+            .await?)
     })
 }
 
@@ -99,6 +107,7 @@ fn parse_since(s: &str) -> anyhow::Result<i64> {
 
 fn print_summary(
     conn: &duckdb::Connection,
+    source: &str,
     summaries: &[extract::StreamSummary],
     secs: f64,
 ) -> anyhow::Result<()> {
@@ -110,7 +119,7 @@ fn print_summary(
     for s in summaries {
         let in_view: i64 = conn
             .query_row(
-                &format!("SELECT count(*) FROM raw_kustomer_{}", s.object),
+                &format!("SELECT count(*) FROM raw_{source}_{}", s.object),
                 [],
                 |r| r.get(0),
             )

@@ -4,19 +4,22 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::cli::LoadArgs;
-use crate::connectors::zendesk::{self, load};
+use crate::load::{self, dry_run, LoadCtx, LoadSql, Vars};
+use crate::transform::plan::StepState;
+use crate::transform::scripts::ScriptSet;
 use crate::workspace::Workspace;
 
 pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     let ws = Workspace::open(workspace)?;
+    let dest = ws.config.destination.clone();
+    let settings = dest.load_settings();
     let conn = ws.connect()?;
-    crate::transform::configure(&conn, &ws.dir, &ws.config.destination.memory_limit, 2)?;
-    crate::views::ensure_raw_views(&conn, &ws.dir)?;
-    let phases = load::selected(&args.only)?;
+    crate::transform::configure(&conn, &ws.dir, &settings.memory_limit, 2)?;
+    crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
+    let phases = load::selected(dest.phases(), &args.only)?;
     // Loading half-transformed tables would send a mix of old and new rows.
-    let set = crate::transform::scripts::ScriptSet::load(&ws.dir, &ws.config.route)?;
+    let set = ScriptSet::load(&ws.dir, ws.config.route_def)?;
     let plan = crate::transform::plan::plan(&conn, &set, false)?;
-    use crate::transform::plan::StepState;
     if plan
         .steps
         .iter()
@@ -33,30 +36,41 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             plan.reasons.join("; ")
         );
     }
-    zendesk::sample::ensure(&conn)?;
+    let sql = Arc::new(set.load_sql());
+    let vars = Vars {
+        dest: dest.kind(),
+        retry: args.retry,
+        open_first: args.order == "open-first",
+        sample: args.sample.is_some(),
+        upload_token_secs: settings.upload_token_secs,
+        extra: settings.variables.clone(),
+    };
     if let Some(n) = args.sample {
-        let picked = zendesk::sample::build(&conn, n)?;
-        println!(
-            "Pilot: {picked} representative tickets and the records they need (table load_sample)."
-        );
+        let picked = build_sample(&conn, &sql, &vars, n)?;
+        println!("Pilot: {picked} (table load_sample).");
     }
     if args.dry_run {
-        let rate = ws.config.destination.rate_limit_per_minute;
+        let rate = settings.per_minute;
         println!(
             "{:<22} {:>9} {:>9} {:>9}  first problems",
             "phase", "rows", "held", "requests"
         );
         let mut total = 0;
-        for (name, n, held, req, problems) in load::dry_run(
-            &conn,
-            &phases,
-            rate,
-            ws.config.destination.skips_missing_files(),
-        )? {
-            total += req;
+        let dry_vars = Vars {
+            retry: false,
+            open_first: false,
+            sample: false,
+            ..vars.clone()
+        };
+        for p in dry_run::dry_run(&conn, &sql, &dry_vars, dest.as_ref(), &phases)? {
+            total += p.requests;
             println!(
-                "{name:<22} {n:>9} {held:>9} {req:>9}  {}",
-                problems.join("; ")
+                "{:<22} {:>9} {:>9} {:>9}  {}",
+                p.phase,
+                p.rows,
+                p.held,
+                p.requests,
+                p.problems.join("; ")
             );
         }
         println!(
@@ -65,17 +79,18 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         );
         println!("(Rows held back here wait on earlier phases that are not loaded yet.)");
         // With credentials at hand, also read the destination's settings (GETs only).
-        if let Ok(client) = zendesk::client(&ws.config) {
-            print_warnings(&client)?;
+        if let Ok(client) = dest.client() {
+            print_warnings(dest.as_ref(), &client)?;
         }
         return Ok(0);
     }
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "load", &super::recorded_args())?;
+    record_load_sql(&conn, &sql, &run_id)?;
     let db = Arc::new(Mutex::new(conn));
     let outcome = (|| -> anyhow::Result<Vec<load::PhaseSummary>> {
-        let client = Arc::new(zendesk::client(&ws.config)?);
-        print_warnings(&client)?;
+        let client = Arc::new(dest.client()?);
+        print_warnings(dest.as_ref(), &client)?;
         let rt = super::runtime()?;
         println!(
             "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>6} {:>8}",
@@ -89,37 +104,31 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             "429s",
             "seconds"
         );
-        let opts = load::LoadOptions {
-            only: args.only.clone(),
-            retry: args.retry,
-            open_first: args.order == "open-first",
-            sample: args.sample,
-            archive_immediately: ws.config.destination.archive_immediately,
-            upload_token_secs: ws.config.destination.upload_token_minutes * 60.0,
-            window: None,
-            skip_missing_files: ws.config.destination.skips_missing_files(),
-        };
-        Ok(rt.block_on(load::run(
-            ws.dir.clone(),
-            run_id.clone(),
+        let ctx = Arc::new(LoadCtx {
+            ws: ws.dir.clone(),
+            run_id: run_id.clone(),
+            source: ws.config.source.kind(),
             client,
-            db.clone(),
-            opts,
-            |s| {
-                println!(
-                    "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>6} {:>8.1}",
-                    s.phase,
-                    s.rows,
-                    s.created,
-                    s.failed,
-                    s.held,
-                    s.reconciled,
-                    s.requests,
-                    s.throttled,
-                    s.seconds
-                );
-            },
-        ))?)
+            db: db.clone(),
+            dest: dest.clone(),
+            sql: sql.clone(),
+            vars,
+            batch_seq: Default::default(),
+        });
+        Ok(rt.block_on(load::run(ctx, phases, |s| {
+            println!(
+                "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>6} {:>8.1}",
+                s.phase,
+                s.rows,
+                s.created,
+                s.failed,
+                s.held,
+                s.reconciled,
+                s.requests,
+                s.throttled,
+                s.seconds
+            );
+        }))?)
     })();
     let conn = db.lock().unwrap();
     match outcome {
@@ -127,9 +136,12 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             let failed: u64 = sums.iter().map(|s| s.failed).sum();
             let held: u64 = sums.iter().map(|s| s.held).sum();
             let msg = format!("{failed} rows failed, {held} held back (see ferry_load_errors)");
-            let (files, tickets) = files_left_out(&conn)?;
-            if files > 0 {
-                println!("{files} files of {tickets} imported tickets were not attached (missing_files = \"skip\"): SELECT * FROM zendesk_files_left_out");
+            if let Some(views) = sql.files.get("load/views.sql") {
+                conn.execute_batch(views)
+                    .map_err(|e| load::query::phase_error("views.sql", &e))?;
+            }
+            for note in dest.after_load(&conn)? {
+                println!("{note}");
             }
             crate::runs::finish(&conn, &run_id, failed == 0, &msg)?;
             if failed > 0 {
@@ -146,38 +158,52 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     }
 }
 
-/// Files referenced by comments of imported tickets that have no upload:
-/// what `missing_files = "skip"` left out, as the view
-/// `zendesk_files_left_out` (one row per file and comment, with why), so
-/// an auditor can list them any time. Returns (files, tickets).
-fn files_left_out(conn: &duckdb::Connection) -> anyhow::Result<(i64, i64)> {
-    conn.execute_batch(
-        "CREATE OR REPLACE VIEW zendesk_files_left_out AS
-         SELECT c.ticket_source_id, c.source_id AS comment_source_id, x.aid AS attachment_id, a.file_name,
-                CASE WHEN a.attachment_id IS NULL THEN 'attachment record not extracted'
-                     WHEN a.sha256 IS NULL THEN 'bytes not downloaded'
-                     ELSE coalesce('upload refused: HTTP ' || e.http_status || ' ' || e.error_body, 'no upload') END AS why
-         FROM out_zendesk_comments c, unnest(c.attachment_ids) AS x(aid)
-         LEFT JOIN stg_attachments a ON a.attachment_id = x.aid
-         LEFT JOIN (SELECT source_id, any_value(http_status) AS http_status, any_value(error_body) AS error_body
-                    FROM ferry_load_errors WHERE object = 'uploads' AND http_status IS NOT NULL GROUP BY source_id) e
-                ON e.source_id = x.aid
-         WHERE c.ticket_source_id IN (SELECT source_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = 'tickets')
-           AND x.aid NOT IN (SELECT source_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = 'uploads')",
+/// `--sample N`: the route's `load/sample.sql` fills `load_sample`;
+/// returns how many rows each phase got, in words.
+fn build_sample(
+    conn: &duckdb::Connection,
+    sql: &LoadSql,
+    vars: &Vars,
+    n: usize,
+) -> anyhow::Result<String> {
+    vars.apply(conn, sql, None)?;
+    conn.execute_batch(&format!("SET VARIABLE ferry_sample_n = {n};"))?;
+    conn.execute_batch(sql.get("load/sample.sql")?)
+        .map_err(|e| load::query::phase_error("sample.sql", &e))?;
+    let mut stmt = conn.prepare(
+        "SELECT phase, count(DISTINCT source_id) FROM load_sample GROUP BY phase ORDER BY min(rowid)",
     )?;
-    Ok(conn.query_row(
-        "SELECT count(DISTINCT attachment_id), count(DISTINCT ticket_source_id) FROM zendesk_files_left_out",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+    let parts = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(parts
+        .iter()
+        .map(|(p, n)| format!("{n} {p}"))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// The load SQL a run used, by checksum, in `ferry_sql_ledger` (version
+/// -1, status `used`): an auditor can tell which payload queries sent a
+/// batch, ejected and edited or built in.
+fn record_load_sql(conn: &duckdb::Connection, sql: &LoadSql, run_id: &str) -> anyhow::Result<()> {
+    for (name, text) in &sql.files {
+        conn.execute(
+            "INSERT INTO ferry_sql_ledger VALUES (-1, ?, ?, now(), NULL, NULL, 'used', ?)",
+            duckdb::params![name, crate::transform::scripts::checksum(text), run_id],
+        )?;
+    }
+    Ok(())
 }
 
 /// Pre-flight warnings about destination settings; they do not block.
-fn print_warnings(client: &crate::http::ApiClient) -> anyhow::Result<()> {
-    let warnings = super::runtime()?.block_on(zendesk::preflight::warnings(client))?;
+fn print_warnings(
+    dest: &dyn crate::connector::Destination,
+    client: &crate::http::ApiClient,
+) -> anyhow::Result<()> {
+    let warnings = super::runtime()?.block_on(dest.preflight(client))?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    eprintln!("note: users are created verified with skip_verify_email, so no welcome or verification email goes out.");
     Ok(())
 }

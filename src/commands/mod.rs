@@ -1,19 +1,25 @@
 //! One file per command; `run` dispatches.
 
 mod archive;
+#[cfg(feature = "sim")]
 mod bench;
+#[cfg(feature = "sim")]
 mod demo;
 mod extract;
 mod init;
 mod load;
+mod probe;
 mod rollback;
+#[cfg(feature = "sim")]
 mod sim;
 mod sql;
 mod status;
 mod transform;
 mod verify;
 
-use crate::cli::{BenchCommand, Cli, Command, SimCommand};
+#[cfg(feature = "sim")]
+use crate::cli::BenchCommand;
+use crate::cli::{Cli, Command};
 
 /// Runs the parsed command; returns the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -27,12 +33,18 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => verify::run(&cli.workspace, args),
         Command::Archive(args) => archive::run(&cli.workspace, args),
         Command::Status => status::run(&cli.workspace),
+        Command::Probe => probe::run(&cli.workspace),
+        #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(&cli.workspace, args),
-        Command::Sim(SimCommand::Zendesk(args)) => sim::zendesk(args),
-        Command::Sim(SimCommand::Kustomer(args)) => sim::kustomer(args),
+        #[cfg(feature = "sim")]
+        Command::Sim(which) => sim::run(which),
+        #[cfg(feature = "sim")]
         Command::Bench(BenchCommand::Extract(args)) => bench::extract(args),
+        #[cfg(feature = "sim")]
         Command::Bench(BenchCommand::Transform(args)) => bench::transform(args),
+        #[cfg(feature = "sim")]
         Command::Bench(BenchCommand::Load(args)) => bench::load(args),
+        #[cfg(feature = "sim")]
         Command::Bench(BenchCommand::All(args)) => bench::all(&cli.workspace, args),
     }
 }

@@ -4,23 +4,24 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::cli::RollbackArgs;
-use crate::connectors::zendesk::{self, rollback};
+use crate::connector::RollbackScope;
 use crate::workspace::Workspace;
 
 pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
     let ws = Workspace::open(workspace)?;
     let conn = ws.connect()?;
     let scope = match (&args.batch, &args.run) {
-        (Some(b), _) => rollback::Scope::Batch(b.clone()),
-        (_, Some(r)) => rollback::Scope::Run(r.clone()),
-        _ => rollback::Scope::All,
+        (Some(b), _) => RollbackScope::Batch(b.clone()),
+        (_, Some(r)) => RollbackScope::Run(r.clone()),
+        _ => RollbackScope::All,
     };
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "rollback", &super::recorded_args())?;
     let db = Arc::new(Mutex::new(conn));
     let res = (|| -> anyhow::Result<Vec<(String, usize)>> {
-        let client = Arc::new(zendesk::client(&ws.config)?);
-        Ok(super::runtime()?.block_on(rollback::run(client, db.clone(), scope))?)
+        let dest = ws.config.destination.clone();
+        let client = Arc::new(dest.client()?);
+        Ok(super::runtime()?.block_on(dest.rollback(client, db.clone(), scope))?)
     })();
     let conn = db.lock().unwrap();
     match res {

@@ -1,7 +1,15 @@
 //! `ferry sim <api>`
 
-use crate::cli::{SimKustomerArgs, SimZendeskArgs};
-use crate::connectors::kustomer::sim::{spawn, SimOptions};
+use crate::sim::cli::{SimCommand, SimKustomerArgs, SimZendeskArgs};
+
+/// Runs the simulator asked for.
+pub fn run(which: SimCommand) -> anyhow::Result<i32> {
+    match which {
+        SimCommand::Kustomer(args) => kustomer(args),
+        SimCommand::Zendesk(args) => zendesk(args),
+    }
+}
+use crate::sim::kustomer::{spawn, SimOptions};
 
 /// Simulators serve loopback only: they are test fixtures, not services.
 fn loopback_only(addr: std::net::SocketAddr) -> anyhow::Result<()> {
@@ -27,8 +35,8 @@ pub fn kustomer(args: SimKustomerArgs) -> anyhow::Result<i32> {
             "ferry sim kustomer: seed {} · {} customers · {} conversations · {} messages · rate limit {}",
             args.seed,
             args.customers,
-            stats.org.read().unwrap().count(crate::connectors::kustomer::sim::data::Kind::Conversations),
-            stats.org.read().unwrap().count(crate::connectors::kustomer::sim::data::Kind::Messages),
+            stats.org.read().unwrap().count(crate::sim::kustomer::data::Kind::Conversations),
+            stats.org.read().unwrap().count(crate::sim::kustomer::data::Kind::Messages),
             if args.rate_limit == 0 { "off".to_string() } else { format!("{}/min", args.rate_limit) }
         );
         sim.handle.await?;
@@ -51,7 +59,7 @@ pub fn options(args: &SimKustomerArgs) -> SimOptions {
 }
 
 pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
-    use crate::connectors::zendesk::sim;
+    use crate::sim::zendesk as sim;
     loopback_only(args.addr)?;
     let rt = super::runtime()?;
     rt.block_on(async move {

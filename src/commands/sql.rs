@@ -11,10 +11,22 @@ use crate::cli::{SqlAction, SqlArgs};
 use crate::tabular::{self, Format};
 
 pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
-    if let Some(SqlAction::Eject) = args.action {
+    if let Some(SqlAction::Eject { files }) = &args.action {
         let ws = crate::workspace::Workspace::open(workspace)?;
-        let (dir, n) = crate::transform::scripts::eject(&ws.dir, &ws.config.route)?;
-        println!("Wrote {n} files to {}; `ferry transform` now uses them (edit, then `ferry transform --plan`).", dir.display());
+        let (dir, written, kept) =
+            crate::transform::scripts::eject(&ws.dir, ws.config.route_def, files)?;
+        println!(
+            "Wrote {} files to {}; ferry now uses them instead of the built-in ones (edit, then `ferry transform --plan`).",
+            written.len(),
+            dir.display()
+        );
+        if !kept.is_empty() {
+            println!(
+                "Kept {} existing copies untouched: {}",
+                kept.len(),
+                kept.join(", ")
+            );
+        }
         return Ok(0);
     }
     let query = match (&args.query, &args.file) {

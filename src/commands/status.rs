@@ -21,12 +21,14 @@ fn table_exists(conn: &Connection, name: &str) -> bool {
 pub fn run(workspace: &Path) -> anyhow::Result<i32> {
     let ws = Workspace::open(workspace)?;
     let conn = ws.connect()?;
-    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
     let cfg = &ws.config;
     println!("workspace    {}", ws.dir.display());
     println!(
         "route        {}   ({} → {})",
-        cfg.route, cfg.source.base_url, cfg.destination.base_url
+        cfg.route,
+        cfg.source.base_url(),
+        cfg.destination.base_url()
     );
 
     println!("\nlast runs");
@@ -55,8 +57,9 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
         "object", "extracted", "quarantined"
     );
     let mut extracted_total = 0;
-    for obj in crate::views::KUSTOMER_OBJECTS {
-        let n = one(&conn, &format!("SELECT count(*) FROM raw_kustomer_{obj}"));
+    let kind = cfg.source.kind();
+    for obj in cfg.source.objects() {
+        let n = one(&conn, &format!("SELECT count(*) FROM raw_{kind}_{obj}"));
         let q = one(
             &conn,
             &format!("SELECT count(*) FROM ferry_quarantine WHERE object = '{obj}'"),
@@ -71,11 +74,27 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
     );
     let mut pending_total = 0;
     let mut failed_total = 0;
+    let set = crate::transform::scripts::ScriptSet::load(&ws.dir, cfg.route_def)?;
     if transformed {
-        for phase in crate::connectors::zendesk::phases::PHASES {
+        let dest = cfg.destination.as_ref();
+        let settings = dest.load_settings();
+        let sql = set.load_sql();
+        let vars = crate::load::Vars {
+            dest: dest.kind(),
+            retry: false,
+            open_first: false,
+            sample: false,
+            upload_token_secs: settings.upload_token_secs,
+            extra: settings.variables,
+        };
+        for phase in dest.phases() {
             let loaded = one(
                 &conn,
-                &format!("SELECT count(*) FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = '{}'", phase.name),
+                &format!(
+                    "SELECT count(*) FROM ferry_id_map WHERE dest = '{}' AND dest_object = '{}'",
+                    dest.kind(),
+                    phase.name
+                ),
             );
             let failed = one(
                 &conn,
@@ -85,12 +104,9 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
                 &conn,
                 &format!("SELECT count(*) FROM ferry_load_errors WHERE object = '{}' AND http_status IS NULL", phase.name),
             );
-            conn.execute_batch(&format!(
-                "SET VARIABLE ferry_retry = false; SET VARIABLE ferry_open_first = false; SET VARIABLE ferry_sample = false; \
-                 SET VARIABLE ferry_skip_missing_files = {};",
-                cfg.destination.skips_missing_files()
-            ))?;
-            let pending = one(&conn, &format!("SELECT count(*) FROM ({})", phase.sql));
+            let pending = crate::load::query::count_rows(&conn, &sql, &vars, phase, None)
+                .map(|n| n as i64)
+                .unwrap_or(0);
             pending_total += pending;
             failed_total += failed;
             println!(
@@ -103,7 +119,6 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
         println!("  (no output tables yet: run `ferry transform`)");
     }
 
-    let set = crate::transform::scripts::ScriptSet::load(&ws.dir, &cfg.route)?;
     let plan = crate::transform::plan::plan(&conn, &set, false)?;
     let stale = plan.rerun_from.is_some();
     println!(

@@ -9,8 +9,8 @@ use crate::workspace::Workspace;
 pub fn run(workspace: &Path, args: TransformArgs) -> anyhow::Result<i32> {
     let ws = Workspace::open(workspace)?;
     let conn = ws.connect()?;
-    crate::views::ensure_raw_views(&conn, &ws.dir)?;
-    let set = ScriptSet::load(&ws.dir, &ws.config.route)?;
+    crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
+    let set = ScriptSet::load(&ws.dir, ws.config.route_def)?;
     let plan = transform::plan::plan(&conn, &set, args.rebuild)?;
     println!("Transform {} using the {}", ws.config.route, set.origin());
     for (s, (state, runs)) in set.scripts.iter().zip(&plan.steps) {
@@ -27,6 +27,11 @@ pub fn run(workspace: &Path, args: TransformArgs) -> anyhow::Result<i32> {
             s.file,
             what,
             if *runs { "will run" } else { "skip" }
+        );
+    }
+    for f in &set.differs {
+        println!(
+            "  note: the workspace copy of {f} differs from today's built-in file (yours is used)"
         );
     }
     if plan.rerun_from.is_none() {

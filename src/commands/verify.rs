@@ -10,31 +10,30 @@ use crate::workspace::Workspace;
 pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
     let ws = Workspace::open(workspace)?;
     let conn = ws.connect()?;
-    crate::views::ensure_raw_views(&conn, &ws.dir)?;
+    crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "verify", &super::recorded_args())?;
     let db = Mutex::new(conn);
     let outcome = (|| -> anyhow::Result<Report> {
-        let (funnel, reasons) = verify::funnel(&db.lock().unwrap())?;
+        let set = crate::transform::scripts::ScriptSet::load(&ws.dir, ws.config.route_def)?;
+        let sql = set.load_sql();
+        let (funnel, reasons) =
+            verify::funnel(&db.lock().unwrap(), &sql, ws.config.destination.kind())?;
         let phases = verify::phase_timings(&db.lock().unwrap())?;
-        let manual_rules = verify::manual_rules(&db.lock().unwrap())?;
+        let manual_rules = verify::manual_rules(
+            &db.lock().unwrap(),
+            ws.config.source.as_ref(),
+            ws.config.destination.as_ref(),
+        )?;
         let (destination, sample) = if args.offline {
             (Vec::new(), Default::default())
         } else {
-            let strata = verify::prepare_sample(&db.lock().unwrap(), args.sample)?;
-            let client = crate::connectors::zendesk::client(&ws.config)?;
+            let dest = ws.config.destination.clone();
+            let client = dest.client()?;
             let rt = super::runtime()?;
-            let dest = rt.block_on(verify::destination(&db, &client))?;
             let tmp = ws.dir.join("tmp");
             std::fs::create_dir_all(&tmp)?;
-            let sample = rt.block_on(verify::compare::sample(
-                &db,
-                &client,
-                &tmp,
-                args.sample,
-                strata,
-            ))?;
-            (dest, sample)
+            rt.block_on(dest.verify(&db, &client, &tmp, args.sample, &sql))?
         };
         let problems = verify::problems(&db.lock().unwrap(), &funnel, &destination, &sample);
         Ok(Report {
@@ -141,7 +140,7 @@ fn print_summary(r: &Report) {
     }
     if !r.manual_rules.is_empty() {
         println!(
-            "{} rules to rebuild by hand (workflows, SLAs, shortcuts): see the report",
+            "{} rules to rebuild by hand (SLAs, shortcuts and the like): see the report",
             r.manual_rules.len()
         );
     }

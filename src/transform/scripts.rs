@@ -1,11 +1,22 @@
-//! SQL scripts, seeds and checks of a route: embedded in the binary, or the
-//! workspace's ejected copy (which then wins).
+//! SQL of a route: the source's staging scripts (`sql/sources/<source>/`)
+//! and the route's own (`sql/routes/<route>/`: transform scripts, seeds,
+//! checks, `load/` payload queries, `verify/` queries), embedded in the
+//! binary. `ferry sql eject` copies them, file by file, into the
+//! workspace's `sql/<route>/`; a workspace copy of a file wins over the
+//! built-in one, and every file the user did not eject stays built-in,
+//! so a later fix to it is not silently ignored.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{FerryError, Result};
+use crate::routes::Route;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_sql.rs"));
+}
 
 /// One versioned transform script `NNN_name.sql`.
 #[derive(Debug, Clone)]
@@ -33,53 +44,86 @@ pub struct Check {
     pub sql: String,
 }
 
-/// Everything a route's transform consists of, and where it came from.
+/// Everything a route's SQL consists of, and where each file came from.
 #[derive(Debug, Clone)]
 pub struct ScriptSet {
-    /// `None` for the built-in scripts, else the ejected directory.
-    pub dir: Option<PathBuf>,
+    /// The workspace directory ejected files are read from.
+    pub dir: PathBuf,
     pub scripts: Vec<Script>,
     pub seeds: Vec<Seed>,
     pub checks: Vec<Check>,
+    /// `load/*.sql` and `verify/*.sql` of the route, by relative path.
+    pub files: BTreeMap<String, String>,
+    /// Files read from the workspace copy.
+    pub from_workspace: Vec<String>,
+    /// Workspace copies whose text differs from today's built-in file.
+    pub differs: Vec<String>,
 }
 
-macro_rules! embed {
-    ($($f:literal),* $(,)?) => { &[$(($f, include_str!(concat!("../../sql/kustomer_zendesk/", $f)))),*] };
+/// The built-in files of a route: its source's staging then its own,
+/// by their path relative to their directory.
+pub fn builtin_files(route: &Route) -> Vec<(String, &'static str)> {
+    let prefixes = [
+        format!("sources/{}/", route.source.kind),
+        format!("routes/{}/", route.sql_dir),
+    ];
+    let mut out = Vec::new();
+    for prefix in &prefixes {
+        for (path, text) in embedded::FILES {
+            if let Some(rel) = path.strip_prefix(prefix.as_str()) {
+                out.push((rel.to_string(), *text));
+            }
+        }
+    }
+    out
 }
 
-/// The built-in Kustomer → Zendesk files (relative path, content).
-const KUSTOMER_ZENDESK: &[(&str, &str)] = embed!(
-    "001_staging.sql",
-    "002_organizations.sql",
-    "003_users.sql",
-    "004_agents_groups.sql",
-    "005_comments.sql",
-    "006_tickets.sql",
-    "007_custom_objects.sql",
-    "008_accounting.sql",
-    "seeds/status_map.csv",
-    "seeds/priority_map.csv",
-    "seeds/channel_via_map.csv",
-    "seeds/agent_map.csv",
-    "seeds/team_group_map.csv",
-    "seeds/transform_settings.csv",
-    "checks/orphan_comments.sql",
-    "checks/tickets_without_requester.sql",
-    "checks/unmapped_status.sql",
-    "checks/unmapped_priority.sql",
-    "checks/unmapped_channel.sql",
-    "checks/comment_over_limit.sql",
-    "checks/ticket_over_comment_limit.sql",
-    "checks/users_without_identity.sql",
-    "checks/duplicate_external_ids.sql",
-    "checks/unaccounted_records.sql",
-    "checks/characters_preserved.sql",
-    "checks/timestamps_zendesk_would_alter.sql",
-);
+/// An engine file under `sql/` (e.g. `verify/funnel.sql`).
+pub fn engine_file(path: &str) -> Result<&'static str> {
+    embedded::FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| FerryError::Other(format!("built-in SQL file {path} is missing")))
+}
 
-/// Directory name of a route's scripts: `kustomer-zendesk` → `kustomer_zendesk`.
-pub fn route_dir(route: &str) -> String {
-    route.replace('-', "_")
+/// The workspace directory a route's files are ejected to.
+pub fn eject_dir(workspace: &Path, route: &Route) -> PathBuf {
+    workspace.join("sql").join(route.sql_dir)
+}
+
+/// Every file under `dir`, by path relative to it.
+fn workspace_files(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for sub in ["", "seeds", "checks", "load", "verify"] {
+        let d = if sub.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(sub)
+        };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if !p.is_file() {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !(name.ends_with(".sql") || name.ends_with(".csv")) {
+                continue;
+            }
+            let rel = if sub.is_empty() {
+                name
+            } else {
+                format!("{sub}/{name}")
+            };
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| FerryError::io(format!("reading {}", p.display()), e))?;
+            out.push((rel, text));
+        }
+    }
+    Ok(out)
 }
 
 /// SHA-256 of a text, hex.
@@ -87,63 +131,45 @@ pub fn checksum(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-fn builtin_files(route: &str) -> Result<&'static [(&'static str, &'static str)]> {
-    match route {
-        "kustomer-zendesk" => Ok(KUSTOMER_ZENDESK),
-        other => Err(FerryError::Other(format!(
-            "no transform scripts for route {other}"
-        ))),
-    }
-}
-
 impl ScriptSet {
-    /// The workspace copy under `sql/<route>/` if it exists, else the built-ins.
-    pub fn load(workspace: &Path, route: &str) -> Result<ScriptSet> {
-        let dir = workspace.join("sql").join(route_dir(route));
-        if dir.is_dir() {
-            let mut files = Vec::new();
-            for sub in ["", "seeds", "checks"] {
-                let d = if sub.is_empty() {
-                    dir.clone()
-                } else {
-                    dir.join(sub)
-                };
-                let Ok(rd) = std::fs::read_dir(&d) else {
-                    continue;
-                };
-                for e in rd.flatten() {
-                    let p = e.path();
-                    if !p.is_file() {
-                        continue;
-                    }
-                    let rel = if sub.is_empty() {
-                        e.file_name().to_string_lossy().into_owned()
-                    } else {
-                        format!("{sub}/{}", e.file_name().to_string_lossy())
-                    };
-                    let text = std::fs::read_to_string(&p)
-                        .map_err(|e| FerryError::io(format!("reading {}", p.display()), e))?;
-                    files.push((rel, text));
-                }
-            }
-            return Self::from_files(Some(dir), files);
-        }
-        let files = builtin_files(route)?
-            .iter()
-            .map(|(f, t)| (f.to_string(), t.to_string()))
+    /// The route's files: each built-in one, or its workspace copy when
+    /// there is one, plus files the user added to the workspace copy.
+    pub fn load(workspace: &Path, route: &Route) -> Result<ScriptSet> {
+        let dir = eject_dir(workspace, route);
+        let mut files: BTreeMap<String, String> = builtin_files(route)
+            .into_iter()
+            .map(|(rel, text)| (rel, text.to_string()))
             .collect();
-        Self::from_files(None, files)
+        let builtin = files.clone();
+        let mut from_workspace = Vec::new();
+        let mut differs = Vec::new();
+        for (rel, text) in workspace_files(&dir)? {
+            if builtin.get(&rel).is_some_and(|b| *b != text) {
+                differs.push(rel.clone());
+            }
+            from_workspace.push(rel.clone());
+            files.insert(rel, text);
+        }
+        let mut set = Self::from_files(dir, files.into_iter().collect())?;
+        set.from_workspace = from_workspace;
+        set.differs = differs;
+        Ok(set)
     }
 
-    fn from_files(dir: Option<PathBuf>, files: Vec<(String, String)>) -> Result<ScriptSet> {
+    fn from_files(dir: PathBuf, files: Vec<(String, String)>) -> Result<ScriptSet> {
         let mut set = ScriptSet {
             dir,
             scripts: Vec::new(),
             seeds: Vec::new(),
             checks: Vec::new(),
+            files: BTreeMap::new(),
+            from_workspace: Vec::new(),
+            differs: Vec::new(),
         };
         for (rel, text) in files {
-            if let Some(f) = rel.strip_prefix("seeds/") {
+            if rel.starts_with("load/") || rel.starts_with("verify/") {
+                set.files.insert(rel, text);
+            } else if let Some(f) = rel.strip_prefix("seeds/") {
                 if let Some(table) = f.strip_suffix(".csv") {
                     set.seeds.push(Seed {
                         table: table.to_string(),
@@ -204,29 +230,61 @@ impl ScriptSet {
 
     /// Where the scripts come from, for messages.
     pub fn origin(&self) -> String {
-        match &self.dir {
-            Some(d) => format!("workspace copy {}", d.display()),
-            None => "built-in scripts".into(),
+        if self.from_workspace.is_empty() {
+            "built-in scripts".into()
+        } else {
+            format!(
+                "built-in scripts, {} files from the workspace copy {}",
+                self.from_workspace.len(),
+                self.dir.display()
+            )
+        }
+    }
+
+    /// The route's load and verify files, for the load engine.
+    pub fn load_sql(&self) -> crate::load::LoadSql {
+        crate::load::LoadSql {
+            files: self.files.clone(),
         }
     }
 }
 
-/// `ferry sql eject`: writes the built-in files into `sql/<route>/`.
-/// Refuses to overwrite an existing copy (it may hold the user's edits).
-pub fn eject(workspace: &Path, route: &str) -> Result<(PathBuf, usize)> {
-    let dir = workspace.join("sql").join(route_dir(route));
-    if dir.exists() {
-        return Err(FerryError::Other(format!(
-            "{} already exists (it may hold your edits); move it away to eject again",
-            dir.display()
-        )));
+/// `ferry sql eject [FILE…]`: writes built-in files (all, or those named)
+/// into the workspace's `sql/<route>/`. A file already there is never
+/// overwritten (it may hold the user's edits). Returns (dir, written, kept).
+pub fn eject(
+    workspace: &Path,
+    route: &Route,
+    only: &[String],
+) -> Result<(PathBuf, Vec<String>, Vec<String>)> {
+    let dir = eject_dir(workspace, route);
+    let all = builtin_files(route);
+    for name in only {
+        if !all.iter().any(|(rel, _)| rel == name) {
+            return Err(FerryError::Other(format!(
+                "`{name}` is not a built-in file of route {} (files: {})",
+                route.name,
+                all.iter()
+                    .map(|(r, _)| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
     }
-    let files = builtin_files(route)?;
-    for (rel, text) in files {
-        let path = dir.join(rel);
+    let (mut written, mut kept) = (Vec::new(), Vec::new());
+    for (rel, text) in all {
+        if !only.is_empty() && !only.contains(&rel) {
+            continue;
+        }
+        let path = dir.join(&rel);
+        if path.exists() {
+            kept.push(rel);
+            continue;
+        }
         std::fs::create_dir_all(path.parent().unwrap())
             .map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
         crate::fsutil::write_atomic(&path, text.as_bytes())?;
+        written.push(rel);
     }
-    Ok((dir, files.len()))
+    Ok((dir, written, kept))
 }

@@ -241,6 +241,20 @@ pub fn render(r: &Report) -> String {
             .collect::<Vec<_>>()
             .join(", "))
     );
+    if !s.rules.is_empty() {
+        // The expected values come from the source records through these
+        // documented rules, never from the transform's own tables.
+        h.push_str(r#"<p>Expected values are derived from the raw source records with these rules:</p><table id="rules"><tr><th class="l">field</th><th class="l">rule</th></tr>"#);
+        for (field, rule) in &s.rules {
+            let _ = write!(
+                h,
+                r#"<tr><td class="l">{}</td><td class="l">{}</td></tr>"#,
+                esc(field),
+                esc(rule)
+            );
+        }
+        h.push_str("</table>");
+    }
     if s.mismatches.is_empty() {
         h.push_str("<p id=\"mismatches\">No mismatches.</p>");
     } else {

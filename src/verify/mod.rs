@@ -2,13 +2,14 @@
 //!
 //! 1. The funnel (`sql/verify/funnel.sql`): each extracted record's final
 //!    state; a record in no bucket, or output but never loaded, fails.
-//! 2. Destination read-back: counts and the existence of every created id.
-//! 3. A stratified sample (`sql/verify/sample.sql`) read back field by field.
+//!    The route's `verify/lineage.sql` says which source records each
+//!    destination row carries; the funnel itself names no API.
+//! 2. The destination's read-back (`Destination::verify`): counts, the
+//!    existence of every created id, a sample compared field by field.
 //!
 //! The tables `verify_*` stay in `ferry.duckdb` for auditors' SQL; the
 //! report goes to `reports/verify-<run>.json` and `.html`.
 
-pub mod compare;
 pub mod html;
 pub mod report;
 
@@ -16,25 +17,24 @@ use std::path::Path;
 
 use duckdb::Connection;
 
+use crate::connector::{Destination, Source};
 use crate::error::Result;
-use crate::http::ApiClient;
+use crate::load::LoadSql;
 use report::*;
 
-const FUNNEL_SQL: &str = include_str!("../../sql/verify/funnel.sql");
-const SAMPLE_SQL: &str = include_str!("../../sql/verify/sample.sql");
-
-/// Phases whose created ids are checked for existence, with their
-/// Zendesk collection name.
-const EXISTENCE: &[(&str, &str)] = &[
-    ("organizations", "organizations"),
-    ("users", "users"),
-    ("agents", "users"),
-    ("tickets", "tickets"),
-];
-
-/// Builds the funnel tables and reads them.
-pub fn funnel(conn: &Connection) -> Result<(Vec<FunnelRow>, Vec<ReasonRow>)> {
-    conn.execute_batch(FUNNEL_SQL).map_err(|e| {
+/// Builds the funnel tables (the route's lineage, then the generic
+/// funnel) and reads them.
+pub fn funnel(
+    conn: &Connection,
+    sql: &LoadSql,
+    dest: &str,
+) -> Result<(Vec<FunnelRow>, Vec<ReasonRow>)> {
+    let text = format!(
+        "SET VARIABLE ferry_dest = '{dest}';\n{}\n{}",
+        sql.get("verify/lineage.sql")?,
+        crate::transform::scripts::engine_file("verify/funnel.sql")?
+    );
+    conn.execute_batch(&text).map_err(|e| {
         crate::error::FerryError::Other(format!(
             "verify: {} (has `ferry transform` run?)",
             crate::transform::duck_message(&e.to_string())
@@ -111,88 +111,34 @@ pub fn phase_timings(conn: &Connection) -> Result<Vec<PhaseTiming>> {
 }
 
 /// Source rules that must be rebuilt by hand: whatever of them was
-/// extracted (shortcuts, SLAs, workflows), by name.
-pub fn manual_rules(conn: &Connection) -> Result<Vec<ManualRule>> {
+/// extracted, by name.
+pub fn manual_rules(
+    conn: &Connection,
+    source: &dyn Source,
+    dest: &dyn Destination,
+) -> Result<Vec<ManualRule>> {
     let mut out = Vec::new();
-    for (object, kind, note) in [
-        (
-            "workflows",
-            "workflow",
-            "rebuild as Zendesk triggers/automations",
-        ),
-        ("slas", "SLA", "rebuild as a Zendesk SLA policy"),
-        ("shortcuts", "shortcut", "rebuild as a Zendesk macro"),
-    ] {
+    for rule in source.manual_rules() {
         let sql = format!(
-            "SELECT id, coalesce(json_extract_string(json, '$.attributes.name'), json_extract_string(json, '$.attributes.title'), id)
-             FROM raw_kustomer_{object}
-             WHERE NOT coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false)
-             ORDER BY 2"
+            "SELECT id, coalesce({}, id) FROM raw_{}_{} WHERE {} ORDER BY 2",
+            rule.name_sql,
+            source.kind(),
+            rule.object,
+            rule.live_sql
         );
-        let Ok(mut stmt) = conn.prepare(&sql) else {
-            continue;
-        };
+        let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (id, name) = row?;
             out.push(ManualRule {
-                kind: kind.into(),
+                kind: rule.kind.into(),
                 name,
                 source_id: id,
-                note: note.into(),
+                note: dest.rebuild_hint(rule.kind),
             });
         }
     }
     Ok(out)
-}
-
-/// Ids created per phase, for the existence check.
-fn created_ids(conn: &Connection, phase: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
-        "SELECT dest_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = ? ORDER BY dest_id",
-    )?;
-    let ids = stmt
-        .query_map([phase], |r| r.get::<_, String>(0))?
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(ids)
-}
-
-/// Counts and existence of every created record on the destination.
-pub async fn destination(
-    conn: &std::sync::Mutex<Connection>,
-    client: &ApiClient,
-) -> Result<Vec<DestinationCheck>> {
-    use crate::connectors::zendesk::readback;
-    let mut out = Vec::new();
-    for (phase, collection) in EXISTENCE {
-        let ids = created_ids(&conn.lock().unwrap(), phase)?;
-        // `users` and `agents` share one collection: count it once.
-        let destination_count = if *phase == "agents" {
-            None
-        } else {
-            Some(readback::count(client, collection).await?)
-        };
-        let missing = readback::missing(client, collection, &ids).await?;
-        out.push(DestinationCheck {
-            phase: phase.to_string(),
-            created_by_ferry: ids.len() as i64,
-            destination_count,
-            missing,
-        });
-    }
-    Ok(out)
-}
-
-/// Picks the sample and builds the expected values.
-pub fn prepare_sample(conn: &Connection, n: usize) -> Result<Vec<(String, i64)>> {
-    conn.execute_batch(&format!("SET VARIABLE verify_sample = {n};"))?;
-    conn.execute_batch(SAMPLE_SQL)?;
-    let mut stmt = conn
-        .prepare("SELECT stratum, count(*) FROM verify_sample GROUP BY ALL ORDER BY 2 DESC, 1")?;
-    let strata = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(strata)
 }
 
 /// A few ids of records in `state`, to name them in a problem.

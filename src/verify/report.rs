@@ -64,6 +64,9 @@ pub struct SampleCheck {
     pub users_checked: usize,
     /// Sampled ticket count per stratum (oldest, longest thread, status …).
     pub strata: Vec<(String, i64)>,
+    /// The documented rules applied to the source records to get the
+    /// expected values, (field, rule): what the comparison assumes.
+    pub rules: Vec<(String, String)>,
     pub mismatches: Vec<Mismatch>,
 }
 

@@ -260,21 +260,8 @@ pub fn count(conn: &duckdb::Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-pub const OBJECTS: &[&str] = &[
-    "users",
-    "teams",
-    "tags",
-    "klasses",
-    "companies",
-    "customers",
-    "conversations",
-    "messages",
-    "notes",
-    "kobjects",
-    "attachments",
-    "shortcuts",
-    "slas",
-];
+/// The Kustomer objects, from the crate itself (one list, not a copy).
+pub const OBJECTS: &[&str] = ferry::connectors::kustomer::OBJECTS;
 
 /// Asserts every raw view holds exactly the simulator's ids, once each.
 pub fn assert_complete(sim: &Sim, dir: &Path) {

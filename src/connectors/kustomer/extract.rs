@@ -34,28 +34,7 @@ const PART_BYTES: usize = 8 * 1024 * 1024;
 /// Attachment ids per metadata request (`GET /v1/attachments/{ids}`).
 const ATTACHMENT_IDS_PER_CALL: usize = 25;
 
-/// What the user asked `ferry extract` for.
-#[derive(Debug, Clone, Default)]
-pub struct ExtractOptions {
-    pub only: Option<Vec<String>>,
-    /// Delta from this instant (ms) instead of the stored high-water marks.
-    pub since: Option<i64>,
-    /// Ignore stored state and extract everything again.
-    pub full: bool,
-    pub progress: bool,
-}
-
-/// Per-stream outcome for the summary table.
-#[derive(Debug, Clone, Default)]
-pub struct StreamSummary {
-    pub object: String,
-    pub pass: String,
-    pub landed: u64,
-    pub quarantined: u64,
-    pub pages: u64,
-    pub seconds: f64,
-    pub error: Option<String>,
-}
+pub use crate::extract::{ExtractOptions, StreamSummary};
 
 /// Everything a stream task needs.
 struct Ctx {
@@ -239,7 +218,7 @@ async fn refresh_views(ctx: &Arc<Ctx>) -> Result<()> {
     let ctx = ctx.clone();
     blocking(move || {
         let db = ctx.db.lock().unwrap();
-        views::ensure_raw_views(&db, &ctx.ws)
+        views::ensure_object_views(&db, &ctx.ws, SOURCE, super::OBJECTS)
     })
     .await
 }
@@ -364,6 +343,17 @@ async fn run_stream(
     sum.quarantined = runner.quarantined;
     sum.pages = runner.pages;
     Ok(())
+}
+
+/// Why an attachment record without `links.related` is quarantined.
+const NO_LINK: &str = "the attachment record has no download link (links.related)";
+
+/// The download link of an attachment record's JSON.
+fn related_link(json: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| v["links"]["related"].as_str().map(str::to_string))
+        .filter(|l| !l.is_empty())
 }
 
 /// A download's buffer index, attachment id and (sha256, size) or error.
@@ -810,7 +800,7 @@ impl StreamRun {
         let ctx = self.ctx.clone();
         let pending: Vec<String> = blocking(move || {
             let db = ctx.db.lock().unwrap();
-            views::ensure_raw_views(&db, &ctx.ws)?;
+            views::ensure_object_views(&db, &ctx.ws, SOURCE, super::OBJECTS)?;
             // Straight from the Parquet parts, not the dedup view: a window
             // over every message's JSON would need memory; ids alone do not.
             let msgs = ctx.ws.join("raw").join(SOURCE).join("messages");
@@ -862,16 +852,15 @@ impl StreamRun {
     /// Downloads the bytes of buffered attachment records `from..`.
     async fn download_batch(&mut self, from: usize) -> Result<()> {
         let dir = self.ctx.ws.join("attachments");
-        let jobs: Vec<(usize, String, String)> = self.buf[from..]
+        // The bytes are behind the record's `links.related`, a presigned
+        // storage URL that expires (Kustomer's spec: the attachment
+        // example's link carries `X-Amz-Expires=600`); the spec has no
+        // download route of its own, so a record without a link cannot be
+        // downloaded and is quarantined with that reason.
+        let jobs: Vec<(usize, String, Option<String>)> = self.buf[from..]
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                let link = serde_json::from_str::<serde_json::Value>(&r.json)
-                    .ok()
-                    .and_then(|v| v["links"]["related"].as_str().map(str::to_string))
-                    .unwrap_or_else(|| format!("/v1/attachments/{}/download", r.id));
-                (from + i, r.id.clone(), link)
-            })
+            .map(|(i, r)| (from + i, r.id.clone(), related_link(&r.json)))
             .collect();
         let client = self.ctx.client.clone();
         let results: Vec<DownloadOutcome> = futures::stream::iter(jobs)
@@ -891,7 +880,24 @@ impl StreamRun {
                         std::process::id(),
                         crate::fsutil::TMP_SUFFIX
                     ));
-                    let res = client.download(&link, &tmp).await;
+                    let Some(link) = link else {
+                        return (i, id, Err(FerryError::Other(NO_LINK.into())));
+                    };
+                    let mut res = client.download(&link, &tmp).await;
+                    // An expired presigned link (storage answers 403): the
+                    // record is read again for a fresh link, once.
+                    if matches!(res, Err(FerryError::Http { status: 403, .. }))
+                        && !client.is_api_host(&client.url(&link))
+                    {
+                        let fresh = client
+                            .get_json(&format!("/v1/attachments/{id}"))
+                            .await
+                            .ok()
+                            .and_then(|v| related_link(&v["data"].to_string()));
+                        if let Some(fresh) = fresh {
+                            res = client.download(&fresh, &tmp).await;
+                        }
+                    }
                     let res = match res {
                         Ok((sha, size)) => {
                             let dest = land::attachment_path(dir.parent().unwrap(), &sha);
@@ -923,6 +929,7 @@ impl StreamRun {
                 Err(FerryError::Http { status, .. }) if status == 404 || status == 410 => {
                     failed.push((i, id, format!("attachment download returned HTTP {status}")));
                 }
+                Err(FerryError::Other(m)) if m == NO_LINK => failed.push((i, id, m)),
                 Err(e) => return Err(e),
             }
         }

@@ -1,37 +1,238 @@
-//! Zendesk: the loader and its simulator.
+//! Zendesk Support as a destination: settings, phases, request shapes,
+//! pre-flight, rollback and verify's read-back.
 
-pub mod load;
 pub mod phases;
 pub mod preflight;
+pub mod probe;
 pub mod readback;
 pub mod rollback;
-pub mod sample;
-pub mod sim;
+pub mod send;
+pub mod settings;
+pub mod verify;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
+use duckdb::Connection;
+use serde_json::Value;
 
-use crate::config::{read_secret, Config};
+use crate::config::{read_secret, section};
+use crate::connector::{BoxFut, Destination, LoadSettings, RollbackScope};
 use crate::error::Result;
 use crate::http::{ApiClient, ClientSettings};
+use crate::load::phase::Phase;
+use crate::load::{LoadCtx, LoadSql, Row, RowResult};
+use crate::routes::DestinationKind;
+use crate::verify::report::{DestinationCheck, SampleCheck};
 
-/// Builds the rate-limited Zendesk client (API token auth:
-/// `{email}/token:{token}` as HTTP Basic). Secrets live only in the header.
-pub fn client(cfg: &Config) -> Result<ApiClient> {
-    let email = read_secret(&cfg.destination.email_env, "Zendesk agent email")?;
-    let token = read_secret(&cfg.destination.api_token_env, "Zendesk API token")?;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{email}/token:{token}"));
-    ApiClient::new(ClientSettings {
-        api: "Zendesk".into(),
-        base_url: cfg.destination.base_url.trim_end_matches('/').to_string(),
-        url_key: "destination.base_url".into(),
-        secret_var: cfg.destination.api_token_env.clone(),
-        auth_header: format!("Basic {basic}"),
-        per_minute: cfg.destination.rate_limit_per_minute,
-        search_per_minute: cfg.destination.rate_limit_per_minute,
-        timeout: Duration::from_secs(120),
-        max_attempts: 8,
-        insecure: cfg.destination.insecure,
-    })
+pub use settings::Settings;
+
+/// `ferry_id_map.dest` and `[destination] kind`.
+pub const KIND: &str = "zendesk";
+
+/// The registry entry.
+pub const DESTINATION: DestinationKind = DestinationKind {
+    kind: KIND,
+    open,
+    template: settings::template,
+    secrets: &["ZENDESK_EMAIL", "ZENDESK_API_TOKEN"],
+};
+
+fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<String>> {
+    let settings: Settings = section("destination", table)?;
+    let problems = settings.problems();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Arc::new(Zendesk { settings }))
+}
+
+/// The Zendesk destination of a workspace.
+pub struct Zendesk {
+    pub settings: Settings,
+}
+
+impl Destination for Zendesk {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn base_url(&self) -> &str {
+        &self.settings.base_url
+    }
+
+    fn phases(&self) -> &'static [Phase] {
+        phases::PHASES
+    }
+
+    /// API token auth: `{email}/token:{token}` as HTTP Basic. Secrets live
+    /// only in the header.
+    fn client(&self) -> Result<ApiClient> {
+        let s = &self.settings;
+        let email = read_secret(&s.email_env, "Zendesk agent email")?;
+        let token = read_secret(&s.api_token_env, "Zendesk API token")?;
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("{email}/token:{token}"));
+        ApiClient::new(ClientSettings {
+            api: "Zendesk".into(),
+            base_url: s.base_url.trim_end_matches('/').to_string(),
+            url_key: "destination.base_url".into(),
+            secret_var: s.api_token_env.clone(),
+            auth_header: format!("Basic {basic}"),
+            per_minute: s.rate_limit_per_minute,
+            search_per_minute: s.rate_limit_per_minute,
+            timeout: Duration::from_secs(120),
+            max_attempts: 8,
+            insecure: s.insecure,
+        })
+    }
+
+    fn load_settings(&self) -> LoadSettings {
+        LoadSettings {
+            per_minute: self.settings.rate_limit_per_minute,
+            memory_limit: self.settings.memory_limit.clone(),
+            variables: vec![(
+                "ferry_skip_missing_files".into(),
+                self.settings.skips_missing_files().to_string(),
+            )],
+            upload_token_secs: Some(self.settings.upload_token_minutes * 60.0),
+        }
+    }
+
+    /// Zendesk's content rules, so `--dry-run` finds what would fail.
+    fn validate(&self, phase: &Phase, v: &Value) -> std::result::Result<(), String> {
+        if phase.call.path.ends_with("/users/create_or_update_many") {
+            if let Some(e) = v["email"].as_str() {
+                let ok = e
+                    .split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                    && !e.chars().any(char::is_whitespace);
+                if !ok {
+                    return Err(format!("email {e:?} is not a valid address"));
+                }
+            }
+        }
+        if phase.call.path == phases::TICKET_IMPORT {
+            let comments = v["comments"].as_array().map(|c| c.len()).unwrap_or(0);
+            if comments == 0 {
+                return Err("ticket has no comments".into());
+            }
+            if comments > 5000 {
+                return Err(format!("{comments} comments, over Zendesk's 5,000"));
+            }
+            for c in v["comments"].as_array().into_iter().flatten() {
+                let body = c["html_body"].as_str().or(c["body"].as_str()).unwrap_or("");
+                // A byte limit (HTML included), like the API's.
+                if body.len() > 65_535 {
+                    return Err(format!(
+                        "a comment is {} bytes, over Zendesk's 65,535",
+                        body.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn send<'a>(
+        &'a self,
+        cx: &'a LoadCtx,
+        phase: &'static Phase,
+        rows: &'a [Row],
+    ) -> BoxFut<'a, Result<Vec<RowResult>>> {
+        Box::pin(send::batch(
+            cx,
+            phase,
+            rows,
+            self.settings.archive_immediately,
+        ))
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        cx: &'a LoadCtx,
+        phase: &'static Phase,
+        items: &'a [(String, String)],
+    ) -> BoxFut<'a, Result<Option<Vec<(String, String)>>>> {
+        Box::pin(send::reconcile(
+            cx,
+            phase,
+            items,
+            self.settings.archive_immediately,
+        ))
+    }
+
+    fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>> {
+        Box::pin(async move {
+            let mut out = preflight::warnings(client).await?;
+            out.push("users are created verified with skip_verify_email, so no welcome or verification email goes out.".into());
+            Ok(out)
+        })
+    }
+
+    fn after_load(&self, conn: &Connection) -> Result<Vec<String>> {
+        let (files, tickets) = files_left_out(conn)?;
+        Ok(if files > 0 {
+            vec![format!("{files} files of {tickets} imported tickets were not attached (missing_files = \"skip\"): SELECT * FROM zendesk_files_left_out")]
+        } else {
+            Vec::new()
+        })
+    }
+
+    fn rollback(
+        &self,
+        client: Arc<ApiClient>,
+        db: Arc<Mutex<Connection>>,
+        scope: RollbackScope,
+    ) -> BoxFut<'static, Result<Vec<(String, usize)>>> {
+        Box::pin(rollback::run(client, db, scope))
+    }
+
+    fn verify<'a>(
+        &'a self,
+        db: &'a Mutex<Connection>,
+        client: &'a ApiClient,
+        tmp: &'a std::path::Path,
+        sample: usize,
+        sql: &'a LoadSql,
+    ) -> BoxFut<'a, Result<(Vec<DestinationCheck>, SampleCheck)>> {
+        Box::pin(async move {
+            let sample_sql = sql.get("verify/sample.sql")?;
+            verify::read_back(db, client, tmp, sample, sample_sql).await
+        })
+    }
+
+    fn probe<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Vec<crate::connector::ProbeCheck>> {
+        Box::pin(probe::checks(client, self.settings.rate_limit_per_minute))
+    }
+
+    fn rebuild_hint(&self, rule_kind: &str) -> String {
+        match rule_kind {
+            "SLA" => "rebuild as a Zendesk SLA policy".into(),
+            "shortcut" => "rebuild as a Zendesk macro".into(),
+            other => format!("rebuild this {other} as Zendesk triggers/automations"),
+        }
+    }
+}
+
+/// Files referenced by comments of imported tickets that have no upload:
+/// what `missing_files = "skip"` left out, as the view
+/// `zendesk_files_left_out` (the route's `load/files_left_out.sql`: one
+/// row per file and comment, with why), so an auditor can list them any
+/// time. Returns (files, tickets).
+fn files_left_out(conn: &Connection) -> Result<(i64, i64)> {
+    let exists: i64 = conn.query_row(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'zendesk_files_left_out'",
+        [],
+        |r| r.get(0),
+    )?;
+    if exists == 0 {
+        return Ok((0, 0));
+    }
+    Ok(conn.query_row(
+        "SELECT count(DISTINCT attachment_id), count(DISTINCT ticket_source_id) FROM zendesk_files_left_out",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }

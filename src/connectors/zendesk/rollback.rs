@@ -10,13 +10,7 @@ use reqwest::Method;
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane};
 
-/// What to roll back.
-#[derive(Debug, Clone)]
-pub enum Scope {
-    Batch(String),
-    Run(String),
-    All,
-}
+pub use crate::connector::RollbackScope as Scope;
 
 /// Phases in deletion order and how each is deleted.
 const ORDER: &[(&str, Deletion)] = &[

@@ -1,0 +1,9 @@
+-- Klasses → custom objects with their fields.
+SELECT o.source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold,
+       to_json({key: o.key, title: o.title, title_pluralized: o.title || 's',
+                fields: coalesce((SELECT list({key: f.key, type: f.type, title: f.title} ORDER BY f.position)
+                                  FROM out_zendesk_custom_object_fields f WHERE f.object_key = o.key), [])})::VARCHAR AS payload,
+       NULL::VARCHAR AS path_arg
+FROM out_zendesk_custom_objects o
+WHERE ferry_pending('custom_objects', o.source_id)
+ORDER BY o.source_id

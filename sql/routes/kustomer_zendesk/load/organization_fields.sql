@@ -1,0 +1,9 @@
+-- One Zendesk organization field per custom attribute key, created before the
+-- records that carry values for it.
+-- Columns of every load query: source_id, external_id, hold (why the row
+-- cannot be sent yet, or NULL), payload (the JSON item), path_arg.
+SELECT f.key AS source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold,
+       to_json({key: f.key, type: f.type, title: f.kustomer_key})::VARCHAR AS payload, NULL::VARCHAR AS path_arg
+FROM out_zendesk_organization_fields f
+WHERE ferry_pending('organization_fields', f.key)
+ORDER BY f.key

@@ -1,0 +1,55 @@
+-- Conversations → imported tickets with all their comments (ticket
+-- import API, 100 per job), once the requester, every customer author and
+-- every upload of the ticket are there.
+WITH c AS (
+    SELECT c.ticket_source_id,
+           bool_or(c.author_kind = 'customer' AND c.author_source_id IS NOT NULL AND cu.dest_id IS NULL) AS missing_author,
+           bool_or(len(c.attachment_ids) > coalesce(up.n, 0) + coalesce(up.skipped, 0)) AS missing_upload,
+           list({author_id: TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
+                 body: c.body, html_body: c.html_body, public: c.public,
+                 created_at: strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
+                 uploads: coalesce(up.tokens, [])} ORDER BY c.position) AS comments
+    FROM out_zendesk_comments c
+    LEFT JOIN ferry_loaded('users') cu ON cu.source_id = c.author_source_id
+    LEFT JOIN ferry_loaded('agents') ag ON ag.source_id = c.author_source_id
+    LEFT JOIN (
+        SELECT c2.source_id, count(u.dest_id) AS n,
+               list(u.dest_id) FILTER (WHERE u.dest_id IS NOT NULL) AS tokens,
+               count(*) FILTER (WHERE u.dest_id IS NULL AND zendesk_unsendable_file(x.aid)) AS skipped
+        FROM out_zendesk_comments c2, unnest(c2.attachment_ids) AS x(aid)
+        LEFT JOIN zendesk_fresh_uploads() u ON u.source_id = x.aid
+        WHERE ferry_in_window(c2.ticket_source_id)
+        GROUP BY c2.source_id
+    ) up ON up.source_id = c.source_id
+    WHERE ferry_in_window(c.ticket_source_id)
+    GROUP BY c.ticket_source_id
+)
+SELECT t.source_id, t.external_id,
+       CASE WHEN t.requester_source_id IS NULL THEN 'ticket has no requester'
+            WHEN r.dest_id IS NULL THEN 'requester ' || t.requester_source_id || ' is not loaded'
+            WHEN c.missing_author THEN 'a comment author (customer) is not loaded'
+            WHEN c.missing_upload THEN 'an attachment upload is missing' END AS hold,
+       to_json({external_id: t.external_id, requester_id: TRY_CAST(r.dest_id AS UBIGINT),
+                submitter_id: TRY_CAST(r.dest_id AS UBIGINT), assignee_id: TRY_CAST(a.dest_id AS UBIGINT),
+                group_id: TRY_CAST(g.dest_id AS UBIGINT), organization_id: TRY_CAST(o.dest_id AS UBIGINT),
+                subject: t.subject, status: t.status, priority: t.priority, tags: t.tags,
+                created_at: strftime(CAST(t.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
+                updated_at: strftime(CAST(t.updated_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
+                solved_at: strftime(CAST(t.solved_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
+                comments: c.comments,
+                -- Custom attributes go to the ticket fields created for them, by id.
+                custom_fields: coalesce((
+                    SELECT list({id: TRY_CAST(f.dest_id AS UBIGINT),
+                                 value: json_extract(t.custom_fields, '$."' || f.source_id || '"')} ORDER BY f.source_id)
+                    FROM ferry_loaded('ticket_fields') f
+                    WHERE list_contains(json_keys(coalesce(t.custom_fields, '{}'::JSON)), f.source_id)), [])
+       })::VARCHAR AS payload,
+       NULL::VARCHAR AS path_arg
+FROM out_zendesk_tickets t
+JOIN c ON c.ticket_source_id = t.source_id
+LEFT JOIN ferry_loaded('users') r ON r.source_id = t.requester_source_id
+LEFT JOIN ferry_loaded('agents') a ON a.source_id = t.assignee_source_id
+LEFT JOIN ferry_loaded('groups') g ON g.source_id = t.group_source_id
+LEFT JOIN ferry_loaded('organizations') o ON o.source_id = t.organization_source_id
+WHERE ferry_pending('tickets', t.source_id) AND ferry_in_window(t.source_id)
+ORDER BY zendesk_ticket_rank(t.status), t.source_id

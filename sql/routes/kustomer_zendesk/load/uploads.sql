@@ -1,0 +1,16 @@
+-- Attachments of tickets not loaded yet (of the current window when
+-- windowed) whose bytes were downloaded (sha256 known) and that have no
+-- fresh token: a token past `upload_token_minutes` is uploaded again.
+SELECT a.attachment_id AS source_id, NULL::VARCHAR AS external_id,
+       CASE WHEN a.sha256 IS NULL THEN 'attachment bytes were not downloaded' END AS hold,
+       to_json({file_name: regexp_replace(coalesce(a.file_name, 'attachment'), '[/\\]', '_', 'g'),
+                content_type: a.content_type, sha256: a.sha256})::VARCHAR AS payload,
+       NULL::VARCHAR AS path_arg
+FROM stg_attachments a
+WHERE a.attachment_id IN (
+        SELECT unnest(c.attachment_ids) FROM out_zendesk_comments c
+        WHERE c.ticket_source_id NOT IN (SELECT source_id FROM ferry_loaded('tickets'))
+          AND ferry_in_window(c.ticket_source_id))
+  AND a.attachment_id NOT IN (SELECT source_id FROM zendesk_fresh_uploads())
+  AND ferry_wanted('uploads', a.attachment_id)
+ORDER BY a.attachment_id

@@ -1,0 +1,49 @@
+-- verify, route part: which destination rows the route outputs, and which
+-- source records each of them carries. The generic funnel
+-- (sql/verify/funnel.sql) joins these with the id map and the errors.
+--   verify_staged   (object, n)                         records staged per source object
+--   verify_rows     (phase, source_id)                  every row a load phase sends
+--   verify_lineage  (object, source_id, phase, row_id)  a source record carried by a row;
+--                   phase NULL: it travels inside other records (loaded once output)
+
+CREATE OR REPLACE TEMP TABLE verify_staged AS
+          SELECT 'users' AS object, count(*) AS n FROM stg_users
+UNION ALL SELECT 'teams', count(*) FROM stg_teams
+UNION ALL SELECT 'tags', count(*) FROM stg_tags
+UNION ALL SELECT 'klasses', count(*) FROM stg_klasses
+UNION ALL SELECT 'companies', count(*) FROM stg_companies
+UNION ALL SELECT 'customers', count(*) FROM stg_customers
+UNION ALL SELECT 'conversations', count(*) FROM stg_conversations
+UNION ALL SELECT 'messages', count(*) FROM stg_messages
+UNION ALL SELECT 'notes', count(*) FROM stg_notes
+UNION ALL SELECT 'kobjects', count(*) FROM stg_kobjects
+UNION ALL SELECT 'attachments', count(*) FROM stg_attachments;
+
+CREATE OR REPLACE TEMP TABLE verify_rows AS
+          SELECT 'organizations' AS phase, source_id FROM out_zendesk_organizations
+UNION ALL SELECT 'users', source_id FROM out_zendesk_users
+UNION ALL SELECT 'agents', source_id FROM out_zendesk_agents
+UNION ALL SELECT 'groups', source_id FROM out_zendesk_groups
+UNION ALL SELECT 'tickets', source_id FROM out_zendesk_tickets
+UNION ALL SELECT 'custom_objects', source_id FROM out_zendesk_custom_objects
+UNION ALL SELECT 'custom_object_records', source_id FROM out_zendesk_custom_object_records
+UNION ALL SELECT 'uploads', a.attachment_id FROM stg_attachments a
+          WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments);
+
+-- A source record spread over several rows (a split conversation, a
+-- message in chunks, a wide kobject) is only as loaded as its least
+-- loaded row.
+CREATE OR REPLACE TEMP TABLE verify_lineage AS
+          SELECT 'companies' AS object, source_id, 'organizations' AS phase, source_id AS row_id FROM out_zendesk_organizations
+UNION ALL SELECT 'customers', source_id, 'users', source_id FROM out_zendesk_users
+UNION ALL SELECT 'users', source_id, 'agents', source_id FROM out_zendesk_agents
+UNION ALL SELECT 'teams', source_id, 'groups', source_id FROM out_zendesk_groups
+UNION ALL SELECT 'attachments', a.attachment_id, 'uploads', a.attachment_id FROM stg_attachments a
+          WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments)
+UNION ALL SELECT 'conversations', conversation_id, 'tickets', source_id FROM out_zendesk_tickets
+UNION ALL SELECT CASE source_kind WHEN 'message' THEN 'messages' ELSE 'notes' END, source_record_id, 'tickets', ticket_source_id
+          FROM out_zendesk_comments WHERE source_kind IN ('message', 'note')
+UNION ALL SELECT 'klasses', klass_id, 'custom_objects', source_id FROM out_zendesk_custom_objects
+UNION ALL SELECT 'kobjects', kobject_id, 'custom_object_records', source_id FROM out_zendesk_custom_object_records
+-- Tags travel on tickets and users: applied, nothing to create.
+UNION ALL SELECT 'tags', source_id, NULL, NULL FROM ferry_accounting WHERE object = 'tags' AND bucket = 'output';

@@ -1,0 +1,200 @@
+-- 001 staging: one typed row per source record, parsed from the verbatim
+-- JSON of the raw views. Nothing is dropped here; rules come later.
+--
+-- Every record is parsed ONCE, into a struct (json_transform), and the
+-- columns are read from that struct. Calling json_extract once per column
+-- parses the document once per column, and DuckDB keeps a parse arena per
+-- call site and thread: at 15 columns that is ~600 MB for conversations
+-- whatever the memory_limit, which is how staging used to run out of
+-- memory. Fields read with TRY_CAST are transformed as "JSON" so the cast
+-- sees the same value json_extract gave it; json_transform is lenient (a
+-- value of the wrong shape becomes NULL, never an error).
+
+CREATE OR REPLACE MACRO setting(k) AS (SELECT nullif(trim(value), '') FROM transform_settings WHERE key = k);
+-- Zendesk tags: lowercase, spaces → underscores, letters/digits/_/-/ only.
+CREATE OR REPLACE MACRO zd_tag(name) AS
+    trim(regexp_replace(lower(trim(name)), '[^\p{L}\p{N}_/-]+', '_', 'g'), '_');
+-- Custom attribute key without Kustomer's type suffix, snake_case.
+CREATE OR REPLACE MACRO zd_field_key(k) AS
+    lower(regexp_replace(regexp_replace(k, '(Str|Num|At|Bool|Txt|Url)$', ''), '([a-z0-9])([A-Z])', '\1_\2', 'g'));
+-- Zendesk field type from Kustomer's suffix.
+CREATE OR REPLACE MACRO zd_field_type(k) AS CASE
+    WHEN k LIKE '%Num' THEN 'decimal' WHEN k LIKE '%At' THEN 'date' WHEN k LIKE '%Bool' THEN 'checkbox'
+    WHEN k LIKE '%Txt' THEN 'textarea' ELSE 'text' END;
+-- {"industryStr": "retail"} → {"industry": "retail"}, values keep their JSON type.
+-- Zendesk field values are scalars: a nested list or object is sent as its
+-- JSON text, so one odd attribute cannot make a whole bulk request invalid.
+CREATE OR REPLACE MACRO zd_field_value(v) AS CASE
+    WHEN json_type(v) IN ('ARRAY', 'OBJECT') THEN to_json(left(v::VARCHAR, 65535))
+    ELSE v END;
+-- Control characters (NUL, BEL, …) are not text; Zendesk refuses or mangles them.
+CREATE OR REPLACE MACRO clean_text(s) AS regexp_replace(s, '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]', '', 'g');
+-- Active content never travels: <script> elements and on* event handlers
+-- are removed (the raw JSON keeps the original for auditors).
+CREATE OR REPLACE MACRO safe_html(s) AS regexp_replace(
+    regexp_replace(clean_text(s), '(?is)<script\b.*?</script\s*>', '', 'g'),
+    '(?i)\s+on[a-z]+\s*=\s*("[^"]*"|''[^'']*''|[^\s>]+)', '', 'g');
+-- Zendesk date fields hold a day, written YYYY-MM-DD, not a timestamp: a
+-- Kustomer time becomes its UTC date. Text that is not a time is kept as
+-- it is (the destination's validation names it).
+CREATE OR REPLACE MACRO zd_date(v) AS CASE
+    WHEN json_type(v) = 'VARCHAR' AND TRY_CAST(json_extract_string(v, '$') AS TIMESTAMPTZ) IS NOT NULL
+    THEN to_json(strftime(timezone('UTC', TRY_CAST(json_extract_string(v, '$') AS TIMESTAMPTZ)), '%Y-%m-%d'))
+    ELSE v END;
+CREATE OR REPLACE MACRO zd_fields(custom) AS CASE
+    WHEN custom IS NULL OR json_type(custom) <> 'OBJECT' OR len(json_keys(custom)) = 0 THEN '{}'::JSON
+    ELSE to_json(map_from_entries(list_transform(json_keys(custom),
+         lambda k: {'key': zd_field_key(k), 'value': CASE WHEN zd_field_type(k) = 'date'
+                   THEN zd_date(json_extract(custom, '$."' || k || '"'))
+                   ELSE zd_field_value(json_extract(custom, '$."' || k || '"')) END}))) END;
+
+CREATE OR REPLACE TABLE stg_users AS
+SELECT id AS user_id,
+       s.attributes.name AS name,
+       lower(trim(s.attributes.email)) AS email,
+       s.attributes.userType AS user_type,
+       s.attributes.deletedAt IS NOT NULL AS deleted,
+       created_at, updated_at
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "email": "VARCHAR", "userType": "VARCHAR", "deletedAt": "VARCHAR"}}') AS s
+      FROM raw_kustomer_users);
+
+CREATE OR REPLACE TABLE stg_teams AS
+SELECT id AS team_id,
+       s.attributes.name AS name,
+       coalesce(s.attributes.members, []) AS member_ids,
+       coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted,
+       created_at, updated_at
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "members": ["VARCHAR"], "deleted": "JSON"}}') AS s
+      FROM raw_kustomer_teams);
+
+CREATE OR REPLACE TABLE stg_tags AS
+SELECT id AS tag_id,
+       s.attributes.name AS name,
+       zd_tag(s.attributes.name) AS zendesk_tag,
+       coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted
+FROM (SELECT id, json_transform(json, '{"attributes": {"name": "VARCHAR", "deleted": "JSON"}}') AS s
+      FROM raw_kustomer_tags);
+
+CREATE OR REPLACE TABLE stg_companies AS
+SELECT id AS company_id,
+       s.attributes.name AS name,
+       s.attributes.externalId AS kustomer_external_id,
+       list_transform(coalesce(s.attributes.domains, []), lambda d: lower(trim(d))) AS domains,
+       s.attributes.custom AS custom,
+       created_at, updated_at
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "externalId": "VARCHAR", "domains": ["VARCHAR"], "custom": "JSON"}}') AS s
+      FROM raw_kustomer_companies);
+
+CREATE OR REPLACE TABLE stg_customers AS
+SELECT id AS customer_id,
+       coalesce(nullif(trim(clean_text(s.attributes.name)), ''),
+                nullif(trim(clean_text(s.attributes.displayName)), '')) AS name,
+       list_filter(list_transform(coalesce(s.attributes.emails, []), lambda e: lower(trim(e.email))),
+                   lambda e: e IS NOT NULL AND e <> '') AS emails,
+       list_filter(list_transform(coalesce(s.attributes.phones, []), lambda p: p.phone),
+                   lambda p: p IS NOT NULL AND trim(p) <> '') AS phones,
+       s.relationships.company.data.id AS company_id,
+       s.attributes.externalId AS kustomer_external_id,
+       s.attributes.locale AS locale,
+       coalesce(s.attributes.tags, []) AS tag_ids,
+       s.attributes.custom AS custom,
+       coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted,
+       created_at, updated_at
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "displayName": "VARCHAR", "emails": [{"email": "VARCHAR"}],
+                       "phones": [{"phone": "VARCHAR"}], "externalId": "VARCHAR", "locale": "VARCHAR",
+                       "tags": ["VARCHAR"], "custom": "JSON", "deleted": "JSON"},
+        "relationships": {"company": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_customers);
+
+CREATE OR REPLACE TABLE stg_conversations AS
+SELECT id AS conversation_id,
+       s.relationships.customer.data.id AS customer_id,
+       clean_text(s.attributes.name) AS subject,
+       s.attributes.status AS status,
+       TRY_CAST(s.attributes.priority AS INTEGER) AS priority,
+       s.attributes.channels[1] AS channel,
+       coalesce(s.attributes.tags, []) AS tag_ids,
+       coalesce(s.attributes.assignedUsers, []) AS assigned_user_ids,
+       coalesce(s.attributes.assignedTeams, []) AS assigned_team_ids,
+       s.attributes.custom AS custom,
+       coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted,
+       coalesce(TRY_CAST(s.attributes.spam AS BOOLEAN), false) AS spam,
+       coalesce(TRY_CAST(s.attributes.lastDone.createdAt AS TIMESTAMPTZ),
+                TRY_CAST(s.attributes.firstDone.createdAt AS TIMESTAMPTZ)) AS done_at,
+       created_at, updated_at
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "status": "VARCHAR", "priority": "JSON", "channels": ["VARCHAR"],
+                       "tags": ["VARCHAR"], "assignedUsers": ["VARCHAR"], "assignedTeams": ["VARCHAR"],
+                       "custom": "JSON", "deleted": "JSON", "spam": "JSON",
+                       "lastDone": {"createdAt": "VARCHAR"}, "firstDone": {"createdAt": "VARCHAR"}},
+        "relationships": {"customer": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_conversations);
+
+CREATE OR REPLACE TABLE stg_messages AS
+SELECT id AS message_id,
+       s.relationships.conversation.data.id AS conversation_id,
+       s.relationships.customer.data.id AS customer_id,
+       s.attributes.direction AS direction,
+       s.attributes.channel AS channel,
+       -- The full body, never the truncated preview.
+       safe_html(coalesce(s.attributes.body, s.attributes.preview, '')) AS body,
+       s.attributes.preview AS preview,
+       s.relationships.createdBy.data.id AS created_by,
+       coalesce(TRY_CAST(s.attributes.sentAt AS TIMESTAMPTZ), created_at) AS sent_at,
+       coalesce(list_transform(s.relationships.attachments.data, lambda a: a.id), []::VARCHAR[]) AS attachment_ids,
+       created_at, updated_at
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"direction": "VARCHAR", "channel": "VARCHAR", "body": "VARCHAR", "preview": "VARCHAR", "sentAt": "VARCHAR"},
+        "relationships": {"conversation": {"data": {"id": "VARCHAR"}}, "customer": {"data": {"id": "VARCHAR"}},
+                          "createdBy": {"data": {"id": "VARCHAR"}}, "attachments": {"data": [{"id": "VARCHAR"}]}}}') AS s
+      FROM raw_kustomer_messages);
+
+CREATE OR REPLACE TABLE stg_notes AS
+SELECT id AS note_id,
+       s.relationships.conversation.data.id AS conversation_id,
+       safe_html(coalesce(s.attributes.body, '')) AS body,
+       s.relationships.createdBy.data.id AS created_by,
+       created_at, updated_at
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"body": "VARCHAR"},
+        "relationships": {"conversation": {"data": {"id": "VARCHAR"}}, "createdBy": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_notes);
+
+CREATE OR REPLACE TABLE stg_attachments AS
+SELECT id AS attachment_id,
+       s.relationships.message.data.id AS message_id,
+       s.attributes.name AS file_name,
+       s.attributes.contentType AS content_type,
+       TRY_CAST(s.attributes.contentLength AS BIGINT) AS content_length,
+       sha256, size_bytes
+FROM (SELECT id, sha256, size_bytes, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "contentType": "VARCHAR", "contentLength": "JSON"},
+        "relationships": {"message": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_attachments);
+
+CREATE OR REPLACE TABLE stg_klasses AS
+SELECT id AS klass_id,
+       s.attributes.name AS name,
+       s.attributes.displayName AS display_name,
+       s.attributes.metadata.properties AS properties
+FROM (SELECT id, json_transform(json, '{
+        "attributes": {"name": "VARCHAR", "displayName": "VARCHAR", "metadata": {"properties": "JSON"}}}') AS s
+      FROM raw_kustomer_klasses);
+
+CREATE OR REPLACE TABLE stg_kobjects AS
+SELECT id AS kobject_id,
+       s.relationships.klass.data.id AS klass_id,
+       s.relationships.customer.data.id AS customer_id,
+       s.relationships.company.data.id AS company_id,
+       s.attributes.title AS title,
+       s.attributes.custom AS custom,
+       created_at, updated_at
+FROM (SELECT id, created_at, updated_at, json_transform(json, '{
+        "attributes": {"title": "VARCHAR", "custom": "JSON"},
+        "relationships": {"klass": {"data": {"id": "VARCHAR"}}, "customer": {"data": {"id": "VARCHAR"}},
+                          "company": {"data": {"id": "VARCHAR"}}}}') AS s
+      FROM raw_kustomer_kobjects);

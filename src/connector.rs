@@ -1,0 +1,198 @@
+//! The two traits a connector implements. The engine (extract driver,
+//! transform, load engine, verify, archive, status) talks to a source and
+//! a destination only through them, so a new route is a connector
+//! directory, a SQL directory and one line in `routes`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use duckdb::Connection;
+use serde_json::Value;
+
+use crate::config::ExtractConfig;
+use crate::error::Result;
+use crate::extract::{ExtractOptions, StreamSummary};
+use crate::http::ApiClient;
+use crate::load::phase::Phase;
+use crate::load::{LoadCtx, LoadSql, Row, RowResult};
+use crate::verify::report::{DestinationCheck, SampleCheck};
+
+/// A boxed future: the traits are used as trait objects.
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What one extract pass gets from the driver.
+pub struct ExtractRun {
+    pub ws: PathBuf,
+    pub run_id: String,
+    pub client: Arc<ApiClient>,
+    pub db: Arc<Mutex<Connection>>,
+    pub cfg: ExtractConfig,
+    pub opts: ExtractOptions,
+}
+
+/// A rule kind the source holds that no destination imports (workflows,
+/// SLAs, shortcuts…): verify lists every one by name to rebuild by hand.
+#[derive(Debug, Clone, Copy)]
+pub struct ManualRuleKind {
+    /// Raw object it is landed as.
+    pub object: &'static str,
+    /// What it is called, singular ("workflow").
+    pub kind: &'static str,
+    /// SQL over the raw `json` column giving the rule's name.
+    pub name_sql: &'static str,
+    /// SQL over the raw `json` column: true for a rule still in use.
+    pub live_sql: &'static str,
+}
+
+/// How an assumption checked by `ferry probe` came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeOutcome {
+    /// The account behaves as ferry assumes.
+    Ok,
+    /// It works, but something deserves a look before a long run.
+    Warn,
+    /// The migration would go wrong: fix this first.
+    Fail,
+    /// No read-only request can settle it; the detail says what to check by hand.
+    Unknown,
+}
+
+/// One assumption about the user's real account, checked read-only.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProbeCheck {
+    /// Short name ("rate tier", "custom objects").
+    pub check: String,
+    pub outcome: ProbeOutcome,
+    /// What was seen, and what to do about it.
+    pub detail: String,
+}
+
+impl ProbeCheck {
+    pub fn new(check: &str, outcome: ProbeOutcome, detail: impl Into<String>) -> ProbeCheck {
+        ProbeCheck {
+            check: check.to_string(),
+            outcome,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// An API ferry reads a helpdesk from.
+pub trait Source: Send + Sync {
+    /// `[source] kind` in ferry.toml, the directory under `raw/`, and the
+    /// middle of the raw view names (`raw_<kind>_<object>`).
+    fn kind(&self) -> &'static str;
+    /// The base URL from ferry.toml, for messages.
+    fn base_url(&self) -> &str;
+    /// Every object landed, in the order `ferry extract` reports them.
+    fn objects(&self) -> &'static [&'static str];
+    /// Rule kinds to rebuild by hand.
+    fn manual_rules(&self) -> &'static [ManualRuleKind];
+    /// The rate-limited client; reads its secret from the environment.
+    fn client(&self) -> Result<ApiClient>;
+    /// One request before a long run: the host answers, the key is accepted.
+    fn check<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<()>>;
+    /// One extract pass over the selected streams (full, resumed or delta).
+    fn extract(&self, run: ExtractRun) -> BoxFut<'static, Result<Vec<StreamSummary>>>;
+    /// Problems with the `[extract]` section for this API (page sizes…).
+    fn extract_problems(&self, _cfg: &ExtractConfig) -> Vec<String> {
+        Vec::new()
+    }
+    /// `ferry probe`: read-only checks of what the connector assumes about
+    /// the account and no document settles.
+    fn probe<'a>(&'a self, _client: &'a ApiClient) -> BoxFut<'a, Vec<ProbeCheck>> {
+        Box::pin(async { Vec::new() })
+    }
+}
+
+/// How the load engine sizes its work for a destination.
+#[derive(Debug, Clone)]
+pub struct LoadSettings {
+    /// The plan's request budget per minute.
+    pub per_minute: u32,
+    /// DuckDB memory limit while loading.
+    pub memory_limit: String,
+    /// `SET VARIABLE name = value` pairs the route's load SQL reads
+    /// (destination settings such as `missing_files`), value as SQL.
+    pub variables: Vec<(String, String)>,
+    /// Seconds a file token stays usable, when the destination's uploads
+    /// expire: windowed phases are cut so uploads are used in time.
+    pub upload_token_secs: Option<f64>,
+}
+
+/// What to roll back.
+#[derive(Debug, Clone)]
+pub enum RollbackScope {
+    Batch(String),
+    Run(String),
+    All,
+}
+
+/// An API ferry writes a helpdesk into.
+pub trait Destination: Send + Sync {
+    /// `[destination] kind` in ferry.toml and `ferry_id_map.dest`.
+    fn kind(&self) -> &'static str;
+    /// The base URL from ferry.toml, for messages.
+    fn base_url(&self) -> &str;
+    /// The load phases in dependency order.
+    fn phases(&self) -> &'static [Phase];
+    /// The rate-limited client; reads its secrets from the environment.
+    fn client(&self) -> Result<ApiClient>;
+    /// Budget, memory and SQL variables of a load.
+    fn load_settings(&self) -> LoadSettings;
+    /// Dry-run content rules of the API for one payload (what a request
+    /// would be refused for), checked locally.
+    fn validate(&self, phase: &Phase, payload: &Value) -> std::result::Result<(), String>;
+    /// Sends one batch of a phase; one result per row, in row order.
+    fn send<'a>(
+        &'a self,
+        cx: &'a LoadCtx,
+        phase: &'static Phase,
+        rows: &'a [Row],
+    ) -> BoxFut<'a, Result<Vec<RowResult>>>;
+    /// Finds the records of an in-doubt batch (sent, answer lost) by
+    /// external id: `(source_id, dest_id)` of those that exist. `None`
+    /// when the phase has no lookup (its rows are resent).
+    fn reconcile<'a>(
+        &'a self,
+        cx: &'a LoadCtx,
+        phase: &'static Phase,
+        items: &'a [(String, String)],
+    ) -> BoxFut<'a, Result<Option<Vec<(String, String)>>>>;
+    /// Settings of the destination account worth a warning before a load
+    /// (GETs only; they do not block).
+    fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>>;
+    /// Notes printed after a load (e.g. files left out), from the database.
+    fn after_load(&self, _conn: &Connection) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// Deletes what the scope created, in reverse dependency order.
+    fn rollback(
+        &self,
+        client: Arc<ApiClient>,
+        db: Arc<Mutex<Connection>>,
+        scope: RollbackScope,
+    ) -> BoxFut<'static, Result<Vec<(String, usize)>>>;
+    /// Verify's read-back: every created id exists, counts, and a sample
+    /// compared field by field with the source records.
+    fn verify<'a>(
+        &'a self,
+        db: &'a Mutex<Connection>,
+        client: &'a ApiClient,
+        tmp: &'a std::path::Path,
+        sample: usize,
+        sql: &'a LoadSql,
+    ) -> BoxFut<'a, Result<(Vec<DestinationCheck>, SampleCheck)>>;
+    /// `ferry probe`: read-only checks of the destination account (plan,
+    /// features, settings ferry relies on). GETs only.
+    fn probe<'a>(&'a self, _client: &'a ApiClient) -> BoxFut<'a, Vec<ProbeCheck>> {
+        Box::pin(async { Vec::new() })
+    }
+    /// How a source rule kind is rebuilt here ("as a Zendesk macro").
+    fn rebuild_hint(&self, rule_kind: &str) -> String {
+        format!("rebuild this {rule_kind} by hand in the destination")
+    }
+}

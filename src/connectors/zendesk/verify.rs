@@ -1,0 +1,421 @@
+//! `ferry verify`'s read-back from Zendesk: every created id exists, the
+//! counts, and a field-by-field comparison of sampled tickets (and their
+//! comments, attachments and requesters) with what Zendesk returns.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use duckdb::Connection;
+use serde_json::Value;
+
+use super::readback;
+use crate::error::Result;
+use crate::http::ApiClient;
+use crate::verify::report::{DestinationCheck, Mismatch, SampleCheck};
+
+struct ExpectedTicket {
+    source_id: String,
+    dest_id: String,
+    subject: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
+    tags: Vec<String>,
+    requester_id: Option<String>,
+    assignee_id: Option<String>,
+    group_id: Option<String>,
+    created_epoch: Option<i64>,
+    /// One of several tickets of a split conversation: its thread is not
+    /// compared (see `verify_rules`).
+    split: bool,
+}
+
+/// One source message or note; a split body is several Zendesk comments.
+struct ExpectedComment {
+    source_id: String,
+    author_id: Option<String>,
+    public: bool,
+    created_epoch: Option<i64>,
+    body: Option<String>,
+    /// Sent as `html_body` (else as plain `body`).
+    is_html: bool,
+    /// (sha256, size) of each attachment, sorted by sha.
+    attachments: Vec<(String, i64)>,
+}
+
+fn expected_tickets(conn: &Connection) -> Result<Vec<ExpectedTicket>> {
+    let mut stmt = conn.prepare(
+        "SELECT source_id, dest_id, subject, status, priority, to_json(tags)::VARCHAR, requester_id, assignee_id, group_id, created_epoch, split
+         FROM verify_expected_tickets ORDER BY source_id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            let tags: Option<String> = r.get(5)?;
+            Ok(ExpectedTicket {
+                source_id: r.get(0)?,
+                dest_id: r.get(1)?,
+                subject: r.get(2)?,
+                status: r.get(3)?,
+                priority: r.get(4)?,
+                tags: tags
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default(),
+                requester_id: r.get(6)?,
+                assignee_id: r.get(7)?,
+                group_id: r.get(8)?,
+                created_epoch: r.get(9)?,
+                split: r.get::<_, Option<bool>>(10)?.unwrap_or(false),
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn expected_comments(conn: &Connection, ticket: &str) -> Result<Vec<ExpectedComment>> {
+    let mut stmt = conn.prepare(
+        "SELECT comment_source_id, author_id, public, created_epoch, body, to_json(attachments)::VARCHAR, is_html
+         FROM verify_expected_comments WHERE ticket_source_id = ? ORDER BY position",
+    )?;
+    let rows = stmt
+        .query_map([ticket], |r| {
+            let atts: Option<String> = r.get(5)?;
+            let atts: Vec<Value> = atts
+                .and_then(|a| serde_json::from_str(&a).ok())
+                .unwrap_or_default();
+            Ok(ExpectedComment {
+                source_id: r.get(0)?,
+                author_id: r.get(1)?,
+                public: r.get::<_, Option<bool>>(2)?.unwrap_or(false),
+                created_epoch: r.get(3)?,
+                body: r.get(4)?,
+                is_html: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
+                attachments: atts
+                    .iter()
+                    .map(|a| {
+                        (
+                            a["sha256"].as_str().unwrap_or("").to_string(),
+                            a["size"].as_i64().unwrap_or(-1),
+                        )
+                    })
+                    .collect(),
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The documented rules the expected values were derived with.
+fn rules(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare("SELECT field, rule FROM verify_rules ORDER BY n")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Text of a JSON value for a report cell (ids as digits, null as empty).
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn epoch(v: &Value) -> Option<i64> {
+    v.as_str()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.timestamp())
+}
+
+/// Short form of a long text for the report: its length and a prefix.
+fn brief(s: &str) -> String {
+    if s.chars().count() <= 80 {
+        s.to_string()
+    } else {
+        format!(
+            "{}… ({} chars)",
+            s.chars().take(60).collect::<String>(),
+            s.chars().count()
+        )
+    }
+}
+
+struct Diff<'a> {
+    source_id: &'a str,
+    dest_id: &'a str,
+    out: &'a mut Vec<Mismatch>,
+}
+
+impl Diff<'_> {
+    fn check(&mut self, field: &str, expected: String, actual: String) {
+        if expected != actual {
+            self.out.push(Mismatch {
+                source_id: self.source_id.to_string(),
+                dest_id: self.dest_id.to_string(),
+                field: field.to_string(),
+                expected: brief(&expected),
+                actual: brief(&actual),
+            });
+        }
+    }
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+fn opt_i(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// Reads back every sampled ticket and compares it.
+pub async fn sample(
+    db: &Mutex<Connection>,
+    client: &ApiClient,
+    tmp_dir: &Path,
+    requested: usize,
+    strata: Vec<(String, i64)>,
+) -> Result<SampleCheck> {
+    let mut check = SampleCheck {
+        requested,
+        strata,
+        ..Default::default()
+    };
+    let tickets = expected_tickets(&db.lock().unwrap())?;
+    check.rules = rules(&db.lock().unwrap())?;
+    let tmp = tmp_dir.join(format!("verify-{}.bin", std::process::id()));
+    for t in &tickets {
+        let mut d = Diff {
+            source_id: &t.source_id,
+            dest_id: &t.dest_id,
+            out: &mut check.mismatches,
+        };
+        let Some(actual) = readback::ticket(client, &t.dest_id).await? else {
+            d.check("ticket", "present".into(), "missing (404)".into());
+            continue;
+        };
+        check.tickets_checked += 1;
+        d.check("subject", opt(&t.subject), text(&actual["subject"]));
+        d.check("status", opt(&t.status), text(&actual["status"]));
+        d.check("priority", opt(&t.priority), text(&actual["priority"]));
+        let mut tags: Vec<String> = actual["tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(text)
+            .collect();
+        tags.sort();
+        d.check("tags", t.tags.join(" "), tags.join(" "));
+        d.check(
+            "requester_id",
+            opt(&t.requester_id),
+            text(&actual["requester_id"]),
+        );
+        d.check(
+            "assignee_id",
+            opt(&t.assignee_id),
+            text(&actual["assignee_id"]),
+        );
+        d.check("group_id", opt(&t.group_id), text(&actual["group_id"]));
+        d.check(
+            "created_at",
+            opt_i(t.created_epoch),
+            opt_i(epoch(&actual["created_at"])),
+        );
+        if t.split {
+            continue;
+        }
+        let want = expected_comments(&db.lock().unwrap(), &t.source_id)?;
+        let got = readback::comments(client, &t.dest_id).await?;
+        // Each source message is one comment, or several consecutive
+        // pieces (same author, time and flag) whose bodies concatenate to
+        // it: the pieces are gathered before comparing.
+        let mut j = 0;
+        for (i, w) in want.iter().enumerate() {
+            let f = |name: &str| format!("comments[{i}].{name} ({})", w.source_id);
+            let Some(first) = got.get(j) else {
+                d.check(&f("comment"), "present".into(), "missing".into());
+                break;
+            };
+            check.comments_checked += 1;
+            let field = if w.is_html { "html_body" } else { "body" };
+            let piece = |g: &Value| g[field].as_str().unwrap_or("").to_string();
+            let expected_body = opt(&w.body);
+            let mut body = piece(first);
+            let mut pieces = vec![first];
+            j += 1;
+            while body.len() < expected_body.len()
+                && expected_body.starts_with(&body)
+                && got.get(j).is_some_and(|g| {
+                    g["author_id"] == first["author_id"]
+                        && g["created_at"] == first["created_at"]
+                        && g["public"] == first["public"]
+                })
+            {
+                body.push_str(&piece(&got[j]));
+                pieces.push(&got[j]);
+                j += 1;
+            }
+            d.check(
+                &f("author_id"),
+                opt(&w.author_id),
+                text(&first["author_id"]),
+            );
+            d.check(
+                &f("public"),
+                w.public.to_string(),
+                first["public"].as_bool().unwrap_or(false).to_string(),
+            );
+            d.check(
+                &f("created_at"),
+                opt_i(w.created_epoch),
+                opt_i(epoch(&first["created_at"])),
+            );
+            // long_body_mode = attachment: the comment says where the text went.
+            if !body.starts_with("[This message had ") {
+                d.check(&f("body"), expected_body, body);
+            }
+            let mut atts = Vec::new();
+            for a in pieces
+                .iter()
+                .flat_map(|g| g["attachments"].as_array().into_iter().flatten())
+            {
+                let url = a["content_url"].as_str().unwrap_or("");
+                let (sha, size) = readback::attachment_digest(client, url, &tmp).await?;
+                // The text of a body moved to a file is not a source attachment.
+                if a["file_name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("message-") && n.ends_with(".html"))
+                {
+                    continue;
+                }
+                atts.push((sha, size as i64));
+                check.attachments_checked += 1;
+            }
+            atts.sort();
+            let show = |v: &[(String, i64)]| {
+                v.iter()
+                    .map(|(s, n)| format!("{}:{n}", &s[..s.len().min(12)]))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            d.check(&f("attachments"), show(&w.attachments), show(&atts));
+        }
+        d.check(
+            "comments.count",
+            format!(
+                "{} comments for {} source messages and notes",
+                j,
+                want.len()
+            ),
+            format!(
+                "{} comments for {} source messages and notes",
+                got.len(),
+                want.len()
+            ),
+        );
+    }
+    // Requesters: name and email.
+    let users: Vec<(String, String, Option<String>, Option<String>)> = {
+        let conn = db.lock().unwrap();
+        let mut stmt = conn.prepare(
+            "SELECT source_id, dest_id, name, email FROM verify_expected_users ORDER BY source_id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        rows
+    };
+    let ids: Vec<String> = users.iter().map(|u| u.1.clone()).collect();
+    let got = readback::users(client, &ids).await?;
+    for (source_id, dest_id, name, email) in &users {
+        let mut d = Diff {
+            source_id,
+            dest_id,
+            out: &mut check.mismatches,
+        };
+        let Some(u) = got.iter().find(|u| text(&u["id"]) == *dest_id) else {
+            d.check("user", "present".into(), "missing".into());
+            continue;
+        };
+        check.users_checked += 1;
+        d.check("user.name", opt(name), text(&u["name"]));
+        d.check(
+            "user.email",
+            opt(email),
+            u["email"]
+                .as_str()
+                .map(str::to_lowercase)
+                .unwrap_or_default(),
+        );
+    }
+    Ok(check)
+}
+
+/// Phases whose created ids are checked for existence, with their
+/// Zendesk collection name.
+const EXISTENCE: &[(&str, &str)] = &[
+    ("organizations", "organizations"),
+    ("users", "users"),
+    ("agents", "users"),
+    ("tickets", "tickets"),
+];
+
+/// Ids created per phase, for the existence check.
+fn created_ids(conn: &Connection, phase: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT dest_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = ? ORDER BY dest_id",
+    )?;
+    let ids = stmt
+        .query_map([phase], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(ids)
+}
+
+/// Counts and existence of every created record on the destination.
+async fn existence(conn: &Mutex<Connection>, client: &ApiClient) -> Result<Vec<DestinationCheck>> {
+    let mut out = Vec::new();
+    for (phase, collection) in EXISTENCE {
+        let ids = created_ids(&conn.lock().unwrap(), phase)?;
+        // `users` and `agents` share one collection: count it once.
+        let destination_count = if *phase == "agents" {
+            None
+        } else {
+            Some(readback::count(client, collection).await?)
+        };
+        let missing = readback::missing(client, collection, &ids).await?;
+        out.push(DestinationCheck {
+            phase: phase.to_string(),
+            created_by_ferry: ids.len() as i64,
+            destination_count,
+            missing,
+        });
+    }
+    Ok(out)
+}
+
+/// Picks the sample (the route's `verify/sample.sql`) and returns its strata.
+fn prepare_sample(conn: &Connection, sample_sql: &str, n: usize) -> Result<Vec<(String, i64)>> {
+    conn.execute_batch(&format!("SET VARIABLE verify_sample = {n};"))?;
+    conn.execute_batch(sample_sql)?;
+    let mut stmt = conn
+        .prepare("SELECT stratum, count(*) FROM verify_sample GROUP BY ALL ORDER BY 2 DESC, 1")?;
+    let strata = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(strata)
+}
+
+/// The whole read-back: existence and counts, then the sample.
+pub async fn read_back(
+    db: &Mutex<Connection>,
+    client: &ApiClient,
+    tmp: &Path,
+    n: usize,
+    sample_sql: &str,
+) -> Result<(Vec<DestinationCheck>, SampleCheck)> {
+    let strata = prepare_sample(&db.lock().unwrap(), sample_sql, n)?;
+    let checks = existence(db, client).await?;
+    let sample = sample(db, client, tmp, n, strata).await?;
+    Ok((checks, sample))
+}

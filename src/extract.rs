@@ -1,0 +1,25 @@
+//! What the extract driver asks of a source's pass and what it gets back.
+//! The pass itself is the source connector's (`Source::extract`).
+
+/// What the user asked `ferry extract` for.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    pub only: Option<Vec<String>>,
+    /// Delta from this instant (ms) instead of the stored high-water marks.
+    pub since: Option<i64>,
+    /// Ignore stored state and extract everything again.
+    pub full: bool,
+    pub progress: bool,
+}
+
+/// Per-stream outcome for the summary table.
+#[derive(Debug, Clone, Default)]
+pub struct StreamSummary {
+    pub object: String,
+    pub pass: String,
+    pub landed: u64,
+    pub quarantined: u64,
+    pub pages: u64,
+    pub seconds: f64,
+    pub error: Option<String>,
+}

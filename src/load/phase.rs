@@ -1,0 +1,117 @@
+//! A load phase: one kind of record sent to the destination, in
+//! dependency order. Everything that makes phases behave differently is a
+//! field here, read by the engine (batching, windows, ids) or by the
+//! destination (its request shapes), never a comparison of names.
+
+/// How rows of a phase are grouped into requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchKind {
+    /// Up to `size` rows per request, answered by an asynchronous job the
+    /// destination polls (two requests per batch, at least).
+    BulkJob { size: usize, in_flight: usize },
+    /// Up to `size` rows per request, answered at once.
+    Collection { size: usize, in_flight: usize },
+    /// One request per row.
+    Single,
+    /// One file upload per row (raw bytes from `attachments/`).
+    FileUpload,
+}
+
+/// Where a phase stands in the upload windows: file tokens of some
+/// destinations expire, so the files of a window of records go up just
+/// before those records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Sent once over everything pending.
+    None,
+    /// Sent window by window (`load/window.sql` numbers the windows).
+    Anchor,
+    /// Runs in each window before the anchor phase, when both are selected.
+    Feeder,
+}
+
+/// The request a phase makes, as the destination reads it: a path (with
+/// `{}` for the row's `path_arg`), the body's key, and where the created
+/// id is in the answer. `custom` names a destination-specific step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Call {
+    pub path: &'static str,
+    pub key: &'static str,
+    pub id_field: &'static str,
+    pub custom: Option<&'static str>,
+}
+
+impl Call {
+    /// A plain request.
+    pub const fn new(path: &'static str, key: &'static str) -> Call {
+        Call {
+            path,
+            key,
+            id_field: "id",
+            custom: None,
+        }
+    }
+}
+
+/// How a record that a crashed run created but never recorded is found
+/// again when the destination answers "already exists": list `path`
+/// (`{}` ← path_arg), take the array under `key`, match on `fields`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Existing {
+    pub path: &'static str,
+    pub key: &'static str,
+    pub fields: &'static [&'static str],
+    /// Compare text case-insensitively (email addresses).
+    pub case_insensitive: bool,
+    /// Look before creating: the destination allows duplicates, so an
+    /// "already exists" answer would never come.
+    pub before_create: bool,
+}
+
+/// One load phase.
+#[derive(Debug, Clone, Copy)]
+pub struct Phase {
+    /// Phase name: `ferry_id_map.dest_object`, `--only`, the SQL file
+    /// `load/<name>.sql` of the route.
+    pub name: &'static str,
+    /// Source object recorded in `ferry_id_map.object`.
+    pub object: &'static str,
+    pub batch: BatchKind,
+    pub call: Call,
+    /// Lookup path for in-doubt reconciliation by external id (ids are
+    /// appended, comma-separated).
+    pub lookup: Option<&'static str>,
+    pub existing: Option<Existing>,
+    pub window: Window,
+    /// A resend replaces the recorded destination id (expiring tokens).
+    pub replaces_ids: bool,
+    /// A batch holds rows of one `path_arg` only (one parent per request).
+    pub one_path_arg_per_batch: bool,
+}
+
+impl Phase {
+    /// The route file holding this phase's payload query.
+    pub fn sql_file(&self) -> String {
+        format!("load/{}.sql", self.name)
+    }
+
+    /// Rows per committed batch and batches in flight.
+    pub fn batching(&self) -> (usize, usize) {
+        match self.batch {
+            BatchKind::BulkJob { size, in_flight } | BatchKind::Collection { size, in_flight } => {
+                (size, in_flight)
+            }
+            // Batches overlap, so a slow request never idles the budget.
+            BatchKind::Single | BatchKind::FileUpload => (25, 6),
+        }
+    }
+
+    /// Requests to send `rows` rows, for `--dry-run`'s estimate.
+    pub fn requests_for(&self, rows: u64) -> u64 {
+        match self.batch {
+            BatchKind::BulkJob { size, .. } => rows.div_ceil(size as u64) * 2,
+            BatchKind::Collection { size, .. } => rows.div_ceil(size as u64),
+            BatchKind::Single | BatchKind::FileUpload => rows,
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Reading a phase's rows: the route's load SQL (`load/*.sql`, built in
+//! or ejected), the variables and macros it reads, and a streaming reader.
+
+use std::collections::BTreeMap;
+
+use arrow::array::Array;
+use duckdb::Connection;
+
+use super::phase::Phase;
+use super::Row;
+use crate::error::{FerryError, Result};
+
+/// The engine's SQL macros, available to every route's load SQL:
+/// `ferry_loaded(phase)` (a table: source_id, dest_id, loaded_at of the
+/// records loaded by that phase), `ferry_wanted(phase, id)` (not failed
+/// unless `--retry`, and in the pilot set under `--sample`),
+/// `ferry_pending(phase, id)` (not loaded yet, and wanted) and
+/// `ferry_in_window(id)` (in the current window, or no window is set).
+const ENGINE_MACROS: &str = "
+CREATE OR REPLACE TEMP MACRO ferry_loaded(p_phase) AS TABLE
+    SELECT source_id, dest_id, loaded_at FROM ferry_id_map
+    WHERE dest = getvariable('ferry_dest') AND dest_object = p_phase;
+CREATE OR REPLACE TEMP MACRO ferry_wanted(p_phase, p_id) AS
+    p_id NOT IN (SELECT e.source_id FROM ferry_load_errors e WHERE e.object = p_phase
+                 AND e.http_status IS NOT NULL AND NOT getvariable('ferry_retry'))
+    AND (NOT getvariable('ferry_sample')
+         OR p_id IN (SELECT s.source_id FROM load_sample s WHERE s.phase = p_phase));
+CREATE OR REPLACE TEMP MACRO ferry_pending(p_phase, p_id) AS
+    p_id NOT IN (SELECT m.source_id FROM ferry_id_map m
+                 WHERE m.dest = getvariable('ferry_dest') AND m.dest_object = p_phase)
+    AND ferry_wanted(p_phase, p_id);
+CREATE OR REPLACE TEMP MACRO ferry_in_window(p_id) AS
+    (getvariable('ferry_window') IS NULL
+     OR p_id IN (SELECT w.source_id FROM load_window w WHERE w.win = getvariable('ferry_window')));
+";
+
+/// The route's load files by relative path (`load/tickets.sql`…).
+#[derive(Debug, Clone, Default)]
+pub struct LoadSql {
+    pub files: BTreeMap<String, String>,
+}
+
+impl LoadSql {
+    /// A file's text, or an error naming it.
+    pub fn get(&self, file: &str) -> Result<&str> {
+        self.files.get(file).map(String::as_str).ok_or_else(|| {
+            FerryError::Other(format!(
+                "the route has no {file} (an ejected sql/ directory that lost it? eject again or restore it)"
+            ))
+        })
+    }
+}
+
+/// What the load SQL reads with `getvariable`.
+#[derive(Debug, Clone)]
+pub struct Vars {
+    /// `ferry_id_map.dest` of this destination.
+    pub dest: &'static str,
+    pub retry: bool,
+    pub open_first: bool,
+    pub sample: bool,
+    /// Seconds a file token is trusted; `ferry_token_cutoff` is now minus it.
+    pub upload_token_secs: Option<f64>,
+    /// The destination's own (name, SQL value).
+    pub extra: Vec<(String, String)>,
+}
+
+impl Vars {
+    /// Sets the variables and macros on `conn` (both are per connection).
+    pub fn apply(&self, conn: &Connection, sql: &LoadSql, window: Option<i64>) -> Result<()> {
+        // Computed here: DuckDB's TIMESTAMPTZ arithmetic needs the ICU
+        // extension, which the bundled build does not carry.
+        let cutoff = chrono::Utc::now()
+            - chrono::Duration::milliseconds(
+                (self.upload_token_secs.unwrap_or(1e9) * 1000.0) as i64,
+            );
+        let mut text = format!(
+            "SET VARIABLE ferry_dest = '{}'; SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {}; \
+             SET VARIABLE ferry_sample = {}; SET VARIABLE ferry_token_cutoff = '{}'::TIMESTAMPTZ; \
+             SET VARIABLE ferry_window = {};",
+            self.dest,
+            self.retry,
+            self.open_first,
+            self.sample,
+            cutoff.format("%Y-%m-%d %H:%M:%S%.6f+00"),
+            window.map_or("NULL::BIGINT".to_string(), |w| w.to_string()),
+        );
+        for (name, value) in &self.extra {
+            text.push_str(&format!(" SET VARIABLE {name} = {value};"));
+        }
+        text.push_str(
+            "CREATE TABLE IF NOT EXISTS load_sample (phase VARCHAR, source_id VARCHAR);
+             CREATE TABLE IF NOT EXISTS load_window (source_id VARCHAR, win BIGINT);",
+        );
+        text.push_str(ENGINE_MACROS);
+        if let Some(route_macros) = sql.files.get("load/macros.sql") {
+            text.push_str(route_macros);
+        }
+        conn.execute_batch(&text)
+            .map_err(|e| phase_error("macros.sql", &e))?;
+        Ok(())
+    }
+}
+
+/// A DuckDB error in a route's load SQL, with the usual fix.
+pub fn phase_error(what: &str, e: &duckdb::Error) -> FerryError {
+    FerryError::Other(format!(
+        "load {what}: {} (run `ferry transform` first?)",
+        crate::transform::duck_message(&e.to_string())
+    ))
+}
+
+/// How many rows a phase has pending (payloads are not built: DuckDB
+/// prunes the unused columns).
+pub fn count_rows(
+    conn: &Connection,
+    sql: &LoadSql,
+    vars: &Vars,
+    phase: &Phase,
+    window: Option<i64>,
+) -> Result<u64> {
+    vars.apply(conn, sql, window)?;
+    let text = sql.get(&phase.sql_file())?;
+    let n: i64 = conn
+        .query_row(
+            &format!("SELECT count(*) FROM ({})", strip(text)),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| phase_error(&format!("phase {}", phase.name), &e))?;
+    Ok(n as u64)
+}
+
+/// A query file without its trailing semicolon, to nest as a subquery.
+fn strip(text: &str) -> &str {
+    text.trim().trim_end_matches(';')
+}
+
+/// Reads a phase's pending rows, streaming: `each` returns false to stop.
+pub fn query_rows(
+    conn: &Connection,
+    sql: &LoadSql,
+    vars: &Vars,
+    phase: &Phase,
+    window: Option<i64>,
+    mut each: impl FnMut(Row) -> bool,
+) -> Result<()> {
+    vars.apply(conn, sql, window)?;
+    let text = sql.get(&phase.sql_file())?;
+    let mut stmt = conn
+        .prepare(strip(text))
+        .map_err(|e| phase_error(&format!("phase {}", phase.name), &e))?;
+    // A streaming result: DuckDB hands over one chunk at a time instead of
+    // materialising every payload of the phase (hundreds of MB of ticket
+    // JSON at 20k tickets) before the first is sent.
+    for batch in stmt.stream_arrow([])? {
+        let batch = batch?;
+        if batch.num_columns() < 5 {
+            return Err(FerryError::Other(format!(
+                "load phase {}: {} must return source_id, external_id, hold, payload, path_arg",
+                phase.name,
+                phase.sql_file()
+            )));
+        }
+        let cols = (0..5)
+            .map(|i| {
+                arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
+                    .map_err(|e| FerryError::Other(format!("phase {}: {e}", phase.name)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let cols: Vec<&arrow::array::StringArray> = cols
+            .iter()
+            .map(|c| c.as_any().downcast_ref().expect("cast to Utf8"))
+            .collect();
+        let text = |c: usize, i: usize| (!cols[c].is_null(i)).then(|| cols[c].value(i).to_string());
+        for i in 0..batch.num_rows() {
+            let row = Row {
+                source_id: text(0, i).unwrap_or_default(),
+                external_id: text(1, i),
+                hold: text(2, i),
+                payload: text(3, i).unwrap_or_default(),
+                path_arg: text(4, i),
+            };
+            if !each(row) {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}

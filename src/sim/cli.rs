@@ -1,0 +1,75 @@
+//! The `ferry sim` subcommands and their flags: one per simulator.
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Fake Kustomer API. Prints its base URL as the first line of stdout, then serves until killed.
+    Kustomer(SimKustomerArgs),
+    /// Fake Zendesk Support API. Prints its base URL as the first line of stdout, then serves until killed.
+    Zendesk(SimZendeskArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimZendeskArgs {
+    /// Address to listen on (port 0 picks a free port). Loopback only.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Seed for fault injection.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Agent email of the API token (`EMAIL/token:TOKEN`).
+    #[arg(long, default_value = "admin@sim.test")]
+    pub email: String,
+    /// API token the simulator accepts.
+    #[arg(long, default_value = "sim-token")]
+    pub token: String,
+    /// Requests per minute (Zendesk plans: 200 .. 2500); 0 = unlimited.
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit: u32,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of a random 500/502/503 per request.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Seconds an upload token can be used in a ticket before it expires.
+    #[arg(long, default_value_t = 3600)]
+    pub upload_ttl_secs: u64,
+    /// Process the first POST whose path contains this text, then cut its
+    /// response off mid-body (the connection drops): a write the client
+    /// cannot know succeeded.
+    #[arg(long)]
+    pub cut_post_to: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimKustomerArgs {
+    /// Address to listen on (port 0 picks a free port). Loopback only.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Seed of the generated org: same seed, same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of customers; every other object scales from it.
+    #[arg(long, default_value_t = 200)]
+    pub customers: u32,
+    /// The API key the simulator accepts as `Authorization: Bearer KEY`.
+    #[arg(long, default_value = "sim-key")]
+    pub api_key: String,
+    /// Org-wide requests per minute (Kustomer tiers: 300, 500, 1000, 2000); 0 = unlimited.
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit: u32,
+    /// Search requests per minute for API keys; 0 = unlimited.
+    #[arg(long, default_value_t = 100)]
+    pub search_rate_limit: u32,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of a random fault per request: 500/502/503, truncated body, dropped connection.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Probability that a request also updates a random record (updates during extraction).
+    #[arg(long, default_value_t = 0.0)]
+    pub mutate_rate: f64,
+}

@@ -1,0 +1,522 @@
+//! HTTP routes of the Kustomer simulator.
+
+// Helpers return a ready HTTP error response as their Err: it is what the
+// handler sends anyway, so boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rand::SeedableRng;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::data::{Kind, Org, KINDS};
+use super::records::{self, id, klass_name, parse_id, record};
+use super::{error_response, gatekeeper, Injection, SimState};
+
+/// Per-endpoint page size maximum of plain lists.
+const LIST_MAX: u32 = 100;
+/// Search page size maximum.
+const SEARCH_MAX: u32 = 500;
+/// Search returns at most this many pages per query.
+const SEARCH_PAGES: u32 = 100;
+
+type St = State<Arc<SimState>>;
+
+pub fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .route("/v1/users/current", get(current_user))
+        .route("/v1/customers/search", post(search))
+        .route("/v1/customers/archive/search", post(archive_search))
+        .route("/v1/{object}", get(list))
+        .route("/v1/{object}/{id}", get(get_one))
+        .route("/v1/conversations/{id}/{child}", get(conversation_children))
+        .route("/__sim/stats", get(stats))
+        .route("/__sim/ids/{object}", get(all_ids))
+        .route("/__sim/mutate", post(mutate))
+        .route("/__sim/inject", post(inject).delete(clear_injections))
+        // Injected records can be large (the bad-input corpus has a 10 MB body).
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            gatekeeper,
+        ))
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<String>,
+    #[serde(rename = "pageSize")]
+    page_size: Option<String>,
+}
+
+fn parse_page(q: &PageQuery, max: u32, clamp: bool) -> Result<(u32, u32), Response> {
+    let page = match q.page.as_deref() {
+        None => 1,
+        Some(p) => p.parse::<u32>().ok().filter(|p| *p >= 1).ok_or_else(|| {
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "page must be a positive integer",
+            )
+        })?,
+    };
+    let size = match q.page_size.as_deref() {
+        None => 100.min(max),
+        Some(s) => s.parse::<u32>().ok().filter(|s| *s >= 1).ok_or_else(|| {
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "pageSize must be a positive integer",
+            )
+        })?,
+    };
+    if size > max && !clamp {
+        return Err(error_response(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("pageSize must be <= {max}"),
+        ));
+    }
+    Ok((page, size.min(max)))
+}
+
+fn envelope(
+    path: &str,
+    page: u32,
+    size: u32,
+    data: Vec<Value>,
+    has_next: bool,
+    total: Option<u32>,
+) -> Value {
+    let link = |p: u32| format!("{path}?page={p}&pageSize={size}");
+    let mut meta = json!({"page": page, "pageSize": size});
+    if let Some(t) = total {
+        meta["total"] = json!(t);
+    }
+    json!({
+        "meta": meta,
+        "links": {
+            "self": link(page),
+            "first": link(1),
+            "prev": if page > 1 { json!(link(page - 1)) } else { Value::Null },
+            "next": if has_next { json!(link(page + 1)) } else { Value::Null },
+        },
+        "data": data,
+    })
+}
+
+fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "not_found", "Resource not found")
+}
+
+async fn current_user(State(st): St) -> Response {
+    let org = st.org.read().unwrap();
+    Json(json!({"data": record(&org, Kind::Users, 0)})).into_response()
+}
+
+/// Plain org-wide lists, in id order. Records older than two years without
+/// an update are archived: only the archive search returns them.
+async fn list(State(st): St, Path(object): Path<String>, Query(q): Query<PageQuery>) -> Response {
+    let Some(kind) =
+        Kind::from_plural(&object).filter(|k| !matches!(k, Kind::Kobjects | Kind::Attachments))
+    else {
+        return not_found();
+    };
+    let (page, size) = match parse_page(&q, LIST_MAX, true) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let org = st.org.read().unwrap();
+    let total = org.live_count(kind);
+    let start = (page - 1) as u64 * size as u64;
+    let data: Vec<Value> = (start..(start + size as u64).min(total as u64))
+        .filter_map(|pos| org.live_at(kind, pos as u32))
+        .map(|idx| record(&org, kind, idx))
+        .collect();
+    let has_next = start + (size as u64) < total as u64;
+    Json(envelope(
+        &format!("/v1/{object}"),
+        page,
+        size,
+        data,
+        has_next,
+        Some(total),
+    ))
+    .into_response()
+}
+
+async fn get_one(
+    State(st): St,
+    Path((object, ids)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Some(kind) = Kind::from_plural(&object) else {
+        return not_found();
+    };
+    let org = st.org.read().unwrap();
+    // `/v1/klasses/{name}` lists the KObjects of that klass.
+    if kind == Kind::Klasses && parse_id(&org, kind, &ids).is_none() {
+        let Some(k) = (0..org.count(Kind::Klasses)).find(|k| klass_name(*k) == ids) else {
+            return not_found();
+        };
+        let (page, size) = match parse_page(&q, LIST_MAX, true) {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+        let all: Vec<u32> = (0..org.count(Kind::Kobjects))
+            .filter(|i| i % org.count(Kind::Klasses) == k)
+            .collect();
+        let start = ((page - 1) * size) as usize;
+        let data = all
+            .iter()
+            .skip(start)
+            .take(size as usize)
+            .map(|&i| record(&org, Kind::Kobjects, i))
+            .collect();
+        let has_next = start + (size as usize) < all.len();
+        return Json(envelope(
+            &format!("/v1/klasses/{ids}"),
+            page,
+            size,
+            data,
+            has_next,
+            Some(all.len() as u32),
+        ))
+        .into_response();
+    }
+    // `/v1/attachments/{id,id,...}` accepts a list of ids.
+    if kind == Kind::Attachments && ids.contains(',') {
+        let data: Vec<Value> = ids
+            .split(',')
+            .filter_map(|i| parse_id(&org, kind, i.trim()))
+            .map(|i| super::storage::sign_record(&st, record(&org, kind, i)))
+            .collect();
+        return Json(json!({"data": data})).into_response();
+    }
+    match parse_id(&org, kind, &ids) {
+        Some(idx) if kind == Kind::Attachments => {
+            Json(json!({"data": super::storage::sign_record(&st, record(&org, kind, idx))}))
+                .into_response()
+        }
+        Some(idx) => Json(json!({"data": record(&org, kind, idx)})).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn conversation_children(
+    State(st): St,
+    Path((cid, child)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let org = st.org.read().unwrap();
+    let Some(c) = parse_id(&org, Kind::Conversations, &cid) else {
+        return not_found();
+    };
+    let (kind, starts) = match child.as_str() {
+        "messages" => (Kind::Messages, &org.conv_msgs),
+        "notes" => (Kind::Notes, &org.conv_notes),
+        _ => return not_found(),
+    };
+    let (page, size) = match parse_page(&q, LIST_MAX, true) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (a, b) = (starts[c as usize], starts[c as usize + 1]);
+    let from = a + (page - 1) * size;
+    let data = (from..b.min(from + size))
+        .map(|i| record(&org, kind, i))
+        .collect();
+    let has_next = from + size < b;
+    Json(envelope(
+        &format!("/v1/conversations/{cid}/{child}"),
+        page,
+        size,
+        data,
+        has_next,
+        Some(b - a),
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct SearchBody {
+    #[serde(rename = "queryContext")]
+    query_context: String,
+    #[serde(default)]
+    and: Vec<HashMap<String, HashMap<String, Value>>>,
+    #[serde(default)]
+    or: Vec<Value>,
+    #[serde(default)]
+    sort: Vec<HashMap<String, String>>,
+}
+
+struct Bounds {
+    lo: Option<(i64, bool)>,
+    hi: Option<(i64, bool)>,
+    created_lo: Option<(i64, bool)>,
+    created_hi: Option<(i64, bool)>,
+}
+
+fn parse_time(v: &Value) -> Option<i64> {
+    let s = v.as_str()?;
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+async fn search(State(st): St, Query(q): Query<PageQuery>, body: Json<Value>) -> Response {
+    run_search(&st, q, body.0, false)
+}
+
+async fn archive_search(State(st): St, Query(q): Query<PageQuery>, body: Json<Value>) -> Response {
+    run_search(&st, q, body.0, true)
+}
+
+fn bad(detail: &str) -> Response {
+    error_response(StatusCode::BAD_REQUEST, "bad_request", detail)
+}
+
+fn run_search(st: &SimState, q: PageQuery, body: Value, archive: bool) -> Response {
+    let body: SearchBody = match serde_json::from_value(body) {
+        Ok(b) => b,
+        Err(e) => return bad(&format!("Invalid request body: {e}")),
+    };
+    let (page, size) = match parse_page(&q, SEARCH_MAX, false) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if page > SEARCH_PAGES {
+        return bad("Search is limited to 100 pages; narrow the query (e.g. by updated_at)");
+    }
+    let (ctx, klass) = match body.query_context.strip_prefix("kobject_") {
+        Some(name) => ("kobject", Some(name.to_string())),
+        None => (body.query_context.as_str(), None),
+    };
+    let Some(kind) = Kind::from_context(ctx).filter(|k| k.archivable()) else {
+        return bad(&format!(
+            "Unsupported queryContext `{}`",
+            body.query_context
+        ));
+    };
+    if archive && kind == Kind::Notes {
+        return bad("queryContext `note` is not supported by archive search");
+    }
+    if !body.or.is_empty() {
+        return bad("simulator supports only `and` criteria");
+    }
+    let mut b = Bounds {
+        lo: None,
+        hi: None,
+        created_lo: None,
+        created_hi: None,
+    };
+    for crit in &body.and {
+        for (attr, ops) in crit {
+            let field = attr.strip_prefix(&format!("{ctx}_")).unwrap_or("");
+            for (op, val) in ops {
+                let Some(t) = parse_time(val) else {
+                    return bad(&format!("`{attr}` needs a date, got {val}"));
+                };
+                let slot = match field {
+                    "updated_at" => (&mut b.lo, &mut b.hi),
+                    "created_at" => (&mut b.created_lo, &mut b.created_hi),
+                    _ => return bad(&format!("simulator cannot search on `{attr}`")),
+                };
+                match op.as_str() {
+                    "gte" => *slot.0 = Some((t, true)),
+                    "gt" => *slot.0 = Some((t, false)),
+                    "lte" => *slot.1 = Some((t, true)),
+                    "lt" => *slot.1 = Some((t, false)),
+                    _ => return bad(&format!("simulator does not support operator `{op}`")),
+                }
+            }
+        }
+    }
+    let mut desc = false;
+    for s in &body.sort {
+        for (attr, dir) in s {
+            if attr != &format!("{ctx}_updated_at") {
+                return bad(&format!("cannot sort by `{attr}`"));
+            }
+            desc = dir == "desc";
+        }
+    }
+    let org = st.org.read().unwrap();
+    let data = collect_search(&org, kind, klass.as_deref(), &b, archive, desc, page, size);
+    let (data, has_next) = match data {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let path = if archive {
+        "/v1/customers/archive/search"
+    } else {
+        "/v1/customers/search"
+    };
+    Json(envelope(
+        path,
+        page,
+        size,
+        data,
+        has_next && page < SEARCH_PAGES,
+        None,
+    ))
+    .into_response()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn collect_search(
+    org: &Org,
+    kind: Kind,
+    klass: Option<&str>,
+    b: &Bounds,
+    archive: bool,
+    desc: bool,
+    page: u32,
+    size: u32,
+) -> Result<(Vec<Value>, bool), Response> {
+    let klass_idx = match klass {
+        Some(name) => match (0..org.count(Kind::Klasses)).find(|k| klass_name(*k) == name) {
+            Some(k) => Some(k),
+            None => return Err(bad(&format!("Unknown klass `{name}`"))),
+        },
+        None => None,
+    };
+    // Standard search sees the last two years, archive search what is older.
+    let (dom_lo, dom_hi) = if archive {
+        (i64::MIN, org.cutoff)
+    } else {
+        (org.cutoff, i64::MAX)
+    };
+    let lo =
+        b.lo.map(|(t, incl)| if incl { t } else { t + 1 })
+            .unwrap_or(i64::MIN)
+            .max(dom_lo);
+    let hi =
+        b.hi.map(|(t, incl)| if incl { t + 1 } else { t })
+            .unwrap_or(i64::MAX)
+            .min(dom_hi);
+    if lo >= hi {
+        return Ok((Vec::new(), false));
+    }
+    let set = &org.by_updated[&kind];
+    let range = set.range((lo, 0)..(hi, 0));
+    let keep = |&&(_, idx): &&(i64, u32)| {
+        let m = org.meta[&kind][idx as usize];
+        if let Some((t, incl)) = b.created_lo {
+            if m.created < t || (!incl && m.created == t) {
+                return false;
+            }
+        }
+        if let Some((t, incl)) = b.created_hi {
+            if m.created > t || (!incl && m.created == t) {
+                return false;
+            }
+        }
+        if let Some(k) = klass_idx {
+            if idx % org.count(Kind::Klasses) != k {
+                return false;
+            }
+        }
+        true
+    };
+    let skip = ((page - 1) * size) as usize;
+    let picked: Vec<u32> = if desc {
+        range
+            .rev()
+            .filter(keep)
+            .skip(skip)
+            .take(size as usize + 1)
+            .map(|&(_, i)| i)
+            .collect()
+    } else {
+        range
+            .filter(keep)
+            .skip(skip)
+            .take(size as usize + 1)
+            .map(|&(_, i)| i)
+            .collect()
+    };
+    let has_next = picked.len() > size as usize;
+    Ok((
+        picked
+            .into_iter()
+            .take(size as usize)
+            .map(|i| record(org, kind, i))
+            .collect(),
+        has_next,
+    ))
+}
+
+async fn stats(State(st): St) -> Response {
+    let org = st.org.read().unwrap();
+    let mut objects = serde_json::Map::new();
+    for k in KINDS {
+        objects.insert(k.plural().into(), json!(org.count(k)));
+    }
+    let archived: serde_json::Map<String, Value> = KINDS
+        .iter()
+        .map(|k| {
+            (
+                k.plural().to_string(),
+                json!(org.count(*k) - org.live_count(*k)),
+            )
+        })
+        .collect();
+    Json(json!({
+        "requests": st.requests.load(std::sync::atomic::Ordering::Relaxed),
+        "throttled": st.throttled.load(std::sync::atomic::Ordering::Relaxed),
+        "objects": objects,
+        "archived": archived,
+    }))
+    .into_response()
+}
+
+async fn all_ids(State(st): St, Path(object): Path<String>) -> Response {
+    let Some(kind) = Kind::from_plural(&object) else {
+        return not_found();
+    };
+    let org = st.org.read().unwrap();
+    let ids: Vec<String> = (0..org.count(kind)).map(|i| id(&org, kind, i)).collect();
+    Json(json!(ids)).into_response()
+}
+
+#[derive(Deserialize)]
+struct MutateBody {
+    count: u32,
+}
+
+/// Updates `count` random records now and says which.
+async fn mutate(State(st): St, Json(body): Json<MutateBody>) -> Response {
+    let mut out = Vec::new();
+    let mut rng = {
+        let mut r = st.rng.lock().unwrap();
+        rand_chacha::ChaCha8Rng::from_rng(&mut *r).unwrap()
+    };
+    let mut org = st.org.write().unwrap();
+    for _ in 0..body.count {
+        let (kind, idx) = org.random_target(&mut rng);
+        let ts = org.mutate(kind, idx, chrono::Utc::now().timestamp_millis());
+        out.push(json!({"object": kind.plural(), "id": id(&org, kind, idx), "updatedAt": records::iso(ts)}));
+    }
+    Json(json!({"mutated": out})).into_response()
+}
+
+async fn inject(State(st): St, Json(inj): Json<Injection>) -> Response {
+    st.injections.lock().unwrap().push(inj);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn clear_injections(State(st): St) -> Response {
+    st.injections.lock().unwrap().clear();
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,23 @@
+//! Local, seeded fakes of the APIs ferry talks to, one directory each,
+//! written from the vendors' specs and documentation (not from what ferry
+//! sends). Behind the cargo feature `sim` (on by default): `ferry demo`,
+//! `ferry sim` and `ferry bench` need them; a production build can leave
+//! them and axum out with `--no-default-features`.
+
+pub mod cli;
+pub mod kustomer;
+pub mod zendesk;
+
+/// Binds `addr` and serves a simulator's router in the background; returns
+/// its base URL (the port is the real one when `addr` asked for port 0).
+pub async fn serve(
+    addr: std::net::SocketAddr,
+    app: axum::Router,
+) -> std::io::Result<(String, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((format!("http://{local}"), handle))
+}

@@ -1,0 +1,308 @@
+//! `ferry sim zendesk`: a local fake of the Zendesk Support API — token
+//! auth, bulk endpoints with asynchronous job statuses (at most 30 queued
+//! or running), ticket import, uploads, custom objects, validation errors
+//! shaped like the real ones, plan rate limits with 429 + Retry-After — that
+//! keeps everything it accepted for tests to compare.
+
+mod lookups;
+mod paging;
+mod reads;
+mod routes;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+
+use store::Store;
+
+/// Jobs queued or running per account before `TooManyJobs`.
+pub const MAX_JOBS: usize = 30;
+/// How long a job stays `queued` before it completes.
+const JOB_MS: u64 = 40;
+
+/// Knobs of the Zendesk simulator.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    pub seed: u64,
+    pub email: String,
+    /// The API token (basic auth `EMAIL/token:TOKEN`), also accepted as an
+    /// OAuth access token (`Authorization: Bearer TOKEN`).
+    pub token: String,
+    /// Requests per minute (plan tier 200..2500); 0 = unlimited.
+    pub rate_limit: u32,
+    pub latency_ms: u64,
+    pub fault_rate: f64,
+    /// Seconds an upload token stays usable in a ticket (Zendesk: about
+    /// an hour). A ticket naming an older token is refused.
+    pub upload_ttl_secs: u64,
+    /// The first POST whose path contains this is processed and its
+    /// response cut off mid-body.
+    pub cut_post_to: Option<String>,
+}
+
+/// An asynchronous job: its results are ready at `ready`.
+pub struct Job {
+    pub id: String,
+    pub total: usize,
+    pub results: Vec<Value>,
+    pub ready: Instant,
+}
+
+impl Job {
+    fn status(&self) -> Value {
+        let done = Instant::now() >= self.ready;
+        json!({"job_status": {
+            "id": self.id, "url": format!("/api/v2/job_statuses/{}", self.id), "total": self.total,
+            "progress": if done { self.total } else { 0 },
+            "status": if done { "completed" } else { "queued" },
+            "message": if done { "Completed" } else { "" },
+            "results": if done { json!(self.results) } else { Value::Null },
+        }})
+    }
+}
+
+/// Shared state of a running simulator.
+pub struct SimState {
+    pub opts: SimOptions,
+    pub store: Mutex<Store>,
+    pub jobs: Mutex<Vec<Job>>,
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    window: Mutex<(Instant, u32)>,
+    rng: Mutex<ChaCha8Rng>,
+    /// Whether the `cut_post_to` response was cut already.
+    cut_done: std::sync::atomic::AtomicBool,
+}
+
+impl SimState {
+    /// Registers a job and returns its `job_status` body, or `None` when
+    /// too many jobs are queued.
+    pub fn enqueue(&self, results: Vec<Value>) -> Option<Value> {
+        let mut jobs = self.jobs.lock().unwrap();
+        let now = Instant::now();
+        if jobs.iter().filter(|j| j.ready > now).count() >= MAX_JOBS {
+            return None;
+        }
+        let id = format!("job{:08x}", jobs.len() + 1);
+        let job = Job {
+            id,
+            total: results.len(),
+            results,
+            ready: now + Duration::from_millis(JOB_MS),
+        };
+        let status = json!({"job_status": {"id": job.id, "url": format!("/api/v2/job_statuses/{}", job.id),
+            "total": job.total, "progress": 0, "status": "queued"}});
+        jobs.push(job);
+        Some(status)
+    }
+
+    /// `job_status` of a job id.
+    pub fn job(&self, id: &str) -> Option<Value> {
+        self.jobs
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|j| j.id == id)
+            .map(|j| j.status())
+    }
+}
+
+/// A running simulator.
+pub struct RunningSim {
+    pub base_url: String,
+    pub handle: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the simulator on `addr` inside the current tokio runtime.
+pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<RunningSim> {
+    let state = Arc::new(SimState {
+        rng: Mutex::new(ChaCha8Rng::seed_from_u64(opts.seed)),
+        store: Mutex::new(Store::with_upload_ttl(Duration::from_secs(
+            opts.upload_ttl_secs,
+        ))),
+        opts,
+        jobs: Mutex::new(Vec::new()),
+        requests: AtomicU64::new(0),
+        throttled: AtomicU64::new(0),
+        window: Mutex::new((Instant::now(), 0)),
+        cut_done: std::sync::atomic::AtomicBool::new(false),
+    });
+    // Every documented path also answers with `.json` appended, as all
+    // Zendesk clients call them (the API reference's own examples do):
+    // the suffix is dropped before routing.
+    let app = axum::Router::new()
+        .fallback_service(routes::router(state))
+        .layer(axum::middleware::map_request(strip_json_suffix));
+    let (base_url, handle) = crate::sim::serve(addr, app).await?;
+    Ok(RunningSim { base_url, handle })
+}
+
+async fn strip_json_suffix(mut req: Request) -> Request {
+    let rewritten = req
+        .uri()
+        .path()
+        .strip_suffix(".json")
+        .map(|p| match req.uri().query() {
+            Some(q) => format!("{p}?{q}"),
+            None => p.to_string(),
+        });
+    if let Some(Ok(uri)) = rewritten.map(|u| u.parse()) {
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
+/// Zendesk-style error response.
+pub fn error(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// Auth (`email/token:TOKEN` basic, or an OAuth access token as
+/// `Bearer TOKEN`; Zendesk accepts both, "Security and authentication"),
+/// rate limit, latency and faults.
+async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -> Response {
+    // Attachment `content_url`s are opened without API credentials (a
+    // browser follows them), so they bypass the API's auth and limits.
+    if req.uri().path().starts_with("/__sim") || req.uri().path().starts_with("/attachments/") {
+        return next.run(req).await;
+    }
+    st.requests.fetch_add(1, Ordering::Relaxed);
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}/token:{}", st.opts.email, st.opts.token))
+    );
+    let bearer = format!("Bearer {}", st.opts.token);
+    let given = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    let ok = given == Some(expected.as_str()) || given == Some(bearer.as_str());
+    if !ok {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "Couldn't authenticate you"}),
+        );
+    }
+    if st.opts.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(st.opts.latency_ms)).await;
+    }
+    let limit = st.opts.rate_limit;
+    let (over, remaining, retry) = {
+        let mut w = st.window.lock().unwrap();
+        if w.0.elapsed() >= Duration::from_secs(60) {
+            *w = (Instant::now(), 0);
+        }
+        let over = limit > 0 && w.1 >= limit;
+        if !over {
+            w.1 += 1;
+        }
+        (
+            over,
+            limit.saturating_sub(w.1),
+            60u64.saturating_sub(w.0.elapsed().as_secs()).max(1),
+        )
+    };
+    if over {
+        st.throttled.fetch_add(1, Ordering::Relaxed);
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"error": "APIRateLimitExceeded", "description": "Number of allowed API requests per minute exceeded"}),
+        );
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from(retry));
+        add_headers(&mut r, limit, 0);
+        return r;
+    }
+    // Faults before the request is processed (safe to retry), and for
+    // reads also after it: a truncated body or an HTML error page with
+    // status 200, as proxies produce.
+    let is_get = req.method() == axum::http::Method::GET;
+    let fault = if st.opts.fault_rate > 0.0 {
+        let mut rng = st.rng.lock().unwrap();
+        rng.gen_bool(st.opts.fault_rate.min(1.0))
+            .then(|| rng.gen_range(0..if is_get { 6u8 } else { 4u8 }))
+    } else {
+        None
+    };
+    match fault {
+        Some(0) => return error(StatusCode::INTERNAL_SERVER_ERROR, json!({})),
+        Some(1) => return error(StatusCode::BAD_GATEWAY, json!({})),
+        Some(2) => return error(StatusCode::SERVICE_UNAVAILABLE, json!({})),
+        Some(3) => return error(StatusCode::GATEWAY_TIMEOUT, json!({})),
+        Some(5) => {
+            return (
+                StatusCode::OK,
+                [("content-type", "text/html")],
+                "<html><body>Service temporarily unavailable</body></html>",
+            )
+                .into_response()
+        }
+        _ => {}
+    }
+    let cut_this = req.method() == axum::http::Method::POST
+        && st
+            .opts
+            .cut_post_to
+            .as_deref()
+            .is_some_and(|p| req.uri().path().contains(p))
+        && !st.cut_done.swap(true, Ordering::Relaxed);
+    let mut resp = next.run(req).await;
+    if cut_this {
+        // Processed, then the connection drops mid-body: the declared
+        // length is never reached, as when a proxy or network fails late.
+        let (mut parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        parts
+            .headers
+            .insert("content-length", HeaderValue::from(bytes.len()));
+        let half = bytes.slice(..bytes.len() / 2);
+        // The pause lets the headers and the first half reach the client
+        // before the drop (an error at once would send nothing at all).
+        let chunks = futures::stream::unfold(Some(half), |state| async move {
+            match state {
+                Some(half) => Some((Ok(half), None)),
+                None => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    let e: std::result::Result<bytes::Bytes, std::io::Error> =
+                        Err(std::io::Error::other("connection dropped"));
+                    Some((e, None))
+                }
+            }
+        });
+        return Response::from_parts(parts, axum::body::Body::from_stream(chunks));
+    }
+    if fault == Some(4) {
+        let (mut parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        parts.headers.remove("content-length");
+        let cut = bytes.slice(..bytes.len() / 2);
+        resp = Response::from_parts(parts, axum::body::Body::from(cut));
+    }
+    add_headers(&mut resp, limit, remaining);
+    resp
+}
+
+fn add_headers(r: &mut Response, limit: u32, remaining: u32) {
+    if limit > 0 {
+        r.headers_mut()
+            .insert("x-rate-limit", HeaderValue::from(limit));
+        r.headers_mut()
+            .insert("x-rate-limit-remaining", HeaderValue::from(remaining));
+    }
+}

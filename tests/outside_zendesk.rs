@@ -1,0 +1,319 @@
+//! Outside reference for the Zendesk side: after a migration into
+//! `ferry sim zendesk`, zenpy (PyPI, a client written by others for the
+//! real API, pinned and installed by `.ci/run`) reads the account back
+//! unmodified — `.json` paths, both paginations, token and OAuth auth —
+//! and what it sees must equal what `ferry_id_map` and the source say.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use common::*;
+use serde_json::Value;
+
+/// The Python with zenpy: `FERRY_PYTHON`, else the venv `.ci/run` makes.
+fn python() -> PathBuf {
+    let p = std::env::var_os("FERRY_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/ferry-py/bin/python")
+        });
+    assert!(
+        p.exists(),
+        "{} is missing: the outside-reference tests need zenpy. Run `bash .ci/run` once, or \
+         `python3 -m venv ~/.cache/ferry-py && ~/.cache/ferry-py/bin/pip install zenpy==2.0.56`, \
+         or set FERRY_PYTHON",
+        p.display()
+    );
+    p
+}
+
+fn zenpy(url: &str, oauth: bool) -> Value {
+    let script = manifest_dir().join("tests/outside/zenpy_readback.py");
+    let mut cmd = std::process::Command::new(python());
+    cmd.arg(&script).args([url, ZD_EMAIL, ZD_TOKEN]);
+    if oauth {
+        cmd.arg("--oauth");
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "zenpy failed against the simulator:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn pairs(conn: &duckdb::Connection, sql: &str) -> BTreeSet<(String, String)> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        x => x.to_string(),
+    }
+}
+
+#[test]
+fn zenpy_reads_back_exactly_what_ferry_loaded() {
+    let k = Sim::start(&["--seed", "31", "--customers", "20"]);
+    let z = Sim::zendesk(&[]);
+    let (_t, dir) = workspace_to(&k.url, &z.url, &[]);
+    for step in [&["extract", "--no-progress"][..], &["transform"], &["load"]] {
+        let out = ferry(&dir, step);
+        assert!(out.status.success(), "{step:?}: {}", common::text(&out));
+    }
+    let v = zenpy(&z.url, false);
+    let conn = db(&dir);
+    assert_eq!(v["me"], ZD_EMAIL);
+
+    // Tickets: every loaded ticket, with its external id, and nothing else.
+    let want = pairs(
+        &conn,
+        "SELECT m.dest_id, t.external_id FROM ferry_id_map m
+         JOIN out_zendesk_tickets t ON t.source_id = m.source_id WHERE m.dest_object = 'tickets'",
+    );
+    assert!(want.len() > 10, "only {} tickets loaded", want.len());
+    let tickets = v["tickets"].as_array().unwrap();
+    let got: BTreeSet<(String, String)> = tickets
+        .iter()
+        .map(|t| (text(&t["id"]), text(&t["external_id"])))
+        .collect();
+    assert_eq!(got, want, "tickets seen by zenpy");
+    // Without archive_immediately every ticket is in the plain list too.
+    assert_eq!(v["listed_ticket_ids"].as_array().unwrap().len(), want.len());
+
+    // Comments: count, order (source time), author and public flag.
+    let mut stmt = conn
+        .prepare(
+            "SELECT m.dest_id,
+                    list(strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') ORDER BY c.position),
+                    list(coalesce(CASE WHEN c.author_kind = 'customer' THEN u.dest_id ELSE a.dest_id END, '-') ORDER BY c.position),
+                    list(c.public ORDER BY c.position)
+             FROM out_zendesk_comments c
+             JOIN ferry_id_map m ON m.dest_object = 'tickets' AND m.source_id = c.ticket_source_id
+             LEFT JOIN ferry_id_map u ON u.dest_object = 'users' AND u.source_id = c.author_source_id
+             LEFT JOIN ferry_id_map a ON a.dest_object = 'agents' AND a.source_id = c.author_source_id
+             GROUP BY m.dest_id",
+        )
+        .unwrap();
+    type Thread = (Vec<String>, Vec<String>, Vec<bool>);
+    let expected: BTreeMap<String, Thread> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (
+                    strings_of(r.get::<_, duckdb::types::Value>(1)?),
+                    strings_of(r.get::<_, duckdb::types::Value>(2)?),
+                    strings_of(r.get::<_, duckdb::types::Value>(3)?)
+                        .iter()
+                        .map(|b| b == "true")
+                        .collect(),
+                ),
+            ))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut compared = 0;
+    let mut attachments = 0;
+    for t in tickets {
+        let id = text(&t["id"]);
+        let (times, authors, public) = &expected[&id];
+        let comments = t["comments"].as_array().unwrap();
+        assert_eq!(comments.len(), times.len(), "ticket {id}: comments");
+        for (i, c) in comments.iter().enumerate() {
+            assert_eq!(
+                &text(&c["created_at"]),
+                &times[i],
+                "ticket {id} comment {i}: time"
+            );
+            assert_eq!(
+                c["public"].as_bool(),
+                Some(public[i]),
+                "ticket {id} comment {i}: public"
+            );
+            if authors[i] != "-" {
+                assert_eq!(
+                    &text(&c["author_id"]),
+                    &authors[i],
+                    "ticket {id} comment {i}: author"
+                );
+            }
+            compared += 1;
+            attachments += c["attachments"].as_array().unwrap().len();
+        }
+    }
+    assert!(compared > 50, "only {compared} comments compared");
+
+    // Attachment bytes, downloaded from each content_url: the same files
+    // (by SHA-256, with their sizes) as the source's attachments.
+    let mut want_files: Vec<String> = strings(
+        &conn,
+        "SELECT a.sha256 || ':' || a.size_bytes FROM out_zendesk_comments c, unnest(c.attachment_ids) AS x(aid)
+         JOIN stg_attachments a ON a.attachment_id = x.aid
+         WHERE c.ticket_source_id IN (SELECT source_id FROM ferry_id_map WHERE dest_object = 'tickets')",
+    );
+    let mut got_files: Vec<String> = tickets
+        .iter()
+        .flat_map(|t| t["comments"].as_array().unwrap().iter())
+        .flat_map(|c| c["attachments"].as_array().unwrap().iter())
+        .map(|a| {
+            assert_eq!(
+                a["size"], a["declared_size"],
+                "{a}: bytes served differ from size"
+            );
+            format!("{}:{}", text(&a["sha256"]), a["size"])
+        })
+        .collect();
+    want_files.sort();
+    got_files.sort();
+    assert!(attachments > 0, "no attachment read back");
+    assert_eq!(got_files, want_files, "attachment bytes");
+
+    // Users: every loaded customer and agent, with its email.
+    let users: BTreeMap<String, &Value> = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (text(&u["id"]), u))
+        .collect();
+    let want_users = pairs(
+        &conn,
+        "SELECT m.dest_id, coalesce(u.email, '') FROM ferry_id_map m JOIN out_zendesk_users u ON u.source_id = m.source_id
+         WHERE m.dest_object = 'users'
+         UNION ALL
+         SELECT m.dest_id, a.email FROM ferry_id_map m JOIN out_zendesk_agents a ON a.source_id = m.source_id
+         WHERE m.dest_object = 'agents'",
+    );
+    assert!(want_users.len() > 20);
+    for (id, email) in &want_users {
+        let u = users
+            .get(id)
+            .unwrap_or_else(|| panic!("user {id} not listed"));
+        assert_eq!(&text(&u["email"]), email, "user {id}");
+    }
+    // Secondary identities of each user, as the identities list shows them.
+    let want_ids = pairs(
+        &conn,
+        "SELECT m.dest_id, i.value FROM out_zendesk_user_identities i
+         JOIN ferry_id_map m ON m.dest_object = 'users' AND m.source_id = i.user_source_id",
+    );
+    for (id, value) in &want_ids {
+        let listed = users[id]["identities"].as_array().unwrap();
+        assert!(
+            listed
+                .iter()
+                .any(|x| x.as_str().map(str::to_lowercase) == Some(value.to_lowercase())),
+            "identity {value} of user {id} not listed: {listed:?}"
+        );
+    }
+
+    // Organizations and groups by name, custom object records by external id.
+    let by_name = |key: &str| -> BTreeSet<(String, String)> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| (text(&o["id"]), text(&o["name"])))
+            .collect()
+    };
+    assert_eq!(
+        by_name("organizations"),
+        pairs(&conn, "SELECT m.dest_id, o.name FROM ferry_id_map m JOIN out_zendesk_organizations o ON o.source_id = m.source_id WHERE m.dest_object = 'organizations'")
+    );
+    assert_eq!(
+        by_name("groups"),
+        pairs(&conn, "SELECT m.dest_id, g.name FROM ferry_id_map m JOIN out_zendesk_groups g ON g.source_id = m.source_id WHERE m.dest_object = 'groups'")
+    );
+    let records: BTreeSet<(String, String)> = v["custom_object_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (text(&r["id"]), text(&r["external_id"])))
+        .collect();
+    let want_records = pairs(
+        &conn,
+        "SELECT m.dest_id, r.external_id FROM ferry_id_map m JOIN out_zendesk_custom_object_records r ON r.source_id = m.source_id
+         WHERE m.dest_object = 'custom_object_records'",
+    );
+    assert!(!want_records.is_empty());
+    assert!(
+        records.iter().all(|(id, _)| id.parse::<u64>().is_err()),
+        "custom object record ids are strings in the records API"
+    );
+    assert_eq!(records, want_records);
+
+    // The same account through an OAuth access token.
+    let o = zenpy(&z.url, true);
+    assert_eq!(o["tickets"].as_array().unwrap().len(), want.len());
+}
+
+/// The items of a DuckDB LIST value as text.
+fn strings_of(v: duckdb::types::Value) -> Vec<String> {
+    use duckdb::types::Value as V;
+    match v {
+        V::List(items) => items
+            .into_iter()
+            .map(|x| match x {
+                V::Text(s) => s,
+                V::Boolean(b) => b.to_string(),
+                V::Null => "-".into(),
+                other => format!("{other:?}"),
+            })
+            .collect(),
+        other => panic!("not a list: {other:?}"),
+    }
+}
+
+#[test]
+fn probe_checks_the_accounts_read_only_and_fails_on_a_wrong_token() {
+    let k = Sim::start(&["--seed", "31", "--customers", "5"]);
+    let z = Sim::zendesk(&["--rate-limit", "700"]);
+    let (_t, dir) = workspace_to(&k.url, &z.url, &[]);
+    let out = ferry(&dir, &["probe"]);
+    let t = common::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    for line in [
+        "ok      auth and role",
+        "ok      rate tier                700 requests/min",
+        "ok      custom objects",
+        "WARN    welcome emails",
+        "WARN    triggers and automations",
+        "ok      job statuses",
+        "unknown comment size limit",
+    ] {
+        assert!(t.contains(line), "no {line:?} in:\n{t}");
+    }
+    // Read-only: nothing was created.
+    assert!(z.stats()["objects"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|v| v == 0));
+    let report = std::fs::read_dir(dir.join("reports"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("probe-"))
+        .expect("a probe report");
+    let v: Value = serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
+    assert_eq!(v["sections"][1]["kind"], "zendesk");
+    assert!(v["sections"][1]["checks"].as_array().unwrap().len() >= 8);
+    // A wrong token: the destination's first check fails, exit 3, and
+    // the token appears nowhere in what ferry printed.
+    let out = ferry_command(&dir, &["probe"])
+        .env("ZENDESK_API_TOKEN", "not-the-token")
+        .output()
+        .unwrap();
+    let t = common::text(&out);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    assert!(t.contains("FAIL    auth and role"), "{t}");
+    assert!(!t.contains("not-the-token") && !t.contains(ZD_TOKEN));
+}
