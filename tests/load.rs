@@ -375,7 +375,7 @@ fn dry_run_names_invalid_rows_before_any_request_and_the_api_rejects_them_too() 
     );
     assert!(
         t.contains(&format!(
-            "{long_ticket}: a comment is over 65,535 characters"
+            "{long_ticket}: a comment is 70000 bytes, over Zendesk's 65,535"
         )),
         "{t}"
     );

@@ -122,7 +122,8 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT user_fields::VARCHAR FROM out_zendesk_users WHERE source_id = 'cu-jose'"
         ),
-        vec![r#"{"loyalty_tier":"gold","vip":true,"signup":"2019-05-01T00:00:00.000Z"}"#]
+        // `signupAt` is a date field: Zendesk date fields take YYYY-MM-DD.
+        vec![r#"{"loyalty_tier":"gold","vip":true,"signup":"2019-05-01"}"#]
     );
 
     // Agents by email, machine users excluded, teams → groups + memberships.
@@ -174,10 +175,15 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             "4 | m2 | agent | u-ann | true | We are on it. | - | [] | []",
         ]
     );
-    // A 72,900-character body becomes two consecutive comments, nothing lost.
+    // An 83,700-byte body (72,900 characters) becomes two consecutive comments of at most
+    // 65,535 - 2,048 bytes (the comment limit less the margin), nothing lost.
     assert_eq!(
-        rows(&conn, "SELECT source_id, length(body) FROM out_zendesk_comments WHERE ticket_source_id = 'cv-long' ORDER BY position"),
-        vec!["m8#1 | 65535", "m8#2 | 7365"]
+        rows(&conn, "SELECT source_id, strlen(body) FROM out_zendesk_comments WHERE ticket_source_id = 'cv-long' ORDER BY position"),
+        vec!["m8#1 | 61581", "m8#2 | 22119"]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT count(*) FROM stg_messages m WHERE m.message_id = 'm8' AND m.body = (SELECT string_agg(body, '' ORDER BY position) FROM out_zendesk_comments WHERE source_record_id = 'm8')"),
+        vec!["1"]
     );
     // 5,001 comments: two tickets of 4,999 and 2 source comments, each with a link comment.
     assert_eq!(

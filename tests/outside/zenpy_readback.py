@@ -28,12 +28,21 @@ REAL = "https://%s.zendesk.com" % SUBDOMAIN
 
 
 class ToSimulator(HTTPAdapter):
-    """Sends requests for the real host to the simulator."""
+    """Sends requests for the real host to the simulator, as a reverse
+    proxy would: the simulator is told the host and scheme asked for, so
+    its links (next pages, record urls) name the real host, and zenpy sees
+    the answer as coming from the URL it requested."""
 
     def send(self, request, **kwargs):
-        if request.url.startswith(REAL):
-            request.url = SIM + request.url[len(REAL):]
-        return super().send(request, **kwargs)
+        asked = request.url
+        if asked.startswith(REAL):
+            request.url = SIM + asked[len(REAL):]
+            request.headers["Host"] = REAL[len("https://"):]
+            request.headers["X-Forwarded-Proto"] = "https"
+        response = super().send(request, **kwargs)
+        request.url = asked
+        response.url = asked
+        return response
 
 
 session = requests.Session()
@@ -45,7 +54,7 @@ else:
 
 
 def digest(url):
-    r = session.get(url.replace(REAL, SIM))
+    r = session.get(url)
     r.raise_for_status()
     return {"sha256": hashlib.sha256(r.content).hexdigest(), "size": len(r.content)}
 
@@ -104,7 +113,7 @@ objs = session.get(REAL + "/api/v2/custom_objects.json").json()["custom_objects"
 for o in objs:
     url = REAL + "/api/v2/custom_objects/%s/records.json?page[size]=100" % o["key"]
     while url:
-        page = session.get(url.replace(REAL, SIM)).json()
+        page = session.get(url).json()
         for r in page["custom_object_records"]:
             records.append({"key": o["key"], "id": r["id"], "external_id": r["external_id"], "name": r["name"]})
         url = page["links"]["next"] if page["meta"]["has_more"] else None

@@ -39,7 +39,8 @@ CREATE OR REPLACE MACRO safe_html(s) AS regexp_replace(
 -- it is (the destination's validation names it).
 CREATE OR REPLACE MACRO zd_date(v) AS CASE
     WHEN json_type(v) = 'VARCHAR' AND TRY_CAST(json_extract_string(v, '$') AS TIMESTAMPTZ) IS NOT NULL
-    THEN to_json(strftime(timezone('UTC', TRY_CAST(json_extract_string(v, '$') AS TIMESTAMPTZ)), '%Y-%m-%d'))
+    -- (TIMESTAMPTZ → TIMESTAMP is UTC without ICU, which the bundled DuckDB lacks)
+    THEN to_json(strftime(CAST(TRY_CAST(json_extract_string(v, '$') AS TIMESTAMPTZ) AS TIMESTAMP), '%Y-%m-%d'))
     ELSE v END;
 CREATE OR REPLACE MACRO zd_fields(custom) AS CASE
     WHEN custom IS NULL OR json_type(custom) <> 'OBJECT' OR len(json_keys(custom)) = 0 THEN '{}'::JSON

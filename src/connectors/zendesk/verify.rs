@@ -24,9 +24,10 @@ struct ExpectedTicket {
     assignee_id: Option<String>,
     group_id: Option<String>,
     created_epoch: Option<i64>,
-    /// One of several tickets of a split conversation: its thread is not
-    /// compared (see `verify_rules`).
+    /// One of several tickets of a split conversation: its thread is
+    /// compared once, across all the conversation's tickets.
     split: bool,
+    conversation_id: String,
 }
 
 /// One source message or note; a split body is several Zendesk comments.
@@ -44,7 +45,7 @@ struct ExpectedComment {
 
 fn expected_tickets(conn: &Connection) -> Result<Vec<ExpectedTicket>> {
     let mut stmt = conn.prepare(
-        "SELECT source_id, dest_id, subject, status, priority, to_json(tags)::VARCHAR, requester_id, assignee_id, group_id, created_epoch, split
+        "SELECT source_id, dest_id, subject, status, priority, to_json(tags)::VARCHAR, requester_id, assignee_id, group_id, created_epoch, split, conversation_id
          FROM verify_expected_tickets ORDER BY source_id",
     )?;
     let rows = stmt
@@ -64,6 +65,7 @@ fn expected_tickets(conn: &Connection) -> Result<Vec<ExpectedTicket>> {
                 group_id: r.get(8)?,
                 created_epoch: r.get(9)?,
                 split: r.get::<_, Option<bool>>(10)?.unwrap_or(false),
+                conversation_id: r.get(11)?,
             })
         })?
         .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -99,6 +101,17 @@ fn expected_comments(conn: &Connection, ticket: &str) -> Result<Vec<ExpectedComm
                     .collect(),
             })
         })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Destination ids of a split conversation's tickets, in part order.
+fn split_parts(conn: &Connection, conversation: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT dest_id FROM verify_split_parts WHERE conversation_id = ? ORDER BY part_no",
+    )?;
+    let rows = stmt
+        .query_map([conversation], |r| r.get(0))?
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(rows)
 }
@@ -183,6 +196,7 @@ pub async fn sample(
     };
     let tickets = expected_tickets(&db.lock().unwrap())?;
     check.rules = rules(&db.lock().unwrap())?;
+    let mut split_done = std::collections::HashSet::new();
     let tmp = tmp_dir.join(format!("verify-{}.bin", std::process::id()));
     for t in &tickets {
         let mut d = Diff {
@@ -222,11 +236,52 @@ pub async fn sample(
             opt_i(t.created_epoch),
             opt_i(epoch(&actual["created_at"])),
         );
-        if t.split {
-            continue;
-        }
         let want = expected_comments(&db.lock().unwrap(), &t.source_id)?;
-        let got = readback::comments(client, &t.dest_id).await?;
+        let got = if t.split {
+            // One thread over every part: each part's last comment is the
+            // internal link to the others, not a source message.
+            if !split_done.insert(t.conversation_id.clone()) {
+                continue;
+            }
+            let mut all = Vec::new();
+            let parts = split_parts(&db.lock().unwrap(), &t.conversation_id)?;
+            let mut whole = true;
+            for dest in parts {
+                let mut part = match readback::comments(client, &dest).await {
+                    Ok(p) => p,
+                    // A part deleted on the destination: named, and the
+                    // thread is not compared (it cannot be whole).
+                    Err(crate::error::FerryError::Http { status: 404, .. }) => {
+                        d.check(
+                            &format!("comments.part {dest}"),
+                            "present".into(),
+                            "missing (404)".into(),
+                        );
+                        whole = false;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let link = part.pop();
+                d.check(
+                    "comments.link",
+                    "an internal link comment last".into(),
+                    match &link {
+                        Some(l) if l["public"] == Value::Bool(false) => {
+                            "an internal link comment last".into()
+                        }
+                        other => format!("{other:?}"),
+                    },
+                );
+                all.extend(part);
+            }
+            if !whole {
+                continue;
+            }
+            all
+        } else {
+            readback::comments(client, &t.dest_id).await?
+        };
         // Each source message is one comment, or several consecutive
         // pieces (same author, time and flag) whose bodies concatenate to
         // it: the pieces are gathered before comparing.

@@ -19,14 +19,16 @@ use serde_json::{json, Value};
 /// Largest page Zendesk serves.
 pub const MAX_PAGE: usize = 100;
 
-/// `http://host` of the request, for the absolute URLs Zendesk returns
-/// (`next_page`, `url`, `content_url`).
+/// `scheme://host` of the request, for the absolute URLs Zendesk returns
+/// (`next_page`, `url`, `content_url`). Behind a proxy or a client that
+/// calls the simulator under the real host name, `Host` and
+/// `X-Forwarded-Proto` say which URL the client asked for, so the links
+/// it follows stay on that host, as the real API's do.
 pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    let header = |name: &str| headers.get(name).and_then(|h| h.to_str().ok());
+    let host = header("host").unwrap_or("127.0.0.1");
+    let scheme = header("x-forwarded-proto").unwrap_or("http");
+    format!("{scheme}://{host}")
 }
 
 /// The query string without the pagination parameters, so a next-page

@@ -52,7 +52,55 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/api/v2/custom_objects", get(list_custom_objects))
         .route("/api/v2/ticket_fields/{id}", get(show_ticket_field))
         .route("/api/v2/account/settings", get(account_settings))
+        // Collections a new account has, empty: ferry writes none of them,
+        // but clients that enumerate an account (tap-zendesk's discovery)
+        // read them.
+        .route(
+            "/api/v2/macros",
+            get(|q: Q, h: HeaderMap| empty(q, h, "macros")),
+        )
+        .route(
+            "/api/v2/satisfaction_ratings",
+            get(|q: Q, h: HeaderMap| empty(q, h, "satisfaction_ratings")),
+        )
+        .route(
+            "/api/v2/ticket_forms",
+            get(|q: Q, h: HeaderMap| empty(q, h, "ticket_forms")),
+        )
+        .route(
+            "/api/v2/slas/policies",
+            get(|q: Q, h: HeaderMap| empty(q, h, "sla_policies")),
+        )
+        .route(
+            "/api/v2/ticket_metrics",
+            get(|q: Q, h: HeaderMap| empty(q, h, "ticket_metrics")),
+        )
+        .route(
+            "/api/v2/channels/voice/phone_numbers",
+            get(|q: Q, h: HeaderMap| empty(q, h, "phone_numbers")),
+        )
+        .route(
+            "/api/v2/incremental/ticket_metric_events",
+            get(metric_events),
+        )
         .route("/api/v2/job_statuses", get(list_job_statuses))
+}
+
+/// An empty collection, paginated like any list.
+async fn empty(Query(q): Q, headers: HeaderMap, key: &'static str) -> Response {
+    let path = format!("/api/v2/{key}");
+    Json(page(Vec::new(), key, &q, &headers, &path)).into_response()
+}
+
+/// Ticket metric events (incremental, time-based): none, as imported
+/// tickets have no live SLA or reply-time events.
+async fn metric_events(Query(q): Q) -> Response {
+    let start = q
+        .get("start_time")
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(0);
+    Json(json!({"ticket_metric_events": [], "count": 0, "end_time": start, "next_page": null, "end_of_stream": true}))
+        .into_response()
 }
 
 /// A new account's defaults for the settings an import cares about

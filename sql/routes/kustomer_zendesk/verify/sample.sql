@@ -45,7 +45,7 @@ SELECT * FROM (VALUES
     (5, 'requester', 'customers sharing their first email (case-insensitive) are one person: the oldest'),
     (6, 'assignee, group', 'the last assigned user (assignee_rule = first: the first), the first assigned team'),
     (7, 'comments', 'messages and notes by source time (then messages before notes, then id); notes private; inbound messages by the requester, the rest by their author; body = body else preview, control characters, <script> elements and on* handlers removed; HTML kept as html_body; a body over the comment limit split into consecutive comments whose concatenation is the body'),
-    (8, 'not compared', 'the comment threads of conversations split into several tickets (ticket fields are compared)')
+    (8, 'split conversations', 'a conversation over the per-ticket comment limit is read back across all its tickets in part order, each part ending with one internal link comment, and compared as one thread')
 ) AS t(n, field, rule);
 
 CREATE OR REPLACE TABLE verify_raw_conversations AS
@@ -73,7 +73,7 @@ WITH items AS (
            json_extract_string(json, '$.attributes.direction') AS direction,
            json_extract_string(json, '$.relationships.createdBy.data.id') AS created_by,
            coalesce(json_extract_string(json, '$.attributes.body'), json_extract_string(json, '$.attributes.preview'), '') AS raw_body,
-           coalesce(TRY_CAST(json_extract_string(json, '$.attributes.sentAt') AS TIMESTAMPTZ), created_at) AS at,
+           coalesce(TRY_CAST(json_extract_string(json, '$.attributes.sentAt') AS TIMESTAMPTZ), created_at) AS item_at,
            coalesce(json_extract_string(json, '$.relationships.attachments.data[*].id'), []) AS attachment_ids
     FROM raw_kustomer_messages
     UNION ALL
@@ -88,7 +88,7 @@ SELECT i.*,
                       '(?is)<script\b.*?</script\s*>', '', 'g'),
                       '(?i)\s+on[a-z]+\s*=\s*("[^"]*"|''[^'']*''|[^\s>]+)', '', 'g') AS body,
        kind = 'message' AND (raw_body ILIKE '%<html%' OR raw_body ILIKE '%<p>%' OR raw_body ILIKE '%<br%') AS is_html,
-       row_number() OVER (PARTITION BY conversation_id ORDER BY at, kind, item_id) AS position
+       row_number() OVER (PARTITION BY conversation_id ORDER BY item_at, kind, item_id) AS position
 FROM items i
 WHERE conversation_id IN (SELECT conversation_id FROM verify_raw_conversations);
 
@@ -160,7 +160,8 @@ SELECT s.source_id, s.dest_id, s.stratum,
        verify_dest('groups', c.team_id) AS group_id,
        floor(epoch(CAST(coalesce(c.created, (SELECT created_at FROM raw_kustomer_conversations r WHERE r.id = c.conversation_id)) AS TIMESTAMP)))::BIGINT AS created_epoch,
        pr.person_id AS requester_source_id,
-       p.part_count > 1 AS split
+       p.part_count > 1 AS split,
+       c.conversation_id
 FROM s
 JOIN parts p USING (source_id)
 JOIN verify_raw_conversations c USING (conversation_id)
@@ -180,16 +181,23 @@ SELECT t.source_id AS ticket_source_id, i.position, i.item_id AS comment_source_
        CASE WHEN i.kind = 'message' AND i.direction = 'in' THEN verify_dest('users', pr.person_id)
             ELSE verify_dest('agents', i.created_by) END AS author_id,
        i.kind = 'message' AS public,
-       floor(epoch(CAST(i.at AS TIMESTAMP)))::BIGINT AS created_epoch,
+       floor(epoch(CAST(i.item_at AS TIMESTAMP)))::BIGINT AS created_epoch,
        i.body, i.is_html,
        (SELECT coalesce(list({sha256: a.sha256, size: a.size_bytes} ORDER BY a.sha256), [])
           FROM raw_kustomer_attachments a WHERE list_contains(i.attachment_ids, a.id)) AS attachments
 FROM verify_expected_tickets t
-JOIN verify_raw_conversations c ON c.conversation_id = t.source_id
+JOIN verify_raw_conversations c ON c.conversation_id = t.conversation_id
 JOIN verify_raw_thread i ON i.conversation_id = c.conversation_id
 LEFT JOIN verify_raw_person pr ON pr.customer_id = c.customer_id
-WHERE NOT t.split
 ORDER BY t.source_id, i.position;
+
+-- The tickets of each sampled split conversation, in part order.
+CREATE OR REPLACE TABLE verify_split_parts AS
+SELECT t.conversation_id, m.source_id, m.dest_id,
+       CAST(regexp_extract(m.source_id, '-part([0-9]+)$', 1) AS INTEGER) AS part_no
+FROM (SELECT DISTINCT conversation_id FROM verify_expected_tickets WHERE split) t
+JOIN ferry_id_map m ON m.dest = 'zendesk' AND m.dest_object = 'tickets' AND m.source_id LIKE t.conversation_id || '-part%'
+ORDER BY t.conversation_id, part_no;
 
 -- The requesters of sampled tickets, from the raw customer of their person.
 CREATE OR REPLACE TABLE verify_expected_users AS
