@@ -561,8 +561,21 @@ fn changed_since(records: Vec<Value>, start: i64, headers: &HeaderMap, coll: &st
 }
 
 fn start_time(q: &HashMap<String, String>) -> Result<i64, Response> {
-    match q.get("start_time").map(|s| s.parse::<i64>()) {
-        Some(Ok(t)) if t >= 0 => Ok(t),
+    // Epoch seconds. Clients also send a float ("946684800.0") or, through
+    // zenpy, an ISO time for organizations (tap-zendesk's discovery does,
+    // and works against the real API): the number is read from the leading
+    // digits, as a Rails `to_i` does. (That reading is this simulator's
+    // assumption; the docs only show integers.)
+    let leading = |s: &String| -> Option<i64> {
+        let digits: String = s
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        digits.parse().ok()
+    };
+    match q.get("start_time").map(leading) {
+        Some(Some(t)) => Ok(t),
         _ => Err(error(
             StatusCode::BAD_REQUEST,
             json!({"error": "InvalidValue", "description": "start_time is required: a Unix epoch time in seconds"}),
@@ -589,7 +602,10 @@ fn time_based(
     let end_time = page_items
         .last()
         .and_then(|r| r["generated_timestamp"].as_i64())
-        .or_else(|| q.get("start_time").and_then(|s| s.parse().ok()))
+        .or_else(|| {
+            q.get("start_time")
+                .and_then(|s| s.parse::<f64>().ok().map(|t| t as i64))
+        })
         .unwrap_or(0);
     // The next page starts at the last record's time; the real API
     // documents that a page can repeat records of that second.

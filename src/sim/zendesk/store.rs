@@ -396,6 +396,36 @@ impl Store {
     /// part of the ticket resource.
     pub fn ticket_view(&self, id: u64) -> Option<Value> {
         let mut t = self.tickets.get(&id)?.clone();
+        // The ticket resource's own fields (Tickets API, "JSON format"):
+        // `description` is the first comment, `fields` repeats
+        // `custom_fields`, `is_public` says whether any comment is public.
+        let comments = t["comments"].as_array().cloned().unwrap_or_default();
+        let first = comments.first();
+        t["description"] = first
+            .and_then(|c| c.get("body").or(c.get("html_body")).cloned())
+            .unwrap_or(Value::Null);
+        t["is_public"] = json!(comments.iter().any(|c| c["public"] != Value::Bool(false)));
+        if t["custom_fields"].is_null() {
+            t["custom_fields"] = json!([]);
+        }
+        t["fields"] = t["custom_fields"].clone();
+        if t["tags"].is_null() {
+            t["tags"] = json!([]);
+        }
+        for key in [
+            "type",
+            "assignee_id",
+            "group_id",
+            "organization_id",
+            "priority",
+            "due_at",
+            "problem_id",
+        ] {
+            if t.get(key).is_none() {
+                t[key] = Value::Null;
+            }
+        }
+        t["via"] = json!({"channel": "api", "source": {"from": {}, "to": {}, "rel": null}});
         if let Some(o) = t.as_object_mut() {
             o.remove("comments");
         }
@@ -479,6 +509,9 @@ impl Store {
         let id = self.id();
         let mut rec = f.clone();
         rec["id"] = json!(id);
+        rec["active"] = json!(true);
+        rec["created_at"] = json!(now_iso());
+        rec["updated_at"] = rec["created_at"].clone();
         self.fields.entry(kind).or_default().insert(id, rec);
         Ok(id)
     }
