@@ -19,6 +19,9 @@ use crate::load::phase::Phase;
 use crate::load::{LoadCtx, LoadSql, Row, RowResult};
 use crate::verify::report::{DestinationCheck, SampleCheck};
 
+/// `(source_id, dest_id)` pairs found on the destination.
+pub type Matches = Vec<(String, String)>;
+
 /// A boxed future: the traits are used as trait objects.
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -161,7 +164,7 @@ pub trait Destination: Send + Sync {
         cx: &'a LoadCtx,
         phase: &'static Phase,
         items: &'a [(String, String)],
-    ) -> BoxFut<'a, Result<Option<Vec<(String, String)>>>>;
+    ) -> BoxFut<'a, Result<Option<Matches>>>;
     /// Settings of the destination account worth a warning before a load
     /// (GETs only; they do not block).
     fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>>;

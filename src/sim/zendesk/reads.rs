@@ -6,6 +6,9 @@
 //! Exports, Tags, Custom Objects). Lists are paginated (`paging.rs`);
 //! every record carries its `url`.
 
+// Helpers return the ready HTTP error response as their Err.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -373,6 +376,11 @@ async fn list_custom_objects(State(st): St, headers: HeaderMap) -> Response {
     Json(json!({"custom_objects": list})).into_response()
 }
 
+/// Whether a numeric id field holds `v`.
+fn id_is(field: &Value, v: &str) -> bool {
+    field.as_u64().is_some_and(|n| n.to_string() == v)
+}
+
 /// One search term: `key:value` (also `key>value`, `key<value` for
 /// dates), or free text.
 fn matches(rec: &Value, term: &str) -> bool {
@@ -391,10 +399,10 @@ fn matches(rec: &Value, term: &str) -> bool {
                 t.iter()
                     .any(|x| x.as_str().map(str::to_lowercase).as_deref() == Some(v.as_str()))
             }),
-            "requester" | "requester_id" => rec["requester_id"].to_string() == v,
-            "assignee" | "assignee_id" => rec["assignee_id"].to_string() == v,
-            "group" | "group_id" => rec["group_id"].to_string() == v,
-            "organization" | "organization_id" => rec["organization_id"].to_string() == v,
+            "requester" | "requester_id" => id_is(&rec["requester_id"], &v),
+            "assignee" | "assignee_id" => id_is(&rec["assignee_id"], &v),
+            "group" | "group_id" => id_is(&rec["group_id"], &v),
+            "organization" | "organization_id" => id_is(&rec["organization_id"], &v),
             _ => false,
         };
     }
