@@ -158,7 +158,16 @@ fn crashes_at_twenty_points_leave_the_destination_as_an_uninterrupted_run() {
     ];
     let mut crashed = Vec::new();
     for (args, point) in plan {
-        let out = run_env(&dir, args, &[("FERRY_CRASH_AT", point)]);
+        let mut out = run_env(&dir, args, &[("FERRY_CRASH_AT", point)]);
+        if args[0] == "load" && !died_at_hook(&out, point) && out.status.success() {
+            // Earlier crashes left so little to send that this load
+            // finished before reaching the point: undo everything it
+            // created (rollback by the id map) so the point has work to
+            // crash in, and run it again.
+            let rb = ferry(&dir, &["rollback", "--all"]);
+            assert!(rb.status.success(), "rollback: {}", text(&rb));
+            out = run_env(&dir, args, &[("FERRY_CRASH_AT", point)]);
+        }
         if died_at_hook(&out, point) {
             assert_ne!(*point, "none", "a run without a hook died at one");
             crashed.push(*point);

@@ -674,3 +674,41 @@ fn a_write_whose_response_is_cut_off_is_not_sent_twice() {
     let unique: std::collections::BTreeSet<&str> = ext.iter().copied().collect();
     assert_eq!(ext.len(), unique.len());
 }
+
+#[test]
+fn an_in_doubt_batch_of_archived_tickets_is_found_by_search_not_resent() {
+    // With archive_immediately, closed tickets leave every list at import;
+    // an in-doubt batch must still be found (the Search API reaches the
+    // archive), or resending it would import those tickets twice.
+    let (_k, z, _t, dir) = migrated_with(
+        "12",
+        &["--cut-post-to", "/imports/tickets"],
+        &[("archive_immediately = false", "archive_immediately = true")],
+    );
+    let out = ferry(&dir, &["load"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let dump = z.get("/__sim/dump");
+    let archived = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["archived"] == true)
+        .count();
+    assert!(archived > 0, "the cut batch holds archived tickets");
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_loaded_tickets(&z, &dir);
+    let dump = z.get("/__sim/dump");
+    let ext: Vec<&str> = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["external_id"].as_str())
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = ext.iter().copied().collect();
+    assert_eq!(
+        ext.len(),
+        unique.len(),
+        "an archived ticket was imported twice"
+    );
+}

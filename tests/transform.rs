@@ -379,6 +379,27 @@ fn the_simulators_ugly_org_transforms_with_every_check_passing() {
             "SELECT count(*) FROM out_zendesk_comments WHERE chunk_count > 1"
         ) > 0
     );
+    // Split HTML bodies stay HTML in every piece (never raw markup in
+    // `body`), every piece fits Zendesk's byte limit, and the pieces of a
+    // body concatenate to it.
+    assert!(
+        count(&conn, "SELECT count(*) FROM out_zendesk_comments WHERE chunk_count > 1 AND html_body IS NOT NULL") > 0,
+        "the org has long HTML bodies"
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM out_zendesk_comments WHERE body ILIKE '%<html%' OR body ILIKE '%<p>%'"),
+        0
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM out_zendesk_comments WHERE strlen(coalesce(html_body, body)) > 65535 - 2048"),
+        0
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM (SELECT source_record_id, string_agg(coalesce(html_body, body), '' ORDER BY chunk_no) AS b
+                      FROM out_zendesk_comments WHERE chunk_count > 1 GROUP BY 1) j
+                      JOIN comment_source s ON s.source_id = j.source_record_id WHERE s.body <> j.b"),
+        0
+    );
     // Customers sharing an email were merged; nothing is unaccounted for.
     assert!(count(&conn, "SELECT count(*) FROM customer_merge") > 0);
     let raw_total = count(&conn, "SELECT (SELECT count(*) FROM raw_kustomer_messages) + (SELECT count(*) FROM raw_kustomer_notes)");

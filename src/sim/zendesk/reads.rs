@@ -43,15 +43,15 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/api/v2/search/count", get(search_count))
         .route(
             "/api/v2/incremental/tickets/cursor",
-            get(incremental_tickets_cursor),
+            export("tickets", true),
         )
-        .route("/api/v2/incremental/tickets", get(incremental_tickets))
+        .route("/api/v2/incremental/tickets", export("tickets", false))
+        .route("/api/v2/incremental/users/cursor", export("users", true))
+        .route("/api/v2/incremental/users", export("users", false))
         .route(
-            "/api/v2/incremental/users/cursor",
-            get(incremental_users_cursor),
+            "/api/v2/incremental/organizations",
+            export("organizations", false),
         )
-        .route("/api/v2/incremental/users", get(incremental_users))
-        .route("/api/v2/incremental/organizations", get(incremental_orgs))
         .route("/api/v2/custom_objects", get(list_custom_objects))
         .route("/api/v2/ticket_fields/{id}", get(show_ticket_field))
         .route("/api/v2/account/settings", get(account_settings))
@@ -680,103 +680,53 @@ fn all_tickets(store: &Store) -> Vec<Value> {
         .filter_map(|id| store.ticket_view(*id))
         .collect()
 }
+/// One incremental export: the records it walks and how it pages.
+#[derive(Clone, Copy)]
+struct Export {
+    object: &'static str,
+    cursor: bool,
+}
 
-async fn incremental_tickets(State(st): St, Query(q): Q, headers: HeaderMap) -> Response {
-    let start = match start_time(&q) {
+/// `GET /api/v2/incremental/{object}[/cursor]`.
+async fn incremental(
+    st: Arc<SimState>,
+    q: HashMap<String, String>,
+    headers: HeaderMap,
+    e: Export,
+) -> Response {
+    let start = match if e.cursor {
+        cursor_start(&q)
+    } else {
+        start_time(&q)
+    } {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let list = changed_since(
-        all_tickets(&st.store.lock().unwrap()),
-        start,
-        &headers,
-        "tickets",
+    let records = {
+        let store = st.store.lock().unwrap();
+        match e.object {
+            "tickets" => all_tickets(&store),
+            "users" => store.users.values().cloned().collect(),
+            _ => store.organizations.values().cloned().collect(),
+        }
+    };
+    let list = changed_since(records, start, &headers, e.object);
+    let path = format!(
+        "/api/v2/incremental/{}{}",
+        e.object,
+        if e.cursor { "/cursor" } else { "" }
     );
-    Json(time_based(
-        list,
-        "tickets",
-        &q,
-        &headers,
-        "/api/v2/incremental/tickets",
-    ))
+    Json(if e.cursor {
+        cursor_based(list, e.object, &q, &headers, &path)
+    } else {
+        time_based(list, e.object, &q, &headers, &path)
+    })
     .into_response()
 }
 
-async fn incremental_tickets_cursor(State(st): St, Query(q): Q, headers: HeaderMap) -> Response {
-    let start = match cursor_start(&q) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let list = changed_since(
-        all_tickets(&st.store.lock().unwrap()),
-        start,
-        &headers,
-        "tickets",
-    );
-    Json(cursor_based(
-        list,
-        "tickets",
-        &q,
-        &headers,
-        "/api/v2/incremental/tickets/cursor",
-    ))
-    .into_response()
-}
-
-async fn incremental_users(State(st): St, Query(q): Q, headers: HeaderMap) -> Response {
-    let start = match start_time(&q) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let users = st.store.lock().unwrap().users.values().cloned().collect();
-    let list = changed_since(users, start, &headers, "users");
-    Json(time_based(
-        list,
-        "users",
-        &q,
-        &headers,
-        "/api/v2/incremental/users",
-    ))
-    .into_response()
-}
-
-async fn incremental_users_cursor(State(st): St, Query(q): Q, headers: HeaderMap) -> Response {
-    let start = match cursor_start(&q) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let users = st.store.lock().unwrap().users.values().cloned().collect();
-    let list = changed_since(users, start, &headers, "users");
-    Json(cursor_based(
-        list,
-        "users",
-        &q,
-        &headers,
-        "/api/v2/incremental/users/cursor",
-    ))
-    .into_response()
-}
-
-async fn incremental_orgs(State(st): St, Query(q): Q, headers: HeaderMap) -> Response {
-    let start = match start_time(&q) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let orgs = st
-        .store
-        .lock()
-        .unwrap()
-        .organizations
-        .values()
-        .cloned()
-        .collect();
-    let list = changed_since(orgs, start, &headers, "organizations");
-    Json(time_based(
-        list,
-        "organizations",
-        &q,
-        &headers,
-        "/api/v2/incremental/organizations",
-    ))
-    .into_response()
+/// A route handler for one export.
+fn export(object: &'static str, cursor: bool) -> axum::routing::MethodRouter<Arc<SimState>> {
+    get(move |State(st): St, Query(q): Q, headers: HeaderMap| {
+        incremental(st, q, headers, Export { object, cursor })
+    })
 }
