@@ -28,7 +28,7 @@ type Q = Query<HashMap<String, String>>;
 
 /// The read routes, merged into the simulator's router.
 pub fn routes() -> Router<Arc<SimState>> {
-    Router::new()
+    let router = Router::new()
         .route("/api/v2/users/me", get(me))
         .route("/api/v2/users", get(list_users))
         .route("/api/v2/users/search", get(search_users))
@@ -55,44 +55,31 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/api/v2/custom_objects", get(list_custom_objects))
         .route("/api/v2/ticket_fields/{id}", get(show_ticket_field))
         .route("/api/v2/account/settings", get(account_settings))
-        // Collections a new account has, empty: ferry writes none of them,
-        // but clients that enumerate an account (tap-zendesk's discovery)
-        // read them.
-        .route(
-            "/api/v2/macros",
-            get(|q: Q, h: HeaderMap| empty(q, h, "macros")),
-        )
-        .route(
-            "/api/v2/satisfaction_ratings",
-            get(|q: Q, h: HeaderMap| empty(q, h, "satisfaction_ratings")),
-        )
-        .route(
-            "/api/v2/ticket_forms",
-            get(|q: Q, h: HeaderMap| empty(q, h, "ticket_forms")),
-        )
-        .route(
-            "/api/v2/slas/policies",
-            get(|q: Q, h: HeaderMap| empty(q, h, "sla_policies")),
-        )
-        .route(
-            "/api/v2/ticket_metrics",
-            get(|q: Q, h: HeaderMap| empty(q, h, "ticket_metrics")),
-        )
-        .route(
-            "/api/v2/channels/voice/phone_numbers",
-            get(|q: Q, h: HeaderMap| empty(q, h, "phone_numbers")),
-        )
         .route(
             "/api/v2/incremental/ticket_metric_events",
             get(metric_events),
         )
-        .route("/api/v2/job_statuses", get(list_job_statuses))
+        .route("/api/v2/job_statuses", get(list_job_statuses));
+    // Collections a new account has, empty: ferry writes none of them, but
+    // clients that enumerate an account (tap-zendesk's discovery) read them.
+    NEW_ACCOUNT_EMPTY.iter().fold(router, |r, (path, key)| {
+        r.route(path, get(move |q: Q, h: HeaderMap| empty(q, h, path, key)))
+    })
 }
 
+/// (path, list key) of the collections a new account has empty.
+const NEW_ACCOUNT_EMPTY: &[(&str, &str)] = &[
+    ("/api/v2/macros", "macros"),
+    ("/api/v2/satisfaction_ratings", "satisfaction_ratings"),
+    ("/api/v2/ticket_forms", "ticket_forms"),
+    ("/api/v2/slas/policies", "sla_policies"),
+    ("/api/v2/ticket_metrics", "ticket_metrics"),
+    ("/api/v2/channels/voice/phone_numbers", "phone_numbers"),
+];
+
 /// An empty collection, paginated like any list.
-async fn empty(Query(q): Q, headers: HeaderMap, key: &'static str) -> Response {
-    let path = format!("/api/v2/{key}");
-    Json(page(Vec::new(), key, &q, &headers, &path)).into_response()
+async fn empty(Query(q): Q, headers: HeaderMap, path: &'static str, key: &'static str) -> Response {
+    Json(page(Vec::new(), key, &q, &headers, path)).into_response()
 }
 
 /// Ticket metric events (incremental, time-based): none, as imported
