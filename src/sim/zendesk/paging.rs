@@ -51,10 +51,16 @@ fn other_params(q: &HashMap<String, String>) -> String {
 }
 
 fn size(q: &HashMap<String, String>, key: &str) -> usize {
+    size_up_to(q, key, MAX_PAGE)
+}
+
+/// A page size parameter: `max` when absent or unreadable, else 1..=max.
+/// (Lists serve 100 at most, incremental exports 1,000.)
+pub fn size_up_to(q: &HashMap<String, String>, key: &str, max: usize) -> usize {
     q.get(key)
         .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(MAX_PAGE)
-        .clamp(1, MAX_PAGE)
+        .unwrap_or(max)
+        .clamp(1, max)
 }
 
 /// One page of `items` (already in the endpoint's order) under `key`.

@@ -19,7 +19,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::paging::{base_url, page};
+use super::paging::{base_url, page, size_up_to, MAX_PAGE};
 use super::store::Store;
 use super::{error, SimState};
 
@@ -85,10 +85,7 @@ async fn empty(Query(q): Q, headers: HeaderMap, path: &'static str, key: &'stati
 /// Ticket metric events (incremental, time-based): none, as imported
 /// tickets have no live SLA or reply-time events.
 async fn metric_events(Query(q): Q) -> Response {
-    let start = q
-        .get("start_time")
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or(0);
+    let start = start_time(&q).unwrap_or(0);
     Json(json!({"ticket_metric_events": [], "count": 0, "end_time": start, "next_page": null, "end_of_stream": true}))
         .into_response()
 }
@@ -498,11 +495,7 @@ async fn search(State(st): St, Query(q): Q, headers: HeaderMap) -> Response {
     let store = st.store.lock().unwrap();
     let query = q.get("query").cloned().unwrap_or_default();
     let results = search_results(&store, &query, &headers);
-    let per = q
-        .get("per_page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(100)
-        .clamp(1, 100);
+    let per = size_up_to(&q, "per_page", MAX_PAGE);
     let pg = q
         .get("page")
         .and_then(|p| p.parse::<usize>().ok())
@@ -578,6 +571,9 @@ fn start_time(q: &HashMap<String, String>) -> Result<i64, Response> {
     }
 }
 
+/// Records per incremental export page at most (and by default).
+const EXPORT_PAGE: usize = 1000;
+
 /// Time-based incremental export: `end_time`, `next_page` (null at the
 /// end), `end_of_stream`, `count`, up to `per_page` (1000) per page.
 fn time_based(
@@ -587,20 +583,13 @@ fn time_based(
     headers: &HeaderMap,
     path: &str,
 ) -> Value {
-    let per = q
-        .get("per_page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1000)
-        .clamp(1, 1000);
+    let per = size_up_to(q, "per_page", EXPORT_PAGE);
     let page_items: Vec<Value> = list.iter().take(per).cloned().collect();
     let end_of_stream = list.len() <= per;
     let end_time = page_items
         .last()
         .and_then(|r| r["generated_timestamp"].as_i64())
-        .or_else(|| {
-            q.get("start_time")
-                .and_then(|s| s.parse::<f64>().ok().map(|t| t as i64))
-        })
+        .or_else(|| start_time(q).ok())
         .unwrap_or(0);
     // The next page starts at the last record's time; the real API
     // documents that a page can repeat records of that second.
@@ -609,14 +598,10 @@ fn time_based(
         base_url(headers)
     );
     json!({
-        key: page_items, "count": page_items_len(&list, per), "end_time": end_time,
+        "count": page_items.len(), key: page_items, "end_time": end_time,
         "end_of_stream": end_of_stream,
         "next_page": if end_of_stream { Value::Null } else { json!(next) },
     })
-}
-
-fn page_items_len(list: &[Value], per: usize) -> usize {
-    list.len().min(per)
 }
 
 /// Cursor-based incremental export: `after_cursor`, `after_url`,
@@ -628,11 +613,7 @@ fn cursor_based(
     headers: &HeaderMap,
     path: &str,
 ) -> Value {
-    let per = q
-        .get("per_page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1000)
-        .clamp(1, 1000);
+    let per = size_up_to(q, "per_page", EXPORT_PAGE);
     let from = q
         .get("cursor")
         .and_then(|c| c.parse::<usize>().ok())
