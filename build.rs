@@ -30,7 +30,10 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+    // Read at run time, not with env!(): a cached build script compiled in
+    // another clone (CI) would otherwise read that clone's, maybe deleted, sql/.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("sql");
     println!("cargo:rerun-if-changed=sql");
     let mut files = Vec::new();
     walk(&root, &root, &mut files);

@@ -111,7 +111,7 @@ pub struct InitArgs {
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
     /// Only these objects, comma-separated (users,teams,tags,klasses,companies,customers,
-    /// conversations,messages,notes,kobjects,attachments).
+    /// conversations,messages,message_contents,notes,kobjects,attachments,shortcuts,slas).
     #[arg(long, value_delimiter = ',')]
     pub only: Option<Vec<String>>,
     /// Delta pass: land records updated at or after this instant (YYYY-MM-DD or RFC 3339, UTC).
@@ -124,6 +124,10 @@ pub struct ExtractArgs {
     /// No progress bars (they are also off when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Run a full pass although a check of `ferry probe` that would lose
+    /// data failed for this org (the first pass runs those checks first).
+    #[arg(long)]
+    pub accept_refuted: bool,
 }
 
 #[derive(Debug, Args)]

@@ -135,6 +135,15 @@ pub struct ExtractConfig {
     /// absorb clock skew between the API's replicas.
     #[serde(default = "default_overlap")]
     pub overlap_secs: i64,
+    /// Records a plain list query is assumed to return at most (a
+    /// third-party Kustomer connector documents 10,000): a list that ends
+    /// exactly at a multiple of it is treated as capped and continued by
+    /// keyset search.
+    #[serde(default = "default_list_cap")]
+    pub list_record_cap: u64,
+    /// Downloads and per-record reads in flight at once per stream.
+    #[serde(default = "default_fetch_concurrency")]
+    pub fetch_concurrency: usize,
 }
 
 impl Default for ExtractConfig {
@@ -146,6 +155,8 @@ impl Default for ExtractConfig {
             search_page_size: default_search_page(),
             download_attachments: true,
             overlap_secs: default_overlap(),
+            list_record_cap: default_list_cap(),
+            fetch_concurrency: default_fetch_concurrency(),
         }
     }
 }
@@ -164,6 +175,12 @@ fn default_search_page() -> u32 {
 }
 fn default_true() -> bool {
     true
+}
+fn default_list_cap() -> u64 {
+    10_000
+}
+fn default_fetch_concurrency() -> usize {
+    8
 }
 fn default_overlap() -> i64 {
     0

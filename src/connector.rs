@@ -71,6 +71,9 @@ pub struct ProbeCheck {
     pub outcome: ProbeOutcome,
     /// What was seen, and what to do about it.
     pub detail: String,
+    /// A `fail` here would lose data: `ferry extract` refuses a full pass
+    /// over it unless `--accept-refuted`.
+    pub loses_data: bool,
 }
 
 impl ProbeCheck {
@@ -79,7 +82,14 @@ impl ProbeCheck {
             check: check.to_string(),
             outcome,
             detail: detail.into(),
+            loses_data: false,
         }
+    }
+
+    /// Marks the check as one whose failure loses data.
+    pub fn losing_data(mut self) -> ProbeCheck {
+        self.loses_data = true;
+        self
     }
 }
 

@@ -22,4 +22,6 @@ pub struct StreamSummary {
     pub pages: u64,
     pub seconds: f64,
     pub error: Option<String>,
+    /// The source would not serve this stream (404/403), and why.
+    pub unavailable: Option<String>,
 }

@@ -186,6 +186,8 @@ pub enum Payload<'a> {
 /// A successful response body.
 pub struct Response {
     pub body: bytes::Bytes,
+    /// The answer's headers (`ferry probe` reads the rate-limit ones).
+    pub headers: HeaderMap,
 }
 
 enum Attempt {
@@ -481,7 +483,10 @@ impl ApiClient {
         body: bytes::Bytes,
     ) -> Attempt {
         if status.is_success() {
-            return Attempt::Done(Response { body });
+            return Attempt::Done(Response {
+                body,
+                headers: headers.clone(),
+            });
         }
         let code = status.as_u16();
         if code == 429 {

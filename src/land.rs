@@ -66,9 +66,26 @@ pub fn write_part(
     seq: u64,
     records: &[RawRecord],
 ) -> Result<PartInfo> {
+    write_part_named(
+        workspace,
+        dir,
+        run_id,
+        &format!("part-{run_id}-{seq:06}"),
+        records,
+    )
+}
+
+/// [`write_part`] under a file name (without `.parquet`) of the caller's.
+pub fn write_part_named(
+    workspace: &Path,
+    dir: &Path,
+    run_id: &str,
+    name: &str,
+    records: &[RawRecord],
+) -> Result<PartInfo> {
     std::fs::create_dir_all(dir)
         .map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
-    let path = dir.join(format!("part-{run_id}-{seq:06}.parquet"));
+    let path = dir.join(format!("{name}.parquet"));
     let tmp = fsutil::tmp_path(&path);
     let batch = to_batch(run_id, records)?;
     let res = write_file(&tmp, &batch);

@@ -31,6 +31,17 @@ CREATE TABLE IF NOT EXISTS ferry_extract_state (
     updated_at     TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (source, object)
 );
+-- Streams the source would not serve (feature absent: 404; role missing:
+-- 403), with the reason; `ferry verify` lists them.
+CREATE TABLE IF NOT EXISTS ferry_unavailable (
+    source      VARCHAR NOT NULL,
+    object      VARCHAR NOT NULL,
+    status      INTEGER NOT NULL,
+    reason      VARCHAR NOT NULL,
+    run_id      VARCHAR,
+    noted_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source, object)
+);
 CREATE TABLE IF NOT EXISTS ferry_raw_parts (
     source      VARCHAR NOT NULL,
     object      VARCHAR NOT NULL,
@@ -125,6 +136,7 @@ pub const META_TABLES: &[&str] = &[
     "ferry_runs",
     "ferry_extract_state",
     "ferry_raw_parts",
+    "ferry_unavailable",
     "ferry_quarantine",
     "ferry_sql_ledger",
     "ferry_id_map",

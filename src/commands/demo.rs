@@ -54,6 +54,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
                 latency_ms: 0,
                 fault_rate: 0.0,
                 mutate_rate: 0.0,
+                ..Default::default()
             },
         )
         .await?;
@@ -115,6 +116,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
                 since: None,
                 full: false,
                 no_progress: args.no_progress,
+                accept_refuted: false,
             },
         )?,
     )?;

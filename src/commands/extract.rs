@@ -71,8 +71,34 @@ fn extract_inner(
     let source = ws.config.source.clone();
     let client = Arc::new(source.client()?);
     let rt = super::runtime()?;
+    let first_pass: bool = db.lock().unwrap().query_row(
+        "SELECT count(*) = 0 FROM ferry_extract_state WHERE source = ?",
+        [source.kind()],
+        |r| r.get(0),
+    )?;
     rt.block_on(async {
         source.check(&client).await?;
+        // A full pass stands on the connector's assumptions about the org:
+        // the ones whose failure would lose data are checked first (the
+        // same checks as `ferry probe`), and a refuted one stops the pass
+        // unless the user accepts it.
+        if (args.full || first_pass) && args.since.is_none() {
+            let refuted: Vec<_> = source
+                .probe(&client)
+                .await
+                .into_iter()
+                .filter(|c| c.loses_data && c.outcome == crate::connector::ProbeOutcome::Fail)
+                .collect();
+            for c in &refuted {
+                eprintln!("refuted: {}: {}", c.check, c.detail);
+            }
+            if !refuted.is_empty() && !args.accept_refuted {
+                anyhow::bail!(
+                    "{} assumption(s) this extract relies on do not hold for this org and would lose data (see above; `ferry probe` shows every check). Fix them, or pass --accept-refuted to extract anyway and accept the loss",
+                    refuted.len()
+                );
+            }
+        }
         let opts = extract::ExtractOptions {
             only: args.only.clone(),
             since,
@@ -134,8 +160,19 @@ fn print_summary(
             s.quarantined,
             in_view,
             s.seconds,
-            if s.error.is_some() { "FAILED" } else { "ok" }
+            if s.error.is_some() {
+                "FAILED"
+            } else if s.unavailable.is_some() {
+                "unavailable"
+            } else {
+                "ok"
+            }
         );
+    }
+    for s in summaries {
+        if let Some(why) = &s.unavailable {
+            println!("note: {} is unavailable: {why}", s.object);
+        }
     }
     println!(
         "{total} records landed in {secs:.1}s ({:.0} records/s)",

@@ -55,6 +55,10 @@ pub fn options(args: &SimKustomerArgs) -> SimOptions {
         latency_ms: args.latency_ms,
         fault_rate: args.fault_rate,
         mutate_rate: args.mutate_rate,
+        list_cap: args.list_cap,
+        missing: args.missing.clone(),
+        forbidden: args.forbidden.clone(),
+        no_message_content: args.no_message_content,
     }
 }
 

@@ -72,4 +72,18 @@ pub struct SimKustomerArgs {
     /// Probability that a request also updates a random record (updates during extraction).
     #[arg(long, default_value_t = 0.0)]
     pub mutate_rate: f64,
+    /// At most this many records per plain list query, then the list ends
+    /// silently (a third-party connector documents 10,000); 0 = no cap.
+    #[arg(long, default_value_t = 0)]
+    pub list_cap: u32,
+    /// Lists that answer 404, comma-separated (e.g. `shortcuts,slas`).
+    #[arg(long, value_delimiter = ',')]
+    pub missing: Vec<String>,
+    /// Lists that answer 403 as for a key without the role (e.g. `teams`).
+    #[arg(long, value_delimiter = ',')]
+    pub forbidden: Vec<String>,
+    /// Messages' `links.related` (the full body) answers 404: breaks the
+    /// assumption `ferry probe` checks for message bodies.
+    #[arg(long)]
+    pub no_message_content: bool,
 }

@@ -21,3 +21,15 @@ pub async fn serve(
     });
     Ok((format!("http://{local}"), handle))
 }
+
+/// Rewrites a request's path (query kept) before routing, where `f`
+/// returns a new path.
+pub fn rewrite_path(req: &mut axum::extract::Request, f: impl Fn(&str) -> Option<String>) {
+    let rewritten = f(req.uri().path()).map(|p| match req.uri().query() {
+        Some(q) => format!("{p}?{q}"),
+        None => p,
+    });
+    if let Some(Ok(uri)) = rewritten.map(|u| u.parse()) {
+        *req.uri_mut() = uri;
+    }
+}

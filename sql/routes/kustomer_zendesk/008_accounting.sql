@@ -30,6 +30,9 @@ UNION ALL SELECT CASE s.kind WHEN 'message' THEN 'messages' ELSE 'notes' END, s.
 UNION ALL SELECT CASE s.kind WHEN 'message' THEN 'messages' ELSE 'notes' END, s.source_id, 'excluded', 'comment_source',
                  'orphan: its conversation ' || coalesce(s.conversation_id, '(none)') || ' was not extracted'
           FROM comment_source s WHERE s.conversation_id IS NULL OR s.conversation_id NOT IN (SELECT conversation_id FROM stg_conversations)
+-- message contents: the full body read from a message's links.related
+-- travels inside that message's comments
+UNION ALL SELECT 'message_contents', message_id, 'merged', 'messages', 'the full body of message ' || message_id || ', carried by its comments' FROM stg_message_contents
 -- attachments: referenced by an output comment, else follow their message
 UNION ALL SELECT DISTINCT 'attachments', a.attachment_id, 'output', 'out_zendesk_comments.attachment_ids', NULL
           FROM stg_attachments a WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments)

@@ -135,24 +135,62 @@ FROM (SELECT id, created_at, updated_at, json_transform(json, '{
         "relationships": {"customer": {"data": {"id": "VARCHAR"}}}}') AS s
       FROM raw_kustomer_conversations);
 
+-- The full content of a message, where ferry read it from the record's
+-- links.related (raw_kustomer_message_contents). Kustomer documents no
+-- schema for it: these are the field names ferry knows (Postmark's
+-- HtmlBody/TextBody for email, body for chat); `ferry probe` checks the
+-- real org's shape. Keep in step with CONTENT_FIELDS in
+-- src/connectors/kustomer/probe.rs.
+CREATE OR REPLACE MACRO kustomer_content_html(j) AS coalesce(
+    json_extract_string(j, '$.attributes.HtmlBody'), json_extract_string(j, '$.attributes.htmlBody'),
+    json_extract_string(j, '$.attributes.html'));
+CREATE OR REPLACE MACRO kustomer_content_text(j) AS coalesce(
+    json_extract_string(j, '$.attributes.TextBody'), json_extract_string(j, '$.attributes.textBody'),
+    json_extract_string(j, '$.attributes.text'), json_extract_string(j, '$.attributes.body'));
+
+CREATE OR REPLACE TABLE stg_message_contents AS
+SELECT id AS message_id, kustomer_content_html(json) AS html, kustomer_content_text(json) AS text
+FROM raw_kustomer_message_contents;
+
 CREATE OR REPLACE TABLE stg_messages AS
+WITH m AS (
 SELECT id AS message_id,
        s.relationships.conversation.data.id AS conversation_id,
        s.relationships.customer.data.id AS customer_id,
        s.attributes.direction AS direction,
        s.attributes.channel AS channel,
-       -- The full body, never the truncated preview.
-       safe_html(coalesce(s.attributes.body, s.attributes.preview, '')) AS body,
        s.attributes.preview AS preview,
+       -- An email's preview is a plain-text snippet; any preview at the
+       -- 10,240-character cap may be cut: the full content is needed.
+       (s.attributes.channel = 'email' OR length(coalesce(s.attributes.preview, '')) >= 10240) AS needs_content,
        s.relationships.createdBy.data.id AS created_by,
        coalesce(TRY_CAST(s.attributes.sentAt AS TIMESTAMPTZ), created_at) AS sent_at,
        coalesce(list_transform(s.relationships.attachments.data, lambda a: a.id), []::VARCHAR[]) AS attachment_ids,
        created_at, updated_at
 FROM (SELECT id, created_at, updated_at, json_transform(json, '{
-        "attributes": {"direction": "VARCHAR", "channel": "VARCHAR", "body": "VARCHAR", "preview": "VARCHAR", "sentAt": "VARCHAR"},
+        "attributes": {"direction": "VARCHAR", "channel": "VARCHAR", "preview": "VARCHAR", "sentAt": "VARCHAR"},
         "relationships": {"conversation": {"data": {"id": "VARCHAR"}}, "customer": {"data": {"id": "VARCHAR"}},
                           "createdBy": {"data": {"id": "VARCHAR"}}, "attachments": {"data": [{"id": "VARCHAR"}]}}}') AS s
-      FROM raw_kustomer_messages);
+      FROM raw_kustomer_messages))
+SELECT m.message_id, m.conversation_id, m.customer_id, m.direction, m.channel,
+       -- The full content when ferry has it (HTML first), else the preview.
+       safe_html(coalesce(c.html, c.text, m.preview, '')) AS body,
+       m.preview,
+       CASE WHEN coalesce(c.html, c.text) IS NOT NULL THEN 'content'
+            WHEN m.needs_content THEN 'preview_only'
+            ELSE 'preview' END AS body_source,
+       -- False: the comment will carry a preview that may be cut short.
+       coalesce(c.html, c.text) IS NOT NULL OR NOT m.needs_content AS body_complete,
+       m.created_by, m.sent_at, m.attachment_ids, m.created_at, m.updated_at
+FROM m LEFT JOIN stg_message_contents c USING (message_id);
+
+-- Messages whose full text ferry could not read: their comments carry the
+-- preview only. Listed by `ferry verify` and in the report.
+CREATE OR REPLACE TABLE stg_preview_only_messages AS
+SELECT message_id, conversation_id, channel, length(coalesce(preview, '')) AS preview_chars,
+       CASE WHEN channel = 'email' THEN 'email: the preview is a plain-text snippet and the content at links.related was not read'
+            ELSE 'the preview reaches the 10,240-character cap and the content at links.related was not read' END AS reason
+FROM stg_messages WHERE NOT body_complete;
 
 CREATE OR REPLACE TABLE stg_notes AS
 SELECT id AS note_id,

@@ -11,6 +11,9 @@ pub struct Envelope<'a> {
     pub data: Option<&'a RawValue>,
     #[serde(default)]
     pub links: Option<Links>,
+    /// Side-loaded records (`include=attachments`), kept verbatim.
+    #[serde(default, borrow)]
+    pub included: Option<Vec<&'a RawValue>>,
 }
 
 /// Pagination links; `next` is a relative path, absent or null at the end.
@@ -24,6 +27,8 @@ pub struct Links {
 pub struct Page {
     pub records: Vec<String>,
     pub next: Option<String>,
+    /// `included[]`: side-loaded records (attachments of messages).
+    pub included: Vec<String>,
 }
 
 /// Parses a list/search page. `data` may be an array or (for single-record
@@ -63,9 +68,16 @@ pub fn parse_page(body: &[u8]) -> Result<Page, String> {
     } else {
         return Err("`data` is neither an array nor an object".into());
     };
+    let included = env
+        .included
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.get().to_string())
+        .collect();
     Ok(Page {
         records,
         next: env.links.and_then(|l| l.next).filter(|n| !n.is_empty()),
+        included,
     })
 }
 

@@ -3,7 +3,7 @@
 //! cursor committed only after its part is durable. Kill it at any moment,
 //! rerun, and it resumes without gap or duplicate.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -31,8 +31,9 @@ const TWO_YEARS_MS: i64 = 730 * 86_400_000;
 const SEARCH_PAGE_CAP: u32 = 100;
 /// A Parquet part is closed once its buffered JSON reaches this size.
 const PART_BYTES: usize = 8 * 1024 * 1024;
-/// Attachment ids per metadata request (`GET /v1/attachments/{ids}`).
-const ATTACHMENT_IDS_PER_CALL: usize = 25;
+/// Per-record reads (message contents, attachments of search-found
+/// messages) between two commits.
+const READS_PER_COMMIT: usize = 200;
 
 pub use crate::extract::{ExtractOptions, StreamSummary};
 
@@ -66,10 +67,15 @@ struct SearchCursor {
     skip: Vec<String>,
 }
 
-/// Position of a list phase: the next link to follow.
+/// Position of a list phase: the next link to follow, which of the
+/// stream's list queries it belongs to, and records seen in that query.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ListCursor {
     next: String,
+    #[serde(default)]
+    variant: usize,
+    #[serde(default)]
+    seen: u64,
 }
 
 /// Position of the per-parent phase.
@@ -257,7 +263,14 @@ fn plan(
     state: Option<&State>,
 ) -> (String, Vec<&'static str>, usize, Option<String>, i64) {
     let now = chrono::Utc::now().timestamp_millis();
-    let full = def.full_plan();
+    let mut full = def.full_plan();
+    // A list found capped continued by keyset search in its place: resume
+    // that search where it was.
+    if state.is_some_and(|st| st.phase == phase::LIVE_SEARCH && st.status != "complete") {
+        if let Some(i) = full.iter().position(|p| *p == phase::LIST) {
+            full[i] = phase::LIVE_SEARCH;
+        }
+    }
     let delta = def.delta_plan();
     if ctx.full {
         return ("full".into(), full, 0, None, now);
@@ -313,6 +326,8 @@ async fn run_stream(
         seq: 0,
         buf: Vec::new(),
         quarantine: Vec::new(),
+        side: Vec::new(),
+        side_quarantine: Vec::new(),
         pages_in_buf: 0,
         landed: 0,
         quarantined: 0,
@@ -327,18 +342,43 @@ async fn run_stream(
             cursor = None;
             runner.commit(None, "running").await?;
         }
-        match *ph {
-            phase::LIST | phase::RELIST => runner.list_phase(cursor.clone()).await?,
+        let res = match *ph {
+            phase::LIST | phase::RELIST => runner.list_phase(cursor.clone()).await,
             phase::ARCHIVE | phase::LIVE_SEARCH | phase::CATCHUP | phase::DELTA => {
-                runner.search_phase(cursor.clone()).await?
+                runner.search_phase(cursor.clone()).await
             }
-            phase::PARENTS => runner.parents_phase(cursor.clone()).await?,
-            phase::ATTACHMENTS => runner.attachments_phase().await?,
+            phase::PARENTS => runner.parents_phase(cursor.clone()).await,
+            phase::ATTACHMENTS => runner.attachments_phase().await,
+            phase::CONTENTS => runner.contents_phase().await,
             other => return Err(FerryError::Other(format!("unknown phase {other}"))),
+        };
+        match res {
+            // A stream that only feeds the "rebuild by hand" lists: an org
+            // without the feature (404) or a key without the role (403)
+            // makes it unavailable, recorded with the reason; the extract
+            // goes on.
+            Err(FerryError::Http { status, body, .. })
+                if def.optional && (status == 404 || status == 403) =>
+            {
+                let reason = if status == 404 {
+                    format!(
+                        "{} answered 404: this org does not have it ({body})",
+                        def.list.unwrap_or(def.object)
+                    )
+                } else {
+                    format!("{} answered 403: the API key lacks the role to read it ({body}); add the role to read {}", def.list.unwrap_or(def.object), def.object)
+                };
+                tracing::warn!(object = def.object, %reason, "stream unavailable");
+                runner.mark_unavailable(status, &reason).await?;
+                sum.unavailable = Some(reason);
+                return Ok(());
+            }
+            other => other?,
         }
     }
     runner.phase = phase::DONE;
     runner.finish().await?;
+    runner.clear_unavailable().await?;
     sum.landed = runner.landed;
     sum.quarantined = runner.quarantined;
     sum.pages = runner.pages;
@@ -356,8 +396,9 @@ fn related_link(json: &str) -> Option<String> {
         .filter(|l| !l.is_empty())
 }
 
-/// A download's buffer index, attachment id and (sha256, size) or error.
-type DownloadOutcome = (usize, String, Result<(String, u64)>);
+/// Longest preview Kustomer stores (its create-message schema caps
+/// `preview` at 10,240 characters): a preview this long may be cut.
+pub const PREVIEW_MAX: usize = 10_240;
 
 struct QRow {
     source_id: Option<String>,
@@ -377,6 +418,10 @@ struct StreamRun {
     seq: u64,
     buf: Vec<RawRecord>,
     quarantine: Vec<QRow>,
+    /// Attachment records side-loaded with messages (`include=attachments`),
+    /// downloaded as soon as read and landed with the messages' part.
+    side: Vec<RawRecord>,
+    side_quarantine: Vec<QRow>,
     pages_in_buf: usize,
     landed: u64,
     quarantined: u64,
@@ -459,9 +504,11 @@ impl StreamRun {
     async fn commit(&mut self, cursor: Option<String>, status: &'static str) -> Result<()> {
         let buf = std::mem::take(&mut self.buf);
         let quarantine = std::mem::take(&mut self.quarantine);
+        let side = std::mem::take(&mut self.side);
+        let side_quarantine = std::mem::take(&mut self.side_quarantine);
         self.pages_in_buf = 0;
         let seq = self.seq;
-        if !buf.is_empty() {
+        if !buf.is_empty() || !side.is_empty() {
             self.seq += 1;
         }
         let ctx = self.ctx.clone();
@@ -477,19 +524,32 @@ impl StreamRun {
                 let dir = ctx.ws.join("raw").join(SOURCE).join(object);
                 Some(land::write_part(&ctx.ws, &dir, &ctx.run_id, seq, &buf)?)
             };
+            // Side-loaded attachments go to the attachments directory under
+            // a name of the landing stream's own, so no two streams collide.
+            let side_part = if side.is_empty() {
+                None
+            } else {
+                let dir = ctx.ws.join("raw").join(SOURCE).join("attachments");
+                let name = format!("part-{}-{object}-{seq:06}", ctx.run_id);
+                Some(land::write_part_named(&ctx.ws, &dir, &ctx.run_id, &name, &side)?)
+            };
             let mut db = ctx.db.lock().unwrap();
             let tx = db.transaction()?;
-            if let Some(p) = &part {
-                tx.execute(
-                    "INSERT INTO ferry_raw_parts VALUES (?, ?, ?, ?, ?, ?, now())",
-                    params![SOURCE, object, p.rel_path, ctx.run_id, p.records as i64, p.bytes as i64],
-                )?;
+            for (obj, p) in [(object, &part), ("attachments", &side_part)] {
+                if let Some(p) = p {
+                    tx.execute(
+                        "INSERT INTO ferry_raw_parts VALUES (?, ?, ?, ?, ?, ?, now())",
+                        params![SOURCE, obj, p.rel_path, ctx.run_id, p.records as i64, p.bytes as i64],
+                    )?;
+                }
             }
-            for row in &quarantine {
-                tx.execute(
-                    "INSERT INTO ferry_quarantine VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-                    params![ctx.run_id, SOURCE, object, row.source_id, row.reason, row.location, row.json],
-                )?;
+            for (obj, rows) in [(object, &quarantine), ("attachments", &side_quarantine)] {
+                for row in rows {
+                    tx.execute(
+                        "INSERT INTO ferry_quarantine VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                        params![ctx.run_id, SOURCE, obj, row.source_id, row.reason, row.location, row.json],
+                    )?;
+                }
             }
             tx.execute(
                 "INSERT INTO ferry_extract_state (source, object, phase, cursor, pass_started, pages, records, status, run_id, updated_at)
@@ -509,6 +569,38 @@ impl StreamRun {
         self.landed += n;
         self.quarantined += q;
         Ok(())
+    }
+
+    /// Records the stream as unavailable (and its pass as finished: there
+    /// is nothing to resume).
+    async fn mark_unavailable(&mut self, status: u16, reason: &str) -> Result<()> {
+        self.buf.clear();
+        self.commit(None, "complete").await?;
+        let ctx = self.ctx.clone();
+        let (object, reason) = (self.def.object, reason.to_string());
+        blocking(move || {
+            let db = ctx.db.lock().unwrap();
+            db.execute(
+                "INSERT OR REPLACE INTO ferry_unavailable VALUES (?, ?, ?, ?, ?, now())",
+                params![SOURCE, object, status as i64, reason, ctx.run_id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn clear_unavailable(&self) -> Result<()> {
+        let ctx = self.ctx.clone();
+        let object = self.def.object;
+        blocking(move || {
+            let db = ctx.db.lock().unwrap();
+            db.execute(
+                "DELETE FROM ferry_unavailable WHERE source = ? AND object = ?",
+                params![SOURCE, object],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// Marks the pass complete and moves the high-water mark to the newest
@@ -543,12 +635,26 @@ impl StreamRun {
         Ok(())
     }
 
-    /// Follows `links.next` of an org-wide list.
+    /// Follows `links.next` of an org-wide list, for each of the stream's
+    /// list queries. A list that ends exactly at the record cap is taken as
+    /// capped (no document says what the API does there) and continued by
+    /// keyset search; messages come with their attachments side-loaded.
     async fn list_phase(&mut self, cursor: Option<String>) -> Result<()> {
         let path = self.def.list.expect("list phase needs a list endpoint");
-        let mut next = match cursor.and_then(|c| serde_json::from_str::<ListCursor>(&c).ok()) {
-            Some(c) => c.next,
-            None => format!("{path}?page=1&pageSize={}", self.ctx.cfg.list_page_size),
+        let queries = self.def.list_queries;
+        let size = self.ctx.cfg.list_page_size;
+        let first = |variant: usize| {
+            let q = queries.get(variant).copied().unwrap_or("");
+            let sep = if q.is_empty() { "" } else { "&" };
+            format!("{path}?page=1&pageSize={size}{sep}{q}")
+        };
+        let mut cur = match cursor.and_then(|c| serde_json::from_str::<ListCursor>(&c).ok()) {
+            Some(c) => c,
+            None => ListCursor {
+                next: first(0),
+                variant: 0,
+                seen: 0,
+            },
         };
         // A delta over a list-only object lands only what changed.
         let known: Option<HashSet<(String, i64)>> = if self.phase == phase::RELIST {
@@ -561,24 +667,104 @@ impl StreamRun {
             let page: Page = self
                 .ctx
                 .client
-                .fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page)
+                .fetch_parsed(
+                    Method::GET,
+                    &cur.next,
+                    None,
+                    Lane::Standard,
+                    api::parse_page,
+                )
                 .await?;
             let n = page.records.len();
-            let location = next.clone();
+            let location = cur.next.clone();
+            let msg_of = attachment_owners(&page.records);
             self.take_page(&location, page.records, |k| match (&known, since) {
                 (_, Some(s)) => k.updated_at.unwrap_or(i64::MAX) < s,
                 (Some(set), None) => set.contains(&(k.id.clone(), k.updated_at.unwrap_or(0))),
                 _ => false,
             });
+            cur.seen += n as u64;
+            if !page.included.is_empty() {
+                self.take_side_attachments(&location, page.included, &msg_of)
+                    .await?;
+            }
             match page.next {
-                Some(n2) if n > 0 => {
-                    next = n2;
-                    let c = serde_json::to_string(&ListCursor { next: next.clone() }).unwrap();
-                    self.maybe_flush(|| c).await?;
+                Some(n2) if n > 0 => cur.next = n2,
+                _ => {
+                    let cap = self.ctx.cfg.list_record_cap;
+                    let capped = cap > 0 && cur.seen > 0 && cur.seen % cap == 0;
+                    if capped && self.phase == phase::LIST && self.def.context.is_some() {
+                        tracing::warn!(
+                            object = self.def.object,
+                            records = cur.seen,
+                            "list ended exactly at the record cap; continuing by keyset search"
+                        );
+                        self.commit(Some(serde_json::to_string(&cur).unwrap()), "running")
+                            .await?;
+                        self.phase = phase::LIVE_SEARCH;
+                        self.commit(None, "running").await?;
+                        return self.search_phase(None).await;
+                    }
+                    if capped {
+                        tracing::warn!(
+                            object = self.def.object,
+                            records = cur.seen,
+                            "list ended exactly at the record cap and has no search to continue by"
+                        );
+                        self.quarantine.push(QRow {
+                            source_id: None,
+                            reason: format!("{path} ended after exactly {} records, a multiple of the list cap ({cap}); the API may have cut it short and {} cannot be searched: check the count in Kustomer", cur.seen, self.def.object),
+                            location: location.clone(),
+                            json: String::new(),
+                        });
+                    }
+                    if cur.variant + 1 >= queries.len() {
+                        break;
+                    }
+                    cur = ListCursor {
+                        next: first(cur.variant + 1),
+                        variant: cur.variant + 1,
+                        seen: 0,
+                    };
                 }
-                _ => break,
+            }
+            let c = serde_json::to_string(&cur).unwrap();
+            self.maybe_flush(|| c).await?;
+        }
+        Ok(())
+    }
+
+    /// Side-loaded attachment records of a page of messages: landed with
+    /// the messages, their bytes downloaded now, while the links are fresh.
+    async fn take_side_attachments(
+        &mut self,
+        location: &str,
+        included: Vec<String>,
+        msg_of: &HashMap<String, String>,
+    ) -> Result<()> {
+        let mut recs = Vec::new();
+        for json in included {
+            match record_keys(&json) {
+                Ok(k) => recs.push(RawRecord {
+                    id: k.id,
+                    created_at: k.created_at,
+                    updated_at: k.updated_at,
+                    origin: "list",
+                    sha256: None,
+                    size_bytes: None,
+                    json,
+                }),
+                Err(q) => self.side_quarantine.push(QRow {
+                    source_id: q.id,
+                    reason: q.reason,
+                    location: location.to_string(),
+                    json,
+                }),
             }
         }
+        let (landed, failed) = self.download_all(recs, msg_of).await?;
+        self.side.extend(landed);
+        self.side_quarantine.extend(failed);
         Ok(())
     }
 
@@ -774,6 +960,7 @@ impl StreamRun {
                     Page {
                         records: Vec::new(),
                         next: None,
+                        included: Vec::new(),
                     }
                 }
                 Err(e) => return Err(e),
@@ -793,158 +980,365 @@ impl StreamRun {
         Ok(())
     }
 
-    /// Attachment metadata (by id, many per call) and bytes (one download
-    /// each, content-addressed). Restartable by construction: the pending
-    /// set is "referenced by a landed message, not yet landed".
+    /// Attachments of messages that came without them (found by search,
+    /// which side-loads nothing): one `GET /v1/messages/{m}/attachments/{a}`
+    /// each, the endpoint for inbound and outbound files alike (spec), then
+    /// the bytes. Restartable by construction: the pending set is
+    /// "referenced by a landed message, not yet landed".
     async fn attachments_phase(&mut self) -> Result<()> {
-        let ctx = self.ctx.clone();
-        let pending: Vec<String> = blocking(move || {
-            let db = ctx.db.lock().unwrap();
-            views::ensure_object_views(&db, &ctx.ws, SOURCE, super::OBJECTS)?;
-            // Straight from the Parquet parts, not the dedup view: a window
-            // over every message's JSON would need memory; ids alone do not.
-            let msgs = ctx.ws.join("raw").join(SOURCE).join("messages");
-            if !views::has_parts(&msgs) {
-                return Ok(Vec::new());
-            }
-            let glob = msgs.join("*.parquet").to_string_lossy().replace('\'', "''");
-            let mut stmt = db.prepare(&format!(
-                "SELECT DISTINCT aid FROM (
-                   SELECT unnest(json_extract_string(json, '$.relationships.attachments.data[*].id')) AS aid
-                   FROM read_parquet('{glob}'))
-                 WHERE aid IS NOT NULL AND aid NOT IN (SELECT id FROM raw_{SOURCE}_attachments)
-                   AND aid NOT IN (SELECT source_id FROM ferry_quarantine WHERE object = 'attachments' AND source_id IS NOT NULL)
-                 ORDER BY aid"
-            ))?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
-        })
-        .await?;
+        let sql = format!(
+            "SELECT DISTINCT mid, aid FROM (
+               SELECT id AS mid, unnest(json_extract_string(json, '$.relationships.attachments.data[*].id')) AS aid
+               FROM read_parquet('{{glob}}'))
+             WHERE aid IS NOT NULL AND aid NOT IN (SELECT id FROM raw_{SOURCE}_attachments)
+               AND aid NOT IN (SELECT source_id FROM ferry_quarantine WHERE object = 'attachments' AND source_id IS NOT NULL)
+             ORDER BY aid"
+        );
+        let pending = self.pending_from_messages(sql).await?;
         self.bar.set_length(pending.len() as u64);
-        for chunk in pending.chunks(ATTACHMENT_IDS_PER_CALL) {
-            let path = format!("/v1/attachments/{}", chunk.join(","));
-            let page: Page = self
-                .ctx
-                .client
-                .fetch_parsed(Method::GET, &path, None, Lane::Standard, api::parse_page)
-                .await?;
+        let client = self.ctx.client.clone();
+        for chunk in pending.chunks(READS_PER_COMMIT) {
+            let reads: Vec<(String, String, Result<Page>)> =
+                futures::stream::iter(chunk.iter().cloned())
+                    .map(|(mid, aid)| {
+                        let client = client.clone();
+                        async move {
+                            let path = format!("/v1/messages/{mid}/attachments/{aid}");
+                            let page = client
+                                .fetch_parsed(
+                                    Method::GET,
+                                    &path,
+                                    None,
+                                    Lane::Standard,
+                                    api::parse_page,
+                                )
+                                .await;
+                            (mid, aid, page)
+                        }
+                    })
+                    .buffer_unordered(self.ctx.cfg.fetch_concurrency.max(1))
+                    .collect()
+                    .await;
+            let mut owners = HashMap::new();
+            let mut records = Vec::new();
+            for (mid, aid, page) in reads {
+                let path = format!("/v1/messages/{mid}/attachments/{aid}");
+                match page {
+                    Ok(p) => {
+                        records.extend(p.records);
+                        owners.insert(aid, mid);
+                    }
+                    Err(FerryError::Http { status: 404, .. }) => self.quarantine.push(QRow {
+                        source_id: Some(aid),
+                        reason: format!(
+                            "attachment referenced by message {mid} but {path} returned 404"
+                        ),
+                        location: path,
+                        json: String::new(),
+                    }),
+                    Err(e) => return Err(e),
+                }
+            }
             let before = self.buf.len();
-            let keys = self.take_page(&path, page.records, |_| false);
-            let returned: HashSet<&str> = keys.iter().map(|k| k.id.as_str()).collect();
-            for missing in chunk.iter().filter(|id| !returned.contains(id.as_str())) {
-                self.quarantine.push(QRow {
-                    source_id: Some(missing.clone()),
-                    reason:
-                        "attachment referenced by a message but not returned by /v1/attachments"
-                            .into(),
-                    location: path.clone(),
-                    json: String::new(),
-                });
-            }
-            if self.ctx.cfg.download_attachments {
-                self.download_batch(before).await?;
-            }
-            self.maybe_flush(String::new).await?;
+            self.take_page("/v1/messages/{id}/attachments/{id}", records, |_| false);
+            let fetched: Vec<RawRecord> = self.buf.drain(before..).collect();
+            let (landed, failed) = self.download_all(fetched, &owners).await?;
+            self.buf.extend(landed);
+            self.quarantine.extend(failed);
+            self.commit(Some(String::new()), "running").await?;
         }
         Ok(())
     }
 
-    /// Downloads the bytes of buffered attachment records `from..`.
-    async fn download_batch(&mut self, from: usize) -> Result<()> {
-        let dir = self.ctx.ws.join("attachments");
-        // The bytes are behind the record's `links.related`, a presigned
-        // storage URL that expires (Kustomer's spec: the attachment
-        // example's link carries `X-Amz-Expires=600`); the spec has no
-        // download route of its own, so a record without a link cannot be
-        // downloaded and is quarantined with that reason.
-        let jobs: Vec<(usize, String, Option<String>)> = self.buf[from..]
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (from + i, r.id.clone(), related_link(&r.json)))
-            .collect();
-        let client = self.ctx.client.clone();
-        let results: Vec<DownloadOutcome> = futures::stream::iter(jobs)
-            .map(|(i, id, link)| {
-                let client = client.clone();
-                let dir = dir.clone();
-                async move {
-                    // The temp name is derived from the id only after it is
-                    // reduced to hex, so a hostile id cannot steer the path.
-                    let safe: String = id
-                        .chars()
-                        .filter(|c| c.is_ascii_alphanumeric())
-                        .take(64)
-                        .collect();
-                    let tmp = dir.join(format!(
-                        ".dl-{safe}-{}{}",
-                        std::process::id(),
-                        crate::fsutil::TMP_SUFFIX
-                    ));
-                    let Some(link) = link else {
-                        return (i, id, Err(FerryError::Other(NO_LINK.into())));
-                    };
-                    let mut res = client.download(&link, &tmp).await;
-                    // An expired presigned link (storage answers 403): the
-                    // record is read again for a fresh link, once.
-                    if matches!(res, Err(FerryError::Http { status: 403, .. }))
-                        && !client.is_api_host(&client.url(&link))
-                    {
-                        let fresh = client
-                            .get_json(&format!("/v1/attachments/{id}"))
-                            .await
-                            .ok()
-                            .and_then(|v| related_link(&v["data"].to_string()));
-                        if let Some(fresh) = fresh {
-                            res = client.download(&fresh, &tmp).await;
-                        }
-                    }
-                    let res = match res {
-                        Ok((sha, size)) => {
-                            let dest = land::attachment_path(dir.parent().unwrap(), &sha);
-                            if dest.exists() {
-                                let _ = std::fs::remove_file(&tmp);
-                                Ok((sha, size))
-                            } else {
-                                crate::fsutil::commit_tmp(&tmp, &dest).map(|_| (sha, size))
-                            }
-                        }
-                        Err(e) => {
-                            let _ = std::fs::remove_file(&tmp);
-                            Err(e)
-                        }
-                    };
-                    (i, id, res)
+    /// Pending (message, other) pairs read from the messages' Parquet
+    /// parts: `sql` has a `{glob}` placeholder, run once per part, so
+    /// memory is bounded by one part whatever the history's size (a scan
+    /// of every part at once runs out of the extract's 128 MB). Straight
+    /// from the parts, not the dedup view: a window over every message's
+    /// JSON would need memory; a few fields per row do not. Pairs are
+    /// returned once each, sorted.
+    async fn pending_from_messages(&self, sql: String) -> Result<Vec<(String, String)>> {
+        let ctx = self.ctx.clone();
+        blocking(move || {
+            let db = ctx.db.lock().unwrap();
+            views::ensure_object_views(&db, &ctx.ws, SOURCE, super::OBJECTS)?;
+            let msgs = ctx.ws.join("raw").join(SOURCE).join("messages");
+            if !views::has_parts(&msgs) {
+                return Ok(Vec::new());
+            }
+            let mut parts: Vec<_> = std::fs::read_dir(&msgs)
+                .map_err(|e| FerryError::io(format!("reading {}", msgs.display()), e))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+                .collect();
+            parts.sort();
+            let mut out = std::collections::BTreeSet::new();
+            for part in parts {
+                let file = part.to_string_lossy().replace('\'', "''");
+                let mut stmt = db.prepare(&sql.replace("{glob}", &file))?;
+                let rows =
+                    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+                for row in rows {
+                    out.insert(row?);
                 }
-            })
-            .buffer_unordered(8)
-            .collect()
-            .await;
-        let mut failed = Vec::new();
-        for (i, id, res) in results {
-            match res {
-                Ok((sha, size)) => {
-                    self.buf[i].sha256 = Some(sha);
-                    self.buf[i].size_bytes = Some(size as i64);
-                }
-                Err(FerryError::Http { status, .. }) if status == 404 || status == 410 => {
-                    failed.push((i, id, format!("attachment download returned HTTP {status}")));
-                }
-                Err(FerryError::Other(m)) if m == NO_LINK => failed.push((i, id, m)),
-                Err(e) => return Err(e),
+            }
+            Ok(out.into_iter().collect())
+        })
+        .await
+    }
+
+    /// Full message bodies. A message record carries `preview` only (the
+    /// published schema has no body); the whole content is at the record's
+    /// `links.related` (the spec's example: `/v1/postmark/messages/{id}`).
+    /// Read for every email (its preview is a plain-text snippet, the HTML
+    /// is only there) and for any message whose preview reaches the
+    /// 10,240-character cap; a chat preview under the cap is the text
+    /// itself (`ferry probe` checks both against the real org). Landed
+    /// verbatim with the message's id and `updatedAt`, so an edited message
+    /// is read again on a delta.
+    async fn contents_phase(&mut self) -> Result<()> {
+        // Row by row, no aggregate over the JSON: memory stays flat however
+        // large the bodies; the newest version per id is kept here.
+        let sql = format!(
+            "SELECT id || chr(31) || coalesce(CAST(epoch_ms(updated_at) AS VARCHAR), '0'), related FROM (
+               SELECT id, updated_at, json_extract_string(json, '$.links.related') AS related,
+                      json_extract_string(json, '$.attributes.channel') AS channel,
+                      length(coalesce(json_extract_string(json, '$.attributes.preview'), '')) AS preview_len
+               FROM read_parquet('{{glob}}'))
+             WHERE related LIKE '/v1/%' AND related <> '/v1/messages/' || id
+               AND (channel = 'email' OR preview_len >= {PREVIEW_MAX})"
+        );
+        let mut newest: HashMap<String, (i64, String)> = HashMap::new();
+        for (key, related) in self.pending_from_messages(sql).await? {
+            let (id, t) = key.split_once('\u{1f}').unwrap_or((key.as_str(), "0"));
+            let t: i64 = t.parse().unwrap_or(0);
+            let e = newest.entry(id.to_string()).or_insert((t, related.clone()));
+            if t >= e.0 {
+                *e = (t, related);
             }
         }
-        // Remove failed downloads from the landing buffer (highest index
-        // first) and quarantine them with the reason.
-        failed.sort_by_key(|f| std::cmp::Reverse(f.0));
-        for (i, id, reason) in failed {
-            let rec = self.buf.remove(i);
-            self.quarantine.push(QRow {
-                source_id: Some(id),
-                reason,
-                location: "download".into(),
-                json: rec.json,
-            });
+        let have: HashMap<String, i64> = {
+            let sql = format!(
+                "SELECT id, coalesce(epoch_ms(updated_at), 0) FROM raw_{SOURCE}_message_contents"
+            );
+            self.query_view("message_contents", sql, None)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let quarantined: HashSet<String> = {
+            let sql = "SELECT source_id, 0 FROM ferry_quarantine WHERE object = 'message_contents' AND source_id IS NOT NULL".to_string();
+            self.query_view("message_contents", sql, None)
+                .await?
+                .into_iter()
+                .map(|r| r.0)
+                .collect()
+        };
+        let mut pending: Vec<(String, String)> = Vec::new();
+        let mut updated: HashMap<String, Option<i64>> = HashMap::new();
+        for (id, (t, related)) in newest {
+            if have.get(&id).is_some_and(|h| *h >= t) || quarantined.contains(&id) {
+                continue;
+            }
+            updated.insert(id.clone(), Some(t));
+            pending.push((id, related));
+        }
+        pending.sort();
+        self.bar.set_length(pending.len() as u64);
+        let client = self.ctx.client.clone();
+        for chunk in pending.chunks(READS_PER_COMMIT) {
+            let reads: Vec<(String, String, Result<serde_json::Value>)> =
+                futures::stream::iter(chunk.iter().cloned())
+                    .map(|(mid, related)| {
+                        let client = client.clone();
+                        async move {
+                            let v = client.get_json(&related).await;
+                            (mid, related, v)
+                        }
+                    })
+                    .buffer_unordered(self.ctx.cfg.fetch_concurrency.max(1))
+                    .collect()
+                    .await;
+            for (mid, related, v) in reads {
+                match v {
+                    Ok(v) => {
+                        let data = if v["data"].is_object() { v["data"].clone() } else { v };
+                        let t = updated.get(&mid).copied().flatten();
+                        self.buf.push(RawRecord {
+                            id: mid,
+                            created_at: None,
+                            updated_at: t,
+                            origin: "related",
+                            sha256: None,
+                            size_bytes: None,
+                            json: data.to_string(),
+                        });
+                    }
+                    Err(FerryError::Http { status: 404 | 403, .. }) => self.quarantine.push(QRow {
+                        source_id: Some(mid),
+                        reason: format!("the message's full content at {related} could not be read; its comment carries the preview only (listed in stg_preview_only_messages)"),
+                        location: related,
+                        json: String::new(),
+                    }),
+                    Err(e) => return Err(e),
+                }
+            }
+            self.pages += 1;
+            self.show();
+            self.commit(Some(String::new()), "running").await?;
         }
         Ok(())
     }
+
+    /// Downloads the bytes of attachment records (links are presigned and
+    /// expire: done right after the records were read). Returns the
+    /// records landed with their hash, and the ones quarantined with why.
+    /// `owner` maps an attachment id to its message, for a fresh read of
+    /// an expired link.
+    async fn download_all(
+        &self,
+        recs: Vec<RawRecord>,
+        owner: &HashMap<String, String>,
+    ) -> Result<(Vec<RawRecord>, Vec<QRow>)> {
+        if !self.ctx.cfg.download_attachments || recs.is_empty() {
+            return Ok((recs, Vec::new()));
+        }
+        let dir = self.ctx.ws.join("attachments");
+        let client = self.ctx.client.clone();
+        let results: Vec<(RawRecord, Result<(String, u64)>)> = futures::stream::iter(recs)
+            .map(|rec| {
+                let client = client.clone();
+                let dir = dir.clone();
+                let mid = owner.get(&rec.id).cloned();
+                async move {
+                    let res = download_one(&client, &dir, &rec, mid.as_deref()).await;
+                    (rec, res)
+                }
+            })
+            .buffer_unordered(self.ctx.cfg.fetch_concurrency.max(1))
+            .collect()
+            .await;
+        let mut landed = Vec::new();
+        let mut failed = Vec::new();
+        for (mut rec, res) in results {
+            match res {
+                Ok((sha, size)) => {
+                    rec.sha256 = Some(sha);
+                    rec.size_bytes = Some(size as i64);
+                    landed.push(rec);
+                }
+                Err(FerryError::Http { status, .. }) if status == 404 || status == 410 || status == 403 => {
+                    failed.push(QRow {
+                        source_id: Some(rec.id.clone()),
+                        reason: format!("attachment download returned HTTP {status} (also after reading the record again for a fresh link)"),
+                        location: "download".into(),
+                        json: rec.json,
+                    })
+                }
+                Err(FerryError::Other(m)) if m == NO_LINK => failed.push(QRow {
+                    source_id: Some(rec.id.clone()),
+                    reason: m,
+                    location: "download".into(),
+                    json: rec.json,
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((landed, failed))
+    }
+}
+
+/// Downloads one attachment's bytes into the content-addressed store. An
+/// expired presigned link (storage answers 403) is refreshed once by
+/// reading the record again through the message it belongs to.
+async fn download_one(
+    client: &ApiClient,
+    dir: &std::path::Path,
+    rec: &RawRecord,
+    mid: Option<&str>,
+) -> Result<(String, u64)> {
+    // The temp name is derived from the id only after it is reduced to
+    // hex, so a hostile id cannot steer the path.
+    let safe: String = rec
+        .id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(64)
+        .collect();
+    let tmp = dir.join(format!(
+        ".dl-{safe}-{}{}",
+        std::process::id(),
+        crate::fsutil::TMP_SUFFIX
+    ));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
+    let Some(link) = related_link(&rec.json) else {
+        return Err(FerryError::Other(NO_LINK.into()));
+    };
+    let mut res = client.download(&link, &tmp).await;
+    if matches!(res, Err(FerryError::Http { status: 403, .. }))
+        && !client.is_api_host(&client.url(&link))
+    {
+        let mid = mid
+            .map(str::to_string)
+            .or_else(|| message_of_attachment(&rec.json));
+        if let Some(mid) = mid {
+            let fresh = client
+                .get_json(&format!("/v1/messages/{mid}/attachments/{}", rec.id))
+                .await
+                .ok()
+                .and_then(|v| related_link(&v["data"].to_string()));
+            if let Some(fresh) = fresh {
+                res = client.download(&fresh, &tmp).await;
+            }
+        }
+    }
+    match res {
+        Ok((sha, size)) => {
+            let dest = land::attachment_path(dir.parent().unwrap(), &sha);
+            if dest.exists() {
+                let _ = std::fs::remove_file(&tmp);
+                Ok((sha, size))
+            } else {
+                crate::fsutil::commit_tmp(&tmp, &dest).map(|_| (sha, size))
+            }
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// The message an attachment record names, if it does.
+fn message_of_attachment(json: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| {
+            v["relationships"]["message"]["data"]["id"]
+                .as_str()
+                .map(str::to_string)
+        })
+}
+
+/// Attachment id → message id, from a page of message records.
+fn attachment_owners(messages: &[String]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for json in messages {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+            continue;
+        };
+        let Some(mid) = v["id"].as_str() else {
+            continue;
+        };
+        if let Some(atts) = v["relationships"]["attachments"]["data"].as_array() {
+            for a in atts {
+                if let Some(aid) = a["id"].as_str() {
+                    out.insert(aid.to_string(), mid.to_string());
+                }
+            }
+        }
+    }
+    out
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod probe;
 pub mod settings;
 pub mod streams;
 
@@ -27,6 +28,7 @@ pub const OBJECTS: &[&str] = &[
     "customers",
     "conversations",
     "messages",
+    "message_contents",
     "notes",
     "kobjects",
     "attachments",
@@ -134,6 +136,13 @@ impl Source for Kustomer {
     fn extract(&self, run: ExtractRun) -> BoxFut<'static, Result<Vec<StreamSummary>>> {
         Box::pin(extract::run(
             run.ws, run.run_id, run.client, run.db, run.cfg, run.opts,
+        ))
+    }
+
+    fn probe<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Vec<crate::connector::ProbeCheck>> {
+        Box::pin(probe::checks(
+            client,
+            ExtractConfig::default().list_record_cap,
         ))
     }
 

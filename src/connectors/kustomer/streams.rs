@@ -17,6 +17,12 @@ pub struct StreamDef {
     pub archive: bool,
     /// Streams of wave 2 read what wave 1 landed.
     pub wave: u8,
+    /// Query strings of the list, walked one after the other (klasses by
+    /// every `status`; messages with their attachments side-loaded).
+    pub list_queries: &'static [&'static str],
+    /// Feeds only the "rebuild by hand" lists: a 404 (feature absent) or
+    /// 403 (key without the role) makes it unavailable, not a failure.
+    pub optional: bool,
 }
 
 /// Every stream, in report order.
@@ -27,6 +33,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: None,
         archive: false,
         wave: 1,
+        list_queries: &[""],
+        optional: false,
     },
     StreamDef {
         object: "teams",
@@ -34,6 +42,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: None,
         archive: false,
         wave: 1,
+        list_queries: &[""],
+        optional: false,
     },
     StreamDef {
         object: "shortcuts",
@@ -41,6 +51,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: None,
         archive: false,
         wave: 1,
+        list_queries: &[""],
+        optional: true,
     },
     StreamDef {
         object: "slas",
@@ -48,6 +60,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: None,
         archive: false,
         wave: 1,
+        list_queries: &[""],
+        optional: true,
     },
     StreamDef {
         object: "tags",
@@ -55,6 +69,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: None,
         archive: false,
         wave: 1,
+        list_queries: &[""],
+        optional: false,
     },
     StreamDef {
         object: "klasses",
@@ -62,6 +78,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: None,
         archive: false,
         wave: 1,
+        list_queries: &["status=enabled", "status=disabled", "status=existing_only"],
+        optional: false,
     },
     StreamDef {
         object: "companies",
@@ -69,6 +87,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: Some("company"),
         archive: true,
         wave: 1,
+        list_queries: &[""],
+        optional: false,
     },
     StreamDef {
         object: "customers",
@@ -76,6 +96,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: Some("customer"),
         archive: true,
         wave: 1,
+        list_queries: &[""],
+        optional: false,
     },
     StreamDef {
         object: "conversations",
@@ -83,6 +105,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: Some("conversation"),
         archive: true,
         wave: 1,
+        list_queries: &[""],
+        optional: false,
     },
     StreamDef {
         object: "messages",
@@ -90,6 +114,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: Some("message"),
         archive: true,
         wave: 1,
+        list_queries: &["include=attachments"],
+        optional: false,
     },
     // The archive search does not cover notes: old notes come per archived
     // conversation (`parents` phase).
@@ -99,6 +125,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: Some("note"),
         archive: false,
         wave: 2,
+        list_queries: &[""],
+        optional: false,
     },
     // No org-wide KObject list exists (only per klass): search covers them.
     StreamDef {
@@ -107,6 +135,19 @@ pub const STREAMS: &[StreamDef] = &[
         context: Some("kobject"),
         archive: true,
         wave: 1,
+        list_queries: &[""],
+        optional: false,
+    },
+    // Full bodies: a message record has only `preview`; the full content
+    // is at its `links.related` (e.g. `/v1/postmark/messages/{id}`).
+    StreamDef {
+        object: "message_contents",
+        list: None,
+        context: None,
+        archive: false,
+        wave: 2,
+        list_queries: &[""],
+        optional: false,
     },
     StreamDef {
         object: "attachments",
@@ -114,6 +155,8 @@ pub const STREAMS: &[StreamDef] = &[
         context: None,
         archive: false,
         wave: 2,
+        list_queries: &[""],
+        optional: false,
     },
 ];
 
@@ -128,6 +171,7 @@ pub mod phase {
     pub const DELTA: &str = "delta";
     pub const RELIST: &str = "relist";
     pub const ATTACHMENTS: &str = "attachments";
+    pub const CONTENTS: &str = "contents";
     pub const DONE: &str = "done";
 }
 
@@ -136,6 +180,9 @@ impl StreamDef {
     pub fn full_plan(&self) -> Vec<&'static str> {
         if self.object == "attachments" {
             return vec![phase::ATTACHMENTS];
+        }
+        if self.object == "message_contents" {
+            return vec![phase::CONTENTS];
         }
         let mut p = Vec::new();
         if self.context.is_none() {
@@ -163,6 +210,8 @@ impl StreamDef {
     pub fn delta_plan(&self) -> Vec<&'static str> {
         if self.object == "attachments" {
             vec![phase::ATTACHMENTS]
+        } else if self.object == "message_contents" {
+            vec![phase::CONTENTS]
         } else if self.context.is_none() {
             vec![phase::RELIST]
         } else {

@@ -42,6 +42,15 @@ pub struct SimOptions {
     pub fault_rate: f64,
     /// Probability that serving a request also updates a random record.
     pub mutate_rate: f64,
+    /// Records a plain list query returns at most before it ends (0: no cap).
+    pub list_cap: u32,
+    /// Lists that answer 404 (a feature the org lacks).
+    pub missing: Vec<String>,
+    /// Lists that answer 403 (a role the API key lacks).
+    pub forbidden: Vec<String>,
+    /// Messages' `links.related` answers 404: full bodies are not where
+    /// ferry expects them (breaks a `ferry probe` assumption).
+    pub no_message_content: bool,
 }
 
 impl Default for SimOptions {
@@ -55,6 +64,10 @@ impl Default for SimOptions {
             latency_ms: 0,
             fault_rate: 0.0,
             mutate_rate: 0.0,
+            list_cap: 0,
+            missing: Vec::new(),
+            forbidden: Vec::new(),
+            no_message_content: false,
         }
     }
 }
@@ -141,12 +154,25 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
     let (storage_url, _storage) =
         crate::sim::serve(storage_addr, storage::router(state.clone())).await?;
     let _ = state.storage_url.set(storage_url);
-    let (base_url, handle) = crate::sim::serve(addr, routes::router(state.clone())).await?;
+    // Real clients send `/v1/users/current/` and `/v1/customers/search/`
+    // (Singer's tap-kustomer) and the API answers them: a trailing slash
+    // is dropped before routing.
+    let app = axum::Router::new()
+        .fallback_service(routes::router(state.clone()))
+        .layer(axum::middleware::map_request(strip_trailing_slash));
+    let (base_url, handle) = crate::sim::serve(addr, app).await?;
     Ok(RunningSim {
         base_url,
         state,
         handle,
     })
+}
+
+async fn strip_trailing_slash(mut req: Request) -> Request {
+    crate::sim::rewrite_path(&mut req, |p| {
+        (p.len() > 1 && p.ends_with('/')).then(|| p.trim_end_matches('/').to_string())
+    });
+    req
 }
 
 fn error_body(status: u16, code: &str, title: &str, detail: &str) -> Value {
@@ -221,7 +247,16 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
             "rate_limit_exceeded",
             "Rate Limit Exceeded",
         );
-        add_rate_headers(&mut r, st.opts.rate_limit, 0, reset);
+        // A throttled search names its own lane's limit when the org-wide
+        // one is not what ran out.
+        let limit = if st.opts.rate_limit > 0 && !(is_search && st.opts.search_rate_limit > 0) {
+            st.opts.rate_limit
+        } else if is_search {
+            st.opts.search_rate_limit
+        } else {
+            st.opts.rate_limit
+        };
+        add_rate_headers(&mut r, limit, 0, reset);
         return r;
     }
     if st.opts.mutate_rate > 0.0 {

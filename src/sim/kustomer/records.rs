@@ -400,6 +400,18 @@ pub fn klass_fields(idx: u32) -> Vec<(String, &'static str)> {
     }
 }
 
+/// `status` of klass `idx`. Kustomer's `GET /v1/klasses` returns only
+/// `enabled` ones unless asked (spec: `status` = enabled | disabled |
+/// existing_only, default enabled); the kobjects of a disabled klass are
+/// still returned by search, so one klass here is disabled.
+pub fn klass_status(idx: u32) -> &'static str {
+    if idx == 1 {
+        "disabled"
+    } else {
+        "enabled"
+    }
+}
+
 fn klass(org: &Org, idx: u32) -> Value {
     let mut props = Map::new();
     for (name, ty) in klass_fields(idx) {
@@ -413,7 +425,7 @@ fn klass(org: &Org, idx: u32) -> Value {
     );
     a.insert("icon".into(), json!("box"));
     a.insert("color".into(), json!("#1f78d1"));
-    a.insert("status".into(), json!("enabled"));
+    a.insert("status".into(), json!(klass_status(idx)));
     a.insert("metadata".into(), json!({"properties": props}));
     stamps(org, Kind::Klasses, idx, &mut a);
     base(org, Kind::Klasses, idx, a, Map::new())
@@ -673,7 +685,15 @@ pub fn message_body(org: &Org, m: u32, email: bool) -> String {
     }
 }
 
-fn message(org: &Org, m: u32) -> Value {
+/// Longest `preview` Kustomer stores: its create-message schema caps it at
+/// 10,240 characters (kustomer-openapi.json, `POST /conversations/{id}/messages`).
+pub const PREVIEW_MAX: usize = 10_240;
+/// Length of an email's plain-text snippet in `preview` (the spec's
+/// example is a short snippet; the exact length is the simulator's choice).
+const EMAIL_PREVIEW: usize = 200;
+
+/// Conversation, direction and channel app of message `m`.
+pub fn message_shape(org: &Org, m: u32) -> (u32, bool, &'static str) {
     let c = org.message_conv(m);
     let first = org.conv_msgs[c as usize];
     let mut r = rng(org.seed, Kind::Messages, m);
@@ -682,15 +702,58 @@ fn message(org: &Org, m: u32) -> Value {
         let mut cr = rng(org.seed, Kind::Conversations, c);
         CHANNELS[cr.gen_range(0..CHANNELS.len())]
     };
+    (c, inbound, conv_channel)
+}
+
+/// The channel app a message came through; its full content sits at
+/// `links.related` = `/v1/{app}/messages/{id}` (the spec's example:
+/// `/v1/postmark/messages/{id}` for an email).
+pub fn message_app(channel: &str) -> &'static str {
+    if channel == "email" {
+        "postmark"
+    } else {
+        "chat"
+    }
+}
+
+/// The full content of message `m` as its channel app serves it at
+/// `links.related`. Kustomer documents no schema for it: the simulator
+/// answers with Postmark's field names for email (`HtmlBody`,
+/// `TextBody`) and `body` for chat; `ferry probe` checks the real shape.
+pub fn message_content(org: &Org, m: u32) -> Value {
+    let (_, _, channel) = message_shape(org, m);
+    let email = channel == "email";
+    let body = message_body(org, m, email);
+    let mid = id(org, Kind::Messages, m);
+    let app = message_app(channel);
+    let attributes = if email {
+        json!({"HtmlBody": body, "TextBody": strip_tags_all(&body), "Subject": "Re: your order"})
+    } else {
+        json!({"body": body})
+    };
+    json!({"data": {"type": format!("{app}-message"), "id": mid, "attributes": attributes,
+        "links": {"self": format!("/v1/{app}/messages/{mid}")}}})
+}
+
+fn message(org: &Org, m: u32) -> Value {
+    let (c, inbound, conv_channel) = message_shape(org, m);
+    let first = org.conv_msgs[c as usize];
     let email = conv_channel == "email";
     let body = message_body(org, m, email);
-    let preview: String = strip_tags(&body).chars().take(200).collect();
+    // Kustomer's message records carry `preview`, never the body: an
+    // email's preview is a plain-text snippet, a chat message's preview is
+    // its text up to the 10,240-character cap.
+    let preview: String = if email {
+        strip_tags(&body).chars().take(EMAIL_PREVIEW).collect()
+    } else {
+        body.chars().take(PREVIEW_MAX).collect()
+    };
     let cust = conversation_customer(org, c);
     let users = org.count(Kind::Users);
     let meta = org.meta[&Kind::Messages][m as usize];
     let mut a = Map::new();
     a.insert("channel".into(), json!(conv_channel));
-    a.insert("app".into(), json!(if email { "postmark" } else { "chat" }));
+    a.insert("app".into(), json!(message_app(conv_channel)));
     a.insert(
         "direction".into(),
         json!(if inbound { "in" } else { "out" }),
@@ -705,7 +768,6 @@ fn message(org: &Org, m: u32) -> Value {
         }),
     );
     a.insert("preview".into(), json!(preview));
-    a.insert("body".into(), json!(body));
     a.insert(
         "subject".into(),
         json!(if email { "Re: your order" } else { "" }),
@@ -741,7 +803,28 @@ fn message(org: &Org, m: u32) -> Value {
         rels.insert("attachments".into(), json!({"data": atts}));
     }
     stamps(org, Kind::Messages, m, &mut a);
-    base(org, Kind::Messages, m, a, rels)
+    let mut v = base(org, Kind::Messages, m, a, rels);
+    v["links"]["related"] = json!(format!(
+        "/v1/{}/messages/{}",
+        message_app(conv_channel),
+        id(org, Kind::Messages, m)
+    ));
+    v
+}
+
+/// The whole text of an HTML body (no length bound).
+fn strip_tags_all(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for ch in s.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn strip_tags(s: &str) -> String {

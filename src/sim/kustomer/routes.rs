@@ -36,7 +36,8 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/v1/customers/archive/search", post(archive_search))
         .route("/v1/{object}", get(list))
         .route("/v1/{object}/{id}", get(get_one))
-        .route("/v1/conversations/{id}/{child}", get(conversation_children))
+        .route("/v1/{object}/{id}/{child}", get(children))
+        .route("/v1/{object}/{id}/{child}/{sub}", get(grandchild))
         .route("/__sim/stats", get(stats))
         .route("/__sim/ids/{object}", get(all_ids))
         .route("/__sim/mutate", post(mutate))
@@ -55,6 +56,18 @@ struct PageQuery {
     page: Option<String>,
     #[serde(rename = "pageSize")]
     page_size: Option<String>,
+    /// `attachments` side-loads the attachment records of messages.
+    include: Option<String>,
+    /// Klasses: enabled (default) | disabled | existing_only.
+    status: Option<String>,
+}
+
+impl PageQuery {
+    fn includes_attachments(&self) -> bool {
+        self.include
+            .as_deref()
+            .is_some_and(|i| i.split(',').any(|x| x.trim() == "attachments"))
+    }
 }
 
 fn parse_page(q: &PageQuery, max: u32, clamp: bool) -> Result<(u32, u32), Response> {
@@ -130,27 +143,83 @@ async fn list(State(st): St, Path(object): Path<String>, Query(q): Query<PageQue
     else {
         return not_found();
     };
+    if let Some(r) = unavailable(&st, &object) {
+        return r;
+    }
     let (page, size) = match parse_page(&q, LIST_MAX, true) {
         Ok(v) => v,
         Err(r) => return r,
     };
     let org = st.org.read().unwrap();
-    let total = org.live_count(kind);
+    // `GET /v1/klasses` filters on `status`, `enabled` by default (spec).
+    let klasses: Option<Vec<u32>> = (kind == Kind::Klasses).then(|| {
+        let want = q.status.as_deref().unwrap_or("enabled");
+        (0..org.count(kind))
+            .filter(|&k| records::klass_status(k) == want)
+            .collect()
+    });
+    let total = match &klasses {
+        Some(k) => k.len() as u64,
+        None => org.live_count(kind) as u64,
+    };
+    // `--list-cap`: a query returns at most this many records, then ends
+    // as if there were no more (a third-party connector documents 10,000).
+    let cap = match st.opts.list_cap {
+        0 => u64::MAX,
+        c => c as u64,
+    };
     let start = (page - 1) as u64 * size as u64;
-    let data: Vec<Value> = (start..(start + size as u64).min(total as u64))
-        .filter_map(|pos| org.live_at(kind, pos as u32))
-        .map(|idx| record(&org, kind, idx))
+    let end = (start + size as u64).min(total).min(cap);
+    let idxs: Vec<u32> = (start..end.max(start))
+        .filter_map(|pos| match &klasses {
+            Some(k) => Some(k[pos as usize]),
+            None => org.live_at(kind, pos as u32),
+        })
         .collect();
-    let has_next = start + (size as u64) < total as u64;
-    Json(envelope(
+    let data: Vec<Value> = idxs.iter().map(|&i| record(&org, kind, i)).collect();
+    let has_next = end < total.min(cap);
+    let mut body = envelope(
         &format!("/v1/{object}"),
         page,
         size,
         data,
         has_next,
-        Some(total),
-    ))
-    .into_response()
+        Some(total as u32),
+    );
+    if kind == Kind::Messages && q.includes_attachments() {
+        body["included"] = json!(included_attachments(&st, &org, &idxs));
+    }
+    Json(body).into_response()
+}
+
+/// `--missing` / `--forbidden` streams answer 404 / 403, as an org
+/// without the feature or a key without the role does.
+fn unavailable(st: &SimState, object: &str) -> Option<Response> {
+    if st.opts.missing.iter().any(|m| m == object) {
+        return Some(not_found());
+    }
+    if st.opts.forbidden.iter().any(|m| m == object) {
+        return Some(error_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "The API key lacks a role for this resource",
+        ));
+    }
+    None
+}
+
+/// The attachment records of messages `msgs`, signed, for `included[]`.
+fn included_attachments(st: &SimState, org: &Org, msgs: &[u32]) -> Vec<Value> {
+    msgs.iter()
+        .flat_map(|&m| org.message_attachments(m))
+        .map(|a| super::storage::sign_record(st, record(org, Kind::Attachments, a)))
+        .collect()
+}
+
+/// Whether attachment `a` came with an outbound message: the only ones
+/// `GET /v1/attachments/{id}` returns ("Get attachments by ID [Outbound Only]").
+fn outbound_attachment(org: &Org, a: u32) -> bool {
+    !records::message_shape(org, org.attach_msg[a as usize]).1
 }
 
 async fn get_one(
@@ -192,58 +261,130 @@ async fn get_one(
         ))
         .into_response();
     }
-    // `/v1/attachments/{id,id,...}` accepts a list of ids.
+    // `/v1/attachments/{id,id,...}` accepts a list of ids, and returns
+    // outbound attachments only.
     if kind == Kind::Attachments && ids.contains(',') {
         let data: Vec<Value> = ids
             .split(',')
             .filter_map(|i| parse_id(&org, kind, i.trim()))
+            .filter(|&i| outbound_attachment(&org, i))
             .map(|i| super::storage::sign_record(&st, record(&org, kind, i)))
             .collect();
         return Json(json!({"data": data})).into_response();
     }
     match parse_id(&org, kind, &ids) {
         Some(idx) if kind == Kind::Attachments => {
+            if !outbound_attachment(&org, idx) {
+                return not_found();
+            }
             Json(json!({"data": super::storage::sign_record(&st, record(&org, kind, idx))}))
                 .into_response()
         }
-        Some(idx) => Json(json!({"data": record(&org, kind, idx)})).into_response(),
+        Some(idx) => {
+            let mut body = json!({"data": record(&org, kind, idx)});
+            if kind == Kind::Messages && q.includes_attachments() {
+                body["included"] = json!(included_attachments(&st, &org, &[idx]));
+            }
+            Json(body).into_response()
+        }
         None => not_found(),
     }
 }
 
-async fn conversation_children(
+/// Three-segment paths: a conversation's messages, notes and
+/// attachments, and a message's full content at its channel app
+/// (`/v1/{app}/messages/{id}`, the message's `links.related`).
+async fn children(
     State(st): St,
-    Path((cid, child)): Path<(String, String)>,
+    Path((object, pid, child)): Path<(String, String, String)>,
     Query(q): Query<PageQuery>,
 ) -> Response {
     let org = st.org.read().unwrap();
-    let Some(c) = parse_id(&org, Kind::Conversations, &cid) else {
+    if pid == "messages" {
+        let Some(m) = parse_id(&org, Kind::Messages, &child) else {
+            return not_found();
+        };
+        let (_, _, channel) = records::message_shape(&org, m);
+        if st.opts.no_message_content || records::message_app(channel) != object {
+            return not_found();
+        }
+        return Json(records::message_content(&org, m)).into_response();
+    }
+    if object != "conversations" {
         return not_found();
-    };
-    let (kind, starts) = match child.as_str() {
-        "messages" => (Kind::Messages, &org.conv_msgs),
-        "notes" => (Kind::Notes, &org.conv_notes),
-        _ => return not_found(),
+    }
+    let Some(c) = parse_id(&org, Kind::Conversations, &pid) else {
+        return not_found();
     };
     let (page, size) = match parse_page(&q, LIST_MAX, true) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let (a, b) = (starts[c as usize], starts[c as usize + 1]);
+    let (a, b) = match child.as_str() {
+        "messages" => (org.conv_msgs[c as usize], org.conv_msgs[c as usize + 1]),
+        "notes" => (org.conv_notes[c as usize], org.conv_notes[c as usize + 1]),
+        "attachments" => {
+            // Attachments of the conversation's messages, inbound and outbound.
+            let (m0, m1) = (org.conv_msgs[c as usize], org.conv_msgs[c as usize + 1]);
+            let lo = org.attach_msg.partition_point(|&x| x < m0) as u32;
+            let hi = org.attach_msg.partition_point(|&x| x < m1) as u32;
+            (lo, hi)
+        }
+        _ => return not_found(),
+    };
+    let kind = match child.as_str() {
+        "messages" => Kind::Messages,
+        "notes" => Kind::Notes,
+        _ => Kind::Attachments,
+    };
     let from = a + (page - 1) * size;
-    let data = (from..b.min(from + size))
-        .map(|i| record(&org, kind, i))
+    let idxs: Vec<u32> = (from..b.min(from + size)).collect();
+    let data = idxs
+        .iter()
+        .map(|&i| {
+            let r = record(&org, kind, i);
+            if kind == Kind::Attachments {
+                super::storage::sign_record(&st, r)
+            } else {
+                r
+            }
+        })
         .collect();
     let has_next = from + size < b;
-    Json(envelope(
-        &format!("/v1/conversations/{cid}/{child}"),
+    let mut body = envelope(
+        &format!("/v1/conversations/{pid}/{child}"),
         page,
         size,
         data,
         has_next,
         Some(b - a),
-    ))
-    .into_response()
+    );
+    if kind == Kind::Messages && q.includes_attachments() {
+        body["included"] = json!(included_attachments(&st, &org, &idxs));
+    }
+    Json(body).into_response()
+}
+
+/// `GET /v1/messages/{message_id}/attachments/{id}`: one attachment of a
+/// message, inbound or outbound.
+async fn grandchild(
+    State(st): St,
+    Path((object, mid, child, aid)): Path<(String, String, String, String)>,
+) -> Response {
+    if object != "messages" || child != "attachments" {
+        return not_found();
+    }
+    let org = st.org.read().unwrap();
+    match (
+        parse_id(&org, Kind::Messages, &mid),
+        parse_id(&org, Kind::Attachments, &aid),
+    ) {
+        (Some(m), Some(a)) if org.attach_msg[a as usize] == m => Json(json!({
+            "data": super::storage::sign_record(&st, record(&org, Kind::Attachments, a))
+        }))
+        .into_response(),
+        _ => not_found(),
+    }
 }
 
 #[derive(Deserialize)]

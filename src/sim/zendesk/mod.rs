@@ -149,17 +149,7 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
 }
 
 async fn strip_json_suffix(mut req: Request) -> Request {
-    let rewritten = req
-        .uri()
-        .path()
-        .strip_suffix(".json")
-        .map(|p| match req.uri().query() {
-            Some(q) => format!("{p}?{q}"),
-            None => p.to_string(),
-        });
-    if let Some(Ok(uri)) = rewritten.map(|u| u.parse()) {
-        *req.uri_mut() = uri;
-    }
+    crate::sim::rewrite_path(&mut req, |p| p.strip_suffix(".json").map(str::to_string));
     req
 }
 

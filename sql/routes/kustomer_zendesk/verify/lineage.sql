@@ -15,6 +15,7 @@ UNION ALL SELECT 'companies', count(*) FROM stg_companies
 UNION ALL SELECT 'customers', count(*) FROM stg_customers
 UNION ALL SELECT 'conversations', count(*) FROM stg_conversations
 UNION ALL SELECT 'messages', count(*) FROM stg_messages
+UNION ALL SELECT 'message_contents', count(*) FROM stg_message_contents
 UNION ALL SELECT 'notes', count(*) FROM stg_notes
 UNION ALL SELECT 'kobjects', count(*) FROM stg_kobjects
 UNION ALL SELECT 'attachments', count(*) FROM stg_attachments;

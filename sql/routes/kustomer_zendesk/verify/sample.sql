@@ -44,7 +44,7 @@ SELECT * FROM (VALUES
     (4, 'tags', 'Kustomer tag names lowercased, other characters as _; assignee_<name> for every other assigned user; kustomer_import; channel_<via> (seeds/channel_via_map.csv); kustomer_split and kustomer_split_<id> on split conversations'),
     (5, 'requester', 'customers sharing their first email (case-insensitive) are one person: the oldest'),
     (6, 'assignee, group', 'the last assigned user (assignee_rule = first: the first), the first assigned team'),
-    (7, 'comments', 'messages and notes by source time (then messages before notes, then id); notes private; inbound messages by the requester, the rest by their author; body = body else preview, control characters, <script> elements and on* handlers removed; HTML kept as html_body; a body over the comment limit split into consecutive comments whose concatenation is the body'),
+    (7, 'comments', 'messages and notes by source time (then messages before notes, then id); notes private; inbound messages by the requester, the rest by their author; body = the full content read from the message links.related (HTML, else text), else its preview, control characters, <script> elements and on* handlers removed; HTML kept as html_body; a body over the comment limit split into consecutive comments whose concatenation is the body'),
     (8, 'split conversations', 'a conversation over the per-ticket comment limit is read back across all its tickets in part order, each part ending with one internal link comment, and compared as one thread')
 ) AS t(n, field, rule);
 
@@ -68,14 +68,19 @@ WHERE id IN (SELECT regexp_extract(source_id, '^(.*?)(-part[0-9]+)?$', 1) FROM v
 -- Every message and note of the sampled conversations, in thread order.
 CREATE OR REPLACE TABLE verify_raw_thread AS
 WITH items AS (
-    SELECT 'message' AS kind, id AS item_id,
-           json_extract_string(json, '$.relationships.conversation.data.id') AS conversation_id,
-           json_extract_string(json, '$.attributes.direction') AS direction,
-           json_extract_string(json, '$.relationships.createdBy.data.id') AS created_by,
-           coalesce(json_extract_string(json, '$.attributes.body'), json_extract_string(json, '$.attributes.preview'), '') AS raw_body,
-           coalesce(TRY_CAST(json_extract_string(json, '$.attributes.sentAt') AS TIMESTAMPTZ), created_at) AS item_at,
-           coalesce(json_extract_string(json, '$.relationships.attachments.data[*].id'), []) AS attachment_ids
-    FROM raw_kustomer_messages
+    SELECT 'message' AS kind, m.id AS item_id,
+           json_extract_string(m.json, '$.relationships.conversation.data.id') AS conversation_id,
+           json_extract_string(m.json, '$.attributes.direction') AS direction,
+           json_extract_string(m.json, '$.relationships.createdBy.data.id') AS created_by,
+           -- The full content read from links.related (HTML, else text), else the preview.
+           coalesce(json_extract_string(mc.json, '$.attributes.HtmlBody'), json_extract_string(mc.json, '$.attributes.htmlBody'),
+                    json_extract_string(mc.json, '$.attributes.html'), json_extract_string(mc.json, '$.attributes.TextBody'),
+                    json_extract_string(mc.json, '$.attributes.textBody'), json_extract_string(mc.json, '$.attributes.text'),
+                    json_extract_string(mc.json, '$.attributes.body'),
+                    json_extract_string(m.json, '$.attributes.preview'), '') AS raw_body,
+           coalesce(TRY_CAST(json_extract_string(m.json, '$.attributes.sentAt') AS TIMESTAMPTZ), m.created_at) AS item_at,
+           coalesce(json_extract_string(m.json, '$.relationships.attachments.data[*].id'), []) AS attachment_ids
+    FROM raw_kustomer_messages m LEFT JOIN raw_kustomer_message_contents mc USING (id)
     UNION ALL
     SELECT 'note', id, json_extract_string(json, '$.relationships.conversation.data.id'), NULL,
            json_extract_string(json, '$.relationships.createdBy.data.id'),
