@@ -124,8 +124,8 @@ pub struct ExtractArgs {
     /// No progress bars (they are also off when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
-    /// Run a full pass although a check of `ferry probe` that would lose
-    /// data failed for this org (the first pass runs those checks first).
+    /// Run a full pass although the newest `ferry probe` report refuted an
+    /// assumption whose failure loses data (e.g. where message bodies live).
     #[arg(long)]
     pub accept_refuted: bool,
 }

@@ -407,6 +407,12 @@ search_page_size = 500
 download_attachments = true
 # Seconds to re-read before a delta pass's high-water mark.
 overlap_secs = 0
+# Records a plain list returns at most (documented by a third-party
+# connector, not by Kustomer): a list ending exactly at a multiple of it is
+# taken as cut short and continued by keyset search.
+list_record_cap = 10000
+# Downloads and per-record reads (message bodies) in flight per stream.
+fetch_concurrency = 8
 
 [transform]
 # DuckDB memory limit for `ferry transform`; past it DuckDB spills to disk

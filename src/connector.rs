@@ -119,6 +119,11 @@ pub trait Source: Send + Sync {
     fn probe<'a>(&'a self, _client: &'a ApiClient) -> BoxFut<'a, Vec<ProbeCheck>> {
         Box::pin(async { Vec::new() })
     }
+    /// SQL over the staged tables giving (object, source_id, reason) of
+    /// records read only in part; `ferry verify` lists them.
+    fn incomplete_sql(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// How the load engine sizes its work for a destination.

@@ -79,24 +79,21 @@ fn extract_inner(
     rt.block_on(async {
         source.check(&client).await?;
         // A full pass stands on the connector's assumptions about the org:
-        // the ones whose failure would lose data are checked first (the
-        // same checks as `ferry probe`), and a refuted one stops the pass
-        // unless the user accepts it.
+        // where the newest `ferry probe` report refuted one that loses
+        // data, the pass stops unless the user accepts the loss.
         if (args.full || first_pass) && args.since.is_none() {
-            let refuted: Vec<_> = source
-                .probe(&client)
-                .await
-                .into_iter()
-                .filter(|c| c.loses_data && c.outcome == crate::connector::ProbeOutcome::Fail)
-                .collect();
-            for c in &refuted {
-                eprintln!("refuted: {}: {}", c.check, c.detail);
+            let refuted = refuted_in_last_probe(&ws.dir);
+            for (check, detail) in &refuted {
+                eprintln!("refuted by `ferry probe`: {check}: {detail}");
             }
             if !refuted.is_empty() && !args.accept_refuted {
                 anyhow::bail!(
-                    "{} assumption(s) this extract relies on do not hold for this org and would lose data (see above; `ferry probe` shows every check). Fix them, or pass --accept-refuted to extract anyway and accept the loss",
+                    "{} assumption(s) this extract relies on do not hold for this org and would lose data (see above). Fix them and rerun `ferry probe`, or pass --accept-refuted to extract anyway and accept the loss",
                     refuted.len()
                 );
+            }
+            if refuted.is_empty() && !has_probe_report(&ws.dir) {
+                eprintln!("note: no `ferry probe` report in this workspace: run `ferry probe` before a full pass to check what ferry assumes about the org");
             }
         }
         let opts = extract::ExtractOptions {
@@ -116,6 +113,56 @@ fn extract_inner(
             })
             .await?)
     })
+}
+
+fn probe_reports(ws: &Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = std::fs::read_dir(ws.join("reports"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("probe-") && n.ends_with(".json"))
+        })
+        .collect();
+    // Run ids start with a UTC timestamp: the names sort by time.
+    out.sort();
+    out
+}
+
+fn has_probe_report(ws: &Path) -> bool {
+    !probe_reports(ws).is_empty()
+}
+
+/// (check, detail) of the source checks the newest probe report refuted
+/// and marked as losing data.
+fn refuted_in_last_probe(ws: &Path) -> Vec<(String, String)> {
+    let Some(last) = probe_reports(ws).pop() else {
+        return Vec::new();
+    };
+    let Ok(v) = std::fs::read(&last)
+        .map_err(|_| ())
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|_| ()))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for section in v["sections"].as_array().into_iter().flatten() {
+        if section["side"] != "source" {
+            continue;
+        }
+        for c in section["checks"].as_array().into_iter().flatten() {
+            if c["loses_data"] == true && c["outcome"] == "fail" {
+                out.push((
+                    c["check"].as_str().unwrap_or("?").to_string(),
+                    c["detail"].as_str().unwrap_or("").to_string(),
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// `--since`: a date (UTC midnight) or an RFC 3339 instant, in ms.

@@ -25,6 +25,9 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             ws.config.source.as_ref(),
             ws.config.destination.as_ref(),
         )?;
+        let unavailable = verify::unavailable(&db.lock().unwrap(), ws.config.source.as_ref())?;
+        let (incomplete_total, incomplete) =
+            verify::incomplete(&db.lock().unwrap(), ws.config.source.as_ref(), 200)?;
         let (destination, sample) = if args.offline {
             (Vec::new(), Default::default())
         } else {
@@ -50,6 +53,9 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             sample,
             phases,
             manual_rules,
+            unavailable,
+            incomplete_total,
+            incomplete,
         })
     })();
     let conn = db.into_inner().unwrap();
@@ -142,6 +148,21 @@ fn print_summary(r: &Report) {
         println!(
             "{} rules to rebuild by hand (SLAs, shortcuts and the like): see the report",
             r.manual_rules.len()
+        );
+    }
+    for u in &r.unavailable {
+        println!(
+            "unavailable in the source: {} (HTTP {}): {}",
+            u.object, u.status, u.reason
+        );
+    }
+    if r.incomplete_total > 0 {
+        println!(
+            "{} source records read only in part (e.g. {} {}: {}); all in the report",
+            r.incomplete_total,
+            r.incomplete[0].object,
+            r.incomplete[0].source_id,
+            r.incomplete[0].reason
         );
     }
 }

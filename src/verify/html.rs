@@ -314,6 +314,32 @@ pub fn render(r: &Report) -> String {
         }
         h.push_str("</table>");
     }
+    if !r.unavailable.is_empty() {
+        h.push_str("<h2>Unavailable in the source</h2><table id=\"unavailable\"><tr><th class=\"l\">object</th><th>HTTP</th><th class=\"l\">why</th></tr>");
+        for u in &r.unavailable {
+            let _ = write!(
+                h,
+                r#"<tr><td class="l">{}</td><td>{}</td><td class="l">{}</td></tr>"#,
+                esc(&u.object),
+                u.status,
+                esc(&u.reason)
+            );
+        }
+        h.push_str("</table>");
+    }
+    if r.incomplete_total > 0 {
+        let _ = write!(h, "<h2>Read only in part</h2><p>{} source records (table <code>stg_preview_only_messages</code>); the first {}:</p><table id=\"incomplete\"><tr><th class=\"l\">object</th><th class=\"l\">source id</th><th class=\"l\">why</th></tr>", r.incomplete_total, r.incomplete.len());
+        for i in &r.incomplete {
+            let _ = write!(
+                h,
+                r#"<tr><td class="l">{}</td><td class="l">{}</td><td class="l">{}</td></tr>"#,
+                esc(&i.object),
+                esc(&i.source_id),
+                esc(&i.reason)
+            );
+        }
+        h.push_str("</table>");
+    }
     h.push_str("<p class=\"meta\">Every figure here is a table in ferry.duckdb: <code>verify_funnel</code>, <code>verify_records</code>, <code>verify_reasons</code>, <code>verify_sample</code>, <code>ferry_load_phases</code>.</p></body></html>\n");
     h
 }

@@ -141,6 +141,56 @@ pub fn manual_rules(
     Ok(out)
 }
 
+/// Streams the source would not serve (`ferry_unavailable`).
+pub fn unavailable(conn: &Connection, source: &dyn Source) -> Result<Vec<Unavailable>> {
+    let mut stmt = conn.prepare(
+        "SELECT object, status, reason FROM ferry_unavailable WHERE source = ? ORDER BY object",
+    )?;
+    let rows = stmt
+        .query_map([source.kind()], |r| {
+            Ok(Unavailable {
+                object: r.get(0)?,
+                status: r.get(1)?,
+                reason: r.get(2)?,
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Records the source gave only in part (its `incomplete_sql`): the total
+/// and the first `limit`.
+pub fn incomplete(
+    conn: &Connection,
+    source: &dyn Source,
+    limit: usize,
+) -> Result<(i64, Vec<Incomplete>)> {
+    let Some(sql) = source.incomplete_sql() else {
+        return Ok((0, Vec::new()));
+    };
+    // Before a transform ran, the staged tables it reads do not exist yet.
+    if conn
+        .prepare(&format!("SELECT * FROM ({sql}) LIMIT 0"))
+        .is_err()
+    {
+        return Ok((0, Vec::new()));
+    }
+    let total: i64 = conn.query_row(&format!("SELECT count(*) FROM ({sql})"), [], |r| r.get(0))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT * FROM ({sql}) ORDER BY 1, 2 LIMIT {limit}"
+    ))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Incomplete {
+                object: r.get(0)?,
+                source_id: r.get(1)?,
+                reason: r.get(2)?,
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok((total, rows))
+}
+
 /// A few ids of records in `state`, to name them in a problem.
 pub fn examples(conn: &Connection, object: &str, state: &str) -> Result<String> {
     let mut stmt = conn.prepare(

@@ -95,6 +95,23 @@ pub struct ManualRule {
     pub note: String,
 }
 
+/// A stream the source would not serve (404/403), from `ferry_unavailable`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unavailable {
+    pub object: String,
+    pub status: i64,
+    pub reason: String,
+}
+
+/// A source record ferry could only read in part (e.g. a message whose
+/// full body was not readable: its comment carries the preview).
+#[derive(Debug, Clone, Serialize)]
+pub struct Incomplete {
+    pub object: String,
+    pub source_id: String,
+    pub reason: String,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -113,6 +130,11 @@ pub struct Report {
     pub sample: SampleCheck,
     pub phases: Vec<PhaseTiming>,
     pub manual_rules: Vec<ManualRule>,
+    /// Streams the source would not serve, with why.
+    pub unavailable: Vec<Unavailable>,
+    /// How many records are incomplete, and the first of them.
+    pub incomplete_total: i64,
+    pub incomplete: Vec<Incomplete>,
 }
 
 impl Report {

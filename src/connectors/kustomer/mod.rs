@@ -146,6 +146,10 @@ impl Source for Kustomer {
         ))
     }
 
+    fn incomplete_sql(&self) -> Option<&'static str> {
+        Some("SELECT 'messages' AS object, message_id AS source_id, reason FROM stg_preview_only_messages")
+    }
+
     fn extract_problems(&self, cfg: &ExtractConfig) -> Vec<String> {
         let mut out = Vec::new();
         if cfg.list_page_size == 0 || cfg.list_page_size > 100 {

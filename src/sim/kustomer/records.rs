@@ -735,6 +735,21 @@ pub fn message_content(org: &Org, m: u32) -> Value {
         "links": {"self": format!("/v1/{app}/messages/{mid}")}}})
 }
 
+/// Whether ferry must read message `m`'s content at `links.related` to
+/// have its whole text: every email, and any preview at the cap.
+pub fn needs_content(org: &Org, m: u32) -> bool {
+    let (_, _, channel) = message_shape(org, m);
+    channel == "email" || message_body(org, m, false).chars().count() >= PREVIEW_MAX
+}
+
+/// Ids of the messages whose content ferry reads (`message_contents`).
+pub fn content_ids(org: &Org) -> Vec<String> {
+    (0..org.count(Kind::Messages))
+        .filter(|&m| needs_content(org, m))
+        .map(|m| id(org, Kind::Messages, m))
+        .collect()
+}
+
 fn message(org: &Org, m: u32) -> Value {
     let (c, inbound, conv_channel) = message_shape(org, m);
     let first = org.conv_msgs[c as usize];

@@ -604,6 +604,12 @@ async fn stats(State(st): St) -> Response {
     for k in KINDS {
         objects.insert(k.plural().into(), json!(org.count(k)));
     }
+    // Not a Kustomer object: the full contents ferry reads at messages'
+    // links.related, one per message that needs it.
+    objects.insert(
+        "message_contents".into(),
+        json!(records::content_ids(&org).len()),
+    );
     let archived: serde_json::Map<String, Value> = KINDS
         .iter()
         .map(|k| {
@@ -623,6 +629,12 @@ async fn stats(State(st): St) -> Response {
 }
 
 async fn all_ids(State(st): St, Path(object): Path<String>) -> Response {
+    if object == "message_contents" {
+        let org = st.org.read().unwrap();
+        let mut ids = records::content_ids(&org);
+        ids.sort();
+        return Json(json!(ids)).into_response();
+    }
     let Some(kind) = Kind::from_plural(&object) else {
         return not_found();
     };
