@@ -408,7 +408,7 @@ download_attachments = true
 # Seconds to re-read before a delta pass's high-water mark.
 overlap_secs = 0
 # Records a plain list returns at most (documented by a third-party
-# connector, not by Kustomer): a list ending exactly at a multiple of it is
+# connector, not by the vendor): a list ending exactly at a multiple of it is
 # taken as cut short and continued by keyset search.
 list_record_cap = 10000
 # Downloads and per-record reads (message bodies) in flight per stream.

@@ -357,16 +357,21 @@ async fn run_stream(
             // without the feature (404) or a key without the role (403)
             // makes it unavailable, recorded with the reason; the extract
             // goes on.
-            Err(FerryError::Http { status, body, .. })
-                if def.optional && (status == 404 || status == 403) =>
-            {
-                let reason = if status == 404 {
-                    format!(
-                        "{} answered 404: this org does not have it ({body})",
-                        def.list.unwrap_or(def.object)
-                    )
+            Err(
+                e @ (FerryError::Http { status: 404, .. }
+                | FerryError::Unauthorized { status: 403, .. }),
+            ) if def.optional => {
+                let path = def.list.unwrap_or(def.object);
+                let reason = match &e {
+                    FerryError::Http { body, .. } => {
+                        format!("{path} answered 404: this org does not have it ({body})")
+                    }
+                    _ => format!("{path} answered 403: the API key lacks the role to read {}; add it to the key's roles to extract them", def.object),
+                };
+                let status = if matches!(e, FerryError::Http { .. }) {
+                    404
                 } else {
-                    format!("{} answered 403: the API key lacks the role to read it ({body}); add the role to read {}", def.list.unwrap_or(def.object), def.object)
+                    403
                 };
                 tracing::warn!(object = def.object, %reason, "stream unavailable");
                 runner.mark_unavailable(status, &reason).await?;
