@@ -338,4 +338,13 @@ pub struct BenchExtractArgs {
     /// Also run the speed test at this many customers to compare memory (scaling check).
     #[arg(long)]
     pub scale_customers: Option<u32>,
+    /// Network latency the simulator adds per request for the budget run,
+    /// comma-separated for one run each (e.g. `0,100,300`: real Kustomer
+    /// answers in 100-300 ms).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub latency_ms: Vec<u64>,
+    /// Customers in the budget run's org (default: sized from the tier and
+    /// --budget-seconds).
+    #[arg(long)]
+    pub budget_customers: Option<u32>,
 }

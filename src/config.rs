@@ -144,6 +144,10 @@ pub struct ExtractConfig {
     /// Downloads and per-record reads in flight at once per stream.
     #[serde(default = "default_fetch_concurrency")]
     pub fetch_concurrency: usize,
+    /// List pages requested ahead per stream, so real network latency does
+    /// not leave the rate budget idle.
+    #[serde(default = "default_list_prefetch")]
+    pub list_prefetch: usize,
 }
 
 impl Default for ExtractConfig {
@@ -157,6 +161,7 @@ impl Default for ExtractConfig {
             overlap_secs: default_overlap(),
             list_record_cap: default_list_cap(),
             fetch_concurrency: default_fetch_concurrency(),
+            list_prefetch: default_list_prefetch(),
         }
     }
 }
@@ -181,6 +186,9 @@ fn default_list_cap() -> u64 {
 }
 fn default_fetch_concurrency() -> usize {
     8
+}
+fn default_list_prefetch() -> usize {
+    4
 }
 fn default_overlap() -> i64 {
     0
@@ -413,6 +421,9 @@ overlap_secs = 0
 list_record_cap = 10000
 # Downloads and per-record reads (message bodies) in flight per stream.
 fetch_concurrency = 8
+# List pages requested ahead per stream (hides network latency; at most
+# this many minus one requests are spent past a list's end).
+list_prefetch = 4
 
 [transform]
 # DuckDB memory limit for `ferry transform`; past it DuckDB spills to disk

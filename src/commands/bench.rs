@@ -68,7 +68,7 @@ impl Drop for Sim {
     }
 }
 
-fn start_sim(customers: u32, rate: u32, search_rate: u32) -> anyhow::Result<Sim> {
+fn start_sim(customers: u32, rate: u32, search_rate: u32, latency_ms: u64) -> anyhow::Result<Sim> {
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
         .args([
@@ -88,6 +88,7 @@ fn start_sim(customers: u32, rate: u32, search_rate: u32) -> anyhow::Result<Sim>
             &rate.to_string(),
         ])
         .args(["--search-rate-limit", &search_rate.to_string()])
+        .args(["--latency-ms", &latency_ms.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
@@ -179,40 +180,48 @@ fn sim_stats(url: &str) -> anyhow::Result<serde_json::Value> {
 
 pub fn extract(args: BenchExtractArgs) -> anyhow::Result<i32> {
     if !args.skip_budget {
-        // ≈0.25 list requests per customer: size the org so the run lasts
-        // at least the requested time at the tier.
-        let customers = (args.rate_limit as u64 * args.budget_seconds / 60 * 4) as u32;
-        let sim = start_sim(customers, args.rate_limit, 100)?;
-        let dir = workspace("budget", &sim.url, args.rate_limit)?;
-        let run = run_extract(&dir)?;
-        let stats = sim_stats(&sim.url)?;
-        let requests = stats["requests"].as_f64().unwrap_or(0.0);
-        let per_min = requests / run.seconds * 60.0;
-        println!(
-            "== budget: tier {} req/min, {customers} customers ==",
-            args.rate_limit
-        );
-        println!(
-            "  duration            {:.1} s ({})",
-            run.seconds,
-            if run.ok { "ok" } else { "FAILED" }
-        );
-        println!("  requests            {requests:.0}");
-        println!(
-            "  achieved            {per_min:.0} req/min = {:.1}% of the tier",
-            per_min / args.rate_limit as f64 * 100.0
-        );
-        println!("  429s received       {}", stats["throttled"]);
-        figure(
-            "extract",
-            format!("budget at {}/min, {customers} customers", args.rate_limit),
-            run.records as u64,
-            run.seconds,
-            Some(per_min / args.rate_limit as f64 * 100.0),
-            stats["throttled"].as_u64(),
-            run.max_rss_mb,
-        );
-        let _ = std::fs::remove_dir_all(&dir);
+        // ≈4.5 requests per customer (lists, searches, one body read per
+        // email, attachments): size the org so the run lasts at least the
+        // requested time at the tier.
+        let customers = args
+            .budget_customers
+            .unwrap_or((args.rate_limit as u64 * args.budget_seconds / 60 * 2 / 9) as u32);
+        for &latency in &args.latency_ms {
+            let sim = start_sim(customers, args.rate_limit, 100, latency)?;
+            let dir = workspace("budget", &sim.url, args.rate_limit)?;
+            let run = run_extract(&dir)?;
+            let stats = sim_stats(&sim.url)?;
+            let requests = stats["requests"].as_f64().unwrap_or(0.0);
+            let per_min = requests / run.seconds * 60.0;
+            println!(
+                "== budget: tier {} req/min, {customers} customers, {latency} ms latency ==",
+                args.rate_limit
+            );
+            println!(
+                "  duration            {:.1} s ({})",
+                run.seconds,
+                if run.ok { "ok" } else { "FAILED" }
+            );
+            println!("  requests            {requests:.0}");
+            println!(
+                "  achieved            {per_min:.0} req/min = {:.1}% of the tier",
+                per_min / args.rate_limit as f64 * 100.0
+            );
+            println!("  429s received       {}", stats["throttled"]);
+            figure(
+                "extract",
+                format!(
+                    "budget at {}/min, {customers} customers, {latency} ms latency",
+                    args.rate_limit
+                ),
+                run.records as u64,
+                run.seconds,
+                Some(per_min / args.rate_limit as f64 * 100.0),
+                stats["throttled"].as_u64(),
+                run.max_rss_mb,
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
     if !args.skip_speed {
         let mut sizes = Vec::new();
@@ -221,7 +230,7 @@ pub fn extract(args: BenchExtractArgs) -> anyhow::Result<i32> {
         }
         sizes.push(args.customers);
         for customers in sizes {
-            let sim = start_sim(customers, 0, 0)?;
+            let sim = start_sim(customers, 0, 0, 0)?;
             let dir = workspace("speed", &sim.url, 10_000_000)?;
             let run = run_extract(&dir)?;
             let stats = sim_stats(&sim.url)?;
@@ -512,6 +521,8 @@ pub fn all(workspace: &Path, args: BenchAllArgs) -> anyhow::Result<i32> {
         scale_customers: Some(small),
         skip_budget: false,
         skip_speed: false,
+        latency_ms: vec![0],
+        budget_customers: None,
     })?;
     transform(BenchTransformArgs {
         customers: big,

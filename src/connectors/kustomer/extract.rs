@@ -668,71 +668,92 @@ impl StreamRun {
             None
         };
         let since = self.ctx.since;
+        let window = self.ctx.cfg.list_prefetch.max(1);
         loop {
-            let page: Page = self
-                .ctx
-                .client
-                .fetch_parsed(
-                    Method::GET,
-                    &cur.next,
-                    None,
-                    Lane::Standard,
-                    api::parse_page,
-                )
-                .await?;
-            let n = page.records.len();
-            let location = cur.next.clone();
-            let msg_of = attachment_owners(&page.records);
-            self.take_page(&location, page.records, |k| match (&known, since) {
-                (_, Some(s)) => k.updated_at.unwrap_or(i64::MAX) < s,
-                (Some(set), None) => set.contains(&(k.id.clone(), k.updated_at.unwrap_or(0))),
-                _ => false,
-            });
-            cur.seen += n as u64;
-            if !page.included.is_empty() {
-                self.take_side_attachments(&location, page.included, &msg_of)
-                    .await?;
-            }
-            match page.next {
-                Some(n2) if n > 0 => cur.next = n2,
-                _ => {
-                    let cap = self.ctx.cfg.list_record_cap;
-                    let capped = cap > 0 && cur.seen > 0 && cur.seen % cap == 0;
-                    if capped && self.phase == phase::LIST && self.def.context.is_some() {
-                        tracing::warn!(
-                            object = self.def.object,
-                            records = cur.seen,
-                            "list ended exactly at the record cap; continuing by keyset search"
-                        );
-                        self.commit(Some(serde_json::to_string(&cur).unwrap()), "running")
-                            .await?;
-                        self.phase = phase::LIVE_SEARCH;
-                        self.commit(None, "running").await?;
-                        return self.search_phase(None).await;
-                    }
-                    if capped {
-                        tracing::warn!(
-                            object = self.def.object,
-                            records = cur.seen,
-                            "list ended exactly at the record cap and has no search to continue by"
-                        );
-                        self.quarantine.push(QRow {
-                            source_id: None,
-                            reason: format!("{path} ended after exactly {} records, a multiple of the list cap ({cap}); the API may have cut it short and {} cannot be searched: check the count in Kustomer", cur.seen, self.def.object),
-                            location: location.clone(),
-                            json: String::new(),
-                        });
-                    }
-                    if cur.variant + 1 >= queries.len() {
-                        break;
-                    }
-                    cur = ListCursor {
-                        next: first(cur.variant + 1),
-                        variant: cur.variant + 1,
-                        seen: 0,
-                    };
+            // Lists page by number (spec: `page`, `pageSize`), so the next
+            // `list_prefetch` pages are requested ahead, each its own task;
+            // pages are taken in order and the cursor commits only past
+            // pages taken, so a kill -9 resumes without a gap. At most
+            // `list_prefetch - 1` requests past the end are wasted.
+            let first_page = page_of(&cur.next);
+            let base = cur.next.clone();
+            let client = self.ctx.client.clone();
+            let mut pages = futures::stream::iter(first_page..)
+                .map(|p| {
+                    let client = client.clone();
+                    let url = with_page(&base, p);
+                    tokio::spawn(async move {
+                        let res = client
+                            .fetch_parsed(Method::GET, &url, None, Lane::Standard, api::parse_page)
+                            .await;
+                        (p, url, res)
+                    })
+                })
+                .buffered(window);
+            let mut ended = false;
+            while let Some(done) = pages.next().await {
+                let (p, location, res) =
+                    done.map_err(|e| FerryError::Other(format!("list task failed: {e}")))?;
+                let page = res?;
+                let n = page.records.len();
+                let msg_of = attachment_owners(&page.records);
+                self.take_page(&location, page.records, |k| match (&known, since) {
+                    (_, Some(s)) => k.updated_at.unwrap_or(i64::MAX) < s,
+                    (Some(set), None) => set.contains(&(k.id.clone(), k.updated_at.unwrap_or(0))),
+                    _ => false,
+                });
+                cur.seen += n as u64;
+                cur.next = with_page(&base, p + 1);
+                if !page.included.is_empty() {
+                    self.take_side_attachments(&location, page.included, &msg_of)
+                        .await?;
                 }
+                if page.next.is_none() || n == 0 {
+                    ended = true;
+                    break;
+                }
+                let c = serde_json::to_string(&cur).unwrap();
+                self.maybe_flush(|| c).await?;
             }
+            drop(pages);
+            if !ended {
+                continue;
+            }
+            let cap = self.ctx.cfg.list_record_cap;
+            let capped = cap > 0 && cur.seen > 0 && cur.seen % cap == 0;
+            if capped && self.phase == phase::LIST && self.def.context.is_some() {
+                tracing::warn!(
+                    object = self.def.object,
+                    records = cur.seen,
+                    "list ended exactly at the record cap; continuing by keyset search"
+                );
+                self.commit(Some(serde_json::to_string(&cur).unwrap()), "running")
+                    .await?;
+                self.phase = phase::LIVE_SEARCH;
+                self.commit(None, "running").await?;
+                return self.search_phase(None).await;
+            }
+            if capped {
+                tracing::warn!(
+                    object = self.def.object,
+                    records = cur.seen,
+                    "list ended exactly at the record cap and has no search to continue by"
+                );
+                self.quarantine.push(QRow {
+                    source_id: None,
+                    reason: format!("{path} ended after exactly {} records, a multiple of the list cap ({cap}); the API may have cut it short and {} cannot be searched: check the count in the source", cur.seen, self.def.object),
+                    location: cur.next.clone(),
+                    json: String::new(),
+                });
+            }
+            if cur.variant + 1 >= queries.len() {
+                break;
+            }
+            cur = ListCursor {
+                next: first(cur.variant + 1),
+                variant: cur.variant + 1,
+                seen: 0,
+            };
             let c = serde_json::to_string(&cur).unwrap();
             self.maybe_flush(|| c).await?;
         }
@@ -938,47 +959,64 @@ impl StreamRun {
             .into_iter()
             .map(|r| r.0)
             .collect();
-        while cur.pos < parents.len() {
-            let next = cur.next.clone().unwrap_or_else(|| {
-                format!(
-                    "/v1/conversations/{}/notes?page=1&pageSize={}",
-                    parents[cur.pos], self.ctx.cfg.list_page_size
-                )
-            });
-            let page: Page = match self
-                .ctx
-                .client
-                .fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page)
-                .await
-            {
-                Ok(p) => p,
+        // One conversation's notes per task, `fetch_concurrency` in flight
+        // (under real latency one at a time leaves the budget idle);
+        // processed in order, so the cursor only ever covers conversations
+        // whose notes are all buffered.
+        let client = self.ctx.client.clone();
+        let size = self.ctx.cfg.list_page_size;
+        let start = cur.pos;
+        let resume_next = cur.next.take();
+        let mut reads = futures::stream::iter(parents[start..].to_vec().into_iter().enumerate())
+            .map(|(i, cid)| {
+                let client = client.clone();
+                let first = match (&resume_next, i) {
+                    (Some(n), 0) => n.clone(),
+                    _ => format!("/v1/conversations/{cid}/notes?page=1&pageSize={size}"),
+                };
+                tokio::spawn(async move {
+                    let mut records = Vec::new();
+                    let mut next = first.clone();
+                    loop {
+                        match client
+                            .fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page)
+                            .await
+                        {
+                            Ok(p) => {
+                                let n = p.records.len();
+                                records.extend(p.records);
+                                match p.next {
+                                    Some(nx) if n > 0 => next = nx,
+                                    _ => return (cid, first, Ok(records)),
+                                }
+                            }
+                            Err(e) => return (cid, first, Err(e)),
+                        }
+                    }
+                })
+            })
+            .buffered(self.ctx.cfg.fetch_concurrency.max(1));
+        while let Some(done) = reads.next().await {
+            let (cid, location, res) =
+                done.map_err(|e| FerryError::Other(format!("notes task failed: {e}")))?;
+            match res {
+                Ok(records) => {
+                    self.take_page(&location, records, |_| false);
+                }
                 // The conversation is gone (deleted since it was listed):
                 // its notes cannot be read; say so and go on.
                 Err(FerryError::Http { status: 404, .. }) => {
-                    tracing::warn!(conversation = %parents[cur.pos], "notes of a conversation returned 404; skipped");
+                    tracing::warn!(conversation = %cid, "notes of a conversation returned 404; skipped");
                     self.quarantine.push(QRow {
-                        source_id: Some(parents[cur.pos].clone()),
+                        source_id: Some(cid.clone()),
                         reason: "the notes of this conversation returned 404 (deleted since it was listed?); its notes were not extracted".into(),
-                        location: next.clone(),
+                        location,
                         json: String::new(),
                     });
-                    Page {
-                        records: Vec::new(),
-                        next: None,
-                        included: Vec::new(),
-                    }
                 }
                 Err(e) => return Err(e),
-            };
-            let n = page.records.len();
-            self.take_page(&next, page.records, |_| false);
-            match page.next {
-                Some(nx) if n > 0 => cur.next = Some(nx),
-                _ => {
-                    cur.pos += 1;
-                    cur.next = None;
-                }
             }
+            cur.pos += 1;
             let c = serde_json::to_string(&cur).unwrap();
             self.maybe_flush(|| c).await?;
         }
@@ -1325,6 +1363,26 @@ fn message_of_attachment(json: &str) -> Option<String> {
                 .as_str()
                 .map(str::to_string)
         })
+}
+
+/// The `page` number of a list link (1 when it has none).
+fn page_of(link: &str) -> u64 {
+    link.split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("page="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The same list link at page `p`.
+fn with_page(link: &str, p: u64) -> String {
+    let (path, query) = link.split_once('?').unwrap_or((link, ""));
+    let mut parts: Vec<String> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("page="))
+        .map(str::to_string)
+        .collect();
+    parts.insert(0, format!("page={p}"));
+    format!("{path}?{}", parts.join("&"))
 }
 
 /// Attachment id → message id, from a page of message records.
