@@ -115,6 +115,9 @@ pub async fn run(
                     }
                 }
             }
+            // Report order, which puts every dependency first.
+            out.sort_by_key(|d: &&StreamDef| STREAMS.iter().position(|x| x.object == d.object));
+            out.dedup_by_key(|d| d.object);
             out
         }
     };
@@ -153,71 +156,97 @@ pub async fn run(
             }
         })
     };
+    // Every stream is a task; one that reads what another lands waits for
+    // that one only (its outcome: Some(true) complete, Some(false) not).
+    let sem = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency));
+    let mut done: std::collections::HashMap<
+        &'static str,
+        tokio::sync::watch::Sender<Option<bool>>,
+    > = selected
+        .iter()
+        .map(|d| (d.object, tokio::sync::watch::channel(None).0))
+        .collect();
+    let mut tasks = Vec::new();
+    for def in selected.iter().copied() {
+        let ctx = ctx.clone();
+        let sem = sem.clone();
+        let tx = done.remove(def.object).expect("one channel per stream");
+        let dep = def
+            .after()
+            .and_then(|d| selected.iter().any(|x| x.object == d).then_some(d));
+        let dep_rx = dep.map(|d| {
+            // Subscribed before any task runs, so no outcome is missed.
+            tasks_rx(&tasks, d)
+        });
+        let bar = mp.add(ProgressBar::new_spinner());
+        bar.set_style(ProgressStyle::with_template("  {spinner} {prefix:<14} {msg}").unwrap());
+        bar.set_prefix(def.object);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        let rx_for_others = tx.subscribe();
+        let handle = tokio::spawn(async move {
+            let mut s = StreamSummary {
+                object: def.object.to_string(),
+                ..Default::default()
+            };
+            if let (Some(dep), Some(mut rx)) = (dep, dep_rx.flatten()) {
+                bar.set_message(format!("waiting for {dep}"));
+                let ok = rx
+                    .wait_for(|v| v.is_some())
+                    .await
+                    .map(|v| *v == Some(true))
+                    .unwrap_or(false);
+                if !ok {
+                    let msg = format!("not run: {dep} did not complete");
+                    bar.finish_with_message(msg.clone());
+                    s.error = Some(msg);
+                    let _ = tx.send(Some(false));
+                    return s;
+                }
+                if let Err(e) = refresh_views(&ctx).await {
+                    s.error = Some(e.to_string());
+                    let _ = tx.send(Some(false));
+                    return s;
+                }
+            }
+            let _permit = sem.acquire_owned().await;
+            let started = Instant::now();
+            if let Err(e) = run_stream(&ctx, def, &bar, &mut s).await {
+                bar.finish_with_message(format!("FAILED: {e}"));
+                s.error = Some(e.to_string());
+            } else {
+                bar.finish_with_message(format!("{} landed, {} pages ✓", s.landed, s.pages));
+            }
+            s.seconds = started.elapsed().as_secs_f64();
+            let _ = tx.send(Some(s.error.is_none()));
+            s
+        });
+        tasks.push((def.object, rx_for_others, handle));
+    }
     let mut summaries = Vec::new();
-    for wave in [1u8, 2] {
-        let defs: Vec<_> = selected
-            .iter()
-            .copied()
-            .filter(|d| d.wave == wave)
-            .collect();
-        if defs.is_empty() {
-            continue;
-        }
-        if wave == 2 {
-            refresh_views(&ctx).await?;
-        }
-        let sem = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency));
-        let tasks: Vec<_> = defs
-            .into_iter()
-            .map(|def| {
-                let ctx = ctx.clone();
-                let sem = sem.clone();
-                let bar = mp.add(ProgressBar::new_spinner());
-                bar.set_style(
-                    ProgressStyle::with_template("  {spinner} {prefix:<14} {msg}").unwrap(),
-                );
-                bar.set_prefix(def.object);
-                bar.enable_steady_tick(Duration::from_millis(200));
-                tokio::spawn(async move {
-                    let _permit = sem.acquire_owned().await;
-                    let started = Instant::now();
-                    let mut s = StreamSummary {
-                        object: def.object.to_string(),
-                        ..Default::default()
-                    };
-                    if let Err(e) = run_stream(&ctx, def, &bar, &mut s).await {
-                        bar.finish_with_message(format!("FAILED: {e}"));
-                        s.error = Some(e.to_string());
-                    } else {
-                        bar.finish_with_message(format!(
-                            "{} landed, {} pages ✓",
-                            s.landed, s.pages
-                        ));
-                    }
-                    s.seconds = started.elapsed().as_secs_f64();
-                    s
-                })
-            })
-            .collect();
-        for t in tasks {
-            summaries.push(
-                t.await
-                    .map_err(|e| FerryError::Other(format!("stream task panicked: {e}")))?,
-            );
-        }
-        // A 401 stops everything: no point in running wave 2 with a bad key.
-        if summaries.iter().any(|s| {
-            s.error
-                .as_deref()
-                .is_some_and(|e| e.contains("rejected the credentials"))
-        }) {
-            break;
-        }
+    for (_, _, t) in tasks {
+        summaries.push(
+            t.await
+                .map_err(|e| FerryError::Other(format!("stream task panicked: {e}")))?,
+        );
     }
     ticker.abort();
     header.finish_and_clear();
     refresh_views(&ctx).await?;
     Ok(summaries)
+}
+
+/// A receiver of the outcome of stream `object`, among the tasks spawned
+/// so far (`selected` is in report order, and every dependency comes
+/// before the streams that wait for it).
+fn tasks_rx(
+    tasks: &[(
+        &'static str,
+        tokio::sync::watch::Receiver<Option<bool>>,
+        tokio::task::JoinHandle<StreamSummary>,
+    )],
+    object: &str,
+) -> Option<tokio::sync::watch::Receiver<Option<bool>>> {
+    tasks.iter().find(|t| t.0 == object).map(|t| t.1.clone())
 }
 
 async fn refresh_views(ctx: &Arc<Ctx>) -> Result<()> {

@@ -219,6 +219,18 @@ impl StreamDef {
         }
     }
 
+    /// The stream whose landed records this one reads (wave 2): it starts
+    /// as soon as that one is done, not when every wave-1 stream is, so
+    /// the budget does not idle behind the slowest stream.
+    pub fn after(&self) -> Option<&'static str> {
+        match self.object {
+            "notes" => Some("conversations"),
+            "message_contents" | "attachments" => Some("messages"),
+            _ if self.wave == 2 => Some("messages"),
+            _ => None,
+        }
+    }
+
     /// Looks a stream up by object name.
     pub fn find(object: &str) -> Option<&'static StreamDef> {
         STREAMS.iter().find(|s| s.object == object)
