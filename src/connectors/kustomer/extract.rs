@@ -1434,3 +1434,36 @@ fn attachment_owners(messages: &[String]) -> HashMap<String, String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_links_are_paged_by_number_keeping_their_query() {
+        let first = "/v1/messages?page=1&pageSize=100&include=attachments";
+        assert_eq!(page_of(first), 1);
+        assert_eq!(
+            with_page(first, 7),
+            "/v1/messages?page=7&pageSize=100&include=attachments"
+        );
+        assert_eq!(
+            page_of("/v1/klasses?pageSize=100&page=12&status=disabled"),
+            12
+        );
+        assert_eq!(page_of("/v1/users"), 1);
+        assert_eq!(with_page("/v1/users", 2), "/v1/users?page=2");
+    }
+
+    #[test]
+    fn attachment_owners_map_each_file_to_its_message() {
+        let page = vec![
+            r#"{"id":"m1","relationships":{"attachments":{"data":[{"id":"a1"},{"id":"a2"}]}}}"#
+                .to_string(),
+            r#"{"id":"m2"}"#.to_string(),
+        ];
+        let owners = attachment_owners(&page);
+        assert_eq!(owners.len(), 2);
+        assert_eq!(owners["a2"], "m1");
+    }
+}

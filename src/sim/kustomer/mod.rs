@@ -315,7 +315,13 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
         Some(7) => tokio::time::sleep(Duration::from_millis(HANG_MS)).await,
         _ => {}
     }
-    let injection = take_injection(&st, &path, &method);
+    let first_page = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .all(|kv| !kv.starts_with("page=") || kv == "page=1");
+    let injection = take_injection(&st, &path, &method, first_page);
     let resp = next.run(req).await;
     let mut resp = match (fault, injection) {
         (_, Some(inj)) => apply_injection(resp, &inj).await,
@@ -338,10 +344,15 @@ fn add_rate_headers(r: &mut Response, limit: u32, remaining: u32, reset: i64) {
     h.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
-fn take_injection(st: &SimState, path: &str, method: &str) -> Option<Injection> {
+/// The first injection for this request. Records an `append` adds go to
+/// the first page of a list or search, where a client certainly reads
+/// them (one that requests pages ahead may drop a page past the end).
+fn take_injection(st: &SimState, path: &str, method: &str, first_page: bool) -> Option<Injection> {
     let mut inj = st.injections.lock().unwrap();
     let pos = inj.iter().position(|i| {
-        path.starts_with(&i.path) && i.method.as_deref().is_none_or(|m| m == method)
+        path.starts_with(&i.path)
+            && i.method.as_deref().is_none_or(|m| m == method)
+            && (i.kind != "append" || first_page)
     })?;
     let found = inj[pos].clone();
     if let Some(t) = inj[pos].times.as_mut() {

@@ -829,21 +829,16 @@ fn message(org: &Org, m: u32) -> Value {
 
 /// The whole text of an HTML body (no length bound).
 fn strip_tags_all(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_tag = false;
-    for ch in s.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
+    strip_tags_upto(s, usize::MAX)
 }
 
 fn strip_tags(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(1024));
+    strip_tags_upto(s, 1000)
+}
+
+/// The text of an HTML body, tags dropped, stopping past `max` bytes.
+fn strip_tags_upto(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max.saturating_add(1).min(1 << 20)));
     let mut in_tag = false;
     for ch in s.chars() {
         match ch {
@@ -852,7 +847,7 @@ fn strip_tags(s: &str) -> String {
             c if !in_tag => out.push(c),
             _ => {}
         }
-        if out.len() > 1000 {
+        if out.len() > max {
             break;
         }
     }
