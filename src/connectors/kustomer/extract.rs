@@ -235,15 +235,18 @@ pub async fn run(
     Ok(summaries)
 }
 
+/// A spawned stream: its object, a receiver of its outcome, its task.
+type StreamTask = (
+    &'static str,
+    tokio::sync::watch::Receiver<Option<bool>>,
+    tokio::task::JoinHandle<StreamSummary>,
+);
+
 /// A receiver of the outcome of stream `object`, among the tasks spawned
 /// so far (`selected` is in report order, and every dependency comes
 /// before the streams that wait for it).
 fn tasks_rx(
-    tasks: &[(
-        &'static str,
-        tokio::sync::watch::Receiver<Option<bool>>,
-        tokio::task::JoinHandle<StreamSummary>,
-    )],
+    tasks: &[StreamTask],
     object: &str,
 ) -> Option<tokio::sync::watch::Receiver<Option<bool>>> {
     tasks.iter().find(|t| t.0 == object).map(|t| t.1.clone())
@@ -996,7 +999,7 @@ impl StreamRun {
         let size = self.ctx.cfg.list_page_size;
         let start = cur.pos;
         let resume_next = cur.next.take();
-        let mut reads = futures::stream::iter(parents[start..].to_vec().into_iter().enumerate())
+        let mut reads = futures::stream::iter(parents[start..].iter().cloned().enumerate())
             .map(|(i, cid)| {
                 let client = client.clone();
                 let first = match (&resume_next, i) {
