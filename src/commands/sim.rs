@@ -59,6 +59,7 @@ pub fn options(args: &SimKustomerArgs) -> SimOptions {
         missing: args.missing.clone(),
         forbidden: args.forbidden.clone(),
         no_message_content: args.no_message_content,
+        distinct_times: args.distinct_times,
     }
 }
 

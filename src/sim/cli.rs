@@ -86,4 +86,8 @@ pub struct SimKustomerArgs {
     /// assumption `ferry probe` checks for message bodies.
     #[arg(long)]
     pub no_message_content: bool,
+    /// Give the bulk-imported thread's 5,001 messages distinct updatedAt
+    /// values (by default they share one, to test keyset tie-breaks).
+    #[arg(long)]
+    pub distinct_times: bool,
 }

@@ -171,6 +171,13 @@ pub fn rng(seed: u64, kind: Kind, idx: u32) -> ChaCha8Rng {
 impl Org {
     /// Builds the org for `customers` customers; everything else scales from it.
     pub fn generate(seed: u64, customers: u32, now: i64) -> Org {
+        Org::generate_with(seed, customers, now, false)
+    }
+
+    /// [`Org::generate`]; with `distinct_times`, the bulk-imported thread's
+    /// messages get updatedAt values 1 ms apart instead of one shared value
+    /// (for clients without a keyset tie-break, e.g. Singer's tap-kustomer).
+    pub fn generate_with(seed: u64, customers: u32, now: i64, distinct_times: bool) -> Org {
         let customers = customers.max(1);
         let users = (customers / 40).max(6);
         let teams = (users / 4).max(3);
@@ -248,7 +255,7 @@ impl Org {
                 // The giant thread was bulk-imported: thousands of messages
                 // share one updatedAt, which breaks naive keyset paging.
                 let updated = if giant {
-                    cm.created + 2 * 3_600_000
+                    cm.created + 2 * 3_600_000 + if distinct_times { j as i64 } else { 0 }
                 } else {
                     created + (h(seed, Kind::Messages, msgs.len() as u32, 2) % 600_000) as i64
                 };

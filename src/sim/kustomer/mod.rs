@@ -51,6 +51,8 @@ pub struct SimOptions {
     /// Messages' `links.related` answers 404: full bodies are not where
     /// ferry expects them (breaks a `ferry probe` assumption).
     pub no_message_content: bool,
+    /// No two messages of the bulk-imported thread share an updatedAt.
+    pub distinct_times: bool,
 }
 
 impl Default for SimOptions {
@@ -68,6 +70,7 @@ impl Default for SimOptions {
             missing: Vec::new(),
             forbidden: Vec::new(),
             no_message_content: false,
+            distinct_times: false,
         }
     }
 }
@@ -121,7 +124,7 @@ impl SimState {
     /// Generates the org and the state around it.
     pub fn new(opts: SimOptions) -> Arc<SimState> {
         let now = chrono::Utc::now().timestamp_millis();
-        let org = Org::generate(opts.seed, opts.customers, now);
+        let org = Org::generate_with(opts.seed, opts.customers, now, opts.distinct_times);
         Arc::new(SimState {
             org: RwLock::new(org),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(opts.seed ^ 0xfeed)),
@@ -344,15 +347,14 @@ fn add_rate_headers(r: &mut Response, limit: u32, remaining: u32, reset: i64) {
     h.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
-/// The first injection for this request. Records an `append` adds go to
-/// the first page of a list or search, where a client certainly reads
-/// them (one that requests pages ahead may drop a page past the end).
+/// The first injection for this request. Injections spoil the first page
+/// of a list or search, which a client certainly reads (one that requests
+/// pages ahead may drop a page past the end unread), so tests stay
+/// deterministic.
 fn take_injection(st: &SimState, path: &str, method: &str, first_page: bool) -> Option<Injection> {
     let mut inj = st.injections.lock().unwrap();
     let pos = inj.iter().position(|i| {
-        path.starts_with(&i.path)
-            && i.method.as_deref().is_none_or(|m| m == method)
-            && (i.kind != "append" || first_page)
+        path.starts_with(&i.path) && i.method.as_deref().is_none_or(|m| m == method) && first_page
     })?;
     let found = inj[pos].clone();
     if let Some(t) = inj[pos].times.as_mut() {
