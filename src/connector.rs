@@ -15,6 +15,7 @@ use crate::config::ExtractConfig;
 use crate::error::Result;
 use crate::extract::{ExtractOptions, StreamSummary};
 use crate::http::ApiClient;
+use crate::load::changes::{Applied, ChangeResult, ChangeRow};
 use crate::load::phase::Phase;
 use crate::load::{LoadCtx, LoadSql, Row, RowResult};
 use crate::verify::report::{DestinationCheck, SampleCheck};
@@ -116,7 +117,11 @@ pub trait Source: Send + Sync {
     }
     /// `ferry probe`: read-only checks of what the connector assumes about
     /// the account and no document settles.
-    fn probe<'a>(&'a self, _client: &'a ApiClient) -> BoxFut<'a, Vec<ProbeCheck>> {
+    fn probe<'a>(
+        &'a self,
+        _client: &'a ApiClient,
+        _cfg: &'a ExtractConfig,
+    ) -> BoxFut<'a, Vec<ProbeCheck>> {
         Box::pin(async { Vec::new() })
     }
     /// SQL over the staged tables giving (object, source_id, reason) of
@@ -180,6 +185,30 @@ pub trait Destination: Send + Sync {
         phase: &'static Phase,
         items: &'a [(String, String)],
     ) -> BoxFut<'a, Result<Option<Matches>>>;
+    /// Applies changes to records loaded earlier (`Phase::changes`): one
+    /// outcome per row, in row order. A destination that cannot update a
+    /// record says so (`Applied::not_applied`), never drops it silently.
+    fn send_changes<'a>(
+        &'a self,
+        _cx: &'a LoadCtx,
+        _phase: &'static Phase,
+        rows: &'a [ChangeRow],
+    ) -> BoxFut<'a, Result<Vec<ChangeResult>>> {
+        let n = rows.len();
+        Box::pin(async move {
+            Ok(vec![
+                Ok(Applied::not_applied(
+                    "leave",
+                    "this destination does not apply changes"
+                ));
+                n
+            ])
+        })
+    }
+    /// What a record deleted in the source gets, for `--dry-run`.
+    fn deletion_action(&self, _phase: &Phase) -> String {
+        "leave".into()
+    }
     /// Settings of the destination account worth a warning before a load
     /// (GETs only; they do not block).
     fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>>;

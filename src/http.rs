@@ -420,8 +420,11 @@ impl ApiClient {
             }
             None => {}
         }
-        // Only a POST that writes can be in doubt (a search only reads).
-        let write = *method == Method::POST && lane != Lane::Search;
+        // Only a request that writes can be in doubt (a search is a POST
+        // that only reads). A PUT can add a comment to a ticket: not
+        // idempotent either.
+        let write = (*method == Method::POST || *method == Method::PUT || *method == Method::PATCH)
+            && lane != Lane::Search;
         let resp = match req.send().await {
             Ok(r) => r,
             // Sent but unanswered (reset, timeout): the API may have done

@@ -103,6 +103,36 @@ CREATE TABLE IF NOT EXISTS ferry_batches (
     finished_at  TIMESTAMPTZ,
     items        VARCHAR              -- JSON [[source_id, external_id], ...] for reconciliation
 );
+-- Children a create request carried inside its parent (a ticket import's
+-- comments), written with the batch before it is sent: a child of a
+-- parent created by that batch is in the destination and is never sent
+-- again on its own, even when the batch was reconciled after a crash.
+CREATE TABLE IF NOT EXISTS ferry_members (
+    dest             VARCHAR NOT NULL,
+    dest_object      VARCHAR NOT NULL,  -- the children's phase (comments)
+    parent_source_id VARCHAR NOT NULL,
+    source_id        VARCHAR NOT NULL,
+    batch_id         VARCHAR NOT NULL
+);
+-- Every change a delta load applied to a record loaded earlier, or
+-- decided not to apply, with the hashes before and after: the audit
+-- trail of a cutover.
+CREATE TABLE IF NOT EXISTS ferry_changes (
+    run_id       VARCHAR NOT NULL,
+    batch_id     VARCHAR,
+    dest         VARCHAR NOT NULL,
+    dest_object  VARCHAR NOT NULL,    -- the phase
+    source_id    VARCHAR NOT NULL,
+    dest_id      VARCHAR,
+    kind         VARCHAR NOT NULL,    -- changed | deleted
+    action       VARCHAR NOT NULL,    -- what the destination did: update | tag | delete | leave | skip_closed …
+    status       VARCHAR NOT NULL,    -- applied | not_applied | failed | held
+    old_hash     VARCHAR,
+    new_hash     VARCHAR,
+    detail       VARCHAR,
+    changed_at   TIMESTAMPTZ NOT NULL,
+    payload      VARCHAR              -- what the update sent (the changed fields), for audit
+);
 -- Id map rows of records `ferry rollback` deleted from the destination:
 -- the audit trail of what was created and then removed.
 CREATE TABLE IF NOT EXISTS ferry_rolled_back AS
@@ -127,7 +157,14 @@ CREATE TABLE IF NOT EXISTS ferry_load_phases (
 pub fn ensure(conn: &Connection) -> Result<()> {
     conn.execute_batch(META_DDL)?;
     // Columns added after a workspace was created.
-    conn.execute_batch("ALTER TABLE ferry_batches ADD COLUMN IF NOT EXISTS items VARCHAR;")?;
+    conn.execute_batch(
+        "ALTER TABLE ferry_batches ADD COLUMN IF NOT EXISTS items VARCHAR;
+         ALTER TABLE ferry_load_phases ADD COLUMN IF NOT EXISTS changed BIGINT;
+         ALTER TABLE ferry_load_phases ADD COLUMN IF NOT EXISTS deleted BIGINT;
+         ALTER TABLE ferry_load_phases ADD COLUMN IF NOT EXISTS changes_applied BIGINT;
+         ALTER TABLE ferry_load_phases ADD COLUMN IF NOT EXISTS changes_not_applied BIGINT;
+         ALTER TABLE ferry_load_phases ADD COLUMN IF NOT EXISTS changes_failed BIGINT;",
+    )?;
     Ok(())
 }
 
@@ -144,4 +181,6 @@ pub const META_TABLES: &[&str] = &[
     "ferry_batches",
     "ferry_load_phases",
     "ferry_rolled_back",
+    "ferry_members",
+    "ferry_changes",
 ];

@@ -44,6 +44,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         sample: args.sample.is_some(),
         upload_token_secs: settings.upload_token_secs,
         extra: settings.variables.clone(),
+        loaded: false,
     };
     if let Some(n) = args.sample {
         let picked = build_sample(&conn, &sql, &vars, n)?;
@@ -52,8 +53,8 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     if args.dry_run {
         let rate = settings.per_minute;
         println!(
-            "{:<22} {:>9} {:>9} {:>9}  first problems",
-            "phase", "rows", "held", "requests"
+            "{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}  first problems",
+            "phase", "new", "held", "changed", "deleted", "requests"
         );
         let mut total = 0;
         let dry_vars = Vars {
@@ -65,13 +66,18 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         for p in dry_run::dry_run(&conn, &sql, &dry_vars, dest.as_ref(), &phases)? {
             total += p.requests;
             println!(
-                "{:<22} {:>9} {:>9} {:>9}  {}",
+                "{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
                 p.phase,
                 p.rows,
                 p.held,
+                p.changed,
+                p.deleted,
                 p.requests,
                 p.problems.join("; ")
             );
+            if !p.calls.is_empty() {
+                println!("{:<22} calls: {}", "", p.calls.join(" · "));
+            }
         }
         println!(
             "≈{total} requests; at {rate}/min that is ≈{:.1} minutes. Nothing was sent.",
@@ -128,12 +134,19 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
                 s.throttled,
                 s.seconds
             );
+            let c = &s.changes;
+            if c.changed + c.deleted + c.held > 0 {
+                println!(
+                    "{:<22} {} changed, {} deleted in the source: {} applied, {} not applied, {} failed, {} held (see ferry_changes)",
+                    "", c.changed, c.deleted, c.applied, c.not_applied, c.failed, c.held
+                );
+            }
         }))?)
     })();
     let conn = db.lock().unwrap();
     match outcome {
         Ok(sums) => {
-            let failed: u64 = sums.iter().map(|s| s.failed).sum();
+            let failed: u64 = sums.iter().map(|s| s.failed + s.changes.failed).sum();
             let held: u64 = sums.iter().map(|s| s.held).sum();
             let msg = format!("{failed} rows failed, {held} held back (see ferry_load_errors)");
             if let Some(views) = sql.files.get("load/views.sql") {

@@ -28,7 +28,7 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
                 )],
                 Err(e) => vec![ProbeCheck::new("auth", ProbeOutcome::Fail, e.to_string())],
             };
-            out.extend(source.probe(&client).await);
+            out.extend(source.probe(&client, &ws.config.extract).await);
             out
         }),
         Err(e) => vec![ProbeCheck::new("client", ProbeOutcome::Fail, e.to_string())],

@@ -86,6 +86,7 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
             sample: false,
             upload_token_secs: settings.upload_token_secs,
             extra: settings.variables,
+            loaded: false,
         };
         for phase in dest.phases() {
             let loaded = one(

@@ -38,7 +38,14 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             std::fs::create_dir_all(&tmp)?;
             rt.block_on(dest.verify(&db, &client, &tmp, args.sample, &sql))?
         };
-        let problems = verify::problems(&db.lock().unwrap(), &funnel, &destination, &sample);
+        let changes = verify::changes(&db.lock().unwrap(), &sql, ws.config.destination.as_ref())?;
+        let problems = verify::problems(
+            &db.lock().unwrap(),
+            &funnel,
+            &destination,
+            &sample,
+            &changes,
+        );
         Ok(Report {
             run_id: run_id.clone(),
             created_at: chrono::Utc::now().to_rfc3339(),
@@ -56,6 +63,7 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             unavailable,
             incomplete_total,
             incomplete,
+            changes,
         })
     })();
     let conn = db.into_inner().unwrap();
@@ -154,6 +162,20 @@ fn print_summary(r: &Report) {
         println!(
             "unavailable in the source: {} (HTTP {}): {}",
             u.object, u.status, u.reason
+        );
+    }
+    for c in &r.changes {
+        println!(
+            "changes {:<14} {:>6} {:<8} {:<12} {}{}",
+            c.phase,
+            c.records,
+            c.kind,
+            c.status,
+            c.action,
+            c.detail
+                .as_ref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
         );
     }
     if r.incomplete_total > 0 {

@@ -17,6 +17,12 @@ pub struct DryRunPhase {
     /// Rows that would be held back (waiting on a reference).
     pub held: u64,
     pub requests: u64,
+    /// Records loaded earlier whose payload changed since (a delta load).
+    pub changed: u64,
+    /// Records loaded earlier that are gone from the source.
+    pub deleted: u64,
+    /// Which destination call each kind of record needs.
+    pub calls: Vec<String>,
     /// The first few problems, each naming its record.
     pub problems: Vec<String>,
 }
@@ -55,11 +61,36 @@ pub fn dry_run(
             }
             true
         })?;
+        let found = super::changes::detect(conn, sql, vars, phase, true)?;
+        let deleted = found
+            .rows
+            .iter()
+            .filter(|r| r.kind == super::changes::ChangeKind::Deleted)
+            .count() as u64;
+        let changed = found.rows.len() as u64 - deleted;
+        // The call each kind of record found needs.
+        let mut calls = Vec::new();
+        if n > held {
+            calls.push(format!(
+                "new: {}",
+                phase.call.path.replace("{}", "{parent}")
+            ));
+        }
+        if let (Some(c), true) = (phase.changes, changed > 0) {
+            calls.push(format!("changed: {}", c.update));
+        }
+        if deleted > 0 {
+            calls.push(format!("deleted: {}", dest.deletion_action(phase)));
+        }
         out.push(DryRunPhase {
             phase: phase.name.to_string(),
             rows: n,
             held,
-            requests: phase.requests_for(n - held),
+            // One request per change (a changed and a deleted record alike).
+            requests: phase.requests_for(n - held) + changed + deleted,
+            changed,
+            deleted,
+            calls,
             problems,
         });
     }

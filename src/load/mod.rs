@@ -8,6 +8,7 @@
 //! anything is resent. The destination only shapes requests and reads
 //! answers (`Destination::send`).
 
+pub mod changes;
 pub mod dry_run;
 pub mod phase;
 pub mod query;
@@ -43,6 +44,8 @@ pub struct Row {
     pub hold: Option<String>,
     pub payload: String,
     pub path_arg: Option<String>,
+    /// Source ids of the children sent inside this row (`Phase::members`).
+    pub members: Vec<String>,
 }
 
 /// Outcome of one row: its destination id, or (HTTP status, error body).
@@ -61,6 +64,8 @@ pub struct PhaseSummary {
     /// 429s received during the phase.
     pub throttled: u64,
     pub seconds: f64,
+    /// Records loaded earlier that changed or left the source.
+    pub changes: changes::ChangeSummary,
 }
 
 /// Everything a load shares with the destination's requests.
@@ -125,7 +130,16 @@ pub async fn run(
             }
             _ => run_group(&ctx, vec![phase], false).await?,
         };
-        for sum in sums {
+        for mut sum in sums {
+            // After the phase's new records: a change may refer to them.
+            if let Some(p) = phases
+                .iter()
+                .find(|p| p.name == sum.phase && p.changes.is_some())
+            {
+                let since = mark(&ctx);
+                sum.changes = changes::run(&ctx, p).await?;
+                charge(&ctx, &mut sum, since);
+            }
             record_phase(&ctx, &sum).await?;
             report(&sum);
             out.push(sum);
@@ -268,7 +282,10 @@ async fn record_phase(ctx: &Arc<LoadCtx>, s: &PhaseSummary) -> Result<()> {
     let tier = ctx.client.limiter.per_minute();
     blocking(move || {
         c.db.lock().unwrap().execute(
-            "INSERT INTO ferry_load_phases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            "INSERT INTO ferry_load_phases (run_id, phase, rows, created, failed, held, reconciled, requests,
+                 throttled, seconds, tier_per_minute, finished_at, changed, deleted, changes_applied,
+                 changes_not_applied, changes_failed)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?)",
             params![
                 c.run_id,
                 s.phase,
@@ -280,7 +297,12 @@ async fn record_phase(ctx: &Arc<LoadCtx>, s: &PhaseSummary) -> Result<()> {
                 s.requests as i64,
                 s.throttled as i64,
                 s.seconds,
-                tier as i64
+                tier as i64,
+                s.changes.changed as i64,
+                s.changes.deleted as i64,
+                s.changes.applied as i64,
+                s.changes.not_applied as i64,
+                s.changes.failed as i64
             ],
         )?;
         Ok(())
@@ -415,7 +437,7 @@ async fn record_held(
     .await
 }
 
-fn hash(text: &str) -> String {
+pub(crate) fn hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
@@ -443,12 +465,34 @@ async fn send_batch(
         let batch_id = batch_id.clone();
         let items_json = serde_json::to_string(&items).unwrap();
         let n = rows.len() as i64;
+        let members: Vec<Value> = rows
+            .iter()
+            .flat_map(|r| {
+                r.members
+                    .iter()
+                    .map(|m| serde_json::json!({"p": r.source_id, "s": m}))
+            })
+            .collect();
+        let members = serde_json::to_string(&members).unwrap();
         blocking(move || {
-            ctx.db.lock().unwrap().execute(
+            let mut db = ctx.db.lock().unwrap();
+            let tx = db.transaction()?;
+            tx.execute(
                 "INSERT INTO ferry_batches (batch_id, dest, object, size, request_hash, status, started_at, items)
                  VALUES (?, ?, ?, ?, ?, 'sent', now(), ?)",
                 params![batch_id, ctx.dest.kind(), phase.name, n, body_hash, items_json],
             )?;
+            // Before the request: a batch found again after a crash still
+            // knows which children went with it.
+            if let Some(child) = phase.members {
+                tx.execute(
+                    "INSERT INTO ferry_members
+                     SELECT ?, ?, j.p, j.s, ?
+                     FROM (SELECT unnest(from_json(?::VARCHAR, '[{\"p\":\"VARCHAR\",\"s\":\"VARCHAR\"}]')) AS j)",
+                    params![ctx.dest.kind(), child, batch_id, members],
+                )?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await?;
@@ -462,6 +506,8 @@ async fn send_batch(
         )));
     }
     crate::chaos::crash_point("load.sent");
+    // The same moment in one phase only (a delta load's comments, say).
+    crate::chaos::crash_point(&format!("load.sent.{}", phase.name));
     commit_results(&ctx, phase, &batch_id, &rows, results).await
 }
 
@@ -482,7 +528,7 @@ async fn commit_results(
     for (r, res) in rows.iter().zip(results) {
         match res {
             Ok(dest_id) => {
-                ok.push(serde_json::json!({"s": r.source_id, "d": dest_id, "h": hash(&r.payload)}))
+                ok.push(serde_json::json!({"s": r.source_id, "d": dest_id, "h": phase.change_hash(&r.payload)}))
             }
             Err((status, body)) => bad
                 .push(serde_json::json!({"s": r.source_id, "st": status.unwrap_or(0), "b": body})),

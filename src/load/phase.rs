@@ -68,6 +68,24 @@ pub struct Existing {
     pub before_create: bool,
 }
 
+/// How a phase carries a change to a record it loaded in an earlier run
+/// (a cutover's delta load). The engine finds the changes (each loaded
+/// record's payload hash against the one `ferry_id_map` recorded) and the
+/// deletions; the destination applies them (`Destination::send_changes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Changes {
+    /// Payload keys compared and sent; empty: the whole payload. Keys the
+    /// destination cannot change after creation (times, comments) stay
+    /// out, so they never count as a change.
+    pub fields: &'static [&'static str],
+    /// The request a changed record needs, as `--dry-run` shows it.
+    pub update: &'static str,
+    /// The transform table listing every record the phase loads
+    /// (`source_id`): a loaded record missing from it is gone from the
+    /// source (deleted, or excluded by a rule). `None`: not looked for.
+    pub output: Option<&'static str>,
+}
+
 /// One load phase.
 #[derive(Debug, Clone, Copy)]
 pub struct Phase {
@@ -87,6 +105,13 @@ pub struct Phase {
     pub replaces_ids: bool,
     /// A batch holds rows of one `path_arg` only (one parent per request).
     pub one_path_arg_per_batch: bool,
+    /// Children sent inside each row (a ticket's comments): the phase that
+    /// sends such children on their own later. The phase's SQL lists them
+    /// in a sixth column (`members`, a JSON array of source ids); the
+    /// engine records them in `ferry_members` before the batch is sent.
+    pub members: Option<&'static str>,
+    /// How changes to loaded records are carried; `None`: never updated.
+    pub changes: Option<Changes>,
 }
 
 impl Phase {
@@ -104,6 +129,32 @@ impl Phase {
             // Batches overlap, so a slow request never idles the budget.
             BatchKind::Single | BatchKind::FileUpload => (25, 6),
         }
+    }
+
+    /// The hash recorded for a payload and compared at the next load: the
+    /// whole payload's, or that of the `changes.fields` it has.
+    pub fn change_hash(&self, payload: &str) -> String {
+        super::hash(&self.change_payload(payload))
+    }
+
+    /// What a changed record's update sends: the payload restricted to
+    /// `changes.fields` (in that order), or the whole payload.
+    pub fn change_payload(&self, payload: &str) -> String {
+        let fields = match self.changes {
+            Some(c) if !c.fields.is_empty() => c.fields,
+            _ => return payload.to_string(),
+        };
+        let v: serde_json::Value = match serde_json::from_str(payload) {
+            Ok(v) => v,
+            Err(_) => return payload.to_string(),
+        };
+        let mut out = serde_json::Map::new();
+        for f in fields {
+            if let Some(x) = v.get(*f) {
+                out.insert((*f).to_string(), x.clone());
+            }
+        }
+        serde_json::Value::Object(out).to_string()
     }
 
     /// Requests to send `rows` rows, for `--dry-run`'s estimate.

@@ -14,8 +14,12 @@ use crate::error::{FerryError, Result};
 /// `ferry_loaded(phase)` (a table: source_id, dest_id, loaded_at of the
 /// records loaded by that phase), `ferry_wanted(phase, id)` (not failed
 /// unless `--retry`, and in the pilot set under `--sample`),
-/// `ferry_pending(phase, id)` (not loaded yet, and wanted) and
-/// `ferry_in_window(id)` (in the current window, or no window is set).
+/// `ferry_pending(phase, id)` (not loaded yet, and wanted; while the
+/// engine looks for changes, `ferry_mode = 'loaded'`, it means the
+/// opposite: loaded, so the same query gives the loaded records' payloads
+/// now), `ferry_in_window(id)` (in the current window, or no window is
+/// set) and `ferry_carried(phase)` (a table: parent_source_id, source_id
+/// of the children that were sent inside the phase's records).
 const ENGINE_MACROS: &str = "
 CREATE OR REPLACE TEMP MACRO ferry_loaded(p_phase) AS TABLE
     SELECT source_id, dest_id, loaded_at FROM ferry_id_map
@@ -26,9 +30,19 @@ CREATE OR REPLACE TEMP MACRO ferry_wanted(p_phase, p_id) AS
     AND (NOT getvariable('ferry_sample')
          OR p_id IN (SELECT s.source_id FROM load_sample s WHERE s.phase = p_phase));
 CREATE OR REPLACE TEMP MACRO ferry_pending(p_phase, p_id) AS
-    p_id NOT IN (SELECT m.source_id FROM ferry_id_map m
-                 WHERE m.dest = getvariable('ferry_dest') AND m.dest_object = p_phase)
-    AND ferry_wanted(p_phase, p_id);
+    CASE WHEN getvariable('ferry_mode') = 'loaded'
+         THEN p_id IN (SELECT m.source_id FROM ferry_id_map m
+                       WHERE m.dest = getvariable('ferry_dest') AND m.dest_object = p_phase)
+              AND (NOT getvariable('ferry_sample')
+                   OR p_id IN (SELECT s.source_id FROM load_sample s WHERE s.phase = p_phase))
+         ELSE p_id NOT IN (SELECT m.source_id FROM ferry_id_map m
+                           WHERE m.dest = getvariable('ferry_dest') AND m.dest_object = p_phase)
+              AND ferry_wanted(p_phase, p_id) END;
+CREATE OR REPLACE TEMP MACRO ferry_carried(p_phase) AS TABLE
+    SELECT mb.parent_source_id, mb.source_id FROM ferry_members mb
+    JOIN ferry_id_map m ON m.dest = mb.dest AND m.dest_object = p_phase
+         AND m.source_id = mb.parent_source_id AND m.batch_id = mb.batch_id
+    WHERE mb.dest = getvariable('ferry_dest');
 CREATE OR REPLACE TEMP MACRO ferry_in_window(p_id) AS
     (getvariable('ferry_window') IS NULL
      OR p_id IN (SELECT w.source_id FROM load_window w WHERE w.win = getvariable('ferry_window')));
@@ -63,6 +77,9 @@ pub struct Vars {
     pub upload_token_secs: Option<f64>,
     /// The destination's own (name, SQL value).
     pub extra: Vec<(String, String)>,
+    /// `ferry_pending` selects loaded records (the change pass) instead of
+    /// new ones.
+    pub loaded: bool,
 }
 
 impl Vars {
@@ -77,13 +94,14 @@ impl Vars {
         let mut text = format!(
             "SET VARIABLE ferry_dest = '{}'; SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {}; \
              SET VARIABLE ferry_sample = {}; SET VARIABLE ferry_token_cutoff = '{}'::TIMESTAMPTZ; \
-             SET VARIABLE ferry_window = {};",
+             SET VARIABLE ferry_window = {}; SET VARIABLE ferry_mode = '{}';",
             self.dest,
             self.retry,
             self.open_first,
             self.sample,
             cutoff.format("%Y-%m-%d %H:%M:%S%.6f+00"),
             window.map_or("NULL::BIGINT".to_string(), |w| w.to_string()),
+            if self.loaded { "loaded" } else { "new" },
         );
         for (name, value) in &self.extra {
             text.push_str(&format!(" SET VARIABLE {name} = {value};"));
@@ -132,7 +150,7 @@ pub fn count_rows(
 }
 
 /// A query file without its trailing semicolon, to nest as a subquery.
-fn strip(text: &str) -> &str {
+pub(crate) fn strip(text: &str) -> &str {
     text.trim().trim_end_matches(';')
 }
 
@@ -173,6 +191,20 @@ pub fn query_rows(
             .map(|c| c.as_any().downcast_ref().expect("cast to Utf8"))
             .collect();
         let text = |c: usize, i: usize| (!cols[c].is_null(i)).then(|| cols[c].value(i).to_string());
+        // The optional sixth column: the children sent inside the row.
+        let members = if phase.members.is_some() && batch.num_columns() > 5 {
+            Some(
+                arrow::compute::cast(batch.column(5), &arrow::datatypes::DataType::Utf8)
+                    .map_err(|e| FerryError::Other(format!("phase {}: {e}", phase.name)))?,
+            )
+        } else {
+            None
+        };
+        let members = members.as_ref().map(|c| {
+            c.as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .expect("cast to Utf8")
+        });
         for i in 0..batch.num_rows() {
             let row = Row {
                 source_id: text(0, i).unwrap_or_default(),
@@ -180,6 +212,16 @@ pub fn query_rows(
                 hold: text(2, i),
                 payload: text(3, i).unwrap_or_default(),
                 path_arg: text(4, i),
+                members: match members {
+                    Some(m) if !m.is_null(i) => serde_json::from_str(m.value(i)).map_err(|e| {
+                        FerryError::Other(format!(
+                            "load phase {}: the members column of {} is not a JSON array of ids: {e}",
+                            phase.name,
+                            text(0, i).unwrap_or_default()
+                        ))
+                    })?,
+                    _ => Vec::new(),
+                },
             };
             if !each(row) {
                 return Ok(());

@@ -69,7 +69,12 @@ pub struct SimKustomerArgs {
     /// Probability of a random fault per request: 500/502/503, truncated body, dropped connection.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
-    /// Probability that a request also updates a random record (updates during extraction).
+    /// Probability that a request also changes the org, as agents do while a
+    /// migration runs: a new message or note on a conversation, a status
+    /// flip with a new tag and a reassignment, an edited customer or
+    /// company, a deleted conversation (counted under `mutations` in
+    /// `/__sim/stats`; `POST /__sim/mutate {"count": N, "kind": K}` applies
+    /// them on demand).
     #[arg(long, default_value_t = 0.0)]
     pub mutate_rate: f64,
     /// At most this many records per plain list query, then the list ends

@@ -327,6 +327,22 @@ pub fn render(r: &Report) -> String {
         }
         h.push_str("</table>");
     }
+    if !r.changes.is_empty() {
+        h.push_str("<h2>Changes after the first load</h2><p>Each record's latest outcome in <code>ferry_changes</code>; <em>pending</em>: found since the last load.</p><table id=\"changes\"><tr><th class=\"l\">phase</th><th class=\"l\">kind</th><th class=\"l\">action</th><th class=\"l\">status</th><th>records</th><th class=\"l\">detail</th></tr>");
+        for c in &r.changes {
+            let _ = write!(
+                h,
+                r#"<tr><td class="l">{}</td><td class="l">{}</td><td class="l">{}</td><td class="l">{}</td><td>{}</td><td class="l">{}</td></tr>"#,
+                esc(&c.phase),
+                esc(&c.kind),
+                esc(&c.action),
+                esc(&c.status),
+                c.records,
+                esc(c.detail.as_deref().unwrap_or(""))
+            );
+        }
+        h.push_str("</table>");
+    }
     if r.incomplete_total > 0 {
         let _ = write!(h, "<h2>Read only in part</h2><p>{} source records (table <code>stg_preview_only_messages</code>); the first {}:</p><table id=\"incomplete\"><tr><th class=\"l\">object</th><th class=\"l\">source id</th><th class=\"l\">why</th></tr>", r.incomplete_total, r.incomplete.len());
         for i in &r.incomplete {

@@ -191,6 +191,78 @@ pub fn incomplete(
     Ok((total, rows))
 }
 
+/// Changes to loaded records: what `ferry_changes` says became of each
+/// (its latest entry), and those found now that no load carried yet.
+pub fn changes(
+    conn: &Connection,
+    sql: &LoadSql,
+    dest: &dyn Destination,
+) -> Result<Vec<ChangeCount>> {
+    let mut stmt = conn.prepare(
+        "SELECT dest_object, kind, action, status, count(*), any_value(detail)
+         FROM (SELECT * FROM ferry_changes WHERE dest = ?
+               QUALIFY row_number() OVER (PARTITION BY dest_object, source_id, kind ORDER BY changed_at DESC) = 1)
+         GROUP BY ALL ORDER BY 1, 2, 3, 4",
+    )?;
+    let mut out = stmt
+        .query_map([dest.kind()], |r| {
+            Ok(ChangeCount {
+                phase: r.get(0)?,
+                kind: r.get(1)?,
+                action: r.get(2)?,
+                status: r.get(3)?,
+                records: r.get(4)?,
+                detail: r.get(5)?,
+            })
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    // Before anything was loaded there is nothing to compare with.
+    let loaded: i64 = conn.query_row(
+        "SELECT count(*) FROM ferry_id_map WHERE dest = ?",
+        [dest.kind()],
+        |r| r.get(0),
+    )?;
+    if loaded == 0 {
+        return Ok(out);
+    }
+    let settings = dest.load_settings();
+    let vars = crate::load::Vars {
+        dest: dest.kind(),
+        retry: false,
+        open_first: false,
+        sample: false,
+        upload_token_secs: settings.upload_token_secs,
+        extra: settings.variables,
+        loaded: false,
+    };
+    for phase in dest.phases().iter().filter(|p| p.changes.is_some()) {
+        let found = crate::load::changes::detect(conn, sql, &vars, phase, true)?;
+        for (kind, action) in [
+            (
+                crate::load::changes::ChangeKind::Changed,
+                phase.changes.unwrap().update.to_string(),
+            ),
+            (
+                crate::load::changes::ChangeKind::Deleted,
+                dest.deletion_action(phase),
+            ),
+        ] {
+            let n = found.rows.iter().filter(|r| r.kind == kind).count() as i64;
+            if n > 0 {
+                out.push(ChangeCount {
+                    phase: phase.name.into(),
+                    kind: kind.as_str().into(),
+                    action,
+                    status: "pending".into(),
+                    records: n,
+                    detail: Some("found since the last load: run `ferry load`".into()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A few ids of records in `state`, to name them in a problem.
 pub fn examples(conn: &Connection, object: &str, state: &str) -> Result<String> {
     let mut stmt = conn.prepare(
@@ -208,8 +280,27 @@ pub fn problems(
     funnel: &[FunnelRow],
     dest: &[DestinationCheck],
     sample: &SampleCheck,
+    changes: &[ChangeCount],
 ) -> Vec<String> {
     let mut out = Vec::new();
+    for c in changes {
+        match c.status.as_str() {
+            "failed" | "held" | "pending" => out.push(format!(
+                "{}: {} {} records {} ({}): {}",
+                c.phase,
+                c.records,
+                c.kind,
+                if c.status == "pending" {
+                    "not carried yet"
+                } else {
+                    c.status.as_str()
+                },
+                c.action,
+                c.detail.clone().unwrap_or_default()
+            )),
+            _ => {}
+        }
+    }
     for f in funnel {
         if f.unaccounted > 0 {
             out.push(format!(

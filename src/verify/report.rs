@@ -112,6 +112,23 @@ pub struct Incomplete {
     pub reason: String,
 }
 
+/// Changes to records loaded earlier (a cutover's delta), by outcome:
+/// each record's latest entry in `ferry_changes`, and `pending` for the
+/// changes found now that no load has carried yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeCount {
+    pub phase: String,
+    /// changed | deleted
+    pub kind: String,
+    /// update | tag | delete | leave | skip_closed | wait | (pending: the call it needs)
+    pub action: String,
+    /// applied | not_applied | failed | held | pending
+    pub status: String,
+    pub records: i64,
+    /// One reason given, for not_applied, failed and held.
+    pub detail: Option<String>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -135,6 +152,8 @@ pub struct Report {
     /// How many records are incomplete, and the first of them.
     pub incomplete_total: i64,
     pub incomplete: Vec<Incomplete>,
+    /// Every change a delta load found, by what became of it.
+    pub changes: Vec<ChangeCount>,
 }
 
 impl Report {

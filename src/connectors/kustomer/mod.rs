@@ -139,11 +139,13 @@ impl Source for Kustomer {
         ))
     }
 
-    fn probe<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Vec<crate::connector::ProbeCheck>> {
-        Box::pin(probe::checks(
-            client,
-            ExtractConfig::default().list_record_cap,
-        ))
+    /// The list-cap check uses the workspace's `extract.list_record_cap`.
+    fn probe<'a>(
+        &'a self,
+        client: &'a ApiClient,
+        cfg: &'a ExtractConfig,
+    ) -> BoxFut<'a, Vec<crate::connector::ProbeCheck>> {
+        Box::pin(probe::checks(client, cfg.list_record_cap))
     }
 
     fn incomplete_sql(&self) -> Option<&'static str> {

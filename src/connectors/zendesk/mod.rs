@@ -1,6 +1,7 @@
 //! Zendesk Support as a destination: settings, phases, request shapes,
 //! pre-flight, rollback and verify's read-back.
 
+pub mod delta;
 pub mod phases;
 pub mod preflight;
 pub mod probe;
@@ -161,6 +162,24 @@ impl Destination for Zendesk {
             items,
             self.settings.archive_immediately,
         ))
+    }
+
+    fn send_changes<'a>(
+        &'a self,
+        cx: &'a LoadCtx,
+        phase: &'static Phase,
+        rows: &'a [crate::load::changes::ChangeRow],
+    ) -> BoxFut<'a, Result<Vec<crate::load::changes::ChangeResult>>> {
+        Box::pin(delta::send_changes(
+            cx,
+            phase,
+            rows,
+            self.settings.deleted_in_source,
+        ))
+    }
+
+    fn deletion_action(&self, _phase: &Phase) -> String {
+        delta::deletion_action(self.settings.deleted_in_source)
     }
 
     fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>> {

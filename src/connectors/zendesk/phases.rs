@@ -3,7 +3,15 @@
 //! the request, the bulk limits, how an in-doubt or half-created record
 //! is found again.
 
-use crate::load::phase::{BatchKind, Call, Existing, Phase, Window};
+use crate::load::phase::{BatchKind, Call, Changes, Existing, Phase, Window};
+
+/// Users and agents: a changed record goes through the same
+/// `create_or_update_many` job, which matches it by external id or email.
+const USER_CHANGES: Changes = Changes {
+    fields: &[],
+    update: "POST /api/v2/users/create_or_update_many (matched by external id or email)",
+    output: None,
+};
 
 /// Zendesk bulk endpoints take 100 items. 8 jobs in flight keeps the
 /// budget busy while jobs run, well under the 30 queued jobs an account
@@ -15,6 +23,9 @@ const JOB: BatchKind = BatchKind::BulkJob {
 
 /// The ticket import endpoint (`archive_immediately` is added to it).
 pub const TICKET_IMPORT: &str = "/api/v2/imports/tickets/create_many";
+/// A new comment on an imported ticket: a ticket update, or a follow-up
+/// when the ticket is closed (`delta::comments`).
+pub const TICKET_COMMENT: &str = "ticket_comment";
 /// Custom object creation (and then its fields): a step of its own.
 pub const CUSTOM_OBJECT: &str = "custom_object";
 /// Custom object records go in one create job per object key.
@@ -31,6 +42,8 @@ const fn plain(name: &'static str, object: &'static str, batch: BatchKind, call:
         window: Window::None,
         replaces_ids: false,
         one_path_arg_per_batch: false,
+        members: None,
+        changes: None,
     }
 }
 
@@ -58,6 +71,11 @@ pub const PHASES: &[Phase] = &[
     field_phase("user_fields", "/api/v2/user_fields", "user_field"),
     Phase {
         lookup: Some("/api/v2/organizations/show_many?external_ids="),
+        changes: Some(Changes {
+            fields: &[],
+            update: "PUT /api/v2/organizations/{id}",
+            output: None,
+        }),
         ..plain(
             "organizations",
             "companies",
@@ -67,6 +85,7 @@ pub const PHASES: &[Phase] = &[
     },
     Phase {
         lookup: Some("/api/v2/users/show_many?external_ids="),
+        changes: Some(USER_CHANGES),
         ..plain(
             "users",
             "customers",
@@ -89,12 +108,15 @@ pub const PHASES: &[Phase] = &[
             Call::new("/api/v2/users/{}/identities", "identity"),
         )
     },
-    plain(
-        "agents",
-        "users",
-        JOB,
-        Call::new("/api/v2/users/create_or_update_many", "users"),
-    ),
+    Phase {
+        changes: Some(USER_CHANGES),
+        ..plain(
+            "agents",
+            "users",
+            JOB,
+            Call::new("/api/v2/users/create_or_update_many", "users"),
+        )
+    },
     Phase {
         existing: Some(Existing {
             path: "/api/v2/groups",
@@ -161,13 +183,48 @@ pub const PHASES: &[Phase] = &[
     },
     // In-doubt tickets are found one external id at a time, archived ones
     // by search (`send::tickets_by_external_id`), not by `lookup`.
+    // An imported ticket's comments are recorded as carried by it; later
+    // changes to the fields a ticket update can set are sent as updates,
+    // and a ticket whose conversation left the source gets the
+    // `deleted_in_source` policy.
     Phase {
         window: Window::Anchor,
+        members: Some("comments"),
+        changes: Some(Changes {
+            fields: &[
+                "status",
+                "priority",
+                "tags",
+                "assignee_id",
+                "group_id",
+                "custom_fields",
+            ],
+            update:
+                "PUT /api/v2/tickets/{id} (status, priority, tags, assignee, group, custom fields)",
+            output: Some("out_zendesk_tickets"),
+        }),
         ..plain(
             "tickets",
             "conversations",
             JOB,
             Call::new(TICKET_IMPORT, "tickets"),
+        )
+    },
+    // Comments written after their ticket was imported (a cutover): one
+    // ticket update each, in order, one ticket per batch; a closed ticket
+    // gets a follow-up ticket holding them.
+    Phase {
+        one_path_arg_per_batch: true,
+        ..plain(
+            "comments",
+            "messages",
+            BatchKind::Single,
+            Call {
+                path: "/api/v2/tickets/{}",
+                key: "ticket",
+                id_field: "id",
+                custom: Some(TICKET_COMMENT),
+            },
         )
     },
     plain(

@@ -53,6 +53,32 @@ pub async fn ticket(client: &ApiClient, id: &str) -> Result<Option<Value>> {
     }
 }
 
+/// The follow-up tickets of a closed ticket (`followup_ids`), and theirs,
+/// oldest first.
+pub async fn follow_ups(client: &ApiClient, ticket: &Value) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut queue: Vec<String> = ids_of(&ticket["followup_ids"]);
+    while let Some(id) = queue.first().cloned() {
+        queue.remove(0);
+        if out.contains(&id) {
+            continue;
+        }
+        if let Some(t) = self::ticket(client, &id).await? {
+            queue.extend(ids_of(&t["followup_ids"]));
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+fn ids_of(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_u64().map(|n| n.to_string()))
+        .collect()
+}
+
 /// All comments of a ticket, oldest first, following `next_page`.
 pub async fn comments(client: &ApiClient, id: &str) -> Result<Vec<Value>> {
     let mut out = Vec::new();

@@ -14,6 +14,10 @@ pub use crate::connector::RollbackScope as Scope;
 
 /// Phases in deletion order and how each is deleted.
 const ORDER: &[(&str, Deletion)] = &[
+    // Delta comments: the follow-up tickets they opened are deleted; a
+    // comment added to an imported ticket cannot be deleted on its own
+    // (Zendesk only redacts comments) and goes with its ticket.
+    ("comments", Deletion::FollowUps),
     ("custom_object_records", Deletion::Record),
     ("custom_objects", Deletion::One("/api/v2/custom_objects/{}")),
     (
@@ -48,6 +52,7 @@ enum Deletion {
     One(&'static str),
     Record,
     Forget,
+    FollowUps,
 }
 
 fn where_clause(scope: &Scope) -> (String, Option<String>) {
@@ -143,6 +148,36 @@ pub async fn run(
                 }
             }
             Deletion::Forget => done.extend(list.iter().map(|r| r.0.clone())),
+            Deletion::FollowUps => {
+                let tickets: std::collections::HashSet<String> = {
+                    let conn = db.lock().unwrap();
+                    let mut stmt = conn.prepare(
+                        "SELECT dest_id FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = 'tickets'",
+                    )?;
+                    let ids = stmt
+                        .query_map([], |r| r.get::<_, String>(0))?
+                        .collect::<std::result::Result<_, _>>()?;
+                    ids
+                };
+                let mut follow_ups: Vec<&str> = list
+                    .iter()
+                    .map(|r| r.1.as_str())
+                    .filter(|d| !tickets.contains(*d))
+                    .collect();
+                follow_ups.sort();
+                follow_ups.dedup();
+                for chunk in follow_ups.chunks(100) {
+                    client
+                        .send(
+                            Method::DELETE,
+                            &format!("/api/v2/tickets/destroy_many?ids={}", chunk.join(",")),
+                            None,
+                            Lane::Standard,
+                        )
+                        .await?;
+                }
+                done.extend(list.iter().map(|r| r.0.clone()));
+            }
         }
         let mut conn = db.lock().unwrap();
         let tx = conn.transaction()?;

@@ -7,7 +7,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::phases::{CUSTOM_OBJECT, CUSTOM_RECORDS, TICKET_IMPORT};
+use super::phases::{CUSTOM_OBJECT, CUSTOM_RECORDS, TICKET_COMMENT, TICKET_IMPORT};
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane, Payload};
 use crate::load::phase::{BatchKind, Existing, Phase};
@@ -28,6 +28,7 @@ pub async fn batch(
     archive_immediately: bool,
 ) -> Result<Vec<RowResult>> {
     let results = match (phase.batch, phase.call.custom) {
+        (_, Some(TICKET_COMMENT)) => super::delta::comments(cx, rows).await?,
         (_, Some(CUSTOM_RECORDS)) => {
             let key = rows[0].path_arg.clone().unwrap_or_default();
             custom_records(&cx.client, phase, &key, rows).await?
@@ -64,7 +65,7 @@ fn items_json(rows: &[Row]) -> String {
         .join(",")
 }
 
-fn bulk<'a>(
+pub(super) fn bulk<'a>(
     client: &'a ApiClient,
     path: &'a str,
     key: &'a str,
@@ -450,6 +451,9 @@ pub async fn reconcile(
         return tickets_by_external_id(&cx.client, items, archive_immediately)
             .await
             .map(Some);
+    }
+    if phase.call.custom == Some(TICKET_COMMENT) {
+        return super::delta::reconcile_comments(cx, items).await.map(Some);
     }
     let lookups: Vec<String> = match (phase.lookup, phase.call.custom) {
         (Some(l), _) => vec![l.to_string()],

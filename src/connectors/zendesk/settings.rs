@@ -37,7 +37,29 @@ pub struct Settings {
     /// What a ticket does about a file that can never be uploaded.
     #[serde(default)]
     pub missing_files: MissingFiles,
+    /// What a delta load does to a ticket whose conversation is gone from
+    /// the source (deleted there, or excluded by a rule since).
+    #[serde(default)]
+    pub deleted_in_source: DeletedInSource,
 }
+
+/// The policy for imported tickets whose conversation left the source.
+/// Whatever it is, every such ticket is recorded in `ferry_changes`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeletedInSource {
+    /// Keep the ticket as it is (recorded as `leave`).
+    Leave,
+    /// Add the tag `ferry_deleted_in_source`: agents see it, a view can
+    /// list them, nothing is lost.
+    #[default]
+    Tag,
+    /// Delete the ticket (Zendesk keeps deleted tickets 30 days).
+    Delete,
+}
+
+/// The tag `deleted_in_source = "tag"` adds.
+pub const DELETED_TAG: &str = "ferry_deleted_in_source";
 
 /// What happens to a ticket one of whose files cannot be uploaded: its
 /// bytes were not downloaded, or Zendesk refused the upload with a 4xx
@@ -122,6 +144,10 @@ memory_limit = "512MB"
 # refused by Zendesk, e.g. 413 over 50 MB): "hold" keeps the ticket back
 # until it can go complete; "skip" imports it without that file.
 missing_files = "hold"
+# A delta load (cutover) finding a loaded conversation gone from the source:
+# "leave" the ticket, "tag" it ferry_deleted_in_source, or "delete" it.
+# Every one is recorded in ferry_changes whatever the policy.
+deleted_in_source = "tag"
 "#
     )
 }

@@ -145,6 +145,45 @@ pub struct Org {
     pub giant: u32,
     /// Last timestamp handed out by a mutation (strictly increasing).
     pub last_mutation: i64,
+    /// Messages and notes generated at start; those added later by
+    /// mutations have higher indices and their conversation here.
+    pub base_msgs: u32,
+    pub base_notes: u32,
+    pub extra_msg_conv: Vec<u32>,
+    pub extra_note_conv: Vec<u32>,
+    /// Conversations deleted by a mutation (`deleted: true`).
+    pub deleted_convs: BTreeSet<u32>,
+    /// Mutations applied, by kind (`/__sim/stats`).
+    pub mutations: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// One change to the org, as agents make them while a migration runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutation {
+    /// A record edited (a customer's or company's name, a conversation's
+    /// status, tags and assignee: see `records.rs`, driven by `rev`).
+    Update(Kind, u32),
+    /// A new message on an existing conversation.
+    NewMessage(u32),
+    /// A new note on an existing conversation.
+    NewNote(u32),
+    /// A conversation deleted.
+    Delete(u32),
+}
+
+impl Mutation {
+    /// The name `/__sim/stats` counts it under.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutation::Update(Kind::Conversations, _) => "conversation_updates",
+            Mutation::Update(Kind::Customers, _) => "customer_edits",
+            Mutation::Update(Kind::Companies, _) => "company_edits",
+            Mutation::Update(..) => "other_updates",
+            Mutation::NewMessage(_) => "new_messages",
+            Mutation::NewNote(_) => "new_notes",
+            Mutation::Delete(_) => "deleted_conversations",
+        }
+    }
 }
 
 /// Messages in the giant conversation: over Zendesk's 5,000-comment limit.
@@ -202,6 +241,12 @@ impl Org {
             attach_msg: Vec::new(),
             giant: 0,
             last_mutation: now,
+            base_msgs: 0,
+            base_notes: 0,
+            extra_msg_conv: Vec::new(),
+            extra_note_conv: Vec::new(),
+            deleted_convs: BTreeSet::new(),
+            mutations: Default::default(),
         };
 
         // Plain objects: spread over three years, the oldest 12% archived.
@@ -284,6 +329,8 @@ impl Org {
         org.conv_notes.push(notes.len() as u32);
         let attachments: Vec<Meta> = attach_msg.iter().map(|&m| msgs[m as usize]).collect();
         let att_arch = attach_msg.iter().filter(|&&m| m < msg_arch).count() as u32;
+        org.base_msgs = msgs.len() as u32;
+        org.base_notes = notes.len() as u32;
         org.meta.insert(Kind::Messages, msgs);
         org.meta.insert(Kind::Notes, notes);
         org.meta.insert(Kind::Attachments, attachments);
@@ -329,12 +376,42 @@ impl Org {
 
     /// Conversation of a message.
     pub fn message_conv(&self, m: u32) -> u32 {
+        if m >= self.base_msgs {
+            return self.extra_msg_conv[(m - self.base_msgs) as usize];
+        }
         (self.conv_msgs.partition_point(|&s| s <= m) - 1) as u32
     }
 
     /// Conversation of a note.
     pub fn note_conv(&self, n: u32) -> u32 {
+        if n >= self.base_notes {
+            return self.extra_note_conv[(n - self.base_notes) as usize];
+        }
         (self.conv_notes.partition_point(|&s| s <= n) - 1) as u32
+    }
+
+    /// Messages of conversation `c`, oldest first (added ones last).
+    pub fn conv_messages(&self, c: u32) -> Vec<u32> {
+        let (a, b) = (self.conv_msgs[c as usize], self.conv_msgs[c as usize + 1]);
+        let extra = self
+            .extra_msg_conv
+            .iter()
+            .enumerate()
+            .filter(|(_, &x)| x == c)
+            .map(|(i, _)| self.base_msgs + i as u32);
+        (a..b).chain(extra).collect()
+    }
+
+    /// Notes of conversation `c`, oldest first.
+    pub fn conv_notes_of(&self, c: u32) -> Vec<u32> {
+        let (a, b) = (self.conv_notes[c as usize], self.conv_notes[c as usize + 1]);
+        let extra = self
+            .extra_note_conv
+            .iter()
+            .enumerate()
+            .filter(|(_, &x)| x == c)
+            .map(|(i, _)| self.base_notes + i as u32);
+        (a..b).chain(extra).collect()
     }
 
     /// Attachments of a message (indices).
@@ -351,6 +428,14 @@ impl Org {
 
     /// Updates one record "now": bumps its revision and `updatedAt`.
     pub fn mutate(&mut self, kind: Kind, idx: u32, wall_now: i64) -> i64 {
+        let ts = self.touch(kind, idx, wall_now);
+        *self.revs.entry((kind, idx)).or_insert(0) += 1;
+        ts
+    }
+
+    /// Moves a record's `updatedAt` to "now" (strictly increasing), its
+    /// content unchanged.
+    fn touch(&mut self, kind: Kind, idx: u32, wall_now: i64) -> i64 {
         let ts = wall_now.max(self.last_mutation + 1);
         self.last_mutation = ts;
         let m = &mut self.meta.get_mut(&kind).unwrap()[idx as usize];
@@ -359,11 +444,107 @@ impl Org {
         let set = self.by_updated.get_mut(&kind).unwrap();
         set.remove(&(old, idx));
         set.insert((ts, idx));
-        *self.revs.entry((kind, idx)).or_insert(0) += 1;
         if idx < self.archived_below[&kind] {
             self.revived.get_mut(&kind).unwrap().insert(idx);
         }
         ts
+    }
+
+    /// A new record of `kind` (messages, notes) created "now".
+    fn append(&mut self, kind: Kind, wall_now: i64) -> (u32, i64) {
+        let ts = wall_now.max(self.last_mutation + 1);
+        self.last_mutation = ts;
+        let list = self.meta.get_mut(&kind).unwrap();
+        let idx = list.len() as u32;
+        list.push(Meta {
+            created: ts,
+            updated: ts,
+        });
+        self.by_updated.get_mut(&kind).unwrap().insert((ts, idx));
+        (idx, ts)
+    }
+
+    /// Applies one mutation "now"; returns the changed record and its new
+    /// `updatedAt`.
+    pub fn apply(&mut self, m: Mutation, wall_now: i64) -> (Kind, u32, i64) {
+        *self.mutations.entry(m.name()).or_insert(0) += 1;
+        match m {
+            Mutation::Update(kind, idx) => (kind, idx, self.mutate(kind, idx, wall_now)),
+            Mutation::NewMessage(c) => {
+                let (idx, _) = self.append(Kind::Messages, wall_now);
+                self.extra_msg_conv.push(c);
+                // The conversation's updatedAt moves with its new message.
+                self.touch(Kind::Conversations, c, wall_now);
+                let ts = self.meta[&Kind::Messages][idx as usize].updated;
+                (Kind::Messages, idx, ts)
+            }
+            Mutation::NewNote(c) => {
+                let (idx, ts) = self.append(Kind::Notes, wall_now);
+                self.extra_note_conv.push(c);
+                self.touch(Kind::Conversations, c, wall_now);
+                (Kind::Notes, idx, ts)
+            }
+            Mutation::Delete(c) => {
+                self.deleted_convs.insert(c);
+                (
+                    Kind::Conversations,
+                    c,
+                    self.touch(Kind::Conversations, c, wall_now),
+                )
+            }
+        }
+    }
+
+    /// A live conversation a mutation can change: not archived, not the
+    /// giant thread, not deleted.
+    fn live_conversation(&self, rng: &mut impl Rng) -> u32 {
+        let lo = self.archived_below[&Kind::Conversations];
+        let n = self.count(Kind::Conversations);
+        loop {
+            let c = rng.gen_range(lo..n);
+            if c != self.giant && !self.deleted_convs.contains(&c) {
+                return c;
+            }
+        }
+    }
+
+    /// A random mutation, of `only` kind when given (`update`,
+    /// `conversation`, `customer`, `company`, `message`, `note`, `delete`).
+    pub fn random_mutation(&self, rng: &mut impl Rng, only: Option<&str>) -> Option<Mutation> {
+        let pick = match only {
+            Some(k) => k.to_string(),
+            None => [
+                "update",
+                "update",
+                "conversation",
+                "customer",
+                "company",
+                "message",
+                "message",
+                "note",
+                "delete",
+            ][rng.gen_range(0..9)]
+            .to_string(),
+        };
+        Some(match pick.as_str() {
+            "update" => {
+                let (k, i) = self.random_target(rng);
+                Mutation::Update(k, i)
+            }
+            "conversation" => Mutation::Update(Kind::Conversations, self.live_conversation(rng)),
+            "customer" => Mutation::Update(
+                Kind::Customers,
+                rng.gen_range(0..self.count(Kind::Customers)),
+            ),
+            "company" => Mutation::Update(
+                Kind::Companies,
+                rng.gen_range(0..self.count(Kind::Companies)),
+            ),
+            "message" => Mutation::NewMessage(self.live_conversation(rng)),
+            "note" => Mutation::NewNote(self.live_conversation(rng)),
+            "delete" => Mutation::Delete(self.live_conversation(rng)),
+            _ => return None,
+        })
     }
 
     /// Picks a random record to mutate.

@@ -40,7 +40,8 @@ pub struct SimOptions {
     pub latency_ms: u64,
     /// Probability of a random fault per API request.
     pub fault_rate: f64,
-    /// Probability that serving a request also updates a random record.
+    /// Probability that serving a request also applies a random mutation
+    /// (`Org::random_mutation`).
     pub mutate_rate: f64,
     /// Records a plain list query returns at most before it ends (0: no cap).
     pub list_cap: u32,
@@ -267,14 +268,14 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
             let mut rng = st.rng.lock().unwrap();
             if rng.gen_bool(st.opts.mutate_rate.min(1.0)) {
                 let org = st.org.read().unwrap();
-                Some(org.random_target(&mut *rng))
+                org.random_mutation(&mut *rng, None)
             } else {
                 None
             }
         };
-        if let Some((kind, idx)) = target {
+        if let Some(m) = target {
             let now = chrono::Utc::now().timestamp_millis();
-            st.org.write().unwrap().mutate(kind, idx, now);
+            st.org.write().unwrap().apply(m, now);
         }
     }
     let fault = if st.opts.fault_rate > 0.0 {

@@ -452,6 +452,13 @@ fn company(org: &Org, idx: u32) -> Value {
         ascii_slug(names[dom_idx as usize % names.len()]),
         dom_idx
     );
+    // An edited company (rev > 1) is renamed.
+    let rev = org.rev(Kind::Companies, idx);
+    let name = if rev > 1 {
+        format!("{name} (rev {rev})")
+    } else {
+        name
+    };
     let mut a = Map::new();
     a.insert("name".into(), json!(name));
     a.insert("externalId".into(), json!(format!("crm-{idx}")));
@@ -551,8 +558,11 @@ fn conversation(org: &Org, idx: u32) -> Value {
         4 => 2,
         _ => 3,
     };
+    // An edited conversation (rev > 1) is reassigned: every assignee
+    // moves on by one user per revision.
+    let shift = rev - 1;
     let assigned: Vec<String> = (0..n_assignees)
-        .map(|k| id(org, Kind::Users, 1 + (idx + k * 3) % (users - 1)))
+        .map(|k| id(org, Kind::Users, 1 + (idx + k * 3 + shift) % (users - 1)))
         .collect();
     let teams: Vec<String> = if idx.is_multiple_of(4) {
         vec![]
@@ -560,13 +570,19 @@ fn conversation(org: &Org, idx: u32) -> Value {
         vec![id(org, Kind::Teams, idx % org.count(Kind::Teams))]
     };
     let ntags = org.count(Kind::Tags);
-    let tags: Vec<String> = (0..(idx % 4))
+    let mut tags: Vec<String> = (0..(idx % 4))
         .map(|t| id(org, Kind::Tags, (idx * 3 + t) % ntags))
         .collect();
-    let m0 = org.conv_msgs[idx as usize];
-    let m1 = org.conv_msgs[idx as usize + 1];
-    let n0 = org.conv_notes[idx as usize];
-    let n1 = org.conv_notes[idx as usize + 1];
+    // ...and gets a tag more per revision.
+    for r in 1..rev {
+        let t = id(org, Kind::Tags, (idx * 3 + 4 + r * 5) % ntags);
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    let msgs = org.conv_messages(idx);
+    let notes = org.conv_notes_of(idx);
+    let last_msg = *msgs.last().expect("a conversation has a message");
     let meta = org.meta[&Kind::Conversations][idx as usize];
     let mut a = Map::new();
     // Some conversations have no subject: the transform falls back to the
@@ -602,17 +618,20 @@ fn conversation(org: &Org, idx: u32) -> Value {
     a.insert("tags".into(), json!(tags));
     a.insert("assignedUsers".into(), json!(assigned));
     a.insert("assignedTeams".into(), json!(teams));
-    a.insert("messageCount".into(), json!(m1 - m0));
-    a.insert("noteCount".into(), json!(n1 - n0));
+    a.insert("messageCount".into(), json!(msgs.len()));
+    a.insert("noteCount".into(), json!(notes.len()));
     a.insert("custom".into(), json!({"orderNumberStr": format!("#{}", 10_000 + idx), "refundAmountNum": r.gen_range(0..500), "escalatedBool": r.gen_bool(0.1)}));
     a.insert(
         "deleted".into(),
         // The giant thread is never deleted: it exists to be split downstream.
-        json!(deleted(org, Kind::Conversations, idx) && idx != org.giant),
+        json!(
+            deleted(org, Kind::Conversations, idx) && idx != org.giant
+                || org.deleted_convs.contains(&idx)
+        ),
     );
     a.insert(
         "lastMessageAt".into(),
-        json!(iso(org.meta[&Kind::Messages][(m1 - 1) as usize].created)),
+        json!(iso(org.meta[&Kind::Messages][last_msg as usize].created)),
     );
     if status == "snoozed" {
         a.insert(
@@ -623,7 +642,7 @@ fn conversation(org: &Org, idx: u32) -> Value {
     if status == "done" {
         a.insert(
             "firstDone".into(),
-            json!({"createdAt": iso(meta.updated), "messageCount": m1 - m0}),
+            json!({"createdAt": iso(meta.updated), "messageCount": msgs.len()}),
         );
     }
     let mut rels = Map::new();

@@ -320,25 +320,32 @@ async fn children(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let (a, b) = match child.as_str() {
-        "messages" => (org.conv_msgs[c as usize], org.conv_msgs[c as usize + 1]),
-        "notes" => (org.conv_notes[c as usize], org.conv_notes[c as usize + 1]),
+    let all: Vec<u32> = match child.as_str() {
+        "messages" => org.conv_messages(c),
+        "notes" => org.conv_notes_of(c),
         "attachments" => {
-            // Attachments of the conversation's messages, inbound and outbound.
+            // Attachments of the conversation's messages, inbound and
+            // outbound (messages added later carry none).
             let (m0, m1) = (org.conv_msgs[c as usize], org.conv_msgs[c as usize + 1]);
             let lo = org.attach_msg.partition_point(|&x| x < m0) as u32;
             let hi = org.attach_msg.partition_point(|&x| x < m1) as u32;
-            (lo, hi)
+            (lo..hi).collect()
         }
         _ => return not_found(),
     };
+    let total = all.len() as u32;
     let kind = match child.as_str() {
         "messages" => Kind::Messages,
         "notes" => Kind::Notes,
         _ => Kind::Attachments,
     };
-    let from = a + (page - 1) * size;
-    let idxs: Vec<u32> = (from..b.min(from + size)).collect();
+    let from = (page - 1) * size;
+    let idxs: Vec<u32> = all
+        .iter()
+        .skip(from as usize)
+        .take(size as usize)
+        .copied()
+        .collect();
     let data = idxs
         .iter()
         .map(|&i| {
@@ -350,14 +357,14 @@ async fn children(
             }
         })
         .collect();
-    let has_next = from + size < b;
+    let has_next = from + size < total;
     let mut body = envelope(
         &format!("/v1/conversations/{pid}/{child}"),
         page,
         size,
         data,
         has_next,
-        Some(b - a),
+        Some(total),
     );
     if kind == Kind::Messages && q.includes_attachments() {
         body["included"] = json!(included_attachments(&st, &org, &idxs));
@@ -624,6 +631,8 @@ async fn stats(State(st): St) -> Response {
         "throttled": st.throttled.load(std::sync::atomic::Ordering::Relaxed),
         "objects": objects,
         "archived": archived,
+        // Changes made since start (`--mutate-rate`, `POST /__sim/mutate`).
+        "mutations": org.mutations,
     }))
     .into_response()
 }
@@ -646,9 +655,14 @@ async fn all_ids(State(st): St, Path(object): Path<String>) -> Response {
 #[derive(Deserialize)]
 struct MutateBody {
     count: u32,
+    /// This kind of mutation (`update`, `conversation`, `customer`,
+    /// `company`, `message`, `note`, `delete`, or `mix`); absent: `update`
+    /// (a random record edited).
+    #[serde(default)]
+    kind: Option<String>,
 }
 
-/// Updates `count` random records now and says which.
+/// Applies `count` random mutations now and says which record each changed.
 async fn mutate(State(st): St, Json(body): Json<MutateBody>) -> Response {
     let mut out = Vec::new();
     let mut rng = {
@@ -657,9 +671,16 @@ async fn mutate(State(st): St, Json(body): Json<MutateBody>) -> Response {
     };
     let mut org = st.org.write().unwrap();
     for _ in 0..body.count {
-        let (kind, idx) = org.random_target(&mut rng);
-        let ts = org.mutate(kind, idx, chrono::Utc::now().timestamp_millis());
-        out.push(json!({"object": kind.plural(), "id": id(&org, kind, idx), "updatedAt": records::iso(ts)}));
+        let kind = match body.kind.as_deref() {
+            None => Some("update"),
+            Some("mix") => None,
+            k => k,
+        };
+        let Some(m) = org.random_mutation(&mut rng, kind) else {
+            return (StatusCode::BAD_REQUEST, Json(json!({"errors": [{"detail": "kind: one of update, conversation, customer, company, message, note, delete, mix"}]}))).into_response();
+        };
+        let (kind, idx, ts) = org.apply(m, chrono::Utc::now().timestamp_millis());
+        out.push(json!({"mutation": m.name(), "object": kind.plural(), "id": id(&org, kind, idx), "updatedAt": records::iso(ts)}));
     }
     Json(json!({"mutated": out})).into_response()
 }

@@ -9,6 +9,7 @@ mod paging;
 mod reads;
 mod routes;
 pub mod store;
+mod updates;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

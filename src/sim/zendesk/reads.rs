@@ -34,10 +34,16 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/api/v2/users/search", get(search_users))
         .route("/api/v2/users/{id}", get(show_user))
         .route("/api/v2/organizations", get(list_orgs))
-        .route("/api/v2/organizations/{id}", get(show_org))
+        .route(
+            "/api/v2/organizations/{id}",
+            get(show_org).put(super::updates::update_organization),
+        )
         .route("/api/v2/groups/{id}", get(show_group))
         .route("/api/v2/tickets/{id}/audits", get(ticket_audits))
-        .route("/api/v2/tickets/{id}/tags", get(ticket_tags))
+        .route(
+            "/api/v2/tickets/{id}/tags",
+            get(ticket_tags).put(super::updates::add_tags),
+        )
         .route("/api/v2/tags", get(tags))
         .route("/api/v2/search", get(search))
         .route("/api/v2/search/count", get(search_count))

@@ -83,12 +83,20 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/api/v2/ticket_fields/{id}", delete(destroy_ticket_field))
         .route("/api/v2/imports/tickets/create_many", post(import_tickets))
         .route("/api/v2/imports/tickets", post(import_ticket))
-        .route("/api/v2/tickets", get(list_tickets))
+        .route(
+            "/api/v2/tickets",
+            get(list_tickets).post(super::updates::create_ticket),
+        )
         .route("/api/v2/tickets/count", get(count_tickets))
         .route("/api/v2/users/count", get(count_users))
         .route("/api/v2/organizations/count", get(count_orgs))
         .route("/api/v2/tickets/show_many", get(show_many_tickets))
-        .route("/api/v2/tickets/{id}", get(show_ticket))
+        .route(
+            "/api/v2/tickets/{id}",
+            get(show_ticket)
+                .put(super::updates::update_ticket)
+                .delete(super::updates::destroy_ticket),
+        )
         .route("/api/v2/tickets/{id}/comments", get(ticket_comments))
         .route("/attachments/token/{token}/", get(attachment_bytes))
         .route("/api/v2/tickets/destroy_many", delete(destroy_many_tickets))

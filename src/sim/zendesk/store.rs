@@ -16,14 +16,14 @@ pub const MAX_COMMENTS: usize = 5_000;
 pub const MAX_OBJECT_FIELDS: usize = 100;
 /// Bytes per custom object record.
 pub const MAX_RECORD_BYTES: usize = 32 * 1024;
-const STATUSES: &[&str] = &["new", "open", "pending", "hold", "solved", "closed"];
-const PRIORITIES: &[&str] = &["urgent", "high", "normal", "low"];
+pub(super) const STATUSES: &[&str] = &["new", "open", "pending", "hold", "solved", "closed"];
+pub(super) const PRIORITIES: &[&str] = &["urgent", "high", "normal", "low"];
 
 /// A per-item failure: (field, description), rendered like Zendesk's
 /// `RecordInvalid` details.
 pub type Invalid = (String, String);
 
-fn invalid(field: &str, description: impl Into<String>) -> Invalid {
+pub(super) fn invalid(field: &str, description: impl Into<String>) -> Invalid {
     (field.to_string(), description.into())
 }
 
@@ -86,11 +86,11 @@ fn is_day(v: &Value) -> bool {
     }
 }
 
-fn now_iso() -> String {
+pub(super) fn now_iso() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+pub(super) fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(|x| x.as_str())
 }
 
@@ -103,7 +103,7 @@ impl Store {
     }
 
     /// A token Zendesk still accepts: issued, and younger than its TTL.
-    fn upload_usable(&self, token: &str) -> bool {
+    pub(super) fn upload_usable(&self, token: &str) -> bool {
         self.uploads.contains_key(token)
             && self
                 .upload_issued
@@ -426,6 +426,9 @@ impl Store {
             }
         }
         t["via"] = json!({"channel": "api", "source": {"from": {}, "to": {}, "rel": null}});
+        if t["followup_ids"].is_null() {
+            t["followup_ids"] = json!([]);
+        }
         if let Some(o) = t.as_object_mut() {
             o.remove("comments");
         }

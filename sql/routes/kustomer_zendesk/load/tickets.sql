@@ -1,6 +1,8 @@
 -- Conversations → imported tickets with all their comments (ticket
 -- import API, 100 per job), once the requester, every customer author and
--- every upload of the ticket are there.
+-- every upload of the ticket are there. The sixth column lists the
+-- comments each ticket carries (ferry_members): a later load sends only
+-- the comments written after (load/comments.sql).
 WITH c AS (
     SELECT c.ticket_source_id,
            bool_or(c.author_kind = 'customer' AND c.author_source_id IS NOT NULL AND cu.dest_id IS NULL) AS missing_author,
@@ -8,7 +10,8 @@ WITH c AS (
            list({author_id: TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
                  body: c.body, html_body: c.html_body, public: c.public,
                  created_at: strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
-                 uploads: coalesce(up.tokens, [])} ORDER BY c.position) AS comments
+                 uploads: coalesce(up.tokens, [])} ORDER BY c.position) AS comments,
+           list(c.source_id ORDER BY c.position) AS member_ids
     FROM out_zendesk_comments c
     LEFT JOIN ferry_loaded('users') cu ON cu.source_id = c.author_source_id
     LEFT JOIN ferry_loaded('agents') ag ON ag.source_id = c.author_source_id
@@ -25,7 +28,10 @@ WITH c AS (
     GROUP BY c.ticket_source_id
 )
 SELECT t.source_id, t.external_id,
-       CASE WHEN t.requester_source_id IS NULL THEN 'ticket has no requester'
+       -- A loaded ticket's changes (ferry_mode 'loaded') touch only its
+       -- fields: its comments and uploads went with the import.
+       CASE WHEN getvariable('ferry_mode') = 'loaded' THEN NULL
+            WHEN t.requester_source_id IS NULL THEN 'ticket has no requester'
             WHEN r.dest_id IS NULL THEN 'requester ' || t.requester_source_id || ' is not loaded'
             WHEN c.missing_author THEN 'a comment author (customer) is not loaded'
             WHEN c.missing_upload THEN 'an attachment upload is missing' END AS hold,
@@ -44,7 +50,8 @@ SELECT t.source_id, t.external_id,
                     FROM ferry_loaded('ticket_fields') f
                     WHERE list_contains(json_keys(coalesce(t.custom_fields, '{}'::JSON)), f.source_id)), [])
        })::VARCHAR AS payload,
-       NULL::VARCHAR AS path_arg
+       NULL::VARCHAR AS path_arg,
+       to_json(c.member_ids)::VARCHAR AS members
 FROM out_zendesk_tickets t
 JOIN c ON c.ticket_source_id = t.source_id
 LEFT JOIN ferry_loaded('users') r ON r.source_id = t.requester_source_id

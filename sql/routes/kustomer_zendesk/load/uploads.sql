@@ -1,5 +1,5 @@
 -- Attachments of tickets not loaded yet (of the current window when
--- windowed) whose bytes were downloaded (sha256 known) and that have no
+-- windowed), and of new comments on loaded tickets, whose bytes were downloaded (sha256 known) and that have no
 -- fresh token: a token past `upload_token_minutes` is uploaded again.
 SELECT a.attachment_id AS source_id, NULL::VARCHAR AS external_id,
        CASE WHEN a.sha256 IS NULL THEN 'attachment bytes were not downloaded' END AS hold,
@@ -10,7 +10,15 @@ FROM stg_attachments a
 WHERE a.attachment_id IN (
         SELECT unnest(c.attachment_ids) FROM out_zendesk_comments c
         WHERE c.ticket_source_id NOT IN (SELECT source_id FROM ferry_loaded('tickets'))
-          AND ferry_in_window(c.ticket_source_id))
+          AND ferry_in_window(c.ticket_source_id)
+        -- Files of comments written after their ticket was imported
+        -- (load/comments.sql sends those comments after the tickets).
+        UNION ALL
+        SELECT unnest(c.attachment_ids) FROM out_zendesk_comments c
+        WHERE c.ticket_source_id IN (SELECT source_id FROM ferry_loaded('tickets'))
+          AND c.source_id NOT IN (SELECT source_id FROM ferry_loaded('comments'))
+          AND NOT EXISTS (SELECT 1 FROM ferry_carried('tickets') x
+                          WHERE x.parent_source_id = c.ticket_source_id AND x.source_id = c.source_id))
   AND a.attachment_id NOT IN (SELECT source_id FROM zendesk_fresh_uploads())
   AND ferry_wanted('uploads', a.attachment_id)
 ORDER BY a.attachment_id

@@ -18,6 +18,15 @@ WITH loaded AS (
     UNION ALL SELECT source_id, 'longest thread', 1 FROM (SELECT * FROM loaded ORDER BY comments DESC, source_id LIMIT 3)
     UNION ALL SELECT source_id, 'with attachments', 2 FROM (SELECT * FROM loaded WHERE attachments > 0 ORDER BY hash(source_id) LIMIT 3)
     UNION ALL SELECT source_id, 'split conversation', 2 FROM (SELECT * FROM loaded WHERE split ORDER BY source_id LIMIT 3)
+    -- A cutover's delta: tickets whose fields changed, or that got
+    -- comments, after their first load.
+    UNION ALL SELECT source_id, 'changed after its first load', 1 FROM (
+        SELECT * FROM loaded
+        WHERE source_id IN (SELECT source_id FROM ferry_changes
+                            WHERE dest = 'zendesk' AND dest_object = 'tickets' AND kind = 'changed' AND status = 'applied')
+           OR source_id IN (SELECT c.ticket_source_id FROM out_zendesk_comments c
+                            JOIN ferry_id_map m ON m.dest = 'zendesk' AND m.dest_object = 'comments' AND m.source_id = c.source_id)
+        ORDER BY hash(source_id) LIMIT 4)
     UNION ALL SELECT arg_min(source_id, hash(source_id)), 'status ' || status, 2 FROM loaded GROUP BY status
     UNION ALL SELECT source_id, 'random', 3 FROM loaded
 )
