@@ -20,7 +20,10 @@
 //! - Users are updated by the same `create_or_update_many` job that created
 //!   them (matched by external id or email); organizations by
 //!   `PUT /api/v2/organizations/{id}`.
-//! - Tags are added with `PUT /api/v2/tickets/{id}/tags`, a ticket is
+//! - Tags are added with `PUT /api/v2/tickets/{id}/tags` (Tags API "Add
+//!   Tags" is the PUT, "Set Tags", which replaces them, the POST: as the
+//!   clients generated from those docs call them, fprimex/zdesk-cli
+//!   `zdesk_user_tags_update.sh` / `zdesk_user_tag_create.sh`), a ticket is
 //!   deleted with `DELETE /api/v2/tickets/{id}` (kept 30 days in deleted
 //!   tickets).
 
