@@ -351,3 +351,101 @@ fn a_delta_load_carries_every_change_and_a_kill_during_it_duplicates_nothing() {
         skipped.len()
     );
 }
+
+/// `deleted_in_source = "delete"` deletes the ticket of a deleted
+/// conversation (and records it), and `ferry rollback --run` of the delta
+/// load deletes the follow-up tickets it opened and forgets its comments.
+#[test]
+fn the_delete_policy_deletes_and_a_delta_run_rolls_back() {
+    let k = Sim::start(&["--customers", "10", "--seed", "29"]);
+    let z = Sim::zendesk(&[]);
+    let (_t, dir) = workspace_to(
+        &k.url,
+        &z.url,
+        &[(
+            "deleted_in_source = \"tag\"",
+            "deleted_in_source = \"delete\"",
+        )],
+    );
+    migrate(&dir);
+    let before = z.stats()["objects"]["tickets"].as_u64().unwrap();
+    k.post("/__sim/mutate", json!({"count": 2, "kind": "delete"}));
+    k.post("/__sim/mutate", json!({"count": 12, "kind": "message"}));
+    migrate(&dir);
+    let conn = db(&dir);
+    let deleted = strings(
+        &conn,
+        "SELECT dest_id FROM ferry_changes WHERE kind = 'deleted' AND action = 'delete' AND status = 'applied'",
+    );
+    assert!(
+        !deleted.is_empty(),
+        "a loaded conversation was deleted and its ticket with it"
+    );
+    for id in &deleted {
+        let t = z.get(&format!("/__sim/dump"))["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"].to_string() == *id);
+        assert!(!t, "ticket {id} is gone from Zendesk");
+    }
+    let follow_ups = count(
+        &conn,
+        "SELECT count(DISTINCT dest_id) FROM ferry_id_map WHERE dest_object = 'comments'
+         AND dest_id NOT IN (SELECT dest_id FROM ferry_id_map WHERE dest_object = 'tickets')",
+    ) as u64;
+    let delta_run = strings(
+        &conn,
+        "SELECT run_id FROM ferry_runs WHERE command = 'load' ORDER BY started_at DESC LIMIT 1",
+    )
+    .remove(0);
+    drop(conn);
+    assert_eq!(
+        z.stats()["objects"]["tickets"].as_u64().unwrap(),
+        before - deleted.len() as u64 + follow_ups,
+        "tickets: the deleted ones gone, one per follow-up added"
+    );
+    ok(&dir, &["rollback", "--run", &delta_run]);
+    assert_eq!(
+        z.stats()["objects"]["tickets"].as_u64().unwrap(),
+        before - deleted.len() as u64,
+        "the delta run's follow-up tickets are rolled back"
+    );
+    let conn = db(&dir);
+    assert!(follow_ups > 0, "the seed gives closed tickets new messages");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_id_map WHERE dest_object = 'comments'
+             AND dest_id NOT IN (SELECT dest_id FROM ferry_id_map WHERE dest_object = 'tickets')"
+        ),
+        0,
+        "the follow-ups' comments are forgotten (moved to ferry_rolled_back)"
+    );
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_rolled_back WHERE dest_object = 'comments'"
+        ) > 0
+    );
+    let kept = count(
+        &conn,
+        "SELECT count(*) FROM ferry_id_map WHERE dest_object = 'comments'",
+    );
+    drop(conn);
+    // Comments on imported tickets cannot be deleted: they stay recorded,
+    // so the next load sends nothing twice.
+    let out = ok(&dir, &["load"]);
+    let conn = db(&dir);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_id_map WHERE dest_object = 'comments'"
+        ),
+        kept + count(
+            &conn,
+            "SELECT count(*) FROM ferry_rolled_back WHERE dest_object = 'comments'"
+        ),
+        "the rolled-back follow-up comments are sent again, the kept ones not: {out}"
+    );
+}

@@ -14,9 +14,10 @@ pub use crate::connector::RollbackScope as Scope;
 
 /// Phases in deletion order and how each is deleted.
 const ORDER: &[(&str, Deletion)] = &[
-    // Delta comments: the follow-up tickets they opened are deleted; a
-    // comment added to an imported ticket cannot be deleted on its own
-    // (Zendesk only redacts comments) and goes with its ticket.
+    // Delta comments: the follow-up tickets they opened are deleted (and
+    // their comments forgotten); a comment added to an imported ticket
+    // cannot be deleted on its own (Zendesk only redacts comments): it
+    // stays, recorded, and goes with its ticket.
     ("comments", Deletion::FollowUps),
     ("custom_object_records", Deletion::Record),
     ("custom_objects", Deletion::One("/api/v2/custom_objects/{}")),
@@ -166,6 +167,15 @@ pub async fn run(
                     .collect();
                 follow_ups.sort();
                 follow_ups.dedup();
+                let kept = list.iter().filter(|r| tickets.contains(&r.1)).count();
+                if kept > 0 {
+                    // Forgetting them would make the next load send them again.
+                    tracing::warn!(
+                        kept,
+                        "comments added to imported tickets stay in Zendesk (a comment cannot be deleted, only redacted) and stay in ferry_id_map"
+                    );
+                    eprintln!("note: {kept} comments added to imported tickets stay: Zendesk cannot delete a comment (only redact it); they stay in ferry_id_map so no load sends them again");
+                }
                 for chunk in follow_ups.chunks(100) {
                     client
                         .send(
@@ -176,7 +186,11 @@ pub async fn run(
                         )
                         .await?;
                 }
-                done.extend(list.iter().map(|r| r.0.clone()));
+                done.extend(
+                    list.iter()
+                        .filter(|r| !tickets.contains(&r.1))
+                        .map(|r| r.0.clone()),
+                );
             }
         }
         let mut conn = db.lock().unwrap();
