@@ -382,11 +382,11 @@ fn the_delete_policy_deletes_and_a_delta_run_rolls_back() {
         "a loaded conversation was deleted and its ticket with it"
     );
     for id in &deleted {
-        let t = z.get(&format!("/__sim/dump"))["tickets"]
+        let t = z.get("/__sim/dump")["tickets"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|t| t["id"].to_string() == *id);
+            .any(|t| t["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id.as_str()));
         assert!(!t, "ticket {id} is gone from Zendesk");
     }
     let follow_ups = count(

@@ -77,17 +77,8 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
     let set = crate::transform::scripts::ScriptSet::load(&ws.dir, cfg.route_def)?;
     if transformed {
         let dest = cfg.destination.as_ref();
-        let settings = dest.load_settings();
         let sql = set.load_sql();
-        let vars = crate::load::Vars {
-            dest: dest.kind(),
-            retry: false,
-            open_first: false,
-            sample: false,
-            upload_token_secs: settings.upload_token_secs,
-            extra: settings.variables,
-            loaded: false,
-        };
+        let vars = crate::load::Vars::read_only(dest);
         for phase in dest.phases() {
             let loaded = one(
                 &conn,

@@ -168,12 +168,7 @@ pub fn detect(
             .map_err(|e| phase_error(&format!("phase {} (changes)", phase.name), &e))?;
         for batch in stmt.stream_arrow([])? {
             let batch = batch?;
-            let cols = (0..5)
-                .map(|i| {
-                    arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
-                        .map_err(|e| FerryError::Other(format!("phase {}: {e}", phase.name)))
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let cols = super::query::text_columns(&batch, 5, phase)?;
             let cols: Vec<&arrow::array::StringArray> = cols
                 .iter()
                 .map(|c| c.as_any().downcast_ref().expect("cast to Utf8"))

@@ -83,6 +83,21 @@ pub struct Vars {
 }
 
 impl Vars {
+    /// The variables a read-only look at the load SQL uses (status,
+    /// verify): no retry, no sample, send order as built.
+    pub fn read_only(dest: &dyn crate::connector::Destination) -> Vars {
+        let settings = dest.load_settings();
+        Vars {
+            dest: dest.kind(),
+            retry: false,
+            open_first: false,
+            sample: false,
+            upload_token_secs: settings.upload_token_secs,
+            extra: settings.variables,
+            loaded: false,
+        }
+    }
+
     /// Sets the variables and macros on `conn` (both are per connection).
     pub fn apply(&self, conn: &Connection, sql: &LoadSql, window: Option<i64>) -> Result<()> {
         // Computed here: DuckDB's TIMESTAMPTZ arithmetic needs the ICU
@@ -154,6 +169,21 @@ pub(crate) fn strip(text: &str) -> &str {
     text.trim().trim_end_matches(';')
 }
 
+/// The first `n` columns of a result chunk as text (Utf8 arrays; ids may
+/// come back as numbers from an edited query).
+pub(crate) fn text_columns(
+    batch: &arrow::record_batch::RecordBatch,
+    n: usize,
+    phase: &Phase,
+) -> Result<Vec<arrow::array::ArrayRef>> {
+    (0..n)
+        .map(|i| {
+            arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
+                .map_err(|e| FerryError::Other(format!("phase {}: {e}", phase.name)))
+        })
+        .collect()
+}
+
 /// Reads a phase's pending rows, streaming: `each` returns false to stop.
 pub fn query_rows(
     conn: &Connection,
@@ -180,12 +210,7 @@ pub fn query_rows(
                 phase.sql_file()
             )));
         }
-        let cols = (0..5)
-            .map(|i| {
-                arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
-                    .map_err(|e| FerryError::Other(format!("phase {}: {e}", phase.name)))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let cols = text_columns(&batch, 5, phase)?;
         let cols: Vec<&arrow::array::StringArray> = cols
             .iter()
             .map(|c| c.as_any().downcast_ref().expect("cast to Utf8"))

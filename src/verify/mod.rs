@@ -225,16 +225,7 @@ pub fn changes(
     if loaded == 0 {
         return Ok(out);
     }
-    let settings = dest.load_settings();
-    let vars = crate::load::Vars {
-        dest: dest.kind(),
-        retry: false,
-        open_first: false,
-        sample: false,
-        upload_token_secs: settings.upload_token_secs,
-        extra: settings.variables,
-        loaded: false,
-    };
+    let vars = crate::load::Vars::read_only(dest);
     for phase in dest.phases().iter().filter(|p| p.changes.is_some()) {
         let found = crate::load::changes::detect(conn, sql, &vars, phase, true)?;
         for (kind, action) in [

@@ -684,24 +684,27 @@ impl Store {
         // Comments keep the attachments their upload tokens carried.
         if let Some(cs) = rec.get_mut("comments").and_then(|c| c.as_array_mut()) {
             for c in cs.iter_mut() {
-                let atts: Vec<Value> = c
-                    .get("uploads")
-                    .and_then(|u| u.as_array())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|t| t.as_str())
-                    .flat_map(|t| {
-                        self.uploads[t]["attachments"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                c["attachments"] = json!(atts);
+                c["attachments"] = json!(self.upload_attachments(c));
             }
         }
         self.tickets.insert(id, rec);
         Ok(id)
+    }
+
+    /// The files a comment's upload tokens carry.
+    pub(super) fn upload_attachments(&self, c: &Value) -> Vec<Value> {
+        c.get("uploads")
+            .and_then(|u| u.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str())
+            .flat_map(|t| {
+                self.uploads[t]["attachments"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     /// `POST custom_objects`.

@@ -76,20 +76,7 @@ impl Store {
         if c["public"].is_null() {
             c["public"] = json!(true);
         }
-        let atts: Vec<Value> = c
-            .get("uploads")
-            .and_then(|u| u.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.as_str())
-            .flat_map(|t| {
-                self.uploads[t]["attachments"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .collect();
-        c["attachments"] = json!(atts);
+        c["attachments"] = json!(self.upload_attachments(&c));
         c
     }
 
