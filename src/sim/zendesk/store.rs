@@ -628,43 +628,7 @@ impl Store {
             ));
         }
         for (i, c) in comments.iter().enumerate() {
-            let body = s(c, "html_body")
-                .or(s(c, "body"))
-                .or(s(c, "value"))
-                .unwrap_or("");
-            if body.len() > MAX_COMMENT_BYTES {
-                errs.push(invalid(
-                    "comments",
-                    format!("Comment {i}: body is longer than {MAX_COMMENT_BYTES} bytes"),
-                ));
-            }
-            if body.is_empty() {
-                errs.push(invalid(
-                    "comments",
-                    format!("Comment {i}: body cannot be blank"),
-                ));
-            }
-            if let Some(a) = c.get("author_id").and_then(|v| v.as_u64()) {
-                if !self.users.contains_key(&a) {
-                    errs.push(invalid(
-                        "comments",
-                        format!("Comment {i}: author is invalid"),
-                    ));
-                }
-            }
-            for tok in c
-                .get("uploads")
-                .and_then(|u| u.as_array())
-                .into_iter()
-                .flatten()
-            {
-                if !tok.as_str().is_some_and(|t| self.upload_usable(t)) {
-                    errs.push(invalid(
-                        "comments",
-                        format!("Comment {i}: upload token {tok} is invalid or has expired"),
-                    ));
-                }
-            }
+            errs.extend(self.comment_errors(c, "comments", &format!("Comment {i}")));
         }
         if !errs.is_empty() {
             return Err(errs);
@@ -689,6 +653,44 @@ impl Store {
         }
         self.tickets.insert(id, rec);
         Ok(id)
+    }
+
+    /// What is wrong with one comment (`label` names it in the message,
+    /// `field` is the key of Zendesk's error details).
+    pub(super) fn comment_errors(&self, c: &Value, field: &str, label: &str) -> Vec<Invalid> {
+        let mut errs = Vec::new();
+        let body = s(c, "html_body")
+            .or(s(c, "body"))
+            .or(s(c, "value"))
+            .unwrap_or("");
+        if body.len() > MAX_COMMENT_BYTES {
+            errs.push(invalid(
+                field,
+                format!("{label}: body is longer than {MAX_COMMENT_BYTES} bytes"),
+            ));
+        }
+        if body.is_empty() {
+            errs.push(invalid(field, format!("{label}: body cannot be blank")));
+        }
+        if let Some(a) = c.get("author_id").and_then(|v| v.as_u64()) {
+            if !self.users.contains_key(&a) {
+                errs.push(invalid(field, format!("{label}: author is invalid")));
+            }
+        }
+        for tok in c
+            .get("uploads")
+            .and_then(|u| u.as_array())
+            .into_iter()
+            .flatten()
+        {
+            if !tok.as_str().is_some_and(|t| self.upload_usable(t)) {
+                errs.push(invalid(
+                    field,
+                    format!("{label}: upload token {tok} is invalid or has expired"),
+                ));
+            }
+        }
+        errs
     }
 
     /// The files a comment's upload tokens carry.

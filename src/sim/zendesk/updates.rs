@@ -15,9 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::store::{
-    invalid, now_iso, record_invalid, s, Invalid, Store, MAX_COMMENT_BYTES, PRIORITIES, STATUSES,
-};
+use super::store::{invalid, now_iso, record_invalid, s, Invalid, Store, PRIORITIES, STATUSES};
 use super::{error, SimState};
 
 type St = State<Arc<SimState>>;
@@ -36,36 +34,7 @@ impl Store {
 
     /// Checks one new comment of an update or a new ticket.
     fn check_comment(&self, c: &Value) -> Vec<Invalid> {
-        let mut errs = Vec::new();
-        let body = s(c, "html_body").or(s(c, "body")).unwrap_or("");
-        if body.is_empty() {
-            errs.push(invalid("comment", "Comment: body cannot be blank"));
-        }
-        if body.len() > MAX_COMMENT_BYTES {
-            errs.push(invalid(
-                "comment",
-                format!("Comment: body is longer than {MAX_COMMENT_BYTES} bytes"),
-            ));
-        }
-        if let Some(a) = c.get("author_id").and_then(|v| v.as_u64()) {
-            if !self.users.contains_key(&a) {
-                errs.push(invalid("comment", "Comment: author is invalid"));
-            }
-        }
-        for tok in c
-            .get("uploads")
-            .and_then(|u| u.as_array())
-            .into_iter()
-            .flatten()
-        {
-            if !tok.as_str().is_some_and(|t| self.upload_usable(t)) {
-                errs.push(invalid(
-                    "comment",
-                    format!("Comment: upload token {tok} is invalid or has expired"),
-                ));
-            }
-        }
-        errs
+        self.comment_errors(c, "comment", "Comment")
     }
 
     /// A comment as stored: stamped now (an update cannot set its time),
