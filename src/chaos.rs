@@ -10,7 +10,9 @@
 //! Points: `land.tmp_written` (a Parquet part written, not yet renamed),
 //! `land.renamed` (renamed, its DuckDB registration not yet committed),
 //! `transform.script` (a script's transaction open, not committed),
-//! `load.sent` (Zendesk answered, nothing recorded yet), `load.commit`
+//! `load.sent` (Zendesk answered, nothing recorded yet; `load.sent.<phase>`
+//! the same in one phase only), `load.changes_sent` (a batch of changes
+//! to loaded records answered, not recorded), `load.commit`
 //! (the batch's transaction open, not committed), `archive.write` (an
 //! export file about to be written), `land.write` (a part about to be
 //! written). Without the variables every hook is one relaxed atomic load.

@@ -228,6 +228,21 @@ fn a_delta_load_carries_every_change_and_a_kill_during_it_duplicates_nothing() {
     assert!(dry.contains("PUT /api/v2/tickets/{id}"), "{dry}");
     assert!(dry.contains("ferry_deleted_in_source"), "{dry}");
 
+    // `ferry status` says a delta is waiting, and what to run.
+    let st = ok(&dir, &["status"]);
+    assert!(st.contains("next         ferry load"), "{st}");
+    let tickets_line = st
+        .lines()
+        .find(|l| l.trim_start().starts_with("tickets "))
+        .unwrap_or_else(|| panic!("{st}"));
+    let changed_col: u64 = tickets_line
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(changed_col, changed + deleted, "{st}");
+
     // kill -9 (abort at the hook) right after the first batch of delta
     // comments reached Zendesk, before ferry recorded it.
     let out = ferry_command(&dir, &["load"])

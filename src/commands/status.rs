@@ -69,8 +69,8 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
     }
 
     println!(
-        "\n{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "load phase", "to send", "loaded", "failed", "held", "pending"
+        "\n{:<22} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "load phase", "to send", "loaded", "failed", "held", "pending", "changed"
     );
     let mut pending_total = 0;
     let mut failed_total = 0;
@@ -99,10 +99,19 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
             let pending = crate::load::query::count_rows(&conn, &sql, &vars, phase, None)
                 .map(|n| n as i64)
                 .unwrap_or(0);
-            pending_total += pending;
+            // Loaded records changed or gone in the source since (a delta
+            // to carry): what the next load sends as changes.
+            let changed = if loaded > 0 && phase.changes.is_some() {
+                crate::load::changes::detect(&conn, &sql, &vars, phase, true)
+                    .map(|f| f.rows.len() as i64)
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            pending_total += pending + changed;
             failed_total += failed;
             println!(
-                "  {:<20} {:>9} {loaded:>9} {failed:>9} {held:>9} {pending:>9}",
+                "  {:<20} {:>9} {loaded:>9} {failed:>9} {held:>9} {pending:>9} {changed:>9}",
                 phase.name,
                 loaded + pending
             );
