@@ -284,6 +284,95 @@ fn zenpy_and_tap_zendesk_read_back_exactly_what_ferry_loaded() {
     assert_eq!(ids("organizations"), loaded("'organizations'"));
     assert_eq!(ids("groups"), loaded("'groups'"));
     assert_eq!(ids("ticket_fields"), loaded("'ticket_fields'"));
+
+    // zenpy writes as a delta load does, on the same account: the
+    // simulator takes its requests as Zendesk would, and refuses an
+    // update of a closed ticket.
+    let dump = z.get("/__sim/dump");
+    let tickets = dump["tickets"].as_array().unwrap();
+    let with_status = |st: &str| {
+        tickets
+            .iter()
+            .find(|t| t["status"] == st)
+            .unwrap_or_else(|| panic!("a {st} ticket"))["id"]
+            .as_u64()
+            .unwrap()
+    };
+    let (open, closed) = (with_status("open"), with_status("closed"));
+    let org = dump["organizations"][0]["id"].as_u64().unwrap();
+    let out = std::process::Command::new(python())
+        .arg(manifest_dir().join("tests/outside/zenpy_writes.py"))
+        .args([&z.url, ZD_EMAIL, ZD_TOKEN])
+        .args([open.to_string(), closed.to_string(), org.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "zenpy writes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let w: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let after = z.get("/__sim/dump");
+    let ticket = |id: u64| {
+        after["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(w["updated"], open);
+    let t = ticket(open);
+    assert_eq!(t["status"], "pending");
+    let last = t["comments"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["body"].as_str(), last["public"].as_bool()),
+        (Some("written by zenpy"), Some(false))
+    );
+    assert!(
+        w["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "zenpy_tag"),
+        "{w}"
+    );
+    let f = ticket(w["follow_up"].as_u64().unwrap());
+    assert_eq!(f["via_followup_source_id"], closed);
+    assert!(ticket(closed)["followup_ids"]
+        .as_array()
+        .unwrap()
+        .contains(&w["follow_up"]));
+    assert_eq!(
+        f["tags"],
+        ticket(closed)["tags"],
+        "a follow-up inherits the closed ticket's tags"
+    );
+    assert!(
+        w["closed_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("closed prevents ticket update")),
+        "{w}"
+    );
+    assert_eq!(
+        ticket(closed)["comments"].as_array().unwrap().len(),
+        closed_comments(&dump, closed)
+    );
+    assert_eq!(w["org_notes"], "noted by zenpy");
+}
+
+/// How many comments a ticket of a dump has.
+fn closed_comments(dump: &Value, id: u64) -> usize {
+    dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap()["comments"]
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 /// The Python with tap-zendesk: `FERRY_TAP_PYTHON`, else the venv `.ci/run` makes.

@@ -221,7 +221,8 @@ pub async fn create_ticket(State(st): St, Json(body): Json<Value>) -> Response {
     answer(store.create_ticket(&body["ticket"]).map(|id| {
         (
             StatusCode::CREATED,
-            Json(json!({"ticket": store.ticket_view(id)})),
+            // Zendesk answers a create like an update: the ticket and its audit.
+            Json(json!({"ticket": store.ticket_view(id), "audit": {"ticket_id": id}})),
         )
             .into_response()
     }))
