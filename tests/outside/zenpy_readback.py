@@ -17,36 +17,13 @@ import hashlib
 import json
 import sys
 
-import requests
-from requests.adapters import HTTPAdapter
 from zenpy import Zenpy
+
+from zendesk_sim_proxy import REAL, SUBDOMAIN, session_for
 
 SIM, EMAIL, TOKEN = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 OAUTH = "--oauth" in sys.argv
-SUBDOMAIN = "ferrysim"
-REAL = "https://%s.zendesk.com" % SUBDOMAIN
-
-
-class ToSimulator(HTTPAdapter):
-    """Sends requests for the real host to the simulator, as a reverse
-    proxy would: the simulator is told the host and scheme asked for, so
-    its links (next pages, record urls) name the real host, and zenpy sees
-    the answer as coming from the URL it requested."""
-
-    def send(self, request, **kwargs):
-        asked = request.url
-        if asked.startswith(REAL):
-            request.url = SIM + asked[len(REAL):]
-            request.headers["Host"] = REAL[len("https://"):]
-            request.headers["X-Forwarded-Proto"] = "https"
-        response = super().send(request, **kwargs)
-        request.url = asked
-        response.url = asked
-        return response
-
-
-session = requests.Session()
-session.mount("https://", ToSimulator())
+session = session_for(SIM)
 if OAUTH:
     zd = Zenpy(subdomain=SUBDOMAIN, oauth_token=TOKEN, session=session)
 else:

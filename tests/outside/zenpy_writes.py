@@ -12,33 +12,16 @@ usage: zenpy_writes.py SIM_URL EMAIL TOKEN OPEN_TICKET_ID CLOSED_TICKET_ID ORG_I
 import json
 import sys
 
-import requests
-from requests.adapters import HTTPAdapter
 from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket
 from zenpy.lib.exception import APIException
 
+from zendesk_sim_proxy import SUBDOMAIN, session_for
+
 SIM, EMAIL, TOKEN = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 OPEN, CLOSED, ORG = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-REAL = "https://ferrysim.zendesk.com"
-
-
-class ToSimulator(HTTPAdapter):
-    def send(self, request, **kwargs):
-        asked = request.url
-        if asked.startswith(REAL):
-            request.url = SIM + asked[len(REAL):]
-            request.headers["Host"] = REAL[len("https://"):]
-            request.headers["X-Forwarded-Proto"] = "https"
-        response = super().send(request, **kwargs)
-        request.url = asked
-        response.url = asked
-        return response
-
-
-session = requests.Session()
-session.mount("https://", ToSimulator())
-zd = Zenpy(subdomain="ferrysim", email=EMAIL, token=TOKEN, session=session)
+session = session_for(SIM)
+zd = Zenpy(subdomain=SUBDOMAIN, email=EMAIL, token=TOKEN, session=session)
 out = {}
 
 t = zd.tickets(id=OPEN)

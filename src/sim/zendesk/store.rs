@@ -16,8 +16,8 @@ pub const MAX_COMMENTS: usize = 5_000;
 pub const MAX_OBJECT_FIELDS: usize = 100;
 /// Bytes per custom object record.
 pub const MAX_RECORD_BYTES: usize = 32 * 1024;
-pub(super) const STATUSES: &[&str] = &["new", "open", "pending", "hold", "solved", "closed"];
-pub(super) const PRIORITIES: &[&str] = &["urgent", "high", "normal", "low"];
+const STATUSES: &[&str] = &["new", "open", "pending", "hold", "solved", "closed"];
+const PRIORITIES: &[&str] = &["urgent", "high", "normal", "low"];
 
 /// A per-item failure: (field, description), rendered like Zendesk's
 /// `RecordInvalid` details.
@@ -585,28 +585,7 @@ impl Store {
             }
             _ => {}
         }
-        for (field, map) in [("assignee_id", &self.users), ("submitter_id", &self.users)] {
-            if let Some(id) = t.get(field).and_then(|v| v.as_u64()) {
-                if !map.contains_key(&id) {
-                    errs.push(invalid(field, format!("{field}: is invalid")));
-                }
-            }
-        }
-        if let Some(g) = t.get("group_id").and_then(|v| v.as_u64()) {
-            if !self.groups.contains_key(&g) {
-                errs.push(invalid("group_id", "Group: is invalid"));
-            }
-        }
-        if let Some(st) = s(t, "status") {
-            if !STATUSES.contains(&st) {
-                errs.push(invalid("status", format!("Status: {st} is not valid")));
-            }
-        }
-        if let Some(p) = s(t, "priority") {
-            if !PRIORITIES.contains(&p) {
-                errs.push(invalid("priority", format!("Priority: {p} is not valid")));
-            }
-        }
+        errs.extend(self.ticket_field_errors(t));
         let now = chrono::Utc::now();
         for field in ["created_at", "updated_at", "solved_at"] {
             if let Some(ts) = s(t, field).and_then(|x| chrono::DateTime::parse_from_rfc3339(x).ok())
@@ -653,6 +632,36 @@ impl Store {
         }
         self.tickets.insert(id, rec);
         Ok(id)
+    }
+
+    /// What is wrong with a ticket's settable fields (an import, an update
+    /// or a new ticket): people and groups that do not exist, statuses and
+    /// priorities Zendesk does not have.
+    pub(super) fn ticket_field_errors(&self, t: &Value) -> Vec<Invalid> {
+        let mut errs = Vec::new();
+        for (field, map) in [("assignee_id", &self.users), ("submitter_id", &self.users)] {
+            if let Some(id) = t.get(field).and_then(|v| v.as_u64()) {
+                if !map.contains_key(&id) {
+                    errs.push(invalid(field, format!("{field}: is invalid")));
+                }
+            }
+        }
+        if let Some(g) = t.get("group_id").and_then(|v| v.as_u64()) {
+            if !self.groups.contains_key(&g) {
+                errs.push(invalid("group_id", "Group: is invalid"));
+            }
+        }
+        if let Some(st) = s(t, "status") {
+            if !STATUSES.contains(&st) {
+                errs.push(invalid("status", format!("Status: {st} is not valid")));
+            }
+        }
+        if let Some(p) = s(t, "priority") {
+            if !PRIORITIES.contains(&p) {
+                errs.push(invalid("priority", format!("Priority: {p} is not valid")));
+            }
+        }
+        errs
     }
 
     /// What is wrong with one comment (`label` names it in the message,

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::store::{invalid, now_iso, record_invalid, s, Invalid, Store, PRIORITIES, STATUSES};
+use super::store::{invalid, now_iso, record_invalid, Invalid, Store};
 use super::{error, SimState};
 
 type St = State<Arc<SimState>>;
@@ -58,27 +58,7 @@ impl Store {
         if self.ticket_closed(id) {
             return Err(closed_error());
         }
-        let mut errs = Vec::new();
-        if let Some(st) = s(t, "status") {
-            if !STATUSES.contains(&st) {
-                errs.push(invalid("status", format!("Status: {st} is not valid")));
-            }
-        }
-        if let Some(p) = s(t, "priority") {
-            if !PRIORITIES.contains(&p) {
-                errs.push(invalid("priority", format!("Priority: {p} is not valid")));
-            }
-        }
-        if let Some(a) = t.get("assignee_id").and_then(|v| v.as_u64()) {
-            if !self.users.contains_key(&a) {
-                errs.push(invalid("assignee_id", "assignee_id: is invalid"));
-            }
-        }
-        if let Some(g) = t.get("group_id").and_then(|v| v.as_u64()) {
-            if !self.groups.contains_key(&g) {
-                errs.push(invalid("group_id", "Group: is invalid"));
-            }
-        }
+        let mut errs = self.ticket_field_errors(t);
         if let Some(c) = t.get("comment").filter(|c| !c.is_null()) {
             errs.extend(self.check_comment(c));
         }
