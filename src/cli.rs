@@ -206,6 +206,9 @@ pub struct DemoArgs {
     /// Leave both simulators running after the demo (until Ctrl-C) to poke at them.
     #[arg(long)]
     pub keep_sims: bool,
+    /// The route to demonstrate: kustomer-zendesk or kustomer-enchant.
+    #[arg(long, default_value = "kustomer-zendesk")]
+    pub route: String,
     /// No progress bars.
     #[arg(long)]
     pub no_progress: bool,

@@ -29,6 +29,9 @@ pub struct AdaptiveLimiter {
     limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
     per_minute: AtomicU32,
     paused_until: Mutex<Option<Instant>>,
+    /// Credits owed: a request that cost more than one (Enchant's
+    /// `Rate-Limit-Used`) takes its extra cells from the next requests.
+    debt: AtomicU32,
 }
 
 impl AdaptiveLimiter {
@@ -38,6 +41,7 @@ impl AdaptiveLimiter {
             limiter: RwLock::new(Arc::new(build_limiter(per_minute))),
             per_minute: AtomicU32::new(per_minute),
             paused_until: Mutex::new(None),
+            debt: AtomicU32::new(0),
         }
     }
 
@@ -57,6 +61,10 @@ impl AdaptiveLimiter {
         }
         let lim = self.limiter.read().unwrap().clone();
         lim.until_ready().await;
+        let owed = self.debt.swap(0, Ordering::Relaxed);
+        for _ in 0..owed.min(50) {
+            lim.until_ready().await;
+        }
     }
 
     /// Pauses every user of this limiter until `until`.
@@ -69,10 +77,17 @@ impl AdaptiveLimiter {
 
     /// Adapts to `x-ratelimit-limit` / `-remaining` / `-reset`.
     pub fn observe(&self, headers: &HeaderMap) {
-        // Kustomer: x-ratelimit-*; Zendesk: x-rate-limit / ratelimit-*.
+        // Kustomer: x-ratelimit-*; Zendesk: x-rate-limit / ratelimit-*;
+        // Enchant: rate-limit-* (credits, no `X-` prefix; community spec
+        // `components.headers`).
         let limit = header_u64(headers, "x-ratelimit-limit")
             .or_else(|| header_u64(headers, "x-rate-limit"))
-            .or_else(|| header_u64(headers, "ratelimit-limit"));
+            .or_else(|| header_u64(headers, "ratelimit-limit"))
+            .or_else(|| header_u64(headers, "rate-limit-limit"));
+        if let Some(used) = header_u64(headers, "rate-limit-used").filter(|u| *u > 1) {
+            self.debt
+                .fetch_add((used - 1).min(50) as u32, Ordering::Relaxed);
+        }
         if let Some(limit) = limit {
             let limit = limit.min(u32::MAX as u64) as u32;
             if limit > 0 && limit != self.per_minute() {
@@ -82,8 +97,10 @@ impl AdaptiveLimiter {
             }
         }
         if let (Some(0), Some(reset)) = (
-            header_u64(headers, "x-ratelimit-remaining"),
-            header_u64(headers, "x-ratelimit-reset"),
+            header_u64(headers, "x-ratelimit-remaining")
+                .or_else(|| header_u64(headers, "rate-limit-remaining")),
+            header_u64(headers, "x-ratelimit-reset")
+                .or_else(|| header_u64(headers, "rate-limit-reset")),
         ) {
             self.pause_until(Instant::now() + reset_delay(reset));
         }
@@ -500,6 +517,7 @@ impl ApiClient {
             // zero wait counts as no advice, and no advice means backoff.
             let after = retry_after(headers).filter(|d| !d.is_zero()).or_else(|| {
                 header_u64(headers, "x-ratelimit-reset")
+                    .or_else(|| header_u64(headers, "rate-limit-reset"))
                     .map(reset_delay)
                     .filter(|d| !d.is_zero())
             });

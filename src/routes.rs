@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::InitOptions;
 use crate::connector::{Destination, Source};
-use crate::connectors::{kustomer, zendesk};
+use crate::connectors::{enchant, kustomer, zendesk};
 
 /// Parses a connector's section of ferry.toml (without `kind`) into the
 /// connector, or every problem found in it.
@@ -44,13 +44,22 @@ pub struct Route {
 }
 
 /// Every route, one line each.
-pub const ROUTES: &[Route] = &[Route {
-    name: "kustomer-zendesk",
-    about: "Kustomer → Zendesk Support (ticket import API)",
-    source: &kustomer::SOURCE,
-    destination: &zendesk::DESTINATION,
-    sql_dir: "kustomer_zendesk",
-}];
+pub const ROUTES: &[Route] = &[
+    Route {
+        name: "kustomer-zendesk",
+        about: "Kustomer → Zendesk Support (ticket import API)",
+        source: &kustomer::SOURCE,
+        destination: &zendesk::DESTINATION,
+        sql_dir: "kustomer_zendesk",
+    },
+    Route {
+        name: "kustomer-enchant",
+        about: "Kustomer → Enchant (API v1: agent messages as notes, 100 credits/min)",
+        source: &kustomer::SOURCE,
+        destination: &enchant::DESTINATION,
+        sql_dir: "kustomer_enchant",
+    },
+];
 
 /// The route called `name`.
 pub fn find(name: &str) -> Option<&'static Route> {

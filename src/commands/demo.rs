@@ -11,6 +11,9 @@ use crate::config::InitOptions;
 const DEMO_KEY: &str = "demo-kustomer-key";
 const DEMO_EMAIL: &str = "demo@ferry.invalid";
 const DEMO_TOKEN: &str = "demo-zendesk-token";
+const DEMO_ENCHANT_TOKEN: &str = "demo-enchant-token";
+/// The Enchant simulator's seeded admin: the demo's fallback agent.
+const DEMO_ENCHANT_ADMIN: &str = "admin@enchant.test";
 
 fn target_dir(workspace: &Path, args: &DemoArgs) -> PathBuf {
     match &args.dir {
@@ -37,6 +40,15 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     std::env::set_var("KUSTOMER_API_KEY", DEMO_KEY);
     std::env::set_var("ZENDESK_EMAIL", DEMO_EMAIL);
     std::env::set_var("ZENDESK_API_TOKEN", DEMO_TOKEN);
+    std::env::set_var("ENCHANT_API_TOKEN", DEMO_ENCHANT_TOKEN);
+    let route = crate::routes::find(&args.route).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--route {}: unknown (routes: {})",
+            args.route,
+            crate::routes::names().join(", ")
+        )
+    })?;
+    let enchant = route.destination.kind == crate::connectors::enchant::KIND;
 
     // The simulators get their own runtime, so each pipeline command can
     // run its own as it does from the command line.
@@ -58,28 +70,45 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             },
         )
         .await?;
-        let z = zendesk::spawn(
-            "127.0.0.1:0".parse().unwrap(),
-            zendesk::SimOptions {
+        let z_url = if enchant {
+            // As an admin prepares Enchant: agents invited, a label per tag.
+            let opts = crate::sim::enchant::SimOptions {
                 seed: args.seed,
-                email: DEMO_EMAIL.into(),
-                token: DEMO_TOKEN.into(),
-                rate_limit: 0,
-                latency_ms: 0,
-                fault_rate: 0.0,
-                upload_ttl_secs: 3600,
-                cut_post_to: None,
-            },
-        )
-        .await?;
-        anyhow::Ok((k.base_url, z.base_url))
+                token: DEMO_ENCHANT_TOKEN.into(),
+                credits_per_minute: 0,
+                burst_per_second: 0,
+                ..Default::default()
+            }
+            .mirror_kustomer(args.seed, args.scale);
+            crate::sim::enchant::spawn("127.0.0.1:0".parse().unwrap(), opts)
+                .await?
+                .base_url
+        } else {
+            zendesk::spawn(
+                "127.0.0.1:0".parse().unwrap(),
+                zendesk::SimOptions {
+                    seed: args.seed,
+                    email: DEMO_EMAIL.into(),
+                    token: DEMO_TOKEN.into(),
+                    rate_limit: 0,
+                    latency_ms: 0,
+                    fault_rate: 0.0,
+                    upload_ttl_secs: 3600,
+                    cut_post_to: None,
+                },
+            )
+            .await?
+            .base_url
+        };
+        anyhow::Ok((k.base_url, z_url))
     })?;
-    println!("ferry demo: Kustomer simulator at {k_url} ({} customers, seed {}), Zendesk simulator at {z_url}", args.scale, args.seed);
+    let dest_name = if enchant { "Enchant" } else { "Zendesk" };
+    println!("ferry demo: Kustomer simulator at {k_url} ({} customers, seed {}), {dest_name} simulator at {z_url}", args.scale, args.seed);
 
     step(1, "init");
     let dir = crate::workspace::init(
         &dir,
-        crate::routes::find("kustomer-zendesk").expect("registered route"),
+        route,
         &InitOptions {
             source_url: Some(k_url.clone()),
             dest_url: Some(z_url.clone()),
@@ -96,8 +125,27 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
         .replace(
             "rate_limit_per_minute = 700\n",
             "rate_limit_per_minute = 60000\n",
+        )
+        .replace("credits_per_minute = 100\n", "credits_per_minute = 60000\n")
+        .replace(
+            "fallback_agent_email = \"admin@example.com\"",
+            &format!("fallback_agent_email = \"{DEMO_ENCHANT_ADMIN}\""),
         );
     crate::fsutil::write_atomic(&cfg, text.as_bytes())?;
+    if enchant {
+        // What a user copies from Enchant's UI: the API cannot list labels.
+        let dump: serde_json::Value = sims.block_on(async {
+            reqwest::get(format!("{}/__sim/dump", z_url.trim_end_matches("/api/v1")))
+                .await?
+                .json()
+                .await
+        })?;
+        let path = write_label_map(&dir, route, &dump)?;
+        println!(
+            "labels: {} (each Kustomer tag's Enchant label id)",
+            path.display()
+        );
+    }
     println!("workspace {}", dir.display());
 
     let check = |what: &str, code: i32| -> anyhow::Result<()> {
@@ -120,7 +168,12 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             },
         )?,
     )?;
-    step(3, "transform (versioned DuckDB SQL → out_zendesk_*)");
+    let out = if enchant {
+        "out_enchant_*"
+    } else {
+        "out_zendesk_*"
+    };
+    step(3, &format!("transform (versioned DuckDB SQL → {out})"));
     check(
         "transform",
         super::transform::run(
@@ -131,7 +184,10 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             },
         )?,
     )?;
-    step(4, "load (out_zendesk_* → Zendesk, ids into ferry_id_map)");
+    step(
+        4,
+        &format!("load ({out} → {dest_name}, ids into ferry_id_map)"),
+    );
     check(
         "load",
         super::load::run(
@@ -162,14 +218,39 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     println!("\nDone. The workspace {ws} holds everything; open the report above in a browser.");
     println!("Try:");
     println!("  ferry -C {ws} sql \"SELECT object, extracted, loaded, merged, archived, excluded FROM verify_funnel\"");
-    println!("  ferry -C {ws} sql \"SELECT status, count(*) AS tickets FROM out_zendesk_tickets GROUP BY ALL ORDER BY 2 DESC\"");
-    println!("  ferry -C {ws} sql \"SELECT conversation_id, count(*) AS parts FROM out_zendesk_tickets GROUP BY ALL HAVING count(*) > 1\"");
+    if enchant {
+        println!("  ferry -C {ws} sql \"SELECT state, count(*) AS tickets FROM out_enchant_tickets GROUP BY ALL ORDER BY 2 DESC\"");
+        println!("  ferry -C {ws} sql \"SELECT author_kind, kind, count(*) FROM out_enchant_messages GROUP BY ALL\"");
+    } else {
+        println!("  ferry -C {ws} sql \"SELECT status, count(*) AS tickets FROM out_zendesk_tickets GROUP BY ALL ORDER BY 2 DESC\"");
+        println!("  ferry -C {ws} sql \"SELECT conversation_id, count(*) AS parts FROM out_zendesk_tickets GROUP BY ALL HAVING count(*) > 1\"");
+    }
     println!("  ferry -C {ws} status");
     if args.keep_sims {
         println!(
-            "\nSimulators still up (Ctrl-C to stop): Kustomer {k_url} (key {DEMO_KEY}), Zendesk {z_url} ({DEMO_EMAIL} / token {DEMO_TOKEN})"
+            "\nSimulators still up (Ctrl-C to stop): Kustomer {k_url} (key {DEMO_KEY}), {dest_name} {z_url} (Zendesk {DEMO_EMAIL} / token {DEMO_TOKEN}; Enchant token {DEMO_ENCHANT_TOKEN})"
         );
         sims.block_on(async { tokio::signal::ctrl_c().await })?;
     }
     Ok(0)
+}
+
+/// Writes the workspace's `seeds/label_map.csv` (Kustomer tag name →
+/// Enchant label id) from an Enchant help desk's labels of the same
+/// names, as a user fills it from Enchant's UI.
+pub fn write_label_map(
+    ws: &Path,
+    route: &crate::routes::Route,
+    dump: &serde_json::Value,
+) -> anyhow::Result<PathBuf> {
+    let dir = crate::transform::scripts::eject_dir(ws, route).join("seeds");
+    std::fs::create_dir_all(&dir)?;
+    let mut csv = String::from("kustomer_tag,enchant_label_id\n");
+    for l in dump["labels"].as_array().into_iter().flatten() {
+        let name = l["name"].as_str().unwrap_or("").replace('"', "\"\"");
+        csv.push_str(&format!("\"{name}\",{}\n", l["id"].as_str().unwrap_or("")));
+    }
+    let path = dir.join("label_map.csv");
+    crate::fsutil::write_atomic(&path, csv.as_bytes())?;
+    Ok(path)
 }

@@ -1,12 +1,13 @@
 //! `ferry sim <api>`
 
-use crate::sim::cli::{SimCommand, SimKustomerArgs, SimZendeskArgs};
+use crate::sim::cli::{SimCommand, SimEnchantArgs, SimKustomerArgs, SimZendeskArgs};
 
 /// Runs the simulator asked for.
 pub fn run(which: SimCommand) -> anyhow::Result<i32> {
     match which {
         SimCommand::Kustomer(args) => kustomer(args),
         SimCommand::Zendesk(args) => zendesk(args),
+        SimCommand::Enchant(args) => enchant(args),
     }
 }
 use crate::sim::kustomer::{spawn, SimOptions};
@@ -79,6 +80,39 @@ pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
             cut_post_to: args.cut_post_to.clone(),
         };
         let running = sim::spawn(args.addr, opts).await?;
+        println!("{}", running.base_url);
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        running.handle.await?;
+        anyhow::Ok(0)
+    })
+}
+
+/// The Enchant simulator's options from its flags.
+pub fn enchant_options(args: &SimEnchantArgs) -> crate::sim::enchant::SimOptions {
+    let opts = crate::sim::enchant::SimOptions {
+        seed: args.seed,
+        token: args.token.clone(),
+        credits_per_minute: args.credits,
+        burst_per_second: args.burst,
+        embed_cost: args.embed_cost,
+        latency_ms: args.latency_ms,
+        fault_rate: args.fault_rate,
+        max_attachment_bytes: args.max_attachment_bytes,
+        cut_post_to: args.cut_post_to.clone(),
+        ..Default::default()
+    };
+    match args.mirror_kustomer_seed {
+        Some(seed) => opts.mirror_kustomer(seed, args.mirror_kustomer_customers),
+        None => opts,
+    }
+}
+
+pub fn enchant(args: SimEnchantArgs) -> anyhow::Result<i32> {
+    loopback_only(args.addr)?;
+    let rt = super::runtime()?;
+    rt.block_on(async move {
+        let running = crate::sim::enchant::spawn(args.addr, enchant_options(&args)).await?;
         println!("{}", running.base_url);
         use std::io::Write;
         std::io::stdout().flush()?;

@@ -1,4 +1,5 @@
 //! Source and destination connectors, one directory each.
 
+pub mod enchant;
 pub mod kustomer;
 pub mod zendesk;

@@ -49,7 +49,13 @@ pub struct Row {
 }
 
 /// Outcome of one row: its destination id, or (HTTP status, error body).
+/// An error without status whose body starts with
+/// [`HELD_BY_DESTINATION`] is a hold the destination found (an agent with
+/// no seat there): counted as held and tried again on every load.
 pub type RowResult = std::result::Result<String, (Option<u16>, String)>;
+
+/// How a destination's hold begins (see [`RowResult`]).
+pub const HELD_BY_DESTINATION: &str = "held back: ";
 
 /// Per-phase outcome.
 #[derive(Debug, Clone, Default)]
@@ -213,7 +219,7 @@ async fn run_group(
     }
     for ((phase, bar), (sum, held)) in group.iter().zip(&bars).zip(sums.iter_mut().zip(held)) {
         bar.finish_and_clear();
-        sum.held = held.len() as u64;
+        sum.held += held.len() as u64;
         record_held(ctx, phase, held).await?;
     }
     Ok(sums)
@@ -340,7 +346,8 @@ fn stream_rows(
     Ok(rx)
 }
 
-type BatchFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(u64, u64)>> + Send>>;
+type BatchFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(u64, u64, u64)>> + Send>>;
 
 /// Sends a phase's pending rows (of `window` when set); returns the rows
 /// held back, with why.
@@ -357,6 +364,7 @@ async fn run_phase(
     let mut held = Vec::new();
     let mut in_flight: FuturesUnordered<BatchFuture> = FuturesUnordered::new();
     let (per_batch, max_in_flight) = phase.batching();
+    let mut last_arg: Option<Option<String>> = None;
     loop {
         let next = rx.recv().await;
         let row = match next {
@@ -375,12 +383,28 @@ async fn run_phase(
             let seq = 1 + ctx.batch_seq.fetch_add(1, Ordering::Relaxed);
             let rows = std::mem::take(&mut batch);
             bytes = 0;
+            // A parent's children must arrive in order: its next batch
+            // waits for the batches in flight.
+            let same_parent = phase.one_path_arg_per_batch
+                && last_arg.is_some()
+                && rows.first().map(|r| &r.path_arg) == last_arg.as_ref();
+            if same_parent {
+                while let Some(res) = in_flight.next().await {
+                    let (c, f, h) = res?;
+                    sum.created += c;
+                    sum.failed += f;
+                    sum.held += h;
+                    bar.inc(c + f + h);
+                }
+            }
+            last_arg = rows.first().map(|r| r.path_arg.clone());
             in_flight.push(Box::pin(send_batch(ctx.clone(), phase, seq, rows)));
             while in_flight.len() >= max_in_flight {
-                let (c, f) = in_flight.next().await.unwrap()?;
+                let (c, f, h) = in_flight.next().await.unwrap()?;
                 sum.created += c;
                 sum.failed += f;
-                bar.inc(c + f);
+                sum.held += h;
+                bar.inc(c + f + h);
             }
         }
         match row {
@@ -398,10 +422,11 @@ async fn run_phase(
         }
     }
     while let Some(res) = in_flight.next().await {
-        let (c, f) = res?;
+        let (c, f, h) = res?;
         sum.created += c;
         sum.failed += f;
-        bar.inc(c + f);
+        sum.held += h;
+        bar.inc(c + f + h);
     }
     Ok(held)
 }
@@ -418,7 +443,9 @@ async fn record_held(
         let mut db = ctx.db.lock().unwrap();
         let tx = db.transaction()?;
         tx.execute(
-            "DELETE FROM ferry_load_errors WHERE object = ? AND http_status IS NULL",
+            // Rows the destination held (their batch is named) are
+            // re-evaluated when they are sent again.
+            "DELETE FROM ferry_load_errors WHERE object = ? AND http_status IS NULL AND batch_id IS NULL",
             params![phase.name],
         )?;
         let rows: Vec<Value> = held
@@ -447,7 +474,7 @@ async fn send_batch(
     phase: &'static Phase,
     seq: u32,
     rows: Vec<Row>,
-) -> Result<(u64, u64)> {
+) -> Result<(u64, u64, u64)> {
     let batch_id = format!("{}-{}-{seq:05}", ctx.run_id, phase.name);
     let items: Vec<(String, Option<String>)> = rows
         .iter()
@@ -520,15 +547,19 @@ async fn commit_results(
     batch_id: &str,
     rows: &[Row],
     results: Vec<RowResult>,
-) -> Result<(u64, u64)> {
+) -> Result<(u64, u64, u64)> {
     let ctx = ctx.clone();
     let batch_id = batch_id.to_string();
     let mut ok = Vec::new();
     let mut bad = Vec::new();
+    let mut held = Vec::new();
     for (r, res) in rows.iter().zip(results) {
         match res {
             Ok(dest_id) => {
                 ok.push(serde_json::json!({"s": r.source_id, "d": dest_id, "h": phase.change_hash(&r.payload)}))
+            }
+            Err((None, body)) if body.starts_with(HELD_BY_DESTINATION) => {
+                held.push(serde_json::json!({"s": r.source_id, "b": body}))
             }
             Err((status, body)) => bad
                 .push(serde_json::json!({"s": r.source_id, "st": status.unwrap_or(0), "b": body})),
@@ -536,8 +567,9 @@ async fn commit_results(
     }
     let all: Vec<&str> = rows.iter().map(|r| r.source_id.as_str()).collect();
     let all = serde_json::to_string(&all).unwrap();
-    let (n_ok, n_bad) = (ok.len() as u64, bad.len() as u64);
+    let (n_ok, n_bad, n_held) = (ok.len() as u64, bad.len() as u64, held.len() as u64);
     let ok = serde_json::to_string(&ok).unwrap();
+    let held = serde_json::to_string(&held).unwrap();
     let bad = serde_json::to_string(&bad).unwrap();
     blocking(move || {
         let mut db = ctx.db.lock().unwrap();
@@ -573,13 +605,20 @@ async fn commit_results(
             "INSERT INTO ferry_load_errors SELECT ?, ?, source_id, status, body, attempts, now() FROM ferry_new_errors",
             params![batch_id, phase.name],
         )?;
+        // Held by the destination: no HTTP status, so every load tries again.
+        tx.execute(
+            "INSERT INTO ferry_load_errors
+             SELECT ?, ?, j.s, NULL, j.b, 0, now()
+             FROM (SELECT unnest(from_json(?::VARCHAR, '[{\"s\":\"VARCHAR\",\"b\":\"VARCHAR\"}]')) AS j)",
+            params![batch_id, phase.name, held],
+        )?;
         tx.execute(
             "UPDATE ferry_batches SET status = ?, finished_at = now() WHERE batch_id = ?",
             params![if n_bad == 0 { "done" } else { "done_with_errors" }, batch_id],
         )?;
         crate::chaos::crash_point("load.commit");
         tx.commit()?;
-        Ok((n_ok, n_bad))
+        Ok((n_ok, n_bad, n_held))
     })
     .await
 }

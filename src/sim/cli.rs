@@ -8,6 +8,51 @@ pub enum SimCommand {
     Kustomer(SimKustomerArgs),
     /// Fake Zendesk Support API. Prints its base URL as the first line of stdout, then serves until killed.
     Zendesk(SimZendeskArgs),
+    /// Fake Enchant API (v1, community spec). Prints its base URL (ending in /api/v1) as the first line of stdout, then serves until killed.
+    Enchant(SimEnchantArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimEnchantArgs {
+    /// Address to listen on (port 0 picks a free port). Loopback only.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Seed for fault injection.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Access token the simulator accepts (Bearer, or Basic user name).
+    #[arg(long, default_value = "sim-token")]
+    pub token: String,
+    /// Credits per minute (reported as 100 for Enchant); 0 = unlimited.
+    #[arg(long, default_value_t = 100)]
+    pub credits: u32,
+    /// Requests per second at most (reported as about 6); 0 = unlimited.
+    #[arg(long, default_value_t = 6)]
+    pub burst: u32,
+    /// Credits a ticket read with embed=messages costs.
+    #[arg(long, default_value_t = 2)]
+    pub embed_cost: u32,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of a 503 (no body) per request.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Largest attachment accepted, in bytes.
+    #[arg(long, default_value_t = 25 * 1024 * 1024)]
+    pub max_attachment_bytes: usize,
+    /// Process the first POST whose path contains this text, then cut its
+    /// response off mid-body.
+    #[arg(long)]
+    pub cut_post_to: Option<String>,
+    /// Seed users and labels from the Kustomer simulator's org of this
+    /// seed (its agents, but every fourth, and a label per tag), as an
+    /// admin would prepare Enchant before migrating.
+    #[arg(long)]
+    pub mirror_kustomer_seed: Option<u64>,
+    /// Customers of the mirrored Kustomer org.
+    #[arg(long, default_value_t = 200)]
+    pub mirror_kustomer_customers: u32,
 }
 
 #[derive(Debug, Args, Clone)]

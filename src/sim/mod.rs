@@ -5,6 +5,7 @@
 //! them and axum out with `--no-default-features`.
 
 pub mod cli;
+pub mod enchant;
 pub mod kustomer;
 pub mod zendesk;
 
@@ -32,4 +33,32 @@ pub fn rewrite_path(req: &mut axum::extract::Request, f: impl Fn(&str) -> Option
     if let Some(Ok(uri)) = rewritten.map(|u| u.parse()) {
         *req.uri_mut() = uri;
     }
+}
+
+/// A processed answer whose connection drops mid-body: the declared
+/// length is never reached, as when a proxy or network fails late. The
+/// client cannot know whether its write happened.
+pub async fn cut_off(resp: axum::response::Response) -> axum::response::Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts
+        .headers
+        .insert("content-length", axum::http::HeaderValue::from(bytes.len()));
+    let half = bytes.slice(..bytes.len() / 2);
+    // The pause lets the headers and the first half reach the client
+    // before the drop (an error at once would send nothing at all).
+    let chunks = futures::stream::unfold(Some(half), |state| async move {
+        match state {
+            Some(half) => Some((Ok(half), None)),
+            None => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                let e: std::result::Result<bytes::Bytes, std::io::Error> =
+                    Err(std::io::Error::other("connection dropped"));
+                Some((e, None))
+            }
+        }
+    });
+    axum::response::Response::from_parts(parts, axum::body::Body::from_stream(chunks))
 }

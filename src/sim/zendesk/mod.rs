@@ -251,30 +251,7 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
         && !st.cut_done.swap(true, Ordering::Relaxed);
     let mut resp = next.run(req).await;
     if cut_this {
-        // Processed, then the connection drops mid-body: the declared
-        // length is never reached, as when a proxy or network fails late.
-        let (mut parts, body) = resp.into_parts();
-        let bytes = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .unwrap_or_default();
-        parts
-            .headers
-            .insert("content-length", HeaderValue::from(bytes.len()));
-        let half = bytes.slice(..bytes.len() / 2);
-        // The pause lets the headers and the first half reach the client
-        // before the drop (an error at once would send nothing at all).
-        let chunks = futures::stream::unfold(Some(half), |state| async move {
-            match state {
-                Some(half) => Some((Ok(half), None)),
-                None => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    let e: std::result::Result<bytes::Bytes, std::io::Error> =
-                        Err(std::io::Error::other("connection dropped"));
-                    Some((e, None))
-                }
-            }
-        });
-        return Response::from_parts(parts, axum::body::Body::from_stream(chunks));
+        return crate::sim::cut_off(resp).await;
     }
     if fault == Some(4) {
         let (mut parts, body) = resp.into_parts();
