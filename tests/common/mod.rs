@@ -141,6 +141,40 @@ impl Sim {
     }
 }
 
+impl Sim {
+    /// Starts `ferry sim enchant` with the test token and no rate limits,
+    /// seeded like the Kustomer org of `seed`/`customers`.
+    pub fn enchant(seed: u64, customers: u32, args: &[&str]) -> Sim {
+        let seed = seed.to_string();
+        let customers = customers.to_string();
+        Sim::spawn(
+            &[
+                &[
+                    "sim",
+                    "enchant",
+                    "--addr",
+                    "127.0.0.1:0",
+                    "--token",
+                    EN_TOKEN,
+                    "--mirror-kustomer-seed",
+                    &seed,
+                    "--mirror-kustomer-customers",
+                    &customers,
+                ],
+                args,
+            ]
+            .concat(),
+        )
+    }
+
+    /// The simulator's root (its base URL without Enchant's `/api/v1`).
+    pub fn root(&self) -> String {
+        self.url.trim_end_matches("/api/v1").to_string()
+    }
+}
+
+pub const EN_TOKEN: &str = "en-Secret-Token-9c2d";
+
 pub const ZD_EMAIL: &str = "admin@zd.test";
 pub const ZD_TOKEN: &str = "zd-Secret-Token-55e1";
 
@@ -166,19 +200,22 @@ pub fn workspace(url: &str, edits: &[(&str, &str)]) -> (tempfile::TempDir, PathB
 
 /// Like [`workspace`], with a destination URL.
 pub fn workspace_to(url: &str, dest: &str, edits: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    workspace_route("kustomer-zendesk", url, dest, edits)
+}
+
+/// Like [`workspace_to`], for a route.
+pub fn workspace_route(
+    route: &str,
+    url: &str,
+    dest: &str,
+    edits: &[(&str, &str)],
+) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ws");
     let out = Command::new(bin())
         .args(["init"])
         .arg(&dir)
-        .args([
-            "--route",
-            "kustomer-zendesk",
-            "--source-url",
-            url,
-            "--dest-url",
-            dest,
-        ])
+        .args(["--route", route, "--source-url", url, "--dest-url", dest])
         .output()
         .unwrap();
     assert!(
@@ -220,6 +257,7 @@ pub fn ferry_command(dir: &Path, args: &[&str]) -> Command {
         .env("KUSTOMER_API_KEY", KEY)
         .env("ZENDESK_EMAIL", ZD_EMAIL)
         .env("ZENDESK_API_TOKEN", ZD_TOKEN)
+        .env("ENCHANT_API_TOKEN", EN_TOKEN)
         .env_remove("FERRY_WORKSPACE");
     c
 }

@@ -39,10 +39,7 @@ async fn existence(db: &Mutex<Connection>, client: &ApiClient) -> Result<Vec<Des
     let mut seen = HashSet::new();
     for chunk in tickets.chunks(100) {
         let v = client
-            .get_json(&format!(
-                "/tickets?per_page=100&fields=id&id={}",
-                chunk.join(",")
-            ))
+            .get_json(&format!("/tickets?per_page=100&id={}", chunk.join(",")))
             .await?;
         for t in v.as_array().into_iter().flatten() {
             if let Some(id) = t["id"].as_str() {
@@ -63,7 +60,7 @@ async fn existence(db: &Mutex<Connection>, client: &ApiClient) -> Result<Vec<Des
     let mut seen = HashSet::new();
     for page in 1.. {
         let v = client
-            .get_json(&format!("/customers?per_page=100&fields=id&page={page}"))
+            .get_json(&format!("/customers?per_page=100&page={page}"))
             .await?;
         let list = v.as_array().cloned().unwrap_or_default();
         seen.extend(

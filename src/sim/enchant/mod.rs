@@ -97,7 +97,14 @@ impl SimOptions {
             let u = crate::sim::kustomer::records::record(&org, Kind::Users, i);
             let name = u["attributes"]["name"].as_str().unwrap_or("Agent");
             let (first, last) = name.split_once(' ').unwrap_or((name, ""));
-            if let Some(email) = u["attributes"]["email"].as_str() {
+            // An address Enchant's invite form would refuse (a local part
+            // with a leading dot, from a name with no ASCII letters) is
+            // not invited.
+            let valid = |e: &str| {
+                e.split_once('@')
+                    .is_some_and(|(l, _)| !l.is_empty() && !l.starts_with('.') && !l.contains(".."))
+            };
+            if let Some(email) = u["attributes"]["email"].as_str().filter(|e| valid(e)) {
                 self.users
                     .push((first.to_string(), last.to_string(), email.to_lowercase()));
             }

@@ -267,6 +267,16 @@ impl Store {
             "body": m["body"], "more_body": null, "htmlized": m["htmlized"],
             "user_id": m.get("user_id").cloned().unwrap_or(Value::Null),
             "attachments": attachments, "created_at": now()});
+        // A note has no direction. The spec's `Message.direction` is
+        // optional and nullable; a null fails enchant-python-client's
+        // enum (its generated model takes no value only as an absent
+        // key), so a note leaves the key out, which both accept.
+        let mut msg = msg;
+        if msg["direction"].is_null() {
+            if let Some(o) = msg.as_object_mut() {
+                o.remove("direction");
+            }
+        }
         self.messages
             .entry(ticket.to_string())
             .or_default()

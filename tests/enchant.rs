@@ -1,0 +1,364 @@
+//! Route kustomer-enchant end to end: the real binary against the Kustomer
+//! and Enchant simulators. One test kills ferry mid-load twice and checks
+//! nothing is sent twice; the other puts Prism (with Enchant's community
+//! spec) between ferry and the simulator and reads the result back with
+//! enchant-python-client, both written by others.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+const SEED: u64 = 5;
+const CUSTOMERS: u32 = 16;
+
+fn reference(file: &str) -> PathBuf {
+    let p = std::env::var_os("FERRY_REFERENCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../shared/reference"))
+        .join(file);
+    assert!(
+        p.exists(),
+        "{} is missing: the outside-reference tests read the vendors' specs from ../shared/reference/ \
+         (or FERRY_REFERENCE); they are never copied into the project",
+        p.display()
+    );
+    p
+}
+
+fn home_cache(rel: &str) -> PathBuf {
+    PathBuf::from(std::env::var("HOME").unwrap())
+        .join(".cache")
+        .join(rel)
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = ferry(dir, args);
+    assert!(out.status.success(), "ferry {args:?}: {}", text(&out));
+    text(&out)
+}
+
+/// A workspace for the route, with the label map an admin would copy from
+/// Enchant's UI (the API cannot list labels), extracted and transformed.
+fn prepared(kustomer: &Sim, enchant_url: &str, enchant: &Sim) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, dir) = workspace_route(
+        "kustomer-enchant",
+        &kustomer.url,
+        enchant_url,
+        &[
+            (
+                "credits_per_minute = 100\n",
+                "credits_per_minute = 100000\n",
+            ),
+            (
+                "fallback_agent_email = \"admin@example.com\"",
+                "fallback_agent_email = \"admin@enchant.test\"",
+            ),
+        ],
+    );
+    let dump = dump(enchant);
+    let seeds = dir.join("sql/kustomer_enchant/seeds");
+    std::fs::create_dir_all(&seeds).unwrap();
+    let mut csv = String::from("kustomer_tag,enchant_label_id\n");
+    for l in dump["labels"].as_array().unwrap() {
+        csv.push_str(&format!(
+            "\"{}\",{}\n",
+            l["name"].as_str().unwrap().replace('"', "\"\""),
+            l["id"].as_str().unwrap()
+        ));
+    }
+    std::fs::write(seeds.join("label_map.csv"), csv).unwrap();
+    ok(&dir, &["extract", "--no-progress"]);
+    ok(&dir, &["transform"]);
+    (tmp, dir)
+}
+
+fn dump(sim: &Sim) -> Value {
+    let url = format!("{}/__sim/dump", sim.root());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+}
+
+/// `[ferry <id>]` markers in a body.
+fn markers(body: &str) -> Vec<String> {
+    body.match_indices("[ferry ")
+        .filter_map(|(i, _)| body[i + 7..].split(']').next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn kill_mid_ticket_resumes_without_duplicates_and_verify_passes() {
+    let kustomer = Sim::start(&[
+        "--customers",
+        &CUSTOMERS.to_string(),
+        "--seed",
+        &SEED.to_string(),
+    ]);
+    let enchant = Sim::enchant(SEED, CUSTOMERS, &["--credits", "0", "--burst", "0"]);
+    let (_t, dir) = prepared(&kustomer, &enchant.url, &enchant);
+
+    // kill -9 (abort at the hook) after a ticket was created but before
+    // ferry recorded it, then after a ticket's third batch of messages.
+    for point in ["load.sent.tickets:2", "load.sent.messages:3"] {
+        let out = ferry_command(&dir, &["load"])
+            .env("FERRY_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("aborting now"),
+            "the crash hook {point} fired: {}",
+            text(&out)
+        );
+    }
+    let out = ok(&dir, &["load"]);
+    assert!(out.contains("reconciled"), "{out}");
+    let out = ok(&dir, &["verify"]);
+    assert!(out.contains("0 mismatches"), "{out}");
+
+    let conn = db(&dir);
+    // Both in-doubt batches were found again by their markers.
+    let reconciled = strings(
+        &conn,
+        "SELECT DISTINCT object FROM ferry_batches WHERE dest = 'enchant' AND status = 'reconciled' ORDER BY 1",
+    );
+    assert_eq!(reconciled, ["messages", "tickets"], "in-doubt batches");
+
+    let d = dump(&enchant);
+    assert_eq!(
+        d["emails_sent"], 0,
+        "no outbound reply: nothing mailed a customer"
+    );
+    let tickets = d["tickets"].as_array().unwrap();
+    let out_tickets = count(&conn, "SELECT count(*) FROM out_enchant_tickets");
+    assert_eq!(
+        tickets.len() as i64,
+        out_tickets,
+        "one Enchant ticket per conversation"
+    );
+    // Every message once, in the thread's order, after the header note.
+    let mut seen = HashSet::new();
+    let mut sent = 0i64;
+    for (ticket, msgs) in d["messages"].as_object().unwrap() {
+        let msgs = msgs.as_array().unwrap();
+        let first = markers(msgs[0]["body"].as_str().unwrap());
+        let conv = strings(
+            &conn,
+            &format!("SELECT source_id FROM ferry_id_map WHERE dest = 'enchant' AND dest_object = 'tickets' AND dest_id = '{ticket}'"),
+        );
+        assert_eq!(first, conv, "ticket {ticket} opens with its header note");
+        let got: Vec<String> = msgs[1..]
+            .iter()
+            .flat_map(|m| markers(m["body"].as_str().unwrap()))
+            .filter(|m| !m.starts_with("kobjects:"))
+            .collect();
+        for m in &got {
+            assert!(seen.insert(m.clone()), "message {m} sent twice");
+        }
+        sent += got.len() as i64;
+        let want = strings(
+            &conn,
+            &format!("SELECT source_id FROM out_enchant_messages WHERE conversation_id = '{}' ORDER BY position", conv[0]),
+        );
+        assert_eq!(got, want, "ticket {ticket}: messages in source order");
+        // Agent messages and notes are notes; no reply goes out.
+        assert!(msgs.iter().all(|m| m["direction"] != "out"));
+    }
+    assert_eq!(
+        sent,
+        count(&conn, "SELECT count(*) FROM out_enchant_messages")
+    );
+    // State and labels set after creation, as the source has them.
+    for t in tickets {
+        let id = t["id"].as_str().unwrap();
+        let want = strings(
+            &conn,
+            &format!("SELECT o.state || '|' || array_to_string(list_sort(o.label_ids), ',') FROM out_enchant_tickets o JOIN ferry_id_map m ON m.source_id = o.source_id AND m.dest = 'enchant' AND m.dest_object = 'tickets' WHERE m.dest_id = '{id}'"),
+        );
+        let mut labels: Vec<&str> = t["label_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        labels.sort();
+        assert_eq!(
+            want,
+            [format!(
+                "{}|{}",
+                t["state"].as_str().unwrap(),
+                labels.join(",")
+            )]
+        );
+    }
+    // Files: the bytes Enchant holds are the bytes Kustomer served.
+    let files = strings(
+        &conn,
+        "SELECT m.dest_id || '=' || a.sha256 FROM ferry_id_map m JOIN stg_attachments a ON a.attachment_id = m.source_id WHERE m.dest = 'enchant' AND m.dest_object = 'attachments'",
+    );
+    assert!(!files.is_empty(), "the org has attachments");
+    for f in files {
+        let (id, sha) = f.split_once('=').unwrap();
+        assert_eq!(d["attachments"][id]["sha256"], sha, "attachment {id}");
+    }
+    // The agent with no Enchant user is held, named, not failed.
+    let held = count(
+        &conn,
+        "SELECT count(*) FROM ferry_load_errors WHERE object = 'agents' AND http_status IS NULL AND error_body LIKE 'held back: no Enchant user has the email%'",
+    );
+    assert!(held >= 1, "unmatched agents are held with the reason");
+}
+
+/// Enchant's community spec with `/api/v1` on every path and a relative
+/// server: Prism matches paths without the server's base path.
+fn spec_for_prism(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(reference("enchant-openapi-community.yaml")).unwrap();
+    let mut out = String::new();
+    let mut in_servers = false;
+    for line in text.lines() {
+        if line == "servers:" {
+            in_servers = true;
+            out.push_str("servers:\n  - url: /\n");
+            continue;
+        }
+        if in_servers {
+            if line.starts_with(' ') {
+                continue;
+            }
+            in_servers = false;
+        }
+        match line.strip_prefix("  /") {
+            Some(rest) => out.push_str(&format!("  /api/v1/{rest}\n")),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    let p = dir.join("enchant-prism.yaml");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn prism_sees_no_violation_and_enchant_python_client_reads_the_load_back() {
+    let prism = std::env::var_os("FERRY_PRISM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home_cache("ferry-prism/node_modules/.bin/prism"));
+    assert!(
+        prism.exists(),
+        "{} is missing: run `bash .ci/run` once",
+        prism.display()
+    );
+    let python = home_cache("ferry-enchant-py/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `bash .ci/run` once (it installs enchant-python-client)",
+        python.display()
+    );
+    let kustomer = Sim::start(&["--customers", "8", "--seed", "2"]);
+    // Credits and burst on, with the heavier embed cost: ferry must pace
+    // itself by the headers.
+    let enchant = Sim::enchant(2, 8, &["--credits", "6000", "--burst", "60"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = spec_for_prism(tmp.path());
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let log_path = tmp.path().join("prism.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut proxy = Command::new(&prism)
+        .args([
+            "proxy",
+            spec.to_str().unwrap(),
+            &enchant.root(),
+            "-p",
+            &port.to_string(),
+            "-h",
+            "127.0.0.1",
+        ])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("start prism");
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .contains("Prism is listening")
+    {
+        assert!(started.elapsed().as_secs() < 90, "prism did not start");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let via = format!("http://127.0.0.1:{port}/api/v1");
+    let (_t, dir) = prepared(&kustomer, &via, &enchant);
+    ok(&dir, &["load"]);
+    let verify = ferry(&dir, &["verify"]);
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    assert!(verify.status.success(), "verify: {}", text(&verify));
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let requests = log.matches("Request received").count();
+    let mut violations: BTreeMap<String, usize> = BTreeMap::new();
+    let mut current = String::new();
+    for line in log.lines() {
+        if let Some(i) = line.find("Request received") {
+            if let Some(p) = line[..i]
+                .split_whitespace()
+                .find(|w| w.starts_with("/api/v1/"))
+            {
+                current = p.split('?').next().unwrap().to_string();
+            }
+        }
+        if let Some(i) = line.find("Violation: ") {
+            let what: String = line[i..].chars().take(200).collect();
+            *violations.entry(format!("{current}: {what}")).or_default() += 1;
+        }
+    }
+    assert!(requests > 100, "prism saw ferry's requests ({requests})");
+    assert!(
+        violations.is_empty(),
+        "{requests} requests, violations: {violations:#?}"
+    );
+
+    // enchant-python-client, unmodified, reads everything back.
+    let out = Command::new(&python)
+        .arg(manifest_dir().join("tests/outside/enchant_readback.py"))
+        .args([&enchant.url, EN_TOKEN])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "enchant-python-client: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let conn = db(&dir);
+    let tickets = back["tickets"].as_array().unwrap();
+    assert_eq!(
+        tickets.len() as i64,
+        count(&conn, "SELECT count(*) FROM out_enchant_tickets")
+    );
+    let messages: usize = tickets
+        .iter()
+        .map(|t| t["messages"].as_array().unwrap().len())
+        .sum();
+    let want = count(&conn, "SELECT count(*) FROM out_enchant_messages")
+        + count(&conn, "SELECT count(*) FROM out_enchant_kobject_notes")
+        + tickets.len() as i64;
+    assert_eq!(
+        messages as i64, want,
+        "messages + kobject notes + one header note a ticket"
+    );
+    assert_eq!(
+        back["customers"].as_array().unwrap().len() as i64,
+        count(&conn, "SELECT count(*) FROM out_enchant_customers")
+    );
+}
