@@ -88,7 +88,7 @@ impl Settings {
         if self.agent_messages == AgentMessages::Reply && self.sandbox_inbox_id.is_none() {
             out.push("destination.agent_messages = \"reply\" sends a real email to every customer for every agent message: it is refused unless destination.sandbox_inbox_id names a test inbox (then every ticket goes there). Use \"note\" for a migration.".into());
         }
-        if !(self.max_attachment_mb > 0.0) {
+        if self.max_attachment_mb.is_nan() || self.max_attachment_mb <= 0.0 {
             out.push("destination.max_attachment_mb must be > 0".into());
         }
         out.extend(memory_problem(

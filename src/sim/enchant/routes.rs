@@ -1,6 +1,9 @@
 //! HTTP routes of the Enchant simulator, under `/api/v1` as on
 //! `https://{site}.enchant.com/api/v1` (community OpenAPI spec).
 
+// Helpers return the ready HTTP error response as their Err.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -327,7 +330,8 @@ fn any_of(q: &HashMap<String, String>, k: &str, v: &Value) -> bool {
             Value::Null => x == "null",
             Value::String(s) => s == x,
             Value::Array(a) => a.iter().any(|i| i == x),
-            other => other.to_string() == x,
+            Value::Bool(b) => (if *b { "true" } else { "false" }) == x,
+            other => other.as_str() == Some(x),
         })
     })
 }
