@@ -206,9 +206,9 @@ pub struct DemoArgs {
     /// Leave both simulators running after the demo (until Ctrl-C) to poke at them.
     #[arg(long)]
     pub keep_sims: bool,
-    /// The route to demonstrate: kustomer-zendesk or kustomer-enchant.
-    #[arg(long, default_value = "kustomer-zendesk")]
-    pub route: String,
+    /// The route to demonstrate (default: the first listed).
+    #[arg(long, value_parser = route_names())]
+    pub route: Option<String>,
     /// No progress bars.
     #[arg(long)]
     pub no_progress: bool,

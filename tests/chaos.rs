@@ -141,6 +141,10 @@ fn crashes_at_twenty_points_leave_the_destination_as_an_uninterrupted_run() {
         (&["extract", "--no-progress"], "extract.commit:2"),
         (&["extract", "--no-progress"], "land.tmp_written:3"),
         (&["extract", "--no-progress"], "land.renamed:4"),
+        // Streams land concurrently, so how much the crashed passes left
+        // depends on timing: one clean pass gives the load points below
+        // the whole org to crash in, on any machine.
+        (&["extract", "--no-progress"], "none"),
         (&["transform"], "transform.script:1"),
         (&["transform"], "transform.script:3"),
         (&["transform"], "transform.script:2"),

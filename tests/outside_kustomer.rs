@@ -15,27 +15,6 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-/// `../shared/reference/`: the vendors' specs, beside the clone in CI.
-fn reference(file: &str) -> PathBuf {
-    let p = std::env::var_os("FERRY_REFERENCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../shared/reference"))
-        .join(file);
-    assert!(
-        p.exists(),
-        "{} is missing: the outside-reference tests read the vendors' specs from ../shared/reference/ \
-         (or FERRY_REFERENCE); they are never copied into the project",
-        p.display()
-    );
-    p
-}
-
-fn home_cache(rel: &str) -> PathBuf {
-    PathBuf::from(std::env::var("HOME").unwrap())
-        .join(".cache")
-        .join(rel)
-}
-
 /// Prism (npm `@stoplight/prism-cli`), installed pinned by `.ci/run`.
 fn prism() -> PathBuf {
     let p = std::env::var_os("FERRY_PRISM")

@@ -41,13 +41,15 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     std::env::set_var("ZENDESK_EMAIL", DEMO_EMAIL);
     std::env::set_var("ZENDESK_API_TOKEN", DEMO_TOKEN);
     std::env::set_var("ENCHANT_API_TOKEN", DEMO_ENCHANT_TOKEN);
-    let route = crate::routes::find(&args.route).ok_or_else(|| {
-        anyhow::anyhow!(
-            "--route {}: unknown (routes: {})",
-            args.route,
-            crate::routes::names().join(", ")
-        )
-    })?;
+    let route = match &args.route {
+        Some(name) => crate::routes::find(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--route {name}: unknown (routes: {})",
+                crate::routes::names().join(", ")
+            )
+        })?,
+        None => &crate::routes::ROUTES[0],
+    };
     let enchant = route.destination.kind == crate::connectors::enchant::KIND;
 
     // The simulators get their own runtime, so each pipeline command can

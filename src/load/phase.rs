@@ -162,6 +162,9 @@ impl Phase {
         match self.batch {
             BatchKind::BulkJob { size, .. } => rows.div_ceil(size as u64) * 2,
             BatchKind::Collection { size, .. } => rows.div_ceil(size as u64),
+            // A lookup before each create (no uniqueness at the
+            // destination) is a request of its own.
+            BatchKind::Single if self.existing.is_some_and(|e| e.before_create) => rows * 2,
             BatchKind::Single | BatchKind::FileUpload => rows,
         }
     }

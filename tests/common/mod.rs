@@ -325,3 +325,26 @@ pub fn assert_complete(sim: &Sim, dir: &Path) {
         );
     }
 }
+
+/// A vendor spec from `../shared/reference/` (or `FERRY_REFERENCE`); the
+/// outside-reference tests fail loudly without it.
+pub fn reference(file: &str) -> PathBuf {
+    let p = std::env::var_os("FERRY_REFERENCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../shared/reference"))
+        .join(file);
+    assert!(
+        p.exists(),
+        "{} is missing: the outside-reference tests read the vendors' specs from ../shared/reference/ \
+         (or FERRY_REFERENCE); they are never copied into the project",
+        p.display()
+    );
+    p
+}
+
+/// A path under `~/.cache`, where `.ci/run` installs the outside tools.
+pub fn home_cache(rel: &str) -> PathBuf {
+    PathBuf::from(std::env::var("HOME").unwrap())
+        .join(".cache")
+        .join(rel)
+}
