@@ -279,8 +279,9 @@ pub enum BenchCommand {
     Extract(BenchExtractArgs),
     /// `ferry transform --rebuild` on a generated org: rows/s per script, total time, peak RSS.
     Transform(BenchTransformArgs),
-    /// `ferry load` of a generated org into the Zendesk simulator at a plan tier:
-    /// % of the tier used, tickets/min, 429s, peak RSS.
+    /// `ferry load` of a generated org into a destination simulator at its
+    /// budget: % of the budget used, records/min, 429s, peak RSS; for Enchant
+    /// also requests against the API's minimum and the dry run's ETA.
     Load(BenchLoadArgs),
     /// All three stages in one go, with 1× and 10× scaling; prints a table and writes
     /// reports/bench-<date>.json (under -C, default the current directory).
@@ -296,12 +297,22 @@ pub struct BenchAllArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchLoadArgs {
-    /// Customers in the generated org (≈2 tickets and ≈20 comments each).
-    #[arg(long, default_value_t = 10_000)]
-    pub customers: u32,
-    /// Zendesk plan tier, requests per minute.
-    #[arg(long, default_value_t = 700)]
-    pub rate_limit: u32,
+    /// The route whose destination is measured (default: the first
+    /// route `ferry init --help` lists): its bulk jobs at a plan tier, or
+    /// one request per record in credit windows.
+    #[arg(long)]
+    pub route: Option<String>,
+    /// Customers in the generated org (≈2 conversations and ≈20 messages
+    /// each); default 10,000 for Zendesk, 20 for Enchant (≈25 credits each).
+    #[arg(long)]
+    pub customers: Option<u32>,
+    /// The destination's budget per minute: Zendesk's plan tier in
+    /// requests (default 700), Enchant's credits (default 100).
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// Enchant only: requests per second the simulator allows (its burst).
+    #[arg(long, default_value_t = 6)]
+    pub burst: u32,
 }
 
 #[derive(Debug, Args)]

@@ -24,7 +24,14 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 
 /// A workspace for the route, with the label map an admin would copy from
 /// Enchant's UI (the API cannot list labels), extracted and transformed.
-fn prepared(kustomer: &Sim, enchant_url: &str, enchant: &Sim) -> (tempfile::TempDir, PathBuf) {
+/// `burst`: the simulator's requests per second, as the user would set it.
+fn prepared(
+    kustomer: &Sim,
+    enchant_url: &str,
+    enchant: &Sim,
+    burst: u32,
+) -> (tempfile::TempDir, PathBuf) {
+    let burst_line = format!("burst_per_second = {burst}\n");
     let (tmp, dir) = workspace_route(
         "kustomer-enchant",
         &kustomer.url,
@@ -34,6 +41,7 @@ fn prepared(kustomer: &Sim, enchant_url: &str, enchant: &Sim) -> (tempfile::Temp
                 "credits_per_minute = 100\n",
                 "credits_per_minute = 100000\n",
             ),
+            ("burst_per_second = 6\n", &burst_line),
             (
                 "fallback_agent_email = \"admin@example.com\"",
                 "fallback_agent_email = \"admin@enchant.test\"",
@@ -82,7 +90,10 @@ fn kill_mid_ticket_resumes_without_duplicates_and_verify_passes() {
         &SEED.to_string(),
     ]);
     let enchant = Sim::enchant(SEED, CUSTOMERS, &["--credits", "0", "--burst", "0"]);
-    let (_t, dir) = prepared(&kustomer, &enchant.url, &enchant);
+    let (_t, dir) = prepared(&kustomer, &enchant.url, &enchant, 1000);
+    // Before anything exists, the dry run counts what every phase will
+    // send, the messages of tickets not created yet included.
+    let dry = ok(&dir, &["load", "--dry-run"]);
 
     // kill -9 (abort at the hook) after a ticket was created but before
     // ferry recorded it, then after a ticket's third batch of messages.
@@ -122,61 +133,8 @@ fn kill_mid_ticket_resumes_without_duplicates_and_verify_passes() {
         out_tickets,
         "one Enchant ticket per conversation"
     );
-    // Every message once, in the thread's order, after the header note.
-    let mut seen = HashSet::new();
-    let mut sent = 0i64;
-    for (ticket, msgs) in d["messages"].as_object().unwrap() {
-        let msgs = msgs.as_array().unwrap();
-        let first = markers(msgs[0]["body"].as_str().unwrap());
-        let conv = strings(
-            &conn,
-            &format!("SELECT source_id FROM ferry_id_map WHERE dest = 'enchant' AND dest_object = 'tickets' AND dest_id = '{ticket}'"),
-        );
-        assert_eq!(first, conv, "ticket {ticket} opens with its header note");
-        let got: Vec<String> = msgs[1..]
-            .iter()
-            .flat_map(|m| markers(m["body"].as_str().unwrap()))
-            .filter(|m| !m.starts_with("kobjects:"))
-            .collect();
-        for m in &got {
-            assert!(seen.insert(m.clone()), "message {m} sent twice");
-        }
-        sent += got.len() as i64;
-        let want = strings(
-            &conn,
-            &format!("SELECT source_id FROM out_enchant_messages WHERE conversation_id = '{}' ORDER BY position", conv[0]),
-        );
-        assert_eq!(got, want, "ticket {ticket}: messages in source order");
-        // Agent messages and notes are notes; no reply goes out.
-        assert!(msgs.iter().all(|m| m["direction"] != "out"));
-    }
-    assert_eq!(
-        sent,
-        count(&conn, "SELECT count(*) FROM out_enchant_messages")
-    );
-    // State and labels set after creation, as the source has them.
-    for t in tickets {
-        let id = t["id"].as_str().unwrap();
-        let want = strings(
-            &conn,
-            &format!("SELECT o.state || '|' || array_to_string(list_sort(o.label_ids), ',') FROM out_enchant_tickets o JOIN ferry_id_map m ON m.source_id = o.source_id AND m.dest = 'enchant' AND m.dest_object = 'tickets' WHERE m.dest_id = '{id}'"),
-        );
-        let mut labels: Vec<&str> = t["label_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l.as_str().unwrap())
-            .collect();
-        labels.sort();
-        assert_eq!(
-            want,
-            [format!(
-                "{}|{}",
-                t["state"].as_str().unwrap(),
-                labels.join(",")
-            )]
-        );
-    }
+    assert_messages_once_in_order(&conn, &d);
+    assert_states_as_in_source(&conn, &d);
     // Files: the bytes Enchant holds are the bytes Kustomer served.
     let files = strings(
         &conn,
@@ -193,6 +151,217 @@ fn kill_mid_ticket_resumes_without_duplicates_and_verify_passes() {
         "SELECT count(*) FROM ferry_load_errors WHERE object = 'agents' AND http_status IS NULL AND error_body LIKE 'held back: no Enchant user has the email%'",
     );
     assert!(held >= 1, "unmatched agents are held with the reason");
+    // The dry run predicted each phase's requests: one per record loaded.
+    for phase in [
+        "customers",
+        "tickets",
+        "messages",
+        "ticket_state",
+        "attachments",
+    ] {
+        let loaded = count(
+            &conn,
+            &format!("SELECT count(*) FROM ferry_id_map WHERE dest = 'enchant' AND dest_object = '{phase}'"),
+        );
+        let [new, held, ..] = dry_row(&dry, phase);
+        assert_eq!(new - held, loaded, "{phase}: the dry run's count\n{dry}");
+    }
+    drop(conn);
+
+    // Cutover: agents kept working in Kustomer; the delta load carries it.
+    // A conversation deleted there is trashed (reversibly) by this setting.
+    let cfg = dir.join("ferry.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains("deleted_in_source = \"leave\""), "{text}");
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "deleted_in_source = \"leave\"",
+            "deleted_in_source = \"trash\"",
+        ),
+    )
+    .unwrap();
+    let mut mutated = BTreeMap::new();
+    for (kind, n) in [
+        ("message", 6),
+        ("conversation", 5),
+        ("customer", 3),
+        ("delete", 1),
+    ] {
+        let r = kustomer.post(
+            "/__sim/mutate",
+            serde_json::json!({"count": n, "kind": kind}),
+        );
+        let ids: Vec<String> = r["mutated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), n, "{r}");
+        mutated.insert(kind, ids);
+    }
+    ok(&dir, &["extract", "--no-progress"]);
+    ok(&dir, &["transform"]);
+    let dry = ok(&dir, &["load", "--dry-run"]);
+    // The new messages count, nothing resent; a message the mutations added
+    // to the conversation they then deleted has no ticket left to carry it.
+    let conn = db(&dir);
+    let ids = mutated["message"]
+        .iter()
+        .map(|m| format!("'{m}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let expected = count(
+        &conn,
+        &format!("SELECT count(*) FROM stg_messages m JOIN ferry_id_map t ON t.dest = 'enchant' AND t.dest_object = 'tickets' AND t.source_id = m.conversation_id WHERE m.message_id IN ({ids}) AND m.conversation_id <> '{}'", mutated["delete"][0]),
+    );
+    drop(conn);
+    assert!(expected >= 4, "most new messages land on loaded tickets");
+    let [new_messages, ..] = dry_row(&dry, "messages");
+    assert_eq!(
+        new_messages, expected,
+        "the new messages, nothing resent: {dry}"
+    );
+    let [_, _, changed, deleted, _] = dry_row(&dry, "ticket_state");
+    assert!(changed >= 1, "edited conversations: {dry}");
+    assert_eq!(deleted, 1, "the deleted conversation: {dry}");
+    let [_, _, customers_changed, ..] = dry_row(&dry, "customers");
+    assert!(customers_changed >= 1, "renamed customers: {dry}");
+    assert!(
+        dry.contains("PATCH /tickets/{id} (state, labels, assignee)"),
+        "{dry}"
+    );
+    let out = ok(&dir, &["load"]);
+    assert!(out.contains("0 rows failed"), "{out}");
+    assert!(out.contains("0 not applied, 0 failed"), "{out}");
+
+    let conn = db(&dir);
+    let d = dump(&enchant);
+    assert_eq!(d["emails_sent"], 0, "{out}");
+    // New messages at the end of their tickets, once each, in order;
+    // edited conversations' state and labels as Kustomer has them now.
+    assert_messages_once_in_order(&conn, &d);
+    assert_states_as_in_source(&conn, &d);
+    let gone = &mutated["delete"][0];
+    let trashed = strings(
+        &conn,
+        &format!("SELECT dest_id FROM ferry_id_map WHERE dest = 'enchant' AND dest_object = 'tickets' AND source_id = '{gone}'"),
+    );
+    let ticket = d["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == trashed[0].as_str())
+        .unwrap();
+    assert_eq!(
+        ticket["trash"], true,
+        "the deleted conversation's ticket: {ticket}"
+    );
+    // A renamed customer's new name reached Enchant.
+    let renamed = d["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["last_name"].as_str().unwrap_or("").contains("(rev 2)"))
+        .count();
+    assert!(renamed >= 1, "renamed customers in Enchant");
+    drop(conn);
+    let out = ok(&dir, &["verify"]);
+    assert!(out.contains("0 mismatches"), "{out}");
+}
+
+/// Every message once, in the thread's order, after the header note, and
+/// every message of the source sent (trashed tickets aside: their
+/// conversation left the source).
+fn assert_messages_once_in_order(conn: &duckdb::Connection, d: &Value) {
+    let trashed: HashSet<&str> = d["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["trash"] == true)
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    let mut seen = HashSet::new();
+    let mut sent = 0i64;
+    for (ticket, msgs) in d["messages"].as_object().unwrap() {
+        if trashed.contains(ticket.as_str()) {
+            continue;
+        }
+        let msgs = msgs.as_array().unwrap();
+        let first = markers(msgs[0]["body"].as_str().unwrap());
+        let conv = strings(
+            conn,
+            &format!("SELECT source_id FROM ferry_id_map WHERE dest = 'enchant' AND dest_object = 'tickets' AND dest_id = '{ticket}'"),
+        );
+        assert_eq!(first, conv, "ticket {ticket} opens with its header note");
+        let got: Vec<String> = msgs[1..]
+            .iter()
+            .flat_map(|m| markers(m["body"].as_str().unwrap()))
+            .filter(|m| !m.starts_with("kobjects:"))
+            .collect();
+        for m in &got {
+            assert!(seen.insert(m.clone()), "message {m} sent twice");
+        }
+        sent += got.len() as i64;
+        let want = strings(
+            conn,
+            &format!("SELECT source_id FROM out_enchant_messages WHERE conversation_id = '{}' ORDER BY position", conv[0]),
+        );
+        assert_eq!(got, want, "ticket {ticket}: messages in source order");
+        // Agent messages and notes are notes; no reply goes out.
+        assert!(msgs.iter().all(|m| m["direction"] != "out"));
+    }
+    assert_eq!(
+        sent,
+        count(conn, "SELECT count(*) FROM out_enchant_messages")
+    );
+}
+
+/// State and labels of every live ticket as the source has them now.
+fn assert_states_as_in_source(conn: &duckdb::Connection, d: &Value) {
+    for t in d["tickets"].as_array().unwrap() {
+        if t["trash"] == true {
+            continue;
+        }
+        let id = t["id"].as_str().unwrap();
+        let want = strings(
+            conn,
+            &format!("SELECT o.state || '|' || array_to_string(list_sort(o.label_ids), ',') FROM out_enchant_tickets o JOIN ferry_id_map m ON m.source_id = o.source_id AND m.dest = 'enchant' AND m.dest_object = 'tickets' WHERE m.dest_id = '{id}'"),
+        );
+        let mut labels: Vec<&str> = t["label_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        labels.sort();
+        assert_eq!(
+            want,
+            [format!(
+                "{}|{}",
+                t["state"].as_str().unwrap(),
+                labels.join(",")
+            )],
+            "ticket {id}"
+        );
+    }
+}
+
+/// The figures `ferry load --dry-run` prints for a phase: (new, held,
+/// changed, deleted, requests).
+fn dry_row(out: &str, phase: &str) -> [i64; 5] {
+    let line = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(phase))
+        .unwrap_or_else(|| panic!("no {phase} row in {out}"));
+    let n: Vec<i64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(5)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    [n[0], n[1], n[2], n[3], n[4]]
 }
 
 /// Enchant's community spec with `/api/v1` on every path and a relative
@@ -277,7 +446,7 @@ fn prism_sees_no_violation_and_enchant_python_client_reads_the_load_back() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     let via = format!("http://127.0.0.1:{port}/api/v1");
-    let (_t, dir) = prepared(&kustomer, &via, &enchant);
+    let (_t, dir) = prepared(&kustomer, &via, &enchant, 60);
     // The proxy itself sometimes answers 500 under a loaded machine: a
     // load that gave up resumes, as a user would rerun it (the violations
     // below still cover every request of both runs).

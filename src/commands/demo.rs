@@ -129,6 +129,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             "rate_limit_per_minute = 60000\n",
         )
         .replace("credits_per_minute = 100\n", "credits_per_minute = 60000\n")
+        .replace("burst_per_second = 6\n", "burst_per_second = 1000\n")
         .replace(
             "fallback_agent_email = \"admin@example.com\"",
             &format!("fallback_agent_email = \"{DEMO_ENCHANT_ADMIN}\""),

@@ -45,6 +45,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         upload_token_secs: settings.upload_token_secs,
         extra: settings.variables.clone(),
         loaded: false,
+        dry_projection: false,
     };
     if let Some(n) = args.sample {
         let picked = build_sample(&conn, &sql, &vars, n)?;
@@ -80,10 +81,10 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             }
         }
         println!(
-            "≈{total} requests; at {rate}/min that is ≈{:.1} minutes. Nothing was sent.",
-            total as f64 / rate.max(1) as f64
+            "≈{total} requests; at {rate}/min that is {}. Nothing was sent.",
+            duration_words(total as f64 / rate.max(1) as f64)
         );
-        println!("(Rows held back here wait on earlier phases that are not loaded yet.)");
+        println!("(Each phase counts what the earlier ones would create; rows still held wait on something this load cannot create.)");
         // With credentials at hand, also read the destination's settings (GETs only).
         if let Ok(client) = dest.client() {
             print_warnings(dest.as_ref(), &client)?;
@@ -219,4 +220,17 @@ fn print_warnings(
         eprintln!("warning: {w}");
     }
     Ok(())
+}
+
+/// `minutes` as a person plans with it: hours or days once it is long
+/// (a 100-credit Enchant budget turns a large org into days), always with
+/// the minutes.
+fn duration_words(minutes: f64) -> String {
+    if minutes < 120.0 {
+        format!("≈{minutes:.1} minutes")
+    } else if minutes < 48.0 * 60.0 {
+        format!("≈{:.1} hours = {minutes:.0} minutes", minutes / 60.0)
+    } else {
+        format!("≈{:.1} days = {minutes:.0} minutes", minutes / 1440.0)
+    }
 }

@@ -1,6 +1,8 @@
 //! `ferry sim <api>`
 
-use crate::sim::cli::{SimCommand, SimEnchantArgs, SimKustomerArgs, SimZendeskArgs};
+use crate::sim::cli::{
+    SimCommand, SimEnchantArgs, SimKustomerArgs, SimSalesforceArgs, SimZendeskArgs,
+};
 
 /// Runs the simulator asked for.
 pub fn run(which: SimCommand) -> anyhow::Result<i32> {
@@ -8,6 +10,7 @@ pub fn run(which: SimCommand) -> anyhow::Result<i32> {
         SimCommand::Kustomer(args) => kustomer(args),
         SimCommand::Zendesk(args) => zendesk(args),
         SimCommand::Enchant(args) => enchant(args),
+        SimCommand::Salesforce(args) => salesforce(args),
     }
 }
 use crate::sim::kustomer::{spawn, SimOptions};
@@ -113,6 +116,45 @@ pub fn enchant(args: SimEnchantArgs) -> anyhow::Result<i32> {
     let rt = super::runtime()?;
     rt.block_on(async move {
         let running = crate::sim::enchant::spawn(args.addr, enchant_options(&args)).await?;
+        println!("{}", running.base_url);
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        running.handle.await?;
+        anyhow::Ok(0)
+    })
+}
+
+/// The Salesforce simulator's options from its flags.
+pub fn salesforce_options(args: &SimSalesforceArgs) -> crate::sim::salesforce::SimOptions {
+    let opts = crate::sim::salesforce::SimOptions {
+        seed: args.seed,
+        client_id: args.client_id.clone(),
+        client_secret: args.client_secret.clone(),
+        refresh_token: args.refresh_token.clone(),
+        token_requests: args.token_requests,
+        daily_requests: args.daily_requests,
+        used_requests: args.used_requests,
+        daily_batches: args.daily_batches,
+        audit_fields: !args.no_audit_fields,
+        custom_fields: !args.no_custom_fields,
+        query_page: args.query_page,
+        bulk_delay_ms: args.bulk_delay_ms,
+        latency_ms: args.latency_ms,
+        fault_rate: args.fault_rate,
+        cut_write_to: args.cut_write_to.clone(),
+        ..Default::default()
+    };
+    match args.mirror_kustomer_seed {
+        Some(seed) => opts.mirror_kustomer(seed, args.mirror_kustomer_customers),
+        None => opts,
+    }
+}
+
+pub fn salesforce(args: SimSalesforceArgs) -> anyhow::Result<i32> {
+    loopback_only(args.addr)?;
+    let rt = super::runtime()?;
+    rt.block_on(async move {
+        let running = crate::sim::salesforce::spawn(args.addr, salesforce_options(&args)).await?;
         println!("{}", running.base_url);
         use std::io::Write;
         std::io::stdout().flush()?;

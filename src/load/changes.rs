@@ -124,6 +124,7 @@ pub fn detect(
     };
     let vars = Vars {
         loaded: true,
+        dry_projection: false,
         ..vars.clone()
     };
     let text = sql.get(&phase.sql_file())?;

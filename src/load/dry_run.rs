@@ -1,6 +1,8 @@
 //! `ferry load --dry-run`: every phase's payloads built and checked
 //! against the destination's content rules, and the requests counted,
-//! without one request.
+//! without one request. Phases run in load order, each seeing what the
+//! earlier ones would create, so a fresh workspace's estimate counts the
+//! messages of tickets that do not exist yet.
 
 use duckdb::Connection;
 
@@ -36,10 +38,16 @@ pub fn dry_run(
     phases: &[&'static Phase],
 ) -> Result<Vec<DryRunPhase>> {
     let mut out = Vec::new();
+    conn.execute_batch("DROP TABLE IF EXISTS temp.ferry_dry_loaded")?;
     for phase in phases {
         let (mut n, mut held) = (0u64, 0u64);
         let mut problems = Vec::new();
-        query_rows(conn, sql, vars, phase, None, |row| {
+        let mut created = Vec::new();
+        let phase_vars = Vars {
+            dry_projection: phase.dry_run_projects_parents,
+            ..vars.clone()
+        };
+        query_rows(conn, sql, &phase_vars, phase, None, |row| {
             n += 1;
             // Content is checked whatever the hold: a dry run happens before
             // anything is loaded, so every reference is still pending.
@@ -53,6 +61,8 @@ pub fn dry_run(
             };
             if row.hold.is_some() {
                 held += 1;
+            } else if problem.is_none() {
+                created.push((row.source_id.clone(), stand_in_id(phase, &row.payload, n)));
             }
             if let Some(p) = problem {
                 if problems.len() < 5 {
@@ -61,6 +71,7 @@ pub fn dry_run(
             }
             true
         })?;
+        project(conn, phase, &created)?;
         let found = super::changes::detect(conn, sql, vars, phase, true)?;
         let deleted = found
             .rows
@@ -95,4 +106,43 @@ pub fn dry_run(
         });
     }
     Ok(out)
+}
+
+/// The id a record the dry run would create stands in with for the later
+/// phases: the value the payload sets where the destination's id is a
+/// field of the record (a custom object's `key`), else a number no real
+/// record has.
+fn stand_in_id(phase: &Phase, payload: &str, n: u64) -> String {
+    serde_json::from_str::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| match &v[phase.call.id_field] {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(x) => Some(x.to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|| (900_000_000_000_000 + n).to_string())
+}
+
+/// Records what `phase` would create in `ferry_dry_loaded` (a temp table:
+/// nothing of a dry run stays in the workspace).
+fn project(conn: &Connection, phase: &Phase, created: &[(String, String)]) -> Result<()> {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    for chunk in created.chunks(1000) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(src, dest)| {
+                format!(
+                    "({}, {}, {}, now())",
+                    quote(phase.name),
+                    quote(src),
+                    quote(dest)
+                )
+            })
+            .collect();
+        conn.execute_batch(&format!(
+            "INSERT INTO temp.ferry_dry_loaded VALUES {}",
+            values.join(", ")
+        ))?;
+    }
+    Ok(())
 }

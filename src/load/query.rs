@@ -12,7 +12,8 @@ use crate::error::{FerryError, Result};
 
 /// The engine's SQL macros, available to every route's load SQL:
 /// `ferry_loaded(phase)` (a table: source_id, dest_id, loaded_at of the
-/// records loaded by that phase), `ferry_wanted(phase, id)` (not failed
+/// records loaded by that phase; in a dry run, with what the earlier
+/// phases would create), `ferry_wanted(phase, id)` (not failed
 /// unless `--retry`, and in the pilot set under `--sample`),
 /// `ferry_pending(phase, id)` (not loaded yet, and wanted; while the
 /// engine looks for changes, `ferry_mode = 'loaded'`, it means the
@@ -23,7 +24,10 @@ use crate::error::{FerryError, Result};
 const ENGINE_MACROS: &str = "
 CREATE OR REPLACE TEMP MACRO ferry_loaded(p_phase) AS TABLE
     SELECT source_id, dest_id, loaded_at FROM ferry_id_map
-    WHERE dest = getvariable('ferry_dest') AND dest_object = p_phase;
+    WHERE dest = getvariable('ferry_dest') AND dest_object = p_phase
+    UNION ALL
+    SELECT source_id, dest_id, loaded_at FROM ferry_dry_loaded
+    WHERE getvariable('ferry_dry_projection') AND dest_object = p_phase;
 CREATE OR REPLACE TEMP MACRO ferry_wanted(p_phase, p_id) AS
     p_id NOT IN (SELECT e.source_id FROM ferry_load_errors e WHERE e.object = p_phase
                  AND e.http_status IS NOT NULL AND NOT getvariable('ferry_retry'))
@@ -80,6 +84,9 @@ pub struct Vars {
     /// `ferry_pending` selects loaded records (the change pass) instead of
     /// new ones.
     pub loaded: bool,
+    /// `ferry_loaded` also lists what the earlier phases of a dry run
+    /// would create (`ferry_dry_loaded`), so rows waiting on them count.
+    pub dry_projection: bool,
 }
 
 impl Vars {
@@ -95,6 +102,7 @@ impl Vars {
             upload_token_secs: settings.upload_token_secs,
             extra: settings.variables,
             loaded: false,
+            dry_projection: false,
         }
     }
 
@@ -109,7 +117,8 @@ impl Vars {
         let mut text = format!(
             "SET VARIABLE ferry_dest = '{}'; SET VARIABLE ferry_retry = {}; SET VARIABLE ferry_open_first = {}; \
              SET VARIABLE ferry_sample = {}; SET VARIABLE ferry_token_cutoff = '{}'::TIMESTAMPTZ; \
-             SET VARIABLE ferry_window = {}; SET VARIABLE ferry_mode = '{}';",
+             SET VARIABLE ferry_window = {}; SET VARIABLE ferry_mode = '{}'; \
+             SET VARIABLE ferry_dry_projection = {};",
             self.dest,
             self.retry,
             self.open_first,
@@ -117,13 +126,16 @@ impl Vars {
             cutoff.format("%Y-%m-%d %H:%M:%S%.6f+00"),
             window.map_or("NULL::BIGINT".to_string(), |w| w.to_string()),
             if self.loaded { "loaded" } else { "new" },
+            self.dry_projection,
         );
         for (name, value) in &self.extra {
             text.push_str(&format!(" SET VARIABLE {name} = {value};"));
         }
         text.push_str(
             "CREATE TABLE IF NOT EXISTS load_sample (phase VARCHAR, source_id VARCHAR);
-             CREATE TABLE IF NOT EXISTS load_window (source_id VARCHAR, win BIGINT);",
+             CREATE TABLE IF NOT EXISTS load_window (source_id VARCHAR, win BIGINT);
+             CREATE TEMP TABLE IF NOT EXISTS ferry_dry_loaded (dest_object VARCHAR, source_id VARCHAR,
+                 dest_id VARCHAR, loaded_at TIMESTAMPTZ);",
         );
         text.push_str(ENGINE_MACROS);
         if let Some(route_macros) = sql.files.get("load/macros.sql") {

@@ -10,6 +10,66 @@ pub enum SimCommand {
     Zendesk(SimZendeskArgs),
     /// Fake Enchant API (v1, community spec). Prints its base URL (ending in /api/v1) as the first line of stdout, then serves until killed.
     Enchant(SimEnchantArgs),
+    /// Fake Salesforce org (OAuth token endpoint, REST, Collections, Bulk API 2.0, SOQL). Prints its base URL (the login host and instance URL) as the first line of stdout, then serves until killed.
+    Salesforce(SimSalesforceArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimSalesforceArgs {
+    /// Address to listen on (port 0 picks a free port). Loopback only.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Seed for fault injection.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Connected app consumer key the token endpoint accepts.
+    #[arg(long, default_value = "sim-client")]
+    pub client_id: String,
+    /// Connected app consumer secret.
+    #[arg(long, default_value = "sim-secret")]
+    pub client_secret: String,
+    /// Refresh token accepted by `grant_type=refresh_token`.
+    #[arg(long, default_value = "sim-refresh")]
+    pub refresh_token: String,
+    /// Requests one access token serves before it expires (401 INVALID_SESSION_ID); 0 = never.
+    #[arg(long, default_value_t = 0)]
+    pub token_requests: u64,
+    /// Daily API request allocation (Enterprise: 100,000 + 1,000 per license).
+    #[arg(long, default_value_t = 100_000)]
+    pub daily_requests: u64,
+    /// Requests the org's other integrations already used today.
+    #[arg(long, default_value_t = 0)]
+    pub used_requests: u64,
+    /// Bulk API batches per 24 hours.
+    #[arg(long, default_value_t = 15_000)]
+    pub daily_batches: u64,
+    /// The API user lacks "Set Audit Fields upon Record Creation": CreatedDate and ClosedDate are refused.
+    #[arg(long)]
+    pub no_audit_fields: bool,
+    /// An org nobody prepared: no Kustomer_Id__c or other custom fields.
+    #[arg(long)]
+    pub no_custom_fields: bool,
+    /// Rows per SOQL page (2,000 in Salesforce).
+    #[arg(long, default_value_t = 2000)]
+    pub query_page: usize,
+    /// Milliseconds a closed Bulk job spends UploadComplete and InProgress.
+    #[arg(long, default_value_t = 300)]
+    pub bulk_delay_ms: u64,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of a 503 SERVER_UNAVAILABLE (or, for writes, UNABLE_TO_LOCK_ROW) per request.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Process the first write whose path contains this text, then cut its response off mid-body.
+    #[arg(long)]
+    pub cut_write_to: Option<String>,
+    /// Seed users and custom objects from the Kustomer simulator's org of this seed (its agents but every fourth; an object per klass).
+    #[arg(long)]
+    pub mirror_kustomer_seed: Option<u64>,
+    /// Customers of the mirrored Kustomer org.
+    #[arg(long, default_value_t = 200)]
+    pub mirror_kustomer_customers: u32,
 }
 
 #[derive(Debug, Args, Clone)]

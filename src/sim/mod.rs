@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod enchant;
 pub mod kustomer;
+pub mod salesforce;
 pub mod zendesk;
 
 /// Binds `addr` and serves a simulator's router in the background; returns

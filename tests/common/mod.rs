@@ -142,6 +142,28 @@ impl Sim {
 }
 
 impl Sim {
+    /// Starts `ferry sim salesforce` with the test connected app.
+    pub fn salesforce(args: &[&str]) -> Sim {
+        Sim::spawn(
+            &[
+                &[
+                    "sim",
+                    "salesforce",
+                    "--addr",
+                    "127.0.0.1:0",
+                    "--client-id",
+                    SF_CLIENT_ID,
+                    "--client-secret",
+                    SF_CLIENT_SECRET,
+                ],
+                args,
+            ]
+            .concat(),
+        )
+    }
+}
+
+impl Sim {
     /// Starts `ferry sim enchant` with the test token and no rate limits,
     /// seeded like the Kustomer org of `seed`/`customers`.
     pub fn enchant(seed: u64, customers: u32, args: &[&str]) -> Sim {
@@ -176,6 +198,8 @@ impl Sim {
 pub const EN_TOKEN: &str = "en-Secret-Token-9c2d";
 
 pub const ZD_EMAIL: &str = "admin@zd.test";
+pub const SF_CLIENT_ID: &str = "sf-client-3e1b";
+pub const SF_CLIENT_SECRET: &str = "sf-Secret-77d0a4";
 pub const ZD_TOKEN: &str = "zd-Secret-Token-55e1";
 
 impl Drop for Sim {

@@ -91,6 +91,7 @@ impl Destination for Enchant {
             timeout: Duration::from_secs(120),
             max_attempts: 8,
             insecure: s.insecure,
+            credit_window_burst: Some(s.burst_per_second),
         })
     }
 

@@ -4,7 +4,7 @@
 //! every phase is one request per row, and an in-doubt row is found again
 //! by what ferry wrote into it (a contact email, a `[ferry <id>]` marker).
 
-use crate::load::phase::{BatchKind, Call, Changes, Existing, Phase, Window};
+use crate::load::phase::{BatchKind, Call, Changes, Existing, Phase};
 
 /// Agents are matched to existing Enchant users by email (`GET /users`):
 /// the API cannot create users.
@@ -13,25 +13,9 @@ pub const USER_MATCH: &str = "enchant_user_match";
 /// `TicketCreate` takes neither.
 pub const TICKET_PATCH: &str = "enchant_ticket_patch";
 
-const fn plain(name: &'static str, object: &'static str, batch: BatchKind, call: Call) -> Phase {
-    Phase {
-        name,
-        object,
-        batch,
-        call,
-        lookup: None,
-        existing: None,
-        window: Window::None,
-        replaces_ids: false,
-        one_path_arg_per_batch: false,
-        members: None,
-        changes: None,
-    }
-}
-
 /// Every phase in load order.
 pub const PHASES: &[Phase] = &[
-    plain(
+    Phase::plain(
         "agents",
         "users",
         BatchKind::Single,
@@ -58,14 +42,14 @@ pub const PHASES: &[Phase] = &[
             update: "PATCH /customers/{id} (names, summary)",
             output: None,
         }),
-        ..plain(
+        ..Phase::plain(
             "customers",
             "customers",
             BatchKind::Single,
             Call::new("/customers", "customer"),
         )
     },
-    plain(
+    Phase::plain(
         "attachments",
         "attachments",
         BatchKind::FileUpload,
@@ -73,7 +57,7 @@ pub const PHASES: &[Phase] = &[
     ),
     // The ticket with its header note (channel, original times, Kustomer
     // id and marker); its messages follow one request each.
-    plain(
+    Phase::plain(
         "tickets",
         "conversations",
         BatchKind::Single,
@@ -83,7 +67,7 @@ pub const PHASES: &[Phase] = &[
     // with the time it arrives, so arrival order is the thread's order.
     Phase {
         one_path_arg_per_batch: true,
-        ..plain(
+        ..Phase::plain(
             "messages",
             "messages",
             BatchKind::Single,
@@ -97,7 +81,7 @@ pub const PHASES: &[Phase] = &[
             update: "PATCH /tickets/{id} (state, labels, assignee)",
             output: Some("out_enchant_tickets"),
         }),
-        ..plain(
+        ..Phase::plain(
             "ticket_state",
             "conversations",
             BatchKind::Single,
@@ -111,7 +95,7 @@ pub const PHASES: &[Phase] = &[
     },
     Phase {
         one_path_arg_per_batch: true,
-        ..plain(
+        ..Phase::plain(
             "kobject_notes",
             "kobjects",
             BatchKind::Single,

@@ -17,6 +17,11 @@ pub struct Settings {
     /// charges each request the `Rate-Limit-Used` it reports.
     #[serde(default = "default_credits")]
     pub credits_per_minute: u32,
+    /// Requests per second at most, however many credits are left:
+    /// Enchant's burst allowance (reported as about 6 per second; not in
+    /// the spec, so `ferry probe` cannot read it either).
+    #[serde(default = "default_burst")]
+    pub burst_per_second: u32,
     /// The Enchant user who authors what no mapped user can: notes of
     /// Kustomer agents with no Enchant account (the note's header names
     /// the original author) and KObject notes.
@@ -65,6 +70,9 @@ fn default_token_env() -> String {
 fn default_credits() -> u32 {
     100
 }
+fn default_burst() -> u32 {
+    6
+}
 fn default_max_mb() -> f64 {
     20.0
 }
@@ -78,6 +86,9 @@ impl Settings {
         let mut out = url_problems("destination", &self.base_url, self.insecure);
         if self.credits_per_minute == 0 {
             out.push("destination.credits_per_minute must be > 0".into());
+        }
+        if self.burst_per_second == 0 {
+            out.push("destination.burst_per_second must be > 0 (Enchant's burst is reported as 6 requests per second)".into());
         }
         if !self.fallback_agent_email.contains('@') {
             out.push(format!(
@@ -116,6 +127,8 @@ base_url = "{url}"
 api_token_env = "ENCHANT_API_TOKEN"
 # Credits per minute (reported as 100; ferry adapts to Rate-Limit-* headers).
 credits_per_minute = 100
+# Requests per second at most (Enchant's burst, reported as about 6).
+burst_per_second = 6
 # The Enchant user who authors notes of Kustomer agents with no Enchant user.
 fallback_agent_email = "admin@example.com"
 # Agent messages become internal notes with the author and time in a header.

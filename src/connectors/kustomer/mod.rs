@@ -96,6 +96,7 @@ impl Kustomer {
             timeout: Duration::from_secs(s.timeout_secs),
             max_attempts: s.max_attempts,
             insecure: s.insecure,
+            credit_window_burst: None,
         })
     }
 }

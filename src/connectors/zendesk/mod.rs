@@ -86,6 +86,7 @@ impl Destination for Zendesk {
             timeout: Duration::from_secs(120),
             max_attempts: 8,
             insecure: s.insecure,
+            credit_window_burst: None,
         })
     }
 

@@ -31,26 +31,10 @@ pub const CUSTOM_OBJECT: &str = "custom_object";
 /// Custom object records go in one create job per object key.
 pub const CUSTOM_RECORDS: &str = "custom_object_records";
 
-const fn plain(name: &'static str, object: &'static str, batch: BatchKind, call: Call) -> Phase {
-    Phase {
-        name,
-        object,
-        batch,
-        call,
-        lookup: None,
-        existing: None,
-        window: Window::None,
-        replaces_ids: false,
-        one_path_arg_per_batch: false,
-        members: None,
-        changes: None,
-    }
-}
-
 /// A field-definition phase: one `POST /api/v2/{name}` per custom
 /// attribute key, found again by its key after a crash.
 const fn field_phase(name: &'static str, path: &'static str, item: &'static str) -> Phase {
-    let mut p = plain(name, "fields", BatchKind::Single, Call::new(path, item));
+    let mut p = Phase::plain(name, "fields", BatchKind::Single, Call::new(path, item));
     p.existing = Some(Existing {
         path,
         key: name,
@@ -76,7 +60,7 @@ pub const PHASES: &[Phase] = &[
             update: "PUT /api/v2/organizations/{id}",
             output: None,
         }),
-        ..plain(
+        ..Phase::plain(
             "organizations",
             "companies",
             JOB,
@@ -86,7 +70,7 @@ pub const PHASES: &[Phase] = &[
     Phase {
         lookup: Some("/api/v2/users/show_many?external_ids="),
         changes: Some(USER_CHANGES),
-        ..plain(
+        ..Phase::plain(
             "users",
             "customers",
             JOB,
@@ -101,7 +85,7 @@ pub const PHASES: &[Phase] = &[
             case_insensitive: true,
             before_create: false,
         }),
-        ..plain(
+        ..Phase::plain(
             "identities",
             "customers",
             BatchKind::Single,
@@ -110,7 +94,7 @@ pub const PHASES: &[Phase] = &[
     },
     Phase {
         changes: Some(USER_CHANGES),
-        ..plain(
+        ..Phase::plain(
             "agents",
             "users",
             JOB,
@@ -125,7 +109,7 @@ pub const PHASES: &[Phase] = &[
             case_insensitive: false,
             before_create: false,
         }),
-        ..plain(
+        ..Phase::plain(
             "groups",
             "teams",
             BatchKind::Single,
@@ -140,7 +124,7 @@ pub const PHASES: &[Phase] = &[
             case_insensitive: false,
             before_create: false,
         }),
-        ..plain(
+        ..Phase::plain(
             "group_memberships",
             "teams",
             JOB,
@@ -157,7 +141,7 @@ pub const PHASES: &[Phase] = &[
             case_insensitive: false,
             before_create: true,
         }),
-        ..plain(
+        ..Phase::plain(
             "ticket_fields",
             "fields",
             BatchKind::Single,
@@ -169,7 +153,7 @@ pub const PHASES: &[Phase] = &[
     Phase {
         window: Window::Feeder,
         replaces_ids: true,
-        ..plain(
+        ..Phase::plain(
             "uploads",
             "attachments",
             BatchKind::FileUpload,
@@ -203,7 +187,7 @@ pub const PHASES: &[Phase] = &[
                 "PUT /api/v2/tickets/{id} (status, priority, tags, assignee, group, custom fields)",
             output: Some("out_zendesk_tickets"),
         }),
-        ..plain(
+        ..Phase::plain(
             "tickets",
             "conversations",
             JOB,
@@ -212,10 +196,12 @@ pub const PHASES: &[Phase] = &[
     },
     // Comments written after their ticket was imported (a cutover): one
     // ticket update each, in order, one ticket per batch; a closed ticket
-    // gets a follow-up ticket holding them.
+    // gets a follow-up ticket holding them. A ticket not imported yet
+    // carries its comments itself, so a dry run does not count them here.
     Phase {
         one_path_arg_per_batch: true,
-        ..plain(
+        dry_run_projects_parents: false,
+        ..Phase::plain(
             "comments",
             "messages",
             BatchKind::Single,
@@ -227,7 +213,7 @@ pub const PHASES: &[Phase] = &[
             },
         )
     },
-    plain(
+    Phase::plain(
         "custom_objects",
         "klasses",
         BatchKind::Single,
@@ -240,7 +226,7 @@ pub const PHASES: &[Phase] = &[
     ),
     Phase {
         one_path_arg_per_batch: true,
-        ..plain(
+        ..Phase::plain(
             "custom_object_records",
             "kobjects",
             JOB,

@@ -128,7 +128,10 @@ pub struct SimState {
     pub throttled: AtomicU64,
     pub credits_used: AtomicU64,
     /// (start of the minute, credits used in it).
-    window: Mutex<(Instant, u32)>,
+    pub window: Mutex<(Instant, u32)>,
+    /// Credits used in each minute that has ended (`ferry bench` reads
+    /// the share of the budget per window from `/__sim/stats`).
+    pub closed_windows: Mutex<Vec<u32>>,
     /// Times of the requests of the last second.
     recent: Mutex<VecDeque<Instant>>,
     rng: Mutex<ChaCha8Rng>,
@@ -152,6 +155,7 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
         throttled: AtomicU64::new(0),
         credits_used: AtomicU64::new(0),
         window: Mutex::new((Instant::now(), 0)),
+        closed_windows: Mutex::new(Vec::new()),
         recent: Mutex::new(VecDeque::new()),
         cut_done: AtomicBool::new(false),
     });
@@ -229,6 +233,7 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
     let (over, remaining, reset) = {
         let mut w = st.window.lock().unwrap();
         if w.0.elapsed() >= Duration::from_secs(60) {
+            st.closed_windows.lock().unwrap().push(w.1);
             *w = (Instant::now(), 0);
         }
         let mut recent = st.recent.lock().unwrap();

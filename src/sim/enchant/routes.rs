@@ -167,11 +167,17 @@ fn base_of(headers: &HeaderMap) -> String {
 }
 
 async fn stats(State(st): St) -> Json<Value> {
+    // The window lock before the closed list, in the gatekeeper's order.
+    let current = st.window.lock().unwrap().1;
+    let mut windows = st.closed_windows.lock().unwrap().clone();
+    windows.push(current);
     let s = st.store.lock().unwrap();
     Json(json!({
         "requests": st.requests.load(std::sync::atomic::Ordering::Relaxed),
         "throttled": st.throttled.load(std::sync::atomic::Ordering::Relaxed),
         "credits_used": st.credits_used.load(std::sync::atomic::Ordering::Relaxed),
+        // Credits per minute window, the current one last.
+        "credit_windows": windows,
         "customers": s.customers.len(),
         "tickets": s.tickets.len(),
         "messages": s.messages.values().map(Vec::len).sum::<usize>(),

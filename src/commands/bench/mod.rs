@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use crate::cli::{BenchAllArgs, BenchExtractArgs, BenchLoadArgs, BenchTransformArgs};
+
+mod enchant;
 use crate::config::InitOptions;
 
 const KEY: &str = "bench-key";
@@ -117,6 +119,7 @@ fn run_child(dir: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, i32)> {
         .arg(dir)
         .args(args)
         .env("KUSTOMER_API_KEY", KEY)
+        .env("ENCHANT_API_TOKEN", KEY)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;
@@ -154,14 +157,25 @@ fn run_extract(dir: &Path) -> anyhow::Result<ExtractRun> {
 }
 
 fn workspace(name: &str, url: &str, rate: u32) -> anyhow::Result<PathBuf> {
+    route_workspace("kustomer-zendesk", name, url, "http://127.0.0.1:9", rate)
+}
+
+/// A fresh workspace for `route` in the temp directory.
+fn route_workspace(
+    route: &str,
+    name: &str,
+    source_url: &str,
+    dest_url: &str,
+    rate: u32,
+) -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("ferry-bench-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     crate::workspace::init(
         &dir,
-        crate::routes::find("kustomer-zendesk").expect("registered route"),
+        crate::routes::find(route).expect("registered route"),
         &InitOptions {
-            source_url: Some(url.to_string()),
-            dest_url: Some("http://127.0.0.1:9".into()),
+            source_url: Some(source_url.to_string()),
+            dest_url: Some(dest_url.to_string()),
             rate_limit: Some(rate),
         },
     )?;
@@ -402,8 +416,31 @@ pub fn transform(args: BenchTransformArgs) -> anyhow::Result<i32> {
     Ok(i32::from(failed))
 }
 
-/// Loads a generated, transformed org into a Zendesk simulator process.
+/// Loads a generated, transformed org into the route's destination
+/// simulator.
 pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
+    let route = args
+        .route
+        .clone()
+        .unwrap_or_else(|| crate::routes::ROUTES[0].name.to_string());
+    match route.as_str() {
+        "kustomer-zendesk" => load_zendesk(
+            args.customers.unwrap_or(10_000),
+            args.rate_limit.unwrap_or(700),
+        ),
+        "kustomer-enchant" => enchant::load(
+            args.customers.unwrap_or(20),
+            args.rate_limit.unwrap_or(100),
+            args.burst,
+        ),
+        other => anyhow::bail!(
+            "ferry bench load --route {other}: not measured yet (kustomer-zendesk, kustomer-enchant)"
+        ),
+    }
+}
+
+/// Loads a generated, transformed org into a Zendesk simulator process.
+fn load_zendesk(customers: u32, rate_limit: u32) -> anyhow::Result<i32> {
     let exe = std::env::current_exe()?;
     let mut child = Command::new(&exe)
         .args([
@@ -416,7 +453,7 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
             "--token",
             KEY,
         ])
-        .args(["--rate-limit", &args.rate_limit.to_string()])
+        .args(["--rate-limit", &rate_limit.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
@@ -434,14 +471,14 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
         .replace("http://127.0.0.1:9", &zd.url)
         .replace(
             "rate_limit_per_minute = 700",
-            &format!("rate_limit_per_minute = {}", args.rate_limit),
+            &format!("rate_limit_per_minute = {}", rate_limit),
         );
     std::fs::write(&cfg, text)?;
-    let (records, _) = generate_raw(&dir, args.customers)?;
+    let (records, _) = generate_raw(&dir, customers)?;
     let (secs, _, code) = run_child(&dir, &["transform"])?;
     println!(
         "== load: {} customers, {records} raw records, transformed in {secs:.1} s (exit {code}) ==",
-        args.customers
+        customers
     );
     let conn = duckdb::Connection::open(dir.join("ferry.duckdb"))?;
     let tickets: i64 =
@@ -477,8 +514,8 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
     );
     println!(
         "  requests            {requests:.0} = {per_min:.0}/min = {:.1}% of the {} tier",
-        per_min / args.rate_limit as f64 * 100.0,
-        args.rate_limit
+        per_min / rate_limit as f64 * 100.0,
+        rate_limit
     );
     println!(
         "  tickets/min         {:.0}",
@@ -494,11 +531,11 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
         "load",
         format!(
             "{} customers at {}/min ({tickets} tickets, {comments} comments)",
-            args.customers, args.rate_limit
+            customers, rate_limit
         ),
         stats["objects"]["tickets"].as_u64().unwrap_or(0),
         seconds,
-        Some(per_min / args.rate_limit as f64 * 100.0),
+        Some(per_min / rate_limit as f64 * 100.0),
         stats["throttled"].as_u64(),
         usage.ru_maxrss as f64 / 1024.0,
     );
@@ -530,10 +567,9 @@ pub fn all(workspace: &Path, args: BenchAllArgs) -> anyhow::Result<i32> {
         memory_limit: None,
         keep: false,
     })?;
-    load(BenchLoadArgs {
-        customers: load_customers,
-        rate_limit: 700,
-    })?;
+    load_zendesk(load_customers, 700)?;
+    // Enchant's real budget: 100 credits a minute, 6 requests a second.
+    enchant::load(if args.quick { 6 } else { 20 }, 100, 6)?;
     let figures = FIGURES.with(|f| f.borrow().clone());
     println!(
         "\n{:<10} {:<58} {:>10} {:>9} {:>11} {:>8} {:>6} {:>9}",

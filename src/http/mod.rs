@@ -2,14 +2,12 @@
 //! retries with jittered exponential backoff on 429/5xx/timeouts/truncated
 //! bodies, `Retry-After` honoured, and no secret ever logged.
 
-use std::num::NonZeroU32;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
@@ -18,119 +16,13 @@ use tokio::io::AsyncWriteExt;
 
 use crate::error::{FerryError, Result};
 
-/// Fraction of the advertised budget ferry aims for: close to the limit
-/// without tripping the server's window on jitter.
-const BUDGET_SHARE: f64 = 0.97;
+mod limiter;
+
+pub use limiter::AdaptiveLimiter;
+use limiter::{header_u64, reset_delay};
+
 /// 429s tolerated for one request before giving up.
 const MAX_THROTTLED: u32 = 60;
-
-/// A rate limiter whose quota follows the server's `x-ratelimit-*` headers.
-pub struct AdaptiveLimiter {
-    limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
-    per_minute: AtomicU32,
-    paused_until: Mutex<Option<Instant>>,
-    /// Credits owed: a request that cost more than one (Enchant's
-    /// `Rate-Limit-Used`) takes its extra cells from the next requests.
-    debt: AtomicU32,
-}
-
-impl AdaptiveLimiter {
-    /// A limiter for `per_minute` requests per minute.
-    pub fn new(per_minute: u32) -> Self {
-        AdaptiveLimiter {
-            limiter: RwLock::new(Arc::new(build_limiter(per_minute))),
-            per_minute: AtomicU32::new(per_minute),
-            paused_until: Mutex::new(None),
-            debt: AtomicU32::new(0),
-        }
-    }
-
-    /// Current budget in requests per minute.
-    pub fn per_minute(&self) -> u32 {
-        self.per_minute.load(Ordering::Relaxed)
-    }
-
-    /// Waits for a pause (after a 429 or an exhausted window) and a cell.
-    pub async fn acquire(&self) {
-        loop {
-            let until = *self.paused_until.lock().unwrap();
-            match until {
-                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
-                _ => break,
-            }
-        }
-        let lim = self.limiter.read().unwrap().clone();
-        lim.until_ready().await;
-        let owed = self.debt.swap(0, Ordering::Relaxed);
-        for _ in 0..owed.min(50) {
-            lim.until_ready().await;
-        }
-    }
-
-    /// Pauses every user of this limiter until `until`.
-    pub fn pause_until(&self, until: Instant) {
-        let mut p = self.paused_until.lock().unwrap();
-        if p.map(|t| t < until).unwrap_or(true) {
-            *p = Some(until);
-        }
-    }
-
-    /// Adapts to `x-ratelimit-limit` / `-remaining` / `-reset`.
-    pub fn observe(&self, headers: &HeaderMap) {
-        // Kustomer: x-ratelimit-*; Zendesk: x-rate-limit / ratelimit-*;
-        // Enchant: rate-limit-* (credits, no `X-` prefix; community spec
-        // `components.headers`).
-        let limit = header_u64(headers, "x-ratelimit-limit")
-            .or_else(|| header_u64(headers, "x-rate-limit"))
-            .or_else(|| header_u64(headers, "ratelimit-limit"))
-            .or_else(|| header_u64(headers, "rate-limit-limit"));
-        if let Some(used) = header_u64(headers, "rate-limit-used").filter(|u| *u > 1) {
-            self.debt
-                .fetch_add((used - 1).min(50) as u32, Ordering::Relaxed);
-        }
-        if let Some(limit) = limit {
-            let limit = limit.min(u32::MAX as u64) as u32;
-            if limit > 0 && limit != self.per_minute() {
-                tracing::info!(limit, "server announced a different rate limit; adapting");
-                *self.limiter.write().unwrap() = Arc::new(build_limiter(limit));
-                self.per_minute.store(limit, Ordering::Relaxed);
-            }
-        }
-        if let (Some(0), Some(reset)) = (
-            header_u64(headers, "x-ratelimit-remaining")
-                .or_else(|| header_u64(headers, "rate-limit-remaining")),
-            header_u64(headers, "x-ratelimit-reset")
-                .or_else(|| header_u64(headers, "rate-limit-reset")),
-        ) {
-            self.pause_until(Instant::now() + reset_delay(reset));
-        }
-    }
-}
-
-fn build_limiter(per_minute: u32) -> DefaultDirectRateLimiter {
-    let per_minute = per_minute.max(1) as f64 * BUDGET_SHARE;
-    let period = Duration::from_secs_f64(60.0 / per_minute.max(1.0));
-    // A small burst keeps concurrent streams busy without front-loading the
-    // server's window.
-    let burst = NonZeroU32::new(((per_minute / 60.0) as u32).clamp(1, 50)).unwrap();
-    RateLimiter::direct(Quota::with_period(period).unwrap().allow_burst(burst))
-}
-
-/// `x-ratelimit-reset` is documented both as epoch seconds and as seconds
-/// until reset: values that cannot be an epoch are a delta.
-fn reset_delay(reset: u64) -> Duration {
-    let now = chrono::Utc::now().timestamp() as u64;
-    let secs = if reset > 1_000_000_000 {
-        reset.saturating_sub(now)
-    } else {
-        reset
-    };
-    Duration::from_secs(secs.min(120))
-}
-
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
-}
 
 /// Counters for progress bars, summaries and benchmarks.
 #[derive(Default)]
@@ -168,6 +60,11 @@ pub struct ClientSettings {
     pub timeout: Duration,
     pub max_attempts: u32,
     pub insecure: bool,
+    /// `Some(burst per second)`: the API counts credits in fixed windows
+    /// (Enchant's `Rate-Limit-Remaining` until `Rate-Limit-Reset`), so
+    /// the limiter spends each window at up to this rate instead of
+    /// pacing evenly (see `limiter`).
+    pub credit_window_burst: Option<u32>,
 }
 
 /// A rate-limited, retrying client for one API.
@@ -253,7 +150,10 @@ impl ApiClient {
             http,
             plain,
             origin: origin_of(&s.base_url),
-            limiter: Arc::new(AdaptiveLimiter::new(s.per_minute)),
+            limiter: Arc::new(match s.credit_window_burst {
+                Some(burst) => AdaptiveLimiter::credit_window(s.per_minute, burst),
+                None => AdaptiveLimiter::new(s.per_minute),
+            }),
             search_limiter: Arc::new(AdaptiveLimiter::new(s.search_per_minute)),
             max_attempts: s.max_attempts.max(1),
             stats: Arc::new(HttpStats::default()),
@@ -365,9 +265,9 @@ impl ApiClient {
             if lane == Lane::Search {
                 self.search_limiter.acquire().await;
             }
-            self.limiter.acquire().await;
+            let seq = self.limiter.acquire().await;
             attempts += 1;
-            match self.attempt(&method, &url, body, lane).await {
+            match self.attempt(&method, &url, body, lane, seq).await {
                 Attempt::Done(r) => return Ok(r),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { after, why } => {
@@ -422,6 +322,7 @@ impl ApiClient {
         url: &str,
         body: Option<Payload<'_>>,
         lane: Lane,
+        seq: u64,
     ) -> Attempt {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let mut req = self.http.request(method.clone(), url);
@@ -470,7 +371,7 @@ impl ApiClient {
         };
         let status = resp.status();
         let headers = resp.headers().clone();
-        self.limiter.observe(&headers);
+        self.limiter.observe(&headers, seq);
         match resp.bytes().await {
             Ok(bytes) => {
                 self.stats
@@ -561,8 +462,9 @@ impl ApiClient {
         let http = if on_api { &self.http } else { &self.plain };
         let mut attempts = 0;
         loop {
+            let mut seq = 0;
             if on_api {
-                self.limiter.acquire().await;
+                seq = self.limiter.acquire().await;
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
             } else {
                 self.stats.offhost_downloads.fetch_add(1, Ordering::Relaxed);
@@ -576,7 +478,7 @@ impl ApiClient {
                         })?;
                     let status = resp.status();
                     if on_api {
-                        self.limiter.observe(resp.headers());
+                        self.limiter.observe(resp.headers(), seq);
                     }
                     if !status.is_success() {
                         let headers = resp.headers().clone();
@@ -688,17 +590,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reset_header_accepts_epoch_and_delta() {
-        assert_eq!(reset_delay(30), Duration::from_secs(30));
-        let epoch = chrono::Utc::now().timestamp() as u64 + 10;
-        let d = reset_delay(epoch);
-        assert!(
-            d <= Duration::from_secs(10) && d >= Duration::from_secs(8),
-            "{d:?}"
-        );
-    }
-
-    #[test]
     fn retry_after_zero_falls_back_to_backoff() {
         let c = ApiClient::new(ClientSettings {
             api: "T".into(),
@@ -711,6 +602,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             max_attempts: 3,
             insecure: false,
+            credit_window_burst: None,
         })
         .unwrap();
         let mut h = HeaderMap::new();
