@@ -313,6 +313,10 @@ pub struct BenchLoadArgs {
     /// Enchant only: requests per second the simulator allows (its burst).
     #[arg(long, default_value_t = 6)]
     pub burst: u32,
+    /// Enchant only: keep the org's bulk-imported 5,050-message thread
+    /// (one request per message: ~51 minutes of it at 100 credits/min).
+    #[arg(long)]
+    pub giant: bool,
 }
 
 #[derive(Debug, Args)]

@@ -114,3 +114,148 @@ fn simple_salesforce_runs_unmodified_against_the_simulator() {
         "create, upload, close, poll: {stats}"
     );
 }
+
+/// ferry's own Salesforce transport (OAuth session with refresh,
+/// Collections upserts, a Bulk 2.0 job, SOQL paging) against the
+/// simulator; what it reports is checked against the simulator's dump.
+#[test]
+fn ferrys_transport_upserts_through_collections_and_bulk_with_a_refreshed_session() {
+    use ferry::connectors::salesforce::{bulk, collections, session, soql, Settings};
+    // Every token serves 7 requests: the run must refresh several times.
+    let sf = Sim::salesforce(&[
+        "--token-requests",
+        "7",
+        "--query-page",
+        "100",
+        "--bulk-delay-ms",
+        "100",
+    ]);
+    std::env::set_var("FERRY_TEST_SF_ID", SF_CLIENT_ID);
+    std::env::set_var("FERRY_TEST_SF_SECRET", SF_CLIENT_SECRET);
+    let toml = format!(
+        "base_url = \"{}\"\nclient_id_env = \"FERRY_TEST_SF_ID\"\nclient_secret_env = \"FERRY_TEST_SF_SECRET\"\n",
+        sf.url
+    );
+    let s: Settings = toml::from_str(&toml).unwrap();
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+    let data = s.data_path();
+    let client = session::client(&s).unwrap();
+    let job = rt().block_on(async {
+        // Collections: 200 accounts, one of them refused (Name too long).
+        let accounts: Vec<Value> = (0..200)
+            .map(|i| {
+                let name = if i == 7 {
+                    "x".repeat(300)
+                } else {
+                    format!("Company {i}")
+                };
+                serde_json::json!({"Kustomer_Id__c": format!("co-{i}"), "Name": name})
+            })
+            .collect();
+        let out = collections::upsert(&client, &data, "Account", "Kustomer_Id__c", &accounts)
+            .await
+            .unwrap();
+        assert_eq!(out.len(), 200);
+        assert!(
+            out[7].as_ref().unwrap_err().starts_with("STRING_TOO_LONG"),
+            "{:?}",
+            out[7]
+        );
+        assert!(out
+            .iter()
+            .enumerate()
+            .all(|(i, o)| i == 7 || o.as_ref().is_ok_and(|(_, c)| *c)));
+        // The same upsert again updates: nothing created twice.
+        let again =
+            collections::upsert(&client, &data, "Account", "Kustomer_Id__c", &accounts[..10])
+                .await
+                .unwrap();
+        assert!(again
+            .iter()
+            .enumerate()
+            .all(|(i, o)| i == 7 || o.as_ref().is_ok_and(|(_, c)| !*c)));
+
+        // Bulk: 450 contacts linked to their account by external id; one
+        // without LastName fails; results keyed by the external id.
+        let header: Vec<String> = [
+            "Kustomer_Id__c",
+            "LastName",
+            "Email",
+            "Account.Kustomer_Id__c",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let rows: Vec<Vec<String>> = (0..450)
+            .map(|i| {
+                vec![
+                    format!("cu-{i}"),
+                    if i == 13 {
+                        String::new()
+                    } else {
+                        format!("Smith, \"{i}\"")
+                    },
+                    format!("c{i}@x.test"),
+                    format!("co-{}", if i % 200 == 7 { 8 } else { i % 200 }),
+                ]
+            })
+            .collect();
+        let ingest = bulk::Ingest {
+            object: "Contact",
+            operation: "upsert",
+            ext_field: Some("Kustomer_Id__c"),
+            key: "Kustomer_Id__c",
+        };
+        let job = bulk::run(&client, &data, ingest, &header, &rows)
+            .await
+            .unwrap();
+        assert_eq!(job.state, "JobComplete");
+        assert_eq!(job.ok.len(), 449, "{:?}", job.failed);
+        assert!(
+            job.failed["cu-13"].starts_with("REQUIRED_FIELD_MISSING"),
+            "{:?}",
+            job.failed
+        );
+        assert!(job.requests >= 6);
+
+        // SOQL through four pages.
+        let got = soql::query_all(&client, &data, "SELECT Id, Kustomer_Id__c FROM Contact")
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 449);
+        let quoted = soql::quote("it's");
+        assert_eq!(quoted, "'it\\'s'");
+
+        job
+    });
+    // What ferry recorded is what the org holds, read by its own path.
+    {
+        let d = sf.get("/__sim/dump");
+        let by_ext: std::collections::HashMap<&str, &Value> = d["Contact"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["Kustomer_Id__c"].as_str().unwrap(), c))
+            .collect();
+        for (ext, (id, created)) in &job.ok {
+            assert!(created);
+            assert_eq!(by_ext[ext.as_str()]["Id"], id.as_str(), "{ext}");
+        }
+        assert_eq!(
+            by_ext["cu-5"]["LastName"], "Smith, \"5\"",
+            "quoting survives the CSV"
+        );
+        let acct = d["Account"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["Kustomer_Id__c"] == "co-5")
+            .unwrap();
+        assert_eq!(by_ext["cu-5"]["AccountId"], acct["Id"]);
+    }
+    let stats = sf.stats();
+    assert!(
+        stats["by_kind"]["token"].as_u64().unwrap() >= 2,
+        "the session was refreshed: {stats}"
+    );
+}

@@ -2,4 +2,5 @@
 
 pub mod enchant;
 pub mod kustomer;
+pub mod salesforce;
 pub mod zendesk;

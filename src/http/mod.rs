@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -17,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 use crate::error::{FerryError, Result};
 
 mod limiter;
+pub mod oauth;
 
 pub use limiter::AdaptiveLimiter;
 use limiter::{header_u64, reset_delay};
@@ -65,12 +66,17 @@ pub struct ClientSettings {
     /// the limiter spends each window at up to this rate instead of
     /// pacing evenly (see `limiter`).
     pub credit_window_burst: Option<u32>,
+    /// `Some`: the credential is exchanged for a bearer token at a token
+    /// endpoint (then `auth_header` is unused), the token answer's
+    /// instance URL replaces `base_url`, and a 401 fetches a new token once.
+    pub oauth: Option<oauth::OAuth>,
 }
 
 /// A rate-limited, retrying client for one API.
 pub struct ApiClient {
     api: String,
-    base: String,
+    /// The API root; an OAuth session's instance URL replaces it.
+    base: RwLock<String>,
     url_key: String,
     secret_var: String,
     http: reqwest::Client,
@@ -80,7 +86,13 @@ pub struct ApiClient {
     /// credential must never leave the API's own host).
     plain: reqwest::Client,
     /// Scheme, host and port of `base`: where credentials may go.
-    origin: Option<(String, String, Option<u16>)>,
+    origin: RwLock<Option<(String, String, Option<u16>)>>,
+    oauth: Option<oauth::OAuth>,
+    /// The OAuth session's bearer header, once fetched.
+    session: RwLock<Option<HeaderValue>>,
+    /// Serialises token fetches: one refresh serves every request that
+    /// saw the old token expire.
+    refreshing: tokio::sync::Mutex<()>,
     pub limiter: Arc<AdaptiveLimiter>,
     search_limiter: Arc<AdaptiveLimiter>,
     max_attempts: u32,
@@ -125,7 +137,9 @@ impl ApiClient {
         })?;
         // Marked sensitive so reqwest/hyper never print it in Debug output.
         auth.set_sensitive(true);
-        headers.insert(AUTHORIZATION, auth);
+        if s.oauth.is_none() {
+            headers.insert(AUTHORIZATION, auth);
+        }
         headers.insert("accept", HeaderValue::from_static("application/json"));
         let builder = || {
             reqwest::Client::builder()
@@ -144,12 +158,15 @@ impl ApiClient {
             .map_err(|e| FerryError::Other(format!("building HTTP client: {e}")))?;
         Ok(ApiClient {
             api: s.api,
-            base: s.base_url.trim_end_matches('/').to_string(),
+            base: RwLock::new(s.base_url.trim_end_matches('/').to_string()),
             url_key: s.url_key,
             secret_var: s.secret_var,
             http,
             plain,
-            origin: origin_of(&s.base_url),
+            origin: RwLock::new(origin_of(&s.base_url)),
+            oauth: s.oauth,
+            session: RwLock::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
             limiter: Arc::new(match s.credit_window_burst {
                 Some(burst) => AdaptiveLimiter::credit_window(s.per_minute, burst),
                 None => AdaptiveLimiter::new(s.per_minute),
@@ -163,7 +180,8 @@ impl ApiClient {
     /// Whether `url` is on the API's own host (same scheme, host and port
     /// as the base URL): only there do credentials go.
     pub fn is_api_host(&self, url: &str) -> bool {
-        self.origin.is_some() && origin_of(url) == self.origin
+        let origin = self.origin.read().unwrap();
+        origin.is_some() && origin_of(url) == *origin
     }
 
     /// Absolute URL for a path relative to the API root (`/v1/...`), or the
@@ -172,7 +190,7 @@ impl ApiClient {
         if path.starts_with("http://") || path.starts_with("https://") {
             path.to_string()
         } else {
-            format!("{}{}", self.base, path)
+            format!("{}{}", self.base.read().unwrap(), path)
         }
     }
 
@@ -248,6 +266,9 @@ impl ApiClient {
         lane: Lane,
         max_attempts: u32,
     ) -> Result<Response> {
+        if self.oauth.is_some() {
+            self.ensure_session(None).await?;
+        }
         let url = self.url(path);
         if !self.is_api_host(&url) {
             // A link an answer handed back (a next page, a download) that
@@ -256,19 +277,30 @@ impl ApiClient {
                 "{}: not sending the credential to {} (the API is {}); this request needs a link on the API's own host",
                 self.api,
                 origin_of(&url).map(|o| o.1).unwrap_or_else(|| url.clone()),
-                self.base
+                self.base.read().unwrap()
             )));
         }
         let mut attempts = 0u32;
         let mut throttled = 0u32;
+        let mut refreshed = false;
         loop {
             if lane == Lane::Search {
                 self.search_limiter.acquire().await;
             }
             let seq = self.limiter.acquire().await;
             attempts += 1;
+            let used = self.session.read().unwrap().clone();
             match self.attempt(&method, &url, body, lane, seq).await {
                 Attempt::Done(r) => return Ok(r),
+                // An expired session: a new token, once, then the same
+                // request again (it was refused, so nothing was done).
+                Attempt::Fail(FerryError::Unauthorized { status: 401, .. })
+                    if self.oauth.is_some() && !refreshed =>
+                {
+                    refreshed = true;
+                    attempts -= 1;
+                    self.ensure_session(used.as_ref()).await?;
+                }
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { after, why } => {
                     let is_429 = why.starts_with("429");
@@ -299,6 +331,33 @@ impl ApiClient {
         }
     }
 
+    /// Fetches an OAuth session when there is none, or when `expired` is
+    /// the one still in use (a request saw it refused).
+    async fn ensure_session(&self, expired: Option<&HeaderValue>) -> Result<()> {
+        let Some(o) = &self.oauth else {
+            return Ok(());
+        };
+        let _one = self.refreshing.lock().await;
+        {
+            let cur = self.session.read().unwrap();
+            let stale = match (cur.as_ref(), expired) {
+                (None, _) => true,
+                (Some(c), Some(e)) => c == e,
+                (Some(_), None) => false,
+            };
+            if !stale {
+                return Ok(());
+            }
+        }
+        let s = oauth::fetch(&self.plain, &self.api, o).await?;
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(api = %self.api, base = %s.base, "OAuth session started");
+        *self.origin.write().unwrap() = origin_of(&s.base);
+        *self.base.write().unwrap() = s.base;
+        *self.session.write().unwrap() = Some(s.header);
+        Ok(())
+    }
+
     fn give_up(&self, url: &str, attempts: u32, why: String) -> FerryError {
         if why.starts_with("connect:") {
             return FerryError::Unreachable {
@@ -326,6 +385,9 @@ impl ApiClient {
     ) -> Attempt {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let mut req = self.http.request(method.clone(), url);
+        if let Some(h) = self.session.read().unwrap().clone() {
+            req = req.header(AUTHORIZATION, h);
+        }
         match body {
             Some(Payload::Json(b)) => req = req.json(b),
             Some(Payload::JsonText(t)) => {
@@ -603,6 +665,7 @@ mod tests {
             max_attempts: 3,
             insecure: false,
             credit_window_burst: None,
+            oauth: None,
         })
         .unwrap();
         let mut h = HeaderMap::new();

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use super::{figure, generate_raw, route_workspace, run_child, sim_stats, Sim, KEY};
+use super::{figure, generate_raw_org, route_workspace, run_child, sim_stats, Sim, KEY};
 
 const ROUTE: &str = "kustomer-enchant";
 /// The simulator's seeded admin: the fallback agent.
@@ -55,7 +55,7 @@ fn count(conn: &duckdb::Connection, sql: &str) -> anyhow::Result<u64> {
     Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
 }
 
-pub fn load(customers: u32, credits: u32, burst: u32) -> anyhow::Result<i32> {
+pub fn load(customers: u32, credits: u32, burst: u32, giant: bool) -> anyhow::Result<i32> {
     let sim = start(customers, credits, burst)?;
     let root = sim.url.trim_end_matches("/api/v1").to_string();
     let dir = route_workspace(ROUTE, "enchant-load", "http://127.0.0.1:9", &sim.url, 1000)?;
@@ -83,7 +83,7 @@ pub fn load(customers: u32, credits: u32, burst: u32) -> anyhow::Result<i32> {
     })?;
     let route = crate::routes::find(ROUTE).expect("registered route");
     crate::commands::demo::write_label_map(&dir, route, &dump)?;
-    let (records, _) = generate_raw(&dir, customers)?;
+    let (records, _) = generate_raw_org(&dir, customers, giant)?;
     let (secs, _, code) = run_child(&dir, &["transform"])?;
     println!(
         "== load into Enchant: {customers} customers, {records} raw records, transformed in {secs:.1} s (exit {code}) =="
@@ -186,7 +186,10 @@ pub fn load(customers: u32, credits: u32, burst: u32) -> anyhow::Result<i32> {
     println!("  peak RSS loader     {rss:.1} MB");
     figure(
         "load",
-        format!("Enchant: {customers} customers at {credits} credits/min, burst {burst}/s ({tickets} tickets)"),
+        format!(
+            "Enchant: {customers} customers{} at {credits} credits/min, burst {burst}/s ({tickets} tickets)",
+            if giant { " and the 5,050-message thread" } else { "" }
+        ),
         tickets,
         seconds,
         share,

@@ -92,6 +92,7 @@ impl Destination for Enchant {
             max_attempts: 8,
             insecure: s.insecure,
             credit_window_burst: Some(s.burst_per_second),
+            oauth: None,
         })
     }
 

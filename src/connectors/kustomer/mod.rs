@@ -97,6 +97,7 @@ impl Kustomer {
             max_attempts: s.max_attempts,
             insecure: s.insecure,
             credit_window_burst: None,
+            oauth: None,
         })
     }
 }

@@ -87,6 +87,7 @@ impl Destination for Zendesk {
             max_attempts: 8,
             insecure: s.insecure,
             credit_window_burst: None,
+            oauth: None,
         })
     }
 

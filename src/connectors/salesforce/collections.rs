@@ -1,0 +1,94 @@
+//! sObject Collections (REST API guide, "sObject Collections"; confirmed
+//! there: at most 200 records a request, results in request order, HTTP
+//! 200 even when records fail with `allOrNone=false`). Upserts go to
+//! `PATCH {data}/composite/sobjects/{Object}/{ExternalIdField}` (v46.0+),
+//! one object type per request; each result says whether it `created`.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::error::{FerryError, Result};
+use crate::http::{ApiClient, Lane, Payload};
+
+/// Records per Collections request.
+pub const MAX_RECORDS: usize = 200;
+
+/// One record's outcome: `(id, created)` or the errors' `CODE: message`.
+pub type Outcome = std::result::Result<(String, bool), String>;
+
+/// Upserts `records` (JSON objects carrying `ext_field`) as `object`.
+pub async fn upsert(
+    client: &ApiClient,
+    data_path: &str,
+    object: &str,
+    ext_field: &str,
+    records: &[Value],
+) -> Result<Vec<Outcome>> {
+    if records.len() > MAX_RECORDS {
+        return Err(FerryError::Other(format!(
+            "a Collections request takes at most {MAX_RECORDS} records ({} given)",
+            records.len()
+        )));
+    }
+    let body = json!({
+        "allOrNone": false,
+        "records": records.iter().map(|r| {
+            let mut r = r.clone();
+            if let Some(o) = r.as_object_mut() {
+                o.insert("attributes".into(), json!({"type": object}));
+            }
+            r
+        }).collect::<Vec<_>>(),
+    });
+    let path = format!("{data_path}/composite/sobjects/{object}/{ext_field}");
+    let resp = client
+        .send(
+            Method::PATCH,
+            &path,
+            Some(Payload::Json(&body)),
+            Lane::Standard,
+        )
+        .await?;
+    let results: Vec<Value> = serde_json::from_slice(&resp.body).map_err(|e| {
+        FerryError::Other(format!(
+            "Salesforce answered {path} with no result list: {e}"
+        ))
+    })?;
+    if results.len() != records.len() {
+        return Err(FerryError::Other(format!(
+            "Salesforce answered {} results for {} records at {path}",
+            results.len(),
+            records.len()
+        )));
+    }
+    Ok(results.iter().map(outcome).collect())
+}
+
+/// A SaveResult/UpsertResult as an outcome.
+pub fn outcome(r: &Value) -> Outcome {
+    if r["success"] == true {
+        return Ok((
+            r["id"].as_str().unwrap_or_default().to_string(),
+            r["created"].as_bool().unwrap_or(true),
+        ));
+    }
+    let errs: Vec<String> = r["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e["statusCode"].as_str().unwrap_or("ERROR"),
+                        e["message"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Err(if errs.is_empty() {
+        "the record was refused without an error".into()
+    } else {
+        errs.join("; ")
+    })
+}
