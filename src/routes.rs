@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::InitOptions;
 use crate::connector::{Destination, Source};
-use crate::connectors::{enchant, kustomer, zendesk};
+use crate::connectors::{enchant, kustomer, salesforce, zendesk};
 
 /// Parses a connector's section of ferry.toml (without `kind`) into the
 /// connector, or every problem found in it.
@@ -58,6 +58,13 @@ pub const ROUTES: &[Route] = &[
         source: &kustomer::SOURCE,
         destination: &enchant::DESTINATION,
         sql_dir: "kustomer_enchant",
+    },
+    Route {
+        name: "kustomer-salesforce",
+        about: "Kustomer → Salesforce Service Cloud (Bulk API 2.0 and Collections upserts by external id)",
+        source: &kustomer::SOURCE,
+        destination: &salesforce::DESTINATION,
+        sql_dir: "kustomer_salesforce",
     },
 ];
 

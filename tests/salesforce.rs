@@ -152,7 +152,7 @@ fn ferrys_transport_upserts_through_collections_and_bulk_with_a_refreshed_sessio
                 serde_json::json!({"Kustomer_Id__c": format!("co-{i}"), "Name": name})
             })
             .collect();
-        let out = collections::upsert(&client, &data, "Account", "Kustomer_Id__c", &accounts)
+        let out = collections::upsert(&client, &data, "Account", "Kustomer_Id__c", &accounts, None)
             .await
             .unwrap();
         assert_eq!(out.len(), 200);
@@ -166,10 +166,16 @@ fn ferrys_transport_upserts_through_collections_and_bulk_with_a_refreshed_sessio
             .enumerate()
             .all(|(i, o)| i == 7 || o.as_ref().is_ok_and(|(_, c)| *c)));
         // The same upsert again updates: nothing created twice.
-        let again =
-            collections::upsert(&client, &data, "Account", "Kustomer_Id__c", &accounts[..10])
-                .await
-                .unwrap();
+        let again = collections::upsert(
+            &client,
+            &data,
+            "Account",
+            "Kustomer_Id__c",
+            &accounts[..10],
+            None,
+        )
+        .await
+        .unwrap();
         assert!(again
             .iter()
             .enumerate()
@@ -206,7 +212,7 @@ fn ferrys_transport_upserts_through_collections_and_bulk_with_a_refreshed_sessio
             ext_field: Some("Kustomer_Id__c"),
             key: "Kustomer_Id__c",
         };
-        let job = bulk::run(&client, &data, ingest, &header, &rows)
+        let job = bulk::run(&client, &data, ingest, &header, &rows, None)
             .await
             .unwrap();
         assert_eq!(job.state, "JobComplete");

@@ -12,6 +12,8 @@ const DEMO_KEY: &str = "demo-kustomer-key";
 const DEMO_EMAIL: &str = "demo@ferry.invalid";
 const DEMO_TOKEN: &str = "demo-zendesk-token";
 const DEMO_ENCHANT_TOKEN: &str = "demo-enchant-token";
+const DEMO_SF_CLIENT: &str = "demo-salesforce-client";
+const DEMO_SF_SECRET: &str = "demo-salesforce-secret";
 /// The Enchant simulator's seeded admin: the demo's fallback agent.
 const DEMO_ENCHANT_ADMIN: &str = "admin@enchant.test";
 
@@ -41,6 +43,8 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     std::env::set_var("ZENDESK_EMAIL", DEMO_EMAIL);
     std::env::set_var("ZENDESK_API_TOKEN", DEMO_TOKEN);
     std::env::set_var("ENCHANT_API_TOKEN", DEMO_ENCHANT_TOKEN);
+    std::env::set_var("SALESFORCE_CLIENT_ID", DEMO_SF_CLIENT);
+    std::env::set_var("SALESFORCE_CLIENT_SECRET", DEMO_SF_SECRET);
     let route = match &args.route {
         Some(name) => crate::routes::find(name).ok_or_else(|| {
             anyhow::anyhow!(
@@ -51,6 +55,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
         None => &crate::routes::ROUTES[0],
     };
     let enchant = route.destination.kind == crate::connectors::enchant::KIND;
+    let salesforce = route.destination.kind == crate::connectors::salesforce::KIND;
 
     // The simulators get their own runtime, so each pipeline command can
     // run its own as it does from the command line.
@@ -72,7 +77,21 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             },
         )
         .await?;
-        let z_url = if enchant {
+        let z_url = if salesforce {
+            // As an admin prepares the org: agents given seats, the
+            // external-id and original-date fields created.
+            let opts = crate::sim::salesforce::SimOptions {
+                seed: args.seed,
+                client_id: DEMO_SF_CLIENT.into(),
+                client_secret: DEMO_SF_SECRET.into(),
+                bulk_delay_ms: 50,
+                ..Default::default()
+            }
+            .mirror_kustomer(args.seed, args.scale);
+            crate::sim::salesforce::spawn("127.0.0.1:0".parse().unwrap(), opts)
+                .await?
+                .base_url
+        } else if enchant {
             // As an admin prepares Enchant: agents invited, a label per tag.
             let opts = crate::sim::enchant::SimOptions {
                 seed: args.seed,
@@ -104,7 +123,13 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
         };
         anyhow::Ok((k.base_url, z_url))
     })?;
-    let dest_name = if enchant { "Enchant" } else { "Zendesk" };
+    let dest_name = if salesforce {
+        "Salesforce"
+    } else if enchant {
+        "Enchant"
+    } else {
+        "Zendesk"
+    };
     println!("ferry demo: Kustomer simulator at {k_url} ({} customers, seed {}), {dest_name} simulator at {z_url}", args.scale, args.seed);
 
     step(1, "init");
@@ -130,6 +155,8 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
         )
         .replace("credits_per_minute = 100\n", "credits_per_minute = 60000\n")
         .replace("burst_per_second = 6\n", "burst_per_second = 1000\n")
+        // The simulated integration user may set audit fields.
+        .replace("audit_fields = false\n", "audit_fields = true\n")
         .replace(
             "fallback_agent_email = \"admin@example.com\"",
             &format!("fallback_agent_email = \"{DEMO_ENCHANT_ADMIN}\""),
@@ -171,7 +198,9 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             },
         )?,
     )?;
-    let out = if enchant {
+    let out = if salesforce {
+        "out_sf_*"
+    } else if enchant {
         "out_enchant_*"
     } else {
         "out_zendesk_*"
@@ -221,7 +250,10 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     println!("\nDone. The workspace {ws} holds everything; open the report above in a browser.");
     println!("Try:");
     println!("  ferry -C {ws} sql \"SELECT object, extracted, loaded, merged, archived, excluded FROM verify_funnel\"");
-    if enchant {
+    if salesforce {
+        println!("  ferry -C {ws} sql \"SELECT status, count(*) AS cases FROM out_sf_cases GROUP BY ALL ORDER BY 2 DESC\"");
+        println!("  ferry -C {ws} sql \"SELECT kind, n_parts, count(*) FROM out_sf_messages GROUP BY ALL ORDER BY ALL\"");
+    } else if enchant {
         println!("  ferry -C {ws} sql \"SELECT state, count(*) AS tickets FROM out_enchant_tickets GROUP BY ALL ORDER BY 2 DESC\"");
         println!("  ferry -C {ws} sql \"SELECT author_kind, kind, count(*) FROM out_enchant_messages GROUP BY ALL\"");
     } else {

@@ -57,6 +57,14 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             "{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}  first problems",
             "phase", "new", "held", "changed", "deleted", "requests"
         );
+        // With credentials at hand, first read the destination's settings
+        // (GETs only): a destination may check payloads against them
+        // (Salesforce's restricted picklists).
+        if let Ok(client) = dest.client() {
+            if let Err(e) = print_warnings(dest.as_ref(), &client) {
+                eprintln!("warning: could not read the destination's settings: {e:#}");
+            }
+        }
         let mut total = 0;
         let dry_vars = Vars {
             retry: false,
@@ -85,10 +93,6 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             duration_words(total as f64 / rate.max(1) as f64)
         );
         println!("(Each phase counts what the earlier ones would create; rows still held wait on something this load cannot create.)");
-        // With credentials at hand, also read the destination's settings (GETs only).
-        if let Ok(client) = dest.client() {
-            print_warnings(dest.as_ref(), &client)?;
-        }
         return Ok(0);
     }
     let run_id = crate::runs::new_run_id();

@@ -13,6 +13,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use super::limits::Budget;
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane, Payload};
 
@@ -72,6 +73,7 @@ pub async fn run(
     ingest: Ingest<'_>,
     header: &[String],
     rows: &[Vec<String>],
+    budget: Option<&Budget>,
 ) -> Result<JobResult> {
     let Ingest {
         object,
@@ -126,7 +128,13 @@ pub async fn run(
     let mut wait = Duration::from_millis(500);
     let info = loop {
         tokio::time::sleep(wait).await;
-        let info = client.get_json(&format!("{base}/{id}")).await?;
+        let r = client
+            .send(Method::GET, &format!("{base}/{id}"), None, Lane::Standard)
+            .await?;
+        if let Some(b) = budget {
+            b.observe(&r.headers);
+        }
+        let info = json_of(&r.body).map_err(FerryError::Other)?;
         out.requests += 1;
         match info["state"].as_str() {
             Some("JobComplete" | "Failed" | "Aborted") => break info,

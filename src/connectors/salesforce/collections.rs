@@ -7,6 +7,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use super::limits::Budget;
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane, Payload};
 
@@ -23,13 +24,8 @@ pub async fn upsert(
     object: &str,
     ext_field: &str,
     records: &[Value],
+    budget: Option<&Budget>,
 ) -> Result<Vec<Outcome>> {
-    if records.len() > MAX_RECORDS {
-        return Err(FerryError::Other(format!(
-            "a Collections request takes at most {MAX_RECORDS} records ({} given)",
-            records.len()
-        )));
-    }
     let body = json!({
         "allOrNone": false,
         "records": records.iter().map(|r| {
@@ -41,24 +37,60 @@ pub async fn upsert(
         }).collect::<Vec<_>>(),
     });
     let path = format!("{data_path}/composite/sobjects/{object}/{ext_field}");
+    send(client, Method::PATCH, &path, &body, records.len(), budget).await
+}
+
+/// Creates `records` as `object` (POST `{data}/composite/sobjects`): for
+/// objects without an external id.
+pub async fn insert(
+    client: &ApiClient,
+    data_path: &str,
+    object: &str,
+    records: &[Value],
+    budget: Option<&Budget>,
+) -> Result<Vec<Outcome>> {
+    let body = json!({
+        "allOrNone": false,
+        "records": records.iter().map(|r| {
+            let mut r = r.clone();
+            if let Some(o) = r.as_object_mut() {
+                o.insert("attributes".into(), json!({"type": object}));
+            }
+            r
+        }).collect::<Vec<_>>(),
+    });
+    let path = format!("{data_path}/composite/sobjects");
+    send(client, Method::POST, &path, &body, records.len(), budget).await
+}
+
+async fn send(
+    client: &ApiClient,
+    method: Method,
+    path: &str,
+    body: &Value,
+    n: usize,
+    budget: Option<&Budget>,
+) -> Result<Vec<Outcome>> {
+    if n > MAX_RECORDS {
+        return Err(FerryError::Other(format!(
+            "a Collections request takes at most {MAX_RECORDS} records ({n} given)"
+        )));
+    }
     let resp = client
-        .send(
-            Method::PATCH,
-            &path,
-            Some(Payload::Json(&body)),
-            Lane::Standard,
-        )
+        .send(method, path, Some(Payload::Json(body)), Lane::Standard)
         .await?;
+    if let Some(b) = budget {
+        b.observe(&resp.headers);
+    }
     let results: Vec<Value> = serde_json::from_slice(&resp.body).map_err(|e| {
         FerryError::Other(format!(
             "Salesforce answered {path} with no result list: {e}"
         ))
     })?;
-    if results.len() != records.len() {
+    if results.len() != n {
         return Err(FerryError::Other(format!(
-            "Salesforce answered {} results for {} records at {path}",
+            "Salesforce answered {} results for {n} records at {path}",
             results.len(),
-            records.len()
         )));
     }
     Ok(results.iter().map(outcome).collect())

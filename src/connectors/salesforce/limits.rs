@@ -50,3 +50,27 @@ mod tests {
         assert!(e.contains("10000 of its 100000"), "{e}");
     }
 }
+
+/// The latest `api-usage` seen on any answer of a load.
+#[derive(Debug, Default)]
+pub struct Budget {
+    used: std::sync::atomic::AtomicU64,
+    max: std::sync::atomic::AtomicU64,
+}
+
+impl Budget {
+    pub fn observe(&self, headers: &HeaderMap) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some((used, max)) = api_usage(headers) {
+            self.used.fetch_max(used, Relaxed);
+            self.max.store(max, Relaxed);
+        }
+    }
+
+    /// `(used, max)` once an answer told.
+    pub fn get(&self) -> Option<(u64, u64)> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let max = self.max.load(Relaxed);
+        (max > 0).then(|| (self.used.load(Relaxed), max))
+    }
+}

@@ -1,9 +1,8 @@
-//! Salesforce Service Cloud as a destination: the transport the route
-//! `kustomer-salesforce` is built on (`../shared/reference/salesforce-api.md`,
+//! Salesforce Service Cloud as a destination (`../shared/reference/salesforce-api.md`,
 //! with what it marks [likely] checked against Salesforce's docs through
 //! the docs search, cited where used).
 //!
-//! - `settings`: the `[destination]` section (login host, connected app
+//! - `settings`: the `[destination]` section (My Domain, connected app
 //!   secrets by env var name, API version, external-id field, the share
 //!   of the daily allocation kept for the org's other integrations).
 //! - `session`: the OAuth client (client credentials or refresh token;
@@ -11,19 +10,331 @@
 //! - `limits`: `Sforce-Limit-Info: api-usage=n/max` read off every answer,
 //!   and the reserve check that stops a load before the allocation runs out.
 //! - `soql`: queries with `nextRecordsUrl` paging.
-//! - `collections`: sObject Collections upserts (200 per request,
-//!   per-record results in order).
-//! - `bulk`: Bulk API 2.0 ingest jobs (create, CSV upload, close, poll,
-//!   results keyed by the external-id column, never by row position).
+//! - `collections`: sObject Collections (200 per request, per-record
+//!   results in order).
+//! - `bulk`: Bulk API 2.0 ingest jobs (results keyed by the external-id
+//!   column, never by row position).
+//! - `phases`, `send`: the load; `verify`, `rollback`, `probe`: the rest.
 
 pub mod bulk;
 pub mod collections;
 pub mod limits;
+pub mod phases;
+pub mod probe;
+pub mod rollback;
+pub mod send;
 pub mod session;
 pub mod settings;
 pub mod soql;
+pub mod verify;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use duckdb::Connection;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::config::section;
+use crate::connector::{BoxFut, Destination, LoadSettings, ProbeCheck, RollbackScope};
+use crate::error::{FerryError, Result};
+use crate::http::{ApiClient, Lane, Payload};
+use crate::load::changes::{Applied, ChangeKind, ChangeResult, ChangeRow};
+use crate::load::phase::Phase;
+use crate::load::{LoadCtx, LoadSql, Row, RowResult};
+use crate::routes::DestinationKind;
+use crate::verify::report::{DestinationCheck, SampleCheck};
+
+use settings::DeletedInSource;
+pub use settings::Settings;
 
 /// `ferry_id_map.dest` and `[destination] kind`.
 pub const KIND: &str = "salesforce";
 
-pub use settings::Settings;
+/// The registry entry.
+pub const DESTINATION: DestinationKind = DestinationKind {
+    kind: KIND,
+    open,
+    template: settings::template,
+    secrets: &["SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"],
+};
+
+fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<String>> {
+    let settings: Settings = section("destination", table)?;
+    let problems = settings.problems();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Arc::new(Salesforce {
+        settings,
+        users: tokio::sync::OnceCell::new(),
+        budget: limits::Budget::default(),
+        picklists: OnceLock::new(),
+    }))
+}
+
+/// The Salesforce destination of a workspace.
+pub struct Salesforce {
+    pub settings: Settings,
+    /// Active Users by email, read once per load.
+    users: tokio::sync::OnceCell<HashMap<String, String>>,
+    /// The daily allocation as the latest answer told it.
+    budget: limits::Budget,
+    /// Case picklists from describe (field → values), once pre-flight read
+    /// them: `--dry-run` checks payloads against the org's own values.
+    picklists: OnceLock<HashMap<String, Vec<String>>>,
+}
+
+impl Destination for Salesforce {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn base_url(&self) -> &str {
+        &self.settings.base_url
+    }
+
+    fn phases(&self) -> &'static [Phase] {
+        phases::PHASES
+    }
+
+    fn client(&self) -> Result<ApiClient> {
+        session::client(&self.settings)
+    }
+
+    fn load_settings(&self) -> LoadSettings {
+        LoadSettings {
+            per_minute: self.settings.requests_per_minute,
+            memory_limit: self.settings.memory_limit.clone(),
+            variables: vec![(
+                "sf_audit_fields".into(),
+                self.settings.audit_fields.to_string(),
+            )],
+            upload_token_secs: None,
+        }
+    }
+
+    /// What the org would refuse, checked locally: the Case picklists
+    /// (restricted: an unknown value is a 400 at load time), lengths the
+    /// object reference gives.
+    fn validate(&self, phase: &Phase, v: &Value) -> std::result::Result<(), String> {
+        match phase.name {
+            "cases" => {
+                if let Some(lists) = self.picklists.get() {
+                    for field in ["Status", "Priority", "Origin"] {
+                        let (Some(val), Some(allowed)) = (v[field].as_str(), lists.get(field))
+                        else {
+                            continue;
+                        };
+                        if !allowed.iter().any(|a| a == val) {
+                            return Err(format!("Case {field} {val:?} is not in the org's restricted picklist ({}): add it in Setup or change the route's seed map", allowed.join(", ")));
+                        }
+                    }
+                }
+            }
+            "case_comments" => {
+                let n = v["CommentBody"].as_str().map_or(0, str::len);
+                if n > 4000 {
+                    return Err(format!(
+                        "CommentBody is {n} bytes, over CaseComment's 4,000"
+                    ));
+                }
+            }
+            "email_messages" => {
+                for f in ["TextBody", "HtmlBody"] {
+                    let n = v[f].as_str().map_or(0, |s| s.chars().count());
+                    if n > 32_000 {
+                        return Err(format!("{f} is {n} characters, over EmailMessage's 32,000"));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn send<'a>(
+        &'a self,
+        cx: &'a LoadCtx,
+        phase: &'static Phase,
+        rows: &'a [Row],
+    ) -> BoxFut<'a, Result<Vec<RowResult>>> {
+        Box::pin(send::batch(self, cx, phase, rows))
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        cx: &'a LoadCtx,
+        phase: &'static Phase,
+        items: &'a [(String, String)],
+    ) -> BoxFut<'a, Result<Option<Vec<(String, String)>>>> {
+        Box::pin(send::reconcile(self, cx, phase, items))
+    }
+
+    /// A changed Account, Contact, Lead or Case: the same upsert by
+    /// external id, with the fields a change may touch. A Case gone from
+    /// the source: `deleted_in_source`. New messages need no rule: the
+    /// email_messages phase sends every message not loaded yet.
+    fn send_changes<'a>(
+        &'a self,
+        cx: &'a LoadCtx,
+        phase: &'static Phase,
+        rows: &'a [ChangeRow],
+    ) -> BoxFut<'a, Result<Vec<ChangeResult>>> {
+        Box::pin(async move {
+            let data = self.settings.data_path();
+            let object = phase.call.path;
+            let mut out = Vec::new();
+            for r in rows {
+                let (method, path, body) = match r.kind {
+                    ChangeKind::Deleted
+                        if self.settings.deleted_in_source == DeletedInSource::Delete
+                            && phase.name == "cases" =>
+                    {
+                        (
+                            Method::DELETE,
+                            format!("{data}/sobjects/{object}/{}", r.dest_id),
+                            None,
+                        )
+                    }
+                    ChangeKind::Deleted => {
+                        out.push(Ok(Applied::not_applied(
+                            "leave",
+                            "deleted_in_source = \"leave\"",
+                        )));
+                        continue;
+                    }
+                    ChangeKind::Changed => {
+                        let mut v: Value = serde_json::from_str(&r.payload).unwrap_or_default();
+                        if let Some(o) = v.as_object_mut() {
+                            o.retain(|k, x| !x.is_null() && !k.ends_with('.') && k != "sha256");
+                        }
+                        (
+                            Method::PATCH,
+                            format!("{data}/sobjects/{object}/{}", r.dest_id),
+                            Some(v),
+                        )
+                    }
+                };
+                let res = cx
+                    .client
+                    .send(
+                        method,
+                        &path,
+                        body.as_ref().map(Payload::Json),
+                        Lane::Standard,
+                    )
+                    .await;
+                out.push(match res {
+                    Ok(_) => Ok(Applied::done(if body.is_some() {
+                        "update"
+                    } else {
+                        "delete"
+                    })),
+                    Err(FerryError::Http { status: 404, .. }) if body.is_none() => {
+                        Ok(Applied::done("delete"))
+                    }
+                    Err(FerryError::Http { status, body, .. }) => Err((Some(status), body)),
+                    Err(e) => return Err(e),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn deletion_action(&self, phase: &Phase) -> String {
+        match (self.settings.deleted_in_source, phase.name) {
+            (DeletedInSource::Delete, "cases") => {
+                "delete (DELETE Case: Recycle Bin, 15 days)".into()
+            }
+            _ => "leave".into(),
+        }
+    }
+
+    /// Reads describe for Case (picklists, audit-field permission) and
+    /// the external-id field on every object ferry writes; GETs only.
+    fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>> {
+        Box::pin(async move {
+            let data = self.settings.data_path();
+            let ext = &self.settings.external_id_field;
+            let mut out = Vec::new();
+            let case = client
+                .get_json(&format!("{data}/sobjects/Case/describe"))
+                .await?;
+            let field = |d: &Value, n: &str| {
+                d["fields"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|f| f["name"] == n))
+                    .cloned()
+            };
+            let mut lists = HashMap::new();
+            for f in ["Status", "Priority", "Origin"] {
+                if let Some(fd) = field(&case, f).filter(|fd| fd["restrictedPicklist"] == true) {
+                    let vals = fd["picklistValues"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|v| v["active"] != false)
+                        .filter_map(|v| v["value"].as_str().map(str::to_string))
+                        .collect();
+                    lists.insert(f.to_string(), vals);
+                }
+            }
+            let _ = self.picklists.set(lists);
+            let audit_ok = field(&case, "CreatedDate").is_some_and(|f| f["createable"] == true);
+            match (self.settings.audit_fields, audit_ok) {
+                (true, false) => out.push("destination.audit_fields = true, but the integration user cannot set CreatedDate (\"Set Audit Fields upon Record Creation\" is not granted): every Case would be refused; grant it or set audit_fields = false (original times then go into Original_Created__c)".into()),
+                (false, true) => out.push("the integration user may set audit fields: audit_fields = true would keep each Case's original CreatedDate/ClosedDate instead of Original_Created__c".into()),
+                (false, false) => out.push("original Case times go into Original_Created__c / Original_Closed__c (audit fields are not createable for this user)".into()),
+                (true, true) => {}
+            }
+            for object in [
+                "Account",
+                "Contact",
+                "Lead",
+                "Case",
+                "EmailMessage",
+                "ContentVersion",
+            ] {
+                let d = client
+                    .get_json(&format!("{data}/sobjects/{object}/describe"))
+                    .await?;
+                if !field(&d, ext).is_some_and(|f| f["externalId"] == true) {
+                    out.push(format!("{object} has no External ID field {ext}: create it (Text(255), External ID, Unique) in Setup → Object Manager → {object} → Fields; until then every {object} is refused"));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn rollback(
+        &self,
+        client: Arc<ApiClient>,
+        db: Arc<Mutex<Connection>>,
+        scope: RollbackScope,
+    ) -> BoxFut<'static, Result<Vec<(String, usize)>>> {
+        Box::pin(rollback::run(client, db, scope, self.settings.data_path()))
+    }
+
+    fn verify<'a>(
+        &'a self,
+        db: &'a Mutex<Connection>,
+        client: &'a ApiClient,
+        _tmp: &'a std::path::Path,
+        sample: usize,
+        sql: &'a LoadSql,
+    ) -> BoxFut<'a, Result<(Vec<DestinationCheck>, SampleCheck)>> {
+        Box::pin(async move {
+            let sample_sql = sql.get("verify/sample.sql")?;
+            verify::read_back(db, client, &self.settings, sample, sample_sql).await
+        })
+    }
+
+    fn probe<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Vec<ProbeCheck>> {
+        Box::pin(probe::checks(client, &self.settings))
+    }
+
+    fn rebuild_hint(&self, rule_kind: &str) -> String {
+        format!("rebuild this {rule_kind} by hand in Salesforce (Flow, macros or entitlement processes)")
+    }
+}

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::config::{memory_problem, url_problems};
+use crate::config::{memory_problem, url_problems, InitOptions};
 
 /// `[destination] kind = "salesforce"`.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,10 +37,29 @@ pub struct Settings {
     /// this only spreads a load.
     #[serde(default = "default_per_minute")]
     pub requests_per_minute: u32,
+    /// Original times go into CreatedDate/ClosedDate (the integration user
+    /// has "Set Audit Fields upon Record Creation"; `ferry load` checks it
+    /// with describe) or, when false, into Original_Created__c and
+    /// Original_Closed__c.
+    #[serde(default)]
+    pub audit_fields: bool,
+    /// What a delta load does to a Case whose conversation left the
+    /// source: "leave" it, or "delete" it (to the Recycle Bin, where it
+    /// can be restored for 15 days).
+    #[serde(default)]
+    pub deleted_in_source: DeletedInSource,
     #[serde(default)]
     pub insecure: bool,
     #[serde(default = "default_memory_limit")]
     pub memory_limit: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeletedInSource {
+    #[default]
+    Leave,
+    Delete,
 }
 
 fn default_client_id_env() -> String {
@@ -99,4 +118,40 @@ impl Settings {
     pub fn data_path(&self) -> String {
         format!("/services/data/v{}", self.api_version)
     }
+}
+
+/// The commented `[destination]` section `ferry init` writes.
+pub fn template(opts: &InitOptions) -> String {
+    let url = opts
+        .dest_url
+        .clone()
+        .unwrap_or_else(|| "https://YOUR-DOMAIN.my.salesforce.com".into());
+    format!(
+        r#"kind = "salesforce"
+# The org's My Domain: the OAuth token endpoint is {{base_url}}/services/oauth2/token;
+# every later call goes to the instance_url its answer names.
+base_url = "{url}"
+# Environment variables with the connected app's consumer key and secret
+# (client-credentials flow, run as the app's integration user).
+client_id_env = "SALESFORCE_CLIENT_ID"
+client_secret_env = "SALESFORCE_CLIENT_SECRET"
+# refresh_token_env = "SALESFORCE_REFRESH_TOKEN"   # use a refresh token instead
+api_version = "62.0"
+# The custom External ID field on Account, Contact, Lead, Case, EmailMessage
+# and ContentVersion that holds the Kustomer id (reruns upsert by it).
+external_id_field = "Kustomer_Id__c"
+# Share of the daily API allocation left to the org's other integrations.
+reserve_percent = 10
+# Salesforce has no per-minute limit; this only spreads the load.
+requests_per_minute = 3000
+# true: original times go into CreatedDate/ClosedDate (needs "Set Audit Fields
+# upon Record Creation"); false: into Original_Created__c / Original_Closed__c.
+audit_fields = false
+# A delta load finding a conversation gone from the source: "leave" or "delete"
+# (Recycle Bin, restorable for 15 days).
+deleted_in_source = "leave"
+insecure = false
+memory_limit = "512MB"
+"#
+    )
 }

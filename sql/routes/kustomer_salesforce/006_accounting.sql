@@ -1,0 +1,44 @@
+-- 006 accounting: every source record ends in exactly one bucket — output,
+-- merged (carried inside another record that is output), archived or
+-- excluded — with a reason. checks/unaccounted_records.sql fails on any
+-- record in none, or in two.
+
+CREATE OR REPLACE TABLE ferry_accounting AS
+SELECT 'companies' AS object, source_id, 'output' AS bucket, 'out_sf_accounts' AS target, 'an Account' AS reason FROM out_sf_accounts
+UNION ALL SELECT 'customers', source_id, 'output', 'out_sf_contacts', 'a Contact of its company''s Account' FROM out_sf_contacts
+UNION ALL SELECT 'customers', source_id, 'output', 'out_sf_leads', 'a Lead (no company; Company = ' || company || ')' FROM out_sf_leads
+UNION ALL SELECT 'customers', customer_id, 'merged', 'out_sf_contacts', reason || ' → ' || into_customer_id FROM customer_merge
+UNION ALL SELECT 'users', source_id, 'output', 'out_sf_users', 'matched to a Salesforce User by email (never created)' FROM out_sf_users
+UNION ALL SELECT 'users', source_id, 'excluded', 'excluded_users', reason FROM excluded_users
+UNION ALL SELECT 'teams', team_id, 'excluded', 'stg_teams', 'not loaded by this version of the route: create the Queue by hand' FROM stg_teams
+UNION ALL SELECT 'tags', tag_id, CASE WHEN deleted THEN 'excluded' ELSE 'merged' END, 'out_sf_cases.tag_names',
+                 CASE WHEN deleted THEN 'tag deleted in Kustomer' ELSE 'written into its Cases'' Kustomer_Tags__c' END FROM stg_tags
+UNION ALL SELECT 'conversations', source_id, 'output', 'out_sf_cases', NULL FROM out_sf_cases
+UNION ALL SELECT 'conversations', source_id, 'excluded', 'excluded_conversations', reason FROM excluded_conversations
+UNION ALL SELECT 'conversations', source_id, 'archived', 'archive_conversations', reason FROM archive_conversations
+UNION ALL SELECT DISTINCT CASE kind WHEN 'message' THEN 'messages' ELSE 'notes' END, item_id, 'output', 'out_sf_messages',
+                 CASE WHEN kind = 'message' THEN 'an EmailMessage' ELSE 'a private CaseComment' END
+                 || CASE WHEN n_parts > 1 THEN ' in ' || n_parts || ' parts' ELSE '' END
+          FROM out_sf_messages
+UNION ALL SELECT 'messages', m.message_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
+          FROM stg_messages m JOIN conversation_disposition d USING (conversation_id) WHERE d.disposition <> 'load'
+UNION ALL SELECT 'notes', n.note_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
+          FROM stg_notes n JOIN conversation_disposition d USING (conversation_id) WHERE d.disposition <> 'load'
+UNION ALL SELECT 'messages', message_id, 'excluded', 'stg_messages', 'orphan: its conversation ' || coalesce(conversation_id, '(none)') || ' was not extracted'
+          FROM stg_messages WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT conversation_id FROM stg_conversations)
+UNION ALL SELECT 'notes', note_id, 'excluded', 'stg_notes', 'orphan: its conversation ' || coalesce(conversation_id, '(none)') || ' was not extracted'
+          FROM stg_notes WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT conversation_id FROM stg_conversations)
+UNION ALL SELECT 'message_contents', message_id, 'merged', 'messages', 'the full body of message ' || message_id FROM stg_message_contents
+UNION ALL SELECT DISTINCT 'attachments', a.attachment_id, 'output', 'out_sf_messages.attachment_ids', 'a ContentVersion on its Case'
+          FROM stg_attachments a WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_sf_messages)
+UNION ALL SELECT 'attachments', a.attachment_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
+          FROM stg_attachments a JOIN stg_messages m USING (message_id) JOIN conversation_disposition d USING (conversation_id)
+          WHERE d.disposition <> 'load'
+UNION ALL SELECT 'attachments', a.attachment_id, 'excluded', 'stg_attachments', 'orphan: its message ' || coalesce(a.message_id, '(none)') || ' is not loaded'
+          FROM stg_attachments a WHERE a.attachment_id NOT IN (SELECT unnest(attachment_ids) FROM out_sf_messages)
+            AND a.attachment_id NOT IN (SELECT a2.attachment_id FROM stg_attachments a2 JOIN stg_messages m USING (message_id)
+                                        JOIN conversation_disposition d USING (conversation_id) WHERE d.disposition <> 'load')
+UNION ALL SELECT 'klasses', klass_id, 'excluded', 'stg_klasses', 'custom objects are not loaded by this version of the route (ferry archive keeps them)' FROM stg_klasses
+UNION ALL SELECT 'kobjects', kobject_id, 'excluded', 'stg_kobjects', 'custom objects are not loaded by this version of the route (ferry archive keeps them)' FROM stg_kobjects
+UNION ALL SELECT 'shortcuts', id, 'excluded', 'raw_kustomer_shortcuts', 'rebuild by hand in Salesforce (macros or quick text)' FROM raw_kustomer_shortcuts
+UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand in Salesforce (entitlement processes)' FROM raw_kustomer_slas;

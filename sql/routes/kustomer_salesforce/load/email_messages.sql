@@ -1,0 +1,25 @@
+-- Messages → EmailMessages on their Case (Bulk API 2.0 upsert by external
+-- id), in thread order, MessageDate = the original time, Status 1 (Read)
+-- inbound / 3 (Sent) outbound. EmailMessage is only writable at insert,
+-- so every field is final here; a body over the limit was split into
+-- parts by the transform ("(part 2 of 3)" in the Subject).
+SELECT m.source_id, m.source_id AS external_id,
+       NULL::VARCHAR AS hold,
+       to_json({ParentId: t.dest_id,
+                Incoming: m.direction = 'in',
+                FromAddress: CASE WHEN m.direction = 'in' THEN cu.email ELSE m.author_email END,
+                FromName: left(CASE WHEN m.direction = 'in' THEN coalesce(nullif(trim(concat_ws(' ', cu.first_name, cu.last_name)), ''), cu.email)
+                                    ELSE coalesce(m.author_name, m.author_email) END, 1000),
+                ToAddress: CASE WHEN m.direction = 'in' THEN NULL ELSE cu.email END,
+                Subject: left(cs.subject || CASE WHEN m.n_parts > 1 THEN ' (part ' || m.part || ' of ' || m.n_parts || ')' ELSE '' END, 3000),
+                TextBody: CASE WHEN NOT m.is_html THEN m.body END,
+                HtmlBody: CASE WHEN m.is_html THEN m.body END,
+                MessageDate: sf_time(m.created_at),
+                Status: CASE WHEN m.direction = 'in' THEN '1' ELSE '3' END})::VARCHAR AS payload,
+       NULL::VARCHAR AS path_arg
+FROM out_sf_messages m
+JOIN ferry_loaded('cases') t ON t.source_id = m.conversation_id
+JOIN out_sf_cases cs ON cs.source_id = m.conversation_id
+LEFT JOIN customer_people cu ON cu.source_id = cs.customer_source_id
+WHERE m.kind = 'message' AND ferry_pending('email_messages', m.source_id)
+ORDER BY m.conversation_id, m.position, m.part

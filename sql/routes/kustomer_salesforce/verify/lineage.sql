@@ -1,0 +1,37 @@
+-- verify, route part: which destination rows the route outputs, and which
+-- source records each carries (see sql/verify/funnel.sql).
+CREATE OR REPLACE TEMP TABLE verify_staged AS
+          SELECT 'users' AS object, count(*) AS n FROM stg_users
+UNION ALL SELECT 'teams', count(*) FROM stg_teams
+UNION ALL SELECT 'tags', count(*) FROM stg_tags
+UNION ALL SELECT 'klasses', count(*) FROM stg_klasses
+UNION ALL SELECT 'companies', count(*) FROM stg_companies
+UNION ALL SELECT 'customers', count(*) FROM stg_customers
+UNION ALL SELECT 'conversations', count(*) FROM stg_conversations
+UNION ALL SELECT 'messages', count(*) FROM stg_messages
+UNION ALL SELECT 'message_contents', count(*) FROM stg_message_contents
+UNION ALL SELECT 'notes', count(*) FROM stg_notes
+UNION ALL SELECT 'kobjects', count(*) FROM stg_kobjects
+UNION ALL SELECT 'attachments', count(*) FROM stg_attachments;
+
+CREATE OR REPLACE TEMP TABLE verify_rows AS
+          SELECT 'agents' AS phase, source_id FROM out_sf_users
+UNION ALL SELECT 'accounts', source_id FROM out_sf_accounts
+UNION ALL SELECT 'contacts', source_id FROM out_sf_contacts
+UNION ALL SELECT 'leads', source_id FROM out_sf_leads
+UNION ALL SELECT 'cases', source_id FROM out_sf_cases
+UNION ALL SELECT 'email_messages', source_id FROM out_sf_messages WHERE kind = 'message'
+UNION ALL SELECT 'case_comments', source_id FROM out_sf_messages WHERE kind = 'note'
+UNION ALL SELECT DISTINCT 'files', unnest(attachment_ids) FROM out_sf_messages;
+
+-- A message split into parts is loaded once every part is.
+CREATE OR REPLACE TEMP TABLE verify_lineage AS
+          SELECT 'users' AS object, source_id, 'agents' AS phase, source_id AS row_id FROM out_sf_users
+UNION ALL SELECT 'companies', source_id, 'accounts', source_id FROM out_sf_accounts
+UNION ALL SELECT 'customers', source_id, 'contacts', source_id FROM out_sf_contacts
+UNION ALL SELECT 'customers', source_id, 'leads', source_id FROM out_sf_leads
+UNION ALL SELECT 'conversations', source_id, 'cases', source_id FROM out_sf_cases
+UNION ALL SELECT 'messages', item_id, 'email_messages', source_id FROM out_sf_messages WHERE kind = 'message'
+UNION ALL SELECT 'notes', item_id, 'case_comments', source_id FROM out_sf_messages WHERE kind = 'note'
+UNION ALL SELECT DISTINCT 'attachments', unnest(attachment_ids), 'files', unnest(attachment_ids) FROM out_sf_messages
+UNION ALL SELECT 'tags', source_id, NULL, NULL FROM ferry_accounting WHERE object = 'tags' AND bucket = 'merged';

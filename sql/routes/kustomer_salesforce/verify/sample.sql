@@ -1,0 +1,38 @@
+-- verify: the stratified sample of loaded Cases to read back, with what
+-- each should hold. Ids, order and kinds come from the raw Kustomer JSON
+-- (raw_kustomer_*, as extracted), not from the out_sf_* tables the load
+-- sent; the body text is the staged one (rule `safe_html`).
+CREATE OR REPLACE TABLE verify_sample AS
+WITH loaded AS (
+    SELECT m.source_id, m.dest_id, c.created_at,
+           json_extract_string(c.json, '$.attributes.status') AS status
+    FROM ferry_id_map m JOIN raw_kustomer_conversations c ON c.id = m.source_id
+    WHERE m.dest = 'salesforce' AND m.dest_object = 'cases'
+), msgs AS (
+    SELECT 'message' AS kind, json_extract_string(r.json, '$.relationships.conversation.data.id') AS conversation_id, r.id,
+           coalesce(TRY_CAST(json_extract_string(r.json, '$.attributes.sentAt') AS TIMESTAMPTZ), r.created_at) AS at,
+           json_extract_string(r.json, '$.attributes.direction') = 'in' AS incoming, s.body AS text,
+           (SELECT count(*) FROM raw_kustomer_attachments a WHERE json_extract_string(a.json, '$.relationships.message.data.id') = r.id) AS files
+    FROM raw_kustomer_messages r JOIN stg_messages s ON s.message_id = r.id
+    UNION ALL
+    SELECT 'note', json_extract_string(r.json, '$.relationships.conversation.data.id'), r.id, r.created_at, false, s.body, 0
+    FROM raw_kustomer_notes r JOIN stg_notes s ON s.note_id = r.id
+), expected AS (
+    SELECT l.source_id, l.dest_id, l.status, l.created_at,
+           list({id: m.id, kind: m.kind, incoming: m.incoming, text: m.text, files: m.files} ORDER BY m.at, m.kind, m.id) FILTER (WHERE m.id IS NOT NULL) AS messages,
+           count(m.id) AS n
+    FROM loaded l LEFT JOIN msgs m ON m.conversation_id = l.source_id
+    GROUP BY ALL
+), picks AS (
+              SELECT source_id, 'oldest' AS stratum, 1 AS prio FROM (SELECT * FROM expected ORDER BY created_at, source_id LIMIT 2)
+    UNION ALL SELECT source_id, 'longest thread', 1 FROM (SELECT * FROM expected ORDER BY n DESC, source_id LIMIT 3)
+    UNION ALL SELECT arg_min(source_id, hash(source_id)), 'status ' || status, 2 FROM expected GROUP BY status
+    UNION ALL SELECT source_id, 'random', 3 FROM expected
+)
+SELECT e.source_id, e.dest_id, arg_min(p.stratum, p.prio) AS stratum,
+       to_json({status: (SELECT case_status FROM status_map WHERE kustomer_status = e.status),
+                messages: e.messages}) AS expected
+FROM picks p JOIN expected e USING (source_id)
+GROUP BY e.source_id, e.dest_id, e.status, e.messages
+ORDER BY min(p.prio), hash(e.source_id)
+LIMIT getvariable('verify_sample');

@@ -1,0 +1,93 @@
+//! `ferry rollback` for Salesforce: the scope's records are deleted in
+//! reverse dependency order through sObject Collections (`DELETE
+//! {data}/composite/sobjects?ids=…`, 200 ids a request); Salesforce moves
+//! them to the Recycle Bin, where an admin can restore them for 15 days.
+//! Deleting a Case deletes its EmailMessages and CaseComments with it.
+
+use std::sync::{Arc, Mutex};
+
+use duckdb::{params, Connection};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::http::{ApiClient, Lane};
+
+pub use crate::connector::RollbackScope as Scope;
+
+fn ids(conn: &Connection, phase: &str, scope: &Scope) -> Result<Vec<String>> {
+    let (cond, arg) = match scope {
+        Scope::Batch(b) => ("batch_id = ?", b.clone()),
+        Scope::Run(r) => ("batch_id LIKE ? || '-%'", r.clone()),
+        Scope::All => ("? = ''", String::new()),
+    };
+    let sql = format!("SELECT dest_id FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = ? AND {cond} ORDER BY dest_id");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![phase, arg], |r| r.get(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// Deletes the scope's records; returns (what, count) lines.
+pub async fn run(
+    client: Arc<ApiClient>,
+    db: Arc<Mutex<Connection>>,
+    scope: Scope,
+    data: String,
+) -> Result<Vec<(String, usize)>> {
+    let mut out = Vec::new();
+    for phase in [
+        "files",
+        "case_comments",
+        "email_messages",
+        "cases",
+        "leads",
+        "contacts",
+        "accounts",
+    ] {
+        let ids = ids(&db.lock().unwrap(), phase, &scope)?;
+        let mut deleted = 0;
+        for chunk in ids.chunks(200) {
+            let path = format!(
+                "{data}/composite/sobjects?allOrNone=false&ids={}",
+                chunk.join(",")
+            );
+            let r = client
+                .send(Method::DELETE, &path, None, Lane::Standard)
+                .await?;
+            let results: Vec<Value> = serde_json::from_slice(&r.body).unwrap_or_default();
+            let conn = db.lock().unwrap();
+            for (id, res) in chunk.iter().zip(results.iter()) {
+                // Gone already (deleted with its Case, or by hand) counts as done.
+                let gone = res["success"] == true
+                    || res["errors"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|e| e["statusCode"] == "ENTITY_IS_DELETED");
+                if gone {
+                    conn.execute("DELETE FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = ? AND dest_id = ?", params![phase, id])?;
+                    deleted += 1;
+                }
+            }
+        }
+        if deleted > 0 {
+            out.push((format!("{phase} deleted (Recycle Bin)"), deleted));
+        }
+    }
+    // Matched Users were never created: forgetting the match is enough.
+    let conn = db.lock().unwrap();
+    let n = ids(&conn, "agents", &scope)?.len();
+    if n > 0 {
+        let (cond, arg) = match &scope {
+            Scope::Batch(b) => ("batch_id = ?", b.clone()),
+            Scope::Run(r) => ("batch_id LIKE ? || '-%'", r.clone()),
+            Scope::All => ("? = ''", String::new()),
+        };
+        conn.execute(&format!("DELETE FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = 'agents' AND {cond}"), params![arg])?;
+        out.push((
+            "user matches forgotten (Users are never created or deleted)".into(),
+            n,
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,262 @@
+//! Verify's read-back from Salesforce: every record ferry created still
+//! exists (SOQL `WHERE Id IN (…)`, 100 ids a query), the org's totals
+//! (`SELECT COUNT()`), and a sample of Cases read with their
+//! EmailMessages, CaseComments and files, compared field by field with
+//! what the route's `verify/sample.sql` derives from the raw Kustomer JSON.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use duckdb::Connection;
+use serde_json::Value;
+
+use super::send::marker;
+use super::{soql, Settings};
+use crate::connectors::enchant::verify::plain;
+use crate::error::Result;
+use crate::http::ApiClient;
+use crate::verify::report::{DestinationCheck, Mismatch, SampleCheck};
+
+/// (phase, sObject) pairs whose ids are checked.
+const CHECKED: &[(&str, &str)] = &[
+    ("accounts", "Account"),
+    ("contacts", "Contact"),
+    ("leads", "Lead"),
+    ("cases", "Case"),
+    ("email_messages", "EmailMessage"),
+    ("case_comments", "CaseComment"),
+    ("files", "ContentVersion"),
+];
+
+fn loaded(conn: &Connection, phase: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT dest_id FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = ? ORDER BY dest_id",
+    )?;
+    let rows = stmt.query_map([phase], |r| r.get(0))?;
+    Ok(rows.collect::<std::result::Result<Vec<String>, _>>()?)
+}
+
+async fn existence(
+    db: &Mutex<Connection>,
+    client: &ApiClient,
+    data: &str,
+) -> Result<Vec<DestinationCheck>> {
+    let mut out = Vec::new();
+    for (phase, object) in CHECKED {
+        let ids = loaded(&db.lock().unwrap(), phase)?;
+        let mut seen = HashSet::new();
+        for chunk in ids.chunks(100) {
+            let list = chunk
+                .iter()
+                .map(|i| soql::quote(i))
+                .collect::<Vec<_>>()
+                .join(",");
+            let q = format!("SELECT Id FROM {object} WHERE Id IN ({list})");
+            for r in soql::query_all(client, data, &q).await? {
+                if let Some(id) = r["Id"].as_str() {
+                    seen.insert(id.to_string());
+                }
+            }
+        }
+        let q: String = url::form_urlencoded::byte_serialize(
+            format!("SELECT COUNT() FROM {object}").as_bytes(),
+        )
+        .collect();
+        let total = client.get_json(&format!("{data}/query?q={q}")).await?["totalSize"].as_u64();
+        out.push(DestinationCheck {
+            phase: phase.to_string(),
+            created_by_ferry: ids.len() as i64,
+            destination_count: total,
+            missing: ids.iter().filter(|i| !seen.contains(*i)).cloned().collect(),
+        });
+    }
+    Ok(out)
+}
+
+fn mismatch(
+    src: &str,
+    dest: &str,
+    field: &str,
+    expected: impl ToString,
+    actual: impl ToString,
+) -> Mismatch {
+    Mismatch {
+        source_id: src.into(),
+        dest_id: dest.into(),
+        field: field.into(),
+        expected: expected.to_string(),
+        actual: actual.to_string(),
+    }
+}
+
+/// The whole read-back: existence, then the sample.
+pub async fn read_back(
+    db: &Mutex<Connection>,
+    client: &ApiClient,
+    settings: &Settings,
+    n: usize,
+    sample_sql: &str,
+) -> Result<(Vec<DestinationCheck>, SampleCheck)> {
+    let data = settings.data_path();
+    let ext = settings.external_id_field.as_str();
+    let (strata, picks) = {
+        let conn = db.lock().unwrap();
+        conn.execute_batch(&format!("SET VARIABLE verify_sample = {n};"))?;
+        conn.execute_batch(sample_sql)?;
+        let mut stmt = conn.prepare(
+            "SELECT stratum, count(*) FROM verify_sample GROUP BY ALL ORDER BY 2 DESC, 1",
+        )?;
+        let strata = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<std::result::Result<Vec<(String, i64)>, _>>()?;
+        let mut stmt = conn.prepare(
+            "SELECT source_id, dest_id, expected::VARCHAR FROM verify_sample ORDER BY source_id",
+        )?;
+        let picks = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<std::result::Result<Vec<(String, String, String)>, _>>()?;
+        (strata, picks)
+    };
+    let checks = existence(db, client, &data).await?;
+    let mut s = SampleCheck {
+        requested: n,
+        strata,
+        rules: vec![
+            ("order".into(), "EmailMessages by MessageDate and CaseComments by creation follow the source's time order".into()),
+            ("body".into(), "the source text (tags and blanks aside) is the EmailMessage body, or inside the CaseComment; a split body is its parts joined".into()),
+            ("kind".into(), "messages are EmailMessages (Incoming = customer), notes are private CaseComments".into()),
+            ("status".into(), "Kustomer open/snoozed/done → Case Status by seeds/status_map.csv".into()),
+            ("attachments".into(), "each message's files are ContentVersions on its Case (count; bytes by SHA-256 in the tests)".into()),
+        ],
+        ..Default::default()
+    };
+    for (src, dest, expected) in picks {
+        let e: Value = serde_json::from_str(&expected).unwrap_or(Value::Null);
+        s.tickets_checked += 1;
+        let q = format!(
+            "SELECT Id, Status FROM Case WHERE Id = {}",
+            soql::quote(&dest)
+        );
+        let case = soql::query_all(client, &data, &q).await?;
+        let status = case
+            .first()
+            .and_then(|c| c["Status"].as_str())
+            .unwrap_or("(missing)");
+        if e["status"].as_str() != Some(status) {
+            s.mismatches.push(mismatch(
+                &src,
+                &dest,
+                "Status",
+                e["status"].as_str().unwrap_or("?"),
+                status,
+            ));
+        }
+        let q = format!("SELECT Id, {ext}, Incoming, TextBody, HtmlBody, MessageDate FROM EmailMessage WHERE ParentId = {} ORDER BY MessageDate", soql::quote(&dest));
+        let emails = soql::query_all(client, &data, &q).await?;
+        let q = format!("SELECT Id, CommentBody, CreatedDate FROM CaseComment WHERE ParentId = {} ORDER BY CreatedDate", soql::quote(&dest));
+        let comments = soql::query_all(client, &data, &q).await?;
+        let q = format!(
+            "SELECT Id FROM ContentVersion WHERE FirstPublishLocationId = {}",
+            soql::quote(&dest)
+        );
+        let files = soql::query_all(client, &data, &q).await?;
+        let mut last_email = 0usize;
+        let mut want_files = 0u64;
+        for m in e["messages"].as_array().into_iter().flatten() {
+            let id = m["id"].as_str().unwrap_or("");
+            let want = plain(m["text"].as_str().unwrap_or(""));
+            if m["kind"] == "message" {
+                want_files += m["files"].as_u64().unwrap_or(0);
+                // Its parts, in order: `id` alone, or `id:1`, `id:2`…
+                let parts: Vec<(usize, &Value)> = emails
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| {
+                        x[ext]
+                            .as_str()
+                            .is_some_and(|k| k == id || k.starts_with(&format!("{id}:")))
+                    })
+                    .collect();
+                let Some((pos, first)) = parts.first() else {
+                    s.mismatches.push(mismatch(
+                        &src,
+                        &dest,
+                        &format!("message {id}"),
+                        "an EmailMessage",
+                        "missing",
+                    ));
+                    continue;
+                };
+                s.comments_checked += 1;
+                if *pos < last_email {
+                    s.mismatches.push(mismatch(
+                        &src,
+                        &dest,
+                        &format!("message {id} order"),
+                        format!("after position {last_email}"),
+                        pos,
+                    ));
+                }
+                last_email = *pos;
+                let got: String = parts
+                    .iter()
+                    .map(|(_, x)| {
+                        x["TextBody"]
+                            .as_str()
+                            .or(x["HtmlBody"].as_str())
+                            .unwrap_or("")
+                    })
+                    .collect();
+                if plain(&got) != want {
+                    let w: String = want.chars().take(80).collect();
+                    let g: String = plain(&got).chars().take(80).collect();
+                    s.mismatches
+                        .push(mismatch(&src, &dest, &format!("message {id} body"), w, g));
+                }
+                if first["Incoming"] != m["incoming"] {
+                    s.mismatches.push(mismatch(
+                        &src,
+                        &dest,
+                        &format!("message {id} Incoming"),
+                        &m["incoming"],
+                        &first["Incoming"],
+                    ));
+                }
+            } else {
+                let parts: Vec<&str> = comments
+                    .iter()
+                    .filter_map(|c| c["CommentBody"].as_str())
+                    .filter(|b| b.ends_with(&marker(id)) || b.contains(&format!("[ferry {id}:")))
+                    .collect();
+                if parts.is_empty() {
+                    s.mismatches.push(mismatch(
+                        &src,
+                        &dest,
+                        &format!("note {id}"),
+                        "a CaseComment",
+                        "missing",
+                    ));
+                    continue;
+                }
+                s.comments_checked += 1;
+                let got = plain(&parts.join(" "));
+                let first_words: String = want.chars().take(60).collect();
+                if !got.contains(first_words.trim()) {
+                    s.mismatches.push(mismatch(
+                        &src,
+                        &dest,
+                        &format!("note {id} body"),
+                        first_words,
+                        got.chars().take(120).collect::<String>(),
+                    ));
+                }
+            }
+        }
+        s.attachments_checked += files.len();
+        if files.len() as u64 != want_files {
+            s.mismatches
+                .push(mismatch(&src, &dest, "files", want_files, files.len()));
+        }
+    }
+    Ok((checks, s))
+}
