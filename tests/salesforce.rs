@@ -265,3 +265,196 @@ fn ferrys_transport_upserts_through_collections_and_bulk_with_a_refreshed_sessio
         "the session was refreshed: {stats}"
     );
 }
+
+fn ok(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = ferry(dir, args);
+    assert!(out.status.success(), "ferry {args:?}: {}", text(&out));
+    text(&out)
+}
+
+/// Route kustomer-salesforce end to end: a status the org's restricted
+/// picklist lacks is a dry-run error; then kill -9 right after Salesforce
+/// answered a Bulk job of Cases, a Bulk job of EmailMessages and a
+/// Collections call of CaseComments; the rerun reconciles by external id
+/// (and by the comment's body marker), creates nothing twice, verify
+/// passes, and simple-salesforce reads the Cases and EmailMessages back.
+#[test]
+fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
+    let kustomer = Sim::start(&["--customers", "16", "--seed", "5"]);
+    let sf = Sim::salesforce(&[
+        "--mirror-kustomer-seed",
+        "5",
+        "--mirror-kustomer-customers",
+        "16",
+        "--bulk-delay-ms",
+        "50",
+        "--query-page",
+        "200",
+    ]);
+    let (_t, dir) = workspace_route(
+        "kustomer-salesforce",
+        &kustomer.url,
+        &sf.url,
+        &[("audit_fields = false\n", "audit_fields = true\n")],
+    );
+    // A seed mapping a status to a value the org does not have.
+    let seeds = dir.join("sql/kustomer_salesforce/seeds");
+    std::fs::create_dir_all(&seeds).unwrap();
+    std::fs::write(
+        seeds.join("status_map.csv"),
+        "kustomer_status,case_status\nopen,New\nsnoozed,Pending\ndone,Closed\n",
+    )
+    .unwrap();
+    ok(&dir, &["extract", "--no-progress"]);
+    ok(&dir, &["transform"]);
+    let dry = ok(&dir, &["load", "--dry-run"]);
+    assert!(
+        dry.contains("Case Status \"Pending\" is not in the org's restricted picklist"),
+        "{dry}"
+    );
+    std::fs::write(
+        seeds.join("status_map.csv"),
+        "kustomer_status,case_status\nopen,New\nsnoozed,Working\ndone,Closed\n",
+    )
+    .unwrap();
+    ok(&dir, &["transform"]);
+    let dry = ok(&dir, &["load", "--dry-run"]);
+    assert!(!dry.contains("restricted picklist"), "{dry}");
+
+    for point in [
+        "load.sent.cases:1",
+        "load.sent.email_messages:1",
+        "load.sent.case_comments:1",
+    ] {
+        let out = ferry_command(&dir, &["load"])
+            .env("FERRY_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("aborting now"),
+            "the crash hook {point} fired: {}",
+            text(&out)
+        );
+    }
+    let out = ok(&dir, &["load"]);
+    assert!(out.contains("0 rows failed"), "{out}");
+
+    let conn = db(&dir);
+    let d = sf.get("/__sim/dump");
+    let ext = |object: &str| -> Vec<String> {
+        d[object]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["Kustomer_Id__c"].as_str().map(str::to_string))
+            .collect()
+    };
+    for (object, phase) in [
+        ("Account", "accounts"),
+        ("Contact", "contacts"),
+        ("Lead", "leads"),
+        ("Case", "cases"),
+        ("EmailMessage", "email_messages"),
+        ("ContentVersion", "files"),
+    ] {
+        let ids = ext(object);
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{object}: a record created twice");
+        let loaded = count(&conn, &format!("SELECT count(*) FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = '{phase}'"));
+        assert_eq!(
+            ids.len() as i64,
+            loaded,
+            "{object}: the org holds what ferry recorded"
+        );
+        assert!(loaded > 0, "{object}");
+    }
+    // CaseComments carry no external id: their markers must be unique.
+    let markers: Vec<String> = d["CaseComment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["CommentBody"]
+                .as_str()
+                .unwrap()
+                .rsplit("[ferry ")
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let unique: std::collections::HashSet<&String> = markers.iter().collect();
+    assert_eq!(unique.len(), markers.len(), "a CaseComment created twice");
+    let reconciled = count(
+        &conn,
+        "SELECT count(*) FROM ferry_batches WHERE dest = 'salesforce' AND status = 'reconciled'",
+    );
+    assert!(
+        reconciled >= 3,
+        "the three in-doubt batches were reconciled"
+    );
+    // Files: the bytes Salesforce holds are the bytes Kustomer had.
+    let files = strings(
+        &conn,
+        "SELECT m.dest_id || '=' || a.sha256 FROM ferry_id_map m JOIN stg_attachments a ON a.attachment_id = m.source_id WHERE m.dest = 'salesforce' AND m.dest_object = 'files'",
+    );
+    let by_id: std::collections::HashMap<&str, &Value> = d["ContentVersion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["Id"].as_str().unwrap(), v))
+        .collect();
+    for f in &files {
+        let (id, sha) = f.split_once('=').unwrap();
+        assert_eq!(by_id[id]["sha256"], sha, "file {id}");
+    }
+    // Original times kept (audit fields granted by the simulated org).
+    let created = strings(
+        &conn,
+        "SELECT m.dest_id || '=' || strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') FROM ferry_id_map m JOIN stg_conversations c ON c.conversation_id = m.source_id WHERE m.dest = 'salesforce' AND m.dest_object = 'cases' LIMIT 5",
+    );
+    let cases: std::collections::HashMap<&str, &Value> = d["Case"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["Id"].as_str().unwrap(), v))
+        .collect();
+    for c in &created {
+        let (id, at) = c.split_once('=').unwrap();
+        assert!(
+            cases[id]["CreatedDate"].as_str().unwrap().starts_with(at),
+            "{c}: {}",
+            cases[id]
+        );
+    }
+    let case_ids: std::collections::BTreeSet<String> = strings(
+        &conn,
+        "SELECT dest_id FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = 'cases'",
+    )
+    .into_iter()
+    .collect();
+    let n_emails = count(&conn, "SELECT count(*) FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = 'email_messages'");
+    drop(conn);
+    let out = ok(&dir, &["verify"]);
+    assert!(out.contains("0 mismatches"), "{out}");
+
+    // An outside client sees the same Cases and EmailMessages.
+    let v = simple_salesforce(&sf.url, "readback");
+    let seen: std::collections::BTreeSet<String> = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["Id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen, case_ids);
+    assert_eq!(v["emails"].as_array().unwrap().len() as i64, n_emails);
+    assert!(
+        v["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["state"] == "JobComplete"),
+        "{}",
+        v["jobs"]
+    );
+}

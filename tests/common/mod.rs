@@ -282,6 +282,8 @@ pub fn ferry_command(dir: &Path, args: &[&str]) -> Command {
         .env("ZENDESK_EMAIL", ZD_EMAIL)
         .env("ZENDESK_API_TOKEN", ZD_TOKEN)
         .env("ENCHANT_API_TOKEN", EN_TOKEN)
+        .env("SALESFORCE_CLIENT_ID", SF_CLIENT_ID)
+        .env("SALESFORCE_CLIENT_SECRET", SF_CLIENT_SECRET)
         .env_remove("FERRY_WORKSPACE");
     c
 }
