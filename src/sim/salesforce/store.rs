@@ -75,6 +75,9 @@ pub struct Store {
     pub audit_permission: bool,
     /// The API user (owner and creator of what the API creates).
     pub api_user: String,
+    /// (object, external-id field in lower case) → value in lower case →
+    /// ids: upserts and duplicate checks stay fast at bench sizes.
+    index: HashMap<(String, String), HashMap<String, std::collections::BTreeSet<String>>>,
 }
 
 pub fn now_iso() -> String {
@@ -107,13 +110,57 @@ impl Store {
             case_number: 1000,
             audit_permission,
             api_user: String::new(),
+            index: HashMap::new(),
         };
+        for o in &s.objects {
+            for f in o.fields.iter().filter(|f| f.external_id) {
+                s.index
+                    .insert((o.name.clone(), f.name.to_lowercase()), HashMap::new());
+            }
+        }
         let admin = s.seed(
             "User",
             json!({"Username": "integration@sim.test", "Email": "integration@sim.test", "FirstName": "Integration", "LastName": "User", "IsActive": true}),
         );
         s.api_user = admin;
         s
+    }
+
+    /// Stores a record (replacing one with its id), keeping the index.
+    fn put(&mut self, object: &str, rec: Map<String, Value>) {
+        let id = rec["Id"].as_str().unwrap_or_default().to_string();
+        self.take(object, &id);
+        for ((o, field), ix) in self.index.iter_mut() {
+            if o != object {
+                continue;
+            }
+            let v = rec
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(field))
+                .and_then(|(_, v)| v.as_str());
+            if let Some(v) = v {
+                ix.entry(v.to_lowercase()).or_default().insert(id.clone());
+            }
+        }
+        self.records.get_mut(object).unwrap().insert(id, rec);
+    }
+
+    /// Removes a record, keeping the index.
+    fn take(&mut self, object: &str, id: &str) -> Option<Map<String, Value>> {
+        let rec = self.records.get_mut(object)?.remove(id)?;
+        for ((o, field), ix) in self.index.iter_mut() {
+            if o != object {
+                continue;
+            }
+            let v = rec
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(field))
+                .and_then(|(_, v)| v.as_str());
+            if let Some(ids) = v.and_then(|v| ix.get_mut(&v.to_lowercase())) {
+                ids.remove(id);
+            }
+        }
+        Some(rec)
     }
 
     pub fn object(&self, name: &str) -> Option<&SObject> {
@@ -142,10 +189,7 @@ impl Store {
         rec.insert("Id".into(), json!(id));
         self.stamp(object, &mut rec, true);
         self.derive(object, &mut rec);
-        self.records
-            .get_mut(object)
-            .unwrap()
-            .insert(id.clone(), rec);
+        self.put(object, rec);
         id
     }
 
@@ -163,6 +207,13 @@ impl Store {
     /// compared case-insensitively, as Salesforce does unless the field
     /// is case-sensitive unique).
     pub fn find_by(&self, object: &str, field: &str, value: &str) -> Vec<String> {
+        let key = (object.to_string(), field.to_lowercase());
+        if let Some(ix) = self.index.get(&key) {
+            return ix
+                .get(&value.to_lowercase())
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default();
+        }
         let Some(recs) = self.records.get(object) else {
             return Vec::new();
         };
@@ -534,10 +585,7 @@ impl Store {
         if obj.name == "EmailMessage" {
             rec.insert("HasAttachment".into(), json!(false));
         }
-        self.records
-            .get_mut(&obj.name)
-            .unwrap()
-            .insert(id.clone(), rec);
+        self.put(&obj.name, rec);
         Ok(id)
     }
 
@@ -622,7 +670,7 @@ impl Store {
         }
         self.stamp(&obj.name, &mut rec, false);
         self.derive(&obj.name, &mut rec);
-        self.records.get_mut(&obj.name).unwrap().insert(id, rec);
+        self.put(&obj.name, rec);
         Ok(())
     }
 
@@ -690,7 +738,7 @@ impl Store {
                 &[],
             )]);
         };
-        match self.records.get_mut(&name).unwrap().remove(&id) {
+        match self.take(&name, &id) {
             Some(_) => {
                 self.blobs.remove(&id);
                 Ok(())
