@@ -303,7 +303,8 @@ pub struct BenchLoadArgs {
     #[arg(long)]
     pub route: Option<String>,
     /// Customers in the generated org (≈2 conversations and ≈20 messages
-    /// each); default 10,000 for Zendesk, 20 for Enchant (≈25 credits each).
+    /// each); default 10,000 for Zendesk, 20 for Enchant (≈25 credits each),
+    /// 2,000 for Salesforce.
     #[arg(long)]
     pub customers: Option<u32>,
     /// The destination's budget per minute: Zendesk's plan tier in

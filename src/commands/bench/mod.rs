@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::cli::{BenchAllArgs, BenchExtractArgs, BenchLoadArgs, BenchTransformArgs};
 
 mod enchant;
+mod salesforce;
 use crate::config::InitOptions;
 
 const KEY: &str = "bench-key";
@@ -120,6 +121,8 @@ fn run_child(dir: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, i32)> {
         .args(args)
         .env("KUSTOMER_API_KEY", KEY)
         .env("ENCHANT_API_TOKEN", KEY)
+        .env("SALESFORCE_CLIENT_ID", salesforce::CLIENT)
+        .env("SALESFORCE_CLIENT_SECRET", KEY)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;
@@ -458,8 +461,9 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
             args.burst,
             args.giant,
         ),
+        "kustomer-salesforce" => salesforce::load(args.customers.unwrap_or(2000)),
         other => anyhow::bail!(
-            "ferry bench load --route {other}: not measured yet (kustomer-zendesk, kustomer-enchant)"
+            "ferry bench load --route {other}: not measured yet (kustomer-zendesk, kustomer-enchant, kustomer-salesforce)"
         ),
     }
 }
@@ -595,6 +599,7 @@ pub fn all(workspace: &Path, args: BenchAllArgs) -> anyhow::Result<i32> {
     load_zendesk(load_customers, 700)?;
     // Enchant's real budget: 100 credits a minute, 6 requests a second.
     enchant::load(if args.quick { 6 } else { 20 }, 100, 6, false)?;
+    salesforce::load(if args.quick { 300 } else { 2000 })?;
     let figures = FIGURES.with(|f| f.borrow().clone());
     println!(
         "\n{:<10} {:<58} {:>10} {:>9} {:>11} {:>8} {:>6} {:>9}",
