@@ -457,4 +457,169 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
         "{}",
         v["jobs"]
     );
+
+    // Cutover: agents kept working in Kustomer; the delta load carries it,
+    // and a conversation deleted there goes to the Recycle Bin here.
+    let cfg = dir.join("ferry.toml");
+    let toml = std::fs::read_to_string(&cfg).unwrap();
+    assert!(toml.contains("deleted_in_source = \"leave\""));
+    std::fs::write(
+        &cfg,
+        toml.replace(
+            "deleted_in_source = \"leave\"",
+            "deleted_in_source = \"delete\"",
+        ),
+    )
+    .unwrap();
+    let mut mutated = std::collections::BTreeMap::new();
+    for (kind, n) in [("message", 4), ("conversation", 3), ("delete", 1)] {
+        let r = kustomer.post(
+            "/__sim/mutate",
+            serde_json::json!({"count": n, "kind": kind}),
+        );
+        let ids: Vec<String> = r["mutated"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect();
+        mutated.insert(kind, ids);
+    }
+    ok(&dir, &["extract", "--no-progress"]);
+    ok(&dir, &["transform"]);
+    let dry = ok(&dir, &["load", "--dry-run"]);
+    assert!(
+        dry.contains("delete (DELETE Case: Recycle Bin, 15 days)"),
+        "{dry}"
+    );
+    let out = ok(&dir, &["load"]);
+    assert!(out.contains("0 rows failed"), "{out}");
+    let d = sf.get("/__sim/dump");
+    let gone = &mutated["delete"][0];
+    assert!(
+        d["Case"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["Kustomer_Id__c"] != gone.as_str()),
+        "the deleted conversation's Case is in the Recycle Bin"
+    );
+    let emails: std::collections::HashSet<&str> = d["EmailMessage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["Kustomer_Id__c"].as_str())
+        .collect();
+    let conn = db(&dir);
+    let mut checked = 0;
+    for m in &mutated["message"] {
+        let on_live_case = count(&conn, &format!("SELECT count(*) FROM stg_messages s JOIN ferry_id_map c ON c.dest = 'salesforce' AND c.dest_object = 'cases' AND c.source_id = s.conversation_id WHERE s.message_id = '{m}'"));
+        if on_live_case == 1 {
+            checked += 1;
+            assert!(
+                emails.contains(m.as_str())
+                    || emails.iter().any(|e| e.starts_with(&format!("{m}:"))),
+                "new message {m}"
+            );
+        }
+    }
+    assert!(checked >= 2, "new messages on loaded Cases were checked");
+    // Every Case's Status is what the source says now.
+    let want = strings(&conn, &format!("SELECT m.dest_id || '=' || s.case_status FROM ferry_id_map m JOIN stg_conversations c ON c.conversation_id = m.source_id JOIN status_map s ON s.kustomer_status = c.status WHERE m.dest = 'salesforce' AND m.dest_object = 'cases' AND m.source_id <> '{gone}'"));
+    let cases: std::collections::HashMap<&str, &Value> = d["Case"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["Id"].as_str().unwrap(), v))
+        .collect();
+    assert!(!want.is_empty());
+    for w in &want {
+        let (id, status) = w.split_once('=').unwrap();
+        assert_eq!(cases[id]["Status"], status, "case {id}");
+    }
+    drop(conn);
+    let out = ok(&dir, &["verify"]);
+    assert!(out.contains("0 mismatches"), "{out}");
+
+    // Rollback: everything ferry created goes to the Recycle Bin and is
+    // forgotten; the Users it only matched stay.
+    let out = ok(&dir, &["rollback", "--all"]);
+    assert!(out.contains("cases deleted"), "{out}");
+    let d = sf.get("/__sim/dump");
+    for object in [
+        "Account",
+        "Contact",
+        "Lead",
+        "Case",
+        "EmailMessage",
+        "CaseComment",
+        "ContentVersion",
+        "ContentDocument",
+        "ContentDocumentLink",
+    ] {
+        assert_eq!(
+            d[object].as_array().unwrap().len(),
+            0,
+            "{object} left after rollback: {out}"
+        );
+    }
+    assert!(
+        d["User"].as_array().unwrap().len() > 2,
+        "users are never deleted"
+    );
+    let conn = db(&dir);
+    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object <> 'agents'"), 0);
+}
+
+/// A locked row (400 `UNABLE_TO_LOCK_ROW`) and a 503 are retried until the
+/// write goes through; a spent daily allocation (403
+/// `REQUEST_LIMIT_EXCEEDED`) stops with what to do, not a credentials error.
+#[test]
+fn locked_rows_are_retried_and_a_spent_allocation_stops_with_advice() {
+    use ferry::connectors::salesforce::{collections, session, Settings};
+    let sf = Sim::salesforce(&[
+        "--fault-rate",
+        "0.4",
+        "--seed",
+        "3",
+        "--daily-requests",
+        "60",
+    ]);
+    std::env::set_var("FERRY_TEST_SF_ID2", SF_CLIENT_ID);
+    std::env::set_var("FERRY_TEST_SF_SECRET2", SF_CLIENT_SECRET);
+    let toml = format!(
+        "base_url = \"{}\"\nclient_id_env = \"FERRY_TEST_SF_ID2\"\nclient_secret_env = \"FERRY_TEST_SF_SECRET2\"\n",
+        sf.url
+    );
+    let s: Settings = toml::from_str(&toml).unwrap();
+    let client = session::client(&s).unwrap();
+    let data = s.data_path();
+    let err = rt().block_on(async {
+        for i in 0..100 {
+            let rec = vec![serde_json::json!({"Kustomer_Id__c": format!("co-{i}"), "Name": format!("Company {i}")})];
+            match collections::upsert(&client, &data, "Account", "Kustomer_Id__c", &rec, None).await {
+                Ok(o) => assert!(o[0].is_ok(), "{o:?}"),
+                Err(e) => return (i, e.to_string()),
+            }
+        }
+        (100, String::new())
+    });
+    let (done, msg) = err;
+    assert!(
+        msg.contains("REQUEST_LIMIT_EXCEEDED") && msg.contains("daily API allocation"),
+        "{msg}"
+    );
+    assert!(!msg.contains("credentials"), "{msg}");
+    let d = sf.get("/__sim/dump");
+    assert_eq!(
+        d["Account"].as_array().unwrap().len(),
+        done,
+        "every write before the stop landed once"
+    );
+    let stats = sf.stats();
+    assert!(stats["refused"].as_u64().unwrap() >= 1, "{stats}");
+    assert!(
+        done >= 10,
+        "the faults were retried: {done} writes went through"
+    );
 }

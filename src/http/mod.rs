@@ -70,6 +70,13 @@ pub struct ClientSettings {
     /// endpoint (then `auth_header` is unused), the token answer's
     /// instance URL replaces `base_url`, and a 401 fetches a new token once.
     pub oauth: Option<oauth::OAuth>,
+    /// Error codes that, in a 4xx body, mean "try again" (Salesforce's
+    /// `UNABLE_TO_LOCK_ROW`: another transaction held the record).
+    pub retry_codes: &'static [&'static str],
+    /// Error codes that, in a 4xx body, mean the account's quota is spent
+    /// (Salesforce's `REQUEST_LIMIT_EXCEEDED`): the run stops cleanly with
+    /// this advice instead of calling the credentials wrong.
+    pub quota_codes: &'static [(&'static str, &'static str)],
 }
 
 /// A rate-limited, retrying client for one API.
@@ -88,6 +95,8 @@ pub struct ApiClient {
     /// Scheme, host and port of `base`: where credentials may go.
     origin: RwLock<Option<(String, String, Option<u16>)>>,
     oauth: Option<oauth::OAuth>,
+    retry_codes: &'static [&'static str],
+    quota_codes: &'static [(&'static str, &'static str)],
     /// The OAuth session's bearer header, once fetched.
     session: RwLock<Option<HeaderValue>>,
     /// Serialises token fetches: one refresh serves every request that
@@ -165,6 +174,8 @@ impl ApiClient {
             plain,
             origin: RwLock::new(origin_of(&s.base_url)),
             oauth: s.oauth,
+            retry_codes: s.retry_codes,
+            quota_codes: s.quota_codes,
             session: RwLock::new(None),
             refreshing: tokio::sync::Mutex::new(()),
             limiter: Arc::new(match s.credit_window_burst {
@@ -489,6 +500,21 @@ impl ApiClient {
                 why: "429 rate limited".into(),
             };
         }
+        if status.is_client_error() {
+            let text = String::from_utf8_lossy(&body);
+            if let Some((c, advice)) = self.quota_codes.iter().find(|(c, _)| text.contains(c)) {
+                return Attempt::Fail(FerryError::Other(format!(
+                    "{} answered {c} (HTTP {code}) for {url}: {advice}",
+                    self.api
+                )));
+            }
+            if let Some(c) = self.retry_codes.iter().find(|c| text.contains(*c)) {
+                return Attempt::Retry {
+                    after: None,
+                    why: format!("HTTP {code} {c}"),
+                };
+            }
+        }
         if code == 401 || code == 403 {
             return Attempt::Fail(FerryError::Unauthorized {
                 api: self.api.clone(),
@@ -666,6 +692,8 @@ mod tests {
             insecure: false,
             credit_window_burst: None,
             oauth: None,
+            retry_codes: &[],
+            quota_codes: &[],
         })
         .unwrap();
         let mut h = HeaderMap::new();

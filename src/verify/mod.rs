@@ -12,6 +12,7 @@
 
 pub mod html;
 pub mod report;
+pub mod sample;
 
 use std::path::Path;
 

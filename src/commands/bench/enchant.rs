@@ -5,8 +5,7 @@
 //! conversation against the API's minimum, 429s, peak RSS, and the ETA
 //! `ferry load --dry-run` printed against the measured time.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use super::{figure, generate_raw_org, route_workspace, run_child, sim_stats, Sim, KEY};
@@ -18,21 +17,21 @@ const ADMIN: &str = "admin@enchant.test";
 /// Starts `ferry sim enchant` with the users and labels an admin would have
 /// set up for the generated org (seed 7, as `generate_raw`).
 fn start(customers: u32, credits: u32, burst: u32) -> anyhow::Result<Sim> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["sim", "enchant", "--addr", "127.0.0.1:0", "--token", KEY])
-        .args(["--credits", &credits.to_string()])
-        .args(["--burst", &burst.to_string()])
-        .args(["--mirror-kustomer-seed", "7"])
-        .args(["--mirror-kustomer-customers", &customers.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
-    Ok(Sim {
-        child,
-        url: line.trim().to_string(),
-    })
+    Sim::spawn(&[
+        "enchant",
+        "--addr",
+        "127.0.0.1:0",
+        "--token",
+        KEY,
+        "--credits",
+        &credits.to_string(),
+        "--burst",
+        &burst.to_string(),
+        "--mirror-kustomer-seed",
+        "7",
+        "--mirror-kustomer-customers",
+        &customers.to_string(),
+    ])
 }
 
 /// The estimate `ferry load --dry-run` printed: (requests, minutes).

@@ -71,36 +71,43 @@ impl Drop for Sim {
     }
 }
 
+impl Sim {
+    /// Starts `ferry sim ARGS` as a process and reads its base URL, the
+    /// first line it prints.
+    fn spawn(args: &[&str]) -> anyhow::Result<Sim> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("sim")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
+        Ok(Sim {
+            child,
+            url: line.trim().to_string(),
+        })
+    }
+}
+
 fn start_sim(customers: u32, rate: u32, search_rate: u32, latency_ms: u64) -> anyhow::Result<Sim> {
-    let exe = std::env::current_exe()?;
-    let mut child = Command::new(exe)
-        .args([
-            "sim",
-            "kustomer",
-            "--addr",
-            "127.0.0.1:0",
-            "--seed",
-            "7",
-            "--api-key",
-            KEY,
-        ])
-        .args([
-            "--customers",
-            &customers.to_string(),
-            "--rate-limit",
-            &rate.to_string(),
-        ])
-        .args(["--search-rate-limit", &search_rate.to_string()])
-        .args(["--latency-ms", &latency_ms.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
-    Ok(Sim {
-        child,
-        url: line.trim().to_string(),
-    })
+    Sim::spawn(&[
+        "kustomer",
+        "--addr",
+        "127.0.0.1:0",
+        "--seed",
+        "7",
+        "--api-key",
+        KEY,
+        "--customers",
+        &customers.to_string(),
+        "--rate-limit",
+        &rate.to_string(),
+        "--search-rate-limit",
+        &search_rate.to_string(),
+        "--latency-ms",
+        &latency_ms.to_string(),
+    ])
 }
 
 struct ExtractRun {
@@ -471,27 +478,17 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
 /// Loads a generated, transformed org into a Zendesk simulator process.
 fn load_zendesk(customers: u32, rate_limit: u32) -> anyhow::Result<i32> {
     let exe = std::env::current_exe()?;
-    let mut child = Command::new(&exe)
-        .args([
-            "sim",
-            "zendesk",
-            "--addr",
-            "127.0.0.1:0",
-            "--email",
-            "bench@zd.test",
-            "--token",
-            KEY,
-        ])
-        .args(["--rate-limit", &rate_limit.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
-    let zd = Sim {
-        child,
-        url: line.trim().to_string(),
-    };
+    let zd = Sim::spawn(&[
+        "zendesk",
+        "--addr",
+        "127.0.0.1:0",
+        "--email",
+        "bench@zd.test",
+        "--token",
+        KEY,
+        "--rate-limit",
+        &rate_limit.to_string(),
+    ])?;
     let dir = workspace("load", "http://127.0.0.1:9", 1000)?;
     let cfg = dir.join("ferry.toml");
     let text = std::fs::read_to_string(&cfg)?

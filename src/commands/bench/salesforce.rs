@@ -5,9 +5,6 @@
 //! the API's minimum — and against sending every phase through
 //! Collections, to show what Bulk API 2.0 saves.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use super::{figure, generate_raw, route_workspace, run_child, sim_stats, Sim, KEY};
 
 const ROUTE: &str = "kustomer-salesforce";
@@ -15,21 +12,23 @@ const ROUTE: &str = "kustomer-salesforce";
 pub const CLIENT: &str = "bench-client";
 
 fn start(customers: u32) -> anyhow::Result<Sim> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["sim", "salesforce", "--addr", "127.0.0.1:0"])
-        .args(["--client-id", CLIENT, "--client-secret", KEY])
-        .args(["--daily-requests", "1000000", "--bulk-delay-ms", "300"])
-        .args(["--mirror-kustomer-seed", "7"])
-        .args(["--mirror-kustomer-customers", &customers.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line)?;
-    Ok(Sim {
-        child,
-        url: line.trim().to_string(),
-    })
+    Sim::spawn(&[
+        "salesforce",
+        "--addr",
+        "127.0.0.1:0",
+        "--client-id",
+        CLIENT,
+        "--client-secret",
+        KEY,
+        "--daily-requests",
+        "1000000",
+        "--bulk-delay-ms",
+        "300",
+        "--mirror-kustomer-seed",
+        "7",
+        "--mirror-kustomer-customers",
+        &customers.to_string(),
+    ])
 }
 
 pub fn load(customers: u32) -> anyhow::Result<i32> {

@@ -93,6 +93,8 @@ impl Destination for Enchant {
             insecure: s.insecure,
             credit_window_burst: Some(s.burst_per_second),
             oauth: None,
+            retry_codes: &[],
+            quota_codes: &[],
         })
     }
 

@@ -13,7 +13,8 @@ use serde_json::Value;
 use super::send::marker;
 use crate::error::Result;
 use crate::http::ApiClient;
-use crate::verify::report::{DestinationCheck, Mismatch, SampleCheck};
+use crate::verify::report::{DestinationCheck, SampleCheck};
+use crate::verify::sample::{mismatch, pick, picked, plain};
 
 fn loaded(conn: &Connection, phase: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(
@@ -84,48 +85,6 @@ async fn existence(db: &Mutex<Connection>, client: &ApiClient) -> Result<Vec<Des
     Ok(vec![c_check, t_check])
 }
 
-/// Text without tags, entities of the common five, and runs of blanks:
-/// what a reader sees, compared on both sides.
-pub fn plain(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for ch in s.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(ch),
-            _ => {}
-        }
-    }
-    let out = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn mismatch(
-    src: &str,
-    dest: &str,
-    field: &str,
-    expected: impl ToString,
-    actual: impl ToString,
-) -> Mismatch {
-    Mismatch {
-        source_id: src.into(),
-        dest_id: dest.into(),
-        field: field.into(),
-        expected: expected.to_string(),
-        actual: actual.to_string(),
-    }
-}
-
 /// The whole read-back: existence, then the sample.
 pub async fn read_back(
     db: &Mutex<Connection>,
@@ -135,21 +94,7 @@ pub async fn read_back(
 ) -> Result<(Vec<DestinationCheck>, SampleCheck)> {
     let (strata, picks) = {
         let conn = db.lock().unwrap();
-        conn.execute_batch(&format!("SET VARIABLE verify_sample = {n};"))?;
-        conn.execute_batch(sample_sql)?;
-        let mut stmt = conn.prepare(
-            "SELECT stratum, count(*) FROM verify_sample GROUP BY ALL ORDER BY 2 DESC, 1",
-        )?;
-        let strata = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<std::result::Result<Vec<(String, i64)>, _>>()?;
-        let mut stmt = conn.prepare(
-            "SELECT source_id, dest_id, expected::VARCHAR FROM verify_sample ORDER BY source_id",
-        )?;
-        let picks = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<std::result::Result<Vec<(String, String, String)>, _>>()?;
-        (strata, picks)
+        (pick(&conn, sample_sql, n)?, picked(&conn)?)
     };
     let checks = existence(db, client).await?;
     let mut s = SampleCheck {

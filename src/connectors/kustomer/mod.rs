@@ -98,6 +98,8 @@ impl Kustomer {
             insecure: s.insecure,
             credit_window_burst: None,
             oauth: None,
+            retry_codes: &[],
+            quota_codes: &[],
         })
     }
 }

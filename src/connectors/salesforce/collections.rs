@@ -26,16 +26,7 @@ pub async fn upsert(
     records: &[Value],
     budget: Option<&Budget>,
 ) -> Result<Vec<Outcome>> {
-    let body = json!({
-        "allOrNone": false,
-        "records": records.iter().map(|r| {
-            let mut r = r.clone();
-            if let Some(o) = r.as_object_mut() {
-                o.insert("attributes".into(), json!({"type": object}));
-            }
-            r
-        }).collect::<Vec<_>>(),
-    });
+    let body = request_body(object, records);
     let path = format!("{data_path}/composite/sobjects/{object}/{ext_field}");
     send(client, Method::PATCH, &path, &body, records.len(), budget).await
 }
@@ -49,7 +40,14 @@ pub async fn insert(
     records: &[Value],
     budget: Option<&Budget>,
 ) -> Result<Vec<Outcome>> {
-    let body = json!({
+    let body = request_body(object, records);
+    let path = format!("{data_path}/composite/sobjects");
+    send(client, Method::POST, &path, &body, records.len(), budget).await
+}
+
+/// `{"allOrNone": false, "records": [...]}`, each record typed.
+fn request_body(object: &str, records: &[Value]) -> Value {
+    json!({
         "allOrNone": false,
         "records": records.iter().map(|r| {
             let mut r = r.clone();
@@ -58,9 +56,7 @@ pub async fn insert(
             }
             r
         }).collect::<Vec<_>>(),
-    });
-    let path = format!("{data_path}/composite/sobjects");
-    send(client, Method::POST, &path, &body, records.len(), budget).await
+    })
 }
 
 async fn send(

@@ -2,7 +2,9 @@
 //! reverse dependency order through sObject Collections (`DELETE
 //! {data}/composite/sobjects?ids=…`, 200 ids a request); Salesforce moves
 //! them to the Recycle Bin, where an admin can restore them for 15 days.
-//! Deleting a Case deletes its EmailMessages and CaseComments with it.
+//! Deleting a Case deletes its EmailMessages and CaseComments with it; a
+//! file is deleted through its ContentDocument (ContentVersion has no
+//! delete call).
 
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +29,33 @@ fn ids(conn: &Connection, phase: &str, scope: &Scope) -> Result<Vec<String>> {
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
+/// (ContentVersion id, its ContentDocument id) for the files; a version
+/// already gone maps to itself (its delete then reports it deleted).
+async fn documents(
+    client: &ApiClient,
+    data: &str,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut doc = std::collections::HashMap::new();
+    for chunk in ids.chunks(100) {
+        let list = chunk
+            .iter()
+            .map(|i| super::soql::quote(i))
+            .collect::<Vec<_>>()
+            .join(",");
+        let q = format!("SELECT Id, ContentDocumentId FROM ContentVersion WHERE Id IN ({list})");
+        for r in super::soql::query_all(client, data, &q).await? {
+            if let (Some(v), Some(d)) = (r["Id"].as_str(), r["ContentDocumentId"].as_str()) {
+                doc.insert(v.to_string(), d.to_string());
+            }
+        }
+    }
+    Ok(ids
+        .iter()
+        .map(|i| (i.clone(), doc.get(i).cloned().unwrap_or_else(|| i.clone())))
+        .collect())
+}
+
 /// Deletes the scope's records; returns (what, count) lines.
 pub async fn run(
     client: Arc<ApiClient>,
@@ -45,18 +74,26 @@ pub async fn run(
         "accounts",
     ] {
         let ids = ids(&db.lock().unwrap(), phase, &scope)?;
+        // A ContentVersion cannot be deleted: its ContentDocument can, and
+        // takes the version with it.
+        let targets: Vec<(String, String)> = if phase == "files" {
+            documents(&client, &data, &ids).await?
+        } else {
+            ids.iter().map(|i| (i.clone(), i.clone())).collect()
+        };
         let mut deleted = 0;
-        for chunk in ids.chunks(200) {
+        for chunk in targets.chunks(200) {
+            let list: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
             let path = format!(
                 "{data}/composite/sobjects?allOrNone=false&ids={}",
-                chunk.join(",")
+                list.join(",")
             );
             let r = client
                 .send(Method::DELETE, &path, None, Lane::Standard)
                 .await?;
             let results: Vec<Value> = serde_json::from_slice(&r.body).unwrap_or_default();
             let conn = db.lock().unwrap();
-            for (id, res) in chunk.iter().zip(results.iter()) {
+            for ((id, _), res) in chunk.iter().zip(results.iter()) {
                 // Gone already (deleted with its Case, or by hand) counts as done.
                 let gone = res["success"] == true
                     || res["errors"]

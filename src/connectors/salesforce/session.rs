@@ -59,5 +59,11 @@ pub fn client(s: &Settings) -> Result<ApiClient> {
         insecure: s.insecure,
         credit_window_burst: None,
         oauth: Some(oauth(s)?),
+        // A record another transaction held: Salesforce says to retry.
+        retry_codes: &["UNABLE_TO_LOCK_ROW"],
+        quota_codes: &[(
+            "REQUEST_LIMIT_EXCEEDED",
+            "the org's daily API allocation (a rolling 24 hours) is spent: nothing loaded is lost and nothing is sent twice; rerun `ferry load` once requests free up (`ferry probe` shows how many are left), or raise destination.reserve_percent so ferry stops earlier",
+        )],
     })
 }

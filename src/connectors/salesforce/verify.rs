@@ -12,10 +12,10 @@ use serde_json::Value;
 
 use super::send::marker;
 use super::{soql, Settings};
-use crate::connectors::enchant::verify::plain;
 use crate::error::Result;
 use crate::http::ApiClient;
-use crate::verify::report::{DestinationCheck, Mismatch, SampleCheck};
+use crate::verify::report::{DestinationCheck, SampleCheck};
+use crate::verify::sample::{mismatch, pick, picked, plain};
 
 /// (phase, sObject) pairs whose ids are checked.
 const CHECKED: &[(&str, &str)] = &[
@@ -30,7 +30,24 @@ const CHECKED: &[(&str, &str)] = &[
 
 fn loaded(conn: &Connection, phase: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(
-        "SELECT dest_id FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = ? ORDER BY dest_id",
+        // A record a cutover deleted on purpose (deleted_in_source =
+        // "delete") is not missing.
+        // and neither is a message or note of such a Case (Salesforce
+        // deletes them with it).
+        "WITH deleted_cases AS (
+             SELECT k.source_id FROM ferry_changes c
+             JOIN ferry_id_map k ON k.dest = 'salesforce' AND k.dest_object = 'cases' AND k.dest_id = c.dest_id
+             WHERE c.dest = 'salesforce' AND c.dest_object = 'cases' AND c.action = 'delete' AND c.status = 'applied'
+         ), gone_items AS (
+             SELECT message_id AS item FROM stg_messages WHERE conversation_id IN (SELECT source_id FROM deleted_cases)
+             UNION ALL SELECT note_id FROM stg_notes WHERE conversation_id IN (SELECT source_id FROM deleted_cases)
+         )
+         SELECT dest_id FROM ferry_id_map m WHERE dest = 'salesforce' AND dest_object = ?
+         AND NOT EXISTS (SELECT 1 FROM ferry_changes c WHERE c.dest = 'salesforce' AND c.dest_object = m.dest_object
+                         AND c.dest_id = m.dest_id AND c.action = 'delete' AND c.status = 'applied')
+         AND NOT (m.dest_object IN ('email_messages', 'case_comments')
+                  AND split_part(m.source_id, ':', 1) IN (SELECT item FROM gone_items))
+         ORDER BY dest_id",
     )?;
     let rows = stmt.query_map([phase], |r| r.get(0))?;
     Ok(rows.collect::<std::result::Result<Vec<String>, _>>()?)
@@ -73,22 +90,6 @@ async fn existence(
     Ok(out)
 }
 
-fn mismatch(
-    src: &str,
-    dest: &str,
-    field: &str,
-    expected: impl ToString,
-    actual: impl ToString,
-) -> Mismatch {
-    Mismatch {
-        source_id: src.into(),
-        dest_id: dest.into(),
-        field: field.into(),
-        expected: expected.to_string(),
-        actual: actual.to_string(),
-    }
-}
-
 /// The whole read-back: existence, then the sample.
 pub async fn read_back(
     db: &Mutex<Connection>,
@@ -101,21 +102,7 @@ pub async fn read_back(
     let ext = settings.external_id_field.as_str();
     let (strata, picks) = {
         let conn = db.lock().unwrap();
-        conn.execute_batch(&format!("SET VARIABLE verify_sample = {n};"))?;
-        conn.execute_batch(sample_sql)?;
-        let mut stmt = conn.prepare(
-            "SELECT stratum, count(*) FROM verify_sample GROUP BY ALL ORDER BY 2 DESC, 1",
-        )?;
-        let strata = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<std::result::Result<Vec<(String, i64)>, _>>()?;
-        let mut stmt = conn.prepare(
-            "SELECT source_id, dest_id, expected::VARCHAR FROM verify_sample ORDER BY source_id",
-        )?;
-        let picks = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<std::result::Result<Vec<(String, String, String)>, _>>()?;
-        (strata, picks)
+        (pick(&conn, sample_sql, n)?, picked(&conn)?)
     };
     let checks = existence(db, client, &data).await?;
     let mut s = SampleCheck {

@@ -88,6 +88,8 @@ impl Destination for Zendesk {
             insecure: s.insecure,
             credit_window_burst: None,
             oauth: None,
+            retry_codes: &[],
+            quota_codes: &[],
         })
     }
 

@@ -516,18 +516,6 @@ async fn existence(conn: &Mutex<Connection>, client: &ApiClient) -> Result<Vec<D
     Ok(out)
 }
 
-/// Picks the sample (the route's `verify/sample.sql`) and returns its strata.
-fn prepare_sample(conn: &Connection, sample_sql: &str, n: usize) -> Result<Vec<(String, i64)>> {
-    conn.execute_batch(&format!("SET VARIABLE verify_sample = {n};"))?;
-    conn.execute_batch(sample_sql)?;
-    let mut stmt = conn
-        .prepare("SELECT stratum, count(*) FROM verify_sample GROUP BY ALL ORDER BY 2 DESC, 1")?;
-    let strata = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(strata)
-}
-
 /// The whole read-back: existence and counts, then the sample.
 pub async fn read_back(
     db: &Mutex<Connection>,
@@ -536,7 +524,7 @@ pub async fn read_back(
     n: usize,
     sample_sql: &str,
 ) -> Result<(Vec<DestinationCheck>, SampleCheck)> {
-    let strata = prepare_sample(&db.lock().unwrap(), sample_sql, n)?;
+    let strata = crate::verify::sample::pick(&db.lock().unwrap(), sample_sql, n)?;
     let checks = existence(db, client).await?;
     let sample = sample(db, client, tmp, n, strata).await?;
     Ok((checks, sample))

@@ -738,9 +738,19 @@ impl Store {
                 &[],
             )]);
         };
+        // ContentVersion supports no delete call; its ContentDocument does,
+        // and takes every version with it (object reference, ContentDocument).
+        if name == "ContentVersion" && self.get(&name, &id).is_some() {
+            return Err(vec![SfError::new(
+                "INSUFFICIENT_ACCESS_OR_READONLY",
+                "a ContentVersion cannot be deleted: delete its ContentDocument",
+                &[],
+            )]);
+        }
         match self.take(&name, &id) {
             Some(_) => {
                 self.blobs.remove(&id);
+                self.cascade(&name, &id);
                 Ok(())
             }
             None => Err(vec![SfError::new(
@@ -748,6 +758,35 @@ impl Store {
                 "entity is deleted",
                 &[],
             )]),
+        }
+    }
+
+    /// What goes with a deleted record: a Case's EmailMessages and
+    /// CaseComments, a ContentDocument's versions, anything's file links.
+    fn cascade(&mut self, object: &str, id: &str) {
+        let children: &[(&str, &str)] = match object {
+            "Case" => &[
+                ("EmailMessage", "ParentId"),
+                ("CaseComment", "ParentId"),
+                ("ContentDocumentLink", "LinkedEntityId"),
+            ],
+            "ContentDocument" => &[
+                ("ContentVersion", "ContentDocumentId"),
+                ("ContentDocumentLink", "ContentDocumentId"),
+            ],
+            _ => &[("ContentDocumentLink", "LinkedEntityId")],
+        };
+        for (child, field) in children {
+            let ids: Vec<String> = self.records[*child]
+                .iter()
+                .filter(|(_, r)| r.get(*field).and_then(Value::as_str) == Some(id))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for c in ids {
+                self.take(child, &c);
+                self.blobs.remove(&c);
+                self.cascade(child, &c);
+            }
         }
     }
 

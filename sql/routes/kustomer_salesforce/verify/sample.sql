@@ -8,6 +8,9 @@ WITH loaded AS (
            json_extract_string(c.json, '$.attributes.status') AS status
     FROM ferry_id_map m JOIN raw_kustomer_conversations c ON c.id = m.source_id
     WHERE m.dest = 'salesforce' AND m.dest_object = 'cases'
+      -- not a Case a cutover deleted on purpose (deleted_in_source = "delete")
+      AND NOT EXISTS (SELECT 1 FROM ferry_changes x WHERE x.dest = 'salesforce' AND x.dest_object = 'cases'
+                      AND x.dest_id = m.dest_id AND x.action = 'delete' AND x.status = 'applied')
 ), msgs AS (
     SELECT 'message' AS kind, json_extract_string(r.json, '$.relationships.conversation.data.id') AS conversation_id, r.id,
            coalesce(TRY_CAST(json_extract_string(r.json, '$.attributes.sentAt') AS TIMESTAMPTZ), r.created_at) AS at,
