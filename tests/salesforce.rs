@@ -623,3 +623,29 @@ fn locked_rows_are_retried_and_a_spent_allocation_stops_with_advice() {
         "the faults were retried: {done} writes went through"
     );
 }
+
+/// `ferry probe` on the route reads the org's allocation and Bulk batches
+/// and checks the objects ferry relies on; an org without the external-id
+/// fields fails it (exit 3), naming EmailMessage.
+#[test]
+fn probe_reads_the_allocation_and_fails_an_org_without_the_external_id() {
+    let kustomer = Sim::start(&["--customers", "4"]);
+    for (flags, want_ok) in [(&[][..], true), (&["--no-custom-fields"][..], false)] {
+        let sf = Sim::salesforce(flags);
+        let (_t, dir) = workspace_route("kustomer-salesforce", &kustomer.url, &sf.url, &[]);
+        let out = ferry(&dir, &["probe"]);
+        let t = text(&out);
+        assert!(t.contains("daily allocation"), "{t}");
+        assert!(t.contains("of 15000 Bulk API batches left"), "{t}");
+        assert!(t.contains("CaseComment takes no custom field"), "{t}");
+        if want_ok {
+            assert!(t.contains("EmailMessage is available"), "{t}");
+        } else {
+            assert_eq!(out.status.code(), Some(3), "{t}");
+            assert!(
+                t.contains("EmailMessage has no Kustomer_Id__c field"),
+                "{t}"
+            );
+        }
+    }
+}
