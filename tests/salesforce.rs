@@ -42,6 +42,21 @@ fn simple_salesforce(url: &str, mode: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// ferry's Salesforce client for the simulator, as a `[destination]`
+/// section naming the secrets' variables builds it: (data path, client).
+fn transport(sf: &Sim) -> (String, ferry::http::ApiClient) {
+    use ferry::connectors::salesforce::{session, Settings};
+    std::env::set_var("FERRY_TEST_SF_ID", SF_CLIENT_ID);
+    std::env::set_var("FERRY_TEST_SF_SECRET", SF_CLIENT_SECRET);
+    let toml = format!(
+        "base_url = \"{}\"\nclient_id_env = \"FERRY_TEST_SF_ID\"\nclient_secret_env = \"FERRY_TEST_SF_SECRET\"\n",
+        sf.url
+    );
+    let s: Settings = toml::from_str(&toml).unwrap();
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+    (s.data_path(), session::client(&s).unwrap())
+}
+
 #[test]
 fn simple_salesforce_runs_unmodified_against_the_simulator() {
     // Small SOQL pages, so query_all must follow nextRecordsUrl.
@@ -120,7 +135,7 @@ fn simple_salesforce_runs_unmodified_against_the_simulator() {
 /// simulator; what it reports is checked against the simulator's dump.
 #[test]
 fn ferrys_transport_upserts_through_collections_and_bulk_with_a_refreshed_session() {
-    use ferry::connectors::salesforce::{bulk, collections, session, soql, Settings};
+    use ferry::connectors::salesforce::{bulk, collections, soql};
     // Every token serves 7 requests: the run must refresh several times.
     let sf = Sim::salesforce(&[
         "--token-requests",
@@ -130,16 +145,7 @@ fn ferrys_transport_upserts_through_collections_and_bulk_with_a_refreshed_sessio
         "--bulk-delay-ms",
         "100",
     ]);
-    std::env::set_var("FERRY_TEST_SF_ID", SF_CLIENT_ID);
-    std::env::set_var("FERRY_TEST_SF_SECRET", SF_CLIENT_SECRET);
-    let toml = format!(
-        "base_url = \"{}\"\nclient_id_env = \"FERRY_TEST_SF_ID\"\nclient_secret_env = \"FERRY_TEST_SF_SECRET\"\n",
-        sf.url
-    );
-    let s: Settings = toml::from_str(&toml).unwrap();
-    assert!(s.problems().is_empty(), "{:?}", s.problems());
-    let data = s.data_path();
-    let client = session::client(&s).unwrap();
+    let (data, client) = transport(&sf);
     let job = rt().block_on(async {
         // Collections: 200 accounts, one of them refused (Name too long).
         let accounts: Vec<Value> = (0..200)
@@ -576,7 +582,7 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
 /// `REQUEST_LIMIT_EXCEEDED`) stops with what to do, not a credentials error.
 #[test]
 fn locked_rows_are_retried_and_a_spent_allocation_stops_with_advice() {
-    use ferry::connectors::salesforce::{collections, session, Settings};
+    use ferry::connectors::salesforce::collections;
     let sf = Sim::salesforce(&[
         "--fault-rate",
         "0.4",
@@ -585,15 +591,7 @@ fn locked_rows_are_retried_and_a_spent_allocation_stops_with_advice() {
         "--daily-requests",
         "60",
     ]);
-    std::env::set_var("FERRY_TEST_SF_ID2", SF_CLIENT_ID);
-    std::env::set_var("FERRY_TEST_SF_SECRET2", SF_CLIENT_SECRET);
-    let toml = format!(
-        "base_url = \"{}\"\nclient_id_env = \"FERRY_TEST_SF_ID2\"\nclient_secret_env = \"FERRY_TEST_SF_SECRET2\"\n",
-        sf.url
-    );
-    let s: Settings = toml::from_str(&toml).unwrap();
-    let client = session::client(&s).unwrap();
-    let data = s.data_path();
+    let (data, client) = transport(&sf);
     let err = rt().block_on(async {
         for i in 0..100 {
             let rec = vec![serde_json::json!({"Kustomer_Id__c": format!("co-{i}"), "Name": format!("Company {i}")})];
