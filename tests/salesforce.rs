@@ -272,6 +272,16 @@ fn ferrys_transport_upserts_through_collections_and_bulk_with_a_refreshed_sessio
     );
 }
 
+/// The simulator dump's records of `object`, by Id.
+fn by_id<'a>(d: &'a Value, object: &str) -> std::collections::HashMap<&'a str, &'a Value> {
+    d[object]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["Id"].as_str().unwrap(), v))
+        .collect()
+}
+
 fn ok(dir: &std::path::Path, args: &[&str]) -> String {
     let out = ferry(dir, args);
     assert!(out.status.success(), "ferry {args:?}: {}", text(&out));
@@ -404,27 +414,17 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
         &conn,
         "SELECT m.dest_id || '=' || a.sha256 FROM ferry_id_map m JOIN stg_attachments a ON a.attachment_id = m.source_id WHERE m.dest = 'salesforce' AND m.dest_object = 'files'",
     );
-    let by_id: std::collections::HashMap<&str, &Value> = d["ContentVersion"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| (v["Id"].as_str().unwrap(), v))
-        .collect();
+    let versions = by_id(&d, "ContentVersion");
     for f in &files {
         let (id, sha) = f.split_once('=').unwrap();
-        assert_eq!(by_id[id]["sha256"], sha, "file {id}");
+        assert_eq!(versions[id]["sha256"], sha, "file {id}");
     }
     // Original times kept (audit fields granted by the simulated org).
     let created = strings(
         &conn,
         "SELECT m.dest_id || '=' || strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') FROM ferry_id_map m JOIN stg_conversations c ON c.conversation_id = m.source_id WHERE m.dest = 'salesforce' AND m.dest_object = 'cases' LIMIT 5",
     );
-    let cases: std::collections::HashMap<&str, &Value> = d["Case"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| (v["Id"].as_str().unwrap(), v))
-        .collect();
+    let cases = by_id(&d, "Case");
     for c in &created {
         let (id, at) = c.split_once('=').unwrap();
         assert!(
@@ -532,12 +532,7 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
     assert!(checked >= 2, "new messages on loaded Cases were checked");
     // Every Case's Status is what the source says now.
     let want = strings(&conn, &format!("SELECT m.dest_id || '=' || s.case_status FROM ferry_id_map m JOIN stg_conversations c ON c.conversation_id = m.source_id JOIN status_map s ON s.kustomer_status = c.status WHERE m.dest = 'salesforce' AND m.dest_object = 'cases' AND m.source_id <> '{gone}'"));
-    let cases: std::collections::HashMap<&str, &Value> = d["Case"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| (v["Id"].as_str().unwrap(), v))
-        .collect();
+    let cases = by_id(&d, "Case");
     assert!(!want.is_empty());
     for w in &want {
         let (id, status) = w.split_once('=').unwrap();
