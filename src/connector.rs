@@ -167,8 +167,14 @@ pub trait Destination: Send + Sync {
     /// Budget, memory and SQL variables of a load.
     fn load_settings(&self) -> LoadSettings;
     /// Dry-run content rules of the API for one payload (what a request
-    /// would be refused for), checked locally.
-    fn validate(&self, phase: &Phase, payload: &Value) -> std::result::Result<(), String>;
+    /// would be refused for), checked locally; `path_arg` is the row's
+    /// (the object a Salesforce custom record goes to).
+    fn validate(
+        &self,
+        phase: &Phase,
+        payload: &Value,
+        path_arg: Option<&str>,
+    ) -> std::result::Result<(), String>;
     /// Sends one batch of a phase; one result per row, in row order.
     fn send<'a>(
         &'a self,

@@ -155,8 +155,6 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
         )
         .replace("credits_per_minute = 100\n", "credits_per_minute = 60000\n")
         .replace("burst_per_second = 6\n", "burst_per_second = 1000\n")
-        // The simulated integration user may set audit fields.
-        .replace("audit_fields = false\n", "audit_fields = true\n")
         .replace(
             "fallback_agent_email = \"admin@example.com\"",
             &format!("fallback_agent_email = \"{DEMO_ENCHANT_ADMIN}\""),
@@ -216,6 +214,16 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             },
         )?,
     )?;
+    if salesforce {
+        // What an admin does in Setup before the load: the custom objects
+        // for Kustomer's klasses, from the transform's field list.
+        let n = sims.block_on(crate::sim::salesforce::admin::create_custom_objects(
+            &z_url, &dir,
+        ))?;
+        println!(
+            "admin step: {n} custom fields created in the org, as out_sf_custom_fields lists them"
+        );
+    }
     step(
         4,
         &format!("load ({out} → {dest_name}, ids into ferry_id_map)"),

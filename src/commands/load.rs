@@ -66,10 +66,13 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             }
         }
         let mut total = 0;
+        // Pre-flight may have settled a variable (Salesforce: whether
+        // original times go into the audit fields).
         let dry_vars = Vars {
             retry: false,
             open_first: false,
             sample: false,
+            extra: dest.load_settings().variables,
             ..vars.clone()
         };
         for p in dry_run::dry_run(&conn, &sql, &dry_vars, dest.as_ref(), &phases)? {
@@ -102,6 +105,8 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
     let outcome = (|| -> anyhow::Result<Vec<load::PhaseSummary>> {
         let client = Arc::new(dest.client()?);
         print_warnings(dest.as_ref(), &client)?;
+        let mut vars = vars;
+        vars.extra = dest.load_settings().variables;
         let rt = super::runtime()?;
         println!(
             "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>6} {:>8}",

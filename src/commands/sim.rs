@@ -141,6 +141,7 @@ pub fn salesforce_options(args: &SimSalesforceArgs) -> crate::sim::salesforce::S
         bulk_delay_ms: args.bulk_delay_ms,
         latency_ms: args.latency_ms,
         fault_rate: args.fault_rate,
+        record_lock_rate: args.record_lock_rate,
         cut_write_to: args.cut_write_to.clone(),
         ..Default::default()
     };

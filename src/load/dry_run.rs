@@ -53,7 +53,7 @@ pub fn dry_run(
             // anything is loaded, so every reference is still pending.
             let checked = serde_json::from_str(&row.payload)
                 .map_err(|e| format!("payload is not JSON: {e}"))
-                .and_then(|v| dest.validate(phase, &v));
+                .and_then(|v| dest.validate(phase, &v, row.path_arg.as_deref()));
             let problem = match (&row.hold, checked) {
                 (_, Err(p)) => Some(p),
                 (Some(h), Ok(())) if !h.ends_with("is not loaded") => Some(h.clone()),

@@ -61,10 +61,13 @@ pub struct SimSalesforceArgs {
     /// Probability of a 503 SERVER_UNAVAILABLE (or, for writes, UNABLE_TO_LOCK_ROW) per request.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
+    /// Share of the records of a Collections request refused with UNABLE_TO_LOCK_ROW inside a 200 answer.
+    #[arg(long, default_value_t = 0.0)]
+    pub record_lock_rate: f64,
     /// Process the first write whose path contains this text, then cut its response off mid-body.
     #[arg(long)]
     pub cut_write_to: Option<String>,
-    /// Seed users and custom objects from the Kustomer simulator's org of this seed (its agents but every fourth; an object per klass).
+    /// Seed users from the Kustomer simulator's org of this seed (its agents but every fourth). Custom objects are an admin's step: POST /__sim/custom_fields.
     #[arg(long)]
     pub mirror_kustomer_seed: Option<u64>,
     /// Customers of the mirrored Kustomer org.

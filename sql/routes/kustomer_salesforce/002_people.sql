@@ -4,6 +4,17 @@
 -- "lead", with the placeholder Company lead_company, or "contact"),
 -- users → existing Salesforce Users matched by email (never created).
 -- Customers sharing their primary email are one record (the oldest).
+-- Teams → Queues for Cases (Group Type=Queue + QueueSobject) with their
+-- members (GroupMember); tags → Topics (tags_as = topics).
+
+-- A Salesforce API name (a Queue's DeveloperName, a custom object or
+-- field): letters, digits and single underscores, starting with a
+-- letter, not ending with an underscore.
+CREATE OR REPLACE MACRO sf_api_fold(s) AS
+    regexp_replace(regexp_replace(coalesce(s, ''), '[^A-Za-z0-9]+', '_', 'g'), '^_+|_+$', '', 'g');
+CREATE OR REPLACE MACRO sf_api_name(s, max_len) AS
+    rtrim(left(CASE WHEN sf_api_fold(s) = '' OR NOT regexp_matches(sf_api_fold(s), '^[A-Za-z]')
+                    THEN 'K_' || sf_api_fold(s) ELSE sf_api_fold(s) END, max_len), '_');
 
 CREATE OR REPLACE TABLE customer_merge AS
 SELECT customer_id, into_customer_id, email, 'shares primary email ' || email AS reason
@@ -61,3 +72,32 @@ SELECT * EXCLUDE (sobject) FROM customer_people WHERE sobject = 'contact';
 CREATE OR REPLACE TABLE out_sf_leads AS
 SELECT * EXCLUDE (sobject, account_source_id), left(setting('lead_company'), 255) AS company
 FROM customer_people WHERE sobject = 'lead';
+
+-- Group.Name holds 40 characters; DeveloperName 80 and is unique among
+-- Groups: teams whose names fold to the same one get _2, _3…
+CREATE OR REPLACE TABLE excluded_teams AS
+SELECT team_id AS source_id, 'team deleted in Kustomer' AS reason FROM stg_teams WHERE deleted;
+
+CREATE OR REPLACE TABLE out_sf_queues AS
+WITH named AS (
+    SELECT team_id, left(coalesce(nullif(trim(name), ''), 'Kustomer team ' || team_id), 40) AS name,
+           sf_api_name(coalesce(nullif(trim(name), ''), 'Kustomer team ' || team_id), 70) AS base, created_at
+    FROM stg_teams WHERE NOT deleted
+)
+SELECT team_id AS source_id, name,
+       base || CASE WHEN n > 1 THEN '_' || n ELSE '' END AS developer_name
+FROM (SELECT *, row_number() OVER (PARTITION BY lower(base) ORDER BY created_at, team_id) AS n FROM named);
+
+CREATE OR REPLACE TABLE out_sf_queue_members AS
+SELECT DISTINCT q.source_id || ':' || u.source_id AS source_id, q.source_id AS queue_source_id, u.source_id AS user_source_id
+FROM stg_teams t
+JOIN out_sf_queues q ON q.source_id = t.team_id,
+     unnest(t.member_ids) AS m(user_id)
+JOIN out_sf_users u ON u.source_id = m.user_id;
+
+-- Topic names hold 99 characters and are unique in any case: tags that
+-- differ only in case become one Topic (the load matches by name).
+CREATE OR REPLACE TABLE out_sf_topics AS
+SELECT tag_id AS source_id, left(trim(name), 99) AS name
+FROM stg_tags
+WHERE NOT deleted AND setting('tags_as') = 'topics' AND nullif(trim(name), '') IS NOT NULL;

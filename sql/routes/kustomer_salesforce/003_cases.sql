@@ -45,12 +45,14 @@ SELECT c.conversation_id AS source_id,
        CASE WHEN ld.source_id IS NOT NULL THEN ld.email END AS supplied_email,
        CASE WHEN ld.source_id IS NOT NULL THEN left(concat_ws(' ', ld.first_name, ld.last_name), 80) END AS supplied_name,
        c.assignee_user_id AS owner_source_id,
+       -- No matched user: the Case waits in its team's Queue.
+       c.assigned_team_ids[len(c.assigned_team_ids)] AS owner_queue_source_id,
        left(coalesce(nullif(trim(c.subject), ''), '(no subject)'), 255) AS subject,
        c.status AS kustomer_status,
        sm.case_status AS status,
        coalesce(pm.case_priority, 'Medium') AS priority,
        om.case_origin AS origin,
-       tg.tag_names,
+       CASE WHEN setting('tags_as') = 'text' THEN tg.tag_names END AS tag_names,
        c.channel, c.created_at, c.updated_at,
        CASE WHEN c.status = 'done' THEN coalesce(c.done_at, c.updated_at) END AS closed_at
 FROM conv c
@@ -101,3 +103,18 @@ SELECT CASE WHEN p.n_parts = 1 THEN p.item_id ELSE p.item_id || ':' || g.i END A
        p.is_html, p.direction, p.channel, p.created_at, p.author_user_id, p.author_name, p.author_email,
        CASE WHEN g.i = 1 THEN p.attachment_ids ELSE []::VARCHAR[] END AS attachment_ids
 FROM parts p, LATERAL (SELECT unnest(range(1, p.n_parts + 1)) AS i) g;
+
+-- Tags on Cases as TopicAssignments (tags_as = topics).
+CREATE OR REPLACE TABLE out_sf_topic_assignments AS
+SELECT DISTINCT c.source_id || ':' || tp.source_id AS source_id, c.source_id AS case_source_id, tp.source_id AS topic_source_id
+FROM out_sf_cases c
+JOIN stg_conversations sc ON sc.conversation_id = c.source_id,
+     unnest(sc.tag_ids) AS t(tag_id)
+JOIN out_sf_topics tp ON tp.source_id = t.tag_id;
+
+-- A file of an email message is published to the Case and linked to the
+-- EmailMessage too (ContentDocumentLink): one link per attachment.
+CREATE OR REPLACE TABLE out_sf_file_links AS
+SELECT attachment_id AS source_id, message_row
+FROM (SELECT source_id AS message_row, unnest(attachment_ids) AS attachment_id FROM out_sf_messages WHERE kind = 'message')
+QUALIFY row_number() OVER (PARTITION BY attachment_id ORDER BY message_row) = 1;

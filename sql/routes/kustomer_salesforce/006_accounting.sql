@@ -10,9 +10,14 @@ UNION ALL SELECT 'customers', source_id, 'output', 'out_sf_leads', 'a Lead (no c
 UNION ALL SELECT 'customers', customer_id, 'merged', 'out_sf_contacts', reason || ' → ' || into_customer_id FROM customer_merge
 UNION ALL SELECT 'users', source_id, 'output', 'out_sf_users', 'matched to a Salesforce User by email (never created)' FROM out_sf_users
 UNION ALL SELECT 'users', source_id, 'excluded', 'excluded_users', reason FROM excluded_users
-UNION ALL SELECT 'teams', team_id, 'excluded', 'stg_teams', 'not loaded by this version of the route: create the Queue by hand' FROM stg_teams
-UNION ALL SELECT 'tags', tag_id, CASE WHEN deleted THEN 'excluded' ELSE 'merged' END, 'out_sf_cases.tag_names',
-                 CASE WHEN deleted THEN 'tag deleted in Kustomer' ELSE 'written into its Cases'' Kustomer_Tags__c' END FROM stg_tags
+UNION ALL SELECT 'teams', source_id, 'output', 'out_sf_queues', 'a Queue for Cases (DeveloperName ' || developer_name || ') with its members' FROM out_sf_queues
+UNION ALL SELECT 'teams', source_id, 'excluded', 'excluded_teams', reason FROM excluded_teams
+UNION ALL SELECT 'tags', source_id, 'output', 'out_sf_topics', 'a Topic assigned to its Cases' FROM out_sf_topics
+UNION ALL SELECT 'tags', tag_id, CASE WHEN deleted THEN 'excluded' WHEN setting('tags_as') = 'text' THEN 'merged' ELSE 'excluded' END,
+                 CASE WHEN deleted OR setting('tags_as') <> 'text' THEN 'stg_tags' ELSE 'out_sf_cases.tag_names' END,
+                 CASE WHEN deleted THEN 'tag deleted in Kustomer' WHEN setting('tags_as') = 'text' THEN 'written into its Cases'' Kustomer_Tags__c'
+                      ELSE 'tag without a name' END
+          FROM stg_tags WHERE tag_id NOT IN (SELECT source_id FROM out_sf_topics)
 UNION ALL SELECT 'conversations', source_id, 'output', 'out_sf_cases', NULL FROM out_sf_cases
 UNION ALL SELECT 'conversations', source_id, 'excluded', 'excluded_conversations', reason FROM excluded_conversations
 UNION ALL SELECT 'conversations', source_id, 'archived', 'archive_conversations', reason FROM archive_conversations
@@ -38,7 +43,9 @@ UNION ALL SELECT 'attachments', a.attachment_id, 'excluded', 'stg_attachments', 
           FROM stg_attachments a WHERE a.attachment_id NOT IN (SELECT unnest(attachment_ids) FROM out_sf_messages)
             AND a.attachment_id NOT IN (SELECT a2.attachment_id FROM stg_attachments a2 JOIN stg_messages m USING (message_id)
                                         JOIN conversation_disposition d USING (conversation_id) WHERE d.disposition <> 'load')
-UNION ALL SELECT 'klasses', klass_id, 'excluded', 'stg_klasses', 'custom objects are not loaded by this version of the route (ferry archive keeps them)' FROM stg_klasses
-UNION ALL SELECT 'kobjects', kobject_id, 'excluded', 'stg_kobjects', 'custom objects are not loaded by this version of the route (ferry archive keeps them)' FROM stg_kobjects
+UNION ALL SELECT 'klasses', source_id, 'merged', 'out_sf_custom_objects', 'custom object ' || object || ', which an admin creates from out_sf_custom_fields; its records load into it' FROM out_sf_custom_objects
+UNION ALL SELECT 'kobjects', source_id, 'output', 'out_sf_custom_records', 'a record of ' || object FROM out_sf_custom_records
+UNION ALL SELECT 'kobjects', kobject_id, 'excluded', 'stg_kobjects', 'orphan: its klass ' || coalesce(klass_id, '(none)') || ' was not extracted'
+          FROM stg_kobjects WHERE kobject_id NOT IN (SELECT source_id FROM out_sf_custom_records)
 UNION ALL SELECT 'shortcuts', id, 'excluded', 'raw_kustomer_shortcuts', 'rebuild by hand in Salesforce (macros or quick text)' FROM raw_kustomer_shortcuts
 UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand in Salesforce (entitlement processes)' FROM raw_kustomer_slas;

@@ -41,17 +41,18 @@ pub fn load(customers: u32) -> anyhow::Result<i32> {
         1000,
     )?;
     let cfg = dir.join("ferry.toml");
-    let text = std::fs::read_to_string(&cfg)?
-        .replace("audit_fields = false\n", "audit_fields = true\n")
-        .replace(
-            "requests_per_minute = 3000\n",
-            "requests_per_minute = 100000\n",
-        );
+    let text = std::fs::read_to_string(&cfg)?.replace(
+        "requests_per_minute = 3000\n",
+        "requests_per_minute = 100000\n",
+    );
     crate::fsutil::write_atomic(&cfg, text.as_bytes())?;
     let (records, _) = generate_raw(&dir, customers)?;
     let (secs, _, code) = run_child(&dir, &["transform"])?;
     println!("== load into Salesforce: {customers} customers, {records} raw records, transformed in {secs:.1} s (exit {code}) ==");
     anyhow::ensure!(code == 0, "transform failed (exit {code})");
+    super::super::runtime()?.block_on(crate::sim::salesforce::admin::create_custom_objects(
+        &sim.url, &dir,
+    ))?;
     let before = sim_stats(&sim.url)?["api_usage"].as_u64().unwrap_or(0);
     let (seconds, rss, code) = run_child(&dir, &["load"])?;
     let stats = sim_stats(&sim.url)?;

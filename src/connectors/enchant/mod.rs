@@ -129,7 +129,12 @@ impl Destination for Enchant {
     }
 
     /// What the API would refuse, checked locally for `--dry-run`.
-    fn validate(&self, phase: &Phase, v: &Value) -> std::result::Result<(), String> {
+    fn validate(
+        &self,
+        phase: &Phase,
+        v: &Value,
+        _path_arg: Option<&str>,
+    ) -> std::result::Result<(), String> {
         match phase.name {
             "tickets" => {
                 if v["subject"].as_str().is_none_or(|s| s.trim().is_empty()) {

@@ -26,9 +26,8 @@ pub async fn upsert(
     records: &[Value],
     budget: Option<&Budget>,
 ) -> Result<Vec<Outcome>> {
-    let body = request_body(object, records);
     let path = format!("{data_path}/composite/sobjects/{object}/{ext_field}");
-    send(client, Method::PATCH, &path, &body, records.len(), budget).await
+    with_lock_retries(client, Method::PATCH, &path, object, records, budget).await
 }
 
 /// Creates `records` as `object` (POST `{data}/composite/sobjects`): for
@@ -40,9 +39,50 @@ pub async fn insert(
     records: &[Value],
     budget: Option<&Budget>,
 ) -> Result<Vec<Outcome>> {
-    let body = request_body(object, records);
     let path = format!("{data_path}/composite/sobjects");
-    send(client, Method::POST, &path, &body, records.len(), budget).await
+    with_lock_retries(client, Method::POST, &path, object, records, budget).await
+}
+
+/// Tries after the first at resending the records that came back
+/// `UNABLE_TO_LOCK_ROW` inside a 200 answer.
+const LOCK_RETRIES: u32 = 3;
+
+/// Sends `records`, then resends only those refused with
+/// `UNABLE_TO_LOCK_ROW` (another transaction held their parent's row:
+/// Salesforce's advice is to retry; a whole-request lock error is retried
+/// by the HTTP client's `retry_codes`). A record is never resent after any
+/// other answer, so nothing is created twice.
+async fn with_lock_retries(
+    client: &ApiClient,
+    method: Method,
+    path: &str,
+    object: &str,
+    records: &[Value],
+    budget: Option<&Budget>,
+) -> Result<Vec<Outcome>> {
+    let body = request_body(object, records);
+    let mut out = send(client, method.clone(), path, &body, records.len(), budget).await?;
+    for attempt in 1..=LOCK_RETRIES {
+        let locked: Vec<usize> = (0..out.len())
+            .filter(|&i| matches!(&out[i], Err(e) if e.starts_with("UNABLE_TO_LOCK_ROW")))
+            .collect();
+        if locked.is_empty() {
+            break;
+        }
+        tracing::info!(
+            records = locked.len(),
+            attempt,
+            "records locked by another transaction; resending them"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250 * u64::from(attempt))).await;
+        let again: Vec<Value> = locked.iter().map(|&i| records[i].clone()).collect();
+        let body = request_body(object, &again);
+        let answers = send(client, method.clone(), path, &body, again.len(), budget).await?;
+        for (i, a) in locked.into_iter().zip(answers) {
+            out[i] = a;
+        }
+    }
+    Ok(out)
 }
 
 /// `{"allOrNone": false, "records": [...]}`, each record typed.

@@ -28,7 +28,7 @@ pub mod settings;
 pub mod soql;
 pub mod verify;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use duckdb::Connection;
@@ -70,6 +70,8 @@ fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<St
         users: tokio::sync::OnceCell::new(),
         budget: limits::Budget::default(),
         picklists: OnceLock::new(),
+        customs: OnceLock::new(),
+        audit_detected: OnceLock::new(),
     }))
 }
 
@@ -83,6 +85,74 @@ pub struct Salesforce {
     /// Case picklists from describe (field → values), once pre-flight read
     /// them: `--dry-run` checks payloads against the org's own values.
     picklists: OnceLock<HashMap<String, Vec<String>>>,
+    /// The org's custom objects (lower-case name → lower-case field
+    /// names) from describe, once pre-flight read them: custom records
+    /// are checked against them before they are sent.
+    customs: OnceLock<HashMap<String, HashSet<String>>>,
+    /// Whether the integration user may set audit fields (describe:
+    /// Case.CreatedDate is createable), as pre-flight found it.
+    audit_detected: OnceLock<bool>,
+}
+
+impl Salesforce {
+    /// Original times into CreatedDate/ClosedDate: the setting, else what
+    /// pre-flight detected, else no.
+    fn audit_fields(&self) -> bool {
+        self.settings
+            .audit_fields
+            .or(self.audit_detected.get().copied())
+            .unwrap_or(false)
+    }
+
+    /// Custom objects of the org that carry the external-id field.
+    pub fn custom_objects(&self) -> Vec<String> {
+        let ext = self.settings.external_id_field.to_lowercase();
+        let mut out: Vec<String> = self
+            .customs
+            .get()
+            .into_iter()
+            .flatten()
+            .filter(|(_, f)| f.contains(&ext))
+            .map(|(o, _)| o.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Why a custom record cannot go to `object` yet: the object or some
+    /// of the fields its payload names are missing from the org (known
+    /// once pre-flight read describe; `None` before that, or when all is
+    /// there).
+    pub fn schema_gap(&self, object: &str, payload: Option<&str>) -> Option<String> {
+        let customs = self.customs.get()?;
+        let list = format!("SELECT * FROM out_sf_custom_fields WHERE object = '{object}'");
+        let Some(fields) = customs.get(&object.to_lowercase()) else {
+            return Some(format!("custom object {object} does not exist in the org: create it with the fields `{list}` lists (Setup → Object Manager → Create → Custom Object), then run `ferry load` again"));
+        };
+        let v: Value = payload
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default();
+        let mut wanted = vec![self.settings.external_id_field.clone()];
+        for k in v.as_object().into_iter().flat_map(|o| o.keys()) {
+            if k == "attributes" || k == "Name" {
+                continue;
+            }
+            wanted.push(match k.strip_suffix("__r.") {
+                Some(base) => format!("{base}__c"),
+                None => k.clone(),
+            });
+        }
+        let missing: Vec<String> = wanted
+            .into_iter()
+            .filter(|f| !fields.contains(&f.to_lowercase()))
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "{object} lacks the field(s) {}: create them as `{list}` lists, then run `ferry load` again",
+                missing.join(", ")
+            )
+        })
+    }
 }
 
 impl Destination for Salesforce {
@@ -106,10 +176,7 @@ impl Destination for Salesforce {
         LoadSettings {
             per_minute: self.settings.requests_per_minute,
             memory_limit: self.settings.memory_limit.clone(),
-            variables: vec![(
-                "sf_audit_fields".into(),
-                self.settings.audit_fields.to_string(),
-            )],
+            variables: vec![("sf_audit_fields".into(), self.audit_fields().to_string())],
             upload_token_secs: None,
         }
     }
@@ -117,8 +184,18 @@ impl Destination for Salesforce {
     /// What the org would refuse, checked locally: the Case picklists
     /// (restricted: an unknown value is a 400 at load time), lengths the
     /// object reference gives.
-    fn validate(&self, phase: &Phase, v: &Value) -> std::result::Result<(), String> {
+    fn validate(
+        &self,
+        phase: &Phase,
+        v: &Value,
+        path_arg: Option<&str>,
+    ) -> std::result::Result<(), String> {
         match phase.name {
+            "custom_records" => {
+                if let Some(why) = self.schema_gap(path_arg.unwrap_or(""), Some(&v.to_string())) {
+                    return Err(why);
+                }
+            }
             "cases" => {
                 if let Some(lists) = self.picklists.get() {
                     for field in ["Status", "Priority", "Origin"] {
@@ -183,9 +260,13 @@ impl Destination for Salesforce {
     ) -> BoxFut<'a, Result<Vec<ChangeResult>>> {
         Box::pin(async move {
             let data = self.settings.data_path();
-            let object = phase.call.path;
             let mut out = Vec::new();
             for r in rows {
+                // A custom record names its object in the payload.
+                let typed: Option<String> = serde_json::from_str::<Value>(&r.payload)
+                    .ok()
+                    .and_then(|v| v["attributes"]["type"].as_str().map(str::to_string));
+                let object = typed.as_deref().unwrap_or(phase.call.path);
                 let (method, path, body) = match r.kind {
                     ChangeKind::Deleted
                         if self.settings.deleted_in_source == DeletedInSource::Delete
@@ -207,7 +288,12 @@ impl Destination for Salesforce {
                     ChangeKind::Changed => {
                         let mut v: Value = serde_json::from_str(&r.payload).unwrap_or_default();
                         if let Some(o) = v.as_object_mut() {
-                            o.retain(|k, x| !x.is_null() && !k.ends_with('.') && k != "sha256");
+                            o.retain(|k, x| {
+                                !x.is_null()
+                                    && !k.ends_with('.')
+                                    && k != "sha256"
+                                    && k != "attributes"
+                            });
                         }
                         (
                             Method::PATCH,
@@ -282,12 +368,33 @@ impl Destination for Salesforce {
             }
             let _ = self.picklists.set(lists);
             let audit_ok = field(&case, "CreatedDate").is_some_and(|f| f["createable"] == true);
+            let _ = self.audit_detected.set(audit_ok);
             match (self.settings.audit_fields, audit_ok) {
-                (true, false) => out.push("destination.audit_fields = true, but the integration user cannot set CreatedDate (\"Set Audit Fields upon Record Creation\" is not granted): every Case would be refused; grant it or set audit_fields = false (original times then go into Original_Created__c)".into()),
-                (false, true) => out.push("the integration user may set audit fields: audit_fields = true would keep each Case's original CreatedDate/ClosedDate instead of Original_Created__c".into()),
-                (false, false) => out.push("original Case times go into Original_Created__c / Original_Closed__c (audit fields are not createable for this user)".into()),
-                (true, true) => {}
+                (Some(true), false) => out.push("destination.audit_fields = true, but the integration user cannot set CreatedDate (\"Set Audit Fields upon Record Creation\" is not granted): every Case would be refused; grant it or remove audit_fields (original times then go into Original_Created__c)".into()),
+                (Some(false), true) => out.push("the integration user may set audit fields: without audit_fields = false each Case would keep its original CreatedDate/ClosedDate instead of Original_Created__c".into()),
+                (Some(false) | None, false) => out.push("original Case times go into Original_Created__c / Original_Closed__c: the integration user cannot set audit fields (grant \"Set Audit Fields upon Record Creation\" before loading Cases to keep them in CreatedDate/ClosedDate)".into()),
+                (Some(true) | None, true) => {}
             }
+            // The org's custom objects and their fields, for the records
+            // of Kustomer klasses.
+            let global = client.get_json(&format!("{data}/sobjects")).await?;
+            let mut customs = HashMap::new();
+            for o in global["sobjects"].as_array().into_iter().flatten() {
+                let Some(name) = o["name"].as_str().filter(|n| n.ends_with("__c")) else {
+                    continue;
+                };
+                let d = client
+                    .get_json(&format!("{data}/sobjects/{name}/describe"))
+                    .await?;
+                let fields: HashSet<String> = d["fields"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f["name"].as_str().map(str::to_lowercase))
+                    .collect();
+                customs.insert(name.to_lowercase(), fields);
+            }
+            let _ = self.customs.set(customs);
             for object in [
                 "Account",
                 "Contact",

@@ -17,6 +17,28 @@ pub const UPSERT: &str = "sf_upsert";
 pub const BULK_UPSERT: &str = "sf_bulk_upsert";
 /// Create through sObject Collections (CaseComment: no custom fields).
 pub const INSERT: &str = "sf_insert";
+/// Setup and junction objects that take no custom field (Group,
+/// QueueSobject, GroupMember, Topic, TopicAssignment,
+/// ContentDocumentLink): matched by their natural key (`natural_key`)
+/// before anything is created, so a rerun, an in-doubt batch or a record
+/// an admin made by hand is adopted, never duplicated.
+pub const KEYED: &str = "sf_keyed";
+
+/// The natural key of a keyed object: the fields that make a record
+/// unique (Salesforce refuses a second Group with the same DeveloperName,
+/// a second Topic with the same name in any case), and a SOQL condition
+/// every match must meet.
+pub fn natural_key(object: &str) -> Option<(&'static [&'static str], &'static str)> {
+    Some(match object {
+        "Group" => (&["DeveloperName"], "Type = 'Queue'"),
+        "QueueSobject" => (&["QueueId", "SobjectType"], ""),
+        "GroupMember" => (&["GroupId", "UserOrGroupId"], ""),
+        "Topic" => (&["Name"], ""),
+        "TopicAssignment" => (&["EntityId", "TopicId"], ""),
+        "ContentDocumentLink" => (&["LinkedEntityId", "ContentDocumentId"], ""),
+        _ => return None,
+    })
+}
 
 const fn call(object: &'static str, custom: &'static str) -> Call {
     Call {
@@ -39,6 +61,20 @@ const BULK: BatchKind = BatchKind::BulkJob {
 /// Every phase in load order.
 pub const PHASES: &[Phase] = &[
     Phase::plain("agents", "users", COLLECTION, call("User", USER_MATCH)),
+    // Teams → Queues for Cases, with their members.
+    Phase::plain("queues", "teams", COLLECTION, call("Group", KEYED)),
+    Phase::plain(
+        "queue_sobjects",
+        "teams",
+        COLLECTION,
+        call("QueueSobject", KEYED),
+    ),
+    Phase::plain(
+        "queue_members",
+        "team_members",
+        COLLECTION,
+        call("GroupMember", KEYED),
+    ),
     Phase {
         changes: Some(Changes {
             fields: &[],
@@ -63,6 +99,18 @@ pub const PHASES: &[Phase] = &[
         }),
         ..Phase::plain("leads", "customers", COLLECTION, call("Lead", UPSERT))
     },
+    Phase::plain("topics", "tags", COLLECTION, call("Topic", KEYED)),
+    // KObjects → records of the klass's custom object (`path_arg` names
+    // it; the payload's `attributes.type` too, for a cutover's PATCH).
+    Phase {
+        changes: Some(Changes {
+            fields: &[],
+            update: "upsert the custom object record by external id",
+            output: None,
+        }),
+        one_path_arg_per_batch: true,
+        ..Phase::plain("custom_records", "kobjects", COLLECTION, call("{}", UPSERT))
+    },
     // A Case's original times are fields only an insert may set: they stay
     // out of what a cutover compares and sends.
     Phase {
@@ -80,6 +128,12 @@ pub const PHASES: &[Phase] = &[
         }),
         ..Phase::plain("cases", "conversations", BULK, call("Case", BULK_UPSERT))
     },
+    Phase::plain(
+        "topic_assignments",
+        "conversation_tags",
+        COLLECTION,
+        call("TopicAssignment", KEYED),
+    ),
     // Thread order comes from MessageDate, not from arrival: batches may
     // run side by side. EmailMessage is never updated after insert.
     Phase::plain(
@@ -99,5 +153,13 @@ pub const PHASES: &[Phase] = &[
         "attachments",
         BatchKind::FileUpload,
         call("ContentVersion", UPSERT),
+    ),
+    // A file of an email also shows on that EmailMessage (it was
+    // published to the Case).
+    Phase::plain(
+        "file_links",
+        "attachments",
+        COLLECTION,
+        call("ContentDocumentLink", KEYED),
     ),
 ];

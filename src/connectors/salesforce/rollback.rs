@@ -4,7 +4,7 @@
 //! them to the Recycle Bin, where an admin can restore them for 15 days.
 //! Deleting a Case deletes its EmailMessages and CaseComments with it; a
 //! file is deleted through its ContentDocument (ContentVersion has no
-//! delete call).
+//! delete call); a Queue (Group) takes its members and QueueSobjects.
 
 use std::sync::{Arc, Mutex};
 
@@ -31,7 +31,7 @@ fn ids(conn: &Connection, phase: &str, scope: &Scope) -> Result<Vec<String>> {
 
 /// (ContentVersion id, its ContentDocument id) for the files; a version
 /// already gone maps to itself (its delete then reports it deleted).
-async fn documents(
+pub async fn documents(
     client: &ApiClient,
     data: &str,
     ids: &[String],
@@ -64,14 +64,24 @@ pub async fn run(
     data: String,
 ) -> Result<Vec<(String, usize)>> {
     let mut out = Vec::new();
+    // Links, assignments and queue members go with their document,
+    // Case, Topic or Group; deleting them first still counts them (a
+    // batch of only links is rolled back too).
     for phase in [
+        "file_links",
         "files",
         "case_comments",
         "email_messages",
+        "topic_assignments",
         "cases",
+        "custom_records",
+        "topics",
         "leads",
         "contacts",
         "accounts",
+        "queue_members",
+        "queue_sobjects",
+        "queues",
     ] {
         let ids = ids(&db.lock().unwrap(), phase, &scope)?;
         // A ContentVersion cannot be deleted: its ContentDocument can, and

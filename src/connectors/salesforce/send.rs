@@ -11,7 +11,7 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
-use super::phases::{BULK_UPSERT, INSERT, UPSERT, USER_MATCH};
+use super::phases::{natural_key, BULK_UPSERT, INSERT, KEYED, UPSERT, USER_MATCH};
 use super::{bulk, collections, limits, soql, Salesforce};
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane, Payload};
@@ -63,7 +63,19 @@ pub async fn batch(
         check_budget(sf, client).await?;
     }
     let data = sf.settings.data_path();
-    let object = phase.call.path;
+    // `{}`: the object is the row's (custom objects; one per batch).
+    let object = match (phase.call.path, rows.first()) {
+        ("{}", Some(r)) => r.path_arg.as_deref().unwrap_or(""),
+        (p, _) => p,
+    };
+    if phase.call.path == "{}" {
+        if let Some(why) = sf.schema_gap(object, rows.first().map(|r| r.payload.as_str())) {
+            return Ok(rows
+                .iter()
+                .map(|_| Err((None, format!("{HELD_BY_DESTINATION}{why}"))))
+                .collect());
+        }
+    }
     match phase.call.custom {
         Some(USER_MATCH) => {
             let users = sf
@@ -125,6 +137,7 @@ pub async fn batch(
                 .collect())
         }
         Some(BULK_UPSERT) => bulk_batch(sf, cx, object, rows).await,
+        Some(KEYED) => keyed_batch(sf, cx, object, rows).await,
         other => Err(FerryError::Other(format!(
             "phase {} has no Salesforce request shape ({other:?})",
             phase.name
@@ -192,6 +205,8 @@ async fn bulk_batch(
         key: &ext,
     };
     let data = sf.settings.data_path();
+    check_batches(sf, &cx.client, rows.len()).await?;
+    sf.budget.spend_batches(rows.len());
     let job = bulk::run(&cx.client, &data, ingest, &header, &table, Some(&sf.budget)).await?;
     Ok(rows
         .iter()
@@ -219,8 +234,12 @@ async fn bulk_batch(
         .collect())
 }
 
-/// A file as a ContentVersion (base64 JSON, FirstPublishLocationId links
-/// it to its Case).
+/// A file as a ContentVersion, FirstPublishLocationId linking it to its
+/// Case: base64 JSON up to `json_upload_max_bytes`, multipart beyond
+/// (REST API guide, "Insert or Update Blob Data": a non-multipart
+/// request takes at most 37.5 MB of base64; multipart takes a
+/// ContentVersion up to 2 GB, the JSON fields in a part named
+/// `entity_content`, the bytes in one named `VersionData`).
 async fn upload(sf: &Salesforce, cx: &LoadCtx, row: &Row) -> Result<String> {
     let v: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let sha = v["sha256"].as_str().unwrap_or("");
@@ -228,20 +247,215 @@ async fn upload(sf: &Salesforce, cx: &LoadCtx, row: &Row) -> Result<String> {
     let bytes = std::fs::read(&file)
         .map_err(|e| FerryError::io(format!("reading attachment {}", file.display()), e))?;
     let mut body = record(sf, row, true);
-    body["VersionData"] = json!(base64::engine::general_purpose::STANDARD.encode(&bytes));
     let path = format!("{}/sobjects/ContentVersion", sf.settings.data_path());
-    let r = cx
-        .client
-        .send(
-            Method::POST,
-            &path,
-            Some(Payload::Json(&body)),
-            Lane::Standard,
-        )
-        .await?;
+    let r = if bytes.len() as u64 > sf.settings.json_upload_max_bytes {
+        let name = body["PathOnClient"].as_str().unwrap_or("file").to_string();
+        let (content_type, form) = multipart(&body, &name, &bytes);
+        cx.client
+            .send(
+                Method::POST,
+                &path,
+                Some(Payload::Bytes(&form, &content_type)),
+                Lane::Standard,
+            )
+            .await?
+    } else {
+        body["VersionData"] = json!(base64::engine::general_purpose::STANDARD.encode(&bytes));
+        cx.client
+            .send(
+                Method::POST,
+                &path,
+                Some(Payload::Json(&body)),
+                Lane::Standard,
+            )
+            .await?
+    };
     sf.budget.observe(&r.headers);
     let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
     Ok(v["id"].as_str().unwrap_or_default().to_string())
+}
+
+/// A `multipart/form-data` body: the record's fields as JSON, then the
+/// file's bytes. The boundary is checked against the bytes so it cannot
+/// occur inside them.
+fn multipart(fields: &Value, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let mut n = 0u32;
+    let boundary = loop {
+        let b = format!("ferry-boundary-{n:08x}-{}", bytes.len());
+        if !bytes.windows(b.len()).any(|w| w == b.as_bytes()) {
+            break b;
+        }
+        n += 1;
+    };
+    let quoted = file_name.replace(['"', '\r', '\n'], "_");
+    let mut out = Vec::with_capacity(bytes.len() + 512);
+    out.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"entity_content\"\r\nContent-Type: application/json\r\n\r\n{fields}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"VersionData\"; filename=\"{quoted}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(bytes);
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), out)
+}
+
+/// Stops before a Bulk job would eat into the reserve of the org's
+/// daily Bulk batches (`/limits` read once, then counted down).
+async fn check_batches(sf: &Salesforce, client: &ApiClient, rows: usize) -> Result<()> {
+    if sf.budget.batches().is_none() {
+        let v = client
+            .get_json(&format!("{}/limits", sf.settings.data_path()))
+            .await?;
+        let b = &v["DailyBulkApiBatches"];
+        if let (Some(left), Some(max)) = (b["Remaining"].as_u64(), b["Max"].as_u64()) {
+            sf.budget.set_batches(left, max);
+        }
+    }
+    if let Some((left, max)) = sf.budget.batches() {
+        limits::check_batches(left, max, rows, sf.settings.reserve_percent)
+            .map_err(FerryError::Other)?;
+    }
+    Ok(())
+}
+
+/// A keyed phase's batch (`phases::KEYED`): its records are looked up
+/// by natural key first; only keys not found are created, once each
+/// (two tags named "VIP" and "vip" are one Topic), and every row maps to
+/// the record of its key.
+async fn keyed_batch(
+    sf: &Salesforce,
+    cx: &LoadCtx,
+    object: &str,
+    rows: &[Row],
+) -> Result<Vec<RowResult>> {
+    let data = sf.settings.data_path();
+    let (fields, cond) = natural_key(object)
+        .ok_or_else(|| FerryError::Other(format!("{object} has no natural key to match it by")))?;
+    let mut recs: Vec<Value> = rows.iter().map(|r| record(sf, r, false)).collect();
+    // A file's links name its ContentDocument, which the load only knows
+    // through the ContentVersion it created.
+    if object == "ContentDocumentLink" {
+        let versions: Vec<String> = recs
+            .iter()
+            .filter_map(|r| r["ContentVersionId"].as_str().map(str::to_string))
+            .collect();
+        let docs: HashMap<String, String> =
+            super::rollback::documents(&cx.client, &data, &versions)
+                .await?
+                .into_iter()
+                .collect();
+        for r in &mut recs {
+            if let Some(o) = r.as_object_mut() {
+                if let Some(v) = o.remove("ContentVersionId") {
+                    let d = v.as_str().and_then(|v| docs.get(v)).cloned();
+                    o.insert("ContentDocumentId".into(), json!(d));
+                }
+            }
+        }
+    }
+    let key_of = |r: &Value| -> Option<String> {
+        let parts: Option<Vec<String>> = fields
+            .iter()
+            .map(|f| r[*f].as_str().map(str::to_lowercase))
+            .collect();
+        parts.map(|p| p.join("|"))
+    };
+    let keys: Vec<Option<String>> = recs.iter().map(key_of).collect();
+    let mut found = existing_by_key(cx, &data, object, fields, cond, &recs).await?;
+    let mut create: Vec<(String, usize)> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(k) = k {
+            if !found.contains_key(k) && !create.iter().any(|(c, _)| c == k) {
+                create.push((k.clone(), i));
+            }
+        }
+    }
+    let mut refused: HashMap<String, (Option<u16>, String)> = HashMap::new();
+    if !create.is_empty() {
+        let body: Vec<Value> = create.iter().map(|(_, i)| recs[*i].clone()).collect();
+        match collections::insert(&cx.client, &data, object, &body, Some(&sf.budget)).await {
+            Ok(outcomes) => {
+                for ((k, _), o) in create.iter().zip(outcomes) {
+                    match o {
+                        Ok((id, _)) => {
+                            found.insert(k.clone(), id);
+                        }
+                        Err(e) => {
+                            refused.insert(k.clone(), (Some(400), e));
+                        }
+                    }
+                }
+            }
+            Err(FerryError::Http { status, body, .. }) => {
+                for (k, _) in &create {
+                    refused.insert(k.clone(), (Some(status), body.clone()));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(keys
+        .iter()
+        .map(|k| match k {
+            None => Err((
+                None,
+                format!(
+                    "{object} needs {}: a parent it names is not loaded",
+                    fields.join(" and ")
+                ),
+            )),
+            Some(k) => found.get(k).cloned().ok_or_else(|| {
+                refused
+                    .get(k)
+                    .cloned()
+                    .unwrap_or((None, "not created".into()))
+            }),
+        })
+        .collect())
+}
+
+/// Records of `object` whose natural key is among `recs`' (one SOQL
+/// query per 100 values of the key's first field): key → id.
+async fn existing_by_key(
+    cx: &LoadCtx,
+    data: &str,
+    object: &str,
+    fields: &[&str],
+    cond: &str,
+    recs: &[Value],
+) -> Result<HashMap<String, String>> {
+    let mut firsts: Vec<&str> = recs.iter().filter_map(|r| r[fields[0]].as_str()).collect();
+    firsts.sort_unstable();
+    firsts.dedup();
+    let mut out = HashMap::new();
+    for chunk in firsts.chunks(100) {
+        let list = chunk
+            .iter()
+            .map(|c| soql::quote(c))
+            .collect::<Vec<_>>()
+            .join(",");
+        let extra = if cond.is_empty() {
+            String::new()
+        } else {
+            format!(" AND {cond}")
+        };
+        let q = format!(
+            "SELECT Id, {} FROM {object} WHERE {} IN ({list}){extra}",
+            fields.join(", "),
+            fields[0]
+        );
+        for r in soql::query_all(&cx.client, data, &q).await? {
+            let parts: Option<Vec<String>> = fields
+                .iter()
+                .map(|f| r[*f].as_str().map(str::to_lowercase))
+                .collect();
+            if let (Some(p), Some(id)) = (parts, r["Id"].as_str()) {
+                out.entry(p.join("|")).or_insert_with(|| id.to_string());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Stops before the daily allocation's reserve (`reserve_percent`).
@@ -293,6 +507,9 @@ pub async fn reconcile(
     let mut found = Vec::new();
     match phase.call.custom {
         Some(USER_MATCH) => return Ok(None),
+        // A keyed batch looks its records up before creating anything:
+        // resending the in-doubt rows adopts what the lost answer created.
+        Some(KEYED) => return Ok(Some(Vec::new())),
         Some(INSERT) => {
             let mut by_case: HashMap<&str, Vec<&str>> = HashMap::new();
             for (src, case) in items {
@@ -328,17 +545,29 @@ pub async fn reconcile(
                 .map(|(s, k)| (k.as_str(), s.as_str()))
                 .collect();
             let keys: Vec<&str> = by_key.keys().copied().collect();
-            for chunk in keys.chunks(100) {
-                let list = chunk
-                    .iter()
-                    .map(|c| soql::quote(c))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                let q = format!("SELECT Id, {ext} FROM {object} WHERE {ext} IN ({list})");
-                for r in soql::query_all(&cx.client, &data, &q).await? {
-                    let key = r[ext.as_str()].as_str().unwrap_or("");
-                    if let Some(src) = by_key.get(key) {
-                        found.push((src.to_string(), r["Id"].as_str().unwrap_or("").to_string()));
+            // A custom object phase names its object per row: look in each
+            // custom object the org has (a handful).
+            let objects: Vec<String> = if object == "{}" {
+                sf.custom_objects()
+            } else {
+                vec![object.to_string()]
+            };
+            for object in &objects {
+                for chunk in keys.chunks(100) {
+                    let list = chunk
+                        .iter()
+                        .map(|c| soql::quote(c))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let q = format!("SELECT Id, {ext} FROM {object} WHERE {ext} IN ({list})");
+                    for r in soql::query_all(&cx.client, &data, &q).await? {
+                        let key = r[ext.as_str()].as_str().unwrap_or("");
+                        if let Some(src) = by_key.get(key) {
+                            found.push((
+                                src.to_string(),
+                                r["Id"].as_str().unwrap_or("").to_string(),
+                            ));
+                        }
                     }
                 }
             }

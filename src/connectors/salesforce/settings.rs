@@ -37,12 +37,23 @@ pub struct Settings {
     /// this only spreads a load.
     #[serde(default = "default_per_minute")]
     pub requests_per_minute: u32,
-    /// Original times go into CreatedDate/ClosedDate (the integration user
-    /// has "Set Audit Fields upon Record Creation"; `ferry load` checks it
-    /// with describe) or, when false, into Original_Created__c and
-    /// Original_Closed__c.
+    /// Original times go into CreatedDate/ClosedDate (true: the integration
+    /// user has "Set Audit Fields upon Record Creation") or into
+    /// Original_Created__c and Original_Closed__c (false). Unset: the
+    /// pre-flight reads it off describe (CreatedDate is createable exactly
+    /// when the permission is granted) and says which it chose.
     #[serde(default)]
-    pub audit_fields: bool,
+    pub audit_fields: Option<bool>,
+    /// Kustomer tags become Topics assigned to their Cases ("topics",
+    /// needs Topics enabled for Case) or a text field on the Case
+    /// (`Kustomer_Tags__c`, "text").
+    #[serde(default)]
+    pub tags_as: TagsAs,
+    /// Files up to this many bytes go up as base64 JSON; larger ones as
+    /// multipart (Salesforce: 37.5 MB base64-encoded ≈ 28 MB of file in a
+    /// non-multipart request; 2 GB per ContentVersion as multipart).
+    #[serde(default = "default_json_upload_max")]
+    pub json_upload_max_bytes: u64,
     /// What a delta load does to a Case whose conversation left the
     /// source: "leave" it, or "delete" it (to the Recycle Bin, where it
     /// can be restored for 15 days).
@@ -62,6 +73,19 @@ pub enum DeletedInSource {
     Delete,
 }
 
+/// Where Kustomer tags go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TagsAs {
+    #[default]
+    Topics,
+    Text,
+}
+
+/// 37.5 MB of base64 is 28.1 MB of bytes; a little under it.
+fn default_json_upload_max() -> u64 {
+    28_000_000
+}
 fn default_client_id_env() -> String {
     "SALESFORCE_CLIENT_ID".into()
 }
@@ -104,6 +128,9 @@ impl Settings {
         if !(0.0..100.0).contains(&self.reserve_percent) {
             out.push("destination.reserve_percent must be at least 0 and below 100".into());
         }
+        if self.json_upload_max_bytes == 0 || self.json_upload_max_bytes > 28_100_000 {
+            out.push("destination.json_upload_max_bytes must be between 1 and 28100000 (37.5 MB of base64, Salesforce's limit for a JSON upload)".into());
+        }
         if self.requests_per_minute == 0 {
             out.push("destination.requests_per_minute must be > 0".into());
         }
@@ -144,9 +171,16 @@ external_id_field = "Kustomer_Id__c"
 reserve_percent = 10
 # Salesforce has no per-minute limit; this only spreads the load.
 requests_per_minute = 3000
-# true: original times go into CreatedDate/ClosedDate (needs "Set Audit Fields
-# upon Record Creation"); false: into Original_Created__c / Original_Closed__c.
-audit_fields = false
+# Original Case times: unset = detected by the pre-flight of `ferry load`
+# (CreatedDate is createable only with "Set Audit Fields upon Record Creation");
+# true: into CreatedDate/ClosedDate; false: into Original_Created__c / Original_Closed__c.
+# audit_fields = true
+# Kustomer tags: "topics" (Topic + TopicAssignment; enable Topics for Case in
+# Setup) or "text" (Kustomer_Tags__c on the Case).
+tags_as = "topics"
+# Files above this size go up as multipart instead of base64 JSON (37.5 MB
+# base64 is Salesforce's limit for JSON; 2 GB for multipart).
+json_upload_max_bytes = 28000000
 # A delta load finding a conversation gone from the source: "leave" or "delete"
 # (Recycle Bin, restorable for 15 days).
 deleted_in_source = "leave"

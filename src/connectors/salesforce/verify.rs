@@ -18,7 +18,17 @@ use crate::verify::report::{DestinationCheck, SampleCheck};
 use crate::verify::sample::{mismatch, pick, picked, plain};
 
 /// (phase, sObject) pairs whose ids are checked.
+/// `custom_records` go to each klass's object; `file_links` are read by
+/// the EmailMessages they link (Salesforce takes no other filter on
+/// ContentDocumentLink).
 const CHECKED: &[(&str, &str)] = &[
+    ("queues", "Group"),
+    ("queue_sobjects", "QueueSobject"),
+    ("queue_members", "GroupMember"),
+    ("topics", "Topic"),
+    ("custom_records", "{}"),
+    ("topic_assignments", "TopicAssignment"),
+    ("file_links", "ContentDocumentLink"),
     ("accounts", "Account"),
     ("contacts", "Contact"),
     ("leads", "Lead"),
@@ -62,24 +72,65 @@ async fn existence(
     for (phase, object) in CHECKED {
         let ids = loaded(&db.lock().unwrap(), phase)?;
         let mut seen = HashSet::new();
-        for chunk in ids.chunks(100) {
-            let list = chunk
-                .iter()
-                .map(|i| soql::quote(i))
-                .collect::<Vec<_>>()
-                .join(",");
-            let q = format!("SELECT Id FROM {object} WHERE Id IN ({list})");
-            for r in soql::query_all(client, data, &q).await? {
-                if let Some(id) = r["Id"].as_str() {
-                    seen.insert(id.to_string());
+        let mut total = Some(0u64);
+        // (object, SOQL filter field, values) per query family.
+        let families: Vec<(String, &str, Vec<String>)> = match *object {
+            "{}" => {
+                let conn = db.lock().unwrap();
+                // Only objects ferry loaded into (the others may not exist yet).
+                let mut stmt = conn.prepare(
+                    "SELECT DISTINCT r.object FROM out_sf_custom_records r
+                     JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object = 'custom_records' AND m.source_id = r.source_id
+                     ORDER BY 1",
+                )?;
+                let objects = stmt
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                objects
+                    .into_iter()
+                    .map(|o| (o, "Id", ids.clone()))
+                    .collect()
+            }
+            "ContentDocumentLink" => {
+                let conn = db.lock().unwrap();
+                let mut stmt = conn.prepare(
+                    "SELECT DISTINCT e.dest_id FROM ferry_id_map m
+                     JOIN out_sf_file_links k ON k.source_id = m.source_id
+                     JOIN ferry_id_map e ON e.dest = 'salesforce' AND e.dest_object = 'email_messages' AND e.source_id = k.message_row
+                     WHERE m.dest = 'salesforce' AND m.dest_object = 'file_links' ORDER BY 1",
+                )?;
+                let emails = stmt
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                total = None;
+                vec![(object.to_string(), "LinkedEntityId", emails)]
+            }
+            _ => vec![(object.to_string(), "Id", ids.clone())],
+        };
+        for (object, filter, values) in &families {
+            for chunk in values.chunks(100) {
+                let list = chunk
+                    .iter()
+                    .map(|i| soql::quote(i))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let q = format!("SELECT Id FROM {object} WHERE {filter} IN ({list})");
+                for r in soql::query_all(client, data, &q).await? {
+                    if let Some(id) = r["Id"].as_str() {
+                        seen.insert(id.to_string());
+                    }
                 }
             }
+            if let Some(t) = total.as_mut() {
+                let q: String = url::form_urlencoded::byte_serialize(
+                    format!("SELECT COUNT() FROM {object}").as_bytes(),
+                )
+                .collect();
+                *t += client.get_json(&format!("{data}/query?q={q}")).await?["totalSize"]
+                    .as_u64()
+                    .unwrap_or(0);
+            }
         }
-        let q: String = url::form_urlencoded::byte_serialize(
-            format!("SELECT COUNT() FROM {object}").as_bytes(),
-        )
-        .collect();
-        let total = client.get_json(&format!("{data}/query?q={q}")).await?["totalSize"].as_u64();
         out.push(DestinationCheck {
             phase: phase.to_string(),
             created_by_ferry: ids.len() as i64,

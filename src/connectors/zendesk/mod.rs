@@ -106,7 +106,12 @@ impl Destination for Zendesk {
     }
 
     /// Zendesk's content rules, so `--dry-run` finds what would fail.
-    fn validate(&self, phase: &Phase, v: &Value) -> std::result::Result<(), String> {
+    fn validate(
+        &self,
+        phase: &Phase,
+        v: &Value,
+        _path_arg: Option<&str>,
+    ) -> std::result::Result<(), String> {
         if phase.call.path.ends_with("/users/create_or_update_many") {
             if let Some(e) = v["email"].as_str() {
                 let ok = e

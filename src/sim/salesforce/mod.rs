@@ -10,6 +10,7 @@
 //! `Sforce-Limit-Info: api-usage=n/max` on every answer but the versions
 //! list, and the daily allocation's `REQUEST_LIMIT_EXCEEDED`.
 
+pub mod admin;
 mod bulk;
 pub mod ids;
 mod routes;
@@ -66,8 +67,9 @@ pub struct SimOptions {
     /// The custom fields ferry needs exist (`Kustomer_Id__c` and the
     /// original-date fields); off: an org nobody prepared.
     pub custom_fields: bool,
-    /// Custom objects for Kustomer klasses (`Order__c`…).
-    pub custom_objects: Vec<String>,
+    /// Share of the records of a Collections request answered
+    /// `UNABLE_TO_LOCK_ROW` (not written) inside an HTTP 200.
+    pub record_lock_rate: f64,
     /// The external-id field name on every object.
     pub external_id: String,
     /// Rows per SOQL page (Salesforce: 2,000 by default).
@@ -96,7 +98,7 @@ impl Default for SimOptions {
             daily_batches: 15_000,
             audit_fields: true,
             custom_fields: true,
-            custom_objects: Vec::new(),
+            record_lock_rate: 0.0,
             external_id: "Kustomer_Id__c".into(),
             query_page: 2000,
             bulk_delay_ms: 300,
@@ -110,8 +112,8 @@ impl Default for SimOptions {
 
 impl SimOptions {
     /// Users that mirror a seeded Kustomer simulator's org (all its agents
-    /// but every fourth, as in a real org where some never got a seat),
-    /// and a custom object per klass.
+    /// but every fourth, as in a real org where some never got a seat).
+    /// Custom objects are an admin's step: `POST /__sim/custom_fields`.
     pub fn mirror_kustomer(mut self, seed: u64, customers: u32) -> SimOptions {
         use crate::sim::kustomer::data::{Kind, Org};
         let org = Org::generate(seed, customers, chrono::Utc::now().timestamp());
@@ -127,33 +129,8 @@ impl SimOptions {
                     .push((first.to_string(), last.to_string(), email.to_lowercase()));
             }
         }
-        for i in 0..org.count(Kind::Klasses) {
-            let k = crate::sim::kustomer::records::record(&org, Kind::Klasses, i);
-            if let Some(n) = k["attributes"]["name"].as_str() {
-                self.custom_objects.push(custom_object_name(n));
-            }
-        }
         self
     }
-}
-
-/// The API name a custom object for a Kustomer klass gets: letters,
-/// digits and single underscores, then `__c`.
-pub fn custom_object_name(klass: &str) -> String {
-    let mut s: String = klass
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    while s.contains("__") {
-        s = s.replace("__", "_");
-    }
-    let s = s.trim_matches('_');
-    let s = if s.starts_with(|c: char| c.is_ascii_digit()) || s.is_empty() {
-        format!("K_{s}")
-    } else {
-        s.to_string()
-    };
-    format!("{s}__c")
 }
 
 /// Shared state of a running simulator.
@@ -169,6 +146,8 @@ pub struct SimState {
     pub batches_used: AtomicU64,
     pub requests: AtomicU64,
     pub refused: AtomicU64,
+    /// Collections records answered UNABLE_TO_LOCK_ROW (`record_lock_rate`).
+    pub record_locks: AtomicU64,
     /// Requests per kind of endpoint (`rest`, `collections`, `bulk`,
     /// `query`, `describe`, `token`…).
     by_kind: Mutex<HashMap<&'static str, u64>>,
@@ -201,10 +180,7 @@ pub struct RunningSim {
 /// Starts the simulator on `addr` inside the current tokio runtime.
 pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<RunningSim> {
     let ext: &'static str = Box::leak(opts.external_id.clone().into_boxed_str());
-    let mut objects = schema::standard(ext, opts.custom_fields);
-    for (i, name) in opts.custom_objects.iter().enumerate() {
-        objects.push(schema::custom_object(name, &format!("a0{i}"), ext));
-    }
+    let objects = schema::standard(ext, opts.custom_fields);
     let mut store = Store::new(objects, opts.audit_fields);
     for (first, last, email) in &opts.users {
         store.seed(
@@ -222,6 +198,7 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
         batches_used: AtomicU64::new(0),
         requests: AtomicU64::new(0),
         refused: AtomicU64::new(0),
+        record_locks: AtomicU64::new(0),
         by_kind: Mutex::new(HashMap::new()),
         seq: AtomicU64::new(0),
         cut_done: AtomicBool::new(false),

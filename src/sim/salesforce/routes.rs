@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
+use rand::Rng;
 use serde_json::{json, Map, Value};
 
 use super::bulk::{self, Job};
@@ -29,6 +30,10 @@ pub fn router(st: Arc<SimState>) -> Router {
         .route("/services/data/{*rest}", any(api))
         .route("/__sim/stats", get(stats))
         .route("/__sim/dump", get(dump))
+        .route("/__sim/custom_fields", post(custom_fields))
+        // Bulk uploads take up to 150 MB of CSV and multipart files up to
+        // 2 GB; the simulator holds what tests and benches send.
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
         .with_state(st)
 }
 
@@ -127,6 +132,7 @@ async fn stats(State(st): St) -> Response {
         "api_usage": st.api_used.load(Ordering::Relaxed),
         "daily_requests": st.opts.daily_requests,
         "refused": st.refused.load(Ordering::Relaxed),
+        "record_locks": st.record_locks.load(Ordering::Relaxed),
         "bulk_batches": st.batches_used.load(Ordering::Relaxed),
         "bulk_jobs": jobs.len(),
         "by_kind": *st.by_kind.lock().unwrap(),
@@ -252,9 +258,30 @@ async fn api(State(st): St, method: Method, uri: Uri, headers: HeaderMap, body: 
         }
         (Method::POST, ["sobjects", obj]) => {
             st.count("rest");
-            let v = match json_body(&body) {
-                Ok(v) => v,
-                Err(r) => return *r,
+            let multipart = headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|ct| ct.strip_prefix("multipart/form-data"))
+                .map(str::to_string);
+            let v = match multipart {
+                Some(params) => match multipart_record(&params, &body) {
+                    Ok(v) => {
+                        st.count("multipart");
+                        v
+                    }
+                    Err(e) => return rest_error(StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR", &e),
+                },
+                None if body.len() > JSON_BLOB_MAX => {
+                    return rest_error(
+                        StatusCode::BAD_REQUEST,
+                        "JSON_PARSER_ERROR",
+                        "a non-multipart request takes at most 37.5 MB of base64-encoded data: send the file as multipart/form-data",
+                    )
+                }
+                None => match json_body(&body) {
+                    Ok(v) => v,
+                    Err(r) => return *r,
+                },
             };
             let Some(m) = v.as_object() else {
                 return rest_error(
@@ -501,7 +528,121 @@ fn by_external_id(
     }
 }
 
+/// `POST /__sim/custom_fields`: the admin's Setup step (not a Salesforce
+/// API: ferry's data calls cannot create a schema). A JSON array of
+/// `{object, field, type, length, reference_to}` rows, as ferry's
+/// `out_sf_custom_fields` lists them.
+async fn custom_fields(State(st): St, Json(rows): Json<Vec<Value>>) -> Response {
+    let mut store = st.store.lock().unwrap();
+    let mut added = 0;
+    for r in &rows {
+        let (Some(object), Some(field), Some(kind)) = (
+            r["object"].as_str(),
+            r["field"].as_str(),
+            r["type"].as_str(),
+        ) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                "each row needs object, field and type",
+            )
+                .into_response();
+        };
+        let length = r["length"].as_u64().map(|n| n as usize);
+        let made = super::schema::admin_field(field, kind, length, r["reference_to"].as_str())
+            .and_then(|f| store.add_custom_field(object, f));
+        if let Err(e) = made {
+            return (StatusCode::BAD_REQUEST, e).into_response();
+        }
+        added += 1;
+    }
+    Json(json!({"fields": added})).into_response()
+}
+
+/// Bytes a non-multipart blob request may carry (37.5 MB of base64 plus
+/// the record's other fields; REST API guide, "Insert or Update Blob
+/// Data").
+const JSON_BLOB_MAX: usize = 37_500_000 + 64 * 1024;
+
+/// A multipart ContentVersion create: the record's JSON in the part named
+/// `entity_content`, the bytes in `VersionData` (REST API guide, "Insert
+/// or Update Blob Data"); the bytes become the base64 `VersionData` the
+/// store takes.
+fn multipart_record(params: &str, body: &[u8]) -> Result<Value, String> {
+    use base64::Engine;
+    let boundary = params
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_string())
+        .ok_or("multipart/form-data needs a boundary")?;
+    let delim = format!("--{boundary}");
+    let mut parts = Vec::new();
+    let mut rest = body;
+    while let Some(at) = find(rest, delim.as_bytes()) {
+        rest = &rest[at + delim.len()..];
+        if rest.starts_with(b"--") {
+            break;
+        }
+        let rest2 = rest.strip_prefix(b"\r\n").unwrap_or(rest);
+        let end = find(rest2, delim.as_bytes())
+            .ok_or("multipart body ends without its closing boundary")?;
+        let part = &rest2[..end];
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        let split = find(part, b"\r\n\r\n").ok_or("a multipart part has no headers")?;
+        let head = String::from_utf8_lossy(&part[..split]).to_lowercase();
+        let name = head
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("name="))
+            .map(|n| {
+                n.split(['\r', '\n'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .unwrap_or_default();
+        parts.push((name, part[split + 4..].to_vec()));
+        rest = rest2;
+    }
+    let entity = parts
+        .iter()
+        .find(|(n, _)| n == "entity_content")
+        .ok_or("no part named entity_content (the record's JSON)")?;
+    let mut v: Value =
+        serde_json::from_slice(&entity.1).map_err(|e| format!("entity_content: {e}"))?;
+    let data = parts
+        .iter()
+        .find(|(n, _)| n == "versiondata")
+        .ok_or("no part named VersionData (the file's bytes)")?;
+    v["VersionData"] = json!(base64::engine::general_purpose::STANDARD.encode(&data.1));
+    Ok(v)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Salesforce refuses a ContentDocumentLink query that does not filter on
+/// the document or the linked record ("Implementation restriction:
+/// ContentDocumentLink requires a filter by a single Id on
+/// ContentDocumentId or LinkedEntityId using the equals operator or
+/// multiple Id's using the IN operator", SOQL and SOSL reference).
+fn restricted(q: &str) -> Option<&'static str> {
+    let l = q.to_lowercase();
+    let from_cdl = l
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|w| w == ["from", "contentdocumentlink"]);
+    let filtered = l
+        .split_once(" where ")
+        .is_some_and(|(_, w)| w.contains("linkedentityid") || w.contains("contentdocumentid"));
+    (from_cdl && !filtered).then_some("Implementation restriction: ContentDocumentLink requires a filter by a single Id on ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN operator.")
+}
+
 fn query(st: &SimState, q: &str, page: usize, version: &str) -> Response {
+    if let Some(why) = restricted(q) {
+        return rest_error(StatusCode::BAD_REQUEST, "MALFORMED_QUERY", why);
+    }
     let parsed = match super::soql::parse(q) {
         Ok(p) => p,
         Err(e) => {
@@ -666,6 +807,12 @@ fn collections(
     let results: Vec<Value> = records
         .iter()
         .map(|r| {
+            let locked = st.opts.record_lock_rate > 0.0
+                && st.rng.lock().unwrap().gen_bool(st.opts.record_lock_rate.min(1.0));
+            if locked {
+                st.record_locks.fetch_add(1, Ordering::Relaxed);
+                return json!({"success": false, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record or 1 records", "fields": []}]});
+            }
             let Some(rec) = r.as_object() else {
                 return json!({"success": false, "errors": [{"statusCode": "JSON_PARSER_ERROR", "message": "a record must be an object", "fields": []}]});
             };

@@ -22,6 +22,8 @@ pub enum FieldType {
     Reference,
     Base64,
     Int,
+    /// Number fields of custom objects.
+    Double,
 }
 
 impl FieldType {
@@ -39,6 +41,7 @@ impl FieldType {
             FieldType::Reference => "reference",
             FieldType::Base64 => "base64",
             FieldType::Int => "int",
+            FieldType::Double => "double",
         }
     }
 
@@ -50,6 +53,7 @@ impl FieldType {
             FieldType::DateTime => "xsd:dateTime",
             FieldType::Base64 => "xsd:base64Binary",
             FieldType::Int => "xsd:int",
+            FieldType::Double => "xsd:double",
             _ => "xsd:string",
         }
     }
@@ -176,7 +180,7 @@ impl SObject {
                     "label": fd.name.trim_end_matches("__c").replace('_', " "),
                     "type": fd.kind.name(),
                     "soapType": fd.kind.soap(),
-                    "length": if matches!(fd.kind, FieldType::Boolean | FieldType::DateTime | FieldType::Int) { 0 } else { fd.length },
+                    "length": if matches!(fd.kind, FieldType::Boolean | FieldType::DateTime | FieldType::Int | FieldType::Double) { 0 } else { fd.length },
                     "byteLength": if fd.bytes { fd.length } else { fd.length * 3 },
                     "nillable": !fd.required && fd.kind != FieldType::Boolean,
                     "defaultedOnCreate": fd.default.is_some() || fd.kind == FieldType::Boolean || fd.access == Access::ReadOnly,
@@ -525,18 +529,13 @@ pub fn standard(ext: &'static str, custom_fields: bool) -> Vec<SObject> {
     ]
 }
 
-/// A custom object for a Kustomer klass, as an admin would create it from
-/// the field list `ferry load --dry-run` prints: Name, the external id,
-/// the record's JSON, and lookups to Contact and Case.
-pub fn custom_object(name: &str, prefix: &str, ext: &'static str) -> SObject {
+/// A custom object as an admin creates it in Setup: the standard fields
+/// every custom object has (Name and the system fields); its own fields
+/// come through [`admin_field`].
+pub fn custom_object(name: &str, prefix: &str) -> SObject {
     let mut fields = system_fields();
-    fields.extend([
-        f("Name", Text, 80),
-        external(ext),
-        f("Data__c", TextArea, 131_072),
-        f("Contact__c", Reference, 18).refs(&["Contact"]),
-        f("Case__c", Reference, 18).refs(&["Case"]),
-    ]);
+    fields.push(f("Name", Text, 80));
+    fields.push(f("OwnerId", Reference, 18).refs(&["User", "Group"]));
     SObject {
         name: name.to_string(),
         prefix: prefix.to_string(),
@@ -544,4 +543,51 @@ pub fn custom_object(name: &str, prefix: &str, ext: &'static str) -> SObject {
         custom: true,
         fields,
     }
+}
+
+/// A custom field as Setup's field types name them (`Text`, `Number`,
+/// `Checkbox`, `Date/Time`, `Long Text Area`, `Lookup`, and `Text
+/// (External ID, Unique)`). The simulator lives for one test or demo,
+/// so the leaked names are bounded.
+pub fn admin_field(
+    name: &str,
+    kind: &str,
+    length: Option<usize>,
+    reference_to: Option<&str>,
+) -> Result<Field, String> {
+    if !name.ends_with("__c") {
+        return Err(format!("{name}: a custom field's API name ends in __c"));
+    }
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let name = leak(name);
+    let k = kind.to_ascii_lowercase();
+    Ok(match k.as_str() {
+        "text" => f(name, Text, length.unwrap_or(255).min(255)),
+        "long text area" => f(name, TextArea, length.unwrap_or(32_768).min(131_072)),
+        "number" => f(name, Double, 0),
+        "checkbox" => f(name, Boolean, 0),
+        "date/time" => f(name, DateTime, 0),
+        "lookup" => {
+            let to = reference_to.ok_or_else(|| format!("{name}: a Lookup names its object"))?;
+            let to: &'static [&'static str] = Box::leak(vec![leak(to)].into_boxed_slice());
+            f(name, Reference, 18).refs(to)
+        }
+        _ if k.starts_with("text (external id") => external(name),
+        _ => return Err(format!("{name}: unknown field type {kind:?}")),
+    })
+}
+
+/// What makes a record unique where the object has no external id: the
+/// fields (compared case-insensitively) and the code Salesforce refuses a
+/// second one with.
+pub fn unique_key(object: &str) -> Option<(&'static [&'static str], &'static str)> {
+    Some(match object {
+        "Group" => (&["DeveloperName"], "DUPLICATE_DEVELOPER_NAME"),
+        "Topic" => (&["Name"], "DUPLICATE_VALUE"),
+        "QueueSobject" => (&["QueueId", "SobjectType"], "DUPLICATE_VALUE"),
+        "GroupMember" => (&["GroupId", "UserOrGroupId"], "DUPLICATE_VALUE"),
+        "TopicAssignment" => (&["EntityId", "TopicId"], "DUPLICATE_VALUE"),
+        "ContentDocumentLink" => (&["LinkedEntityId", "ContentDocumentId"], "DUPLICATE_VALUE"),
+        _ => return None,
+    })
 }

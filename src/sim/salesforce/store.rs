@@ -174,6 +174,37 @@ impl Store {
         self.objects.iter().find(|o| id.starts_with(&o.prefix))
     }
 
+    /// An admin's Setup step: adds `field` to custom object `object`,
+    /// creating the object (key prefix `a0…`) when it is new. Adding a
+    /// field that exists is a no-op, as a redeploy of the same metadata is.
+    pub fn add_custom_field(
+        &mut self,
+        object: &str,
+        field: super::schema::Field,
+    ) -> Result<(), String> {
+        if !object.ends_with("__c") {
+            return Err(format!("{object}: a custom object's API name ends in __c"));
+        }
+        if self.object(object).is_none() {
+            let n = self.objects.iter().filter(|o| o.custom).count();
+            let prefix = format!("a0{}", (b'A' + (n % 26) as u8) as char);
+            self.objects
+                .push(super::schema::custom_object(object, &prefix));
+            self.records.insert(object.to_string(), BTreeMap::new());
+        }
+        let name = self.canonical(object).unwrap_or_default();
+        let obj = self.objects.iter_mut().find(|o| o.name == name).unwrap();
+        if obj.field(field.name).is_some() {
+            return Ok(());
+        }
+        if field.external_id {
+            self.index
+                .insert((name.clone(), field.name.to_lowercase()), HashMap::new());
+        }
+        obj.fields.push(field);
+        Ok(())
+    }
+
     pub fn mint(&mut self, prefix: &str) -> String {
         let n = self.seq.entry(prefix.to_string()).or_insert(0);
         *n += 1;
@@ -380,6 +411,13 @@ impl Store {
                         &[f.name],
                     ));
                 }
+                FieldType::Double if !v.is_number() => {
+                    errs.push(SfError::new(
+                        "INVALID_TYPE_ON_FIELD_IN_RECORD",
+                        format!("{}: value not of required type: {v}", f.name),
+                        &[f.name],
+                    ));
+                }
                 FieldType::DateTime if v.as_str().and_then(parse_time).is_none() => {
                     errs.push(SfError::new(
                         "INVALID_TYPE_ON_FIELD_IN_RECORD",
@@ -405,6 +443,17 @@ impl Store {
                             errs.push(SfError::new(
                                 "INVALID_CROSS_REFERENCE_KEY",
                                 format!("invalid cross reference id: {id}"),
+                                &[f.name],
+                            ));
+                        } else if f.name == "OwnerId" && !self.queue_takes(id, &obj.name) {
+                            // A record owned by a group must be owned by a
+                            // queue that supports its object (QueueSobject).
+                            errs.push(SfError::new(
+                                "INVALID_CROSS_REFERENCE_KEY",
+                                format!(
+                                    "invalid cross reference id: {id} is not a queue for {}",
+                                    obj.name
+                                ),
                                 &[f.name],
                             ));
                         }
@@ -467,6 +516,11 @@ impl Store {
             }
         }
         if existing.is_none() {
+            if let Some(e) = self.duplicate(&obj.name, body) {
+                errs.push(e);
+            }
+        }
+        if existing.is_none() {
             for f in &obj.fields {
                 let missing = f.required
                     && f.default.is_none()
@@ -482,6 +536,58 @@ impl Store {
             }
         }
         errs
+    }
+
+    /// Whether `owner` is a User, or a Queue that takes `object`.
+    fn queue_takes(&self, owner: &str, object: &str) -> bool {
+        if !owner.starts_with("00G") {
+            return true;
+        }
+        let owner = ids::normalize(owner);
+        let is_queue = self
+            .get("Group", &owner)
+            .is_some_and(|g| g.get("Type").and_then(Value::as_str) == Some("Queue"));
+        is_queue
+            && self.records["QueueSobject"].values().any(|q| {
+                q.get("QueueId").and_then(Value::as_str) == Some(owner.as_str())
+                    && q.get("SobjectType").and_then(Value::as_str) == Some(object)
+            })
+    }
+
+    /// A second record with the natural key of an existing one, where the
+    /// object has no external id (`schema::unique_key`).
+    fn duplicate(&self, object: &str, body: &Map<String, Value>) -> Option<SfError> {
+        let (fields, code) = super::schema::unique_key(object)?;
+        let value = |r: &Map<String, Value>, f: &str| {
+            r.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(f))
+                .and_then(|(_, v)| v.as_str())
+                .map(|v| {
+                    if ids::well_formed(v) {
+                        ids::normalize(v)
+                    } else {
+                        v.to_string()
+                    }
+                    .to_lowercase()
+                })
+        };
+        let key: Option<Vec<String>> = fields.iter().map(|f| value(body, f)).collect();
+        let key = key?;
+        let other = self.records.get(object)?.iter().find(|(_, r)| {
+            fields
+                .iter()
+                .zip(&key)
+                .all(|(f, k)| value(r, f).as_deref() == Some(k.as_str()))
+        })?;
+        Some(SfError::new(
+            code,
+            format!(
+                "duplicate value found: {} duplicates value on record with id: {}",
+                fields.join(", "),
+                other.0
+            ),
+            fields,
+        ))
     }
 
     /// `CreatedDate` and friends: given (with the permission) or now.
@@ -769,12 +875,18 @@ impl Store {
                 ("EmailMessage", "ParentId"),
                 ("CaseComment", "ParentId"),
                 ("ContentDocumentLink", "LinkedEntityId"),
+                ("TopicAssignment", "EntityId"),
             ],
             "ContentDocument" => &[
                 ("ContentVersion", "ContentDocumentId"),
                 ("ContentDocumentLink", "ContentDocumentId"),
             ],
-            _ => &[("ContentDocumentLink", "LinkedEntityId")],
+            "Group" => &[("QueueSobject", "QueueId"), ("GroupMember", "GroupId")],
+            "Topic" => &[("TopicAssignment", "TopicId")],
+            _ => &[
+                ("ContentDocumentLink", "LinkedEntityId"),
+                ("TopicAssignment", "EntityId"),
+            ],
         };
         for (child, field) in children {
             let ids: Vec<String> = self.records[*child]

@@ -24,4 +24,10 @@ UNION ALL SELECT 'accounts', account_source_id FROM out_sf_cases WHERE source_id
 UNION ALL SELECT 'agents', source_id FROM out_sf_users
 UNION ALL SELECT 'email_messages', source_id FROM out_sf_messages WHERE kind = 'message' AND conversation_id IN (SELECT source_id FROM convs)
 UNION ALL SELECT 'case_comments', source_id FROM out_sf_messages WHERE kind = 'note' AND conversation_id IN (SELECT source_id FROM convs)
-UNION ALL SELECT 'files', unnest(attachment_ids) FROM out_sf_messages WHERE conversation_id IN (SELECT source_id FROM convs);
+UNION ALL SELECT 'files', unnest(attachment_ids) FROM out_sf_messages WHERE conversation_id IN (SELECT source_id FROM convs)
+UNION ALL SELECT 'queues', source_id FROM out_sf_queues
+UNION ALL SELECT 'queue_sobjects', source_id FROM out_sf_queues
+UNION ALL SELECT 'queue_members', source_id FROM out_sf_queue_members
+UNION ALL SELECT 'topics', topic_source_id FROM out_sf_topic_assignments WHERE case_source_id IN (SELECT source_id FROM convs)
+UNION ALL SELECT 'topic_assignments', source_id FROM out_sf_topic_assignments WHERE case_source_id IN (SELECT source_id FROM convs)
+UNION ALL SELECT 'file_links', source_id FROM out_sf_file_links WHERE message_row IN (SELECT source_id FROM out_sf_messages WHERE conversation_id IN (SELECT source_id FROM convs));
