@@ -311,7 +311,11 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
         "kustomer-salesforce",
         &kustomer.url,
         &sf.url,
-        &[("audit_fields = false\n", "audit_fields = true\n")],
+        // Files above 3,000 bytes go up as multipart (about half of them).
+        &[(
+            "json_upload_max_bytes = 28000000\n",
+            "json_upload_max_bytes = 3000\n",
+        )],
     );
     // A seed mapping a status to a value the org does not have.
     let seeds = dir.join("sql/kustomer_salesforce/seeds");
@@ -336,6 +340,22 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
     ok(&dir, &["transform"]);
     let dry = ok(&dir, &["load", "--dry-run"]);
     assert!(!dry.contains("restricted picklist"), "{dry}");
+    // The org has no custom objects for the klasses yet: the dry run names
+    // them; the admin creates what out_sf_custom_fields lists.
+    assert!(
+        dry.contains("custom object ecomm_order__c does not exist in the org"),
+        "{dry}"
+    );
+    let fields = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(ferry::sim::salesforce::admin::create_custom_objects(
+            &sf.url, &dir,
+        ))
+        .unwrap();
+    assert!(fields > 10, "{fields}");
+    let dry = ok(&dir, &["load", "--dry-run"]);
+    assert!(!dry.contains("does not exist in the org"), "{dry}");
+    assert!(!dry.contains("lacks the field"), "{dry}");
 
     for point in [
         "load.sent.cases:1",
@@ -401,6 +421,7 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
         .collect();
     let unique: std::collections::HashSet<&String> = markers.iter().collect();
     assert_eq!(unique.len(), markers.len(), "a CaseComment created twice");
+    check_queues_topics_records_and_links(&conn, &d, &sf);
     let reconciled = count(
         &conn,
         "SELECT count(*) FROM ferry_batches WHERE dest = 'salesforce' AND status = 'reconciled'",
@@ -557,6 +578,12 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
         "ContentVersion",
         "ContentDocument",
         "ContentDocumentLink",
+        "Group",
+        "QueueSobject",
+        "GroupMember",
+        "Topic",
+        "TopicAssignment",
+        "ecomm_order__c",
     ] {
         assert_eq!(
             d[object].as_array().unwrap().len(),
@@ -570,6 +597,160 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
     );
     let conn = db(&dir);
     assert_eq!(count(&conn, "SELECT count(*) FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object <> 'agents'"), 0);
+}
+
+/// What the route made of teams, tags, KObjects and email attachments,
+/// read from the org's records and compared with the raw Kustomer JSON.
+fn check_queues_topics_records_and_links(conn: &duckdb::Connection, d: &Value, sf: &Sim) {
+    let all = |o: &str| d[o].as_array().cloned().unwrap_or_default();
+    // Every live team is one Queue that takes Cases; its members with a
+    // Salesforce User are GroupMembers.
+    let teams = count(
+        conn,
+        "SELECT count(*) FROM raw_kustomer_teams WHERE NOT coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false)",
+    );
+    let queues: Vec<Value> = all("Group")
+        .into_iter()
+        .filter(|g| g["Type"] == "Queue")
+        .collect();
+    assert_eq!(queues.len() as i64, teams, "one Queue per team");
+    for q in &queues {
+        assert!(
+            all("QueueSobject")
+                .iter()
+                .any(|x| x["QueueId"] == q["Id"] && x["SobjectType"] == "Case"),
+            "queue {} takes Cases",
+            q["Name"]
+        );
+    }
+    // Each GroupMember is a member of its team in Kustomer (by the
+    // user's email), and none is created twice.
+    let users = by_id(d, "User");
+    let raw_pairs: std::collections::HashSet<String> = strings(
+        conn,
+        "SELECT q.dest_id || '|' || lower(u.json->>'$.attributes.email') FROM raw_kustomer_teams t, unnest(CAST(json_extract(t.json, '$.attributes.members') AS VARCHAR[])) m(uid) JOIN raw_kustomer_users u ON u.id = m.uid JOIN ferry_id_map q ON q.dest = 'salesforce' AND q.dest_object = 'queues' AND q.source_id = t.id",
+    )
+    .into_iter()
+    .collect();
+    let members: Vec<String> = all("GroupMember")
+        .iter()
+        .map(|m| {
+            let email = users[m["UserOrGroupId"].as_str().unwrap()]["Email"]
+                .as_str()
+                .unwrap();
+            format!(
+                "{}|{}",
+                m["GroupId"].as_str().unwrap(),
+                email.to_lowercase()
+            )
+        })
+        .collect();
+    assert!(!members.is_empty());
+    let unique: std::collections::HashSet<&String> = members.iter().collect();
+    assert_eq!(unique.len(), members.len(), "a GroupMember created twice");
+    for m in &members {
+        assert!(
+            raw_pairs.contains(m),
+            "GroupMember {m} is a Kustomer team membership"
+        );
+    }
+    assert_eq!(
+        members.len() as i64,
+        count(conn, "SELECT count(*) FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = 'queue_members'")
+    );
+    // A Case whose assignee has no User is owned by its team's Queue.
+    let queue_owned = all("Case")
+        .iter()
+        .filter(|c| c["OwnerId"].as_str().is_some_and(|o| o.starts_with("00G")))
+        .count();
+    let want = count(
+        conn,
+        "SELECT count(*) FROM out_sf_cases c LEFT JOIN ferry_id_map u ON u.dest = 'salesforce' AND u.dest_object = 'agents' AND u.source_id = c.owner_source_id WHERE u.dest_id IS NULL AND c.owner_queue_source_id IS NOT NULL",
+    );
+    assert!(want > 0, "the dataset has Cases for a Queue");
+    assert_eq!(queue_owned as i64, want);
+    // Tags: one Topic per distinct name (case aside), assigned to the
+    // Cases whose conversation carries the tag.
+    let names = count(
+        conn,
+        "SELECT count(DISTINCT lower(trim(json->>'$.attributes.name'))) FROM raw_kustomer_tags WHERE NOT coalesce(TRY_CAST(json_extract(json, '$.attributes.deleted') AS BOOLEAN), false)",
+    );
+    assert_eq!(all("Topic").len() as i64, names);
+    let topics = by_id(d, "Topic");
+    let cases = by_id(d, "Case");
+    let got: std::collections::BTreeSet<String> = all("TopicAssignment")
+        .iter()
+        .map(|a| {
+            let case = cases[a["EntityId"].as_str().unwrap()]["Kustomer_Id__c"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let topic = topics[a["TopicId"].as_str().unwrap()]["Name"]
+                .as_str()
+                .unwrap()
+                .to_lowercase();
+            format!("{case}|{topic}")
+        })
+        .collect();
+    let want: std::collections::BTreeSet<String> = strings(
+        conn,
+        "SELECT DISTINCT c.id || '|' || lower(trim(t.json->>'$.attributes.name')) FROM raw_kustomer_conversations c, unnest(CAST(json_extract(c.json, '$.attributes.tags') AS VARCHAR[])) g(tid) JOIN raw_kustomer_tags t ON t.id = g.tid JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object = 'cases' AND m.source_id = c.id WHERE NOT coalesce(TRY_CAST(json_extract(t.json, '$.attributes.deleted') AS BOOLEAN), false)",
+    )
+    .into_iter()
+    .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want, "each Case's Topics are its conversation's tags");
+    // KObjects: one record each in its klass's object, the customer's
+    // Contact or Lead looked up, the values under their fields.
+    let orders = all("ecomm_order__c");
+    let want = count(
+        conn,
+        "SELECT count(*) FROM raw_kustomer_kobjects k JOIN raw_kustomer_klasses c ON c.id = k.json->>'$.relationships.klass.data.id' WHERE c.json->>'$.attributes.name' = 'ecomm-order'",
+    );
+    assert!(want > 0);
+    assert_eq!(orders.len() as i64, want);
+    for o in &orders {
+        let src = o["Kustomer_Id__c"].as_str().unwrap();
+        let raw = strings(
+            conn,
+            &format!("SELECT json FROM raw_kustomer_kobjects WHERE id = '{src}'"),
+        );
+        let raw: Value = serde_json::from_str(&raw[0]).unwrap();
+        assert_eq!(
+            o["totalNum__c"].as_f64(),
+            raw["attributes"]["custom"]["totalNum"].as_f64(),
+            "{src}"
+        );
+        assert_eq!(
+            o["orderNumberStr__c"], raw["attributes"]["custom"]["orderNumberStr"],
+            "{src}"
+        );
+        let linked = o["Contact__c"].is_string() || o["Lead__c"].is_string();
+        assert_eq!(
+            linked,
+            raw["relationships"]["customer"]["data"]["id"].is_string(),
+            "{src}: {o}"
+        );
+    }
+    // Files of email messages are linked to their EmailMessage as well as
+    // published to the Case; some went up as multipart.
+    let emails = by_id(d, "EmailMessage");
+    let email_links = all("ContentDocumentLink")
+        .iter()
+        .filter(|l| emails.contains_key(l["LinkedEntityId"].as_str().unwrap_or("")))
+        .count();
+    assert_eq!(
+        email_links as i64,
+        count(conn, "SELECT count(*) FROM out_sf_file_links")
+    );
+    let stats = sf.get("/__sim/stats");
+    let multipart = stats["by_kind"]["multipart"].as_u64().unwrap_or(0) as i64;
+    let large = count(conn, "SELECT count(*) FROM ferry_id_map m JOIN stg_attachments a ON a.attachment_id = m.source_id WHERE m.dest = 'salesforce' AND m.dest_object = 'files' AND a.size_bytes > 3000");
+    assert!(large > 0);
+    assert!(
+        multipart >= large,
+        "files above json_upload_max_bytes went up as multipart: {multipart} < {large}"
+    );
 }
 
 /// A locked row (400 `UNABLE_TO_LOCK_ROW`) and a 503 are retried until the
@@ -641,4 +822,176 @@ fn probe_reads_the_allocation_and_fails_an_org_without_the_external_id() {
             );
         }
     }
+}
+
+/// Records refused `UNABLE_TO_LOCK_ROW` inside a 200 Collections answer
+/// are resent on their own until they land, each exactly once.
+#[test]
+fn records_locked_inside_a_collections_answer_are_resent_once_each() {
+    use ferry::connectors::salesforce::collections;
+    let sf = Sim::salesforce(&["--record-lock-rate", "0.3", "--seed", "4"]);
+    let (data, client) = transport(&sf);
+    let recs: Vec<Value> = (0..150)
+        .map(|i| serde_json::json!({"Kustomer_Id__c": format!("lk-{i}"), "Name": format!("Locked {i}")}))
+        .collect();
+    let out = rt()
+        .block_on(collections::upsert(
+            &client,
+            &data,
+            "Account",
+            "Kustomer_Id__c",
+            &recs,
+            None,
+        ))
+        .unwrap();
+    assert!(out.iter().all(|o| o.is_ok()), "{out:?}");
+    let stats = sf.stats();
+    assert!(stats["record_locks"].as_u64().unwrap() >= 20, "{stats}");
+    let d = sf.get("/__sim/dump");
+    let names: std::collections::BTreeSet<&str> = d["Account"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["Kustomer_Id__c"].as_str())
+        .collect();
+    assert_eq!(d["Account"].as_array().unwrap().len(), 150);
+    assert_eq!(names.len(), 150, "each record landed once");
+}
+
+/// Bad input and order: an org with one Bulk batch left stops before the
+/// first Bulk job with what to do; a Contact Salesforce refuses (a data
+/// engineer's edit left it without LastName) fails with the org's error
+/// and holds its Cases with the reason; `--order open-first` sends open
+/// conversations first; after the fix, `--retry` loads the rest and
+/// verify passes.
+#[test]
+fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
+    let kustomer = Sim::start(&["--customers", "10", "--seed", "11"]);
+    let mirror = [
+        "--mirror-kustomer-seed",
+        "11",
+        "--mirror-kustomer-customers",
+        "10",
+    ];
+
+    let tight = Sim::salesforce(&[&mirror[..], &["--daily-batches", "1"]].concat());
+    let (_t1, d1) = workspace_route("kustomer-salesforce", &kustomer.url, &tight.url, &[]);
+    ok(&d1, &["extract", "--no-progress"]);
+    ok(&d1, &["transform"]);
+    let out = ferry(&d1, &["load"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("daily Bulk API batches left"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(tight.stats()["bulk_jobs"], 0, "no Bulk job was started");
+
+    let sf = Sim::salesforce(&[&mirror[..], &["--bulk-delay-ms", "50"]].concat());
+    let (_t, dir) = workspace_route("kustomer-salesforce", &kustomer.url, &sf.url, &[]);
+    ok(&dir, &["extract", "--no-progress"]);
+    ok(&dir, &["transform"]);
+    rt().block_on(ferry::sim::salesforce::admin::create_custom_objects(
+        &sf.url, &dir,
+    ))
+    .unwrap();
+    let conn = db(&dir);
+    let bad = strings(
+        &conn,
+        "SELECT c.source_id FROM out_sf_contacts c WHERE EXISTS (SELECT 1 FROM out_sf_cases k WHERE k.contact_source_id = c.source_id) ORDER BY 1 LIMIT 1",
+    )
+    .remove(0);
+    conn.execute(
+        "UPDATE out_sf_contacts SET last_name = NULL WHERE source_id = ?",
+        [&bad],
+    )
+    .unwrap();
+    let held_cases = count(
+        &conn,
+        &format!("SELECT count(*) FROM out_sf_cases WHERE contact_source_id = '{bad}'"),
+    );
+    assert!(held_cases > 0);
+    drop(conn);
+
+    let out = ferry(&dir, &["load", "--order", "open-first"]);
+    assert!(!out.status.success(), "one Contact failed: {}", text(&out));
+    assert!(text(&out).contains("1 rows failed"), "{}", text(&out));
+    let conn = db(&dir);
+    let err = strings(
+        &conn,
+        &format!("SELECT http_status || ' ' || error_body FROM ferry_load_errors WHERE object = 'contacts' AND source_id = '{bad}'"),
+    );
+    assert!(
+        err.first().is_some_and(|e| e.starts_with("400 ")
+            && e.contains("REQUIRED_FIELD_MISSING")
+            && e.contains("LastName")),
+        "{err:?}"
+    );
+    let holds = strings(
+        &conn,
+        &format!("SELECT e.error_body FROM ferry_load_errors e JOIN out_sf_cases c ON c.source_id = e.source_id WHERE e.object = 'cases' AND c.contact_source_id = '{bad}'"),
+    );
+    assert_eq!(holds.len() as i64, held_cases, "{holds:?}");
+    assert!(
+        holds
+            .iter()
+            .all(|h| h.ends_with(&format!("contact {bad} is not loaded"))),
+        "{holds:?}"
+    );
+    // Open conversations were sent first: the org numbered their Cases first.
+    let d = sf.get("/__sim/dump");
+    let status: std::collections::HashMap<String, String> = strings(
+        &conn,
+        "SELECT id || '=' || (json->>'$.attributes.status') FROM raw_kustomer_conversations",
+    )
+    .into_iter()
+    .filter_map(|s| {
+        s.split_once('=')
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    })
+    .collect();
+    let mut cases: Vec<&Value> = d["Case"].as_array().unwrap().iter().collect();
+    cases.sort_by_key(|c| c["CaseNumber"].as_str().unwrap().parse::<u64>().unwrap());
+    let done: Vec<bool> = cases
+        .iter()
+        .map(|c| status[c["Kustomer_Id__c"].as_str().unwrap()] == "done")
+        .collect();
+    assert!(done.contains(&true) && done.contains(&false), "{done:?}");
+    let first_done = done.iter().position(|d| *d).unwrap();
+    assert!(
+        done[first_done..].iter().all(|d| *d),
+        "every open Case precedes every done one: {done:?}"
+    );
+    drop(conn);
+    let out = ferry(&dir, &["verify"]);
+    assert!(!out.status.success(), "verify fails while records are held");
+    let conn = db(&dir);
+    let state = strings(
+        &conn,
+        &format!("SELECT state || ': ' || reason FROM verify_records WHERE object = 'customers' AND source_id = '{bad}'"),
+    );
+    assert!(
+        state.first().is_some_and(
+            |s| s.starts_with("failed: HTTP 400") && s.contains("REQUIRED_FIELD_MISSING")
+        ),
+        "verify names the refused Contact and why: {state:?}"
+    );
+    let held = count(
+        &conn,
+        &format!("SELECT count(*) FROM verify_records v JOIN out_sf_cases c ON c.source_id = v.source_id WHERE v.object = 'conversations' AND v.state = 'held' AND c.contact_source_id = '{bad}'"),
+    );
+    assert_eq!(held, held_cases, "verify lists its Cases as held");
+    drop(conn);
+
+    // The fix: rebuild the transform (the edit is gone), retry.
+    ok(&dir, &["transform", "--rebuild"]);
+    let out = ok(&dir, &["load", "--retry"]);
+    assert!(out.contains("0 rows failed"), "{out}");
+    let out = ok(&dir, &["verify"]);
+    assert!(out.contains("0 mismatches"), "{out}");
+    let conn = db(&dir);
+    assert_eq!(
+        count(&conn, &format!("SELECT count(*) FROM ferry_id_map m JOIN out_sf_cases c ON c.source_id = m.source_id WHERE m.dest_object = 'cases' AND c.contact_source_id = '{bad}'")),
+        held_cases
+    );
 }
