@@ -77,7 +77,19 @@ pub fn load(customers: u32) -> anyhow::Result<i32> {
     // (JSON base64); one query for the Users, one token.
     let bulk_min = |rows: u64| rows.div_ceil(10_000) * 6;
     let coll = |rows: u64| rows.div_ceil(200);
-    let minimum = bulk_min(n("contacts"))
+    // The small setup phases (queues, their Case binding and members,
+    // topics, custom records, topic assignments, file links) are one
+    // Collections request per 200 in either plan; ferry adds one SOQL
+    // lookup by natural key per batch of the keyed ones.
+    let small = coll(n("queues"))
+        + coll(n("queue_sobjects"))
+        + coll(n("queue_members"))
+        + coll(n("topics"))
+        + coll(n("custom_records"))
+        + coll(n("topic_assignments"))
+        + coll(n("file_links"));
+    let minimum = small
+        + bulk_min(n("contacts"))
         + bulk_min(n("cases"))
         + bulk_min(n("email_messages"))
         + coll(n("accounts"))
@@ -85,7 +97,8 @@ pub fn load(customers: u32) -> anyhow::Result<i32> {
         + coll(n("case_comments"))
         + n("files")
         + 2;
-    let all_collections = coll(n("accounts"))
+    let all_collections = small
+        + coll(n("accounts"))
         + coll(n("contacts"))
         + coll(n("leads"))
         + coll(n("cases"))
@@ -95,8 +108,9 @@ pub fn load(customers: u32) -> anyhow::Result<i32> {
         + 2;
     let per_k = |x: u64| x as f64 * 1000.0 / cases.max(1) as f64;
     println!(
-        "  output              {cases} cases, {} email messages, {} comments, {} contacts, {} leads, {} accounts, {} files",
-        n("email_messages"), n("case_comments"), n("contacts"), n("leads"), n("accounts"), n("files")
+        "  output              {cases} cases, {} email messages, {} comments, {} contacts, {} leads, {} accounts, {} files ({} linked to emails), {} queues, {} topics on {} assignments, {} custom records",
+        n("email_messages"), n("case_comments"), n("contacts"), n("leads"), n("accounts"), n("files"),
+        n("file_links"), n("queues"), n("topics"), n("topic_assignments"), n("custom_records")
     );
     println!(
         "  duration            {seconds:.1} s (exit {code}), {:.0} records/s",

@@ -78,6 +78,32 @@ pub struct Store {
     /// (object, external-id field in lower case) → value in lower case →
     /// ids: upserts and duplicate checks stay fast at bench sizes.
     index: HashMap<(String, String), HashMap<String, std::collections::BTreeSet<String>>>,
+    /// Object → natural key (`schema::unique_key`) → id, for the objects
+    /// without an external id: duplicate checks stay fast at bench sizes.
+    natural: HashMap<String, HashMap<String, String>>,
+}
+
+/// A record's natural key (`schema::unique_key`), compared without case;
+/// ids in their 18-character form.
+fn natural_key(object: &str, rec: &Map<String, Value>) -> Option<String> {
+    let (fields, _) = super::schema::unique_key(object)?;
+    let parts: Option<Vec<String>> = fields
+        .iter()
+        .map(|f| {
+            rec.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(f))
+                .and_then(|(_, v)| v.as_str())
+                .map(|v| {
+                    if ids::well_formed(v) {
+                        ids::normalize(v)
+                    } else {
+                        v.to_string()
+                    }
+                    .to_lowercase()
+                })
+        })
+        .collect();
+    parts.map(|p| p.join("|"))
 }
 
 pub fn now_iso() -> String {
@@ -111,6 +137,7 @@ impl Store {
             audit_permission,
             api_user: String::new(),
             index: HashMap::new(),
+            natural: HashMap::new(),
         };
         for o in &s.objects {
             for f in o.fields.iter().filter(|f| f.external_id) {
@@ -142,12 +169,23 @@ impl Store {
                 ix.entry(v.to_lowercase()).or_default().insert(id.clone());
             }
         }
+        if let Some(k) = natural_key(object, &rec) {
+            self.natural
+                .entry(object.to_string())
+                .or_default()
+                .insert(k, id.clone());
+        }
         self.records.get_mut(object).unwrap().insert(id, rec);
     }
 
     /// Removes a record, keeping the index.
     fn take(&mut self, object: &str, id: &str) -> Option<Map<String, Value>> {
         let rec = self.records.get_mut(object)?.remove(id)?;
+        if let Some(k) = natural_key(object, &rec) {
+            if let Some(m) = self.natural.get_mut(object) {
+                m.remove(&k);
+            }
+        }
         for ((o, field), ix) in self.index.iter_mut() {
             if o != object {
                 continue;
@@ -558,33 +596,13 @@ impl Store {
     /// object has no external id (`schema::unique_key`).
     fn duplicate(&self, object: &str, body: &Map<String, Value>) -> Option<SfError> {
         let (fields, code) = super::schema::unique_key(object)?;
-        let value = |r: &Map<String, Value>, f: &str| {
-            r.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(f))
-                .and_then(|(_, v)| v.as_str())
-                .map(|v| {
-                    if ids::well_formed(v) {
-                        ids::normalize(v)
-                    } else {
-                        v.to_string()
-                    }
-                    .to_lowercase()
-                })
-        };
-        let key: Option<Vec<String>> = fields.iter().map(|f| value(body, f)).collect();
-        let key = key?;
-        let other = self.records.get(object)?.iter().find(|(_, r)| {
-            fields
-                .iter()
-                .zip(&key)
-                .all(|(f, k)| value(r, f).as_deref() == Some(k.as_str()))
-        })?;
+        let key = natural_key(object, body)?;
+        let other = self.natural.get(object)?.get(&key)?;
         Some(SfError::new(
             code,
             format!(
-                "duplicate value found: {} duplicates value on record with id: {}",
-                fields.join(", "),
-                other.0
+                "duplicate value found: {} duplicates value on record with id: {other}",
+                fields.join(", ")
             ),
             fields,
         ))
