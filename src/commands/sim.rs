@@ -1,7 +1,7 @@
 //! `ferry sim <api>`
 
 use crate::sim::cli::{
-    SimCommand, SimEnchantArgs, SimKustomerArgs, SimSalesforceArgs, SimZendeskArgs,
+    SimCommand, SimEnchantArgs, SimIntercomArgs, SimKustomerArgs, SimSalesforceArgs, SimZendeskArgs,
 };
 
 /// Runs the simulator asked for.
@@ -11,6 +11,7 @@ pub fn run(which: SimCommand) -> anyhow::Result<i32> {
         SimCommand::Zendesk(args) => zendesk(args),
         SimCommand::Enchant(args) => enchant(args),
         SimCommand::Salesforce(args) => salesforce(args),
+        SimCommand::Intercom(args) => intercom(args),
     }
 }
 use crate::sim::kustomer::{spawn, SimOptions};
@@ -156,6 +157,30 @@ pub fn salesforce(args: SimSalesforceArgs) -> anyhow::Result<i32> {
     let rt = super::runtime()?;
     rt.block_on(async move {
         let running = crate::sim::salesforce::spawn(args.addr, salesforce_options(&args)).await?;
+        println!("{}", running.base_url);
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        running.handle.await?;
+        anyhow::Ok(0)
+    })
+}
+
+pub fn intercom(args: SimIntercomArgs) -> anyhow::Result<i32> {
+    loopback_only(args.addr)?;
+    let opts = crate::sim::intercom::SimOptions {
+        seed: args.seed,
+        token: args.token.clone(),
+        contacts: args.contacts,
+        per_minute: args.per_minute,
+        scroll_idle_secs: args.scroll_idle_secs,
+        scroll_fail_at: args.scroll_fail_at,
+        attachment_ttl_secs: args.attachment_ttl_secs,
+        latency_ms: args.latency_ms,
+        fault_rate: args.fault_rate,
+    };
+    let rt = super::runtime()?;
+    rt.block_on(async move {
+        let running = crate::sim::intercom::spawn(args.addr, opts).await?;
         println!("{}", running.base_url);
         use std::io::Write;
         std::io::stdout().flush()?;

@@ -77,6 +77,9 @@ pub struct ClientSettings {
     /// (Salesforce's `REQUEST_LIMIT_EXCEEDED`): the run stops cleanly with
     /// this advice instead of calling the credentials wrong.
     pub quota_codes: &'static [(&'static str, &'static str)],
+    /// Headers sent on every API call besides the credential (Intercom's
+    /// pinned `Intercom-Version`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// A rate-limited, retrying client for one API.
@@ -150,6 +153,14 @@ impl ApiClient {
             headers.insert(AUTHORIZATION, auth);
         }
         headers.insert("accept", HeaderValue::from_static("application/json"));
+        for (name, value) in &s.headers {
+            let v = HeaderValue::from_str(value).map_err(|_| {
+                FerryError::Other(format!(
+                    "{value:?} is not a valid value for the {name} header"
+                ))
+            })?;
+            headers.insert(*name, v);
+        }
         let builder = || {
             reqwest::Client::builder()
                 .timeout(s.timeout)
@@ -260,6 +271,12 @@ impl ApiClient {
     ) -> Result<Response> {
         self.send_n(method, path, body, lane, self.max_attempts)
             .await
+    }
+
+    /// One attempt (429s aside, which wait): for requests a retry would
+    /// get wrong, such as Intercom's scroll, which must restart after a 500.
+    pub async fn send_once(&self, method: Method, path: &str) -> Result<Response> {
+        self.send_n(method, path, None, Lane::Standard, 1).await
     }
 
     /// A GET that gives up after three attempts: health checks should say
@@ -694,6 +711,7 @@ mod tests {
             oauth: None,
             retry_codes: &[],
             quota_codes: &[],
+            headers: Vec::new(),
         })
         .unwrap();
         let mut h = HeaderMap::new();

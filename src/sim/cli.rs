@@ -12,6 +12,42 @@ pub enum SimCommand {
     Enchant(SimEnchantArgs),
     /// Fake Salesforce org (OAuth token endpoint, REST, Collections, Bulk API 2.0, SOQL). Prints its base URL (the login host and instance URL) as the first line of stdout, then serves until killed.
     Salesforce(SimSalesforceArgs),
+    /// Fake Intercom REST API (version 2.14 spec: cursor lists, search, the companies scroll, 10-second rate windows, expiring attachment links). Prints its base URL as the first line of stdout, then serves until killed.
+    Intercom(SimIntercomArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SimIntercomArgs {
+    /// Address to listen on (port 0 picks a free port). Loopback only.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+    /// Seed of the generated workspace.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Access token the simulator accepts (Authorization: Bearer TOKEN).
+    #[arg(long, default_value = "sim-intercom-token")]
+    pub token: String,
+    /// Contacts in the workspace (≈1.5 conversations each; conversation 2000001 has 600 parts).
+    #[arg(long, default_value_t = 40)]
+    pub contacts: u32,
+    /// Requests per minute, enforced in six 10-second windows (Intercom: 10,000 per app); 0 = unlimited.
+    #[arg(long, default_value_t = 10_000)]
+    pub per_minute: u32,
+    /// Seconds an unused companies scroll stays open (Intercom: 60).
+    #[arg(long, default_value_t = 60)]
+    pub scroll_idle_secs: u64,
+    /// Answer this scroll page (1-based) with a 500 once: the scroll must be restarted.
+    #[arg(long)]
+    pub scroll_fail_at: Option<usize>,
+    /// Seconds an attachment link stays valid.
+    #[arg(long, default_value_t = 600)]
+    pub attachment_ttl_secs: i64,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability of a 500/503 per request.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
 }
 
 #[derive(Debug, Args, Clone)]

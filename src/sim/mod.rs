@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod enchant;
+pub mod intercom;
 pub mod kustomer;
 pub mod salesforce;
 pub mod zendesk;

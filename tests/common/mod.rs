@@ -16,6 +16,9 @@ pub fn manifest_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
+/// The Intercom simulator's access token in tests.
+pub const INTERCOM_TOKEN: &str = "test-intercom-token";
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ferry")
 }
@@ -120,6 +123,24 @@ impl Sim {
 }
 
 impl Sim {
+    /// Starts `ferry sim intercom` with the test token.
+    pub fn intercom(args: &[&str]) -> Sim {
+        Sim::spawn(
+            &[
+                &[
+                    "sim",
+                    "intercom",
+                    "--addr",
+                    "127.0.0.1:0",
+                    "--token",
+                    INTERCOM_TOKEN,
+                ],
+                args,
+            ]
+            .concat(),
+        )
+    }
+
     /// Starts `ferry sim zendesk` with the test credentials.
     pub fn zendesk(args: &[&str]) -> Sim {
         Sim::spawn(

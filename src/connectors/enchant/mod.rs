@@ -95,6 +95,7 @@ impl Destination for Enchant {
             oauth: None,
             retry_codes: &[],
             quota_codes: &[],
+            headers: Vec::new(),
         })
     }
 

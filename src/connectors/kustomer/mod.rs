@@ -100,6 +100,7 @@ impl Kustomer {
             oauth: None,
             retry_codes: &[],
             quota_codes: &[],
+            headers: Vec::new(),
         })
     }
 }

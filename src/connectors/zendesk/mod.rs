@@ -90,6 +90,7 @@ impl Destination for Zendesk {
             oauth: None,
             retry_codes: &[],
             quota_codes: &[],
+            headers: Vec::new(),
         })
     }
 
