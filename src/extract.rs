@@ -25,3 +25,17 @@ pub struct StreamSummary {
     /// The source would not serve this stream (404/403), and why.
     pub unavailable: Option<String>,
 }
+
+/// `--only` names objects the source lands: an unknown one is refused
+/// with the list.
+pub fn check_only(only: &Option<Vec<String>>, known: &[&str]) -> crate::error::Result<()> {
+    for name in only.iter().flatten() {
+        if !known.contains(&name.as_str()) {
+            return Err(crate::error::FerryError::Other(format!(
+                "--only: unknown object `{name}` (known: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}

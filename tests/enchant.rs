@@ -397,14 +397,6 @@ fn spec_for_prism(dir: &Path) -> PathBuf {
 
 #[test]
 fn prism_sees_no_violation_and_enchant_python_client_reads_the_load_back() {
-    let prism = std::env::var_os("FERRY_PRISM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home_cache("ferry-prism/node_modules/.bin/prism"));
-    assert!(
-        prism.exists(),
-        "{} is missing: run `bash .ci/run` once",
-        prism.display()
-    );
     let python = home_cache("ferry-enchant-py/bin/python");
     assert!(
         python.exists(),
@@ -417,35 +409,8 @@ fn prism_sees_no_violation_and_enchant_python_client_reads_the_load_back() {
     let enchant = Sim::enchant(2, 8, &["--credits", "6000", "--burst", "60"]);
     let tmp = tempfile::tempdir().unwrap();
     let spec = spec_for_prism(tmp.path());
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let log_path = tmp.path().join("prism.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut proxy = Command::new(&prism)
-        .args([
-            "proxy",
-            spec.to_str().unwrap(),
-            &enchant.root(),
-            "-p",
-            &port.to_string(),
-            "-h",
-            "127.0.0.1",
-        ])
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start prism");
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&log_path)
-        .unwrap_or_default()
-        .contains("Prism is listening")
-    {
-        assert!(started.elapsed().as_secs() < 90, "prism did not start");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    let via = format!("http://127.0.0.1:{port}/api/v1");
+    let mut proxy = Prism::start(&spec, &enchant.root());
+    let via = format!("{}/api/v1", proxy.url);
     let (_t, dir) = prepared(&kustomer, &via, &enchant, 60);
     // The proxy itself sometimes answers 500 under a loaded machine: a
     // load that gave up resumes, as a user would rerun it (the violations
@@ -457,7 +422,7 @@ fn prism_sees_no_violation_and_enchant_python_client_reads_the_load_back() {
             text(&first)
         );
         let again = ferry(&dir, &["load"]);
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let log = proxy.log();
         let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().join("\n");
         assert!(
             again.status.success(),
@@ -466,11 +431,10 @@ fn prism_sees_no_violation_and_enchant_python_client_reads_the_load_back() {
         );
     }
     let verify = ferry(&dir, &["verify"]);
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    proxy.stop();
     assert!(verify.status.success(), "verify: {}", text(&verify));
 
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let log = proxy.log();
     let requests = log.matches("Request received").count();
     let mut violations: BTreeMap<String, usize> = BTreeMap::new();
     let mut current = String::new();

@@ -25,18 +25,6 @@ fn python() -> PathBuf {
     p
 }
 
-fn prism() -> PathBuf {
-    let p = std::env::var_os("FERRY_PRISM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home_cache("ferry-prism/node_modules/.bin/prism"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `bash .ci/run` once",
-        p.display()
-    );
-    p
-}
-
 /// Violations that are the 2.14 spec contradicting itself or Prism
 /// misreading it, not the simulator or ferry, as (path, words of the
 /// message, why):
@@ -81,8 +69,12 @@ fn noise(line: &str, pattern: &str, words: &str) -> bool {
     else {
         return false;
     };
-    let normal: String = path
-        .split('.')
+    indexes_as_n(path).ends_with(pattern)
+}
+
+/// A Prism property path with its list indexes as `N`.
+fn indexes_as_n(path: &str) -> String {
+    path.split('.')
         .map(|seg| {
             if seg.chars().all(|c| c.is_ascii_digit()) {
                 "N"
@@ -91,8 +83,7 @@ fn noise(line: &str, pattern: &str, words: &str) -> bool {
             }
         })
         .collect::<Vec<_>>()
-        .join(".");
-    normal.ends_with(pattern)
+        .join(".")
 }
 
 fn sdk(url: &str, since: i64) -> Value {
@@ -125,36 +116,7 @@ fn ids(v: &Value, skip: &[&str]) -> Vec<String> {
 #[test]
 fn python_intercom_reads_the_simulator_through_prism_without_a_violation() {
     let sim = Sim::intercom(&["--contacts", "30", "--seed", "3"]);
-    let spec = reference("intercom-openapi-2.14.yaml");
-    let tmp = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let log_path = tmp.path().join("prism.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut proxy = Command::new(prism())
-        .args([
-            "proxy",
-            spec.to_str().unwrap(),
-            &sim.url,
-            "-p",
-            &port.to_string(),
-            "-h",
-            "127.0.0.1",
-        ])
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start prism");
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&log_path)
-        .unwrap_or_default()
-        .contains("Prism is listening")
-    {
-        assert!(started.elapsed().as_secs() < 120, "prism did not start");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    let mut proxy = Prism::start(&reference("intercom-openapi-2.14.yaml"), &sim.url);
     let d = sim.get("/__sim/dump");
     let merged: Vec<&str> = d["merged"]
         .as_array()
@@ -173,15 +135,14 @@ fn python_intercom_reads_the_simulator_through_prism_without_a_violation() {
         u.sort();
         u[u.len() / 2]
     };
-    let via = format!("http://127.0.0.1:{port}");
+    let via = proxy.url.clone();
     let v = sdk(&via, median);
     // ferry's own extractor through the same proxy.
     let ws = tempfile::tempdir().unwrap();
     let conn = extract(ws.path(), &via, false);
     let checks = probe(&via);
-    let _ = proxy.kill();
-    let _ = proxy.wait();
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    proxy.stop();
+    let log = proxy.log();
     let violations: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("Violation"))
@@ -198,19 +159,7 @@ fn python_intercom_reads_the_simulator_through_prism_without_a_violation() {
         {
             let mut d: Vec<String> = violations
                 .iter()
-                .map(|l| {
-                    let v = l.split("Violation: ").nth(1).unwrap_or(l);
-                    v.split('.')
-                        .map(|seg| {
-                            if seg.chars().all(|c| c.is_ascii_digit()) {
-                                "N"
-                            } else {
-                                seg
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(".")
-                })
+                .map(|l| indexes_as_n(l.split("Violation: ").nth(1).unwrap_or(l)))
                 .collect();
             d.sort();
             d.dedup();

@@ -15,19 +15,6 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
-/// Prism (npm `@stoplight/prism-cli`), installed pinned by `.ci/run`.
-fn prism() -> PathBuf {
-    let p = std::env::var_os("FERRY_PRISM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home_cache("ferry-prism/node_modules/.bin/prism"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `bash .ci/run` once, or `npm install --prefix ~/.cache/ferry-prism @stoplight/prism-cli@5.16.0`, or set FERRY_PRISM",
-        p.display()
-    );
-    p
-}
-
 /// Endpoints ferry calls that Kustomer's Core Resources spec does not
 /// cover, with why (see ../shared/reference/README.md).
 const OUTSIDE_SPEC: &[(&str, &str)] = &[
@@ -113,7 +100,6 @@ fn reads(path: &str, field: &str) -> bool {
 #[test]
 fn prism_finds_no_request_violation_and_no_response_violation_on_fields_ferry_reads() {
     let spec = reference("kustomer-openapi.json");
-    let prism = prism();
     // Prism ignores the server's base path: the paths get their /v1.
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
     let paths: serde_json::Map<String, serde_json::Value> = v["paths"]
@@ -129,57 +115,24 @@ fn prism_finds_no_request_violation_and_no_response_violation_on_fields_ferry_re
     std::fs::write(&spec_v1, v.to_string()).unwrap();
 
     let sim = Sim::start(&["--customers", "8", "--seed", "11"]);
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let log_path = tmp.path().join("prism.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut proxy = Command::new(&prism)
-        .args([
-            "proxy",
-            spec_v1.to_str().unwrap(),
-            &sim.url,
-            "-p",
-            &port.to_string(),
-            "-h",
-            "127.0.0.1",
-        ])
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("start prism");
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&log_path)
-        .unwrap_or_default()
-        .contains("Prism is listening")
-    {
-        assert!(
-            started.elapsed().as_secs() < 90,
-            "prism did not start: {}",
-            std::fs::read_to_string(&log_path).unwrap_or_default()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    let mut proxy = Prism::start(&spec_v1, &sim.url);
     // One request at a time, so each violation follows the request it is about.
-    let url = format!("http://127.0.0.1:{port}");
     let (_t, dir) = workspace(
-        &url,
+        &proxy.url,
         &[
             ("concurrency = 6", "concurrency = 1"),
             ("fetch_concurrency = 8", "fetch_concurrency = 1"),
         ],
     );
     let out = ferry(&dir, &["extract", "--no-progress"]);
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    proxy.stop();
     assert!(
         out.status.success(),
         "extract through prism: {}",
         text(&out)
     );
 
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let log = proxy.log();
     let mut current = String::new();
     let mut requests = 0;
     let mut outside: BTreeMap<String, usize> = BTreeMap::new();

@@ -82,6 +82,36 @@ pub struct ClientSettings {
     pub headers: Vec<(&'static str, String)>,
 }
 
+impl ClientSettings {
+    /// A source's client: the bearer `token` (read from `secret_var`, the
+    /// name errors give), `source.base_url`, no OAuth and no special error
+    /// codes; the caller sets the budget, timeout and attempts.
+    pub fn source_bearer(
+        api: &str,
+        base_url: &str,
+        secret_var: &str,
+        token: &str,
+    ) -> ClientSettings {
+        ClientSettings {
+            api: api.into(),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            url_key: "source.base_url".into(),
+            secret_var: secret_var.into(),
+            auth_header: format!("Bearer {token}"),
+            per_minute: 0,
+            search_per_minute: 0,
+            timeout: Duration::from_secs(60),
+            max_attempts: 10,
+            insecure: false,
+            credit_window_burst: None,
+            oauth: None,
+            retry_codes: &[],
+            quota_codes: &[],
+            headers: Vec::new(),
+        }
+    }
+}
+
 /// A rate-limited, retrying client for one API.
 pub struct ApiClient {
     api: String,

@@ -395,3 +395,87 @@ pub fn home_cache(rel: &str) -> PathBuf {
         .join(".cache")
         .join(rel)
 }
+
+/// Prism (npm `@stoplight/prism-cli`), installed pinned by `.ci/run`.
+pub fn prism_bin() -> PathBuf {
+    let p = std::env::var_os("FERRY_PRISM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home_cache("ferry-prism/node_modules/.bin/prism"));
+    assert!(
+        p.exists(),
+        "{} is missing: run `bash .ci/run` once, or `npm install --prefix ~/.cache/ferry-prism @stoplight/prism-cli@5.16.0`, or set FERRY_PRISM",
+        p.display()
+    );
+    p
+}
+
+/// A Prism validating proxy with `spec` in front of `upstream`, on a free
+/// loopback port; it logs every request and every violation to a file
+/// (`log()`). Killed on drop.
+pub struct Prism {
+    child: Child,
+    pub url: String,
+    log_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Prism {
+    pub fn start(spec: &Path, upstream: &str) -> Prism {
+        let dir = tempfile::tempdir().unwrap();
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let log_path = dir.path().join("prism.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = Command::new(prism_bin())
+            .args([
+                "proxy",
+                spec.to_str().unwrap(),
+                upstream,
+                "-p",
+                &port.to_string(),
+                "-h",
+                "127.0.0.1",
+            ])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start prism");
+        let started = std::time::Instant::now();
+        while !std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .contains("Prism is listening")
+        {
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "prism did not start: {}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Prism {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log_path,
+            _dir: dir,
+        }
+    }
+
+    /// Everything Prism logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Stops the proxy (what it logged stays readable).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

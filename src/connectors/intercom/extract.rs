@@ -251,16 +251,7 @@ pub async fn run(
 ) -> Result<Vec<StreamSummary>> {
     crate::fsutil::sweep_tmp(&ws.join("raw"));
     crate::fsutil::sweep_tmp(&ws.join("attachments"));
-    if let Some(list) = &opts.only {
-        for o in list {
-            if !OBJECTS.contains(&o.as_str()) {
-                return Err(FerryError::Other(format!(
-                    "--only: unknown object `{o}` (known: {})",
-                    OBJECTS.join(", ")
-                )));
-            }
-        }
-    }
+    crate::extract::check_only(&opts.only, OBJECTS)?;
     let wanted = |o: &str| opts.only.as_ref().is_none_or(|l| l.iter().any(|x| x == o));
     let ctx = Arc::new(Ctx {
         ws,

@@ -61,21 +61,15 @@ impl Intercom {
         let s = &self.settings;
         let token = read_secret(&s.access_token_env, "Intercom access token")?;
         ApiClient::new(ClientSettings {
-            api: "Intercom".into(),
-            base_url: s.base_url.trim_end_matches('/').to_string(),
-            url_key: "source.base_url".into(),
-            secret_var: s.access_token_env.clone(),
-            auth_header: format!("Bearer {token}"),
             per_minute: s.rate_limit_per_minute,
+            // Search shares the app's budget: Intercom documents no
+            // separate one.
             search_per_minute: s.rate_limit_per_minute,
             timeout: Duration::from_secs(s.timeout_secs),
             max_attempts: s.max_attempts,
             insecure: s.insecure,
-            credit_window_burst: None,
-            oauth: None,
-            retry_codes: &[],
-            quota_codes: &[],
             headers: vec![("intercom-version", s.intercom_version.clone())],
+            ..ClientSettings::source_bearer("Intercom", &s.base_url, &s.access_token_env, &token)
         })
     }
 }

@@ -86,21 +86,12 @@ impl Kustomer {
         let s = &self.settings;
         let key = read_secret(&s.api_key_env, "Kustomer API key")?;
         ApiClient::new(ClientSettings {
-            api: "Kustomer".into(),
-            base_url: s.base_url.trim_end_matches('/').to_string(),
-            url_key: "source.base_url".into(),
-            secret_var: s.api_key_env.clone(),
-            auth_header: format!("Bearer {key}"),
             per_minute: s.rate_limit_per_minute,
             search_per_minute: s.search_rate_limit_per_minute,
             timeout: Duration::from_secs(s.timeout_secs),
             max_attempts: s.max_attempts,
             insecure: s.insecure,
-            credit_window_burst: None,
-            oauth: None,
-            retry_codes: &[],
-            quota_codes: &[],
-            headers: Vec::new(),
+            ..ClientSettings::source_bearer("Kustomer", &s.base_url, &s.api_key_env, &key)
         })
     }
 }
