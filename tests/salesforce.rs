@@ -891,10 +891,6 @@ fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
     let (_t, dir) = workspace_route("kustomer-salesforce", &kustomer.url, &sf.url, &[]);
     ok(&dir, &["extract", "--no-progress"]);
     ok(&dir, &["transform"]);
-    rt().block_on(ferry::sim::salesforce::admin::create_custom_objects(
-        &sf.url, &dir,
-    ))
-    .unwrap();
     let conn = db(&dir);
     let bad = strings(
         &conn,
@@ -981,9 +977,31 @@ fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
         &format!("SELECT count(*) FROM verify_records v JOIN out_sf_cases c ON c.source_id = v.source_id WHERE v.object = 'conversations' AND v.state = 'held' AND c.contact_source_id = '{bad}'"),
     );
     assert_eq!(held, held_cases, "verify lists its Cases as held");
+    // The admin has not created the klasses' custom objects yet: their
+    // records are held with the reason, none refused.
+    let waiting = strings(
+        &conn,
+        "SELECT DISTINCT CAST(http_status IS NULL AND error_body LIKE '%custom object%does not exist in the org%' AS VARCHAR) FROM ferry_load_errors WHERE object = 'custom_records'",
+    );
+    assert_eq!(
+        waiting,
+        ["true"],
+        "custom records held for the missing objects"
+    );
+    let records = count(&conn, "SELECT count(*) FROM out_sf_custom_records");
+    assert!(records > 0);
+    assert_eq!(
+        count(&conn, "SELECT count(DISTINCT source_id) FROM ferry_load_errors WHERE object = 'custom_records'"),
+        records
+    );
     drop(conn);
 
-    // The fix: rebuild the transform (the edit is gone), retry.
+    // The fix: the admin creates the objects, the transform is rebuilt
+    // (the edit is gone), retry.
+    rt().block_on(ferry::sim::salesforce::admin::create_custom_objects(
+        &sf.url, &dir,
+    ))
+    .unwrap();
     ok(&dir, &["transform", "--rebuild"]);
     let out = ok(&dir, &["load", "--retry"]);
     assert!(out.contains("0 rows failed"), "{out}");
@@ -993,5 +1011,10 @@ fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
     assert_eq!(
         count(&conn, &format!("SELECT count(*) FROM ferry_id_map m JOIN out_sf_cases c ON c.source_id = m.source_id WHERE m.dest_object = 'cases' AND c.contact_source_id = '{bad}'")),
         held_cases
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = 'custom_records'"),
+        records,
+        "the held custom records loaded once the objects existed"
     );
 }

@@ -68,11 +68,34 @@ pub async fn batch(
         ("{}", Some(r)) => r.path_arg.as_deref().unwrap_or(""),
         (p, _) => p,
     };
+    // A custom record whose object or fields the org lacks is held (the
+    // admin has not created them yet); the batch's other rows go.
     if phase.call.path == "{}" {
-        if let Some(why) = sf.schema_gap(object, rows.first().map(|r| r.payload.as_str())) {
-            return Ok(rows
+        let gaps: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| sf.schema_gap(object, Some(&r.payload)))
+            .collect();
+        if gaps.iter().any(Option::is_some) {
+            let ready: Vec<Row> = rows
                 .iter()
-                .map(|_| Err((None, format!("{HELD_BY_DESTINATION}{why}"))))
+                .zip(&gaps)
+                .filter(|(_, g)| g.is_none())
+                .map(|(r, _)| r.clone())
+                .collect();
+            let mut sent = if ready.is_empty() {
+                Vec::new()
+            } else {
+                Box::pin(batch(sf, cx, phase, &ready)).await?
+            }
+            .into_iter();
+            return Ok(gaps
+                .into_iter()
+                .map(|g| match g {
+                    Some(why) => Err((None, format!("{HELD_BY_DESTINATION}{why}"))),
+                    None => sent
+                        .next()
+                        .unwrap_or_else(|| Err((None, "no answer for this row".into()))),
+                })
                 .collect());
         }
     }
