@@ -727,21 +727,11 @@ mod tests {
     #[test]
     fn retry_after_zero_falls_back_to_backoff() {
         let c = ApiClient::new(ClientSettings {
-            api: "T".into(),
-            base_url: "http://127.0.0.1:9".into(),
-            url_key: "k".into(),
-            secret_var: "V".into(),
-            auth_header: "Bearer x".into(),
             per_minute: 60,
             search_per_minute: 60,
             timeout: Duration::from_secs(1),
             max_attempts: 3,
-            insecure: false,
-            credit_window_burst: None,
-            oauth: None,
-            retry_codes: &[],
-            quota_codes: &[],
-            headers: Vec::new(),
+            ..ClientSettings::source_bearer("T", "http://127.0.0.1:9", "V", "x")
         })
         .unwrap();
         let mut h = HeaderMap::new();
