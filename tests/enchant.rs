@@ -188,17 +188,8 @@ fn kill_mid_ticket_resumes_without_duplicates_and_verify_passes() {
         ("customer", 3),
         ("delete", 1),
     ] {
-        let r = kustomer.post(
-            "/__sim/mutate",
-            serde_json::json!({"count": n, "kind": kind}),
-        );
-        let ids: Vec<String> = r["mutated"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["id"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(ids.len(), n, "{r}");
+        let ids = kustomer.mutate(kind, n);
+        assert_eq!(ids.len(), n, "mutate {kind}: {ids:?}");
         mutated.insert(kind, ids);
     }
     ok(&dir, &["extract", "--no-progress"]);

@@ -118,12 +118,7 @@ fn python_intercom_reads_the_simulator_through_prism_without_a_violation() {
     let sim = Sim::intercom(&["--contacts", "30", "--seed", "3"]);
     let mut proxy = Prism::start(&reference("intercom-openapi-2.14.yaml"), &sim.url);
     let d = sim.get("/__sim/dump");
-    let merged: Vec<&str> = d["merged"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let merged = merged_ids(&d);
     assert!(!merged.is_empty(), "the workspace has merged leads");
     let median = {
         let mut u: Vec<i64> = d["contacts"]
@@ -295,13 +290,18 @@ fn extract(dir: &std::path::Path, url: &str, again: bool) -> duckdb::Connection 
 /// What ferry landed is the workspace, record for record: every object,
 /// the conversations with all the parts the API gives (and the 600-part
 /// one flagged with the 100 it lost), every attachment's bytes.
-fn check_landed(conn: &duckdb::Connection, d: &Value) {
-    let merged: Vec<&str> = d["merged"]
+/// The leads the simulated workspace merged away (gone from lists).
+fn merged_ids(d: &Value) -> Vec<&str> {
+    d["merged"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
-        .collect();
+        .collect()
+}
+
+fn check_landed(conn: &duckdb::Connection, d: &Value) {
+    let merged = merged_ids(d);
     let landed = |object: &str| -> Vec<String> {
         strings(
             conn,

@@ -500,17 +500,7 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
     .unwrap();
     let mut mutated = std::collections::BTreeMap::new();
     for (kind, n) in [("message", 4), ("conversation", 3), ("delete", 1)] {
-        let r = kustomer.post(
-            "/__sim/mutate",
-            serde_json::json!({"count": n, "kind": kind}),
-        );
-        let ids: Vec<String> = r["mutated"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["id"].as_str().unwrap().to_string())
-            .collect();
-        mutated.insert(kind, ids);
+        mutated.insert(kind, kustomer.mutate(kind, n));
     }
     ok(&dir, &["extract", "--no-progress"]);
     ok(&dir, &["transform"]);

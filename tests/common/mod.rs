@@ -109,6 +109,21 @@ impl Sim {
         })
     }
 
+    /// Asks the Kustomer simulator to change `n` records of `kind` (as
+    /// agents working on would); returns the ids it changed.
+    pub fn mutate(&self, kind: &str, n: usize) -> Vec<String> {
+        let r = self.post(
+            "/__sim/mutate",
+            serde_json::json!({"count": n, "kind": kind}),
+        );
+        r["mutated"]
+            .as_array()
+            .unwrap_or_else(|| panic!("mutate {kind}: {r}"))
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     pub fn stats(&self) -> serde_json::Value {
         self.get("/__sim/stats")
     }
