@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::InitOptions;
 use crate::connector::{Destination, Source};
-use crate::connectors::{enchant, kustomer, salesforce, zendesk};
+use crate::connectors::{enchant, intercom, kustomer, salesforce, zendesk};
 
 /// Parses a connector's section of ferry.toml (without `kind`) into the
 /// connector, or every problem found in it.
@@ -65,6 +65,13 @@ pub const ROUTES: &[Route] = &[
         source: &kustomer::SOURCE,
         destination: &salesforce::DESTINATION,
         sql_dir: "kustomer_salesforce",
+    },
+    Route {
+        name: "intercom-kustomer",
+        about: "Intercom → Kustomer (bulk creates by external id, importedAt, metadata declared first)",
+        source: &intercom::SOURCE,
+        destination: &kustomer::dest::DESTINATION,
+        sql_dir: "intercom_kustomer",
     },
 ];
 

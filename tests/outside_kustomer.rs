@@ -99,20 +99,8 @@ fn reads(path: &str, field: &str) -> bool {
 
 #[test]
 fn prism_finds_no_request_violation_and_no_response_violation_on_fields_ferry_reads() {
-    let spec = reference("kustomer-openapi.json");
-    // Prism ignores the server's base path: the paths get their /v1.
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
-    let paths: serde_json::Map<String, serde_json::Value> = v["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(p, o)| (format!("/v1{p}"), o.clone()))
-        .collect();
-    v["paths"] = serde_json::Value::Object(paths);
-    v["servers"] = serde_json::json!([{"url": "/"}]);
     let tmp = tempfile::tempdir().unwrap();
-    let spec_v1 = tmp.path().join("kustomer-v1.json");
-    std::fs::write(&spec_v1, v.to_string()).unwrap();
+    let spec_v1 = kustomer_spec_v1(tmp.path());
 
     let sim = Sim::start(&["--customers", "8", "--seed", "11"]);
     let mut proxy = Prism::start(&spec_v1, &sim.url);

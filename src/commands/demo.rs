@@ -15,6 +15,7 @@ const DEMO_ENCHANT_TOKEN: &str = "demo-enchant-token";
 const DEMO_SF_CLIENT: &str = "demo-salesforce-client";
 const DEMO_SF_SECRET: &str = "demo-salesforce-secret";
 /// The Enchant simulator's seeded admin: the demo's fallback agent.
+const DEMO_INTERCOM_TOKEN: &str = "demo-intercom-token";
 const DEMO_ENCHANT_ADMIN: &str = "admin@enchant.test";
 
 fn target_dir(workspace: &Path, args: &DemoArgs) -> PathBuf {
@@ -40,6 +41,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     // Secrets are read from the environment, as in a real migration. Set
     // before any thread starts.
     std::env::set_var("KUSTOMER_API_KEY", DEMO_KEY);
+    std::env::set_var("INTERCOM_ACCESS_TOKEN", DEMO_INTERCOM_TOKEN);
     std::env::set_var("ZENDESK_EMAIL", DEMO_EMAIL);
     std::env::set_var("ZENDESK_API_TOKEN", DEMO_TOKEN);
     std::env::set_var("ENCHANT_API_TOKEN", DEMO_ENCHANT_TOKEN);
@@ -56,6 +58,10 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     };
     let enchant = route.destination.kind == crate::connectors::enchant::KIND;
     let salesforce = route.destination.kind == crate::connectors::salesforce::KIND;
+    let intercom = route.source.kind == crate::connectors::intercom::SOURCE.kind;
+    if intercom {
+        return run_intercom(&dir, route, &args);
+    }
 
     // The simulators get their own runtime, so each pipeline command can
     // run its own as it does from the command line.
@@ -296,4 +302,131 @@ pub fn write_label_map(
     let path = dir.join("label_map.csv");
     crate::fsutil::write_atomic(&path, csv.as_bytes())?;
     Ok(path)
+}
+
+/// The demo of a route out of Intercom into Kustomer: an Intercom
+/// workspace simulator as the source, a Kustomer org simulator (the
+/// write side) as the destination, its agents invited as an admin would.
+fn run_intercom(
+    dir: &Path,
+    route: &'static crate::routes::Route,
+    args: &DemoArgs,
+) -> anyhow::Result<i32> {
+    let sims = super::runtime()?;
+    let (i_url, k_url) = sims.block_on(async {
+        let i = crate::sim::intercom::spawn(
+            "127.0.0.1:0".parse().unwrap(),
+            crate::sim::intercom::SimOptions {
+                seed: args.seed,
+                token: DEMO_INTERCOM_TOKEN.into(),
+                contacts: args.scale,
+                per_minute: 0,
+                ..Default::default()
+            },
+        )
+        .await?;
+        let k = crate::sim::kustomer::spawn(
+            "127.0.0.1:0".parse().unwrap(),
+            crate::sim::kustomer::SimOptions {
+                api_key: DEMO_KEY.into(),
+                destination: true,
+                users: crate::sim::intercom::invited_agents(args.seed),
+                ..Default::default()
+            },
+        )
+        .await?;
+        anyhow::Ok((i.base_url, k.base_url))
+    })?;
+    println!(
+        "ferry demo: Intercom simulator at {i_url} ({} contacts, seed {}), Kustomer simulator at {k_url} (an org to import into)",
+        args.scale, args.seed
+    );
+    step(1, "init");
+    let dir = crate::workspace::init(
+        dir,
+        route,
+        &InitOptions {
+            source_url: Some(i_url.clone()),
+            dest_url: Some(k_url.clone()),
+            rate_limit: Some(60_000),
+        },
+    )?;
+    // Simulators have no plan tier, and answer bulk polls at once.
+    let cfg = dir.join("ferry.toml");
+    let text =
+        std::fs::read_to_string(&cfg)?.replace("bulk_poll_ms = 1000\n", "bulk_poll_ms = 20\n");
+    crate::fsutil::write_atomic(&cfg, text.as_bytes())?;
+    println!("workspace {}", dir.display());
+    let check = |what: &str, code: i32| -> anyhow::Result<()> {
+        if code != 0 {
+            anyhow::bail!("demo stopped: `ferry {what}` exited with {code} (the workspace {} keeps everything so far)", dir.display());
+        }
+        Ok(())
+    };
+    step(2, "extract (Intercom → raw/ Parquet)");
+    check(
+        "extract",
+        super::extract::run(
+            &dir,
+            ExtractArgs {
+                only: None,
+                since: None,
+                full: false,
+                no_progress: args.no_progress,
+                accept_refuted: false,
+            },
+        )?,
+    )?;
+    step(3, "transform (versioned DuckDB SQL → out_kus_*)");
+    check(
+        "transform",
+        super::transform::run(
+            &dir,
+            TransformArgs {
+                plan: false,
+                rebuild: false,
+            },
+        )?,
+    )?;
+    step(
+        4,
+        "load (out_kus_* → Kustomer bulk creates, ids into ferry_id_map)",
+    );
+    check(
+        "load",
+        super::load::run(
+            &dir,
+            LoadArgs {
+                only: None,
+                dry_run: false,
+                retry: false,
+                sample: None,
+                order: "source".into(),
+            },
+        )?,
+    )?;
+    step(
+        5,
+        "verify (every record accounted for, read back, spot-checked)",
+    );
+    let code = super::verify::run(
+        &dir,
+        VerifyArgs {
+            sample: 100,
+            offline: false,
+        },
+    )?;
+    check("verify", code)?;
+    let ws = dir.display();
+    println!("\nDone. The workspace {ws} holds everything; open the report above in a browser.");
+    println!("Try:");
+    println!("  ferry -C {ws} sql \"SELECT object, extracted, loaded, merged, archived, excluded FROM verify_funnel\"");
+    println!("  ferry -C {ws} sql \"SELECT status, count(*) AS conversations FROM out_kus_conversations GROUP BY ALL\"");
+    println!("  ferry -C {ws} sql \"SELECT source_id, reason FROM ferry_accounting WHERE object = 'contacts' AND bucket = 'merged'\"");
+    println!("  ferry -C {ws} status");
+    if args.keep_sims {
+        println!("\nSimulators still up (Ctrl-C to stop): Intercom {i_url} (token {DEMO_INTERCOM_TOKEN}), Kustomer {k_url} (key {DEMO_KEY})");
+        sims.block_on(async { tokio::signal::ctrl_c().await })?;
+    }
+    Ok(0)
 }

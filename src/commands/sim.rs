@@ -51,7 +51,19 @@ pub fn kustomer(args: SimKustomerArgs) -> anyhow::Result<i32> {
 
 /// Simulator options from the command line.
 pub fn options(args: &SimKustomerArgs) -> SimOptions {
+    let mut users: Vec<(String, String)> = args
+        .users
+        .iter()
+        .filter_map(|u| u.split_once(':'))
+        .map(|(n, e)| (n.to_string(), e.to_string()))
+        .collect();
+    if let Some(seed) = args.mirror_intercom_seed {
+        users.extend(crate::sim::intercom::invited_agents(seed));
+    }
     SimOptions {
+        destination: args.destination,
+        users,
+        bulk_running_polls: args.bulk_running_polls,
         seed: args.seed,
         customers: args.customers,
         api_key: args.api_key.clone(),

@@ -17,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 use crate::error::{FerryError, Result};
 
 mod limiter;
+pub mod multipart;
 pub mod oauth;
 
 pub use limiter::AdaptiveLimiter;
@@ -584,6 +585,49 @@ impl ApiClient {
             url: url.to_string(),
             body: snippet,
         })
+    }
+
+    /// POSTs a form to a presigned storage URL an answer handed back (S3's
+    /// presigned POST behind Kustomer's attachment upload): no credentials
+    /// and outside the API's budget, as for downloads; 5xx and network
+    /// errors are retried like any request.
+    pub async fn post_elsewhere(&self, url: &str, content_type: &str, body: &[u8]) -> Result<()> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            self.stats.offhost_downloads.fetch_add(1, Ordering::Relaxed);
+            let sent = self
+                .plain
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body.to_vec())
+                .send()
+                .await;
+            let why = match sent {
+                Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) if r.status().is_server_error() => format!("HTTP {}", r.status()),
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let text = r.text().await.unwrap_or_default();
+                    return Err(FerryError::Http {
+                        api: format!("{} storage", self.api),
+                        status,
+                        url: origin_of(url).map(|o| o.1).unwrap_or_default(),
+                        body: text.chars().take(500).collect(),
+                    });
+                }
+                Err(e) => format!("request failed: {}", root_cause(&e)),
+            };
+            if attempts >= self.max_attempts {
+                return Err(FerryError::Http {
+                    api: format!("{} storage", self.api),
+                    status: 502,
+                    url: origin_of(url).map(|o| o.1).unwrap_or_default(),
+                    body: format!("{why} after {attempts} attempts"),
+                });
+            }
+            tokio::time::sleep(backoff(attempts)).await;
+        }
     }
 
     /// Downloads `path` into `tmp` (streaming, constant memory) and returns

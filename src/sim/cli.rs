@@ -239,4 +239,20 @@ pub struct SimKustomerArgs {
     /// values (by default they share one, to test keyset tie-breaks).
     #[arg(long)]
     pub distinct_times: bool,
+    /// Serve an org to import INTO (the write side of Kustomer's Core
+    /// Resources spec: bulk creates polled at /v1/bulk/{id}, external-id
+    /// lookups, custom attribute metadata, klasses, the attachment upload
+    /// flow) instead of a generated org to extract.
+    #[arg(long)]
+    pub destination: bool,
+    /// Destination: agents an admin invited, as NAME:EMAIL, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub users: Vec<String>,
+    /// Destination: invite the admins of the Intercom simulator's workspace
+    /// of this seed (all but the last, so one agent stays unmatched).
+    #[arg(long)]
+    pub mirror_intercom_seed: Option<u64>,
+    /// Destination: polls of a bulk operation that still answer `running`.
+    #[arg(long, default_value_t = 1)]
+    pub bulk_running_polls: u32,
 }

@@ -64,3 +64,48 @@ pub async fn cut_off(resp: axum::response::Response) -> axum::response::Response
     });
     axum::response::Response::from_parts(parts, axum::body::Body::from_stream(chunks))
 }
+
+/// The parts of a `multipart/form-data` body as (lower-case name, bytes);
+/// `params` is what follows `multipart/form-data` in its content type.
+/// Salesforce's ContentVersion uploads and S3's presigned POSTs use it.
+pub fn multipart_parts(params: &str, body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let boundary = params
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_string())
+        .ok_or("multipart/form-data needs a boundary")?;
+    let delim = format!("--{boundary}");
+    let mut parts = Vec::new();
+    let mut rest = body;
+    while let Some(at) = find(rest, delim.as_bytes()) {
+        rest = &rest[at + delim.len()..];
+        if rest.starts_with(b"--") {
+            break;
+        }
+        let rest2 = rest.strip_prefix(b"\r\n").unwrap_or(rest);
+        let end = find(rest2, delim.as_bytes())
+            .ok_or("multipart body ends without its closing boundary")?;
+        let part = &rest2[..end];
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        let split = find(part, b"\r\n\r\n").ok_or("a multipart part has no headers")?;
+        let head = String::from_utf8_lossy(&part[..split]).to_lowercase();
+        let name = head
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("name="))
+            .map(|n| {
+                n.split(['\r', '\n'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .unwrap_or_default();
+        parts.push((name, part[split + 4..].to_vec()));
+        rest = rest2;
+    }
+    Ok(parts)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

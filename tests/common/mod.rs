@@ -46,7 +46,7 @@ impl Sim {
     }
 
     /// Runs `ferry ARGS` and reads the base URL from its first stdout line.
-    fn spawn(args: &[&str]) -> Sim {
+    pub fn spawn(args: &[&str]) -> Sim {
         let mut child = Command::new(bin())
             .args(args)
             .stdout(Stdio::piped())
@@ -315,6 +315,7 @@ pub fn ferry_command(dir: &Path, args: &[&str]) -> Command {
         .arg(dir)
         .args(args)
         .env("KUSTOMER_API_KEY", KEY)
+        .env("INTERCOM_ACCESS_TOKEN", INTERCOM_TOKEN)
         .env("ZENDESK_EMAIL", ZD_EMAIL)
         .env("ZENDESK_API_TOKEN", ZD_TOKEN)
         .env("ENCHANT_API_TOKEN", EN_TOKEN)
@@ -493,4 +494,22 @@ impl Drop for Prism {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Kustomer's spec with `/v1` on every path and a root server: Prism
+/// ignores a server's base path, and the API's paths start with `/v1`.
+pub fn kustomer_spec_v1(dir: &Path) -> PathBuf {
+    let spec = reference("kustomer-openapi.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
+    let paths: serde_json::Map<String, serde_json::Value> = v["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(p, o)| (format!("/v1{p}"), o.clone()))
+        .collect();
+    v["paths"] = serde_json::Value::Object(paths);
+    v["servers"] = serde_json::json!([{"url": "/"}]);
+    let out = dir.join("kustomer-v1.json");
+    std::fs::write(&out, v.to_string()).unwrap();
+    out
 }

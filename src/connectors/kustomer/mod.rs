@@ -1,6 +1,7 @@
 //! Kustomer as a source: API types, the stream list, the extractor.
 
 pub mod api;
+pub mod dest;
 pub mod extract;
 pub mod probe;
 pub mod settings;

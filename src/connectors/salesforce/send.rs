@@ -298,29 +298,21 @@ async fn upload(sf: &Salesforce, cx: &LoadCtx, row: &Row) -> Result<String> {
     Ok(v["id"].as_str().unwrap_or_default().to_string())
 }
 
-/// A `multipart/form-data` body: the record's fields as JSON, then the
-/// file's bytes. The boundary is checked against the bytes so it cannot
-/// occur inside them.
+/// A `multipart/form-data` body: the record's fields as JSON in
+/// `entity_content`, then the file's bytes as `VersionData`.
 fn multipart(fields: &Value, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let mut n = 0u32;
-    let boundary = loop {
-        let b = format!("ferry-boundary-{n:08x}-{}", bytes.len());
-        if !bytes.windows(b.len()).any(|w| w == b.as_bytes()) {
-            break b;
-        }
-        n += 1;
-    };
-    let quoted = file_name.replace(['"', '\r', '\n'], "_");
-    let mut out = Vec::with_capacity(bytes.len() + 512);
-    out.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"entity_content\"\r\nContent-Type: application/json\r\n\r\n{fields}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"VersionData\"; filename=\"{quoted}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    out.extend_from_slice(bytes);
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), out)
+    let json = fields.to_string();
+    crate::http::multipart::form(
+        &[crate::http::multipart::Field {
+            name: "entity_content",
+            value: &json,
+            content_type: Some("application/json"),
+        }],
+        "VersionData",
+        file_name,
+        "application/octet-stream",
+        bytes,
+    )
 }
 
 /// Stops before a Bulk job would eat into the reserve of the org's

@@ -271,3 +271,21 @@ async fn gatekeeper(State(st): State<Arc<SimState>>, req: Request, next: Next) -
     headers(&mut resp);
     resp
 }
+
+/// The agents a Kustomer admin invites before importing this workspace
+/// (seed `seed`): its admins' names and emails, all but the last, so one
+/// Intercom admin stays unmatched (the route holds what only they
+/// authored in their name).
+pub fn invited_agents(seed: u64) -> Vec<(String, String)> {
+    let w = data::Workspace::generate(seed, 8, 0);
+    let n = w.admins.len().saturating_sub(1);
+    w.admins[..n]
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap_or("").to_string(),
+                a["email"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}

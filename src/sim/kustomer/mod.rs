@@ -7,6 +7,7 @@ pub mod data;
 pub mod records;
 mod routes;
 mod storage;
+pub mod writes;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,6 +55,13 @@ pub struct SimOptions {
     pub no_message_content: bool,
     /// No two messages of the bulk-imported thread share an updatedAt.
     pub distinct_times: bool,
+    /// Serve the write side (an org ferry imports into, `writes`) instead
+    /// of a generated org to extract.
+    pub destination: bool,
+    /// Destination: the agents an admin invited (name, email).
+    pub users: Vec<(String, String)>,
+    /// Destination: polls of a bulk operation that still say `running`.
+    pub bulk_running_polls: u32,
 }
 
 impl Default for SimOptions {
@@ -72,6 +80,9 @@ impl Default for SimOptions {
             forbidden: Vec::new(),
             no_message_content: false,
             distinct_times: false,
+            destination: false,
+            users: Vec::new(),
+            bulk_running_polls: 1,
         }
     }
 }
@@ -119,13 +130,18 @@ pub struct SimState {
     /// Base URL of the simulated storage host serving attachment bytes
     /// (another port: another origin, as S3 is for the real API).
     pub storage_url: std::sync::OnceLock<String>,
+    /// What a destination org holds (`writes`).
+    pub store: Mutex<writes::Store>,
 }
 
 impl SimState {
     /// Generates the org and the state around it.
     pub fn new(opts: SimOptions) -> Arc<SimState> {
         let now = chrono::Utc::now().timestamp_millis();
-        let org = Org::generate_with(opts.seed, opts.customers, now, opts.distinct_times);
+        // A destination org generates nothing to extract.
+        let customers = if opts.destination { 5 } else { opts.customers };
+        let org = Org::generate_with(opts.seed, customers, now, opts.distinct_times);
+        let store = writes::Store::with_users(&opts.users);
         Arc::new(SimState {
             org: RwLock::new(org),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(opts.seed ^ 0xfeed)),
@@ -139,6 +155,7 @@ impl SimState {
             }),
             injections: Mutex::new(Vec::new()),
             storage_url: std::sync::OnceLock::new(),
+            store: Mutex::new(store),
         })
     }
 }
@@ -162,7 +179,11 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
     // (Singer's tap-kustomer) and the API answers them: a trailing slash
     // is dropped before routing.
     let app = axum::Router::new()
-        .fallback_service(routes::router(state.clone()))
+        .fallback_service(if state.opts.destination {
+            writes::router(state.clone())
+        } else {
+            routes::router(state.clone())
+        })
         .layer(axum::middleware::map_request(strip_trailing_slash));
     let (base_url, handle) = crate::sim::serve(addr, app).await?;
     Ok(RunningSim {

@@ -26,10 +26,141 @@ use super::SimState;
 pub const LINK_SECS: i64 = 600;
 const BUCKET: &str = "kustomer-sim-attachments";
 
+/// Bucket of the presigned POSTs a destination org hands out.
+pub const UPLOAD_BUCKET: &str = "kustomer-sim-uploads";
+
 pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route(&format!("/{BUCKET}/{{id}}"), get(object))
+        .route(&format!("/{UPLOAD_BUCKET}"), axum::routing::post(upload))
+        .route(&format!("/{UPLOAD_BUCKET}/{{id}}"), get(uploaded))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(state)
+}
+
+/// The base64 policy of attachment `id`'s presigned POST: its key and the
+/// largest body it admits (`content-length-range`).
+pub fn upload_policy(id: &str, len: u64) -> String {
+    use base64::Engine;
+    let p = json!({"expiration": (chrono::Utc::now() + chrono::Duration::seconds(LINK_SECS)).to_rfc3339(),
+        "conditions": [{"bucket": UPLOAD_BUCKET}, ["starts-with", "$key", format!("attachments/sim/{id}-")],
+                       ["content-length-range", 0, len], {"x-amz-meta-attachment-id": id}]});
+    base64::engine::general_purpose::STANDARD.encode(p.to_string())
+}
+
+/// A presigned link to an uploaded attachment's bytes.
+pub fn uploaded_link(storage: &str, id: &str) -> String {
+    format!(
+        "{storage}/{UPLOAD_BUCKET}/{id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={}",
+        upload_signature(id)
+    )
+}
+
+async fn uploaded(
+    State(st): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if q.get("X-Amz-Signature") != Some(&upload_signature(&id)) {
+        return s3_error(
+            StatusCode::FORBIDDEN,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        );
+    }
+    match st.store.lock().unwrap().uploads.get(&id) {
+        Some(b) => (
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            b.clone(),
+        )
+            .into_response(),
+        None => s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        ),
+    }
+}
+
+/// The signature of attachment `id`'s presigned POST.
+pub fn upload_signature(id: &str) -> String {
+    hex::encode(Sha256::digest(format!("sim-upload-key/{id}")))[..32].to_string()
+}
+
+/// S3's presigned POST: the policy's fields, then `file` (S3 reads the
+/// file as the last part). 204 on success, as S3 answers without
+/// `success_action_status`; the bytes become the attachment's.
+async fn upload(
+    State(st): State<Arc<SimState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Only one auth mechanism allowed",
+        );
+    }
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(params) = ct.strip_prefix("multipart/form-data") else {
+        return s3_error(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed",
+            "Bucket POST must be of the enclosure-type multipart/form-data",
+        );
+    };
+    let parts = match crate::sim::multipart_parts(params, &body) {
+        Ok(p) => p,
+        Err(e) => return s3_error(StatusCode::BAD_REQUEST, "MalformedPOSTRequest", &e),
+    };
+    let field = |n: &str| {
+        parts
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| String::from_utf8_lossy(v).to_string())
+    };
+    if parts.last().map(|(k, _)| k.as_str()) != Some("file") {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "POST requires exactly one file upload per request, as the last field",
+        );
+    }
+    let Some(id) = field("x-amz-meta-attachment-id") else {
+        return s3_error(StatusCode::FORBIDDEN, "AccessDenied", "Invalid according to Policy: Policy Condition failed: [\"eq\", \"$x-amz-meta-attachment-id\"]");
+    };
+    if field("x-amz-signature").as_deref() != Some(upload_signature(&id).as_str()) {
+        return s3_error(
+            StatusCode::FORBIDDEN,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        );
+    }
+    let bytes = parts.last().map(|(_, b)| b.clone()).unwrap_or_default();
+    let mut s = st.store.lock().unwrap();
+    let declared = s
+        .get(&id)
+        .and_then(|r| r["attributes"]["contentLength"].as_u64());
+    let Some(declared) = declared else {
+        return s3_error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "Invalid according to Policy: no such attachment",
+        );
+    };
+    if bytes.len() as u64 > declared {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+        );
+    }
+    s.mark_uploaded(&id, bytes);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 fn signature(aid: &str, date: &str) -> String {

@@ -569,40 +569,7 @@ const JSON_BLOB_MAX: usize = 37_500_000 + 64 * 1024;
 /// store takes.
 fn multipart_record(params: &str, body: &[u8]) -> Result<Value, String> {
     use base64::Engine;
-    let boundary = params
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))
-        .map(|b| b.trim_matches('"').to_string())
-        .ok_or("multipart/form-data needs a boundary")?;
-    let delim = format!("--{boundary}");
-    let mut parts = Vec::new();
-    let mut rest = body;
-    while let Some(at) = find(rest, delim.as_bytes()) {
-        rest = &rest[at + delim.len()..];
-        if rest.starts_with(b"--") {
-            break;
-        }
-        let rest2 = rest.strip_prefix(b"\r\n").unwrap_or(rest);
-        let end = find(rest2, delim.as_bytes())
-            .ok_or("multipart body ends without its closing boundary")?;
-        let part = &rest2[..end];
-        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
-        let split = find(part, b"\r\n\r\n").ok_or("a multipart part has no headers")?;
-        let head = String::from_utf8_lossy(&part[..split]).to_lowercase();
-        let name = head
-            .split(';')
-            .find_map(|p| p.trim().strip_prefix("name="))
-            .map(|n| {
-                n.split(['\r', '\n'])
-                    .next()
-                    .unwrap_or("")
-                    .trim_matches('"')
-                    .to_string()
-            })
-            .unwrap_or_default();
-        parts.push((name, part[split + 4..].to_vec()));
-        rest = rest2;
-    }
+    let parts = crate::sim::multipart_parts(params, body)?;
     let entity = parts
         .iter()
         .find(|(n, _)| n == "entity_content")
@@ -615,10 +582,6 @@ fn multipart_record(params: &str, body: &[u8]) -> Result<Value, String> {
         .ok_or("no part named VersionData (the file's bytes)")?;
     v["VersionData"] = json!(base64::engine::general_purpose::STANDARD.encode(&data.1));
     Ok(v)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Salesforce refuses a ContentDocumentLink query that does not filter on

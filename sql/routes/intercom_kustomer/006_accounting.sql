@@ -1,0 +1,31 @@
+-- 006 accounting: every source record ends in exactly one bucket — output,
+-- merged (carried inside another record that is output), archived or
+-- excluded — with a reason. checks/unaccounted_records.sql fails on any
+-- record in none, or in two.
+
+CREATE OR REPLACE TABLE ferry_accounting AS
+SELECT 'admins' AS object, source_id, 'output' AS bucket, 'out_kus_users' AS target, 'matched to a Kustomer user by email' AS reason FROM out_kus_users
+UNION ALL SELECT 'admins', admin_id, 'excluded', 'stg_admins', 'no email to match a Kustomer user by' FROM stg_admins WHERE email IS NULL
+UNION ALL SELECT 'teams', team_id, 'excluded', 'stg_teams', 'Kustomer''s published Core Resources API has no teams: create the team in Kustomer and assign by hand' FROM stg_teams
+UNION ALL SELECT 'tags', tag_id, 'merged', 'out_kus_conversations.tag_names', 'applied by name to its conversations and customers' FROM stg_tags
+UNION ALL SELECT 'segments', id, 'excluded', 'raw_intercom_segments', 'a filter to rebuild as a Kustomer saved search (its members are listed in segment_members)' FROM raw_intercom_segments
+UNION ALL SELECT 'segment_members', id, 'excluded', 'raw_intercom_segment_members', 'membership of a segment to rebuild by hand' FROM raw_intercom_segment_members
+UNION ALL SELECT 'data_attributes', source_id, 'output', 'out_kus_metadata', NULL FROM out_kus_metadata WHERE source_id NOT LIKE 'ferry:%'
+UNION ALL SELECT 'data_attributes', source_id, 'excluded', 'excluded_attributes', reason FROM excluded_attributes
+UNION ALL SELECT 'ticket_types', source_id, 'output', 'out_kus_klasses', 'a klass' FROM out_kus_klasses
+UNION ALL SELECT 'collections', id, 'archived', 'raw_intercom_collections', 'Kustomer''s published Core Resources API has no knowledge base: kept for `ferry archive`' FROM raw_intercom_collections
+UNION ALL SELECT 'articles', id, 'archived', 'raw_intercom_articles', 'Kustomer''s published Core Resources API has no knowledge base: kept for `ferry archive`' FROM raw_intercom_articles
+UNION ALL SELECT 'companies', source_id, 'output', 'out_kus_companies', NULL FROM out_kus_companies
+UNION ALL SELECT 'contacts', source_id, 'output', 'out_kus_customers', NULL FROM out_kus_customers
+UNION ALL SELECT 'contacts', contact_id, 'merged', 'out_kus_customers', reason FROM contact_merge
+UNION ALL SELECT 'contact_notes', note_id, 'archived', 'stg_contact_notes', 'Kustomer notes belong to a conversation: a contact''s profile note is kept for `ferry archive`' FROM stg_contact_notes
+UNION ALL SELECT 'conversations', source_id, 'output', 'out_kus_conversations', NULL FROM out_kus_conversations
+UNION ALL SELECT 'conversations', source_id, 'excluded', 'excluded_conversations', reason FROM excluded_conversations
+UNION ALL SELECT 'attachments', a.attachment_id,
+       CASE WHEN a.part_id IN (SELECT source_id FROM out_kus_messages UNION ALL SELECT source_id FROM out_kus_notes) THEN 'output' ELSE 'excluded' END,
+       'out_kus_messages.attachment_ids',
+       CASE WHEN a.part_id NOT IN (SELECT source_id FROM out_kus_messages UNION ALL SELECT source_id FROM out_kus_notes) THEN 'its part ' || a.part_id || ' is not loaded' END
+       FROM stg_attachments a
+UNION ALL SELECT 'tickets', source_id, 'output', 'out_kus_kobjects', 'a KObject of its klass' FROM out_kus_kobjects
+UNION ALL SELECT 'tickets', ticket_id, 'excluded', 'stg_tickets', 'its contact or ticket type was not extracted' FROM stg_tickets WHERE ticket_id NOT IN (SELECT source_id FROM out_kus_kobjects)
+UNION ALL SELECT 'event_summaries', id, 'archived', 'raw_intercom_event_summaries', 'Kustomer tracking events need a browser session (trackingId, sessionId): the summaries are kept for `ferry archive`' FROM raw_intercom_event_summaries;

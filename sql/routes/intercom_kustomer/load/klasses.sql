@@ -1,0 +1,6 @@
+-- Ticket types → klasses, found by name first (an admin may have made them).
+SELECT source_id, name AS external_id, NULL::VARCHAR AS hold,
+       to_json({name: name, displayName: display_name, status: 'enabled'})::VARCHAR AS payload,
+       NULL::VARCHAR AS path_arg
+FROM out_kus_klasses WHERE ferry_pending('klasses', source_id)
+ORDER BY source_id

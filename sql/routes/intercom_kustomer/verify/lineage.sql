@@ -1,0 +1,43 @@
+-- verify, route part: which destination rows the route outputs, and which
+-- source records each carries (see sql/verify/funnel.sql).
+CREATE OR REPLACE TEMP TABLE verify_staged AS
+          SELECT 'admins' AS object, count(*) AS n FROM stg_admins
+UNION ALL SELECT 'teams', count(*) FROM stg_teams
+UNION ALL SELECT 'tags', count(*) FROM stg_tags
+UNION ALL SELECT 'data_attributes', count(*) FROM stg_data_attributes
+UNION ALL SELECT 'ticket_types', count(*) FROM stg_ticket_types
+UNION ALL SELECT 'companies', count(*) FROM stg_companies
+UNION ALL SELECT 'contacts', count(*) FROM stg_contacts
+UNION ALL SELECT 'contact_notes', count(*) FROM stg_contact_notes
+UNION ALL SELECT 'conversations', count(*) FROM stg_conversations
+UNION ALL SELECT 'attachments', count(*) FROM stg_attachments
+UNION ALL SELECT 'tickets', count(*) FROM stg_tickets;
+
+CREATE OR REPLACE TEMP TABLE verify_rows AS
+          SELECT 'users' AS phase, source_id FROM out_kus_users
+UNION ALL SELECT 'metadata', source_id FROM out_kus_metadata
+UNION ALL SELECT 'klasses', source_id FROM out_kus_klasses
+UNION ALL SELECT 'companies', source_id FROM out_kus_companies
+UNION ALL SELECT 'customers', source_id FROM out_kus_customers
+UNION ALL SELECT 'conversations', source_id FROM out_kus_conversations
+UNION ALL SELECT 'messages', source_id FROM out_kus_messages
+UNION ALL SELECT 'notes', source_id FROM out_kus_notes
+UNION ALL SELECT 'attachments', attachment_id FROM stg_attachments
+          WHERE part_id IN (SELECT source_id FROM out_kus_messages UNION ALL SELECT source_id FROM out_kus_notes)
+UNION ALL SELECT 'kobjects', source_id FROM out_kus_kobjects;
+
+-- A conversation is loaded once it and every message and note of its
+-- thread are.
+CREATE OR REPLACE TEMP TABLE verify_lineage AS
+          SELECT 'admins' AS object, source_id, 'users' AS phase, source_id AS row_id FROM out_kus_users
+UNION ALL SELECT 'data_attributes', source_id, 'metadata', source_id FROM out_kus_metadata WHERE source_id NOT LIKE 'ferry:%'
+UNION ALL SELECT 'ticket_types', source_id, 'klasses', source_id FROM out_kus_klasses
+UNION ALL SELECT 'companies', source_id, 'companies', source_id FROM out_kus_companies
+UNION ALL SELECT 'contacts', source_id, 'customers', source_id FROM out_kus_customers
+UNION ALL SELECT 'conversations', source_id, 'conversations', source_id FROM out_kus_conversations
+UNION ALL SELECT 'conversations', conversation_source_id, 'messages', source_id FROM out_kus_messages
+UNION ALL SELECT 'conversations', conversation_source_id, 'notes', source_id FROM out_kus_notes
+UNION ALL SELECT 'attachments', attachment_id, 'attachments', attachment_id FROM stg_attachments
+          WHERE part_id IN (SELECT source_id FROM out_kus_messages UNION ALL SELECT source_id FROM out_kus_notes)
+UNION ALL SELECT 'tickets', source_id, 'kobjects', source_id FROM out_kus_kobjects
+UNION ALL SELECT 'tags', source_id, NULL, NULL FROM ferry_accounting WHERE object = 'tags' AND bucket <> 'excluded';

@@ -1,0 +1,147 @@
+//! Kustomer's load phases, in dependency order (agents, custom attribute
+//! metadata and klasses before the records that use them; companies
+//! before customers; conversations before their messages and notes;
+//! files before the messages that name them). Each phase's payload query
+//! is the route's `load/<phase>.sql`.
+//!
+//! Every record carries `externalId` = its source id, so an in-doubt
+//! batch is found again with the spec's lookups by external id (never by
+//! search: Kustomer's search index lags minutes behind writes).
+
+use crate::load::phase::{BatchKind, Call, Changes, Phase};
+
+/// Agents are matched to Kustomer users by email (`GET /v1/users`).
+pub const USER_MATCH: &str = "kustomer_user_match";
+/// `PUT /v1/metadata/{resource}`: one custom attribute per row.
+pub const METADATA: &str = "kustomer_metadata";
+/// `POST /v1/klasses`, after looking the klass up by name.
+pub const KLASS: &str = "kustomer_klass";
+/// `POST /v1/attachments`, then the presigned POST of the bytes.
+pub const UPLOAD: &str = "kustomer_upload";
+
+/// A bulk create: up to 100 records per request (spec `maxItems: 100`),
+/// answered by a bulk operation polled to completion. Two in flight: the
+/// org-wide budget is shared, and each batch also polls.
+const BULK: BatchKind = BatchKind::BulkJob {
+    size: 100,
+    in_flight: 2,
+};
+
+/// Every phase in load order.
+pub const PHASES: &[Phase] = &[
+    Phase::plain(
+        "users",
+        "admins",
+        BatchKind::Single,
+        Call {
+            path: "/v1/users",
+            key: "",
+            id_field: "id",
+            custom: Some(USER_MATCH),
+        },
+    ),
+    Phase::plain(
+        "metadata",
+        "data_attributes",
+        BatchKind::Single,
+        Call {
+            path: "/v1/metadata/{}",
+            key: "properties",
+            id_field: "",
+            custom: Some(METADATA),
+        },
+    ),
+    Phase::plain(
+        "klasses",
+        "ticket_types",
+        BatchKind::Single,
+        Call {
+            path: "/v1/klasses",
+            key: "",
+            id_field: "id",
+            custom: Some(KLASS),
+        },
+    ),
+    Phase {
+        lookup: Some("/v1/companies?externalId={}"),
+        changes: Some(Changes {
+            fields: &["name", "domains", "custom"],
+            update: "PUT /v1/companies/{id} (name, domains, custom attributes)",
+            output: None,
+        }),
+        ..Phase::plain(
+            "companies",
+            "companies",
+            BULK,
+            Call::new("/v1/companies/bulk", ""),
+        )
+    },
+    Phase {
+        lookup: Some("/v1/customers/externalId={}"),
+        changes: Some(Changes {
+            fields: &["name", "emails", "phones", "company", "custom"],
+            update: "PUT /v1/customers/{id} (name, emails, phones, company, custom attributes)",
+            output: None,
+        }),
+        ..Phase::plain(
+            "customers",
+            "contacts",
+            BULK,
+            Call::new("/v1/customers/bulk", ""),
+        )
+    },
+    Phase {
+        lookup: Some("/v1/conversations/externalId={}"),
+        changes: Some(Changes {
+            fields: &["status", "tags", "assignedUsers", "custom"],
+            update: "PUT /v1/conversations/{id} (status, tags, assignee, custom attributes)",
+            output: Some("out_kus_conversations"),
+        }),
+        ..Phase::plain(
+            "conversations",
+            "conversations",
+            BULK,
+            Call::new("/v1/conversations/bulk", ""),
+        )
+    },
+    Phase::plain(
+        "attachments",
+        "attachments",
+        BatchKind::FileUpload,
+        Call {
+            path: "/v1/attachments",
+            key: "",
+            id_field: "id",
+            custom: Some(UPLOAD),
+        },
+    ),
+    // A new message on a conversation loaded earlier (a cutover) is just
+    // a message not loaded yet: this phase sends it to its conversation.
+    Phase {
+        lookup: Some("/v1/messages/externalid={}"),
+        ..Phase::plain(
+            "messages",
+            "conversation_parts",
+            BULK,
+            Call::new("/v1/messages/bulk", ""),
+        )
+    },
+    // Notes have no lookup by external id: an in-doubt note is found in
+    // its conversation's notes (external_id = the conversation's id).
+    Phase::plain(
+        "notes",
+        "conversation_parts",
+        BULK,
+        Call::new("/v1/notes/bulk", ""),
+    ),
+    Phase {
+        lookup: Some("/v1/klasses/{}/externalId={}"),
+        one_path_arg_per_batch: true,
+        ..Phase::plain(
+            "kobjects",
+            "tickets",
+            BULK,
+            Call::new("/v1/klasses/{}/bulk", ""),
+        )
+    },
+];
