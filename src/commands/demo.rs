@@ -182,26 +182,6 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     }
     println!("workspace {}", dir.display());
 
-    let check = |what: &str, code: i32| -> anyhow::Result<()> {
-        if code != 0 {
-            anyhow::bail!("demo stopped: `ferry {what}` exited with {code} (the workspace {} keeps everything so far)", dir.display());
-        }
-        Ok(())
-    };
-    step(2, "extract (Kustomer → raw/ Parquet)");
-    check(
-        "extract",
-        super::extract::run(
-            &dir,
-            ExtractArgs {
-                only: None,
-                since: None,
-                full: false,
-                no_progress: args.no_progress,
-                accept_refuted: false,
-            },
-        )?,
-    )?;
     let out = if salesforce {
         "out_sf_*"
     } else if enchant {
@@ -209,17 +189,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     } else {
         "out_zendesk_*"
     };
-    step(3, &format!("transform (versioned DuckDB SQL → {out})"));
-    check(
-        "transform",
-        super::transform::run(
-            &dir,
-            TransformArgs {
-                plan: false,
-                rebuild: false,
-            },
-        )?,
-    )?;
+    extract_and_transform(&dir, &args, "Kustomer", out)?;
     if salesforce {
         // What an admin does in Setup before the load: the custom objects
         // for Kustomer's klasses, from the transform's field list.
@@ -230,35 +200,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             "admin step: {n} custom fields created in the org, as out_sf_custom_fields lists them"
         );
     }
-    step(
-        4,
-        &format!("load ({out} → {dest_name}, ids into ferry_id_map)"),
-    );
-    check(
-        "load",
-        super::load::run(
-            &dir,
-            LoadArgs {
-                only: None,
-                dry_run: false,
-                retry: false,
-                sample: None,
-                order: "source".into(),
-            },
-        )?,
-    )?;
-    step(
-        5,
-        "verify (every record accounted for, read back, spot-checked)",
-    );
-    let code = super::verify::run(
-        &dir,
-        VerifyArgs {
-            sample: 100,
-            offline: false,
-        },
-    )?;
-    check("verify", code)?;
+    load_and_verify(&dir, out, dest_name)?;
 
     let ws = dir.display();
     println!("\nDone. The workspace {ws} holds everything; open the report above in a browser.");
@@ -357,66 +299,8 @@ fn run_intercom(
         std::fs::read_to_string(&cfg)?.replace("bulk_poll_ms = 1000\n", "bulk_poll_ms = 20\n");
     crate::fsutil::write_atomic(&cfg, text.as_bytes())?;
     println!("workspace {}", dir.display());
-    let check = |what: &str, code: i32| -> anyhow::Result<()> {
-        if code != 0 {
-            anyhow::bail!("demo stopped: `ferry {what}` exited with {code} (the workspace {} keeps everything so far)", dir.display());
-        }
-        Ok(())
-    };
-    step(2, "extract (Intercom → raw/ Parquet)");
-    check(
-        "extract",
-        super::extract::run(
-            &dir,
-            ExtractArgs {
-                only: None,
-                since: None,
-                full: false,
-                no_progress: args.no_progress,
-                accept_refuted: false,
-            },
-        )?,
-    )?;
-    step(3, "transform (versioned DuckDB SQL → out_kus_*)");
-    check(
-        "transform",
-        super::transform::run(
-            &dir,
-            TransformArgs {
-                plan: false,
-                rebuild: false,
-            },
-        )?,
-    )?;
-    step(
-        4,
-        "load (out_kus_* → Kustomer bulk creates, ids into ferry_id_map)",
-    );
-    check(
-        "load",
-        super::load::run(
-            &dir,
-            LoadArgs {
-                only: None,
-                dry_run: false,
-                retry: false,
-                sample: None,
-                order: "source".into(),
-            },
-        )?,
-    )?;
-    step(
-        5,
-        "verify (every record accounted for, read back, spot-checked)",
-    );
-    let code = super::verify::run(
-        &dir,
-        VerifyArgs {
-            sample: 100,
-            offline: false,
-        },
-    )?;
-    check("verify", code)?;
+    extract_and_transform(&dir, args, "Intercom", "out_kus_*")?;
+    load_and_verify(&dir, "out_kus_*", "Kustomer")?;
     let ws = dir.display();
     println!("\nDone. The workspace {ws} holds everything; open the report above in a browser.");
     println!("Try:");
@@ -429,4 +313,70 @@ fn run_intercom(
         sims.block_on(async { tokio::signal::ctrl_c().await })?;
     }
     Ok(0)
+}
+
+/// An error when a pipeline command of the demo did not succeed.
+fn check(dir: &Path, what: &str, code: i32) -> anyhow::Result<()> {
+    if code != 0 {
+        anyhow::bail!("demo stopped: `ferry {what}` exited with {code} (the workspace {} keeps everything so far)", dir.display());
+    }
+    Ok(())
+}
+
+/// Steps 2 and 3: extract from `source`, transform into `out`.
+fn extract_and_transform(
+    dir: &Path,
+    args: &DemoArgs,
+    source: &str,
+    out: &str,
+) -> anyhow::Result<()> {
+    step(2, &format!("extract ({source} → raw/ Parquet)"));
+    let code = super::extract::run(
+        dir,
+        ExtractArgs {
+            only: None,
+            since: None,
+            full: false,
+            no_progress: args.no_progress,
+            accept_refuted: false,
+        },
+    )?;
+    check(dir, "extract", code)?;
+    step(3, &format!("transform (versioned DuckDB SQL → {out})"));
+    let code = super::transform::run(
+        dir,
+        TransformArgs {
+            plan: false,
+            rebuild: false,
+        },
+    )?;
+    check(dir, "transform", code)
+}
+
+/// Steps 4 and 5: load `out` into `dest`, verify.
+fn load_and_verify(dir: &Path, out: &str, dest: &str) -> anyhow::Result<()> {
+    step(4, &format!("load ({out} → {dest}, ids into ferry_id_map)"));
+    let code = super::load::run(
+        dir,
+        LoadArgs {
+            only: None,
+            dry_run: false,
+            retry: false,
+            sample: None,
+            order: "source".into(),
+        },
+    )?;
+    check(dir, "load", code)?;
+    step(
+        5,
+        "verify (every record accounted for, read back, spot-checked)",
+    );
+    let code = super::verify::run(
+        dir,
+        VerifyArgs {
+            sample: 100,
+            offline: false,
+        },
+    )?;
+    check(dir, "verify", code)
 }
