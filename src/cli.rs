@@ -304,11 +304,13 @@ pub struct BenchLoadArgs {
     pub route: Option<String>,
     /// Customers in the generated org (≈2 conversations and ≈20 messages
     /// each); default 10,000 for Zendesk, 20 for Enchant (≈25 credits each),
-    /// 2,000 for Salesforce.
+    /// 2,000 for Salesforce; for Intercom → Kustomer, Intercom contacts
+    /// (≈1.5 conversations each), default 2,000.
     #[arg(long)]
     pub customers: Option<u32>,
     /// The destination's budget per minute: Zendesk's plan tier in
-    /// requests (default 700), Enchant's credits (default 100).
+    /// requests (default 700), Enchant's credits (default 100), Kustomer's
+    /// org-wide requests (default 1,000).
     #[arg(long)]
     pub rate_limit: Option<u32>,
     /// Enchant only: requests per second the simulator allows (its burst).

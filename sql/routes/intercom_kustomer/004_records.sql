@@ -35,7 +35,7 @@ SELECT c.conversation_id AS source_id, k.canonical_id AS customer_source_id,
        c.admin_assignee_id,
        json_merge_patch(coalesce(v.custom, '{}'::JSON),
                         to_json({intercomStateStr: c.state, snoozedUntilAt: kus_time(c.snoozed_until)})) AS custom,
-       c.channel, c.created_at, c.parts_total, c.parts_read
+       c.channel, c.snoozed_until, c.created_at, c.parts_total, c.parts_read
 FROM stg_conversations c
 JOIN contact_canonical k ON k.contact_id = c.contact_id
 LEFT JOIN state_map m ON m.intercom_state = c.state

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::cli::{BenchAllArgs, BenchExtractArgs, BenchLoadArgs, BenchTransformArgs};
 
 mod enchant;
+mod intercom;
 mod salesforce;
 use crate::config::InitOptions;
 
@@ -127,6 +128,7 @@ fn run_child(dir: &Path, args: &[&str]) -> anyhow::Result<(f64, f64, i32)> {
         .arg(dir)
         .args(args)
         .env("KUSTOMER_API_KEY", KEY)
+        .env("INTERCOM_ACCESS_TOKEN", KEY)
         .env("ENCHANT_API_TOKEN", KEY)
         .env("SALESFORCE_CLIENT_ID", salesforce::CLIENT)
         .env("SALESFORCE_CLIENT_SECRET", KEY)
@@ -469,8 +471,12 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
             args.giant,
         ),
         "kustomer-salesforce" => salesforce::load(args.customers.unwrap_or(2000)),
+        "intercom-kustomer" => intercom::load(
+            args.customers.unwrap_or(2000),
+            args.rate_limit.unwrap_or(1000),
+        ),
         other => anyhow::bail!(
-            "ferry bench load --route {other}: not measured yet (kustomer-zendesk, kustomer-enchant, kustomer-salesforce)"
+            "ferry bench load --route {other}: not measured yet (kustomer-zendesk, kustomer-enchant, kustomer-salesforce, intercom-kustomer)"
         ),
     }
 }

@@ -24,7 +24,7 @@ pub struct Blob {
 }
 
 /// Everything the workspace holds.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Workspace {
     pub app_id: String,
     pub admins: Vec<Value>,

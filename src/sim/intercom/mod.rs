@@ -12,12 +12,13 @@
 //! /__sim/stats` and `GET /__sim/dump`.
 
 pub mod data;
+mod mutate;
 mod routes;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -84,7 +85,9 @@ pub struct Scroll {
 /// Shared state of a running simulator.
 pub struct SimState {
     pub opts: SimOptions,
-    pub ws: data::Workspace,
+    /// The workspace; `POST /__sim/mutate` swaps in a changed copy, so
+    /// a request reads one consistent version.
+    pub ws: RwLock<Arc<data::Workspace>>,
     pub scroll: Mutex<Option<Scroll>>,
     scroll_failed: std::sync::atomic::AtomicBool,
     /// (window start in epoch seconds, requests in it).
@@ -102,7 +105,12 @@ pub struct SimState {
 }
 
 impl SimState {
-    fn next(&self) -> u64 {
+    /// The workspace as it is now.
+    pub fn ws(&self) -> Arc<data::Workspace> {
+        self.ws.read().unwrap().clone()
+    }
+
+    pub(crate) fn next(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
@@ -129,7 +137,11 @@ pub struct RunningSim {
 pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<RunningSim> {
     let now = chrono::Utc::now().timestamp();
     let state = Arc::new(SimState {
-        ws: data::Workspace::generate(opts.seed, opts.contacts, now),
+        ws: RwLock::new(Arc::new(data::Workspace::generate(
+            opts.seed,
+            opts.contacts,
+            now,
+        ))),
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(opts.seed)),
         scroll: Mutex::new(None),
         scroll_failed: Default::default(),

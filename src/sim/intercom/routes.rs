@@ -24,6 +24,7 @@ pub fn router(st: Arc<SimState>) -> Router {
     Router::new()
         .route("/__sim/stats", get(stats))
         .route("/__sim/dump", get(dump))
+        .route("/__sim/mutate", axum::routing::post(super::mutate::mutate))
         .route("/__cdn/{id}", get(cdn))
         .route("/{*path}", any(api))
         .with_state(st)
@@ -44,7 +45,7 @@ async fn stats(State(st): St) -> Response {
 /// Everything the workspace holds, parts uncapped, attachments by SHA-256.
 async fn dump(State(st): St) -> Response {
     use sha2::Digest;
-    let w = &st.ws;
+    let w = st.ws();
     let blobs: serde_json::Map<String, Value> = w
         .blobs
         .iter()
@@ -74,7 +75,7 @@ async fn cdn(State(st): St, Path(id): Path<String>, Query(q): Params) -> Respons
     if chrono::Utc::now().timestamp() > expires {
         return (StatusCode::FORBIDDEN, "Request has expired").into_response();
     }
-    match st.ws.blobs.iter().find(|(b, _)| *b == id) {
+    match st.ws().blobs.iter().find(|(b, _)| *b == id) {
         Some((_, b)) => {
             ([("content-type", b.content_type.clone())], b.bytes.clone()).into_response()
         }
@@ -334,12 +335,12 @@ fn search(items: &[Value], body: &Bytes, key: &str, list_type: &str, dates: Date
 /// Live contacts with their segment ids under `__segments`, for search
 /// (removed from what is returned).
 fn contacts_with_segments(st: &SimState) -> Vec<Value> {
+    let w = st.ws();
     live_contacts(st)
         .into_iter()
         .map(|mut c| {
             let id = c["id"].as_str().unwrap_or("").to_string();
-            let segs = st
-                .ws
+            let segs = w
                 .contact_segments
                 .iter()
                 .find(|(k, _)| *k == id)
@@ -352,10 +353,10 @@ fn contacts_with_segments(st: &SimState) -> Vec<Value> {
 }
 
 fn live_contacts(st: &SimState) -> Vec<Value> {
-    st.ws
-        .contacts
+    let w = st.ws();
+    w.contacts
         .iter()
-        .filter(|c| !st.ws.merged.iter().any(|m| c["id"] == m.as_str()))
+        .filter(|c| !w.merged.iter().any(|m| c["id"] == m.as_str()))
         .cloned()
         .collect()
 }
@@ -376,7 +377,7 @@ async fn api(
     body: Bytes,
 ) -> Response {
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let w = &st.ws;
+    let w = st.ws();
     let per_page = q
         .get("per_page")
         .and_then(|p| p.parse().ok())
@@ -701,7 +702,7 @@ fn scroll(st: &SimState, param: Option<&str>) -> Response {
         );
     }
     let data: Vec<Value> = st
-        .ws
+        .ws()
         .companies
         .iter()
         .skip(s.next)
@@ -728,8 +729,8 @@ fn events(st: &SimState, q: &HashMap<String, String>) -> Response {
     else {
         return bad("one of intercom_user_id, user_id or email is required");
     };
-    let evs: Vec<Value> = st
-        .ws
+    let w = st.ws();
+    let evs: Vec<Value> = w
         .events
         .iter()
         .filter(|(c, e)| {
@@ -739,7 +740,7 @@ fn events(st: &SimState, q: &HashMap<String, String>) -> Response {
         })
         .flat_map(|(_, e)| e.clone())
         .collect();
-    let contact = st.ws.contacts.iter().find(|c| c["id"] == who.as_str());
+    let contact = w.contacts.iter().find(|c| c["id"] == who.as_str());
     if q.get("summary").is_some_and(|s| s == "true") {
         let mut by: Vec<(String, Vec<i64>)> = Vec::new();
         for e in &evs {

@@ -1135,7 +1135,7 @@ fn check_shape_update(resource: &str, o: &Map<String, Value>) -> Result<(), Stri
     };
     match o
         .keys()
-        .find(|k| !keys.contains(&k.as_str()) && k.as_str() != "status")
+        .find(|k| !keys.contains(&k.as_str()) && !["status", "snooze"].contains(&k.as_str()))
     {
         Some(k) => Err(format!("\"{k}\" is not allowed")),
         None => Ok(()),

@@ -22,12 +22,13 @@ UNION ALL SELECT 'customers', source_id FROM out_kus_customers
 UNION ALL SELECT 'conversations', source_id FROM out_kus_conversations
 UNION ALL SELECT 'messages', source_id FROM out_kus_messages
 UNION ALL SELECT 'notes', source_id FROM out_kus_notes
+UNION ALL SELECT 'snoozes', source_id FROM out_kus_conversations WHERE state = 'snoozed' AND snoozed_until > get_current_timestamp()
 UNION ALL SELECT 'attachments', attachment_id FROM stg_attachments
           WHERE part_id IN (SELECT source_id FROM out_kus_messages UNION ALL SELECT source_id FROM out_kus_notes)
 UNION ALL SELECT 'kobjects', source_id FROM out_kus_kobjects;
 
--- A conversation is loaded once it and every message and note of its
--- thread are.
+-- A conversation is loaded once it, every message and note of its
+-- thread, and its snooze (if it is snoozed) are.
 CREATE OR REPLACE TEMP TABLE verify_lineage AS
           SELECT 'admins' AS object, source_id, 'users' AS phase, source_id AS row_id FROM out_kus_users
 UNION ALL SELECT 'data_attributes', source_id, 'metadata', source_id FROM out_kus_metadata WHERE source_id NOT LIKE 'ferry:%'
@@ -37,6 +38,8 @@ UNION ALL SELECT 'contacts', source_id, 'customers', source_id FROM out_kus_cust
 UNION ALL SELECT 'conversations', source_id, 'conversations', source_id FROM out_kus_conversations
 UNION ALL SELECT 'conversations', conversation_source_id, 'messages', source_id FROM out_kus_messages
 UNION ALL SELECT 'conversations', conversation_source_id, 'notes', source_id FROM out_kus_notes
+UNION ALL SELECT 'conversations', source_id, 'snoozes', source_id FROM out_kus_conversations
+          WHERE state = 'snoozed' AND snoozed_until > get_current_timestamp()
 UNION ALL SELECT 'attachments', attachment_id, 'attachments', attachment_id FROM stg_attachments
           WHERE part_id IN (SELECT source_id FROM out_kus_messages UNION ALL SELECT source_id FROM out_kus_notes)
 UNION ALL SELECT 'tickets', source_id, 'kobjects', source_id FROM out_kus_kobjects

@@ -35,7 +35,10 @@ WITH loaded AS (
     FROM raw_intercom_attachments GROUP BY ALL
 ), expected AS (
     SELECT l.source_id, l.dest_id, l.created_at,
-           CASE json_extract_string(l.json, '$.state') WHEN 'closed' THEN 'done' ELSE 'open' END AS status,
+           CASE WHEN json_extract_string(l.json, '$.state') = 'closed' THEN 'done'
+                WHEN json_extract_string(l.json, '$.state') = 'snoozed'
+                     AND to_timestamp(TRY_CAST(json_extract(l.json, '$.snoozed_until') AS BIGINT)) > get_current_timestamp() THEN 'snoozed'
+                ELSE 'open' END AS status,
            list({ext: p.ext, kind: p.kind,
                  direction: CASE WHEN p.author_type IN ('admin', 'bot', 'team') THEN 'out' ELSE 'in' END,
                  author: CASE WHEN p.author_type = 'admin' THEN u.dest_id END,

@@ -16,6 +16,9 @@ pub const USER_MATCH: &str = "kustomer_user_match";
 pub const METADATA: &str = "kustomer_metadata";
 /// `POST /v1/klasses`, after looking the klass up by name.
 pub const KLASS: &str = "kustomer_klass";
+/// `PUT /v1/conversations/{id}` with `status: snoozed` and a scheduled
+/// `snooze` (the update schema's fields; a create takes open or done only).
+pub const SNOOZE: &str = "kustomer_snooze";
 /// `POST /v1/attachments`, then the presigned POST of the bytes.
 pub const UPLOAD: &str = "kustomer_upload";
 
@@ -144,4 +147,17 @@ pub const PHASES: &[Phase] = &[
             Call::new("/v1/klasses/{}/bulk", ""),
         )
     },
+    // Last: a conversation snoozed in Intercom until a time still ahead
+    // is snoozed until then in Kustomer.
+    Phase::plain(
+        "snoozes",
+        "conversations",
+        BatchKind::Single,
+        Call {
+            path: "/v1/conversations/{}",
+            key: "",
+            id_field: "",
+            custom: Some(SNOOZE),
+        },
+    ),
 ];

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::phases::{KLASS, METADATA, UPLOAD, USER_MATCH};
+use super::phases::{KLASS, METADATA, SNOOZE, UPLOAD, USER_MATCH};
 use super::settings::Settings;
 use crate::error::{FerryError, Result};
 use crate::http::multipart::{form, Field};
@@ -41,6 +41,7 @@ pub async fn batch(
             Some(METADATA) => metadata(&cx.client, row).await,
             Some(KLASS) => klass(&cx.client, row).await,
             Some(UPLOAD) => upload(cx, row).await,
+            Some(SNOOZE) => snooze(&cx.client, phase, row).await,
             // PHASES is static: every non-bulk phase names its step.
             _ => unreachable!("phase {} has no request shape", phase.name),
         };
@@ -330,6 +331,20 @@ async fn metadata(client: &ApiClient, row: &Row) -> Result<String> {
         "{resource}.{}",
         row.external_id.as_deref().unwrap_or("")
     ))
+}
+
+/// Snoozes a loaded conversation (its id is the row's path_arg); a resend
+/// sets the same snooze again.
+async fn snooze(client: &ApiClient, phase: &Phase, row: &Row) -> Result<String> {
+    client
+        .send(
+            Method::PUT,
+            &path_of(phase, row),
+            Some(Payload::JsonText(&row.payload)),
+            Lane::Standard,
+        )
+        .await?;
+    Ok(row.path_arg.clone().unwrap_or_default())
 }
 
 /// A klass by name: the existing one (an admin made it, or a rerun), else

@@ -106,7 +106,7 @@ pub async fn read_back(
             ("time".into(), "createdAt (and a message's sentAt) = the part's created_at".into()),
             ("body".into(), "the part's HTML, text compared (meta.html of a message, the body of a note)".into()),
             ("attachments".into(), "SHA-256 of every file and inline image of the part, downloaded back from Kustomer".into()),
-            ("status".into(), "Intercom open/snoozed → open, closed → done".into()),
+            ("status".into(), "Intercom open → open, closed → done, snoozed until a time ahead → snoozed (else open)".into()),
         ],
         ..Default::default()
     };
