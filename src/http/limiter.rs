@@ -40,6 +40,8 @@ pub struct AdaptiveLimiter {
     /// corrected by the requests acquired after it.
     acquired: AtomicU64,
     window: Option<CreditWindow>,
+    /// Seconds the announced limit counts (60 unless the API says less).
+    limit_secs: u32,
 }
 
 /// The server's credit window as the limiter believes it.
@@ -60,7 +62,15 @@ impl AdaptiveLimiter {
             debt: AtomicU32::new(0),
             acquired: AtomicU64::new(0),
             window: None,
+            limit_secs: 60,
         }
+    }
+
+    /// Reads the announced limit as counting `secs` seconds (Intercom's
+    /// 10-second windows), so it is scaled to a minute before pacing.
+    pub fn limit_window(mut self, secs: u32) -> Self {
+        self.limit_secs = secs.clamp(1, 60);
+        self
     }
 
     /// A credit-window limiter: `per_minute` credits (until the headers
@@ -148,7 +158,7 @@ impl AdaptiveLimiter {
             .or_else(|| header_u64(headers, "ratelimit-limit"))
             .or_else(|| header_u64(headers, "rate-limit-limit"));
         if let Some(limit) = limit {
-            let limit = limit.min(u32::MAX as u64) as u32;
+            let limit = (limit * 60 / self.limit_secs as u64).min(u32::MAX as u64) as u32;
             if limit > 0 && limit != self.per_minute() {
                 tracing::info!(limit, "server announced a different rate limit; adapting");
                 *self.limiter.write().unwrap() = Arc::new(build_limiter(limit));
@@ -223,6 +233,26 @@ mod tests {
         assert!(
             d <= Duration::from_secs(10) && d >= Duration::from_secs(8),
             "{d:?}"
+        );
+    }
+
+    #[test]
+    fn a_limit_announced_per_ten_seconds_is_read_as_six_times_that_a_minute() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-limit", HeaderValue::from(167u32));
+        let l = AdaptiveLimiter::new(600).limit_window(10);
+        l.observe(&h, 0);
+        assert_eq!(
+            l.per_minute(),
+            1002,
+            "Intercom's 167 per 10 s is 1,002 a minute"
+        );
+        let per_minute = AdaptiveLimiter::new(600);
+        per_minute.observe(&h, 0);
+        assert_eq!(
+            per_minute.per_minute(),
+            167,
+            "a per-minute header is taken as it is"
         );
     }
 

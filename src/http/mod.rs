@@ -81,6 +81,10 @@ pub struct ClientSettings {
     /// Headers sent on every API call besides the credential (Intercom's
     /// pinned `Intercom-Version`).
     pub headers: Vec<(&'static str, String)>,
+    /// Seconds the server's `X-RateLimit-Limit` counts: 60 for most APIs,
+    /// 10 for Intercom ("Rate Limiting": a limit of 1,000 a minute is
+    /// announced as 167 per 10-second window).
+    pub limit_window_secs: u32,
 }
 
 impl ClientSettings {
@@ -109,6 +113,7 @@ impl ClientSettings {
             retry_codes: &[],
             quota_codes: &[],
             headers: Vec::new(),
+            limit_window_secs: 60,
         }
     }
 }
@@ -222,7 +227,7 @@ impl ApiClient {
             refreshing: tokio::sync::Mutex::new(()),
             limiter: Arc::new(match s.credit_window_burst {
                 Some(burst) => AdaptiveLimiter::credit_window(s.per_minute, burst),
-                None => AdaptiveLimiter::new(s.per_minute),
+                None => AdaptiveLimiter::new(s.per_minute).limit_window(s.limit_window_secs),
             }),
             search_limiter: Arc::new(AdaptiveLimiter::new(s.search_per_minute)),
             max_attempts: s.max_attempts.max(1),

@@ -114,7 +114,7 @@ pub fn load(contacts: u32, rate_limit: u32) -> anyhow::Result<i32> {
     // The least a client needs: per bulk of 100, the POST, one poll that
     // finds it complete, the batch read; one request per attachment record
     // (the bytes go to storage, outside the budget), per declared
-    // attribute and per klass; one page of users.
+    // attribute, per klass and per snooze (a PUT each); one page of users.
     let bulk = |rows: u64| rows.div_ceil(100) * 3;
     let minimum = bulk(n("companies"))
         + bulk(n("customers"))
@@ -125,6 +125,7 @@ pub fn load(contacts: u32, rate_limit: u32) -> anyhow::Result<i32> {
         + n("attachments")
         + n("metadata")
         + n("klasses")
+        + n("snoozes")
         + 1;
     let per_k = |x: u64| x as f64 * 1000.0 / conversations.max(1) as f64;
     let budget = seconds / 60.0 * rate_limit as f64;

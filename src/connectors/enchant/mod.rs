@@ -96,6 +96,7 @@ impl Destination for Enchant {
             retry_codes: &[],
             quota_codes: &[],
             headers: Vec::new(),
+            limit_window_secs: 60,
         })
     }
 

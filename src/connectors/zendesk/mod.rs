@@ -91,6 +91,7 @@ impl Destination for Zendesk {
             retry_codes: &[],
             quota_codes: &[],
             headers: Vec::new(),
+            limit_window_secs: 60,
         })
     }
 
