@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use duckdb::{params, Connection, OptionalExt};
+use futures::StreamExt;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -70,6 +71,9 @@ struct Ctx {
     settings: Settings,
     since: Option<i64>,
     full: bool,
+    /// Conversations read (with their files) at once: `[extract]
+    /// fetch_concurrency`.
+    fetch: usize,
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -248,6 +252,7 @@ pub async fn run(
     db: Arc<Mutex<Connection>>,
     settings: Settings,
     opts: ExtractOptions,
+    fetch: usize,
 ) -> Result<Vec<StreamSummary>> {
     crate::fsutil::sweep_tmp(&ws.join("raw"));
     crate::fsutil::sweep_tmp(&ws.join("attachments"));
@@ -261,6 +266,7 @@ pub async fn run(
         settings,
         since: opts.since.map(|ms| ms / 1000),
         full: opts.full,
+        fetch: fetch.max(1),
     });
     let mut out = Vec::new();
     for (object, path, key) in [
@@ -540,36 +546,26 @@ async fn contacts(
     let events = events && ctx.settings.events == "summaries";
     let mut s = Search::open(ctx, &l, "/contacts/search", "data").await?;
     while let Some(items) = s.next(ctx).await? {
-        for c in &items {
-            l.push(c, "search");
-            let id = id_of(c).unwrap_or_default();
-            if c["notes"]["total_count"].as_u64().unwrap_or(0) > 0 {
-                let mut page = 1;
-                loop {
-                    let v = ctx
-                        .client
-                        .get_json(&format!("/contacts/{id}/notes?page={page}&per_page=50"))
-                        .await?;
-                    for n in v["data"].as_array().into_iter().flatten() {
-                        notes.push(n, "parent");
-                    }
-                    if page >= v["pages"]["total_pages"].as_u64().unwrap_or(1) {
-                        break;
-                    }
-                    page += 1;
-                }
+        // Several contacts' notes and summaries at once, landed in order.
+        // (Owned values and context: the stream's futures must be Send
+        // for any lifetime.)
+        let mut read = futures::stream::iter(items.clone().into_iter().map(|c| {
+            let ctx = ctx.clone();
+            async move { contact_children(&ctx, &c, events).await }
+        }))
+        .buffered(ctx.fetch);
+        while let Some(got) = read.next().await {
+            let (c_notes, summary) = got?;
+            for n in &c_notes {
+                notes.push(n, "parent");
             }
-            if events && c["role"] == "user" {
-                let mut v = ctx
-                    .client
-                    .get_json(&format!(
-                        "/events?type=user&intercom_user_id={id}&summary=true"
-                    ))
-                    .await?;
-                v["id"] = json!(id);
-                v["updated_at"] = c["updated_at"].clone();
+            if let Some(v) = summary {
                 ev.push(&v, "parent");
             }
+        }
+        drop(read);
+        for c in &items {
+            l.push(c, "search");
         }
         // Children first: a crash between the two re-reads the page.
         notes.commit(Some("parents".into()), "running").await?;
@@ -586,6 +582,44 @@ async fn contacts(
         None
     };
     Ok((a, b, c))
+}
+
+/// A contact's notes (when it has any) and, with `events`, a user's
+/// data-event summary (its id the contact's, its updated_at the contact's).
+async fn contact_children(
+    ctx: &Arc<Ctx>,
+    c: &Value,
+    events: bool,
+) -> Result<(Vec<Value>, Option<Value>)> {
+    let id = id_of(c).unwrap_or_default();
+    let mut notes = Vec::new();
+    if c["notes"]["total_count"].as_u64().unwrap_or(0) > 0 {
+        let mut page = 1;
+        loop {
+            let v = ctx
+                .client
+                .get_json(&format!("/contacts/{id}/notes?page={page}&per_page=50"))
+                .await?;
+            notes.extend(v["data"].as_array().into_iter().flatten().cloned());
+            if page >= v["pages"]["total_pages"].as_u64().unwrap_or(1) {
+                break;
+            }
+            page += 1;
+        }
+    }
+    let mut summary = None;
+    if events && c["role"] == "user" {
+        let mut v = ctx
+            .client
+            .get_json(&format!(
+                "/events?type=user&intercom_user_id={id}&summary=true"
+            ))
+            .await?;
+        v["id"] = json!(id);
+        v["updated_at"] = c["updated_at"].clone();
+        summary = Some(v);
+    }
+    Ok((notes, summary))
 }
 
 /// Segment membership, the segments' data (their rules are filters to
@@ -641,10 +675,21 @@ async fn conversations(ctx: &Arc<Ctx>) -> Result<(StreamSummary, StreamSummary)>
     let mut att = Lander::new(ctx, "attachments");
     let mut s = Search::open(ctx, &l, "/conversations/search", "conversations").await?;
     while let Some(items) = s.next(ctx).await? {
-        for item in &items {
-            let id = id_of(item).unwrap_or_default();
-            let full = ctx.client.get_json(&format!("/conversations/{id}")).await?;
-            download_attachments(ctx, &mut att, &id, &full).await?;
+        // Several conversations (and their files) at once, landed in the
+        // page's order.
+        let ids: Vec<String> = items.iter().map(|i| id_of(i).unwrap_or_default()).collect();
+        let mut read = futures::stream::iter(ids.into_iter().map(|id| {
+            let ctx = ctx.clone();
+            async move {
+                let full = ctx.client.get_json(&format!("/conversations/{id}")).await?;
+                let files = download_attachments(&ctx, &id, &full).await?;
+                Ok::<_, FerryError>((full, files))
+            }
+        }))
+        .buffered(ctx.fetch);
+        while let Some(got) = read.next().await {
+            let (full, files) = got?;
+            att.buf.extend(files);
             l.push(&full, "search");
         }
         att.commit(Some("parents".into()), "running").await?;
@@ -660,10 +705,10 @@ async fn conversations(ctx: &Arc<Ctx>) -> Result<(StreamSummary, StreamSummary)>
 /// `<conversation>:<part or source>:<n>`, the file by SHA-256.
 async fn download_attachments(
     ctx: &Arc<Ctx>,
-    att: &mut Lander,
     conversation: &str,
     full: &Value,
-) -> Result<()> {
+) -> Result<Vec<RawRecord>> {
+    let mut out = Vec::new();
     let mut list: Vec<(String, Value)> = Vec::new();
     for (i, a) in full["source"]["attachments"]
         .as_array()
@@ -742,7 +787,7 @@ async fn download_attachments(
         // The link expires; an inline image keeps `src`, the text to
         // replace in its body.
         rec["url"] = Value::Null;
-        att.buf.push(RawRecord {
+        out.push(RawRecord {
             id,
             created_at: ms(&full["created_at"]),
             updated_at: ms(&full["updated_at"]),
@@ -752,7 +797,7 @@ async fn download_attachments(
             json: rec.to_string(),
         });
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The `src` of every `<img>` in an HTML body, as written there.

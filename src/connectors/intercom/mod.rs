@@ -105,8 +105,9 @@ impl Source for Intercom {
 
     fn extract(&self, run: ExtractRun) -> BoxFut<'static, Result<Vec<StreamSummary>>> {
         let settings = self.settings.clone();
+        let fetch = run.cfg.fetch_concurrency;
         Box::pin(extract::run(
-            run.ws, run.run_id, run.client, run.db, settings, run.opts,
+            run.ws, run.run_id, run.client, run.db, settings, run.opts, fetch,
         ))
     }
 
