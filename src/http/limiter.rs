@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(
             l.per_minute(),
             1002,
-            "Intercom's 167 per 10 s is 1,002 a minute"
+            "167 per 10 s is 1,002 a minute"
         );
         let per_minute = AdaptiveLimiter::new(600);
         per_minute.observe(&h, 0);
