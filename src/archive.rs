@@ -46,38 +46,148 @@ pub struct Manifest {
     pub attachments: u64,
 }
 
-/// The `--set` exports: (dataset name, query).
-pub fn builtin_set(set: &str) -> Option<Vec<(&'static str, String)>> {
-    let conv_set = |ids: &str, reasons: &str| {
-        vec![
-            ("conversations", format!("SELECT c.*, r.reason FROM stg_conversations c JOIN {reasons} r ON r.source_id = c.conversation_id ORDER BY c.conversation_id")),
-            ("messages", format!("SELECT * FROM stg_messages WHERE conversation_id IN {ids} ORDER BY conversation_id, sent_at, message_id")),
-            ("notes", format!("SELECT * FROM stg_notes WHERE conversation_id IN {ids} ORDER BY conversation_id, created_at, note_id")),
-            ("attachments", format!("SELECT a.* FROM stg_attachments a JOIN stg_messages m USING (message_id) WHERE m.conversation_id IN {ids} ORDER BY a.attachment_id")),
-        ]
-    };
-    match set {
-        "archive" => {
-            let mut v = conv_set(
-                "(SELECT source_id FROM archive_conversations)",
-                "archive_conversations",
-            );
-            v.push((
-                "kobjects",
-                "SELECT * FROM archive_kobjects ORDER BY source_id".into(),
+/// (dataset name, query) pairs of an export.
+pub type Datasets = Vec<(String, String)>;
+
+/// The `--set` names and the `ferry_accounting` bucket each exports.
+pub const SETS: &[(&str, &str)] = &[("archive", "archived"), ("excluded", "excluded")];
+
+/// The catalogue the sets read: which source table holds the full record
+/// of an accounted object (the source's `seeds/archive_datasets.csv`,
+/// loaded by `ferry transform`).
+const CATALOGUE: &str = "archive_datasets";
+
+/// A `--set`'s datasets, built from the route's own accounting rather than
+/// from table names: every record `ferry_accounting` puts in the set's
+/// bucket is exported whole from the table the catalogue names for its
+/// object (with `ferry_reason`), so a set is complete on every route by
+/// construction. `extra` are the route's `archive/<set>/<dataset>.sql`
+/// files (records kept whole that sit in no bucket of their own, e.g.
+/// trimmed custom object records). Returns the datasets and warnings for
+/// objects the catalogue does not cover (exported as ids and reasons).
+pub fn set_datasets(
+    conn: &Connection,
+    set: &str,
+    extra: &std::collections::BTreeMap<String, String>,
+) -> Result<(Datasets, Vec<String>)> {
+    let bucket = SETS
+        .iter()
+        .find(|(n, _)| *n == set)
+        .map(|(_, b)| *b)
+        .ok_or_else(|| {
+            FerryError::Other(format!("unknown set {set:?} (sets: archive, excluded)"))
+        })?;
+    let present: i64 = conn.query_row(
+        "SELECT count(DISTINCT table_name) FROM information_schema.tables WHERE table_name IN ('ferry_accounting', ?)",
+        [CATALOGUE],
+        |r| r.get(0),
+    )?;
+    if present < 2 {
+        return Err(FerryError::Other(format!(
+            "--set {set} reads ferry_accounting and {CATALOGUE}, which `ferry transform` builds: run it first"
+        )));
+    }
+    let mut stmt = conn.prepare(
+        "SELECT object FROM ferry_accounting WHERE bucket = ? GROUP BY object ORDER BY object",
+    )?;
+    let objects = stmt
+        .query_map([bucket], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT object, dataset, source_table, key_column FROM {CATALOGUE} ORDER BY object, dataset"
+    ))?;
+    let catalogue = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let (mut datasets, mut warnings) = (Vec::new(), Vec::new());
+    for object in &objects {
+        let literal = object.replace('\'', "''");
+        let rows: Vec<_> = catalogue.iter().filter(|c| &c.0 == object).collect();
+        if rows.is_empty() {
+            warnings.push(format!(
+                "{object}: no full record catalogued in {CATALOGUE} (seeds/archive_datasets.csv); exported as ids and reasons only"
             ));
-            Some(v)
+            datasets.push((
+                object.clone(),
+                format!("SELECT object, source_id, bucket, target, reason AS ferry_reason FROM ferry_accounting WHERE object = '{literal}' AND bucket = '{bucket}' ORDER BY source_id"),
+            ));
+            continue;
         }
-        "excluded" => {
-            let mut v = conv_set(
-                "(SELECT source_id FROM excluded_conversations UNION ALL SELECT source_id FROM excluded_empty_conversations)",
-                "(SELECT * FROM excluded_conversations UNION ALL SELECT * FROM excluded_empty_conversations)",
-            );
-            v.push(("users", "SELECT u.*, e.reason FROM stg_users u JOIN excluded_users e ON e.source_id = u.user_id ORDER BY u.user_id".into()));
-            v.push(("teams", "SELECT t.*, e.reason FROM stg_teams t JOIN excluded_teams e ON e.source_id = t.team_id ORDER BY t.team_id".into()));
-            Some(v)
+        for (_, dataset, table, key) in rows {
+            for ident in [dataset, table, key] {
+                check_identifier(ident)?;
+            }
+            if dataset == object {
+                // A record accounted here but absent from its table would
+                // vanish from the export without a word.
+                let missing: i64 = conn.query_row(
+                    &format!(
+                        "SELECT count(*) FROM ferry_accounting WHERE object = '{literal}' AND bucket = '{bucket}' \
+                         AND source_id NOT IN (SELECT CAST({key} AS VARCHAR) FROM {table})"
+                    ),
+                    [],
+                    |r| r.get(0),
+                )?;
+                if missing > 0 {
+                    warnings.push(format!(
+                        "{object}: {missing} {bucket} records are not in {table}; their ids and reasons are in dataset {object}_unmatched"
+                    ));
+                    datasets.push((
+                        format!("{object}_unmatched"),
+                        format!("SELECT object, source_id, bucket, target, reason AS ferry_reason FROM ferry_accounting WHERE object = '{literal}' AND bucket = '{bucket}' AND source_id NOT IN (SELECT CAST({key} AS VARCHAR) FROM {table}) ORDER BY source_id"),
+                    ));
+                }
+            }
+            datasets.push((
+                dataset.clone(),
+                format!(
+                    "SELECT s.*, a.ferry_reason FROM {table} s \
+                     JOIN (SELECT source_id, min(reason) AS ferry_reason FROM ferry_accounting \
+                           WHERE object = '{literal}' AND bucket = '{bucket}' GROUP BY source_id) a \
+                     ON a.source_id = CAST(s.{key} AS VARCHAR) ORDER BY s.{key}"
+                ),
+            ));
         }
-        _ => None,
+    }
+    let prefix = format!("archive/{set}/");
+    for (rel, sql) in extra {
+        if let Some(name) = rel
+            .strip_prefix(&prefix)
+            .and_then(|f| f.strip_suffix(".sql"))
+        {
+            check_identifier(name)?;
+            datasets.push((
+                name.to_string(),
+                sql.trim().trim_end_matches(';').to_string(),
+            ));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, _) in &datasets {
+        if !seen.insert(name.clone()) {
+            return Err(FerryError::Other(format!(
+                "--set {set}: two datasets are named {name:?} ({CATALOGUE} and archive/{set}/ must name each once)"
+            )));
+        }
+    }
+    Ok((datasets, warnings))
+}
+
+/// A catalogue entry becomes SQL and a file name: letters, digits and `_`.
+fn check_identifier(name: &str) -> Result<()> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(())
+    } else {
+        Err(FerryError::Other(format!(
+            "{CATALOGUE}: {name:?} is not a plain name (letters, digits and _ only)"
+        )))
     }
 }
 

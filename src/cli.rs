@@ -66,8 +66,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Run a SQL query against ferry.duckdb (read-only), or `ferry sql eject`.
     Sql(SqlArgs),
-    /// The whole pipeline on simulated APIs, in one command: starts seeded Kustomer and Zendesk
-    /// simulators in-process, then init → extract → transform → load → verify into a new workspace.
+    /// The whole pipeline on simulated APIs, in one command: starts the route's seeded source and
+    /// destination simulators in-process, then init → extract → transform → load → verify into a
+    /// new workspace.
     #[cfg(feature = "sim")]
     Demo(DemoArgs),
     /// Serve a local, seeded fake of an API for tests, demos and benchmarks.
@@ -171,8 +172,11 @@ pub struct ArchiveArgs {
     /// Export the result of this query (needs --name).
     #[arg(long)]
     pub query: Option<String>,
-    /// A built-in set: `archive` (conversations the transform archived, with their messages,
-    /// notes, attachments, and trimmed kobjects) or `excluded` (everything the transform left out).
+    /// A built-in set, made from `ferry_accounting`: `archive` (every record the transform
+    /// bucketed `archived`, e.g. old conversations with their messages, notes and attachments,
+    /// Intercom Help Center articles and contact notes) or `excluded` (every record bucketed
+    /// `excluded`), each whole from the table `archive_datasets` names for its object, with
+    /// `ferry_reason`; plus the route's `archive/<set>/*.sql` datasets (e.g. trimmed records).
     #[arg(long, value_parser = ["archive", "excluded"])]
     pub set: Option<String>,
     /// Re-check an export directory: checksums, no extra or missing file, row counts.
@@ -197,7 +201,8 @@ pub struct DemoArgs {
     /// Directory of the demo workspace (must not exist yet or be empty). Default: ./ferry-demo,
     /// or -C/--workspace when given.
     pub dir: Option<PathBuf>,
-    /// Simulated Kustomer customers (each brings conversations, messages, notes, attachments).
+    /// Size of the simulated source: Kustomer customers or Intercom contacts (each brings
+    /// conversations, messages, notes, attachments).
     #[arg(long, default_value_t = 300)]
     pub scale: u32,
     /// Seed of the simulated data.

@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -90,6 +90,9 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         "--destination",
         "--mirror-intercom-seed",
         "5",
+        // An admin made one of the Intercom teams already: found, not created.
+        "--teams",
+        "support",
         "--latency-ms",
         "15",
     ]);
@@ -157,6 +160,80 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
     assert!(
         n_before < n_after,
         "the kill came before every message was sent"
+    );
+
+    // Teams: the one an admin made is reused, the others created with the
+    // matched agents (from the Intercom workspace's own team lists).
+    let src = source.get("/__sim/dump");
+    let users: BTreeMap<String, String> = dump["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["attributes"]["email"].as_str().unwrap().to_lowercase(),
+                u["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let teams = dump["records"]["teams"].as_array().unwrap();
+    assert_eq!(teams.len(), 3, "{teams:?}");
+    for t in src["teams"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        let got: Vec<&Value> = teams
+            .iter()
+            .filter(|k| {
+                k["attributes"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(name)
+            })
+            .collect();
+        assert_eq!(got.len(), 1, "one Kustomer team named {name}");
+        if name == "Support" {
+            assert_eq!(
+                got[0]["attributes"]["name"], "support",
+                "the existing team is reused"
+            );
+            continue;
+        }
+        let want: BTreeSet<String> = t["admin_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| {
+                let admin = src["admins"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["id"].as_str() == Some(a.to_string().trim_matches('"')))?;
+                users.get(&admin["email"].as_str()?.to_lowercase()).cloned()
+            })
+            .collect();
+        let members: BTreeSet<String> = got[0]["attributes"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_string())
+            .collect();
+        assert!(!want.is_empty(), "team {name} has matched agents");
+        assert_eq!(members, want, "team {name}'s members");
+    }
+    let team_ids: HashSet<&str> = teams.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let assigned = dump["records"]["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["attributes"]["assignedTeams"]
+                .as_array()
+                .is_some_and(|a| a.len() == 1 && team_ids.contains(a[0].as_str().unwrap()))
+        })
+        .count();
+    assert_eq!(
+        assigned,
+        dump["records"]["conversations"].as_array().unwrap().len(),
+        "every conversation carries its Intercom team"
     );
 
     // The ugly cases, in the destination.
@@ -244,8 +321,104 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
     let conn = db(&dir);
     let unaccounted = count(&conn, "SELECT count(*) FROM ferry_accounting a RIGHT JOIN ferry_extracted e USING (object, source_id) WHERE a.bucket IS NULL");
     assert_eq!(unaccounted, 0);
-
     drop(conn);
+
+    // What Kustomer cannot take is exported whole by `ferry archive --set`,
+    // checked against the simulator's own records, not ferry's tables.
+    let ids = |v: &Value, key: &str| -> BTreeSet<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[key].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let out = ferry(
+        &dir,
+        &[
+            "archive",
+            "--set",
+            "archive",
+            "--format",
+            "jsonl",
+            "--attachments",
+        ],
+    );
+    assert!(out.status.success(), "archive: {}", text(&out));
+    assert!(!text(&out).contains("warning"), "{}", text(&out));
+    let exported = |set: &str, dataset: &str, key: &str| -> BTreeSet<String> {
+        let path = dir.join(format!("exports/{set}/{dataset}.jsonl"));
+        let body =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        body.lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                assert!(
+                    v["ferry_reason"].is_string(),
+                    "{dataset} row has its reason: {v}"
+                );
+                v[key].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        exported("archive", "collections", "id"),
+        ids(&src["collections"], "id")
+    );
+    assert_eq!(
+        exported("archive", "articles", "id"),
+        ids(&src["articles"], "id")
+    );
+    // Intercom lists no merged contact, so their notes and events are gone.
+    let merged: HashSet<&str> = src["merged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(!merged.is_empty());
+    let live_notes: BTreeSet<String> = src["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| !merged.contains(n["contact"]["id"].as_str().unwrap()))
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(exported("archive", "contact_notes", "note_id"), live_notes);
+    assert!(!src["notes"].as_array().unwrap().is_empty());
+    let with_events: BTreeSet<String> = src["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["intercom_user_id"].as_str().unwrap().to_string())
+        .filter(|c| !merged.contains(c.as_str()))
+        .collect();
+    // A summary is read for every user; those with events are exactly the
+    // simulator's users with events, each whole (its raw JSON).
+    let body = std::fs::read_to_string(dir.join("exports/archive/event_summaries.jsonl")).unwrap();
+    let non_empty: BTreeSet<String> = body
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter_map(|v| {
+            let j = match &v["json"] {
+                Value::String(s) => serde_json::from_str::<Value>(s).unwrap(),
+                other => other.clone(),
+            };
+            let n = j["events"].as_array().map_or(0, |e| e.len());
+            (n > 0).then(|| v["id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(non_empty, with_events);
+    let out = ferry(&dir, &["archive", "--set", "excluded", "--format", "jsonl"]);
+    assert!(out.status.success(), "archive excluded: {}", text(&out));
+    assert_eq!(
+        exported("archive", "segments", "id"),
+        ids(&src["segments"], "id")
+    );
+    for set in ["archive", "excluded"] {
+        let ex = dir.join("exports").join(set);
+        let out = ferry(&dir, &["archive", "--verify", ex.to_str().unwrap()]);
+        assert!(out.status.success(), "{set}: {}", text(&out));
+    }
 
     // Cutover: the workspace changes while the migration runs; a delta
     // pass carries the new replies, the closed conversations and the

@@ -41,11 +41,13 @@ pub fn run(workspace: &Path, args: ArchiveArgs) -> anyhow::Result<i32> {
         (name.clone(), vec![(name, q.clone())])
     } else {
         let set = args.set.clone().unwrap_or_default();
-        let list = archive::builtin_set(&set).expect("clap checked the set");
-        (
-            args.name.clone().unwrap_or_else(|| set.clone()),
-            list.into_iter().map(|(n, q)| (n.to_string(), q)).collect(),
-        )
+        let route = ws.config.route_def;
+        let sql = crate::transform::scripts::ScriptSet::load(&ws.dir, route)?;
+        let (list, warnings) = archive::set_datasets(&conn, &set, &sql.files)?;
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+        (args.name.clone().unwrap_or_else(|| set.clone()), list)
     };
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "archive", &super::recorded_args())?;
@@ -58,6 +60,9 @@ pub fn run(workspace: &Path, args: ArchiveArgs) -> anyhow::Result<i32> {
     };
     match archive::export(&conn, &ws.dir, &req, std::io::stderr().is_terminal()) {
         Ok((dir, m)) => {
+            if m.datasets.is_empty() {
+                println!("(nothing to export: no record is in this set)");
+            }
             for d in &m.datasets {
                 println!("{:<16} {:>9} rows  {}", d.name, d.rows, d.file);
             }

@@ -63,6 +63,7 @@ pub fn options(args: &SimKustomerArgs) -> SimOptions {
     SimOptions {
         destination: args.destination,
         users,
+        teams: args.teams.clone(),
         bulk_running_polls: args.bulk_running_polls,
         seed: args.seed,
         customers: args.customers,

@@ -242,11 +242,7 @@ mod tests {
         h.insert("x-ratelimit-limit", HeaderValue::from(167u32));
         let l = AdaptiveLimiter::new(600).limit_window(10);
         l.observe(&h, 0);
-        assert_eq!(
-            l.per_minute(),
-            1002,
-            "167 per 10 s is 1,002 a minute"
-        );
+        assert_eq!(l.per_minute(), 1002, "167 per 10 s is 1,002 a minute");
         let per_minute = AdaptiveLimiter::new(600);
         per_minute.observe(&h, 0);
         assert_eq!(

@@ -7,8 +7,13 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BatchKind {
     /// Up to `size` rows per request, answered by an asynchronous job the
-    /// destination polls (two requests per batch, at least).
-    BulkJob { size: usize, in_flight: usize },
+    /// destination polls; `requests` per batch at the least (submit, one
+    /// poll, the results: the API's flow decides), for `--dry-run`.
+    BulkJob {
+        size: usize,
+        in_flight: usize,
+        requests: u64,
+    },
     /// Up to `size` rows per request, answered at once.
     Collection { size: usize, in_flight: usize },
     /// One request per row.
@@ -154,9 +159,10 @@ impl Phase {
     /// Rows per committed batch and batches in flight.
     pub fn batching(&self) -> (usize, usize) {
         match self.batch {
-            BatchKind::BulkJob { size, in_flight } | BatchKind::Collection { size, in_flight } => {
-                (size, in_flight)
+            BatchKind::BulkJob {
+                size, in_flight, ..
             }
+            | BatchKind::Collection { size, in_flight } => (size, in_flight),
             // Batches overlap, so a slow request never idles the budget.
             BatchKind::Single | BatchKind::FileUpload => (25, 6),
         }
@@ -191,12 +197,36 @@ impl Phase {
     /// Requests to send `rows` rows, for `--dry-run`'s estimate.
     pub fn requests_for(&self, rows: u64) -> u64 {
         match self.batch {
-            BatchKind::BulkJob { size, .. } => rows.div_ceil(size as u64) * 2,
+            BatchKind::BulkJob { size, requests, .. } => rows.div_ceil(size as u64) * requests,
             BatchKind::Collection { size, .. } => rows.div_ceil(size as u64),
             // A lookup before each create (no uniqueness at the
             // destination) is a request of its own.
             BatchKind::Single if self.existing.is_some_and(|e| e.before_create) => rows * 2,
             BatchKind::Single | BatchKind::FileUpload => rows,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bulk_batch_costs_its_flows_requests_and_a_partial_batch_counts_whole() {
+        let bulk = Phase::plain(
+            "records",
+            "records",
+            BatchKind::BulkJob {
+                size: 100,
+                in_flight: 2,
+                requests: 3,
+            },
+            Call::new("/records/bulk", "records"),
+        );
+        assert_eq!(bulk.requests_for(0), 0);
+        assert_eq!(bulk.requests_for(100), 3);
+        assert_eq!(bulk.requests_for(250), 9);
+        let single = Phase::plain("one", "one", BatchKind::Single, Call::new("/one", "one"));
+        assert_eq!(single.requests_for(7), 7);
     }
 }

@@ -248,6 +248,9 @@ pub struct SimKustomerArgs {
     /// Destination: agents an admin invited, as NAME:EMAIL, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub users: Vec<String>,
+    /// Destination: teams an admin made before the import (names, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub teams: Vec<String>,
     /// Destination: invite the admins of the Intercom simulator's workspace
     /// of this seed (all but the last, so one agent stays unmatched).
     #[arg(long)]

@@ -1,6 +1,7 @@
 //! SQL of a route: the source's staging scripts (`sql/sources/<source>/`)
 //! and the route's own (`sql/routes/<route>/`: transform scripts, seeds,
-//! checks, `load/` payload queries, `verify/` queries), embedded in the
+//! checks, `load/` payload queries, `verify/` queries, `archive/<set>/`
+//! extra datasets of `ferry archive --set`), embedded in the
 //! binary. `ferry sql eject` copies them, file by file, into the
 //! workspace's `sql/<route>/`; a workspace copy of a file wins over the
 //! built-in one, and every file the user did not eject stays built-in,
@@ -52,7 +53,8 @@ pub struct ScriptSet {
     pub scripts: Vec<Script>,
     pub seeds: Vec<Seed>,
     pub checks: Vec<Check>,
-    /// `load/*.sql` and `verify/*.sql` of the route, by relative path.
+    /// `load/*.sql`, `verify/*.sql` and `archive/<set>/*.sql` of the
+    /// route, by relative path.
     pub files: BTreeMap<String, String>,
     /// Files read from the workspace copy.
     pub from_workspace: Vec<String>,
@@ -95,7 +97,15 @@ pub fn eject_dir(workspace: &Path, route: &Route) -> PathBuf {
 /// Every file under `dir`, by path relative to it.
 fn workspace_files(dir: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for sub in ["", "seeds", "checks", "load", "verify"] {
+    for sub in [
+        "",
+        "seeds",
+        "checks",
+        "load",
+        "verify",
+        "archive/archive",
+        "archive/excluded",
+    ] {
         let d = if sub.is_empty() {
             dir.to_path_buf()
         } else {
@@ -167,7 +177,8 @@ impl ScriptSet {
             differs: Vec::new(),
         };
         for (rel, text) in files {
-            if rel.starts_with("load/") || rel.starts_with("verify/") {
+            if rel.starts_with("load/") || rel.starts_with("verify/") || rel.starts_with("archive/")
+            {
                 set.files.insert(rel, text);
             } else if let Some(f) = rel.strip_prefix("seeds/") {
                 if let Some(table) = f.strip_suffix(".csv") {

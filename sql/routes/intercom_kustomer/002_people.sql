@@ -13,6 +13,12 @@ CREATE OR REPLACE MACRO kus_camel(n) AS array_to_string(list_transform(
 CREATE OR REPLACE TABLE out_kus_users AS
 SELECT admin_id AS source_id, email, name FROM stg_admins WHERE email IS NOT NULL;
 
+-- Teams → Kustomer teams, found by name at load (an admin may have made
+-- them), else created with the members whose agent matched a user.
+CREATE OR REPLACE TABLE out_kus_teams AS
+SELECT team_id AS source_id, trim(name) AS name, coalesce(admin_ids, []) AS admin_ids
+FROM stg_teams WHERE nullif(trim(name), '') IS NOT NULL;
+
 CREATE OR REPLACE TABLE contact_merge AS
 SELECT l.contact_id, u.contact_id AS into_contact_id, l.email,
        'lead sharing the email ' || l.email || ' with user ' || u.contact_id AS reason

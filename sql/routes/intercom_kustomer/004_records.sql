@@ -32,7 +32,7 @@ SELECT c.conversation_id AS source_id, k.canonical_id AS customer_source_id,
        CASE WHEN c.priority = 'priority' THEN 4 ELSE 3 END AS priority,
        CASE WHEN c.delivered_as = 'admin_initiated' THEN 'out' ELSE 'in' END AS direction,
        list_distinct(coalesce(c.tag_names, []))[1:20] AS tag_names,
-       c.admin_assignee_id,
+       c.admin_assignee_id, c.team_assignee_id,
        json_merge_patch(coalesce(v.custom, '{}'::JSON),
                         to_json({intercomStateStr: c.state, snoozedUntilAt: kus_time(c.snoozed_until)})) AS custom,
        c.channel, c.snoozed_until, c.created_at, c.parts_total, c.parts_read

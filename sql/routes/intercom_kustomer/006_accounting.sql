@@ -6,10 +6,13 @@
 CREATE OR REPLACE TABLE ferry_accounting AS
 SELECT 'admins' AS object, source_id, 'output' AS bucket, 'out_kus_users' AS target, 'matched to a Kustomer user by email' AS reason FROM out_kus_users
 UNION ALL SELECT 'admins', admin_id, 'excluded', 'stg_admins', 'no email to match a Kustomer user by' FROM stg_admins WHERE email IS NULL
-UNION ALL SELECT 'teams', team_id, 'excluded', 'stg_teams', 'Kustomer''s published Core Resources API has no teams: create the team in Kustomer and assign by hand' FROM stg_teams
+UNION ALL SELECT 'teams', source_id, 'output', 'out_kus_teams', 'found by name in Kustomer, or created (destination.teams)' FROM out_kus_teams
+UNION ALL SELECT 'teams', team_id, 'excluded', 'stg_teams', 'no name to find or create a Kustomer team by' FROM stg_teams WHERE team_id NOT IN (SELECT source_id FROM out_kus_teams)
 UNION ALL SELECT 'tags', tag_id, 'merged', 'out_kus_conversations.tag_names', 'applied by name to its conversations and customers' FROM stg_tags
-UNION ALL SELECT 'segments', id, 'excluded', 'raw_intercom_segments', 'a filter to rebuild as a Kustomer saved search (its members are listed in segment_members)' FROM raw_intercom_segments
-UNION ALL SELECT 'segment_members', id, 'excluded', 'raw_intercom_segment_members', 'membership of a segment to rebuild by hand' FROM raw_intercom_segment_members
+-- Kustomer's published Core Resources API has no saved-search create: a
+-- segment is a definition to rebuild by hand, kept in the archive.
+UNION ALL SELECT 'segments', id, 'archived', 'raw_intercom_segments', 'a filter to rebuild as a Kustomer saved search (its members are in segment_members): kept for `ferry archive`' FROM raw_intercom_segments
+UNION ALL SELECT 'segment_members', id, 'archived', 'raw_intercom_segment_members', 'membership of a segment, to rebuild its saved search by hand: kept for `ferry archive`' FROM raw_intercom_segment_members
 UNION ALL SELECT 'data_attributes', source_id, 'output', 'out_kus_metadata', NULL FROM out_kus_metadata WHERE source_id NOT LIKE 'ferry:%'
 UNION ALL SELECT 'data_attributes', source_id, 'excluded', 'excluded_attributes', reason FROM excluded_attributes
 UNION ALL SELECT 'ticket_types', source_id, 'output', 'out_kus_klasses', 'a klass' FROM out_kus_klasses
@@ -28,4 +31,4 @@ UNION ALL SELECT 'attachments', a.attachment_id,
        FROM stg_attachments a
 UNION ALL SELECT 'tickets', source_id, 'output', 'out_kus_kobjects', 'a KObject of its klass' FROM out_kus_kobjects
 UNION ALL SELECT 'tickets', ticket_id, 'excluded', 'stg_tickets', 'its contact or ticket type was not extracted' FROM stg_tickets WHERE ticket_id NOT IN (SELECT source_id FROM out_kus_kobjects)
-UNION ALL SELECT 'event_summaries', id, 'archived', 'raw_intercom_event_summaries', 'Kustomer tracking events need a browser session (trackingId, sessionId): the summaries are kept for `ferry archive`' FROM raw_intercom_event_summaries;
+UNION ALL SELECT 'event_summaries', id, 'archived', 'raw_intercom_event_summaries', 'Kustomer''s tracking event create (POST /v1/tracking/event) has no time field and no count: a summary (name, count, first and last time) would land as one event of today — kept for `ferry archive`' FROM raw_intercom_event_summaries;

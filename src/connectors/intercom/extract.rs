@@ -535,7 +535,7 @@ impl Search {
 }
 
 /// Contacts by search, each one's notes (when it has any) and, with
-/// `events = "summaries"`, each user's data-event summary.
+/// `events = "summaries"`, each contact's data-event summary.
 async fn contacts(
     ctx: &Arc<Ctx>,
     events: bool,
@@ -584,8 +584,8 @@ async fn contacts(
     Ok((a, b, c))
 }
 
-/// A contact's notes (when it has any) and, with `events`, a user's
-/// data-event summary (its id the contact's, its updated_at the contact's).
+/// A contact's notes (when it has any) and, with `events`, its (user's or
+/// lead's) data-event summary (its id the contact's, its updated_at the contact's).
 async fn contact_children(
     ctx: &Arc<Ctx>,
     c: &Value,
@@ -608,7 +608,9 @@ async fn contact_children(
         }
     }
     let mut summary = None;
-    if events && c["role"] == "user" {
+    // Leads too: the spec's `GET /events` says `intercom_user_id` "can be
+    // used to list leads" (`type` stays `user` for both).
+    if events {
         let mut v = ctx
             .client
             .get_json(&format!(

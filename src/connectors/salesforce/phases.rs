@@ -56,6 +56,9 @@ const COLLECTION: BatchKind = BatchKind::Collection {
 const BULK: BatchKind = BatchKind::BulkJob {
     size: 2000,
     in_flight: 2,
+    // Create, upload, close, poll, successfulResults, failedResults
+    // (bulk.rs; unprocessedrecords only when some are missing).
+    requests: 6,
 };
 
 /// Every phase in load order.

@@ -19,6 +19,8 @@ const USER_CHANGES: Changes = Changes {
 const JOB: BatchKind = BatchKind::BulkJob {
     size: 100,
     in_flight: 8,
+    // The create_many, then its job status (which carries the results).
+    requests: 2,
 };
 
 /// The ticket import endpoint (`archive_immediately` is added to it).

@@ -60,6 +60,8 @@ pub struct SimOptions {
     pub destination: bool,
     /// Destination: the agents an admin invited (name, email).
     pub users: Vec<(String, String)>,
+    /// Destination: teams an admin made before the import (names).
+    pub teams: Vec<String>,
     /// Destination: polls of a bulk operation that still say `running`.
     pub bulk_running_polls: u32,
 }
@@ -82,6 +84,7 @@ impl Default for SimOptions {
             distinct_times: false,
             destination: false,
             users: Vec::new(),
+            teams: Vec::new(),
             bulk_running_polls: 1,
         }
     }
@@ -141,7 +144,7 @@ impl SimState {
         // A destination org generates nothing to extract.
         let customers = if opts.destination { 5 } else { opts.customers };
         let org = Org::generate_with(opts.seed, customers, now, opts.distinct_times);
-        let store = writes::Store::with_users(&opts.users);
+        let store = writes::Store::with_org(&opts.users, &opts.teams);
         Arc::new(SimState {
             org: RwLock::new(org),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(opts.seed ^ 0xfeed)),

@@ -229,14 +229,19 @@ pub struct Store {
 }
 
 impl Store {
-    /// A store with these invited agents (name, email).
-    pub fn with_users(users: &[(String, String)]) -> Store {
+    /// A store with these invited agents (name, email) and these teams
+    /// an admin made (no members).
+    pub fn with_org(users: &[(String, String)], teams: &[String]) -> Store {
         let mut s = Store::default();
         for (name, email) in users {
             let id = s.next_id(1);
             s.users.push(json!({"type": "user", "id": id, "attributes": {
                 "name": name, "displayName": name, "email": email, "userType": "user",
                 "createdAt": now(), "updatedAt": now()}, "links": {"self": format!("/v1/users/{id}")}}));
+        }
+        for name in teams {
+            let rec = team_record(s.next_id(9), name, name, &[]);
+            s.insert("teams", "teams", rec);
         }
         s
     }
@@ -340,6 +345,7 @@ pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/v1/users/current", get(current_user))
         .route("/v1/users", get(users))
+        .route("/v1/teams", get(teams).post(create_team))
         .route("/v1/metadata/{resource}", get(metadata).put(put_metadata))
         .route("/v1/klasses", get(klasses).post(create_klass))
         .route(
@@ -427,6 +433,59 @@ fn paged(path: &str, q: &Page, all: Vec<Value>) -> Response {
 async fn users(State(st): St, Query(q): Query<Page>) -> Response {
     let all = st.store.lock().unwrap().users.clone();
     paged("/v1/users", &q, all)
+}
+
+async fn teams(State(st): St, Query(q): Query<Page>) -> Response {
+    let all: Vec<Value> = st.store.lock().unwrap().live("teams").cloned().collect();
+    paged("/v1/teams", &q, all)
+}
+
+/// A team as `GET /v1/teams` lists it (kustomer-api.md, "Team": `name`,
+/// `displayName`, `icon`, `members[]` user ids, timestamps).
+fn team_record(id: String, name: &str, display: &str, members: &[Value]) -> Value {
+    json!({"type": "team", "id": id, "attributes": {"name": name, "displayName": display,
+        "icon": Value::Null, "members": members, "deleted": false,
+        "createdAt": now(), "updatedAt": now()}, "links": {"self": format!("/v1/teams/{id}")}})
+}
+
+/// `POST /v1/teams`: not in the published Core Resources spec (teams are
+/// in another API category; kustomer-api.md lists the write). Takes the
+/// Team record's own attributes; a name is unique in an org, and every
+/// member must be a user of the org.
+async fn create_team(State(st): St, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return bad("body is not JSON");
+    };
+    let allowed = ["name", "displayName", "icon", "members"];
+    if let Some(k) = v
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !allowed.contains(&k.as_str())))
+    {
+        return bad(&format!("\"{k}\" is not allowed"));
+    }
+    let Some(name) = v["name"].as_str().filter(|n| !n.trim().is_empty()) else {
+        return bad("name is required");
+    };
+    let members = v["members"].as_array().cloned().unwrap_or_default();
+    let mut s = st.store.lock().unwrap();
+    s.count("teams");
+    if let Some(m) = members
+        .iter()
+        .find(|m| !s.users.iter().any(|u| &u["id"] == *m))
+    {
+        return bad(&format!("members: user {m} does not exist"));
+    }
+    if s.live("teams").any(|t| t["attributes"]["name"] == name) {
+        return error_response(
+            StatusCode::CONFLICT,
+            "duplicate",
+            &format!("team {name} exists"),
+        );
+    }
+    let display = v["displayName"].as_str().unwrap_or(name).to_string();
+    let rec = team_record(s.next_id(9), name, &display, &members);
+    s.insert("teams", "teams", rec.clone());
+    (StatusCode::CREATED, Json(json!({"data": rec}))).into_response()
 }
 
 async fn metadata(State(st): St, Path(resource): Path<String>) -> Response {
@@ -700,6 +759,11 @@ fn check_item(s: &Store, resource: &str, klass: Option<&str>, item: &Value) -> R
             if !s.users.iter().any(|u| &u["id"] == id) {
                 return Err(format!("{key}: user {id} does not exist"));
             }
+        }
+    }
+    for id in item["assignedTeams"].as_array().into_iter().flatten() {
+        if !s.live("teams").any(|t| &t["id"] == id) {
+            return Err(format!("assignedTeams: team {id} does not exist"));
         }
     }
     if let Some(custom) = item["custom"].as_object() {

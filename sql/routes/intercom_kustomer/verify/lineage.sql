@@ -15,6 +15,7 @@ UNION ALL SELECT 'tickets', count(*) FROM stg_tickets;
 
 CREATE OR REPLACE TEMP TABLE verify_rows AS
           SELECT 'users' AS phase, source_id FROM out_kus_users
+UNION ALL SELECT 'teams', source_id FROM out_kus_teams
 UNION ALL SELECT 'metadata', source_id FROM out_kus_metadata
 UNION ALL SELECT 'klasses', source_id FROM out_kus_klasses
 UNION ALL SELECT 'companies', source_id FROM out_kus_companies
@@ -31,6 +32,7 @@ UNION ALL SELECT 'kobjects', source_id FROM out_kus_kobjects;
 -- thread, and its snooze (if it is snoozed) are.
 CREATE OR REPLACE TEMP TABLE verify_lineage AS
           SELECT 'admins' AS object, source_id, 'users' AS phase, source_id AS row_id FROM out_kus_users
+UNION ALL SELECT 'teams', source_id, 'teams', source_id FROM out_kus_teams
 UNION ALL SELECT 'data_attributes', source_id, 'metadata', source_id FROM out_kus_metadata WHERE source_id NOT LIKE 'ferry:%'
 UNION ALL SELECT 'ticket_types', source_id, 'klasses', source_id FROM out_kus_klasses
 UNION ALL SELECT 'companies', source_id, 'companies', source_id FROM out_kus_companies

@@ -12,6 +12,8 @@ use crate::load::phase::{BatchKind, Call, Changes, Phase};
 
 /// Agents are matched to Kustomer users by email (`GET /v1/users`).
 pub const USER_MATCH: &str = "kustomer_user_match";
+/// Teams are found by name (`GET /v1/teams`), else created or held.
+pub const TEAM: &str = "kustomer_team";
 /// `PUT /v1/metadata/{resource}`: one custom attribute per row.
 pub const METADATA: &str = "kustomer_metadata";
 /// `POST /v1/klasses`, after looking the klass up by name.
@@ -28,6 +30,8 @@ pub const UPLOAD: &str = "kustomer_upload";
 const BULK: BatchKind = BatchKind::BulkJob {
     size: 100,
     in_flight: 2,
+    // The bulk POST, `GET /v1/bulk/{id}`, `GET /v1/bulk/{id}/batches`.
+    requests: 3,
 };
 
 /// Every phase in load order.
@@ -41,6 +45,18 @@ pub const PHASES: &[Phase] = &[
             key: "",
             id_field: "id",
             custom: Some(USER_MATCH),
+        },
+    ),
+    // After users: a created team takes the matched agents as members.
+    Phase::plain(
+        "teams",
+        "teams",
+        BatchKind::Single,
+        Call {
+            path: "/v1/teams",
+            key: "",
+            id_field: "id",
+            custom: Some(TEAM),
         },
     ),
     Phase::plain(

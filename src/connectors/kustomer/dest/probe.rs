@@ -48,6 +48,27 @@ pub async fn checks(client: &ApiClient) -> Vec<ProbeCheck> {
             format!("{e}: tickets would be held (the org may lack custom objects)"),
         ),
     });
+    out.push(match client.probe("/v1/teams?page=1&pageSize=100").await {
+        Ok(r) => {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            let n = v["data"].as_array().map_or(0, |a| a.len());
+            ProbeCheck::new(
+                "teams",
+                ProbeOutcome::Ok,
+                format!("{n} teams on the first page of GET /v1/teams: Intercom teams of the same name are reused"),
+            )
+        }
+        Err(e) => ProbeCheck::new(
+            "teams",
+            ProbeOutcome::Warn,
+            format!("{e}: the key needs the team read role, else every team is held"),
+        ),
+    });
+    out.push(ProbeCheck::new(
+        "team creation",
+        ProbeOutcome::Unknown,
+        "with teams = \"create\", ferry sends POST /v1/teams {name, displayName, members} (the Team record's attributes in Kustomer's notes); the published Core Resources spec has no teams, and no read-only request settles the body: check one created team's members in Kustomer, or set teams = \"hold\" and create them by hand",
+    ));
     out.push(ProbeCheck::new(
         "bulk operation polling",
         ProbeOutcome::Unknown,

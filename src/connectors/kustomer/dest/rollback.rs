@@ -2,10 +2,10 @@
 //! (`DELETE /v1/klasses/{name}/{id}`), notes (`DELETE /v1/notes/{id}`),
 //! conversations (`DELETE /v1/conversations/{id}`; their messages go with
 //! them: the spec has no message delete) and customers (`DELETE
-//! /v1/customers/bulk?ids=`, 100 a request). Companies, files, klasses and
-//! metadata have no delete ferry may use (companies: none in the spec;
-//! a klass or attribute may predate the migration): they are reported
-//! as kept.
+//! /v1/customers/bulk?ids=`, 100 a request). Companies, files, klasses,
+//! metadata and teams have no delete ferry may use (companies: none in
+//! the spec; a klass, attribute or team may predate the migration): they
+//! are reported as kept.
 
 use std::sync::{Arc, Mutex};
 
@@ -122,7 +122,7 @@ pub async fn run(
     }
     out.push(("customers deleted".to_string(), customers.len()));
     let conn = db.lock().unwrap();
-    for p in ["companies", "attachments", "klasses", "metadata"] {
+    for p in ["companies", "attachments", "klasses", "metadata", "teams"] {
         let n = ids(&conn, p, &scope)?.len();
         if n > 0 {
             out.push((format!("{p} kept (no delete ferry may use)"), n));

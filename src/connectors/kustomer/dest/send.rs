@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::phases::{KLASS, METADATA, SNOOZE, UPLOAD, USER_MATCH};
+use super::phases::{KLASS, METADATA, SNOOZE, TEAM, UPLOAD, USER_MATCH};
 use super::settings::Settings;
 use crate::error::{FerryError, Result};
 use crate::http::multipart::{form, Field};
@@ -36,6 +36,10 @@ pub async fn batch(
         let res = match phase.call.custom {
             Some(USER_MATCH) => {
                 out.push(user_match(&cx.client, users, row).await?);
+                continue;
+            }
+            Some(TEAM) => {
+                out.push(team(&cx.client, s, row).await?);
                 continue;
             }
             Some(METADATA) => metadata(&cx.client, row).await,
@@ -364,6 +368,49 @@ async fn klass(client: &ApiClient, row: &Row) -> Result<String> {
         .await?;
     let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
     Ok(v["data"]["id"].as_str().unwrap_or_default().to_string())
+}
+
+/// An Intercom team: the Kustomer team of the same name (case-blind; an
+/// admin may have made it, and it is left as it is), else — with
+/// `teams = "create"` — `POST /v1/teams` (kustomer-api.md lists the write;
+/// the published Core Resources spec has no teams, so `ferry probe`
+/// names it), else held until an admin makes it.
+async fn team(client: &ApiClient, s: &Settings, row: &Row) -> Result<RowResult> {
+    let name = row.external_id.clone().unwrap_or_default();
+    let all = all_pages(client, "/v1/teams").await?;
+    let found = all.iter().find(|t| {
+        t["attributes"]["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
+    });
+    if let Some(id) = found.and_then(|t| t["id"].as_str()) {
+        return Ok(Ok(id.to_string()));
+    }
+    if s.teams == super::settings::Teams::Hold {
+        return Ok(Err((
+            None,
+            format!("{HELD_BY_DESTINATION}no Kustomer team is named {name:?}: create it in Kustomer (Settings → Teams) or set destination.teams = \"create\", and run `ferry load` again"),
+        )));
+    }
+    match client
+        .send(
+            Method::POST,
+            "/v1/teams",
+            Some(Payload::JsonText(&row.payload)),
+            Lane::Standard,
+        )
+        .await
+    {
+        Ok(r) => {
+            let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            Ok(match v["data"]["id"].as_str() {
+                Some(id) => Ok(id.to_string()),
+                None => Err((None, "the response carried no id".into())),
+            })
+        }
+        Err(FerryError::Http { status, body, .. }) => Ok(Err((Some(status), body))),
+        Err(e) => Err(e),
+    }
 }
 
 /// The id of the klass called `name`, if the org has it.

@@ -33,6 +33,11 @@ pub struct Settings {
     /// "hold" (held until the agent is invited and the load runs again).
     #[serde(default)]
     pub unmatched_agents: UnmatchedAgents,
+    /// An Intercom team no Kustomer team is named like: "create" it
+    /// (`POST /v1/teams`, with its matched agents as members) or "hold" it
+    /// until an admin makes it (conversations then carry no team).
+    #[serde(default)]
+    pub teams: Teams,
     /// What a delta load does to a conversation gone from the source:
     /// "leave" it, or "delete" it (`DELETE /v1/conversations/{id}`).
     #[serde(default)]
@@ -52,6 +57,14 @@ pub struct Settings {
 pub enum UnmatchedAgents {
     #[default]
     Machine,
+    Hold,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Teams {
+    #[default]
+    Create,
     Hold,
 }
 
@@ -121,7 +134,8 @@ pub fn template(opts: &InitOptions) -> String {
 # US pod: https://api.kustomerapp.com   EU pod: https://api.prod2.kustomerapp.com
 base_url = "{url}"
 # Environment variable with the API key (roles: customer, company,
-# conversation, message, note, kobject, klass, metadata, attachment write; user read).
+# conversation, message, note, kobject, klass, metadata, attachment write;
+# user read; team read, and write with teams = "create").
 api_key_env = "KUSTOMER_API_KEY"
 # Your plan's org-wide budget per minute, shared with every key and app (one
 # bulk request of 100 records is one unit).
@@ -135,6 +149,9 @@ message_app = "ferry-import"
 # Messages by Intercom admins with no Kustomer user: "machine" (authored by
 # this API key, the admin's name kept in the message's meta) or "hold".
 unmatched_agents = "machine"
+# Intercom teams no Kustomer team is named like: "create" them (with their
+# matched agents as members) or "hold" them until an admin makes them.
+teams = "create"
 # A delta load finding a conversation gone from the source: "leave" or "delete".
 deleted_in_source = "leave"
 timeout_secs = 120
