@@ -236,6 +236,21 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         "every conversation carries its Intercom team"
     );
 
+    // The klass is made from the ticket type's attributes.
+    let tt = &src["ticket_types"][0]["ticket_type_attributes"]["ticket_type_attributes"];
+    let klass = &dump["records"]["klasses"][0]["attributes"];
+    for a in tt.as_array().unwrap() {
+        let name = a["name"].as_str().unwrap();
+        assert!(
+            klass["metadata"]["properties"].get(name).is_some(),
+            "klass field {name}: {klass}"
+        );
+    }
+    assert_eq!(
+        klass["metadata"]["properties"]["Severity"]["enum"],
+        serde_json::json!(["High", "Low"])
+    );
+
     // The ugly cases, in the destination.
     let merged = count(&conn, "SELECT count(*) FROM contact_merge");
     assert!(merged >= 1, "the lead sharing a user's email is merged");
