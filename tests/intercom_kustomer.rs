@@ -54,7 +54,12 @@ fn init(source: &str, dest: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let cfg = dir.join("ferry.toml");
     let t = std::fs::read_to_string(&cfg)
         .unwrap()
-        .replace("bulk_poll_ms = 1000", "bulk_poll_ms = 20");
+        .replace("bulk_poll_ms = 1000", "bulk_poll_ms = 20")
+        // The simulator invites all agents but one: that one is created.
+        .replace(
+            "unmatched_agents = \"machine\"",
+            "unmatched_agents = \"create\"",
+        );
     std::fs::write(&cfg, t).unwrap();
     (tmp, dir)
 }
@@ -176,6 +181,30 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
             )
         })
         .collect();
+    for a in src["admins"].as_array().unwrap() {
+        let Some(email) = a["email"].as_str() else {
+            continue;
+        };
+        let with_email = dump["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| {
+                u["attributes"]["email"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case(email)
+            })
+            .count();
+        assert_eq!(with_email, 1, "one Kustomer user for admin {email}");
+    }
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_id_map WHERE dest_object = 'users'"
+        ) == count(&conn, "SELECT count(*) FROM out_kus_users"),
+        "every admin with an email is matched or created"
+    );
     let teams = dump["records"]["teams"].as_array().unwrap();
     assert_eq!(teams.len(), 3, "{teams:?}");
     for t in src["teams"].as_array().unwrap() {

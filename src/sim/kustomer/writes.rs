@@ -344,7 +344,7 @@ fn now() -> String {
 pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/v1/users/current", get(current_user))
-        .route("/v1/users", get(users))
+        .route("/v1/users", get(users).post(create_user))
         .route("/v1/teams", get(teams).post(create_team))
         .route("/v1/metadata/{resource}", get(metadata).put(put_metadata))
         .route("/v1/klasses", get(klasses).post(create_klass))
@@ -433,6 +433,55 @@ fn paged(path: &str, q: &Page, all: Vec<Value>) -> Response {
 async fn users(State(st): St, Query(q): Query<Page>) -> Response {
     let all = st.store.lock().unwrap().users.clone();
     paged("/v1/users", &q, all)
+}
+
+/// `POST /v1/users`: not in the published Core Resources spec (users are
+/// in another API category; kustomer-api.md lists the write). Takes the
+/// User record's attributes; an email is one user per org.
+async fn create_user(State(st): St, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return bad("body is not JSON");
+    };
+    let allowed = [
+        "name",
+        "displayName",
+        "email",
+        "userType",
+        "roles",
+        "roleGroups",
+    ];
+    if let Some(k) = v
+        .as_object()
+        .and_then(|o| o.keys().find(|k| !allowed.contains(&k.as_str())))
+    {
+        return bad(&format!("\"{k}\" is not allowed"));
+    }
+    let Some(email) = v["email"].as_str().filter(|e| e.contains('@')) else {
+        return bad("email is required");
+    };
+    let Some(name) = v["name"].as_str().filter(|n| !n.trim().is_empty()) else {
+        return bad("name is required");
+    };
+    let mut s = st.store.lock().unwrap();
+    s.count("users");
+    if s.users.iter().any(|u| {
+        u["attributes"]["email"]
+            .as_str()
+            .is_some_and(|e| e.eq_ignore_ascii_case(email))
+    }) {
+        return error_response(
+            StatusCode::CONFLICT,
+            "duplicate",
+            &format!("a user with the email {email} exists"),
+        );
+    }
+    let id = s.next_id(1);
+    let rec = json!({"type": "user", "id": id, "attributes": {
+        "name": name, "displayName": v["displayName"].as_str().unwrap_or(name), "email": email,
+        "userType": v["userType"].as_str().unwrap_or("user"), "createdAt": now(), "updatedAt": now()},
+        "links": {"self": format!("/v1/users/{id}")}});
+    s.users.push(rec.clone());
+    (StatusCode::CREATED, Json(json!({"data": rec}))).into_response()
 }
 
 async fn teams(State(st): St, Query(q): Query<Page>) -> Response {

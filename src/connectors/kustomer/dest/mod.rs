@@ -98,7 +98,7 @@ impl Destination for KustomerDest {
                 ("kus_message_app".into(), text(&s.message_app)),
                 (
                     "kus_hold_unmatched".into(),
-                    (s.unmatched_agents == UnmatchedAgents::Hold).to_string(),
+                    (s.unmatched_agents != UnmatchedAgents::Machine).to_string(),
                 ),
             ],
             upload_token_secs: None,
@@ -238,6 +238,7 @@ impl Destination for KustomerDest {
             out.push(match self.settings.unmatched_agents {
                 UnmatchedAgents::Machine => "messages of agents with no Kustomer user are authored by this API key, the agent's name kept in the message's meta".into(),
                 UnmatchedAgents::Hold => "messages of agents with no Kustomer user are held until the agent is invited".into(),
+                UnmatchedAgents::Create => "agents with no Kustomer user are created (POST /v1/users: Kustomer invites them, each takes a seat)".into(),
             });
             out.push("every record carries importedAt: no workflow, SLA or notification runs for it, and per-customer create limits do not apply".into());
             Ok(out)

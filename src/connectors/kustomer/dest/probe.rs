@@ -48,6 +48,11 @@ pub async fn checks(client: &ApiClient) -> Vec<ProbeCheck> {
             format!("{e}: tickets would be held (the org may lack custom objects)"),
         ),
     });
+    out.push(ProbeCheck::new(
+        "user creation",
+        ProbeOutcome::Unknown,
+        "with unmatched_agents = \"create\", ferry sends POST /v1/users {name, displayName, email} (listed in Kustomer's notes; the published Core Resources spec has no users, and no read-only request settles the body or the roles a new user gets): Kustomer emails each an invitation and each takes a seat — check one in a sandbox, or invite agents by hand and keep \"machine\" or \"hold\"",
+    ));
     out.push(match client.probe("/v1/teams?page=1&pageSize=100").await {
         Ok(r) => {
             let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();

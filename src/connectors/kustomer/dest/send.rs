@@ -35,7 +35,7 @@ pub async fn batch(
     for row in rows {
         let res = match phase.call.custom {
             Some(USER_MATCH) => {
-                out.push(user_match(&cx.client, users, row).await?);
+                out.push(user_match(&cx.client, s, users, row).await?);
                 continue;
             }
             Some(TEAM) => {
@@ -292,19 +292,52 @@ pub async fn all_pages(client: &ApiClient, path: &str) -> Result<Vec<Value>> {
     Ok(out)
 }
 
-/// Matches an agent to the Kustomer user with their email. No match is a
-/// hold (no HTTP status): re-tried at every load, so inviting the agent
-/// and loading again fixes it.
-async fn user_match(client: &ApiClient, users: &Users, row: &Row) -> Result<RowResult> {
+/// Matches an agent to the Kustomer user with their email. No match is,
+/// with `unmatched_agents = "create"`, `POST /v1/users` (in Kustomer's
+/// notes, not in the published Core Resources spec: `ferry probe` names
+/// it), else a hold (no HTTP status): re-tried at every load, so inviting
+/// the agent and loading again fixes it.
+async fn user_match(
+    client: &ApiClient,
+    s: &Settings,
+    users: &Users,
+    row: &Row,
+) -> Result<RowResult> {
     let map = users.get_or_try_init(|| all_users(client)).await?;
     let email = row.external_id.clone().unwrap_or_default().to_lowercase();
-    Ok(match map.get(&email) {
-        Some(id) => Ok(id.clone()),
-        None => Err((
+    if let Some(id) = map.get(&email) {
+        return Ok(Ok(id.clone()));
+    }
+    if s.unmatched_agents != super::settings::UnmatchedAgents::Create {
+        return Ok(Err((
             None,
-            format!("{HELD_BY_DESTINATION}no Kustomer user has the email {email}: invite them in Kustomer (Settings → Users) and run `ferry load` again; until then their messages follow destination.unmatched_agents"),
-        )),
-    })
+            format!("{HELD_BY_DESTINATION}no Kustomer user has the email {email}: invite them in Kustomer (Settings → Users) or set destination.unmatched_agents = \"create\", and run `ferry load` again; until then their messages follow destination.unmatched_agents"),
+        )));
+    }
+    created_id(client, "/v1/users", &row.payload).await
+}
+
+/// `POST` of a row's payload; the new record's id, or the refusal.
+async fn created_id(client: &ApiClient, path: &str, payload: &str) -> Result<RowResult> {
+    match client
+        .send(
+            Method::POST,
+            path,
+            Some(Payload::JsonText(payload)),
+            Lane::Standard,
+        )
+        .await
+    {
+        Ok(r) => {
+            let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            Ok(match v["data"]["id"].as_str() {
+                Some(id) => Ok(id.to_string()),
+                None => Err((None, "the response carried no id".into())),
+            })
+        }
+        Err(FerryError::Http { status, body, .. }) => Ok(Err((Some(status), body))),
+        Err(e) => Err(e),
+    }
 }
 
 /// Every Kustomer user, email (lower case) → id.
@@ -392,25 +425,7 @@ async fn team(client: &ApiClient, s: &Settings, row: &Row) -> Result<RowResult> 
             format!("{HELD_BY_DESTINATION}no Kustomer team is named {name:?}: create it in Kustomer (Settings → Teams) or set destination.teams = \"create\", and run `ferry load` again"),
         )));
     }
-    match client
-        .send(
-            Method::POST,
-            "/v1/teams",
-            Some(Payload::JsonText(&row.payload)),
-            Lane::Standard,
-        )
-        .await
-    {
-        Ok(r) => {
-            let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-            Ok(match v["data"]["id"].as_str() {
-                Some(id) => Ok(id.to_string()),
-                None => Err((None, "the response carried no id".into())),
-            })
-        }
-        Err(FerryError::Http { status, body, .. }) => Ok(Err((Some(status), body))),
-        Err(e) => Err(e),
-    }
+    created_id(client, "/v1/teams", &row.payload).await
 }
 
 /// The id of the klass called `name`, if the org has it.

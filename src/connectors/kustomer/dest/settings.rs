@@ -27,10 +27,12 @@ pub struct Settings {
     /// stable value per integration").
     #[serde(default = "default_app")]
     pub message_app: String,
-    /// What a message or note by an Intercom admin with no Kustomer user
-    /// becomes: "machine" (sent without `createdBy`, so the API key's
-    /// machine user shows as author, the admin's name kept in `meta`) or
-    /// "hold" (held until the agent is invited and the load runs again).
+    /// An Intercom admin with no Kustomer user: "machine" (their messages
+    /// and notes are sent without `createdBy`, so the API key's machine
+    /// user shows as author, the admin's name kept in `meta`), "hold"
+    /// (held until the agent is invited and the load runs again) or
+    /// "create" (`POST /v1/users`: Kustomer invites them; their messages
+    /// wait for the user).
     #[serde(default)]
     pub unmatched_agents: UnmatchedAgents,
     /// An Intercom team no Kustomer team is named like: "create" it
@@ -58,6 +60,7 @@ pub enum UnmatchedAgents {
     #[default]
     Machine,
     Hold,
+    Create,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -146,8 +149,9 @@ bulk_poll_ms = 1000
 bulk_poll_max_secs = 900
 # The `app` of every imported message.
 message_app = "ferry-import"
-# Messages by Intercom admins with no Kustomer user: "machine" (authored by
-# this API key, the admin's name kept in the message's meta) or "hold".
+# Intercom admins with no Kustomer user: "machine" (their messages authored
+# by this API key, the admin's name kept in the message's meta), "hold", or
+# "create" (POST /v1/users: Kustomer sends each an invitation; uses seats).
 unmatched_agents = "machine"
 # Intercom teams no Kustomer team is named like: "create" them (with their
 # matched agents as members) or "hold" them until an admin makes them.
