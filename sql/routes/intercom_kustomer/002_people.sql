@@ -1,5 +1,6 @@
--- 002 people: Intercom admins → Kustomer users (matched by email at load:
--- the published spec has no user create), contacts → customers. A lead
+-- 002 people: Intercom admins → Kustomer users (matched by email at load,
+-- or created: destination.unmatched_agents), teams → teams, contacts →
+-- customers. A lead
 -- sharing a user's email is the same person: merged into the user (its
 -- conversations follow). Leads Intercom itself merged are gone from its
 -- lists and were never extracted.
