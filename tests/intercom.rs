@@ -349,15 +349,11 @@ fn check_landed(conn: &duckdb::Connection, d: &Value) {
         count(conn, "SELECT count(*) FROM raw_intercom_segment_members"),
         live
     );
-    let users = d["contacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["role"] == "user")
-        .count() as i64;
+    // A summary per live contact, leads too (the spec: `intercom_user_id`
+    // "can be used to list leads").
     assert_eq!(
         count(conn, "SELECT count(*) FROM raw_intercom_event_summaries"),
-        users
+        live
     );
     // Parts: all of them but for the long one, which keeps the newest 500.
     let parts = count(conn, "SELECT sum(json_array_length(json, '$.conversation_parts.conversation_parts')) FROM raw_intercom_conversations");

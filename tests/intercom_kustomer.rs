@@ -265,6 +265,26 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         "every conversation carries its Intercom team"
     );
 
+    // `ferry probe`: read-only, and it names what no read settles.
+    drop(conn);
+    let out = ferry(&dir, &["probe"]);
+    let t = text(&out);
+    assert!(out.status.success(), "probe: {t}");
+    for check in [
+        "agents",
+        "teams",
+        "team creation",
+        "user creation",
+        "knowledge base",
+        "bulk operation polling",
+    ] {
+        assert!(t.contains(check), "probe names `{check}`: {t}");
+    }
+    let after = dest.get("/__sim/dump");
+    assert_eq!(after["records"], dump["records"], "the probe wrote nothing");
+    assert_eq!(after["users"], dump["users"]);
+    let conn = db(&dir);
+
     // The klass is made from the ticket type's attributes.
     let tt = &src["ticket_types"][0]["ticket_type_attributes"]["ticket_type_attributes"];
     let klass = &dump["records"]["klasses"][0]["attributes"];

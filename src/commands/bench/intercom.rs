@@ -114,7 +114,8 @@ pub fn load(contacts: u32, rate_limit: u32) -> anyhow::Result<i32> {
     // The least a client needs: per bulk of 100, the POST, one poll that
     // finds it complete, the batch read; one request per attachment record
     // (the bytes go to storage, outside the budget), per declared
-    // attribute, per klass and per snooze (a PUT each); one page of users.
+    // attribute, per klass and per snooze (a PUT each); one page of users;
+    // one page of teams and a create per team.
     let bulk = |rows: u64| rows.div_ceil(100) * 3;
     let minimum = bulk(n("companies"))
         + bulk(n("customers"))
@@ -126,7 +127,9 @@ pub fn load(contacts: u32, rate_limit: u32) -> anyhow::Result<i32> {
         + n("metadata")
         + n("klasses")
         + n("snoozes")
-        + 1;
+        + 1
+        + 1
+        + n("teams");
     let per_k = |x: u64| x as f64 * 1000.0 / conversations.max(1) as f64;
     let budget = seconds / 60.0 * rate_limit as f64;
     let share = used as f64 / budget.max(1.0) * 100.0;

@@ -8,6 +8,8 @@
 //! Help Center collections and articles with translations, and data
 //! events. Shapes follow `intercom-openapi-2.14.yaml`.
 
+use std::collections::{HashMap, HashSet};
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
@@ -51,6 +53,85 @@ pub struct Workspace {
     pub events: Vec<(String, Vec<Value>)>,
     /// Attachment id → bytes.
     pub blobs: Vec<(String, Blob)>,
+    /// Lookups and search inputs derived from the above (`reindex`), so a
+    /// request costs what the real API's would, not a scan of the workspace.
+    pub index: Index,
+}
+
+/// What `Workspace::reindex` derives.
+#[derive(Debug, Default, Clone)]
+pub struct Index {
+    pub contact_at: HashMap<String, usize>,
+    pub conversation_at: HashMap<String, usize>,
+    /// Live contacts (merged ones are in no list or search), each with its
+    /// segment ids under `__segments` for search (never returned).
+    pub live_contacts: Vec<Value>,
+    /// Conversations as lists and searches return them (no parts).
+    pub conversation_heads: Vec<Value>,
+}
+
+impl Workspace {
+    /// Rebuilds `index`: after generating, and after every mutation.
+    pub fn reindex(&mut self) {
+        let merged: HashSet<&str> = self.merged.iter().map(String::as_str).collect();
+        let segments: HashMap<&str, &Vec<String>> = self
+            .contact_segments
+            .iter()
+            .map(|(c, s)| (c.as_str(), s))
+            .collect();
+        let id = |v: &Value| v["id"].as_str().unwrap_or_default().to_string();
+        let live_contacts = self
+            .contacts
+            .iter()
+            .filter(|c| !merged.contains(c["id"].as_str().unwrap_or_default()))
+            .map(|c| {
+                let mut c = c.clone();
+                let segs = segments.get(c["id"].as_str().unwrap_or_default());
+                c["__segments"] = json!(segs.map(|s| s.to_vec()).unwrap_or_default());
+                c
+            })
+            .collect();
+        let conversation_heads = self
+            .conversations
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                if let Some(o) = c.as_object_mut() {
+                    o.remove("conversation_parts");
+                }
+                c
+            })
+            .collect();
+        self.index = Index {
+            contact_at: self
+                .contacts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (id(c), i))
+                .collect(),
+            conversation_at: self
+                .conversations
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (id(c), i))
+                .collect(),
+            live_contacts,
+            conversation_heads,
+        };
+    }
+
+    /// The contact with this id (merged ones too: a GET still finds them).
+    pub fn contact(&self, id: &str) -> Option<&Value> {
+        self.index.contact_at.get(id).map(|&i| &self.contacts[i])
+    }
+
+    /// The conversation with this id, every part included.
+    pub fn conversation(&self, id: &str) -> Option<&Value> {
+        self.index
+            .conversation_at
+            .get(id)
+            .map(|&i| &self.conversations[i])
+    }
 }
 
 /// The attachment types of data attributes the spec names.
@@ -418,6 +499,7 @@ impl Workspace {
                 "translated_content": {"type": "article_translated_content", "fr": {"type": "article_content", "title": format!("Comment {a}"), "description": "", "body": "<p>Étape un</p>", "author_id": 814_860, "state": "published"}},
             }));
         }
+        w.reindex();
         w
     }
 }

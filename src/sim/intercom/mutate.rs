@@ -89,6 +89,7 @@ pub async fn mutate(State(st): State<Arc<SimState>>, Json(m): Json<Mutate>) -> R
             }
         }
     }
+    w.reindex();
     *guard = Arc::new(w);
     Json(json!({"changed": changed})).into_response()
 }

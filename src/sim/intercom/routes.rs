@@ -118,13 +118,22 @@ fn offset_of(c: Option<&str>) -> Result<usize, Box<Response>> {
 }
 
 /// One page of `items` from `offset`, with `cursor_pages`.
-fn page(items: &[Value], offset: usize, per_page: usize) -> (Vec<Value>, Value) {
+fn page(items: &[&Value], offset: usize, per_page: usize) -> (Vec<Value>, Value) {
     let per_page = per_page.clamp(1, 150);
     let end = (offset + per_page).min(items.len());
+    // Only the page is copied, without the search-only `__segments`.
     let data = items
         .get(offset..end)
-        .map(<[Value]>::to_vec)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            let mut v = (*v).clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("__segments");
+            }
+            v
+        })
+        .collect();
     let total_pages = items.len().div_ceil(per_page).max(1);
     let mut pages = json!({"type": "pages", "page": offset / per_page + 1, "per_page": per_page, "total_pages": total_pages});
     if end < items.len() {
@@ -290,10 +299,10 @@ fn search(items: &[Value], body: &Bytes, key: &str, list_type: &str, dates: Date
     if b["query"].is_null() {
         return bad("query is required");
     }
-    let mut hits = Vec::new();
+    let mut hits: Vec<&Value> = Vec::new();
     for it in items {
         match matches(&b["query"], it, dates) {
-            Ok(true) => hits.push(it.clone()),
+            Ok(true) => hits.push(it),
             Ok(false) => {}
             Err(e) => return bad(&e),
         }
@@ -314,11 +323,6 @@ fn search(items: &[Value], body: &Bytes, key: &str, list_type: &str, dates: Date
             o
         }
     });
-    for h in &mut hits {
-        if let Some(o) = h.as_object_mut() {
-            o.remove("__segments");
-        }
-    }
     let offset = match offset_of(b["pagination"]["starting_after"].as_str()) {
         Ok(o) => o,
         Err(r) => return *r,
@@ -330,43 +334,6 @@ fn search(items: &[Value], body: &Bytes, key: &str, list_type: &str, dates: Date
     let (data, pages) = page(&hits, offset, per);
     Json(json!({"type": list_type, key: data, "total_count": hits.len(), "pages": pages}))
         .into_response()
-}
-
-/// Live contacts with their segment ids under `__segments`, for search
-/// (removed from what is returned).
-fn contacts_with_segments(st: &SimState) -> Vec<Value> {
-    let w = st.ws();
-    live_contacts(st)
-        .into_iter()
-        .map(|mut c| {
-            let id = c["id"].as_str().unwrap_or("").to_string();
-            let segs = w
-                .contact_segments
-                .iter()
-                .find(|(k, _)| *k == id)
-                .map(|(_, l)| l.clone())
-                .unwrap_or_default();
-            c["__segments"] = json!(segs);
-            c
-        })
-        .collect()
-}
-
-fn live_contacts(st: &SimState) -> Vec<Value> {
-    let w = st.ws();
-    w.contacts
-        .iter()
-        .filter(|c| !w.merged.iter().any(|m| c["id"] == m.as_str()))
-        .cloned()
-        .collect()
-}
-
-fn without_parts(c: &Value) -> Value {
-    let mut c = c.clone();
-    if let Some(o) = c.as_object_mut() {
-        o.remove("conversation_parts");
-    }
-    c
 }
 
 async fn api(
@@ -455,19 +422,15 @@ async fn api(
                 Ok(o) => o,
                 Err(r) => return *r,
             };
-            let all = live_contacts(&st);
+            let all: Vec<&Value> = w.index.live_contacts.iter().collect();
             let (data, pages) = page(&all, offset, per_page);
             Json(json!({"type": "list", "data": data, "total_count": all.len(), "pages": pages}))
                 .into_response()
         }
-        (Method::POST, ["contacts", "search"]) => search(
-            &contacts_with_segments(&st),
-            &body,
-            "data",
-            "list",
-            Dates::ByDay,
-        ),
-        (Method::GET, ["contacts", id]) => match w.contacts.iter().find(|c| c["id"] == *id) {
+        (Method::POST, ["contacts", "search"]) => {
+            search(&w.index.live_contacts, &body, "data", "list", Dates::ByDay)
+        }
+        (Method::GET, ["contacts", id]) => match w.contact(id) {
             Some(c) if !w.merged.iter().any(|m| m == id) => Json(c.clone()).into_response(),
             _ => not_found("User"),
         },
@@ -489,8 +452,7 @@ async fn api(
             }
             None => not_found("User"),
         },
-        (Method::GET, ["contacts", id, "tags"]) => match w.contacts.iter().find(|c| c["id"] == *id)
-        {
+        (Method::GET, ["contacts", id, "tags"]) => match w.contact(id) {
             Some(c) => {
                 let tags: Vec<&Value> = c["tags"]["data"]
                     .as_array()
@@ -502,20 +464,18 @@ async fn api(
             }
             None => not_found("User"),
         },
-        (Method::GET, ["contacts", id, "companies"]) => {
-            match w.contacts.iter().find(|c| c["id"] == *id) {
-                Some(c) => {
-                    let cs: Vec<&Value> = c["companies"]["data"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|x| w.companies.iter().find(|y| y["id"] == x["id"]))
-                        .collect();
-                    Json(json!({"type": "list", "data": cs, "total_count": cs.len(), "pages": {"type": "pages", "page": 1, "per_page": 50, "total_pages": 1}})).into_response()
-                }
-                None => not_found("User"),
+        (Method::GET, ["contacts", id, "companies"]) => match w.contact(id) {
+            Some(c) => {
+                let cs: Vec<&Value> = c["companies"]["data"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| w.companies.iter().find(|y| y["id"] == x["id"]))
+                    .collect();
+                Json(json!({"type": "list", "data": cs, "total_count": cs.len(), "pages": {"type": "pages", "page": 1, "per_page": 50, "total_pages": 1}})).into_response()
             }
-        }
+            None => not_found("User"),
+        },
         (Method::GET, ["contacts", id, "segments"]) => {
             match w.contact_segments.iter().find(|(c, _)| c == id) {
                 Some((_, ids)) => {
@@ -533,7 +493,7 @@ async fn api(
                 Ok(o) => o,
                 Err(r) => return *r,
             };
-            let items: Vec<Value> = w.conversations.iter().map(without_parts).collect();
+            let items: Vec<&Value> = w.index.conversation_heads.iter().collect();
             let (data, pages) = page(
                 &items,
                 offset,
@@ -544,9 +504,8 @@ async fn api(
             Json(v).into_response()
         }
         (Method::POST, ["conversations", "search"]) => {
-            let items: Vec<Value> = w.conversations.iter().map(without_parts).collect();
             let r = search(
-                &items,
+                &w.index.conversation_heads,
                 &body,
                 "conversations",
                 "conversation.list",
@@ -555,7 +514,7 @@ async fn api(
             resign(&st, r).await
         }
         (Method::GET, ["conversations", id]) => {
-            match w.conversations.iter().find(|c| c["id"] == *id) {
+            match w.conversation(id) {
                 Some(c) => {
                     let mut c = c.clone();
                     // Only the newest 500 parts; total_count still counts all.
@@ -740,7 +699,7 @@ fn events(st: &SimState, q: &HashMap<String, String>) -> Response {
         })
         .flat_map(|(_, e)| e.clone())
         .collect();
-    let contact = w.contacts.iter().find(|c| c["id"] == who.as_str());
+    let contact = w.contact(who);
     if q.get("summary").is_some_and(|s| s == "true") {
         let mut by: Vec<(String, Vec<i64>)> = Vec::new();
         for e in &evs {
@@ -756,8 +715,14 @@ fn events(st: &SimState, q: &HashMap<String, String>) -> Response {
                 .map(|d| d.format("%Y-%m-%dT%H:%M:%S.000Z").to_string())
         };
         let events: Vec<Value> = by.iter().map(|(n, ts)| json!({"name": n, "first": iso(*ts.iter().min().unwrap()), "last": iso(*ts.iter().max().unwrap()), "count": ts.len(), "description": ""})).collect();
-        return Json(json!({"type": "event.summary", "email": contact.map(|c| c["email"].clone()), "intercom_user_id": who,
-                           "user_id": contact.map(|c| c["external_id"].clone()), "events": events})).into_response();
+        let mut v = json!({"type": "event.summary", "intercom_user_id": who, "events": events});
+        // The spec types both as strings: a lead without them has neither.
+        for (key, field) in [("email", "email"), ("user_id", "external_id")] {
+            if let Some(s) = contact.and_then(|c| c[field].as_str()) {
+                v[key] = json!(s);
+            }
+        }
+        return Json(v).into_response();
     }
     let cutoff = chrono::Utc::now().timestamp() - 90 * 86_400;
     let listed: Vec<Value> = evs

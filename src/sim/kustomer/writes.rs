@@ -435,27 +435,39 @@ async fn users(State(st): St, Query(q): Query<Page>) -> Response {
     paged("/v1/users", &q, all)
 }
 
-/// `POST /v1/users`: not in the published Core Resources spec (users are
-/// in another API category; kustomer-api.md lists the write). Takes the
-/// User record's attributes; an email is one user per org.
-async fn create_user(State(st): St, body: Bytes) -> Response {
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return bad("body is not JSON");
+/// A single-create body: JSON whose keys are all in `allowed` (the
+/// spec's closed key sets), else the 400 to answer.
+fn create_body(body: &[u8], allowed: &[&str]) -> Result<Value, Response> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Err(bad("body is not JSON"));
     };
-    let allowed = [
-        "name",
-        "displayName",
-        "email",
-        "userType",
-        "roles",
-        "roleGroups",
-    ];
     if let Some(k) = v
         .as_object()
         .and_then(|o| o.keys().find(|k| !allowed.contains(&k.as_str())))
     {
-        return bad(&format!("\"{k}\" is not allowed"));
+        return Err(bad(&format!("\"{k}\" is not allowed")));
     }
+    Ok(v)
+}
+
+/// `POST /v1/users`: not in the published Core Resources spec (users are
+/// in another API category; kustomer-api.md lists the write). Takes the
+/// User record's attributes; an email is one user per org.
+async fn create_user(State(st): St, body: Bytes) -> Response {
+    let v = match create_body(
+        &body,
+        &[
+            "name",
+            "displayName",
+            "email",
+            "userType",
+            "roles",
+            "roleGroups",
+        ],
+    ) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let Some(email) = v["email"].as_str().filter(|e| e.contains('@')) else {
         return bad("email is required");
     };
@@ -502,16 +514,10 @@ fn team_record(id: String, name: &str, display: &str, members: &[Value]) -> Valu
 /// Team record's own attributes; a name is unique in an org, and every
 /// member must be a user of the org.
 async fn create_team(State(st): St, body: Bytes) -> Response {
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return bad("body is not JSON");
+    let v = match create_body(&body, &["name", "displayName", "icon", "members"]) {
+        Ok(v) => v,
+        Err(r) => return r,
     };
-    let allowed = ["name", "displayName", "icon", "members"];
-    if let Some(k) = v
-        .as_object()
-        .and_then(|o| o.keys().find(|k| !allowed.contains(&k.as_str())))
-    {
-        return bad(&format!("\"{k}\" is not allowed"));
-    }
     let Some(name) = v["name"].as_str().filter(|n| !n.trim().is_empty()) else {
         return bad("name is required");
     };
@@ -602,25 +608,22 @@ async fn klasses(State(st): St, Query(q): Query<Page>) -> Response {
 }
 
 async fn create_klass(State(st): St, body: Bytes) -> Response {
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return bad("body is not JSON");
+    let v = match create_body(
+        &body,
+        &[
+            "name",
+            "displayName",
+            "icon",
+            "color",
+            "jsonSchema",
+            "klassSchema",
+            "mixins",
+            "status",
+        ],
+    ) {
+        Ok(v) => v,
+        Err(r) => return r,
     };
-    let allowed = [
-        "name",
-        "displayName",
-        "icon",
-        "color",
-        "jsonSchema",
-        "klassSchema",
-        "mixins",
-        "status",
-    ];
-    if let Some(k) = v
-        .as_object()
-        .and_then(|o| o.keys().find(|k| !allowed.contains(&k.as_str())))
-    {
-        return bad(&format!("\"{k}\" is not allowed"));
-    }
     let Some(name) = v["name"].as_str().filter(|n| !n.is_empty()) else {
         return bad("name is required");
     };

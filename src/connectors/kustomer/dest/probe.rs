@@ -7,23 +7,19 @@ use crate::http::ApiClient;
 
 pub async fn checks(client: &ApiClient) -> Vec<ProbeCheck> {
     let mut out = Vec::new();
-    out.push(match client.probe("/v1/users?page=1&pageSize=100").await {
-        Ok(r) => {
-            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
-            let n = v["data"].as_array().map_or(0, |a| a.len());
-            ProbeCheck::new(
-                "agents",
-                if n > 0 { ProbeOutcome::Ok } else { ProbeOutcome::Warn },
-                format!("{n} users on the first page of GET /v1/users: agents are matched to them by email (invite the rest before loading)"),
-            )
-        }
-        Err(FerryError::Http { status, .. }) => ProbeCheck::new(
+    out.push(
+        first_page(
+            client,
             "agents",
-            ProbeOutcome::Fail,
-            format!("GET /v1/users answered {status}: the key needs the user read role to match agents"),
-        ),
-        Err(e) => ProbeCheck::new("agents", ProbeOutcome::Fail, e.to_string()),
-    });
+            "/v1/users",
+            |n| (n > 0, format!("{n} users on the first page of GET /v1/users: agents are matched to them by email (invite the rest before loading, or create them: unmatched_agents)")),
+            |e| match e {
+                FerryError::Http { status, .. } => (ProbeOutcome::Fail, format!("GET /v1/users answered {status}: the key needs the user read role to match agents")),
+                e => (ProbeOutcome::Fail, e.to_string()),
+            },
+        )
+        .await,
+    );
     out.push(match client.probe("/v1/metadata/customer").await {
         Ok(_) => ProbeCheck::new(
             "custom attribute metadata",
@@ -53,27 +49,37 @@ pub async fn checks(client: &ApiClient) -> Vec<ProbeCheck> {
         ProbeOutcome::Unknown,
         "with unmatched_agents = \"create\", ferry sends POST /v1/users {name, displayName, email} (listed in Kustomer's notes; the published Core Resources spec has no users, and no read-only request settles the body or the roles a new user gets): Kustomer emails each an invitation and each takes a seat — check one in a sandbox, or invite agents by hand and keep \"machine\" or \"hold\"",
     ));
-    out.push(match client.probe("/v1/teams?page=1&pageSize=100").await {
-        Ok(r) => {
-            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
-            let n = v["data"].as_array().map_or(0, |a| a.len());
-            ProbeCheck::new(
-                "teams",
-                ProbeOutcome::Ok,
-                format!("{n} teams on the first page of GET /v1/teams: Intercom teams of the same name are reused"),
-            )
-        }
-        Err(e) => ProbeCheck::new(
+    out.push(
+        first_page(
+            client,
             "teams",
-            ProbeOutcome::Warn,
-            format!("{e}: the key needs the team read role, else every team is held"),
-        ),
-    });
+            "/v1/teams",
+            |n| (true, format!("{n} teams on the first page of GET /v1/teams: Intercom teams of the same name are reused")),
+            |e| (ProbeOutcome::Warn, format!("{e}: the key needs the team read role, else every team is held")),
+        )
+        .await,
+    );
     out.push(ProbeCheck::new(
         "team creation",
         ProbeOutcome::Unknown,
         "with teams = \"create\", ferry sends POST /v1/teams {name, displayName, members} (the Team record's attributes in Kustomer's notes); the published Core Resources spec has no teams, and no read-only request settles the body: check one created team's members in Kustomer, or set teams = \"hold\" and create them by hand",
     ));
+    // Kustomer's notes list `GET /v1/kb/articles` and `/v1/kb/categories`
+    // [unverified] and no document gives a knowledge-base write: ferry
+    // archives Help Center collections and articles; this says whether the
+    // org's API has a knowledge base to rebuild them in.
+    out.push(match client.probe("/v1/kb/categories?page=1&pageSize=1").await {
+        Ok(_) => ProbeCheck::new(
+            "knowledge base",
+            ProbeOutcome::Unknown,
+            "GET /v1/kb/categories answers: the org has a knowledge base API, but no published document gives its writes — Help Center collections and articles are in `ferry archive --set archive` to rebuild there",
+        ),
+        Err(e) => ProbeCheck::new(
+            "knowledge base",
+            ProbeOutcome::Unknown,
+            format!("GET /v1/kb/categories: {e} — no knowledge base API reachable with this key; Help Center collections and articles are in `ferry archive --set archive`"),
+        ),
+    });
     out.push(ProbeCheck::new(
         "bulk operation polling",
         ProbeOutcome::Unknown,
@@ -90,4 +96,32 @@ pub async fn checks(client: &ApiClient) -> Vec<ProbeCheck> {
         "ferry sends tag names in a conversation's `tags` (the spec's pattern admits spaces, which ids never have); check in a sandbox that they show as tags, not as unknown ids",
     ));
     out
+}
+
+/// A read-only check on the first page of a list: `ok(n)` says whether
+/// `n` records are fine (else a warning) and what that means; `err` what a
+/// refusal means.
+async fn first_page(
+    client: &ApiClient,
+    name: &str,
+    path: &str,
+    ok: impl Fn(usize) -> (bool, String),
+    err: impl Fn(FerryError) -> (ProbeOutcome, String),
+) -> ProbeCheck {
+    match client.probe(&format!("{path}?page=1&pageSize=100")).await {
+        Ok(r) => {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            let (fine, text) = ok(v["data"].as_array().map_or(0, |a| a.len()));
+            let outcome = if fine {
+                ProbeOutcome::Ok
+            } else {
+                ProbeOutcome::Warn
+            };
+            ProbeCheck::new(name, outcome, text)
+        }
+        Err(e) => {
+            let (outcome, text) = err(e);
+            ProbeCheck::new(name, outcome, text)
+        }
+    }
 }
