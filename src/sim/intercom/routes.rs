@@ -142,9 +142,12 @@ fn page(items: &[&Value], offset: usize, per_page: usize) -> (Vec<Value>, Value)
     (data, pages)
 }
 
-/// Attachment links made absolute and signed for `attachment_ttl_secs`.
+/// Attachment links made absolute and signed for `attachment_ttl_secs`,
+/// on another host name for this loopback server: Intercom's links are on
+/// its CDN (downloads.intercomcdn.com; intercom-api.md), not the API host,
+/// so a client fetches them without the token and outside the API budget.
 fn sign(st: &SimState, v: &mut Value) {
-    let base = st.base.lock().unwrap().clone();
+    let base = cdn_base(&st.base.lock().unwrap());
     let expires = chrono::Utc::now().timestamp() + st.opts.attachment_ttl_secs;
     fn walk(v: &mut Value, base: &str, expires: i64) {
         match v {
@@ -334,6 +337,11 @@ fn search(items: &[Value], body: &Bytes, key: &str, list_type: &str, dates: Date
     let (data, pages) = page(&hits, offset, per);
     Json(json!({"type": list_type, key: data, "total_count": hits.len(), "pages": pages}))
         .into_response()
+}
+
+/// The CDN's base: `localhost` for the `127.0.0.1` the API is served on.
+fn cdn_base(api: &str) -> String {
+    api.replacen("://127.0.0.1:", "://localhost:", 1)
 }
 
 async fn api(
