@@ -98,16 +98,7 @@ pub fn load(contacts: u32, rate_limit: u32) -> anyhow::Result<i32> {
     let (seconds, rss, code) = run_child(&dir, &["load"])?;
     let stats = sim_stats(&dest.url)?;
     let used = stats["requests"].as_u64().unwrap_or(0);
-    let conn = duckdb::Connection::open(dir.join("ferry.duckdb"))?;
-    let mut stmt = conn.prepare(
-        "SELECT dest_object, count(*) FROM ferry_id_map WHERE dest = 'kustomer' GROUP BY ALL",
-    )?;
-    let loaded: std::collections::HashMap<String, u64> = stmt
-        .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })?
-        .collect::<Result<_, _>>()?;
-    drop(stmt);
+    let loaded = super::loaded_by_phase(&dir, "kustomer")?;
     let n = |p: &str| loaded.get(p).copied().unwrap_or(0);
     let total: u64 = loaded.values().sum();
     let conversations = n("conversations");

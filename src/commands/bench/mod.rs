@@ -194,6 +194,22 @@ fn route_workspace(
     Ok(dir)
 }
 
+/// Records a load put in the destination, per load phase (`ferry_id_map`).
+fn loaded_by_phase(
+    dir: &Path,
+    dest: &str,
+) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+    let conn = duckdb::Connection::open(dir.join("ferry.duckdb"))?;
+    let mut stmt =
+        conn.prepare("SELECT dest_object, count(*) FROM ferry_id_map WHERE dest = ? GROUP BY ALL")?;
+    let loaded = stmt
+        .query_map([dest], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(loaded)
+}
+
 fn sim_stats(url: &str) -> anyhow::Result<serde_json::Value> {
     let rt = super::runtime()?;
     rt.block_on(async {

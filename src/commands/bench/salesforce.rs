@@ -58,16 +58,7 @@ pub fn load(customers: u32) -> anyhow::Result<i32> {
     let stats = sim_stats(&sim.url)?;
     let used = stats["api_usage"].as_u64().unwrap_or(0) - before;
     let daily = stats["daily_requests"].as_u64().unwrap_or(1);
-    let conn = duckdb::Connection::open(dir.join("ferry.duckdb"))?;
-    let mut stmt = conn.prepare(
-        "SELECT dest_object, count(*) FROM ferry_id_map WHERE dest = 'salesforce' GROUP BY ALL",
-    )?;
-    let loaded: std::collections::HashMap<String, u64> = stmt
-        .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })?
-        .collect::<Result<_, _>>()?;
-    drop(stmt);
+    let loaded = super::loaded_by_phase(&dir, "salesforce")?;
     let n = |p: &str| loaded.get(p).copied().unwrap_or(0);
     let cases = n("cases");
     let total: u64 = loaded.values().sum();

@@ -410,6 +410,8 @@ async fn klass(client: &ApiClient, row: &Row) -> Result<String> {
 /// names it), else held until an admin makes it.
 async fn team(client: &ApiClient, s: &Settings, row: &Row) -> Result<RowResult> {
     let name = row.external_id.clone().unwrap_or_default();
+    // Listed again per team (teams are few): two Intercom teams of one
+    // name then share the Kustomer team the first created.
     let all = all_pages(client, "/v1/teams").await?;
     let found = all.iter().find(|t| {
         t["attributes"]["name"]
