@@ -79,6 +79,26 @@ pub enum Command {
     #[cfg(feature = "sim")]
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// `demo`, `sim` and `bench` in a ferry built without the simulators
+    /// (`--no-default-features`): they answer with how to get them, not
+    /// with "unrecognized subcommand".
+    #[cfg(not(feature = "sim"))]
+    #[command(name = "demo", hide = true, disable_help_flag = true)]
+    DemoUnavailable(Unavailable),
+    #[cfg(not(feature = "sim"))]
+    #[command(name = "sim", hide = true, disable_help_flag = true)]
+    SimUnavailable(Unavailable),
+    #[cfg(not(feature = "sim"))]
+    #[command(name = "bench", hide = true, disable_help_flag = true)]
+    BenchUnavailable(Unavailable),
+}
+
+/// Whatever follows a command this build does not have.
+#[cfg(not(feature = "sim"))]
+#[derive(Debug, Args)]
+pub struct Unavailable {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
 }
 
 /// The routes of the registry, for `--route`.
@@ -249,7 +269,7 @@ pub struct RollbackArgs {
 pub struct SqlArgs {
     #[command(subcommand)]
     pub action: Option<SqlAction>,
-    /// The query; read from `-f FILE` or stdin when omitted.
+    /// The query; read from `-f FILE` or stdin when omitted (on a terminal: an interactive prompt).
     pub query: Option<String>,
     /// Read the query from this file.
     #[arg(short = 'f', long = "file", conflicts_with = "query")]
@@ -260,6 +280,12 @@ pub struct SqlArgs {
     /// Write the result to this file instead of stdout (atomically).
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
+    /// Table format: rows shown (the rest are counted); 0 shows all.
+    #[arg(long, default_value_t = 40)]
+    pub max_rows: usize,
+    /// Table format: characters per cell before it is cut with `…`; 0 keeps whole cells.
+    #[arg(long, default_value_t = 40)]
+    pub max_width: usize,
     /// Open ferry.duckdb read-write (for CREATE VIEW and the like). Needs the workspace lock:
     /// refused while another ferry command runs.
     #[arg(long)]

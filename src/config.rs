@@ -235,6 +235,21 @@ impl Config {
                 "`{found}` looks like a secret written inline; secrets are read from environment variables: set `{found}_env = \"VAR_NAME\"` and export VAR_NAME"
             )));
         }
+        let not_names = env_keys_not_naming_a_variable(&value, "");
+        if !not_names.is_empty() {
+            // The value is never echoed: it is often the secret itself,
+            // pasted where the variable's name belongs.
+            return Err(bad(format!(
+                "{} must name an environment variable (A-Z, 0-9 and _, e.g. \"KUSTOMER_API_KEY\"), not hold a value; \
+                 the value given is not shown in case it is the secret itself. Put the variable's name there and \
+                 export the secret in that variable",
+                not_names
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         let raw: RawConfig = toml::from_str(text).map_err(|e| bad(one_line(&e.to_string())))?;
         let mut out = Vec::new();
         let Some(route) = crate::routes::find(&raw.route) else {
@@ -375,6 +390,39 @@ fn find_inline_secret(value: &toml::Value, prefix: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Every `*_env` key whose value is not an environment variable's name
+/// (`^[A-Z_][A-Z0-9_]*$`), by its dotted path.
+fn env_keys_not_naming_a_variable(value: &toml::Value, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(table) = value.as_table() else {
+        return out;
+    };
+    for (k, v) in table {
+        let full = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        if k.ends_with("_env") {
+            let ok = v.as_str().is_some_and(is_variable_name);
+            if !ok {
+                out.push(full.clone());
+            }
+        }
+        out.extend(env_keys_not_naming_a_variable(v, &full));
+    }
+    out
+}
+
+/// An environment variable's name as ferry accepts it in a `*_env` key.
+pub fn is_variable_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn one_line(s: &str) -> String {

@@ -218,6 +218,22 @@ pub trait Destination: Send + Sync {
     /// Settings of the destination account worth a warning before a load
     /// (GETs only; they do not block).
     fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>>;
+    /// Whether a dry run should show [`Destination::plan_existing`] for
+    /// this phase's rows (records the account may hold already).
+    fn plans_existing(&self, _phase: &Phase) -> bool {
+        false
+    }
+    /// For `--dry-run`: what the account already holds of `rows` (people
+    /// matched by email or external id, what differs), one line each
+    /// finding. GETs only.
+    fn plan_existing<'a>(
+        &'a self,
+        _client: &'a ApiClient,
+        _phase: &'static Phase,
+        _rows: &'a [crate::load::Row],
+    ) -> BoxFut<'a, Result<Vec<String>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
     /// Notes printed after a load (e.g. files left out), from the database.
     fn after_load(&self, _conn: &Connection) -> Result<Vec<String>> {
         Ok(Vec::new())

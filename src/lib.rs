@@ -27,6 +27,7 @@ pub mod runs;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod tabular;
+pub mod text_table;
 pub mod transform;
 pub mod verify;
 pub mod views;

@@ -8,6 +8,7 @@ use ferry::{cli, commands, error};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    quiet_on_closed_pipe();
     let cli = cli::Cli::parse();
     let default_level = match cli.verbose {
         0 => "warn",
@@ -32,6 +33,19 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `ferry status | head` ends quietly, as Unix tools do, instead of
+/// panicking ("failed printing to stdout: Broken pipe") or failing: Rust
+/// ignores SIGPIPE, so a write to a closed pipe is an error; restoring the
+/// default ends the process there. Sockets are unaffected: the standard
+/// library (which tokio's sockets write through) sends with MSG_NOSIGNAL.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: at the start of main, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// The error and its causes on one line.

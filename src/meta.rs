@@ -137,6 +137,23 @@ CREATE TABLE IF NOT EXISTS ferry_changes (
 -- the audit trail of what was created and then removed.
 CREATE TABLE IF NOT EXISTS ferry_rolled_back AS
     SELECT *, now() AS rolled_back_at FROM ferry_id_map WHERE false;
+-- Source records linked to a record the destination already held (an
+-- account's admins, agents, end users of an earlier tool), found by email
+-- or external id before anything was written. Their id map row says where
+-- they went; this row says ferry did not create them, so a rollback only
+-- forgets them, and what differed between the two.
+CREATE TABLE IF NOT EXISTS ferry_matched (
+    dest        VARCHAR NOT NULL,
+    dest_object VARCHAR NOT NULL,     -- the load phase (users, agents)
+    source_id   VARCHAR NOT NULL,
+    dest_id     VARCHAR NOT NULL,
+    matched_by  VARCHAR NOT NULL,     -- external_id | email
+    dest_role   VARCHAR,              -- the existing record's role (custom roles named)
+    action      VARCHAR NOT NULL,     -- kept (staff: never changed) | linked | updated | held
+    differs     VARCHAR,              -- fields whose values differ, source vs destination
+    matched_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (dest, dest_object, source_id)
+);
 CREATE TABLE IF NOT EXISTS ferry_load_phases (
     run_id      VARCHAR NOT NULL,
     phase       VARCHAR NOT NULL,
@@ -181,6 +198,7 @@ pub const META_TABLES: &[&str] = &[
     "ferry_batches",
     "ferry_load_phases",
     "ferry_rolled_back",
+    "ferry_matched",
     "ferry_members",
     "ferry_changes",
 ];

@@ -1,8 +1,8 @@
 //! Writing query results (a stream of Arrow record batches) as a table,
 //! CSV, JSON, JSON Lines or Parquet. Shared by `ferry sql` and
 //! `ferry archive`; batches are written as they come, so memory stays flat
-//! whatever the result size (except `table`, which must see every row to
-//! size its columns).
+//! whatever the result size (`table` shows a bounded part and counts the
+//! rest: `text_table`).
 
 use std::io::Write;
 
@@ -15,7 +15,7 @@ use crate::error::{FerryError, Result};
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned text table (for terminals).
+    /// Aligned text table for terminals: bounded rows and cell widths.
     Table,
     Csv,
     /// One JSON array of objects.
@@ -55,20 +55,7 @@ pub fn write<W: Write + Send>(
     let mut rows = 0u64;
     match format {
         Format::Table => {
-            let all: Vec<RecordBatch> = batches.collect();
-            rows = all.iter().map(|b| b.num_rows() as u64).sum();
-            let mut out = out;
-            let shown = if all.is_empty() {
-                vec![RecordBatch::new_empty(schema)]
-            } else {
-                all
-            };
-            writeln!(
-                out,
-                "{}",
-                arrow::util::pretty::pretty_format_batches(&shown).map_err(arrow_err)?
-            )
-            .map_err(arrow_err)?;
+            rows = crate::text_table::write(schema, batches, out, Default::default())?;
         }
         Format::Csv => {
             let mut w = arrow::csv::WriterBuilder::new()

@@ -566,3 +566,45 @@ fn demo_runs_the_whole_pipeline_and_its_report_renders_in_chromium() {
     assert!(shot.exists(), "no screenshot: {}", text(&s));
     assert!(png_is_not_blank(&shot), "the screenshot is blank");
 }
+
+/// `ferry status | head`, `ferry sql … | head`: a reader that stops early
+/// ends ferry quietly, as it does any Unix tool: no panic, no error line.
+#[test]
+fn a_closed_pipe_ends_ferry_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let (_t, dir) = workspace("http://127.0.0.1:9", &[]);
+    for args in [
+        &["status"][..],
+        &[
+            "sql",
+            "SELECT range AS n, repeat('x', 200) AS pad FROM range(200000)",
+            "--format",
+            "csv",
+        ],
+    ] {
+        let mut child = ferry_command(&dir, args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut first = [0u8; 16];
+        let _ = out.read(&mut first);
+        drop(out);
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(
+            status.success() || status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {status:?} {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}

@@ -456,7 +456,7 @@ fn upload_tokens_are_used_before_they_expire_and_stale_ones_are_uploaded_again()
     let (_k, z, _t, dir) = migrated_with(
         "12",
         &["--upload-ttl-secs", "3"],
-        &[("upload_token_minutes = 45", "upload_token_minutes = 0.03")],
+        &[("upload_token_minutes = 2880", "upload_token_minutes = 0.03")],
     );
     let conn = db(&dir);
     let attachments = count(
@@ -703,4 +703,211 @@ fn an_in_doubt_batch_of_archived_tickets_is_found_by_search_not_resent() {
     assert!(out.status.success(), "{}", text(&out));
     assert_loaded_tickets(&z, &dir);
     assert_each_ticket_once(&z);
+}
+
+/// The account as a real one is: admins, agents (one in a custom role, one
+/// sharing a customer's email), end users of an earlier tool sharing
+/// customers' emails or ids, and bulk user imports off. Nobody existing is
+/// changed, their tickets point at them, no email goes out, a rollback
+/// leaves them, and `existing_users = "update"` touches end users only.
+#[test]
+fn a_load_into_an_account_with_people_changes_none_of_them_and_links_their_tickets() {
+    let k = Sim::start(&["--seed", "31", "--customers", "40"]);
+    let z = Sim::zendesk(&[
+        "--mirror-kustomer-seed",
+        "31",
+        "--mirror-kustomer-customers",
+        "40",
+    ]);
+    let before: std::collections::BTreeMap<u64, serde_json::Value> = z.get("/__sim/dump")["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
+        .collect();
+    assert!(before.len() > 8, "the account has people: {}", before.len());
+    let (_t, dir) = workspace_to(&k.url, &z.url, &[]);
+    for step in [&["extract", "--no-progress"][..], &["transform"]] {
+        let out = ferry(&dir, step);
+        assert!(out.status.success(), "{step:?}: {}", text(&out));
+    }
+    // An earlier tool imported one customer with its Kustomer id as
+    // external id (and another email).
+    let customer = strings(
+        &db(&dir),
+        "SELECT source_id FROM out_zendesk_users WHERE email IS NOT NULL ORDER BY source_id DESC LIMIT 1",
+    )
+    .remove(0);
+    z.post(
+        "/__sim/users",
+        serde_json::json!({"users": [{"name": "OldDesk contact", "email": "contact@olddesk.test",
+            "external_id": customer, "role": "end-user"}]}),
+    );
+    let before: std::collections::BTreeMap<u64, serde_json::Value> = z.get("/__sim/dump")["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
+        .collect();
+
+    // The dry run reads the account and says what would match.
+    let out = ferry(&dir, &["load", "--dry-run"]);
+    let dry = text(&out);
+    assert!(out.status.success(), "dry run: {dry}");
+    assert!(dry.contains("match an existing user"), "{dry}");
+    assert!(
+        dry.contains("admins/agents linked and never changed"),
+        "{dry}"
+    );
+    assert!(dry.contains("bulk user imports are unknown"), "{dry}");
+    assert_eq!(
+        z.stats()["objects"]["tickets"],
+        0,
+        "a dry run sends nothing"
+    );
+
+    let out = ferry(&dir, &["load"]);
+    let said = text(&out);
+    assert!(out.status.success(), "load: {said}");
+    assert!(
+        said.contains("bulk user imports are not enabled"),
+        "the 403 is explained, not blamed on the token: {said}"
+    );
+    assert!(!said.contains("rejected the credentials"), "{said}");
+
+    // Nobody who was there is changed: role, name, organization, all.
+    let after: std::collections::BTreeMap<u64, serde_json::Value> = z.get("/__sim/dump")["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
+        .collect();
+    for (id, u) in &before {
+        assert_eq!(after.get(id), Some(u), "existing user {id} changed");
+    }
+    let conn = db(&dir);
+    let matched = |action: &str| {
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM ferry_matched WHERE action = '{action}'"),
+        )
+    };
+    assert!(
+        matched("kept") >= 3,
+        "agents and the agent sharing a customer's email are kept"
+    );
+    assert!(
+        matched("linked") >= 2,
+        "end users of the earlier tool are linked"
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM ferry_matched WHERE dest_object = 'users' AND dest_role = 'agent' AND action = 'kept'"),
+        1,
+        "the customer whose email an agent has: linked to the agent, never demoted"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_matched WHERE matched_by = 'external_id'"
+        ),
+        1,
+        "the earlier tool's user carrying a customer's id"
+    );
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_matched WHERE dest_role LIKE '%custom role%'"
+        ) >= 1,
+        "the agent in a custom role is named so"
+    );
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_matched WHERE differs IS NOT NULL"
+        ) >= 2,
+        "what differs is recorded"
+    );
+    // Their tickets point at them.
+    let dump = z.get("/__sim/dump");
+    let requester: std::collections::HashMap<String, u64> = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].to_string(), t["requester_id"].as_u64().unwrap_or(0)))
+        .collect();
+    let mut stmt = conn
+        .prepare(
+            "SELECT tm.dest_id, mm.dest_id FROM out_zendesk_tickets t
+             JOIN ferry_id_map tm ON tm.dest_object = 'tickets' AND tm.source_id = t.source_id
+             JOIN ferry_matched mm ON mm.dest_object = 'users' AND mm.source_id = t.requester_source_id",
+        )
+        .unwrap();
+    let pairs: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(!pairs.is_empty(), "tickets of matched people were loaded");
+    for (ticket, user) in &pairs {
+        assert_eq!(
+            requester[ticket].to_string(),
+            *user,
+            "ticket {ticket} points at the existing user"
+        );
+    }
+    // No verification or welcome email went out, locales are BCP-47.
+    assert_eq!(z.stats()["emails_sent"], 0, "{}", z.stats());
+    for u in after.values() {
+        if let Some(l) = u["locale"].as_str() {
+            assert!(!l.contains('_'), "locale {l} is not BCP-47");
+        }
+    }
+
+    // A rollback deletes what ferry created and only forgets the rest.
+    drop(stmt);
+    drop(conn);
+    let out = ferry(&dir, &["rollback", "--all"]);
+    assert!(out.status.success(), "rollback: {}", text(&out));
+    assert!(
+        text(&out).contains("forgotten, not deleted"),
+        "{}",
+        text(&out)
+    );
+    let left: std::collections::BTreeMap<u64, serde_json::Value> = z.get("/__sim/dump")["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
+        .collect();
+    for (id, u) in &before {
+        assert_eq!(left.get(id), Some(u), "existing user {id} after rollback");
+    }
+
+    // existing_users = "update": end users get the source's fields, never
+    // a role; admins and agents still nothing.
+    let cfg = dir.join("ferry.toml");
+    let toml = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        toml.replace("existing_users = \"link\"", "existing_users = \"update\""),
+    )
+    .unwrap();
+    let out = ferry(&dir, &["load", "--only", "organizations,users"]);
+    assert!(out.status.success(), "load users (update): {}", text(&out));
+    let updated = z.get("/__sim/dump")["users"].as_array().unwrap().clone();
+    let mut changed_end_users = 0;
+    for u in &updated {
+        let id = u["id"].as_u64().unwrap();
+        let Some(old) = before.get(&id) else { continue };
+        assert_eq!(u["role"], old["role"], "role of {id}");
+        if old["role"] != "end-user" {
+            assert_eq!(u, old, "staff {id} untouched under update");
+        } else if u["name"] != old["name"] {
+            changed_end_users += 1;
+        }
+    }
+    assert!(
+        changed_end_users >= 2,
+        "matched end users updated: {changed_end_users}"
+    );
 }

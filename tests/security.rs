@@ -57,10 +57,36 @@ fn no_secret_reaches_logs_files_parquet_or_the_database() {
     ] {
         run_logged(&dir, step, &mut log);
     }
+    // The common slip: the key itself pasted where the variable's name
+    // belongs. Refused, and echoed nowhere.
+    let pasted = "eyJhbGciOiJIUzI1NiJ9.pasted-into-api-key-env";
+    let cfg = dir.join("ferry.toml");
+    let good = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        good.replace(
+            "api_key_env = \"KUSTOMER_API_KEY\"",
+            &format!("api_key_env = \"{pasted}\""),
+        ),
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .arg("-C")
+        .arg(&dir)
+        .args(["-vv", "extract", "--no-progress"])
+        .env("KUSTOMER_API_KEY", KEY)
+        .env("FERRY_LOG", "debug")
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("must name an environment variable"), "{said}");
+    log.push_str(&said);
+    std::fs::write(&cfg, good).unwrap();
     assert!(log.contains("DEBUG"), "debug logging was on");
     let basic =
         base64::engine::general_purpose::STANDARD.encode(format!("{ZD_EMAIL}/token:{ZD_TOKEN}"));
-    let secrets = [KEY, ZD_TOKEN, basic.as_str()];
+    let secrets = [KEY, ZD_TOKEN, basic.as_str(), pasted];
     for s in secrets {
         assert!(!log.contains(s), "a secret is in the logs");
     }

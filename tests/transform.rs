@@ -473,3 +473,33 @@ fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
     assert!(count(&conn, "SELECT count(*) FROM stg_conversations") > 3000);
     assert!(count(&conn, "SELECT count(*) FROM out_zendesk_comments") > 40_000);
 }
+
+/// An edited seed with a slip is named by its file and line, before any
+/// script reads it: a row with an unquoted comma, a renamed column.
+#[test]
+fn a_malformed_seed_row_is_named_by_file_and_line() {
+    let (_t, dir) = fixture_workspace();
+    assert!(ferry(&dir, &["sql", "eject", "seeds/status_map.csv"])
+        .status
+        .success());
+    let seed = dir.join("sql/kustomer_zendesk/seeds/status_map.csv");
+    let good = std::fs::read_to_string(&seed).unwrap();
+    let lines = good.lines().count();
+    std::fs::write(&seed, format!("{good}waiting,pending,on hold, really\n")).unwrap();
+    let out = ferry(&dir, &["transform"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("seeds/status_map.csv line ") && t.contains(&format!("line {}", lines + 1)),
+        "{t}"
+    );
+    assert!(t.contains("4 fields, the header has 3"), "{t}");
+    assert!(!t.contains("Binder Error"), "{t}");
+    let renamed = good.replacen("kustomer_status", "status", 1);
+    std::fs::write(&seed, renamed).unwrap();
+    let t = text(&ferry(&dir, &["transform"]));
+    assert!(
+        t.contains("line 1") && t.contains("keep those names"),
+        "{t}"
+    );
+}

@@ -113,16 +113,15 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
         } else {
             zendesk::spawn(
                 "127.0.0.1:0".parse().unwrap(),
+                // As the account really is: its admins and agents, end users
+                // of an earlier tool, bulk user imports off.
                 zendesk::SimOptions {
                     seed: args.seed,
                     email: DEMO_EMAIL.into(),
                     token: DEMO_TOKEN.into(),
-                    rate_limit: 0,
-                    latency_ms: 0,
-                    fault_rate: 0.0,
-                    upload_ttl_secs: 3600,
-                    cut_post_to: None,
-                },
+                    ..Default::default()
+                }
+                .mirror_kustomer(args.seed, args.scale),
             )
             .await?
             .base_url

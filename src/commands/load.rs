@@ -60,8 +60,9 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         // With credentials at hand, first read the destination's settings
         // (GETs only): a destination may check payloads against them
         // (Salesforce's restricted picklists).
-        if let Ok(client) = dest.client() {
-            if let Err(e) = print_warnings(dest.as_ref(), &client) {
+        let client = dest.client().ok();
+        if let Some(client) = &client {
+            if let Err(e) = print_warnings(dest.as_ref(), client) {
                 eprintln!("warning: could not read the destination's settings: {e:#}");
             }
         }
@@ -95,6 +96,14 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             "≈{total} requests; at {rate}/min that is {}. Nothing was sent.",
             duration_words(total as f64 / rate.max(1) as f64)
         );
+        plan_existing(
+            &conn,
+            &sql,
+            &dry_vars,
+            dest.as_ref(),
+            client.as_ref(),
+            &phases,
+        )?;
         println!("(Each phase counts what the earlier ones would create; rows still held wait on something this load cannot create.)");
         return Ok(0);
     }
@@ -179,6 +188,37 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             Err(e)
         }
     }
+}
+
+/// What the destination already holds of the people a load would send
+/// (GETs only), for the phases whose destination looks: without
+/// credentials, says so.
+fn plan_existing(
+    conn: &duckdb::Connection,
+    sql: &LoadSql,
+    vars: &Vars,
+    dest: &dyn crate::connector::Destination,
+    client: Option<&crate::http::ApiClient>,
+    phases: &[&'static crate::load::phase::Phase],
+) -> anyhow::Result<()> {
+    for phase in phases.iter().filter(|p| dest.plans_existing(p)) {
+        let Some(client) = client else {
+            println!(
+                "{}: existing users not looked up (no credentials in the environment)",
+                phase.name
+            );
+            continue;
+        };
+        let mut rows = Vec::new();
+        load::query::query_rows(conn, sql, vars, phase, None, |r| {
+            rows.push(r);
+            true
+        })?;
+        for line in super::runtime()?.block_on(dest.plan_existing(client, phase, &rows))? {
+            println!("{line}");
+        }
+    }
+    Ok(())
 }
 
 /// `--sample N`: the route's `load/sample.sql` fills `load_sample`;

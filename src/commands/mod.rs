@@ -46,7 +46,21 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(BenchCommand::Load(args)) => bench::load(args),
         #[cfg(feature = "sim")]
         Command::Bench(BenchCommand::All(args)) => bench::all(&cli.workspace, args),
+        #[cfg(not(feature = "sim"))]
+        Command::DemoUnavailable(_) => without_simulators("demo"),
+        #[cfg(not(feature = "sim"))]
+        Command::SimUnavailable(_) => without_simulators("sim"),
+        #[cfg(not(feature = "sim"))]
+        Command::BenchUnavailable(_) => without_simulators("bench"),
     }
+}
+
+/// What a ferry built without the simulators says when asked for them.
+#[cfg(not(feature = "sim"))]
+fn without_simulators(command: &str) -> anyhow::Result<i32> {
+    anyhow::bail!(
+        "`ferry {command}` needs the API simulators, and this ferry was built without them          (cargo feature `sim`, off with --no-default-features). Build the full binary with          `cargo build --release` (default features) to run the demo, the simulators and the benchmarks."
+    )
 }
 
 /// A multi-threaded tokio runtime for commands that do I/O.

@@ -27,7 +27,12 @@ pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
     match res {
         Ok(done) => {
             for (phase, n) in &done {
-                println!("{phase:<22} {n:>8} deleted");
+                if phase.starts_with("matched ") {
+                    // The account's own users, linked rather than created.
+                    println!("{phase:<22} {n:>8} forgotten, not deleted (the account had them before the migration)");
+                } else {
+                    println!("{phase:<22} {n:>8} deleted");
+                }
             }
             if done.is_empty() {
                 println!("Nothing in ferry_id_map matches; nothing was deleted.");

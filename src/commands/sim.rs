@@ -95,6 +95,12 @@ pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
             fault_rate: args.fault_rate,
             upload_ttl_secs: args.upload_ttl_secs,
             cut_post_to: args.cut_post_to.clone(),
+            bulk_user_imports: args.bulk_user_imports,
+            existing_users: Vec::new(),
+        };
+        let opts = match args.mirror_kustomer_seed {
+            Some(seed) => opts.mirror_kustomer(seed, args.mirror_kustomer_customers),
+            None => opts,
         };
         let running = sim::spawn(args.addr, opts).await?;
         println!("{}", running.base_url);

@@ -2,7 +2,7 @@
 //! `--write`; results as a table, CSV, JSON, JSON Lines or Parquet, to
 //! stdout or a file.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use duckdb::{AccessMode, Config, Connection};
@@ -29,17 +29,19 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
+    let interactive = args.query.is_none() && args.file.is_none() && std::io::stdin().is_terminal();
     let query = match (&args.query, &args.file) {
         (Some(q), _) => q.clone(),
         (None, Some(f)) => std::fs::read_to_string(f)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?,
+        (None, None) if interactive => String::new(),
         (None, None) => {
             let mut s = String::new();
             std::io::stdin().read_to_string(&mut s)?;
             s
         }
     };
-    if query.trim().is_empty() {
+    if query.trim().is_empty() && !interactive {
         anyhow::bail!("no query: pass it as an argument, with -f FILE, or on stdin");
     }
     if args.format == Format::Parquet && args.output.is_none() {
@@ -66,14 +68,65 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
                 })?;
         (None, conn)
     };
+    if interactive {
+        return prompt(&conn, &args);
+    }
+    run_query(&conn, &query, &args)?;
+    Ok(0)
+}
+
+/// `ferry sql` on a terminal without a query: statements read at a
+/// prompt until `;`, each result as a bounded table, until `.quit` or
+/// end of input. (The DuckDB CLI works on the file too: `duckdb
+/// -readonly ferry.duckdb`.)
+fn prompt(conn: &Connection, args: &SqlArgs) -> anyhow::Result<i32> {
+    use std::io::{BufRead, Write};
+    eprintln!(
+        "ferry sql: statements end with `;`, `.quit` (or Ctrl-D) leaves; tables show {} rows (--max-rows). \
+         The DuckDB CLI reads the same file: duckdb -readonly ferry.duckdb",
+        args.max_rows
+    );
+    let stdin = std::io::stdin();
+    let mut pending = String::new();
+    loop {
+        eprint!(
+            "{}",
+            if pending.is_empty() {
+                "ferry> "
+            } else {
+                "  ...> "
+            }
+        );
+        std::io::stderr().flush()?;
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            eprintln!();
+            return Ok(0);
+        }
+        if pending.is_empty() && matches!(line.trim(), ".quit" | ".exit" | "quit" | "exit") {
+            return Ok(0);
+        }
+        pending.push_str(&line);
+        if !pending.trim_end().ends_with(';') {
+            continue;
+        }
+        let query = std::mem::take(&mut pending);
+        if let Err(e) = run_query(conn, &query, args) {
+            eprintln!("error: {e:#}");
+        }
+    }
+}
+
+/// Runs a script; prints or writes its last statement's result.
+fn run_query(conn: &Connection, query: &str, args: &SqlArgs) -> anyhow::Result<()> {
     // Several statements: all but the last run for effect (SET, CREATE
     // TEMP VIEW …); the last one's result is printed.
-    let statements = split_last(&query);
+    let statements = split_last(query);
     if let Some(setup) = statements.0 {
         conn.execute_batch(setup).map_err(|e| sql_error(&e))?;
     }
     let last = if args.format == Format::Csv {
-        tabular::flat_query(&conn, statements.1).map_err(|e| anyhow::anyhow!("SQL error: {e}"))?
+        tabular::flat_query(conn, statements.1).map_err(|e| anyhow::anyhow!("SQL error: {e}"))?
     } else {
         statements.1.to_string()
     };
@@ -103,11 +156,18 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
                 }
             }
         }
+        None if args.format == Format::Table => {
+            let limits = crate::text_table::Limits {
+                max_rows: args.max_rows,
+                max_width: args.max_width,
+            };
+            crate::text_table::write(schema, arrow, std::io::stdout().lock(), limits)?;
+        }
         None => {
             tabular::write(args.format, schema, arrow, std::io::stdout(), |_| {})?;
         }
     }
-    Ok(0)
+    Ok(())
 }
 
 /// DuckDB's message, which carries the position (`LINE n: … ^`).

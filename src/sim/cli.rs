@@ -177,14 +177,30 @@ pub struct SimZendeskArgs {
     /// Probability of a random 500/502/503 per request.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
-    /// Seconds an upload token can be used in a ticket before it expires.
-    #[arg(long, default_value_t = 3600)]
+    /// Seconds an upload token can be used in a ticket before it expires
+    /// (Zendesk: "The token is valid for 3 days").
+    #[arg(long, default_value_t = crate::sim::zendesk::UPLOAD_TTL_SECS)]
     pub upload_ttl_secs: u64,
     /// Process the first POST whose path contains this text, then cut its
     /// response off mid-body (the connection drops): a write the client
     /// cannot know succeeded.
     #[arg(long)]
     pub cut_post_to: Option<String>,
+    /// Turn bulk user imports on (`users/create_many`,
+    /// `users/create_or_update_many`), as Zendesk support does for an
+    /// account owner who asks. Off by default, as on a real account: 403.
+    #[arg(long)]
+    pub bulk_user_imports: bool,
+    /// Start with an account as a team migrating the Kustomer simulator's
+    /// org of this seed would have it: other admins, agents (half the
+    /// Kustomer agents, one in a custom role, one sharing a customer's
+    /// email), end users of an earlier tool sharing customers' emails or
+    /// ids, and users nobody migrates.
+    #[arg(long)]
+    pub mirror_kustomer_seed: Option<u64>,
+    /// Customers of the mirrored Kustomer org.
+    #[arg(long, default_value_t = 200)]
+    pub mirror_kustomer_customers: u32,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -35,6 +35,11 @@ pub struct Seed {
     pub table: String,
     pub file: String,
     pub csv: String,
+    /// The built-in file's column names, when this seed has one: an
+    /// edited copy must keep them (`seeds::validate`).
+    pub builtin_header: Option<Vec<String>>,
+    /// Where the user's copy is, when the seed comes from the workspace.
+    pub shown_path: Option<String>,
 }
 
 /// A query that must return zero rows.
@@ -161,6 +166,16 @@ impl ScriptSet {
             files.insert(rel, text);
         }
         let mut set = Self::from_files(dir, files.into_iter().collect())?;
+        for seed in &mut set.seeds {
+            seed.builtin_header = builtin.get(&seed.file).and_then(|b| {
+                b.lines()
+                    .next()
+                    .map(|h| h.split(',').map(|c| c.trim().to_string()).collect())
+            });
+            if from_workspace.contains(&seed.file) {
+                seed.shown_path = Some(set.dir.join(&seed.file).display().to_string());
+            }
+        }
         set.from_workspace = from_workspace;
         set.differs = differs;
         Ok(set)
@@ -186,6 +201,8 @@ impl ScriptSet {
                         table: table.to_string(),
                         file: rel.clone(),
                         csv: text,
+                        builtin_header: None,
+                        shown_path: None,
                     });
                 }
             } else if let Some(f) = rel.strip_prefix("checks/") {

@@ -513,3 +513,203 @@ pub fn kustomer_spec_v1(dir: &Path) -> PathBuf {
     std::fs::write(&out, v.to_string()).unwrap();
     out
 }
+
+/// A pair of pass-through proxies around Prism, for a simulator that
+/// builds absolute links from `Host` and takes raw uploads. Prism's proxy
+/// mode drops the client's `Host` and re-encodes a non-JSON body as UTF-8
+/// text (../shared/reference/README.md). So ferry talks to the *front*
+/// (`url`), which keeps each non-JSON body aside under a header; Prism
+/// forwards to the *back*, which puts the original bytes back and sets
+/// `Host` to the front's address, so every link the simulator returns
+/// names the host ferry asked. Killed on drop (its runtime ends).
+pub struct RawProxy {
+    pub url: String,
+    back: String,
+    rt: tokio::runtime::Runtime,
+    stash: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>>,
+}
+
+const RAW_HEADER: &str = "x-ferry-test-raw";
+
+impl RawProxy {
+    /// Binds both ports; `connect` then points the front at Prism and the
+    /// back at the simulator.
+    pub fn bind() -> RawProxy {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let port = || {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        RawProxy {
+            url: format!("http://127.0.0.1:{}", port()),
+            back: format!("http://127.0.0.1:{}", port()),
+            rt,
+            stash: Default::default(),
+        }
+    }
+
+    /// The address Prism should forward to.
+    pub fn back_url(&self) -> &str {
+        &self.back
+    }
+
+    /// Serves: front → `prism`, back → `sim`.
+    pub fn connect(&self, prism: &str, sim: &str) {
+        let front_host = self.url.trim_start_matches("http://").to_string();
+        for (listen, upstream, front) in [
+            (self.url.clone(), prism.to_string(), true),
+            (self.back.clone(), sim.to_string(), false),
+        ] {
+            let stash = self.stash.clone();
+            let front_host = front_host.clone();
+            let addr: std::net::SocketAddr = listen.trim_start_matches("http://").parse().unwrap();
+            self.rt.spawn(async move {
+                let client = reqwest::Client::new();
+                let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+                    let (client, upstream, stash, front_host) = (
+                        client.clone(),
+                        upstream.clone(),
+                        stash.clone(),
+                        front_host.clone(),
+                    );
+                    async move { relay(req, &client, &upstream, &stash, front, &front_host).await }
+                });
+                let l = tokio::net::TcpListener::bind(addr).await.unwrap();
+                axum::serve(l, app).await.unwrap();
+            });
+        }
+    }
+}
+
+async fn relay(
+    req: axum::extract::Request,
+    client: &reqwest::Client,
+    upstream: &str,
+    stash: &std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
+    front: bool,
+    front_host: &str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, body) = req.into_parts();
+    let mut bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (k, v) in &parts.headers {
+        if !matches!(
+            k.as_str(),
+            "host" | "content-length" | "connection" | "transfer-encoding"
+        ) {
+            headers.insert(k.clone(), v.clone());
+        }
+    }
+    let json = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|c| c.contains("json"));
+    if front && !bytes.is_empty() && !json {
+        let key = format!("{}", stash.lock().unwrap().len() + 1);
+        stash.lock().unwrap().insert(key.clone(), bytes.clone());
+        headers.insert(RAW_HEADER, key.parse().unwrap());
+    }
+    if !front {
+        if let Some(key) = parts.headers.get(RAW_HEADER).and_then(|v| v.to_str().ok()) {
+            if let Some(raw) = stash.lock().unwrap().get(key) {
+                bytes = raw.clone();
+            }
+        }
+        headers.remove(RAW_HEADER);
+        headers.insert("host", front_host.parse().unwrap());
+    }
+    let resp = client
+        .request(parts.method.clone(), format!("{upstream}{path}"))
+        .headers(headers)
+        .body(bytes)
+        .send()
+        .await;
+    let Ok(resp) = resp else {
+        return (axum::http::StatusCode::BAD_GATEWAY, "relay failed").into_response();
+    };
+    let status = resp.status();
+    let mut out = axum::http::Response::builder().status(status.as_u16());
+    for (k, v) in resp.headers() {
+        if !matches!(
+            k.as_str(),
+            "content-length" | "connection" | "transfer-encoding"
+        ) {
+            out = out.header(k, v);
+        }
+    }
+    let body = resp.bytes().await.unwrap_or_default();
+    out.body(axum::body::Body::from(body)).unwrap()
+}
+
+/// Zendesk's official Support API spec as Prism can hold it: a root
+/// server (Prism ignores a server's host) and every path also with the
+/// `.json` suffix real `next_page` links carry. Text-level, path block by
+/// path block, so nothing of the spec itself changes.
+pub fn zendesk_spec_for_prism(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(reference("zendesk-openapi.yaml")).unwrap();
+    let mut out = String::new();
+    let mut in_paths = false;
+    let mut in_servers = false;
+    let mut block: Vec<&str> = Vec::new();
+    let flush = |block: &mut Vec<&str>, out: &mut String| {
+        if block.is_empty() {
+            return;
+        }
+        for l in block.iter() {
+            out.push_str(l);
+            out.push('\n');
+        }
+        let key = block[0].trim_end().trim_end_matches(':');
+        out.push_str(&format!("{key}.json:\n"));
+        for l in &block[1..] {
+            out.push_str(l);
+            out.push('\n');
+        }
+        block.clear();
+    };
+    for line in text.lines() {
+        let top = !line.starts_with(' ') && !line.is_empty();
+        if top {
+            flush(&mut block, &mut out);
+            in_paths = line.starts_with("paths:");
+            in_servers = line.starts_with("servers:");
+            out.push_str(line);
+            out.push('\n');
+            if in_servers {
+                out.push_str("  - url: /\n");
+            }
+            continue;
+        }
+        if in_servers {
+            continue;
+        }
+        if in_paths {
+            if line.starts_with("  /") {
+                flush(&mut block, &mut out);
+            }
+            if line.starts_with("  /") || !block.is_empty() {
+                block.push(line);
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    flush(&mut block, &mut out);
+    let path = dir.join("zendesk-prism.yaml");
+    std::fs::write(&path, out).unwrap();
+    path
+}

@@ -51,7 +51,12 @@ SELECT c.customer_id AS source_id,
        (SELECT min(value) FROM customer_identities i WHERE i.user_source_id = c.customer_id AND i.type = 'phone_number') AS phone,
        'end-user' AS role,
        cc2.canonical_id AS organization_source_id,
-       c.locale,
+       -- Zendesk takes BCP-47 locales (official spec: "A BCP-47 compliant
+       -- tag"; en-US, not Kustomer's en_US): seeds/locale_map.csv holds
+       -- Zendesk's own codes (support.zendesk.com article 203761906,
+       -- "Zendesk language support by product": de, ja, es-419, pt-br…);
+       -- any other locale gets its underscore made a hyphen.
+       coalesce(lm.zendesk_locale, replace(c.locale, '_', '-')) AS locale,
        coalesce(ct.tags, []::VARCHAR[]) AS tags,
        zd_fields(c.custom) AS user_fields,
        (SELECT list(m.customer_id ORDER BY m.customer_id) FROM customer_merge m WHERE m.into_customer_id = c.customer_id) AS merged_source_ids,
@@ -60,7 +65,8 @@ SELECT c.customer_id AS source_id,
 FROM stg_customers c
 JOIN customer_canonical cc ON cc.customer_id = c.customer_id AND cc.canonical_id = c.customer_id
 LEFT JOIN company_canonical cc2 ON cc2.company_id = c.company_id
-LEFT JOIN customer_tags ct ON ct.customer_id = c.customer_id;
+LEFT JOIN customer_tags ct ON ct.customer_id = c.customer_id
+LEFT JOIN locale_map lm ON lm.kustomer_locale = c.locale;
 
 -- Secondary emails and phones (the primary email is the user's `email`).
 CREATE OR REPLACE TABLE out_zendesk_user_identities AS

@@ -17,8 +17,9 @@
 //!   with closed tickets; the first comment's author may be set with
 //!   `author_id`; a follow-up inherits the parent's tags unless tags are
 //!   given). The closed ticket's `followup_ids` lists it.
-//! - Users are updated by the same `create_or_update_many` job that created
-//!   them (matched by external id or email); organizations by
+//! - Users are updated one `PUT /api/v2/users/{id}` each (Update User:
+//!   no bulk import needed); a user ferry matched instead of created only
+//!   as `existing_users` allows (`users.rs`); organizations by
 //!   `PUT /api/v2/organizations/{id}`.
 //! - Tags are added with `PUT /api/v2/tickets/{id}/tags` (Tags API "Add
 //!   Tags" is the PUT, "Set Tags", which replaces them, the POST: as the
@@ -30,7 +31,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::settings::{DeletedInSource, DELETED_TAG};
+use super::settings::{DeletedInSource, ExistingUsers, DELETED_TAG};
 use crate::error::{FerryError, Result};
 use crate::http::{Lane, Payload};
 use crate::load::changes::{Applied, ChangeKind, ChangeResult, ChangeRow};
@@ -56,28 +57,22 @@ pub async fn send_changes(
     phase: &'static Phase,
     rows: &[ChangeRow],
     deleted: DeletedInSource,
+    existing: ExistingUsers,
 ) -> Result<Vec<ChangeResult>> {
-    // Users and agents: the job that created them updates them too.
-    if phase.call.path.ends_with("/users/create_or_update_many")
-        && rows.iter().all(|r| r.kind == ChangeKind::Changed)
-    {
-        let as_rows: Vec<Row> = rows
-            .iter()
-            .map(|r| Row {
-                source_id: r.source_id.clone(),
-                external_id: None,
-                hold: None,
-                payload: r.payload.clone(),
-                path_arg: None,
-                members: Vec::new(),
-            })
-            .collect();
-        let results =
-            super::send::bulk(&cx.client, phase.call.path, phase.call.key, &as_rows).await?;
-        return Ok(results
-            .into_iter()
-            .map(|r| r.map(|_| Applied::done("update")))
-            .collect());
+    // Users and agents: one Update User each, never to a user ferry
+    // matched rather than created (unless existing_users allows it).
+    if phase.call.custom == Some(super::phases::USERS) {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(match r.kind {
+                ChangeKind::Changed => update_user(cx, phase, r, existing).await?,
+                ChangeKind::Deleted => Ok(Applied::not_applied(
+                    "leave",
+                    "ferry never deletes a Zendesk user whose source record is gone",
+                )),
+            });
+        }
+        return Ok(out);
     }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -87,6 +82,73 @@ pub async fn send_changes(
         });
     }
     Ok(out)
+}
+
+/// A changed person: `PUT /api/v2/users/{id}` with the changed fields,
+/// without a role for a user ferry matched. A matched admin or agent is
+/// never updated; a matched end user only under `existing_users =
+/// "update"`.
+async fn update_user(
+    cx: &LoadCtx,
+    phase: &Phase,
+    r: &ChangeRow,
+    existing: ExistingUsers,
+) -> Result<ChangeResult> {
+    let (db, object, source_id) = (cx.db.clone(), phase.name, r.source_id.clone());
+    let matched: Option<(String, String)> = crate::load::blocking(move || {
+        let db = db.lock().unwrap();
+        let mut stmt = db.prepare(
+            "SELECT coalesce(dest_role, ''), action FROM ferry_matched
+             WHERE dest = 'zendesk' AND dest_object = ? AND source_id = ?",
+        )?;
+        let mut rows = stmt.query(duckdb::params![object, source_id])?;
+        Ok(match rows.next()? {
+            Some(row) => Some((row.get(0)?, row.get(1)?)),
+            None => None,
+        })
+    })
+    .await?;
+    let mut fields: Value = serde_json::from_str(&r.payload).unwrap_or_default();
+    if let Some((role, _)) = &matched {
+        if role != "end-user" {
+            return Ok(Ok(Applied::not_applied(
+                "leave",
+                format!("an existing Zendesk {role} ferry matched: never changed"),
+            )));
+        }
+        if existing != ExistingUsers::Update {
+            return Ok(Ok(Applied::not_applied(
+                "leave",
+                "an existing Zendesk end user ferry matched: left as it is (existing_users is not \"update\")",
+            )));
+        }
+        if let Some(o) = fields.as_object_mut() {
+            for k in ["role", "email"] {
+                o.remove(k);
+            }
+        }
+    }
+    if let Some(o) = fields.as_object_mut() {
+        // Flags of a create, not fields of a user.
+        for k in ["verified", "skip_verify_email"] {
+            o.remove(k);
+        }
+    }
+    let body = json!({ "user": super::send::without_nulls(fields) });
+    match cx
+        .client
+        .send(
+            Method::PUT,
+            &format!("/api/v2/users/{}", r.dest_id),
+            Some(Payload::Json(&body)),
+            Lane::Standard,
+        )
+        .await
+    {
+        Ok(_) => Ok(Ok(Applied::done("update"))),
+        Err(FerryError::Http { status, body, .. }) => Ok(Err((Some(status), body))),
+        Err(e) => Err(e),
+    }
 }
 
 /// `PUT {object}/{id}` with the changed fields.
@@ -104,18 +166,33 @@ async fn update(cx: &LoadCtx, phase: &Phase, r: &ChangeRow) -> Result<ChangeResu
             )))
         }
     };
-    let body = format!("{{\"{key}\":{}}}", r.payload);
+    // The official spec types a ticket's `assignee_id` and `group_id`
+    // (and an organization's fields) as values, never null, and documents
+    // no way to empty them: a field the source emptied is left as it is,
+    // and the change record says so.
+    let fields: Value = serde_json::from_str(&r.payload).unwrap_or_default();
+    let emptied: Vec<String> = fields
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let body = json!({ key: super::send::without_nulls(fields) });
     match cx
         .client
-        .send(
-            Method::PUT,
-            &path,
-            Some(Payload::JsonText(&body)),
-            Lane::Standard,
-        )
+        .send(Method::PUT, &path, Some(Payload::Json(&body)), Lane::Standard)
         .await
     {
-        Ok(_) => Ok(Ok(Applied::done("update"))),
+        Ok(_) if emptied.is_empty() => Ok(Ok(Applied::done("update"))),
+        Ok(_) => Ok(Ok(Applied {
+            action: "update".into(),
+            applied: true,
+            detail: Some(format!(
+                "empty in the source, left as they are in Zendesk (the API takes no null for them): {}",
+                emptied.join(", ")
+            )),
+        })),
         Err(FerryError::Http {
             status: 422, body, ..
         }) if closed(&body) => Ok(Ok(skip_closed())),
@@ -211,7 +288,9 @@ pub async fn comments(cx: &LoadCtx, rows: &[Row]) -> Result<Vec<RowResult>> {
         })?;
         // The source's status goes with the comment: Zendesk reopens a
         // solved ticket on an end user's public comment otherwise.
-        let body = json!({"ticket": {"comment": v["comment"], "status": v["status"]}});
+        // The comment sends only what is set (body or html_body).
+        let comment = super::send::without_nulls(v["comment"].clone());
+        let body = json!({"ticket": {"comment": comment, "status": v["status"]}});
         let sent = cx
             .client
             .send(
@@ -254,6 +333,8 @@ async fn follow_up(cx: &LoadCtx, closed_id: &str, v: &Value) -> Result<RowResult
         "comment": v["comment"],
         "status": status,
     }});
+    // A new ticket: nothing null where the spec types a value.
+    let body = super::send::without_nulls(body);
     match cx
         .client
         .send(

@@ -9,6 +9,7 @@ pub mod readback;
 pub mod rollback;
 pub mod send;
 pub mod settings;
+pub mod users;
 pub mod verify;
 
 use std::sync::{Arc, Mutex};
@@ -46,12 +47,21 @@ fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<St
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Arc::new(Zendesk { settings }))
+    Ok(Arc::new(Zendesk {
+        settings,
+        users: users::Users::default(),
+        admin_id: std::sync::OnceLock::new(),
+    }))
 }
 
 /// The Zendesk destination of a workspace.
 pub struct Zendesk {
     pub settings: Settings,
+    /// The users and agents phases' view of the account.
+    users: users::Users,
+    /// The token's user (`users/me`), read at pre-flight: the author of
+    /// the notes ferry writes itself (the link between split tickets).
+    admin_id: std::sync::OnceLock<u64>,
 }
 
 impl Destination for Zendesk {
@@ -64,7 +74,10 @@ impl Destination for Zendesk {
     }
 
     fn phases(&self) -> &'static [Phase] {
-        phases::PHASES
+        match self.settings.bulk_user_imports {
+            settings::BulkUserImports::Off => phases::PHASES_ONE_BY_ONE,
+            _ => phases::PHASES,
+        }
     }
 
     /// API token auth: `{email}/token:{token}` as HTTP Basic. Secrets live
@@ -99,10 +112,18 @@ impl Destination for Zendesk {
         LoadSettings {
             per_minute: self.settings.rate_limit_per_minute,
             memory_limit: self.settings.memory_limit.clone(),
-            variables: vec![(
-                "ferry_skip_missing_files".into(),
-                self.settings.skips_missing_files().to_string(),
-            )],
+            variables: vec![
+                (
+                    "ferry_skip_missing_files".into(),
+                    self.settings.skips_missing_files().to_string(),
+                ),
+                (
+                    "ferry_zendesk_admin_id".into(),
+                    self.admin_id
+                        .get()
+                        .map_or("NULL::UBIGINT".to_string(), |id| id.to_string()),
+                ),
+            ],
             upload_token_secs: Some(self.settings.upload_token_minutes * 60.0),
         }
     }
@@ -114,7 +135,7 @@ impl Destination for Zendesk {
         v: &Value,
         _path_arg: Option<&str>,
     ) -> std::result::Result<(), String> {
-        if phase.call.path.ends_with("/users/create_or_update_many") {
+        if phase.call.custom == Some(phases::USERS) {
             if let Some(e) = v["email"].as_str() {
                 let ok = e
                     .split_once('@')
@@ -153,6 +174,15 @@ impl Destination for Zendesk {
         phase: &'static Phase,
         rows: &'a [Row],
     ) -> BoxFut<'a, Result<Vec<RowResult>>> {
+        if phase.call.custom == Some(phases::USERS) {
+            return Box::pin(self.users.batch(
+                cx,
+                phase,
+                rows,
+                self.settings.existing_users,
+                self.settings.bulk_user_imports,
+            ));
+        }
         Box::pin(send::batch(
             cx,
             phase,
@@ -186,6 +216,7 @@ impl Destination for Zendesk {
             phase,
             rows,
             self.settings.deleted_in_source,
+            self.settings.existing_users,
         ))
     }
 
@@ -195,9 +226,37 @@ impl Destination for Zendesk {
 
     fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>> {
         Box::pin(async move {
+            // The token's user writes the notes ferry adds itself.
+            let me: Value = client.get_json("/api/v2/users/me").await?;
+            if let Some(id) = me["user"]["id"].as_u64() {
+                let _ = self.admin_id.set(id);
+            }
             let mut out = preflight::warnings(client).await?;
-            out.push("users are created verified with skip_verify_email, so no welcome or verification email goes out.".into());
+            out.push("users and identities are created verified with skip_verify_email, so no welcome or verification email goes out.".into());
             Ok(out)
+        })
+    }
+
+    fn plans_existing(&self, phase: &Phase) -> bool {
+        phase.call.custom == Some(phases::USERS)
+    }
+
+    fn plan_existing<'a>(
+        &'a self,
+        client: &'a ApiClient,
+        phase: &'static Phase,
+        rows: &'a [Row],
+    ) -> BoxFut<'a, Result<Vec<String>>> {
+        Box::pin(async move {
+            let index = users::Index::read(client).await?;
+            Ok(users::plan(
+                phase,
+                &index,
+                rows,
+                self.settings.existing_users,
+                self.settings.bulk_user_imports,
+                self.settings.rate_limit_per_minute,
+            ))
         })
     }
 
@@ -234,7 +293,7 @@ impl Destination for Zendesk {
     }
 
     fn probe<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Vec<crate::connector::ProbeCheck>> {
-        Box::pin(probe::checks(client, self.settings.rate_limit_per_minute))
+        Box::pin(probe::checks(client, &self.settings))
     }
 
     fn rebuild_hint(&self, rule_kind: &str) -> String {

@@ -5,13 +5,38 @@
 
 use crate::load::phase::{BatchKind, Call, Changes, Existing, Phase, Window};
 
-/// Users and agents: a changed record goes through the same
-/// `create_or_update_many` job, which matches it by external id or email.
+/// Users and agents: a changed record gets an Update User of its own
+/// (never a role for a user ferry matched rather than created).
 const USER_CHANGES: Changes = Changes {
     fields: &[],
-    update: "POST /api/v2/users/create_or_update_many (matched by external id or email)",
+    update: "PUT /api/v2/users/{id} (a matched user: as existing_users allows, never a role)",
     output: None,
 };
+
+/// The users and agents phases: matched against the account's users
+/// first, then created (`users.rs`).
+pub const USERS: &str = "users";
+
+/// The users or agents phase: new users through `users/create_many` in
+/// jobs of 100, or one `POST /api/v2/users` each when the account has no
+/// bulk user imports (`bulk_user_imports = "off"`).
+const fn people(name: &'static str, object: &'static str, one_by_one: bool) -> Phase {
+    let call = Call {
+        path: if one_by_one {
+            super::users::CREATE_ONE
+        } else {
+            super::users::CREATE_MANY
+        },
+        key: "users",
+        id_field: "id",
+        custom: Some(USERS),
+    };
+    let batch = if one_by_one { BatchKind::Single } else { JOB };
+    Phase {
+        changes: Some(USER_CHANGES),
+        ..Phase::plain(name, object, batch, call)
+    }
+}
 
 /// Zendesk bulk endpoints take 100 items. 8 jobs in flight keeps the
 /// budget busy while jobs run, well under the 30 queued jobs an account
@@ -47,8 +72,16 @@ const fn field_phase(name: &'static str, path: &'static str, item: &'static str)
     p
 }
 
-/// Every phase in load order.
-pub const PHASES: &[Phase] = &[
+/// Every phase in load order, users in bulk jobs.
+pub const PHASES: &[Phase] = &all(false);
+/// Every phase in load order, users one request each (no bulk imports).
+pub const PHASES_ONE_BY_ONE: &[Phase] = &all(true);
+
+/// Phases in the list.
+const COUNT: usize = 14;
+
+const fn all(one_by_one: bool) -> [Phase; COUNT] {
+    [
     field_phase(
         "organization_fields",
         "/api/v2/organization_fields",
@@ -71,13 +104,7 @@ pub const PHASES: &[Phase] = &[
     },
     Phase {
         lookup: Some("/api/v2/users/show_many?external_ids="),
-        changes: Some(USER_CHANGES),
-        ..Phase::plain(
-            "users",
-            "customers",
-            JOB,
-            Call::new("/api/v2/users/create_or_update_many", "users"),
-        )
+        ..people("users", "customers", one_by_one)
     },
     Phase {
         existing: Some(Existing {
@@ -94,15 +121,7 @@ pub const PHASES: &[Phase] = &[
             Call::new("/api/v2/users/{}/identities", "identity"),
         )
     },
-    Phase {
-        changes: Some(USER_CHANGES),
-        ..Phase::plain(
-            "agents",
-            "users",
-            JOB,
-            Call::new("/api/v2/users/create_or_update_many", "users"),
-        )
-    },
+    people("agents", "users", one_by_one),
     Phase {
         existing: Some(Existing {
             path: "/api/v2/groups",
@@ -240,4 +259,5 @@ pub const PHASES: &[Phase] = &[
             },
         )
     },
-];
+]
+}

@@ -11,7 +11,8 @@ use crate::http::ApiClient;
 
 /// Runs every check; a request that fails becomes a failed check, never
 /// an early stop.
-pub async fn checks(client: &ApiClient, configured_per_minute: u32) -> Vec<ProbeCheck> {
+pub async fn checks(client: &ApiClient, config: &super::Settings) -> Vec<ProbeCheck> {
+    let configured_per_minute = config.rate_limit_per_minute;
     let mut out = Vec::new();
     // Ticket import is "Allowed for Admins" (Ticket Import API).
     match client.get_json("/api/v2/users/me").await {
@@ -59,6 +60,8 @@ pub async fn checks(client: &ApiClient, configured_per_minute: u32) -> Vec<Probe
         Err(e) => ProbeCheck::new("custom objects", O::Fail, e.to_string()),
     });
     out.push(ticket_fields(client).await);
+    out.push(existing_users(client, config.existing_users).await);
+    out.push(bulk_user_imports(config.bulk_user_imports));
     match client.get_json("/api/v2/account/settings").await {
         Ok(v) => out.extend(settings(&v["settings"])),
         Err(e) => out.push(ProbeCheck::new("account settings", O::Fail, e.to_string())),
@@ -92,6 +95,55 @@ pub async fn checks(client: &ApiClient, configured_per_minute: u32) -> Vec<Probe
         "in-doubt tickets imported with archive_immediately are found by search, which indexes within \"up to a few minutes\": wait that long before resuming a load that died mid-import",
     ));
     out
+}
+
+/// The people the account holds already: ferry matches source people to
+/// them (by external id, then email) before writing anything.
+async fn existing_users(client: &ApiClient, policy: super::settings::ExistingUsers) -> ProbeCheck {
+    match super::users::Index::read(client).await {
+        Ok(idx) => ProbeCheck::new(
+            "existing users",
+            O::Ok,
+            format!(
+                "{} users ({} admins/agents, never changed by ferry); source people with their email or external id are linked to them (existing_users = \"{}\"); `ferry load --dry-run` lists the matches and what differs",
+                idx.len(),
+                idx.staff(),
+                match policy {
+                    super::settings::ExistingUsers::Link => "link",
+                    super::settings::ExistingUsers::Update => "update",
+                    super::settings::ExistingUsers::Hold => "hold",
+                }
+            ),
+        ),
+        Err(e) => ProbeCheck::new("existing users", O::Fail, format!("List Users: {e}")),
+    }
+}
+
+/// Bulk user imports: "not enabled by default in Zendesk accounts. The
+/// account owner must contact Zendesk Customer Support" (official spec,
+/// Create Many Users). No read-only request tells whether they are on.
+fn bulk_user_imports(setting: super::settings::BulkUserImports) -> ProbeCheck {
+    use super::settings::BulkUserImports as B;
+    match setting {
+        B::On => ProbeCheck::new(
+            "bulk user imports",
+            O::Ok,
+            "bulk_user_imports = \"on\": users go in jobs of 100 (a 403 stops the load with this explanation)",
+        ),
+        B::Off => ProbeCheck::new(
+            "bulk user imports",
+            O::Ok,
+            "bulk_user_imports = \"off\": one POST /api/v2/users per user (`ferry load --dry-run` counts them)",
+        ),
+        B::Auto => ProbeCheck::new(
+            "bulk user imports",
+            O::Unknown,
+            format!(
+                "off by default on Zendesk accounts and no read-only request tells; ferry tries users/create_many and at its 403 creates users one request each. For a large migration the account owner can ask Zendesk support: {}",
+                super::users::ASK_SUPPORT
+            ),
+        ),
+    }
 }
 
 /// Existing ticket fields, and the date fields whose value format ferry

@@ -1,11 +1,18 @@
 //! `ferry rollback`: deletes what a batch, a run or the whole migration
 //! created in Zendesk, found through `ferry_id_map`, in reverse dependency
 //! order. Agents are never deleted: they are matched to existing seats.
+//! Users ferry matched rather than created (`ferry_matched`) are only
+//! forgotten: they were the account's before the migration. A bulk delete
+//! answers with a job; every job is polled to completion and an id whose
+//! delete failed stays in `ferry_id_map`, named in the error.
 
 use std::sync::{Arc, Mutex};
 
+use std::time::{Duration, Instant};
+
 use duckdb::{params, Connection};
 use reqwest::Method;
+use serde_json::Value;
 
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane};
@@ -76,7 +83,10 @@ fn rows(
         "SELECT m.source_id, m.dest_id, r.object_key FROM ferry_id_map m
          LEFT JOIN (SELECT source_id, object_key FROM out_zendesk_custom_object_records) r
            ON m.dest_object = 'custom_object_records' AND r.source_id = m.source_id
-         WHERE m.dest = 'zendesk' AND m.dest_object = ? AND {cond} ORDER BY m.dest_id"
+         WHERE m.dest = 'zendesk' AND m.dest_object = ? AND {cond}
+           AND NOT EXISTS (SELECT 1 FROM ferry_matched x WHERE x.dest = m.dest
+                           AND x.dest_object = m.dest_object AND x.source_id = m.source_id AND x.dest_id = m.dest_id)
+         ORDER BY m.dest_id"
     );
     let mut stmt = conn.prepare(&sql)?;
     let map = |r: &duckdb::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
@@ -91,6 +101,84 @@ fn rows(
     Ok(out)
 }
 
+/// Users the scope linked to people the account already had: forgotten
+/// (their id map rows go), never deleted. Returns how many.
+fn forget_matched(conn: &mut Connection, scope: &Scope) -> Result<usize> {
+    let (cond, arg) = where_clause(scope);
+    let sql = format!(
+        "DELETE FROM ferry_id_map m WHERE m.dest = 'zendesk' AND {cond}
+           AND EXISTS (SELECT 1 FROM ferry_matched x WHERE x.dest = m.dest
+                       AND x.dest_object = m.dest_object AND x.source_id = m.source_id AND x.dest_id = m.dest_id)"
+    );
+    Ok(match arg {
+        Some(a) => conn.execute(&sql, params![a])?,
+        None => conn.execute(&sql, [])?,
+    })
+}
+
+/// Waits for a bulk delete's job and returns the ids whose delete failed,
+/// with why (Job Statuses API: results `{id, action, success, status}`,
+/// a failed one with `error`/`details`). A record already gone
+/// (`RecordNotFound`) counts as deleted.
+async fn deleted_by_job(client: &ApiClient, answer: &[u8]) -> Result<Vec<(String, String)>> {
+    let v: Value = serde_json::from_slice(answer)
+        .map_err(|e| FerryError::Other(format!("bulk delete: unreadable job answer: {e}")))?;
+    let Some(id) = v["job_status"]["id"].as_str() else {
+        return Err(FerryError::Other(
+            "bulk delete: no job_status.id in the answer".into(),
+        ));
+    };
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(50);
+    let status = loop {
+        tokio::time::sleep(wait).await;
+        let s: Value = client
+            .get_json(&format!("/api/v2/job_statuses/{id}"))
+            .await?;
+        match s["job_status"]["status"].as_str() {
+            Some("completed") | Some("failed") | Some("killed") => break s,
+            other if started.elapsed() > JOB_DEADLINE => {
+                return Err(FerryError::Other(format!(
+                    "delete job {id} is still {} after {} minutes; its records stay in ferry_id_map: rerun the rollback",
+                    other.unwrap_or("unknown"),
+                    JOB_DEADLINE.as_secs() / 60
+                )));
+            }
+            _ => wait = (wait * 2).min(Duration::from_secs(2)),
+        }
+    };
+    if status["job_status"]["status"] != "completed" {
+        let why = status["job_status"]["message"]
+            .as_str()
+            .unwrap_or("the job did not complete")
+            .to_string();
+        return Ok(vec![(format!("job {id}"), why)]);
+    }
+    let mut failed = Vec::new();
+    for r in status["job_status"]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let bad = r["success"] == Value::Bool(false)
+            || r["status"] == "Failed"
+            || r.get("error").is_some_and(|e| !e.is_null());
+        let gone = r["error"] == "RecordNotFound";
+        if bad && !gone {
+            let why = format!(
+                "{} {}",
+                r["error"].as_str().unwrap_or("Failed"),
+                r["details"].as_str().unwrap_or("")
+            );
+            failed.push((r["id"].to_string(), why.trim().to_string()));
+        }
+    }
+    Ok(failed)
+}
+
+/// How long a delete job may take before ferry stops waiting.
+const JOB_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
 /// Deletes and forgets; returns (phase, deleted) counts.
 pub async fn run(
     client: Arc<ApiClient>,
@@ -98,6 +186,11 @@ pub async fn run(
     scope: Scope,
 ) -> Result<Vec<(String, usize)>> {
     let mut out = Vec::new();
+    let forgotten = forget_matched(&mut db.lock().unwrap(), &scope)?;
+    if forgotten > 0 {
+        out.push(("matched users (kept)".to_string(), forgotten));
+    }
+    let mut failures: Vec<(String, String)> = Vec::new();
     for (phase, how) in ORDER {
         let list = rows(&db.lock().unwrap(), phase, &scope)?;
         if list.is_empty() {
@@ -108,7 +201,7 @@ pub async fn run(
             Deletion::Many(path) => {
                 for chunk in list.chunks(100) {
                     let ids: Vec<&str> = chunk.iter().map(|r| r.1.as_str()).collect();
-                    client
+                    let answer = client
                         .send(
                             Method::DELETE,
                             &format!("{path}{}", ids.join(",")),
@@ -116,7 +209,17 @@ pub async fn run(
                             Lane::Standard,
                         )
                         .await?;
-                    done.extend(chunk.iter().map(|r| r.0.clone()));
+                    let failed = deleted_by_job(&client, &answer.body).await?;
+                    let whole_job = failed.iter().any(|(id, _)| id.starts_with("job "));
+                    for r in chunk {
+                        if !whole_job && !failed.iter().any(|(id, _)| *id == r.1) {
+                            done.push(r.0.clone());
+                        }
+                    }
+                    for (id, why) in failed {
+                        tracing::warn!(phase, id, why, "a delete failed");
+                        failures.push((format!("{phase} {id}"), why));
+                    }
                 }
             }
             Deletion::One(path) => {
@@ -176,8 +279,9 @@ pub async fn run(
                     );
                     eprintln!("note: {kept} comments added to imported tickets stay: Zendesk cannot delete a comment (only redact it); they stay in ferry_id_map so no load sends them again");
                 }
+                let mut failed_ids: Vec<String> = Vec::new();
                 for chunk in follow_ups.chunks(100) {
-                    client
+                    let answer = client
                         .send(
                             Method::DELETE,
                             &format!("/api/v2/tickets/destroy_many?ids={}", chunk.join(",")),
@@ -185,10 +289,19 @@ pub async fn run(
                             Lane::Standard,
                         )
                         .await?;
+                    for (id, why) in deleted_by_job(&client, &answer.body).await? {
+                        let all = id.starts_with("job ");
+                        failed_ids.extend(if all {
+                            chunk.iter().map(|c| c.to_string()).collect()
+                        } else {
+                            vec![id.clone()]
+                        });
+                        failures.push((format!("follow-up ticket {id}"), why));
+                    }
                 }
                 done.extend(
                     list.iter()
-                        .filter(|r| !tickets.contains(&r.1))
+                        .filter(|r| !tickets.contains(&r.1) && !failed_ids.contains(&r.1))
                         .map(|r| r.0.clone()),
                 );
             }
@@ -209,6 +322,18 @@ pub async fn run(
         )?;
         tx.commit()?;
         out.push((phase.to_string(), done.len()));
+    }
+    if !failures.is_empty() {
+        let first: Vec<String> = failures
+            .iter()
+            .take(5)
+            .map(|(what, why)| format!("{what}: {why}"))
+            .collect();
+        return Err(FerryError::Other(format!(
+            "{} deletes failed in Zendesk's jobs (first: {}); those records stay in ferry_id_map: fix the cause, then run the same rollback again",
+            failures.len(),
+            first.join("; ")
+        )));
     }
     Ok(out)
 }

@@ -57,12 +57,40 @@ pub async fn batch(
     resolve_existing(&cx.client, phase, rows, results).await
 }
 
-/// The rows' payloads (JSON built in SQL) as the items of a JSON array.
+/// The rows' payloads (JSON built in SQL) as the items of a JSON array,
+/// without null members.
 fn items_json(rows: &[Row]) -> String {
     rows.iter()
-        .map(|r| r.payload.as_str())
+        .map(|r| create_body(&r.payload))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// `v` without its null object members, at any depth. SQL builds payloads
+/// as structs, whose absent values are `null`; the official spec types
+/// those fields (a comment's `body` and `html_body` are strings, an
+/// `author_id` an integer), so a create sends only what is set. (Updates
+/// keep their nulls: `assignee_id: null` unassigns.)
+pub fn without_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k, without_nulls(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
+/// A payload as a create sends it: without nulls (unparsable text is
+/// sent as it is, for the API to refuse with its own words).
+fn create_body(payload: &str) -> String {
+    match serde_json::from_str::<Value>(payload) {
+        Ok(v) => without_nulls(v).to_string(),
+        Err(_) => payload.to_string(),
+    }
 }
 
 pub(super) fn bulk<'a>(
@@ -214,7 +242,7 @@ async fn single(cx: &LoadCtx, phase: &'static Phase, row: &Row) -> Result<RowRes
             let path = call
                 .path
                 .replace("{}", row.path_arg.as_deref().unwrap_or(""));
-            let body = format!("{{\"{}\":{}}}", call.key, row.payload);
+            let body = format!("{{\"{}\":{}}}", call.key, create_body(&row.payload));
             cx.client
                 .send(
                     Method::POST,

@@ -24,11 +24,21 @@ pub struct Settings {
     /// over 750k tickets. Archived tickets leave views and search.
     #[serde(default)]
     pub archive_immediately: bool,
-    /// Minutes ferry trusts an upload token. Zendesk's expire after about
-    /// an hour; tickets go out in windows whose uploads fit in a third of
-    /// this, and older unused tokens are uploaded again.
+    /// Minutes ferry trusts an upload token. Zendesk's official spec: "The
+    /// token is valid for 3 days" (Upload Files); the default keeps a day
+    /// of margin. Tickets go out in windows whose uploads fit in a third
+    /// of this (only a load of days ever has more than one window), and
+    /// older unused tokens are uploaded again.
     #[serde(default = "default_upload_token_minutes")]
     pub upload_token_minutes: f64,
+    /// Source people whose email or external id a user of the account
+    /// already has (its admins and agents, end users of an earlier tool).
+    #[serde(default)]
+    pub existing_users: ExistingUsers,
+    /// Whether the account has bulk user imports (`users/create_many`);
+    /// Zendesk turns them on only when the account owner asks.
+    #[serde(default)]
+    pub bulk_user_imports: BulkUserImports,
     /// DuckDB memory limit while loading. Without a cap DuckDB keeps up to
     /// 80 % of RAM of cached pages and the loader's memory grew with the
     /// workspace (835 MB at 20k tickets); past it queries spill to disk.
@@ -58,6 +68,39 @@ pub enum DeletedInSource {
     Delete,
 }
 
+/// What a load does with a source person the account already has. An
+/// admin or agent (any role but end-user, custom roles included) is never
+/// sent a change whatever this says: it is linked as it is. This policy is
+/// about existing end users.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExistingUsers {
+    /// Link: the source's tickets point at the existing user; nothing of
+    /// it changes (`ferry_matched` lists what differs).
+    #[default]
+    Link,
+    /// Link, and give the existing end user the source's name, phone,
+    /// organization, tags, fields and external id (never a role).
+    Update,
+    /// Hold the source person back (and its tickets) until someone
+    /// decides: `ferry_load_errors` names the Zendesk user.
+    Hold,
+}
+
+/// Whether users go through Zendesk's bulk user import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BulkUserImports {
+    /// Try `users/create_many`; at its first 403 (imports not enabled, as
+    /// the official spec documents) carry on one user per request.
+    #[default]
+    Auto,
+    /// Zendesk support turned them on for the account.
+    On,
+    /// One `POST /api/v2/users` per user.
+    Off,
+}
+
 /// The tag `deleted_in_source = "tag"` adds.
 pub const DELETED_TAG: &str = "ferry_deleted_in_source";
 
@@ -85,8 +128,12 @@ fn default_token_env() -> String {
 fn default_rate() -> u32 {
     700
 }
+/// Minutes an upload token lives: 3 days (official spec, Upload Files).
+pub const UPLOAD_TOKEN_LIFETIME_MINUTES: f64 = 3.0 * 24.0 * 60.0;
+
 fn default_upload_token_minutes() -> f64 {
-    45.0
+    // A day of margin under the documented lifetime.
+    2.0 * 24.0 * 60.0
 }
 fn default_memory_limit() -> String {
     "512MB".into()
@@ -105,8 +152,8 @@ impl Settings {
             out.push("destination.rate_limit_per_minute must be > 0".into());
         }
         let t = self.upload_token_minutes;
-        if !(t > 0.0 && t <= 60.0) {
-            out.push(format!("destination.upload_token_minutes = {t} must be in (0, 60]: Zendesk upload tokens expire after about an hour"));
+        if !(t > 0.0 && t < UPLOAD_TOKEN_LIFETIME_MINUTES) {
+            out.push(format!("destination.upload_token_minutes = {t} must be in (0, {UPLOAD_TOKEN_LIFETIME_MINUTES}): Zendesk upload tokens are valid for 3 days; keep a margin (default 2880, two days)"));
         }
         out.extend(memory_problem(
             "destination.memory_limit",
@@ -135,9 +182,20 @@ insecure = false
 # Import closed tickets straight into the archive (Zendesk advises it past
 # 750k tickets; archived tickets are readable by id but leave views).
 archive_immediately = false
-# Upload tokens expire (about 60 min). Attachments are uploaded in windows
-# just before their tickets; tokens older than this are uploaded again.
-upload_token_minutes = 45
+# Upload tokens are valid for 3 days (Zendesk's spec). Attachments are
+# uploaded in windows before their tickets; tokens older than this (two
+# days: a day of margin) are uploaded again.
+upload_token_minutes = 2880
+# People the account already has (matched by email or external id before
+# anything is written). Admins and agents are never changed, whatever this
+# says. For existing end users: "link" (tickets point at them, nothing of
+# theirs changes), "update" (they get the source's name, phone,
+# organization, tags, fields; never a role), or "hold" (wait for a decision).
+existing_users = "link"
+# Bulk user imports are off on Zendesk accounts until the owner asks
+# Zendesk support. "auto" tries them and, at the first 403, creates users
+# one request each; "on" or "off" when you know.
+bulk_user_imports = "auto"
 # DuckDB memory limit for `ferry load`; past it DuckDB spills to disk.
 memory_limit = "512MB"
 # A ticket with a file that cannot be uploaded (bytes not downloaded, or

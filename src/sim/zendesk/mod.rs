@@ -50,6 +50,108 @@ pub struct SimOptions {
     /// The first POST whose path contains this is processed and its
     /// response cut off mid-body.
     pub cut_post_to: Option<String>,
+    /// Bulk user imports (`users/create_many`, `users/create_or_update_many`).
+    /// Off as on a real account: the official spec says they "are not
+    /// enabled by default in Zendesk accounts. The account owner must
+    /// contact Zendesk Customer Support … A 403 Forbidden error is
+    /// returned if data imports are not enabled."
+    pub bulk_user_imports: bool,
+    /// Users the account holds before any migration, besides the token's
+    /// owner (an admin): other admins, agents (some in custom roles), end
+    /// users of an earlier tool. See [`SimOptions::mirror_kustomer`].
+    pub existing_users: Vec<Value>,
+}
+
+/// How long Zendesk keeps an upload token usable: "The token is valid for
+/// 3 days" (official Support API spec, Upload Files).
+pub const UPLOAD_TTL_SECS: u64 = 3 * 24 * 3600;
+
+impl Default for SimOptions {
+    fn default() -> SimOptions {
+        SimOptions {
+            seed: 1,
+            email: "admin@sim.test".into(),
+            token: "sim-token".into(),
+            rate_limit: 0,
+            latency_ms: 0,
+            fault_rate: 0.0,
+            upload_ttl_secs: UPLOAD_TTL_SECS,
+            cut_post_to: None,
+            bulk_user_imports: false,
+            existing_users: Vec::new(),
+        }
+    }
+}
+
+impl SimOptions {
+    /// An account as a Kustomer org's team would find it before migrating
+    /// (seeded from the Kustomer simulator of `seed` and `customers`):
+    /// another admin; half the Kustomer agents already have seats (under
+    /// the names they were given in Zendesk, one in a custom role); one
+    /// agent whose email is also a Kustomer customer's (agents often test
+    /// with their own address); end users an earlier tool made, some
+    /// sharing a customer's email; and end users nobody migrates. (Ids the
+    /// Kustomer simulator generates depend on when it starts: a user
+    /// carrying one is added through `POST /__sim/users`.)
+    pub fn mirror_kustomer(mut self, seed: u64, customers: u32) -> SimOptions {
+        use crate::sim::kustomer::data::{Kind, Org};
+        use crate::sim::kustomer::records::record;
+        let org = Org::generate(seed, customers, chrono::Utc::now().timestamp());
+        let attr = |kind: Kind, i: u32, k: &str| -> Option<String> {
+            record(&org, kind, i)["attributes"][k]
+                .as_str()
+                .map(str::to_string)
+        };
+        let first_email = |i: u32| -> Option<String> {
+            record(&org, Kind::Customers, i)["attributes"]["emails"][0]["email"]
+                .as_str()
+                .map(str::to_lowercase)
+        };
+        let mut users = vec![
+            json!({"name": "Dana Lead", "email": "dana.lead@helpdesk.test",
+            "role": "admin", "locale": "en-US", "time_zone": "London"}),
+        ];
+        for i in (1..org.count(Kind::Users)).filter(|i| i % 2 == 1) {
+            let Some(email) = attr(Kind::Users, i, "email") else {
+                continue;
+            };
+            let name = attr(Kind::Users, i, "name").unwrap_or_default();
+            let short = name.split(' ').next().unwrap_or("Agent").to_string();
+            let mut u = json!({"name": format!("{short} (Support)"), "email": email.to_lowercase(),
+                "role": "agent", "locale": "en-US"});
+            if i == 3 {
+                // A custom role ("Team Lead", Enterprise): role stays
+                // `agent`, the permissions come from custom_role_id.
+                u["custom_role_id"] = json!(360_000_101u64);
+            }
+            users.push(u);
+        }
+        let n = org.count(Kind::Customers);
+        // Customers without an email (every 17th from 13) are skipped.
+        let pick = |from: u32| (from..n).find(|i| first_email(*i).is_some());
+        if let Some(i) = pick(2) {
+            users.push(
+                json!({"name": "Sam Agent", "email": first_email(i), "role": "agent",
+                "locale": "en-US", "phone": "+1 555 0100"}),
+            );
+        }
+        for from in [3, 6] {
+            if let Some(i) = pick(from) {
+                users.push(
+                    json!({"name": "Imported by OldDesk", "email": first_email(i),
+                    "role": "end-user", "locale": "en-GB", "tags": ["olddesk"]}),
+                );
+            }
+        }
+        for k in 0..5 {
+            users.push(
+                json!({"name": format!("Walk-in {k}"), "email": format!("walkin{k}@elsewhere.test"),
+                "role": "end-user"}),
+            );
+        }
+        self.existing_users = users;
+        self
+    }
 }
 
 /// An asynchronous job: its results are ready at `ready`.
@@ -80,6 +182,8 @@ pub struct SimState {
     pub jobs: Mutex<Vec<Job>>,
     pub requests: AtomicU64,
     pub throttled: AtomicU64,
+    /// Verification and welcome emails the account would have sent.
+    pub emails_sent: AtomicU64,
     window: Mutex<(Instant, u32)>,
     rng: Mutex<ChaCha8Rng>,
     /// Whether the `cut_post_to` response was cut already.
@@ -90,12 +194,17 @@ impl SimState {
     /// Registers a job and returns its `job_status` body, or `None` when
     /// too many jobs are queued.
     pub fn enqueue(&self, results: Vec<Value>) -> Option<Value> {
+        self.enqueue_as("job", results)
+    }
+
+    /// [`SimState::enqueue`] with a job id prefix.
+    pub fn enqueue_as(&self, prefix: &str, results: Vec<Value>) -> Option<Value> {
         let mut jobs = self.jobs.lock().unwrap();
         let now = Instant::now();
         if jobs.iter().filter(|j| j.ready > now).count() >= MAX_JOBS {
             return None;
         }
-        let id = format!("job{:08x}", jobs.len() + 1);
+        let id = format!("{prefix}{:08x}", jobs.len() + 1);
         let job = Job {
             id,
             total: results.len(),
@@ -129,13 +238,12 @@ pub struct RunningSim {
 pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<RunningSim> {
     let state = Arc::new(SimState {
         rng: Mutex::new(ChaCha8Rng::seed_from_u64(opts.seed)),
-        store: Mutex::new(Store::with_upload_ttl(Duration::from_secs(
-            opts.upload_ttl_secs,
-        ))),
+        store: Mutex::new(account(&opts)),
         opts,
         jobs: Mutex::new(Vec::new()),
         requests: AtomicU64::new(0),
         throttled: AtomicU64::new(0),
+        emails_sent: AtomicU64::new(0),
         window: Mutex::new((Instant::now(), 0)),
         cut_done: std::sync::atomic::AtomicBool::new(false),
     });
@@ -147,6 +255,20 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
         .layer(axum::middleware::map_request(strip_json_suffix));
     let (base_url, handle) = crate::sim::serve(addr, app).await?;
     Ok(RunningSim { base_url, handle })
+}
+
+/// The store as the account stands before any load: the token's owner
+/// (an admin, `users/me`) and the existing users.
+fn account(opts: &SimOptions) -> Store {
+    let mut store = Store::with_upload_ttl(Duration::from_secs(opts.upload_ttl_secs));
+    store.seed_user(
+        &json!({"name": "Account Owner", "email": opts.email, "role": "admin",
+        "locale": "en-US", "verified": true}),
+    );
+    for u in &opts.existing_users {
+        store.seed_user(u);
+    }
+    store
 }
 
 async fn strip_json_suffix(mut req: Request) -> Request {

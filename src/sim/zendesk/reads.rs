@@ -30,9 +30,15 @@ type Q = Query<HashMap<String, String>>;
 pub fn routes() -> Router<Arc<SimState>> {
     let router = Router::new()
         .route("/api/v2/users/me", get(me))
-        .route("/api/v2/users", get(list_users))
+        .route(
+            "/api/v2/users",
+            get(list_users).post(super::routes::create_user),
+        )
         .route("/api/v2/users/search", get(search_users))
-        .route("/api/v2/users/{id}", get(show_user))
+        .route(
+            "/api/v2/users/{id}",
+            get(show_user).put(super::routes::update_user),
+        )
         .route("/api/v2/organizations", get(list_orgs))
         .route(
             "/api/v2/organizations/{id}",
@@ -167,9 +173,13 @@ fn all(
 
 /// The authenticated user: the simulator's admin, the token's owner.
 async fn me(State(st): St, headers: HeaderMap) -> Response {
-    let user = json!({"id": 1, "name": "Simulator Admin", "email": st.opts.email,
-        "role": "admin", "active": true, "verified": true,
-        "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"});
+    let store = st.store.lock().unwrap();
+    let user = store
+        .user_id_by_email(&st.opts.email)
+        .and_then(|id| store.users.get(&id).cloned())
+        .unwrap_or_else(
+            || json!({"id": 1, "name": "Account Owner", "email": st.opts.email, "role": "admin"}),
+        );
     Json(json!({"user": with_url(user, &headers, "users")})).into_response()
 }
 

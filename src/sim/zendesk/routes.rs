@@ -39,6 +39,7 @@ pub fn router(state: Arc<SimState>) -> Router {
             "/api/v2/users/create_or_update_many",
             post(users_create_or_update_many),
         )
+        .route("/api/v2/users/create_many", post(users_create_many))
         .route("/api/v2/users/show_many", get(show_many_users))
         .route("/api/v2/users/destroy_many", delete(destroy_many_users))
         .route(
@@ -122,6 +123,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/__sim/stats", get(stats))
         .route("/__sim/dump", get(dump))
         .route("/__sim/tamper", post(tamper))
+        .route("/__sim/users", post(seed_users))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             gatekeeper,
@@ -236,11 +238,84 @@ async fn orgs_create_many(State(st): St, Json(body): Json<Value>) -> Response {
     })
 }
 
-async fn users_create_or_update_many(State(st): St, Json(body): Json<Value>) -> Response {
-    bulk_job(&st, Shape::UsersUpsert, &body, "users", |s, u| {
-        s.create_or_update_user(u)
-            .map(|(id, created)| (json!(id), if created { "Created" } else { "Updated" }))
+/// Bulk user imports are off unless the account asked Zendesk to turn
+/// them on: "A 403 Forbidden error is returned if data imports are not
+/// enabled" (official spec, Create Many Users / Create Or Update Many
+/// Users). The body is Zendesk's usual 403 shape.
+fn bulk_users_forbidden(st: &SimState) -> Option<Response> {
+    (!st.opts.bulk_user_imports).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            json!({"error": "Forbidden", "description": "You do not have access to this page. Please contact the account owner of this help desk for further help."}),
+        )
     })
+}
+
+/// A verification or welcome email goes out for a user or identity
+/// created without `skip_verify_email` (official spec: "If you need to
+/// create users without sending out a verification email, include a
+/// `skip_verify_email: true` property"; the same for identities). The
+/// simulator counts them (`emails_sent` in `/__sim/stats`) instead.
+pub(super) fn count_email(st: &SimState, item: &Value, body: &Value) {
+    let skip = item["skip_verify_email"] == json!(true) || body["skip_verify_email"] == json!(true);
+    if !skip && (item["email"].is_string() || item["type"] == "email") {
+        st.emails_sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+async fn users_create_or_update_many(State(st): St, Json(body): Json<Value>) -> Response {
+    if let Some(r) = bulk_users_forbidden(&st) {
+        return r;
+    }
+    bulk_job(&st, Shape::UsersUpsert, &body, "users", |s, u| {
+        let r = s.create_or_update_user(u);
+        if let Ok((_, true)) = r {
+            count_email(&st, u, &Value::Null);
+        }
+        r.map(|(id, created)| (json!(id), if created { "Created" } else { "Updated" }))
+    })
+}
+
+async fn users_create_many(State(st): St, Json(body): Json<Value>) -> Response {
+    if let Some(r) = bulk_users_forbidden(&st) {
+        return r;
+    }
+    bulk_job(&st, Shape::Create, &body, "users", |s, u| {
+        let r = s.create_user(u);
+        if r.is_ok() {
+            count_email(&st, u, &Value::Null);
+        }
+        r.map(|id| (json!(id), "Created"))
+    })
+}
+
+/// `POST /api/v2/users` (Create User): 201 with the user.
+pub(super) async fn create_user(State(st): St, Json(body): Json<Value>) -> Response {
+    let u = &body["user"];
+    let r = st.store.lock().unwrap().create_user(u);
+    match r {
+        Ok(id) => {
+            count_email(&st, u, &body);
+            let rec = st.store.lock().unwrap().users[&id].clone();
+            (StatusCode::CREATED, Json(json!({"user": rec}))).into_response()
+        }
+        Err(e) => invalid_response(&e),
+    }
+}
+
+/// `PUT /api/v2/users/{id}` (Update User).
+pub(super) async fn update_user(
+    State(st): St,
+    Path(id): Path<u64>,
+    Json(body): Json<Value>,
+) -> Response {
+    let r = st.store.lock().unwrap().update_user(id, &body["user"]);
+    match r {
+        Ok(rec) => Json(json!({"user": rec})).into_response(),
+        Err(e) if e.iter().any(|(f, _)| f == "id") => not_found(),
+        Err(e) => invalid_response(&e),
+    }
 }
 
 async fn memberships_create_many(State(st): St, Json(body): Json<Value>) -> Response {
@@ -461,10 +536,31 @@ async fn custom_object_jobs(
     if job["action"] != "create" {
         return invalid_response(&[("action".into(), "only `create` is supported".into())]);
     }
-    bulk_job(&st, Shape::Create, &job, "items", |s, r| {
-        s.create_custom_object_record(&key, r)
-            .map(|id| (json!(super::store::record_id(id)), "Created"))
-    })
+    // A records job's results are the records themselves (official spec,
+    // CustomObjectRecordsJobsResponse: `results` items are
+    // CustomObjectRecord, string ids), and its id is a "V3-" one as in
+    // the spec's example, so a client can tell it from a Support job.
+    let list = match items(&job, "items") {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let results = {
+        let mut store = st.store.lock().unwrap();
+        list.iter()
+            .enumerate()
+            .map(
+                |(i, item)| match store.create_custom_object_record(&key, item) {
+                    Ok(id) => store.custom_object_records[&id].clone(),
+                    Err(errs) => result_item(Shape::Create, i, item, Err(errs)),
+                },
+            )
+            .collect()
+    };
+    match st.enqueue_as("V3-", results) {
+        // "201 Created" (official spec, Custom Object Record Bulk Jobs).
+        Some(status) => (StatusCode::CREATED, Json(status)).into_response(),
+        None => job_response(&st, Vec::new()),
+    }
 }
 
 async fn job_status(State(st): St, Path(id): Path<String>) -> Response {
@@ -483,12 +579,19 @@ async fn create_identity(State(st): St, Path(id): Path<u64>, Json(body): Json<Va
         .lock()
         .unwrap()
         .create_identity(id, &body["identity"]);
+    if r.is_ok() {
+        count_email(&st, &body["identity"], &body);
+    }
     match r {
-        Ok(iid) => (
-            StatusCode::CREATED,
-            Json(json!({"identity": {"id": iid, "user_id": id}})),
-        )
-            .into_response(),
+        // The identity as the spec's UserIdentityObject has it.
+        Ok(iid) => {
+            let mut rec = st.store.lock().unwrap().identities[&iid].clone();
+            rec["verified"] = json!(body["identity"]["verified"] == json!(true));
+            rec["primary"] = json!(false);
+            rec["created_at"] = json!(super::store::now_iso());
+            rec["updated_at"] = rec["created_at"].clone();
+            (StatusCode::CREATED, Json(json!({ "identity": rec }))).into_response()
+        }
         Err(e) => invalid_response(&e),
     }
 }
@@ -535,11 +638,15 @@ async fn create_custom_object(State(st): St, Json(body): Json<Value>) -> Respons
         .unwrap()
         .create_custom_object(&body["custom_object"]);
     match r {
-        Ok(key) => (
-            StatusCode::CREATED,
-            Json(json!({"custom_object": {"key": key}})),
-        )
-            .into_response(),
+        // The object as created (official spec, CustomObjectResponse:
+        // key, title, title_pluralized…), without its field list.
+        Ok(key) => {
+            let mut rec = st.store.lock().unwrap().custom_objects[&key].clone();
+            if let Some(o) = rec.as_object_mut() {
+                o.remove("fields");
+            }
+            (StatusCode::CREATED, Json(json!({ "custom_object": rec }))).into_response()
+        }
         Err(e) => invalid_response(&e),
     }
 }
@@ -555,11 +662,19 @@ async fn create_custom_object_field(
         .unwrap()
         .create_custom_object_field(&key, &body["custom_object_field"]);
     match r {
-        Ok(id) => (
-            StatusCode::CREATED,
-            Json(json!({"custom_object_field": {"id": id}})),
-        )
-            .into_response(),
+        // The field as created (official spec, CustomObjectFieldResponse).
+        Ok(id) => {
+            let store = st.store.lock().unwrap();
+            let rec = store.custom_objects[&key]["fields"]
+                .as_array()
+                .and_then(|f| f.iter().find(|f| f["id"] == json!(id)).cloned())
+                .unwrap_or_else(|| json!({ "id": id }));
+            (
+                StatusCode::CREATED,
+                Json(json!({ "custom_object_field": rec })),
+            )
+                .into_response()
+        }
         Err(e) => invalid_response(&e),
     }
 }
@@ -844,9 +959,24 @@ async fn stats(State(st): St) -> Response {
     Json(json!({
         "requests": st.requests.load(std::sync::atomic::Ordering::Relaxed),
         "throttled": st.throttled.load(std::sync::atomic::Ordering::Relaxed),
+        "emails_sent": st.emails_sent.load(std::sync::atomic::Ordering::Relaxed),
         "objects": st.store.lock().unwrap().counts(),
     }))
     .into_response()
+}
+
+/// `POST /__sim/users {"users": [...]}`: people the account gets as if
+/// an admin or an earlier tool had made them (a test that needs one
+/// sharing an id the source generated at run time adds it here).
+async fn seed_users(State(st): St, Json(body): Json<Value>) -> Response {
+    let mut store = st.store.lock().unwrap();
+    let ids: Vec<u64> = body["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|u| store.seed_user(u))
+        .collect();
+    Json(json!({ "ids": ids })).into_response()
 }
 
 async fn dump(State(st): St) -> Response {

@@ -199,6 +199,81 @@ impl Store {
         Ok(id)
     }
 
+    /// A user the account held before the migration (created in its UI
+    /// long ago); returns its id.
+    pub fn seed_user(&mut self, u: &Value) -> u64 {
+        let id = self.id();
+        let mut rec = u.clone();
+        rec["id"] = json!(id);
+        if rec.get("role").is_none() {
+            rec["role"] = json!("end-user");
+        }
+        if let Some(e) = s(u, "email") {
+            rec["email"] = json!(e.to_lowercase());
+        }
+        rec["active"] = json!(true);
+        rec["created_at"] = json!("2019-03-04T09:00:00Z");
+        rec["updated_at"] = rec["created_at"].clone();
+        self.lookups.add_user(id, &rec);
+        self.users.insert(id, rec);
+        id
+    }
+
+    /// The user with this (lowercased) primary email.
+    pub fn user_id_by_email(&self, email: &str) -> Option<u64> {
+        self.lookups.user_by_email(&email.to_lowercase())
+    }
+
+    /// `POST /api/v2/users` (Create User): a new user only; an email or
+    /// external id already taken is refused.
+    pub fn create_user(&mut self, u: &Value) -> Result<u64, Vec<Invalid>> {
+        let email = s(u, "email").map(|e| e.to_lowercase());
+        let mut errs = Vec::new();
+        if let Some(e) = &email {
+            if self.lookups.owner_of(e).is_some() {
+                errs.push(invalid(
+                    "email",
+                    format!("Email: {e} is already being used by another user"),
+                ));
+            }
+        }
+        if let Some(x) = s(u, "external_id") {
+            if self.lookups.user_by_external_id(x).is_some() {
+                errs.push(invalid("external_id", "External: has already been taken"));
+            }
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        self.create_or_update_user(u).map(|(id, _)| id)
+    }
+
+    /// `PUT /api/v2/users/{id}` (Update User): the given fields replace
+    /// the stored ones.
+    pub fn update_user(&mut self, id: u64, u: &Value) -> Result<Value, Vec<Invalid>> {
+        let Some(existing) = self.users.get(&id).cloned() else {
+            return Err(vec![invalid("id", "User: not found")]);
+        };
+        if let Some(org) = u.get("organization_id").and_then(|v| v.as_u64()) {
+            if !self.organizations.contains_key(&org) {
+                return Err(vec![invalid("organization_id", "Organization: is invalid")]);
+            }
+        }
+        let mut rec = existing.clone();
+        self.lookups.remove_user(id, &existing);
+        for (k, v) in u.as_object().into_iter().flatten() {
+            if k == "user_fields" {
+                rec[k] = self.known_fields("user_fields", Some(v));
+            } else if k != "id" {
+                rec[k] = v.clone();
+            }
+        }
+        rec["updated_at"] = json!(now_iso());
+        self.lookups.add_user(id, &rec);
+        self.users.insert(id, rec.clone());
+        Ok(rec)
+    }
+
     /// `users/create_or_update_many` item: matched by external_id, then email.
     pub fn create_or_update_user(&mut self, u: &Value) -> Result<(u64, bool), Vec<Invalid>> {
         let mut errs = Vec::new();
@@ -448,6 +523,11 @@ impl Store {
                     let mut c = c.clone();
                     c["id"] = json!(id * 10_000 + i as u64);
                     c["type"] = json!("Comment");
+                    // Zendesk answers every comment with both bodies
+                    // (official spec, Ticket Comments "Bodies": `body` the
+                    // text, `html_body` the HTML, `plain_body`), whichever
+                    // one it was created with.
+                    rendered_bodies(&mut c);
                     if let Some(o) = c.as_object_mut() {
                         o.remove("uploads");
                     }
@@ -902,5 +982,46 @@ impl Store {
             _ => return 0,
         };
         ids.iter().filter(|id| map.remove(id).is_some()).count()
+    }
+}
+
+/// Fills the body a comment was not created with: a text comment's HTML
+/// as Zendesk renders it (`<div class="zd-comment" dir="auto"><p …>`),
+/// an HTML comment's text without its tags.
+fn rendered_bodies(c: &mut Value) {
+    let html = c["html_body"].as_str().map(str::to_string);
+    let text = c["body"].as_str().map(str::to_string);
+    match (text, html) {
+        (Some(t), None) => {
+            let escaped = t
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('\n', "<br>");
+            c["html_body"] = json!(format!(
+                "<div class=\"zd-comment\" dir=\"auto\"><p dir=\"auto\">{escaped}</p></div>"
+            ));
+            c["plain_body"] = json!(t);
+        }
+        (None, Some(h)) => {
+            let mut out = String::new();
+            let mut in_tag = false;
+            for ch in h.chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    _ if !in_tag => out.push(ch),
+                    _ => {}
+                }
+            }
+            let t = out
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
+            c["body"] = json!(t);
+            c["plain_body"] = json!(t);
+        }
+        _ => {}
     }
 }

@@ -39,7 +39,11 @@ SELECT c.source_id,
                 THEN 'a comment author (customer) is not loaded'
             WHEN len(c.attachment_ids) > coalesce(up.n, 0) + coalesce(up.skipped, 0)
                 THEN 'an attachment upload is missing' END AS hold,
-       to_json({comment: {author_id: TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
+       to_json({comment: {author_id: -- A note ferry writes itself (the link between split parts), or
+                 -- an agent with no Zendesk seat: the migrating admin writes it,
+                 -- never Zendesk's choice (the ticket's requester).
+                 coalesce(TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
+                          CASE WHEN c.author_kind <> 'customer' THEN TRY_CAST(getvariable('ferry_zendesk_admin_id') AS UBIGINT) END),
                           public: c.public,
                           body: CASE WHEN c.html_body IS NULL THEN c.header || chr(10) || chr(10) || c.body END,
                           html_body: CASE WHEN c.html_body IS NOT NULL THEN '<p><em>' || c.header || '</em></p>' || c.html_body END,

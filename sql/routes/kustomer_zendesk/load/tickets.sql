@@ -7,7 +7,11 @@ WITH c AS (
     SELECT c.ticket_source_id,
            bool_or(c.author_kind = 'customer' AND c.author_source_id IS NOT NULL AND cu.dest_id IS NULL) AS missing_author,
            bool_or(len(c.attachment_ids) > coalesce(up.n, 0) + coalesce(up.skipped, 0)) AS missing_upload,
-           list({author_id: TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
+           list({author_id: -- A note ferry writes itself (the link between split parts), or
+                 -- an agent with no Zendesk seat: the migrating admin writes it,
+                 -- never Zendesk's choice (the ticket's requester).
+                 coalesce(TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
+                          CASE WHEN c.author_kind <> 'customer' THEN TRY_CAST(getvariable('ferry_zendesk_admin_id') AS UBIGINT) END),
                  body: c.body, html_body: c.html_body, public: c.public,
                  created_at: strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
                  uploads: coalesce(up.tokens, [])} ORDER BY c.position) AS comments,

@@ -1,4 +1,8 @@
--- Customers → end users (create_or_update_many), after their organization.
+-- Customers → end users, after their organization. Each row is first
+-- matched against the account's users (external id, then email: the
+-- loader's users.rs); only unmatched rows are created (users/create_many,
+-- or one POST /api/v2/users each without bulk imports), and nothing here
+-- reaches an existing admin or agent. Nulls are dropped before sending.
 SELECT u.source_id, u.external_id,
        CASE WHEN u.organization_source_id IS NOT NULL AND o.dest_id IS NULL
             THEN 'organization ' || u.organization_source_id || ' is not loaded' END AS hold,
