@@ -240,7 +240,7 @@ impl Config {
             // The value is never echoed: it is often the secret itself,
             // pasted where the variable's name belongs.
             return Err(bad(format!(
-                "{} must name an environment variable (A-Z, 0-9 and _, e.g. \"KUSTOMER_API_KEY\"), not hold a value; \
+                "{} must name an environment variable (A-Z, 0-9 and _, e.g. \"MY_API_KEY\"), not hold a value; \
                  the value given is not shown in case it is the secret itself. Put the variable's name there and \
                  export the secret in that variable",
                 not_names

@@ -173,7 +173,7 @@ mod tests {
             vec![
                 Arc::new(Int64Array::from_iter_values(0..100)),
                 Arc::new(StringArray::from_iter_values(
-                    (0..100).map(|i| format!("line\n{}", "x".repeat(i))),
+                    (0..100).map(|i| format!("line\n{}", "x".repeat(i + 20))),
                 )),
             ],
         )

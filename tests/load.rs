@@ -40,9 +40,10 @@ fn assert_loaded(z: &Sim, dir: &std::path::Path) {
         stats["organizations"].as_u64().unwrap(),
         want("SELECT count(*) FROM out_zendesk_organizations")
     );
+    // The account's owner (the token's admin) was there before.
     assert_eq!(
         stats["users"].as_u64().unwrap(),
-        want("SELECT (SELECT count(*) FROM out_zendesk_users) + (SELECT count(*) FROM out_zendesk_agents)")
+        1 + want("SELECT (SELECT count(*) FROM out_zendesk_users) + (SELECT count(*) FROM out_zendesk_agents)")
     );
     assert_eq!(
         stats["identities"].as_u64().unwrap(),
@@ -96,13 +97,14 @@ fn load_sends_everything_once_and_records_every_id() {
         "{}",
         text(&out)
     );
-    // Only the two read-only pre-flight GETs (triggers, automations); nothing written.
-    assert_eq!(z.stats()["requests"], 2, "--dry-run sends nothing");
+    // Only read-only GETs: the token's user, triggers, automations, and
+    // the account's users once for each people phase; nothing written.
+    assert_eq!(z.stats()["requests"], 5, "--dry-run sends nothing");
     assert!(z.stats()["objects"]
         .as_object()
         .unwrap()
-        .values()
-        .all(|v| v == 0));
+        .iter()
+        .all(|(k, v)| v == if k == "users" { 1 } else { 0 }));
     let out = ferry(&dir, &["load"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_loaded(&z, &dir);
@@ -115,6 +117,35 @@ fn load_sends_everything_once_and_records_every_id() {
         .filter(|t| t["external_id"].as_str().unwrap().contains("-part"))
         .count();
     assert_eq!(split, 2);
+    // The note linking the parts is written by the migrating admin (the
+    // token's user), never left for Zendesk to choose.
+    let admin = dump["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == ZD_EMAIL)
+        .map(|u| u["id"].clone())
+        .expect("the token's admin is a user of the account");
+    let links: Vec<&serde_json::Value> = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["external_id"].as_str().unwrap().contains("-part"))
+        .flat_map(|t| t["comments"].as_array().unwrap())
+        .filter(|c| {
+            c["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("linked tickets"))
+        })
+        .collect();
+    assert_eq!(links.len(), 2, "one link note per part");
+    for c in links {
+        assert_eq!(c["author_id"], admin, "link note author");
+        assert!(
+            c.get("html_body").is_none(),
+            "only the body that is set is sent"
+        );
+    }
     // Running again sends nothing new.
     let before = z.stats()["objects"].clone();
     let out = ferry(&dir, &["load"]);
@@ -223,8 +254,8 @@ fn rollback_of_a_run_deletes_what_it_created_and_forgets_the_ids() {
     }
     assert_eq!(
         stats["users"].as_u64().unwrap(),
-        agents,
-        "only the agents stay"
+        agents + 1,
+        "only the agents (and the account's owner) stay"
     );
     assert_eq!(
         count(
@@ -379,7 +410,11 @@ fn dry_run_names_invalid_rows_before_any_request_and_the_api_rejects_them_too() 
         )),
         "{t}"
     );
-    assert_eq!(z.stats()["objects"]["users"], 0, "a dry run sends nothing");
+    assert_eq!(
+        z.stats()["objects"]["users"],
+        1,
+        "a dry run sends nothing (the account's owner was there)"
+    );
     // Sent anyway, the simulator refuses them like Zendesk would.
     let out = ferry(&dir, &["load"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -437,7 +472,7 @@ fn rollback_of_one_batch_removes_exactly_its_records() {
         "a rolled-back ticket is still there"
     );
     assert!(
-        z.stats()["objects"]["users"].as_u64().unwrap() > 0,
+        z.stats()["objects"]["users"].as_u64().unwrap() > 1,
         "users of other batches stay"
     );
     assert_eq!(

@@ -51,7 +51,8 @@ def comment(c):
     }
 
 
-out = {"me": zd.users.me().email}
+_me = zd.users.me()
+out = {"me": _me.email, "me_id": _me.id}
 listed = sorted(t.id for t in zd.tickets())
 tickets = []
 for t in zd.tickets.incremental(start_time=0, paginate_by_time=False):

@@ -8,8 +8,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use std::time::{Duration, Instant};
-
 use duckdb::{params, Connection};
 use reqwest::Method;
 use serde_json::Value;
@@ -128,25 +126,12 @@ async fn deleted_by_job(client: &ApiClient, answer: &[u8]) -> Result<Vec<(String
             "bulk delete: no job_status.id in the answer".into(),
         ));
     };
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
-    let status = loop {
-        tokio::time::sleep(wait).await;
-        let s: Value = client
-            .get_json(&format!("/api/v2/job_statuses/{id}"))
-            .await?;
-        match s["job_status"]["status"].as_str() {
-            Some("completed") | Some("failed") | Some("killed") => break s,
-            other if started.elapsed() > JOB_DEADLINE => {
-                return Err(FerryError::Other(format!(
-                    "delete job {id} is still {} after {} minutes; its records stay in ferry_id_map: rerun the rollback",
-                    other.unwrap_or("unknown"),
-                    JOB_DEADLINE.as_secs() / 60
-                )));
-            }
-            _ => wait = (wait * 2).min(Duration::from_secs(2)),
-        }
-    };
+    let status = super::send::wait_for_job(
+        client,
+        id,
+        "for a delete; its records stay in ferry_id_map: rerun the rollback",
+    )
+    .await?;
     if status["job_status"]["status"] != "completed" {
         let why = status["job_status"]["message"]
             .as_str()
@@ -175,9 +160,6 @@ async fn deleted_by_job(client: &ApiClient, answer: &[u8]) -> Result<Vec<(String
     }
     Ok(failed)
 }
-
-/// How long a delete job may take before ferry stops waiting.
-const JOB_DEADLINE: Duration = Duration::from_secs(30 * 60);
 
 /// Deletes and forgets; returns (phase, deleted) counts.
 pub async fn run(

@@ -167,25 +167,12 @@ async fn job(
         .as_str()
         .ok_or_else(|| FerryError::Other(format!("{path}: no job_status.id in the response")))?
         .to_string();
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
-    let status = loop {
-        tokio::time::sleep(wait).await;
-        let s: Value = client
-            .get_json(&format!("/api/v2/job_statuses/{id}"))
-            .await?;
-        match s["job_status"]["status"].as_str() {
-            Some("completed") | Some("failed") | Some("killed") => break s,
-            other if started.elapsed() > JOB_DEADLINE => {
-                return Err(FerryError::Other(format!(
-                    "job {id} ({path}) is still {} after {} minutes: ferry gave up waiting; the batch stays in doubt and the next `ferry load` reconciles it",
-                    other.unwrap_or("unknown"),
-                    JOB_DEADLINE.as_secs() / 60
-                )));
-            }
-            _ => wait = (wait * 2).min(Duration::from_secs(2)),
-        }
-    };
+    let status = wait_for_job(
+        client,
+        &id,
+        &format!("({path}); the batch stays in doubt and the next `ferry load` reconciles it"),
+    )
+    .await?;
     let mut out: Vec<RowResult> =
         vec![Err((None, format!("job {id} returned no result for this item"))); n];
     // Results come back in request order. Some jobs number them with
@@ -214,6 +201,31 @@ async fn job(
         };
     }
     Ok((out, false))
+}
+
+/// Polls a job until it is completed, failed or killed (50 ms doubling to
+/// 2 s) and returns its last status. Past [`JOB_DEADLINE`] ferry stops
+/// waiting: the error names the job and, in `after`, what that leaves.
+pub(super) async fn wait_for_job(client: &ApiClient, id: &str, after: &str) -> Result<Value> {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(50);
+    loop {
+        tokio::time::sleep(wait).await;
+        let s: Value = client
+            .get_json(&format!("/api/v2/job_statuses/{id}"))
+            .await?;
+        match s["job_status"]["status"].as_str() {
+            Some("completed") | Some("failed") | Some("killed") => return Ok(s),
+            other if started.elapsed() > JOB_DEADLINE => {
+                return Err(FerryError::Other(format!(
+                    "job {id} is still {} after {} minutes: ferry gave up waiting {after}",
+                    other.unwrap_or("unknown"),
+                    JOB_DEADLINE.as_secs() / 60
+                )));
+            }
+            _ => wait = (wait * 2).min(Duration::from_secs(2)),
+        }
+    }
 }
 
 /// Zendesk's per-item failure text, compact.

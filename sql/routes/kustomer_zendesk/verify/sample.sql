@@ -221,7 +221,11 @@ SELECT DISTINCT t.requester_source_id AS source_id, t.requester_id AS dest_id,
                 lower(trim(json_extract_string(r.json, '$.attributes.emails[0].email'))),
                 json_extract_string(r.json, '$.attributes.phones[0].phone'),
                 'Kustomer customer ' || r.id) AS name,
-       lower(trim(json_extract_string(r.json, '$.attributes.emails[0].email'))) AS email
+       lower(trim(json_extract_string(r.json, '$.attributes.emails[0].email'))) AS email,
+       -- A requester the account already had (ferry_matched): its name and
+       -- email are the account's, left as they were (unless updated).
+       mm.action AS matched
 FROM verify_expected_tickets t
 JOIN raw_kustomer_customers r ON r.id = t.requester_source_id
+LEFT JOIN ferry_matched mm ON mm.dest = 'zendesk' AND mm.dest_object = 'users' AND mm.source_id = t.requester_source_id
 WHERE t.requester_id IS NOT NULL;
