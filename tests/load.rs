@@ -754,12 +754,7 @@ fn a_load_into_an_account_with_people_changes_none_of_them_and_links_their_ticke
         "--mirror-kustomer-customers",
         "40",
     ]);
-    let before: std::collections::BTreeMap<u64, serde_json::Value> = z.get("/__sim/dump")["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
-        .collect();
+    let before = users_by_id(&z);
     assert!(before.len() > 8, "the account has people: {}", before.len());
     let (_t, dir) = workspace_to(&k.url, &z.url, &[]);
     for step in [&["extract", "--no-progress"][..], &["transform"]] {
@@ -778,12 +773,7 @@ fn a_load_into_an_account_with_people_changes_none_of_them_and_links_their_ticke
         serde_json::json!({"users": [{"name": "OldDesk contact", "email": "contact@olddesk.test",
             "external_id": customer, "role": "end-user"}]}),
     );
-    let before: std::collections::BTreeMap<u64, serde_json::Value> = z.get("/__sim/dump")["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
-        .collect();
+    let before = users_by_id(&z);
 
     // The dry run reads the account and says what would match.
     let out = ferry(&dir, &["load", "--dry-run"]);
@@ -811,12 +801,7 @@ fn a_load_into_an_account_with_people_changes_none_of_them_and_links_their_ticke
     assert!(!said.contains("rejected the credentials"), "{said}");
 
     // Nobody who was there is changed: role, name, organization, all.
-    let after: std::collections::BTreeMap<u64, serde_json::Value> = z.get("/__sim/dump")["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
-        .collect();
+    let after = users_by_id(&z);
     for (id, u) in &before {
         assert_eq!(after.get(id), Some(u), "existing user {id} changed");
     }
@@ -908,12 +893,7 @@ fn a_load_into_an_account_with_people_changes_none_of_them_and_links_their_ticke
         "{}",
         text(&out)
     );
-    let left: std::collections::BTreeMap<u64, serde_json::Value> = z.get("/__sim/dump")["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
-        .collect();
+    let left = users_by_id(&z);
     for (id, u) in &before {
         assert_eq!(left.get(id), Some(u), "existing user {id} after rollback");
     }
@@ -945,4 +925,14 @@ fn a_load_into_an_account_with_people_changes_none_of_them_and_links_their_ticke
         changed_end_users >= 2,
         "matched end users updated: {changed_end_users}"
     );
+}
+
+/// The Zendesk simulator's users by id.
+fn users_by_id(z: &Sim) -> std::collections::BTreeMap<u64, serde_json::Value> {
+    z.get("/__sim/dump")["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
+        .collect()
 }

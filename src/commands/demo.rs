@@ -214,6 +214,8 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     } else {
         println!("  ferry -C {ws} sql \"SELECT status, count(*) AS tickets FROM out_zendesk_tickets GROUP BY ALL ORDER BY 2 DESC\"");
         println!("  ferry -C {ws} sql \"SELECT conversation_id, count(*) AS parts FROM out_zendesk_tickets GROUP BY ALL HAVING count(*) > 1\"");
+        // The account had people before: who was linked, never changed.
+        println!("  ferry -C {ws} sql \"SELECT dest_object, dest_role, action, differs FROM ferry_matched\"");
     }
     println!("  ferry -C {ws} status");
     if args.keep_sims {
