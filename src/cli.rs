@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand};
 /// names of secret env vars), `ferry.duckdb` (all state, query it with SQL),
 /// `raw/` (landed Parquet), `attachments/`, `exports/`, `reports/`.
 ///
-/// Typical flow: ferry init → ferry extract → ferry sql "…" (inspect).
+/// New here? `ferry demo` runs the whole pipeline on simulated APIs in one command.
+///
+/// A migration: ferry init → extract → transform → probe → load --dry-run → load → verify →
+/// archive; at cutover extract, transform, load and verify again (only what changed goes).
+/// `ferry status` says where things stand and what to run next; `ferry sql` answers the rest.
 #[derive(Debug, Parser)]
 #[command(
     name = "ferry",
@@ -101,6 +105,15 @@ pub struct Unavailable {
     pub rest: Vec<String>,
 }
 
+/// The formats an archive is written in (every `tabular` format but the
+/// terminal table).
+fn archive_format() -> impl clap::builder::TypedValueParser<Value = crate::tabular::Format> {
+    use clap::builder::TypedValueParser;
+    use clap::ValueEnum;
+    clap::builder::PossibleValuesParser::new(["parquet", "csv", "jsonl", "json"])
+        .map(|s| crate::tabular::Format::from_str(&s, true).expect("a listed format"))
+}
+
 /// The routes of the registry, for `--route`.
 fn route_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(
@@ -131,8 +144,9 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// Only these objects, comma-separated (users,teams,tags,klasses,companies,customers,
-    /// conversations,messages,message_contents,notes,kobjects,attachments,shortcuts,slas).
+    /// Only these objects of the workspace's source, comma-separated (Kustomer: users, teams,
+    /// tags, klasses, companies, customers, conversations, messages, notes, kobjects,
+    /// attachments…); an unknown name is refused with the source's own list.
     #[arg(long, value_delimiter = ',')]
     pub only: Option<Vec<String>>,
     /// Delta pass: land records updated at or after this instant (YYYY-MM-DD or RFC 3339, UTC).
@@ -163,8 +177,8 @@ pub struct TransformArgs {
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Only these phases, comma-separated (organizations, users, identities, agents, groups,
-    /// group_memberships, uploads, tickets, custom_objects, custom_object_records).
+    /// Only these phases of the workspace's route, comma-separated, in load order (`ferry status`
+    /// lists them); an unknown name is refused with the route's own list.
     #[arg(long, value_delimiter = ',')]
     pub only: Option<Vec<String>>,
     /// Build and check every payload and print what each phase would send; send nothing.
@@ -205,8 +219,8 @@ pub struct ArchiveArgs {
     /// Export directory name under exports/ (default: the table or set name).
     #[arg(long)]
     pub name: Option<String>,
-    /// File format of the datasets.
-    #[arg(long, value_enum, default_value = "parquet")]
+    /// File format of the datasets: parquet, csv, jsonl or json.
+    #[arg(long, default_value = "parquet", value_parser = archive_format())]
     pub format: crate::tabular::Format,
     /// Also copy the attachment bytes of exported rows that have a sha256 column.
     #[arg(long)]

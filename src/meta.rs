@@ -170,9 +170,34 @@ CREATE TABLE IF NOT EXISTS ferry_load_phases (
 );
 "#;
 
+/// What each meta table holds, as `COMMENT ON TABLE`: the DuckDB CLI
+/// (`.tables`, `duckdb_tables()`) and Python show it to whoever opens
+/// `ferry.duckdb` without the README.
+const META_COMMENTS: &[(&str, &str)] = &[
+    ("ferry_runs", "every ferry command run: arguments (never secrets), outcome, message"),
+    ("ferry_extract_state", "per source stream: high-water mark, cursor, pages landed, done"),
+    ("ferry_raw_parts", "each Parquet part landed under raw/, with its stream and row count"),
+    ("ferry_unavailable", "source streams the API would not serve (404/403), with why"),
+    ("ferry_quarantine", "source records refused at landing (no id, wrong types), with the reason"),
+    ("ferry_sql_ledger", "the SQL scripts each transform and load ran, by checksum"),
+    ("ferry_id_map", "every record ferry put in the destination: source id → destination id, batch, payload hash"),
+    ("ferry_load_errors", "rows the destination refused (http_status) or that are held back (http_status NULL), with why"),
+    ("ferry_batches", "every request batch the loader sent: sent, done, reconciled after a crash"),
+    ("ferry_load_phases", "per load run and phase: rows, created, failed, held, requests, 429s, seconds"),
+    ("ferry_rolled_back", "id map rows of records ferry rollback deleted, with rolled_back_at"),
+    ("ferry_matched", "source people linked to users the destination already had: how matched, role, action, what differs"),
+    ("ferry_members", "children carried inside a parent record (a ticket's comments), by batch"),
+    ("ferry_changes", "every change a delta load found (changed or deleted in the source) and what became of it"),
+];
+
 /// Creates the meta tables if they are missing.
 pub fn ensure(conn: &Connection) -> Result<()> {
     conn.execute_batch(META_DDL)?;
+    let comments: String = META_COMMENTS
+        .iter()
+        .map(|(t, c)| format!("COMMENT ON TABLE {t} IS '{}';", c.replace('\'', "''")))
+        .collect();
+    conn.execute_batch(&comments)?;
     // Columns added after a workspace was created.
     conn.execute_batch(
         "ALTER TABLE ferry_batches ADD COLUMN IF NOT EXISTS items VARCHAR;

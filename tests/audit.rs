@@ -72,6 +72,33 @@ fn verify_accounts_for_every_record_and_reads_everything_back() {
     );
     assert!(r["sample"]["attachments_checked"].as_i64().unwrap() > 0);
     assert_eq!(r["sample"]["mismatches"].as_array().unwrap().len(), 0);
+    // The meta tables say what they hold to whoever opens the file.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('ferry_id_map', 'ferry_runs', 'ferry_matched', 'ferry_load_errors') AND length(comment) > 20"
+        ),
+        4
+    );
+    // Reasons group: the full bodies of many messages are one reason, not
+    // one per message; the report's reason rows are the table's groups.
+    let contents = count(
+        &conn,
+        "SELECT count(*) FROM verify_records WHERE object = 'message_contents' AND state <> 'loaded'",
+    );
+    assert!(contents > 5, "{contents}");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM verify_reasons WHERE object = 'message_contents'"
+        ),
+        1,
+        "one group for {contents} message bodies"
+    );
+    assert_eq!(
+        r["reasons"].as_array().unwrap().len() as i64,
+        count(&conn, "SELECT least(count(*), 200) FROM verify_reasons")
+    );
     for d in r["destination"].as_array().unwrap() {
         assert_eq!(d["missing"].as_array().unwrap().len(), 0, "{d}");
     }

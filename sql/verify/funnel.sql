@@ -56,6 +56,17 @@ WITH extracted AS (
         WHERE l.phase IS NULL OR r.state IS NOT NULL
     ) GROUP BY ALL
 )
+SELECT *,
+       -- The reason without what names one record (ids, emails, numbers,
+       -- "x → y" survivors), so that records with the same reason group:
+       -- GROUP BY reason_group, not reason.
+       regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+           coalesce(reason, '(no reason recorded)'),
+           ' \S+ → \S+$', ''),
+           '[0-9a-fA-F]{12,}[^\s,;:)]*', '{id}', 'g'),
+           '[^\s@(<"]+@[^\s@,;:)>"]+', '{email}', 'g'),
+           '[0-9]{4,}', '{n}', 'g') AS reason_group
+FROM (
 SELECT x.object, x.source_id,
        CASE WHEN a.source_id IS NULL THEN 'unaccounted'
             WHEN a.bucket <> 'output' THEN a.bucket
@@ -66,7 +77,8 @@ SELECT x.object, x.source_id,
             ELSE w.why END AS reason
 FROM (SELECT DISTINCT object, source_id FROM extracted WHERE source_id IS NOT NULL) x
 LEFT JOIN acc a USING (object, source_id)
-LEFT JOIN worst w USING (object, source_id);
+LEFT JOIN worst w USING (object, source_id)
+);
 
 -- Per object: the funnel.
 CREATE OR REPLACE TABLE verify_funnel AS
@@ -86,12 +98,15 @@ SELECT r.object,
 FROM verify_records r LEFT JOIN staged s USING (object)
 GROUP BY r.object ORDER BY r.object;
 
--- Failures, held rows and other decisions by reason.
+-- Failures, held rows and other decisions by reason: what needs action
+-- (failed, held, unaccounted, pending) first. Per-record details (ids,
+-- emails, survivors) are cut so that reasons group (reason_group);
+-- verify_records keeps them in full, example_source_id names one.
 CREATE OR REPLACE TABLE verify_reasons AS
--- Per-record details (which email, which survivor) are cut so that
--- reasons group; verify_records keeps them in full.
-SELECT object, state,
-       regexp_replace(coalesce(reason, '(no reason recorded)'), ' \S+ → \S+$', '') AS reason,
-       count(*) AS records
+SELECT object, state, reason_group AS reason, count(*) AS records,
+       min(source_id) AS example_source_id,
+       CASE state WHEN 'failed' THEN 0 WHEN 'held' THEN 1 WHEN 'unaccounted' THEN 2
+                  WHEN 'pending' THEN 3 ELSE 4 END AS needs_action_rank
 FROM verify_records WHERE state <> 'loaded'
-GROUP BY ALL ORDER BY records DESC;
+GROUP BY object, state, reason_group
+ORDER BY needs_action_rank, records DESC, object;

@@ -74,6 +74,10 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
     );
     let mut pending_total = 0;
     let mut failed_total = 0;
+    // Pending rows that are held back (waiting on something a load cannot
+    // do), and the rest.
+    let mut held_total = 0;
+    let mut sendable_total = 0;
     let set = crate::transform::scripts::ScriptSet::load(&ws.dir, cfg.route_def)?;
     if transformed {
         let dest = cfg.destination.as_ref();
@@ -110,6 +114,8 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
             };
             pending_total += pending + changed;
             failed_total += failed;
+            held_total += held;
+            sendable_total += (pending - held).max(0) + changed;
             println!(
                 "  {:<20} {:>9} {loaded:>9} {failed:>9} {held:>9} {pending:>9} {changed:>9}",
                 phase.name,
@@ -142,6 +148,12 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
         "ferry transform".to_string()
     } else if failed_total > 0 {
         format!("{failed_total} rows failed to load: see `ferry sql \"SELECT * FROM ferry_load_errors\"`, fix data or seeds, then `ferry load --retry`")
+    } else if pending_total > 0 && sendable_total == 0 && held_total > 0 {
+        // Another load would hold them again: the fix is elsewhere.
+        format!(
+            "{held_total} rows are held back, each waiting on something a load cannot do (an agent without a seat, a person the destination already has, a missing reference): \
+             `ferry sql \"SELECT object, source_id, error_body FROM ferry_load_errors WHERE http_status IS NULL\"` says what each needs; act there (in the destination's admin screens, or the source data), then `ferry load`"
+        )
     } else if pending_total > 0 {
         "ferry load   (or `ferry load --dry-run` first)".to_string()
     } else if !last_ok("verify") {
@@ -149,6 +161,23 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
     } else {
         "done: keep an archive with `ferry archive --set archive` and `--set excluded`".to_string()
     };
+    if let Some(report) = latest_report(&ws.dir) {
+        println!("report       {}", report.display());
+    }
     println!("\nnext         {next}");
     Ok(0)
+}
+
+/// The newest verify report (HTML) of the workspace, if any.
+fn latest_report(dir: &Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(dir.join("reports"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "html")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("verify-"))
+        })
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
 }

@@ -138,7 +138,7 @@ fn print_summary(r: &Report) {
     let s = &r.sample;
     if s.requested > 0 {
         println!(
-            "sample: {} tickets, {} comments, {} attachments, {} users read back; {} mismatches",
+            "sample: {} conversations, {} messages, {} attachments, {} people read back from the destination; {} mismatches",
             s.tickets_checked,
             s.comments_checked,
             s.attachments_checked,
@@ -153,9 +153,14 @@ fn print_summary(r: &Report) {
         }
     }
     if !r.manual_rules.is_empty() {
+        // Named by what the source really had, not by another route's kinds.
+        let mut kinds: Vec<&str> = r.manual_rules.iter().map(|m| m.kind.as_str()).collect();
+        kinds.sort();
+        kinds.dedup();
         println!(
-            "{} rules to rebuild by hand (SLAs, shortcuts and the like): see the report",
-            r.manual_rules.len()
+            "{} rules to rebuild by hand ({}): see the report",
+            r.manual_rules.len(),
+            kinds.join(", ")
         );
     }
     for u in &r.unavailable {

@@ -129,8 +129,38 @@ pub fn render(r: &Report) -> String {
         ver = esc(&r.ferry_version),
         ws = esc(&r.workspace),
     );
-    if r.ok {
+    // What passes but still needs a reader's eye, said in the headline.
+    let mut caveats: Vec<String> = Vec::new();
+    if held > 0 {
+        caveats.push(format!(
+            "{held} records are held back, each waiting on an action (table ferry_load_errors, http_status NULL)"
+        ));
+    }
+    if r.incomplete_total > 0 {
+        caveats.push(format!(
+            "{} source records could be read only in part (see \"Read only in part\")",
+            r.incomplete_total
+        ));
+    }
+    if !r.unavailable.is_empty() {
+        caveats.push(format!(
+            "{} source streams were unavailable (see below)",
+            r.unavailable.len()
+        ));
+    }
+    if r.ok && caveats.is_empty() {
         h.push_str(r#"<div class="verdict ok" id="verdict">PASS — every source record is accounted for, nothing ferry created is missing, and the sample matches.</div>"#);
+    } else if r.ok {
+        let _ = write!(
+            h,
+            r#"<div class="verdict ok" id="verdict">PASS with {} caveat{} — every source record is accounted for, nothing ferry created is missing, and the sample matches; but<ul>"#,
+            caveats.len(),
+            if caveats.len() == 1 { "" } else { "s" }
+        );
+        for c in &caveats {
+            let _ = write!(h, "<li>{}</li>", esc(c));
+        }
+        h.push_str("</ul></div>");
     } else {
         h.push_str(r#"<div class="verdict bad" id="verdict">FAIL<ul>"#);
         for p in &r.problems {
@@ -192,6 +222,13 @@ pub fn render(r: &Report) -> String {
             );
         }
         h.push_str("</table>");
+        if r.reasons.len() >= crate::verify::REASONS_SHOWN {
+            let _ = write!(
+                h,
+                "<p class=\"meta\">The first {} groups, those needing action first; every group is in <code>SELECT * FROM verify_reasons</code>, every record in <code>verify_records</code>.</p>",
+                r.reasons.len()
+            );
+        }
     }
 
     h.push_str("<h2>Destination read-back</h2>");
@@ -228,7 +265,7 @@ pub fn render(r: &Report) -> String {
     let s = &r.sample;
     let _ = write!(
         h,
-        r#"<h2>Field-level sample</h2><p>{} of {} requested tickets read back: {} comments, {} attachments (SHA-256 and size), {} requesters. Strata: {}.</p>"#,
+        r#"<h2>Field-level sample</h2><p>{} of {} requested conversations read back from the destination: {} messages, {} attachments (SHA-256 and size), {} people. Strata: {}.</p>"#,
         s.tickets_checked,
         s.requested,
         s.comments_checked,

@@ -23,6 +23,9 @@ use crate::error::Result;
 use crate::load::LoadSql;
 use report::*;
 
+/// Reason groups a report lists; the rest stay in `verify_reasons`.
+pub const REASONS_SHOWN: usize = 200;
+
 /// Builds the funnel tables (the route's lineage, then the generic
 /// funnel) and reads them.
 pub fn funnel(
@@ -62,9 +65,12 @@ pub fn funnel(
             })
         })?
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let mut stmt = conn.prepare(
-        "SELECT object, state, reason, records FROM verify_reasons ORDER BY records DESC, object LIMIT 200",
-    )?;
+    // What needs action first; the report shows at most REASONS_SHOWN
+    // groups and says how many it leaves to the table.
+    let mut stmt = conn.prepare(&format!(
+        "SELECT object, state, reason, records FROM verify_reasons
+         ORDER BY needs_action_rank, records DESC, object LIMIT {REASONS_SHOWN}"
+    ))?;
     let reasons = stmt
         .query_map([], |r| {
             Ok(ReasonRow {
