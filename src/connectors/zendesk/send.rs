@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use futures::stream::{FuturesUnordered, StreamExt};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -42,16 +41,8 @@ pub async fn batch(
             bulk(&cx.client, &path, phase.call.key, rows).await?
         }
         _ => {
-            let mut futs: FuturesUnordered<_> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| async move { (i, single(cx, phase, r).await) })
-                .collect();
-            let mut tmp = vec![None; rows.len()];
-            while let Some((i, r)) = futs.next().await {
-                tmp[i] = Some(r?);
-            }
-            tmp.into_iter().map(|r| r.unwrap()).collect()
+            // All at once (the limiter paces them), results in row order.
+            futures::future::try_join_all(rows.iter().map(|r| single(cx, phase, r))).await?
         }
     };
     resolve_existing(&cx.client, phase, rows, results).await

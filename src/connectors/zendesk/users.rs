@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use duckdb::params;
-use futures::stream::{FuturesUnordered, StreamExt};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -302,16 +301,8 @@ impl Users {
                 Err(e) => return Err(e),
             }
         }
-        let mut futs: FuturesUnordered<_> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| async move { (i, create_one(client, r).await) })
-            .collect();
-        let mut out: Vec<Option<RowResult>> = vec![None; rows.len()];
-        while let Some((i, r)) = futs.next().await {
-            out[i] = Some(r?);
-        }
-        Ok(out.into_iter().map(|r| r.unwrap()).collect())
+        // All at once (the limiter paces them), results in row order.
+        futures::future::try_join_all(rows.iter().map(|r| create_one(client, r))).await
     }
 }
 
