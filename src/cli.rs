@@ -70,6 +70,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Run a SQL query against ferry.duckdb (read-only), or `ferry sql eject`.
     Sql(SqlArgs),
+    /// Rewrite ferry.duckdb without the space earlier transforms and verifies freed (DuckDB
+    /// reuses freed blocks but never shrinks its file); prints the size before and after.
+    Compact,
     /// The whole pipeline on simulated APIs, in one command: starts the route's seeded source and
     /// destination simulators in-process, then init → extract → transform → load → verify into a
     /// new workspace.
@@ -144,9 +147,8 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// Only these objects of the workspace's source, comma-separated (Kustomer: users, teams,
-    /// tags, klasses, companies, customers, conversations, messages, notes, kobjects,
-    /// attachments…); an unknown name is refused with the source's own list.
+    /// Only these objects of the workspace's source, comma-separated (`--help` in a workspace
+    /// lists its source's); an unknown name is refused with the source's own list.
     #[arg(long, value_delimiter = ',')]
     pub only: Option<Vec<String>>,
     /// Delta pass: land records updated at or after this instant (YYYY-MM-DD or RFC 3339, UTC).
@@ -276,6 +278,10 @@ pub struct RollbackArgs {
     /// Everything ferry created in the destination.
     #[arg(long)]
     pub all: bool,
+    /// Delete without asking (for scripts; without it ferry shows what it
+    /// will delete and asks on the terminal, and refuses when there is none).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -154,6 +154,18 @@ pub enum RollbackScope {
     All,
 }
 
+impl RollbackScope {
+    /// The scope as a filter on `ferry_id_map` (batch ids start with
+    /// their run's id), and its one parameter.
+    pub fn filter(&self) -> (&'static str, Option<&str>) {
+        match self {
+            RollbackScope::Batch(b) => ("batch_id = ?", Some(b)),
+            RollbackScope::Run(r) => ("batch_id LIKE ? || '-%'", Some(r)),
+            RollbackScope::All => ("true", None),
+        }
+    }
+}
+
 /// An API ferry writes a helpdesk into.
 pub trait Destination: Send + Sync {
     /// `[destination] kind` in ferry.toml and `ferry_id_map.dest`.

@@ -3,13 +3,14 @@
 //! up logging, run the command, turn errors into one clear line and an exit
 //! code.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use ferry::{cli, commands, error};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
     quiet_on_closed_pipe();
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::from_arg_matches(&route_aware_help(cli::Cli::command()).get_matches())
+        .unwrap_or_else(|e| e.exit());
     let default_level = match cli.verbose {
         0 => "warn",
         1 => "info",
@@ -46,6 +47,68 @@ fn quiet_on_closed_pipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+}
+
+/// `ferry load --help` and `ferry extract --help` in a workspace list its
+/// route's own phases and objects under `--only` (outside one, every
+/// route's), so the help never shows another route's names as if they were
+/// this one's.
+fn route_aware_help(cmd: clap::Command) -> clap::Command {
+    let args: Vec<String> = std::env::args().collect();
+    if !args.iter().any(|a| a == "-h" || a == "--help" || a == "help") {
+        return cmd;
+    }
+    let dir = args
+        .iter()
+        .position(|a| a == "-C" || a == "--workspace")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("--workspace=").map(str::to_string))
+        })
+        .or_else(|| std::env::var("FERRY_WORKSPACE").ok())
+        .unwrap_or_else(|| ".".into());
+    let names = |list: &[&str]| list.join(", ");
+    let (phases, objects) = match ferry::config::Config::load(std::path::Path::new(&dir)) {
+        Ok(cfg) => (
+            format!(
+                "this workspace's route ({}): {}",
+                cfg.route,
+                names(&cfg.destination.phases().iter().map(|p| p.name).collect::<Vec<_>>())
+            ),
+            format!(
+                "this workspace's source ({}): {}",
+                cfg.source.kind(),
+                names(cfg.source.objects())
+            ),
+        ),
+        Err(_) => (
+            ferry::routes::ROUTES
+                .iter()
+                .map(|r| format!("{}: {}", r.name, names(&ferry::routes::phase_names(r))))
+                .collect::<Vec<_>>()
+                .join("; "),
+            ferry::routes::source_objects()
+                .iter()
+                .map(|(kind, objects)| format!("{kind}: {}", names(objects)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    };
+    cmd.mut_subcommand("load", |s| {
+        s.mut_arg("only", |a| {
+            a.help(format!(
+                "Only these phases, comma-separated, in load order; an unknown name is refused. Phases of {phases}"
+            ))
+        })
+    })
+    .mut_subcommand("extract", |s| {
+        s.mut_arg("only", |a| {
+            a.help(format!(
+                "Only these objects, comma-separated; an unknown name is refused. Objects of {objects}"
+            ))
+        })
+    })
 }
 
 /// The error and its causes on one line.

@@ -21,6 +21,8 @@ pub struct SourceKind {
     pub template: fn(&InitOptions) -> String,
     /// Environment variables holding its secrets, for `ferry init`'s hint.
     pub secrets: &'static [&'static str],
+    /// The objects it lands, for help outside a workspace.
+    pub objects: &'static [&'static str],
 }
 
 /// A destination API, likewise.
@@ -29,6 +31,8 @@ pub struct DestinationKind {
     pub open: Open<dyn Destination>,
     pub template: fn(&InitOptions) -> String,
     pub secrets: &'static [&'static str],
+    /// Its load phases with default settings, for help outside a workspace.
+    pub phases: &'static [crate::load::phase::Phase],
 }
 
 /// One migration route.
@@ -83,4 +87,20 @@ pub fn find(name: &str) -> Option<&'static Route> {
 /// Route names, for help and errors.
 pub fn names() -> Vec<&'static str> {
     ROUTES.iter().map(|r| r.name).collect()
+}
+
+/// A route's load phases (default settings), by name.
+pub fn phase_names(route: &Route) -> Vec<&'static str> {
+    route.destination.phases.iter().map(|p| p.name).collect()
+}
+
+/// Every source kind with the objects it lands, each once.
+pub fn source_objects() -> Vec<(&'static str, &'static [&'static str])> {
+    let mut out: Vec<(&'static str, &'static [&'static str])> = Vec::new();
+    for r in ROUTES {
+        if !out.iter().any(|(k, _)| *k == r.source.kind) {
+            out.push((r.source.kind, r.source.objects));
+        }
+    }
+    out
 }

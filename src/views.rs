@@ -28,6 +28,16 @@ pub fn ensure_raw_views(conn: &Connection, workspace: &Path, source: &dyn Source
     ensure_object_views(conn, workspace, source.kind(), source.objects())
 }
 
+/// The raw views as TEMP views, for a connection that cannot write (the
+/// read-only `ferry sql`): they shadow the stored ones, whose absolute
+/// paths may name where the workspace was before it was copied or moved.
+pub fn temp_raw_views(conn: &Connection, workspace: &Path, source: &dyn Source) -> Result<()> {
+    let sql = object_views_sql(workspace, source.kind(), source.objects())
+        .replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW");
+    conn.execute_batch(&sql)?;
+    Ok(())
+}
+
 /// Creates or refreshes the raw views of `objects` landed from `kind`,
 /// and `ferry_extracted` (object, source_id): every record extracted,
 /// which verify's funnel starts from.
@@ -37,6 +47,11 @@ pub fn ensure_object_views(
     kind: &str,
     objects: &[&str],
 ) -> Result<()> {
+    conn.execute_batch(&object_views_sql(workspace, kind, objects))?;
+    Ok(())
+}
+
+fn object_views_sql(workspace: &Path, kind: &str, objects: &[&str]) -> String {
     let mut sql = String::new();
     for object in objects {
         sql.push_str(&raw_view_sql(workspace, kind, object));
@@ -49,8 +64,7 @@ pub fn ensure_object_views(
     sql.push_str(&format!(
         "CREATE OR REPLACE VIEW ferry_extracted AS {union};\n"
     ));
-    conn.execute_batch(&sql)?;
-    Ok(())
+    sql
 }
 
 /// `CREATE OR REPLACE VIEW raw_<source>_<object>` for one object.

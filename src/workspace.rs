@@ -17,13 +17,23 @@ pub const DB_FILE: &str = "ferry.duckdb";
 /// Lock file guarding against two ferry processes on one workspace.
 pub const LOCK_FILE: &str = ".ferry.lock";
 
-/// An opened, locked workspace.
+/// An opened workspace: locked for writing, or read through a scratch copy.
 pub struct Workspace {
     pub dir: PathBuf,
     pub config: Config,
-    /// Held for the life of the process; the OS drops the lock on exit,
-    /// also on kill -9, so a crash never leaves a stale lock.
-    _lock: File,
+    access: Access,
+}
+
+/// How this process holds the workspace.
+enum Access {
+    /// The lock file, held for the life of the process; the OS drops the
+    /// lock on exit, also on kill -9, so a crash never leaves a stale lock.
+    Locked(#[allow(dead_code)] File),
+    /// The workspace cannot be written (a copy handed to an auditor, a
+    /// read-only mount): its database is copied here and ferry's own
+    /// bookkeeping (views, verify tables, `ferry_runs`) goes to the copy,
+    /// which is removed on exit. The workspace itself is never touched.
+    ReadOnly(tempfile::TempDir),
 }
 
 impl Workspace {
@@ -35,7 +45,7 @@ impl Workspace {
         let ws = Workspace {
             dir,
             config,
-            _lock: lock,
+            access: Access::Locked(lock),
         };
         for sub in ["raw", "attachments", "exports", "reports"] {
             std::fs::create_dir_all(ws.dir.join(sub))
@@ -44,15 +54,102 @@ impl Workspace {
         Ok(ws)
     }
 
-    /// Path of `ferry.duckdb`.
+    /// Opens `dir` for a command that only reads (status, verify, sql).
+    /// A workspace this user can write is opened and locked as usual; one
+    /// it cannot is read through a scratch copy of its database, without
+    /// the lock (there is no writer to exclude: nobody can write it).
+    pub fn open_for_reading(dir: &Path) -> Result<Workspace> {
+        let dir = absolute(dir)?;
+        if writable(&dir) {
+            return Workspace::open(&dir);
+        }
+        let config = Config::load(&dir)?;
+        let scratch = tempfile::Builder::new()
+            .prefix("ferry-read-only-")
+            .tempdir()
+            .map_err(|e| FerryError::io("creating a scratch directory".to_string(), e))?;
+        // The write-ahead log holds the last commits until a checkpoint;
+        // a copy without it would miss them.
+        for name in [DB_FILE.to_string(), format!("{DB_FILE}.wal")] {
+            let from = dir.join(&name);
+            if from.exists() {
+                let to = scratch.path().join(&name);
+                std::fs::copy(&from, &to)
+                    .map_err(|e| FerryError::io(format!("copying {}", from.display()), e))?;
+                // The copy keeps the original's read-only mode bits.
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| FerryError::io(format!("writing {}", to.display()), e))?;
+            }
+        }
+        tracing::info!(
+            "{} is read-only: reading a scratch copy of its database in {}",
+            dir.display(),
+            scratch.path().display()
+        );
+        Ok(Workspace {
+            dir,
+            config,
+            access: Access::ReadOnly(scratch),
+        })
+    }
+
+    /// Whether this workspace is read through a scratch copy.
+    pub fn read_only(&self) -> bool {
+        matches!(self.access, Access::ReadOnly(_))
+    }
+
+    /// Path of the `ferry.duckdb` this process works on (the scratch copy
+    /// for a read-only workspace).
     pub fn db_path(&self) -> PathBuf {
-        self.dir.join(DB_FILE)
+        match &self.access {
+            Access::Locked(_) => self.dir.join(DB_FILE),
+            Access::ReadOnly(scratch) => scratch.path().join(DB_FILE),
+        }
+    }
+
+    /// Where reports go: `reports/`, or for a read-only workspace a
+    /// directory beside the system's temporary files, named in the output.
+    pub fn reports_dir(&self) -> PathBuf {
+        match &self.access {
+            Access::Locked(_) => self.dir.join("reports"),
+            Access::ReadOnly(_) => std::env::temp_dir().join(format!(
+                "ferry-reports-{}",
+                self.dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "workspace".into())
+            )),
+        }
     }
 
     /// Opens the state database read-write and makes sure the meta tables exist.
     pub fn connect(&self) -> Result<Connection> {
         connect_db(&self.db_path())
     }
+}
+
+/// Whether this process may write `dir` and its database: the lock file
+/// and `ferry.duckdb` can be opened for writing (tried, not guessed from
+/// mode bits, which root and ACLs override).
+fn writable(dir: &Path) -> bool {
+    let can_write = |p: &Path| {
+        std::fs::OpenOptions::new()
+            .create(false)
+            .append(true)
+            .open(p)
+            .is_ok()
+    };
+    let lock = dir.join(LOCK_FILE);
+    let lock_ok = if lock.exists() {
+        can_write(&lock)
+    } else {
+        // SAFETY: access(2) on a NUL-terminated path; reads nothing else.
+        let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap_or_default();
+        unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+    };
+    let db = dir.join(DB_FILE);
+    lock_ok && (!db.exists() || can_write(&db))
 }
 
 /// Opens (creating if needed) a DuckDB file and ensures the meta tables.

@@ -474,6 +474,32 @@ fn sql_reads_files_writes_formats_and_shows_error_positions() {
         s.contains("tickets") && s.contains("next         ferry verify"),
         "{s}"
     );
+    // Every transform table says where it was built.
+    assert_eq!(
+        count(
+            &db(&dir),
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'out_zendesk_tickets' AND comment LIKE 'built by %tickets%'"
+        ),
+        1
+    );
+    // A rebuilt transform leaves freed blocks; compact gives them back
+    // and keeps every row.
+    assert!(ferry(&dir, &["transform", "--rebuild"]).status.success());
+    let db_file = dir.join("ferry.duckdb");
+    let before = std::fs::metadata(&db_file).unwrap().len();
+    let out = ferry(&dir, &["compact"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let after = std::fs::metadata(&db_file).unwrap().len();
+    assert!(after < before, "{before} → {after}: {}", text(&out));
+    let conn = db(&dir);
+    assert_eq!(count(&conn, "SELECT count(*) FROM ferry_id_map"), id_map);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM out_zendesk_tickets WHERE status = 'open'"
+        ),
+        open
+    );
 }
 
 fn png_is_not_blank(path: &Path) -> bool {
@@ -633,5 +659,172 @@ fn a_closed_pipe_ends_ferry_quietly() {
         );
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}
+
+/// How an auditor receives a workspace: a copy they cannot write, in
+/// another place, without the APIs. `status`, `verify --offline` and `sql`
+/// answer from it, read the copy's Parquet (not the paths the original
+/// stored), and change nothing in it.
+#[test]
+fn a_read_only_copy_of_a_workspace_answers_status_verify_and_sql() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let (k, z, t, dir) = migrated("4");
+    drop((k, z));
+    let customers = count(&db(&dir), "SELECT count(*) FROM raw_kustomer_customers");
+    let copy_root = tempfile::tempdir().unwrap();
+    let copy = copy_root.path().join("received");
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&dir)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    // The original is gone: views that still named its paths would fail.
+    std::fs::remove_dir_all(&dir).unwrap();
+    drop(t);
+    // Root writes through mode bits, so as root the copy is read as the
+    // unprivileged `nobody`, with a ferry binary it may execute.
+    let as_root = unsafe { libc::geteuid() } == 0;
+    let bin_dir = tempfile::tempdir().unwrap();
+    let ferry_bin = bin_dir.path().join("ferry");
+    std::fs::copy(bin(), &ferry_bin).unwrap();
+    for p in [bin_dir.path(), copy_root.path()] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let chmod = std::process::Command::new("chmod")
+        .args(["-R", "a-w,a+rX"])
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(chmod.success());
+    let snapshot = |d: &Path| -> Vec<(String, u64, std::time::SystemTime)> {
+        let mut v = Vec::new();
+        let mut stack = vec![d.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap().flatten() {
+                let m = e.metadata().unwrap();
+                if m.is_dir() {
+                    stack.push(e.path());
+                }
+                v.push((
+                    e.path().display().to_string(),
+                    m.len(),
+                    m.modified().unwrap(),
+                ));
+            }
+        }
+        v.sort();
+        v
+    };
+    let before = snapshot(&copy);
+    let run = |args: &[&str]| {
+        let mut c2 = std::process::Command::new(&ferry_bin);
+        c2.arg("-C")
+            .arg(&copy)
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin");
+        if as_root {
+            c2.uid(65534).gid(65534);
+        }
+        c2.output().unwrap()
+    };
+    let out = run(&["status"]);
+    let s = text(&out);
+    assert!(out.status.success(), "{s}");
+    assert!(s.contains("read-only") && s.contains("tickets"), "{s}");
+    let out = run(&["verify", "--offline"]);
+    let s = text(&out);
+    assert!(out.status.success(), "{s}");
+    let report = s
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Report: "))
+        .unwrap_or_else(|| panic!("no report path: {s}"))
+        .to_string();
+    assert!(
+        Path::new(&report).exists() && !report.starts_with(copy.to_str().unwrap()),
+        "{report}"
+    );
+    let out = run(&[
+        "sql",
+        "SELECT count(*) FROM raw_kustomer_customers",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("count_star()\n{customers}\n")
+    );
+    assert_eq!(snapshot(&copy), before, "the copy is unchanged");
+    let _ = std::fs::remove_dir_all(Path::new(&report).parent().unwrap());
+    let _ = std::process::Command::new("chmod")
+        .args(["-R", "u+w"])
+        .arg(&copy)
+        .status();
+}
+
+/// The README's auditor queries are claims: each one runs on the demo of
+/// every route it is written for (the shared ten on all four, each route's
+/// own on its demo), and the first ones answer with rows.
+#[test]
+fn the_readmes_queries_run_on_every_routes_demo() {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
+    let section = readme
+        .split("## What an auditor asks")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a `What an auditor asks` section");
+    let blocks: Vec<&str> = section
+        .split("```sql\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 5, "shared queries and one block per route");
+    let statements = |block: &str| -> Vec<String> {
+        block
+            .split(";\n")
+            .map(|s| {
+                s.lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .filter(|s| !s.trim().is_empty())
+            .collect()
+    };
+    let shared = statements(blocks[0]);
+    assert!(shared.len() >= 10, "{shared:?}");
+    let routes = [
+        ("kustomer-zendesk", "Kustomer → Zendesk"),
+        ("kustomer-salesforce", "Kustomer → Salesforce"),
+        ("kustomer-enchant", "Kustomer → Enchant"),
+        ("intercom-kustomer", "Intercom → Kustomer"),
+    ];
+    let t = tempfile::tempdir().unwrap();
+    for (route, title) in routes {
+        let own = blocks[1..]
+            .iter()
+            .find(|b| b.trim_start().starts_with(&format!("-- {title}")))
+            .unwrap_or_else(|| panic!("no README queries for {title}"));
+        let dir = t.path().join(route);
+        let out = std::process::Command::new(bin())
+            .args(["demo", dir.to_str().unwrap(), "--scale", "12", "--route", route])
+            .env_remove("FERRY_WORKSPACE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{route} demo: {}", text(&out));
+        for q in shared.iter().chain(statements(own).iter()) {
+            let out = ferry(&dir, &["sql", q, "--format", "csv"]);
+            assert!(out.status.success(), "{route}: {q}\n{}", text(&out));
+        }
+        let funnel = ferry(&dir, &["sql", &shared[0], "--format", "csv"]);
+        assert!(
+            String::from_utf8_lossy(&funnel.stdout).lines().count() > 3,
+            "{route}: verify_funnel has rows"
+        );
     }
 }

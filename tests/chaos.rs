@@ -168,7 +168,7 @@ fn crashes_at_twenty_points_leave_the_destination_as_an_uninterrupted_run() {
             // finished before reaching the point: undo everything it
             // created (rollback by the id map) so the point has work to
             // crash in, and run it again.
-            let rb = ferry(&dir, &["rollback", "--all"]);
+            let rb = ferry(&dir, &["rollback", "--yes", "--all"]);
             assert!(rb.status.success(), "rollback: {}", text(&rb));
             out = run_env(&dir, args, &[("FERRY_CRASH_AT", point)]);
         }

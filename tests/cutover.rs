@@ -420,7 +420,7 @@ fn the_delete_policy_deletes_and_a_delta_run_rolls_back() {
         before - deleted.len() as u64 + follow_ups,
         "tickets: the deleted ones gone, one per follow-up added"
     );
-    ok(&dir, &["rollback", "--run", &delta_run]);
+    ok(&dir, &["rollback", "--yes", "--run", &delta_run]);
     assert_eq!(
         z.stats()["objects"]["tickets"].as_u64().unwrap(),
         before - deleted.len() as u64,

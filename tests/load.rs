@@ -238,7 +238,18 @@ fn rollback_of_a_run_deletes_what_it_created_and_forgets_the_ids() {
     )
     .remove(0);
     let agents = count(&db(&dir), "SELECT count(*) FROM out_zendesk_agents") as u64;
+    // Destructive: without a terminal to ask on, it shows what it would
+    // delete and refuses unless told --yes.
+    let tickets_before = z.stats()["objects"]["tickets"].clone();
     let out = ferry(&dir, &["rollback", "--run", &run]);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains("tickets") && said.contains("--yes") && said.contains("nothing was deleted"),
+        "{said}"
+    );
+    assert_eq!(z.stats()["objects"]["tickets"], tickets_before);
+    let out = ferry(&dir, &["rollback", "--yes", "--run", &run]);
     assert!(out.status.success(), "{}", text(&out));
     let stats = z.stats()["objects"].clone();
     for object in [
@@ -275,7 +286,7 @@ fn rollback_of_a_run_deletes_what_it_created_and_forgets_the_ids() {
     assert!(ferry(&dir, &["load"]).status.success());
     assert_loaded(&z, &dir);
     // `--all` removes the whole migration, across runs.
-    let out = ferry(&dir, &["rollback", "--all"]);
+    let out = ferry(&dir, &["rollback", "--yes", "--all"]);
     assert!(out.status.success(), "{}", text(&out));
     let stats = z.stats()["objects"].clone();
     for object in [
@@ -457,7 +468,7 @@ fn rollback_of_one_batch_removes_exactly_its_records() {
         (batch, ids)
     };
     let before = z.stats()["objects"]["tickets"].as_u64().unwrap();
-    let out = ferry(&dir, &["rollback", "--batch", &batch]);
+    let out = ferry(&dir, &["rollback", "--yes", "--batch", &batch]);
     assert!(out.status.success(), "{}", text(&out));
     let dump = z.get("/__sim/dump");
     let left: Vec<String> = dump["tickets"]
@@ -886,7 +897,7 @@ fn a_load_into_an_account_with_people_changes_none_of_them_and_links_their_ticke
     // A rollback deletes what ferry created and only forgets the rest.
     drop(stmt);
     drop(conn);
-    let out = ferry(&dir, &["rollback", "--all"]);
+    let out = ferry(&dir, &["rollback", "--yes", "--all"]);
     assert!(out.status.success(), "rollback: {}", text(&out));
     assert!(
         text(&out).contains("forgotten, not deleted"),

@@ -835,7 +835,7 @@ fn the_route_through_prism_with_zendesks_official_spec_has_no_violation() {
         "SELECT count(*) FROM ferry_id_map WHERE dest_object = 'tickets'",
     );
     assert!(loaded > 5, "tickets loaded through prism: {loaded}");
-    let out = ferry(&dir, &["rollback", "--all"]);
+    let out = ferry(&dir, &["rollback", "--yes", "--all"]);
     assert!(out.status.success(), "rollback: {}", common::text(&out));
     prism.stop();
 

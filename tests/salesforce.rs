@@ -555,7 +555,7 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
 
     // Rollback: everything ferry created goes to the Recycle Bin and is
     // forgotten; the Users it only matched stay.
-    let out = ok(&dir, &["rollback", "--all"]);
+    let out = ok(&dir, &["rollback", "--yes", "--all"]);
     assert!(out.contains("cases deleted"), "{out}");
     let d = sf.get("/__sim/dump");
     for object in [

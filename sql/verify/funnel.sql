@@ -110,3 +110,7 @@ SELECT object, state, reason_group AS reason, count(*) AS records,
 FROM verify_records WHERE state <> 'loaded'
 GROUP BY object, state, reason_group
 ORDER BY needs_action_rank, records DESC, object;
+
+COMMENT ON TABLE verify_records IS 'ferry verify: every extracted source record with its final state (loaded, failed, held, merged, archived, excluded, pending, unaccounted), reason and reason_group';
+COMMENT ON TABLE verify_funnel IS 'ferry verify: per object, extracted → staged → output → loaded / failed / held / merged / archived / excluded / pending / unaccounted';
+COMMENT ON TABLE verify_reasons IS 'ferry verify: records not loaded, grouped by reason; needs_action_rank orders what needs action first; example_source_id';

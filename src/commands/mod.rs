@@ -3,6 +3,7 @@
 mod archive;
 #[cfg(feature = "sim")]
 mod bench;
+mod compact;
 #[cfg(feature = "sim")]
 mod demo;
 mod extract;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => verify::run(&cli.workspace, args),
         Command::Archive(args) => archive::run(&cli.workspace, args),
         Command::Status => status::run(&cli.workspace),
+        Command::Compact => compact::run(&cli.workspace),
         Command::Probe => probe::run(&cli.workspace),
         #[cfg(feature = "sim")]
         Command::Demo(args) => demo::run(&cli.workspace, args),

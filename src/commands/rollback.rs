@@ -15,6 +15,10 @@ pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
         (_, Some(r)) => RollbackScope::Run(r.clone()),
         _ => RollbackScope::All,
     };
+    if !confirmed(&conn, &ws, &scope, args.yes)? {
+        println!("Nothing was deleted.");
+        return Ok(crate::error::EXIT_FAILURE);
+    }
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "rollback", &super::recorded_args())?;
     let db = Arc::new(Mutex::new(conn));
@@ -46,4 +50,58 @@ pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
             Err(e)
         }
     }
+}
+
+/// Shows what the rollback will delete (records ferry created, per phase,
+/// in the scope) and asks on the terminal. Without a terminal it needs
+/// `--yes`: a script must say it means it.
+fn confirmed(
+    conn: &duckdb::Connection,
+    ws: &Workspace,
+    scope: &RollbackScope,
+    yes: bool,
+) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let dest = ws.config.destination.as_ref();
+    let (filter, param) = scope.filter();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT dest_object, count(*) FROM ferry_id_map WHERE dest = ? AND {filter}
+         GROUP BY ALL ORDER BY min(loaded_at)"
+    ))?;
+    let mut params: Vec<&dyn duckdb::ToSql> = vec![&dest.kind()];
+    if let Some(p) = &param {
+        params.push(p);
+    }
+    let counts: Vec<(String, i64)> = stmt
+        .query_map(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if counts.is_empty() {
+        // Nothing to delete: the connector says so (and a rerun of an
+        // interrupted rollback finds its job done).
+        return Ok(true);
+    }
+    println!(
+        "ferry rollback will delete from {} what ferry created there{}:",
+        dest.base_url(),
+        match scope {
+            RollbackScope::Batch(b) => format!(" in batch {b}"),
+            RollbackScope::Run(r) => format!(" in run {r}"),
+            RollbackScope::All => String::new(),
+        }
+    );
+    for (phase, n) in &counts {
+        println!("  {phase:<24} {n:>8}");
+    }
+    println!("(each destination deletes what its API allows and says what it keeps; records the account had before, like matched users, are only forgotten)");
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("rollback deletes records in the destination: rerun with --yes to confirm (nothing was deleted)");
+    }
+    print!("Type yes to delete them: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
 }

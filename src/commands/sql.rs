@@ -66,6 +66,11 @@ pub fn run(workspace: &Path, args: SqlArgs) -> anyhow::Result<i32> {
                 db.display()
             )
                 })?;
+        // The stored raw views name absolute paths; on a copied or moved
+        // workspace they would read the old place (or nothing).
+        if let Ok(config) = crate::config::Config::load(&dir) {
+            crate::views::temp_raw_views(&conn, &dir, config.source.as_ref())?;
+        }
         (None, conn)
     };
     if interactive {

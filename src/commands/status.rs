@@ -1,5 +1,6 @@
 //! `ferry status`: one screen on where the migration stands and what to
-//! run next. Reads only (it refreshes the raw views like every command).
+//! run next. Reads only (it refreshes the raw views like every command;
+//! on a workspace this user cannot write, in a scratch copy).
 
 use std::path::Path;
 
@@ -19,11 +20,19 @@ fn table_exists(conn: &Connection, name: &str) -> bool {
 }
 
 pub fn run(workspace: &Path) -> anyhow::Result<i32> {
-    let ws = Workspace::open(workspace)?;
+    let ws = Workspace::open_for_reading(workspace)?;
     let conn = ws.connect()?;
     crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
     let cfg = &ws.config;
-    println!("workspace    {}", ws.dir.display());
+    println!(
+        "workspace    {}{}",
+        ws.dir.display(),
+        if ws.read_only() {
+            "   (read-only: read from a scratch copy, nothing here changes)"
+        } else {
+            ""
+        }
+    );
     println!(
         "route        {}   ({} → {})",
         cfg.route,
@@ -46,6 +55,7 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
         println!("  (none yet)");
     }
     for (cmd, id, outcome, at, msg) in &runs {
+        let msg: String = msg.split_whitespace().collect::<Vec<_>>().join(" ");
         let msg: String = msg.chars().take(70).collect();
         println!("  {cmd:<10} {at}  {outcome:<11} {id}  {msg}");
     }

@@ -8,7 +8,9 @@ use crate::verify::{self, report::Report};
 use crate::workspace::Workspace;
 
 pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
-    let ws = Workspace::open(workspace)?;
+    // Verify writes only its own tables and report, so a read-only copy
+    // of a workspace (how an auditor receives one) can be verified too.
+    let ws = Workspace::open_for_reading(workspace)?;
     let conn = ws.connect()?;
     crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
     let run_id = crate::runs::new_run_id();
@@ -34,7 +36,7 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             let dest = ws.config.destination.clone();
             let client = dest.client()?;
             let rt = super::runtime()?;
-            let tmp = ws.dir.join("tmp");
+            let tmp = ws.db_path().with_file_name("tmp");
             std::fs::create_dir_all(&tmp)?;
             rt.block_on(dest.verify(&db, &client, &tmp, args.sample, &sql))?
         };
@@ -75,7 +77,7 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
         }
     };
     print_summary(&report);
-    let (json, html) = verify::write(&ws.dir, &report)?;
+    let (json, html) = verify::write(&ws.reports_dir(), &report)?;
     println!("Report: {}\n        {}", html.display(), json.display());
     let msg = if report.ok {
         "every record accounted for".to_string()

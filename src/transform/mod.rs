@@ -68,8 +68,8 @@ fn apply(conn: &Connection, s: &Script, run_id: &str) -> Result<Applied> {
     if let Err(e) = conn.execute_batch(&s.sql) {
         let _ = conn.execute_batch("ROLLBACK");
         return Err(FerryError::Other(format!(
-            "{} failed, nothing of it was applied and the previous tables are intact: {}",
-            s.file,
+            "{} failed, nothing of it was applied and the previous tables are intact:\n{}",
+            s.shown_path.as_deref().unwrap_or(&s.file),
             duck_message(&e.to_string())
         )));
     }
@@ -77,6 +77,26 @@ fn apply(conn: &Connection, s: &Script, run_id: &str) -> Result<Applied> {
     conn.execute_batch("COMMIT")?;
     let mut rows = 0i64;
     for t in created_tables(&s.sql) {
+        // Whoever opens ferry.duckdb (DuckDB CLI, Python) can ask a table
+        // where it was built; a script's own COMMENT ON wins.
+        let has_own: bool = conn
+            .query_row(
+                "SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = ? AND comment IS NOT NULL",
+                [&t],
+                |r| r.get(0),
+            )
+            .unwrap_or(true);
+        let _ = (!has_own).then(|| conn.execute(
+            &format!(
+                "COMMENT ON TABLE {t} IS '{}'",
+                format!(
+                    "built by {} (ferry transform, script {:03}); see docs/tables.md",
+                    s.file, s.version
+                )
+                .replace('\'', "''")
+            ),
+            [],
+        ));
         rows += conn
             .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
                 r.get::<_, i64>(0)
@@ -97,7 +117,8 @@ fn apply(conn: &Connection, s: &Script, run_id: &str) -> Result<Applied> {
 }
 
 /// DuckDB's message without the list of candidate functions (which can run
-/// to dozens of lines), keeping the LINE pointer.
+/// to dozens of lines), keeping its lines: the `LINE n:` quote and the
+/// caret under the failing token only make sense as DuckDB laid them out.
 pub fn duck_message(msg: &str) -> String {
     let (head, tail) = match msg.find("Candidate functions") {
         Some(i) => (
@@ -106,10 +127,12 @@ pub fn duck_message(msg: &str) -> String {
         ),
         None => (msg, ""),
     };
-    format!("{} {}", head.trim(), tail.trim())
-        .split_whitespace()
+    format!("{head}\n{tail}")
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join("\n")
 }
 
 /// Runs the plan: seeds, then the scripts from `rerun_from` on.

@@ -27,6 +27,9 @@ pub struct Script {
     pub file: String,
     pub sql: String,
     pub checksum: String,
+    /// The workspace copy's path when the script is ejected, which is the
+    /// file the user edits and errors must name.
+    pub shown_path: Option<String>,
 }
 
 /// A CSV lookup table loaded before the scripts.
@@ -176,6 +179,11 @@ impl ScriptSet {
                 seed.shown_path = Some(set.dir.join(&seed.file).display().to_string());
             }
         }
+        for script in &mut set.scripts {
+            if from_workspace.contains(&script.file) {
+                script.shown_path = Some(set.dir.join(&script.file).display().to_string());
+            }
+        }
         set.from_workspace = from_workspace;
         set.differs = differs;
         Ok(set)
@@ -228,6 +236,7 @@ impl ScriptSet {
                     file: rel.clone(),
                     checksum: checksum(&text),
                     sql: text,
+                    shown_path: None,
                 });
             }
         }

@@ -381,7 +381,7 @@ pub fn render(r: &Report) -> String {
         h.push_str("</table>");
     }
     if r.incomplete_total > 0 {
-        let _ = write!(h, "<h2>Read only in part</h2><p>{} source records (table <code>stg_preview_only_messages</code>); the first {}:</p><table id=\"incomplete\"><tr><th class=\"l\">object</th><th class=\"l\">source id</th><th class=\"l\">why</th></tr>", r.incomplete_total, r.incomplete.len());
+        let _ = write!(h, "<h2>Read only in part</h2><p>{} source records (table <code>verify_incomplete</code>); the first {}:</p><table id=\"incomplete\"><tr><th class=\"l\">object</th><th class=\"l\">source id</th><th class=\"l\">why</th></tr>", r.incomplete_total, r.incomplete.len());
         for i in &r.incomplete {
             let _ = write!(
                 h,

@@ -182,9 +182,16 @@ pub fn incomplete(
     {
         return Ok((0, Vec::new()));
     }
-    let total: i64 = conn.query_row(&format!("SELECT count(*) FROM ({sql})"), [], |r| r.get(0))?;
+    // One table on every route, whatever the source's staged tables are
+    // called, so the report can name where the full list is.
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE verify_incomplete AS SELECT * FROM ({sql}) ORDER BY 1, 2;
+         COMMENT ON TABLE verify_incomplete IS 'ferry verify: source records read only in part (object, source_id, reason)';"
+    ))?;
+    let total: i64 =
+        conn.query_row("SELECT count(*) FROM verify_incomplete", [], |r| r.get(0))?;
     let mut stmt = conn.prepare(&format!(
-        "SELECT * FROM ({sql}) ORDER BY 1, 2 LIMIT {limit}"
+        "SELECT object, source_id, reason FROM verify_incomplete ORDER BY 1, 2 LIMIT {limit}"
     ))?;
     let rows = stmt
         .query_map([], |r| {
@@ -346,9 +353,9 @@ pub fn problems(
 }
 
 /// Writes the JSON and HTML report; returns their paths.
-pub fn write(dir: &Path, report: &Report) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
-    let reports = dir.join("reports");
-    std::fs::create_dir_all(&reports)
+/// Writes `verify-<run>.json` and `.html` into `reports`.
+pub fn write(reports: &Path, report: &Report) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+    std::fs::create_dir_all(reports)
         .map_err(|e| crate::error::FerryError::io(format!("creating {}", reports.display()), e))?;
     let json_path = reports.join(format!("verify-{}.json", report.run_id));
     let html_path = reports.join(format!("verify-{}.html", report.run_id));

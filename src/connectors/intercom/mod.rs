@@ -38,6 +38,7 @@ pub const SOURCE: SourceKind = SourceKind {
     open,
     template: settings::template,
     secrets: &["INTERCOM_ACCESS_TOKEN"],
+    objects: extract::OBJECTS,
 };
 
 fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Source>, Vec<String>> {

@@ -64,6 +64,7 @@ pub const SOURCE: SourceKind = SourceKind {
     open,
     template: settings::template,
     secrets: &["KUSTOMER_API_KEY"],
+    objects: OBJECTS,
 };
 
 fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Source>, Vec<String>> {

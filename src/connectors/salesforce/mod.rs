@@ -57,6 +57,7 @@ pub const DESTINATION: DestinationKind = DestinationKind {
     open,
     template: settings::template,
     secrets: &["SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"],
+    phases: phases::PHASES,
 };
 
 fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<String>> {

@@ -39,6 +39,7 @@ pub const DESTINATION: DestinationKind = DestinationKind {
     open,
     template: settings::template,
     secrets: &["ZENDESK_EMAIL", "ZENDESK_API_TOKEN"],
+    phases: phases::PHASES,
 };
 
 fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<String>> {

@@ -41,6 +41,7 @@ pub const DESTINATION: DestinationKind = DestinationKind {
     open,
     template: settings::template,
     secrets: &["KUSTOMER_API_KEY"],
+    phases: phases::PHASES,
 };
 
 fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<String>> {
