@@ -55,7 +55,10 @@ fn quiet_on_closed_pipe() {
 /// this one's.
 fn route_aware_help(cmd: clap::Command) -> clap::Command {
     let args: Vec<String> = std::env::args().collect();
-    if !args.iter().any(|a| a == "-h" || a == "--help" || a == "help") {
+    if !args
+        .iter()
+        .any(|a| a == "-h" || a == "--help" || a == "help")
+    {
         return cmd;
     }
     let dir = args
@@ -74,7 +77,13 @@ fn route_aware_help(cmd: clap::Command) -> clap::Command {
             format!(
                 "this workspace's route ({}): {}",
                 cfg.route,
-                names(&cfg.destination.phases().iter().map(|p| p.name).collect::<Vec<_>>())
+                names(
+                    &cfg.destination
+                        .phases()
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                )
             ),
             format!(
                 "this workspace's source ({}): {}",

@@ -812,7 +812,14 @@ fn the_readmes_queries_run_on_every_routes_demo() {
             .unwrap_or_else(|| panic!("no README queries for {title}"));
         let dir = t.path().join(route);
         let out = std::process::Command::new(bin())
-            .args(["demo", dir.to_str().unwrap(), "--scale", "12", "--route", route])
+            .args([
+                "demo",
+                dir.to_str().unwrap(),
+                "--scale",
+                "12",
+                "--route",
+                route,
+            ])
             .env_remove("FERRY_WORKSPACE")
             .output()
             .unwrap();

@@ -349,6 +349,29 @@ fn a_failing_check_exits_3_and_names_the_rows() {
         t.contains("CHECK FAILED: unmapped_status") && t.contains("snoozed"),
         "{t}"
     );
+    // A broken ejected script is named by the copy the user edits, with
+    // DuckDB's LINE quote and its caret on their own lines.
+    let script = dir.join("sql/kustomer_zendesk/005_comments.sql");
+    let text0 = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(
+        &script,
+        format!("SELECT no_such_column FROM stg_messages;\n{text0}"),
+    )
+    .unwrap();
+    let out = ferry(&dir, &["transform"]);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(t.contains(script.to_str().unwrap()), "{t}");
+    let caret = t
+        .lines()
+        .position(|l| l.starts_with("LINE 1: SELECT no_such_column"))
+        .unwrap_or_else(|| panic!("no LINE quote on its own line: {t}"));
+    assert!(
+        t.lines()
+            .nth(caret + 1)
+            .is_some_and(|l| l.trim().starts_with('^') && l.starts_with("        ")),
+        "the caret under the token: {t}"
+    );
 }
 
 #[test]

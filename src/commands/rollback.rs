@@ -68,7 +68,8 @@ fn confirmed(
         "SELECT dest_object, count(*) FROM ferry_id_map WHERE dest = ? AND {filter}
          GROUP BY ALL ORDER BY min(loaded_at)"
     ))?;
-    let mut params: Vec<&dyn duckdb::ToSql> = vec![&dest.kind()];
+    let kind = dest.kind();
+    let mut params: Vec<&dyn duckdb::ToSql> = vec![&kind];
     if let Some(p) = &param {
         params.push(p);
     }

@@ -133,7 +133,9 @@ impl Vars {
         }
         text.push_str(
             "CREATE TABLE IF NOT EXISTS load_sample (phase VARCHAR, source_id VARCHAR);
+             COMMENT ON TABLE load_sample IS 'the pilot set of the last ferry load --sample N: phase, source_id';
              CREATE TABLE IF NOT EXISTS load_window (source_id VARCHAR, win BIGINT);
+             COMMENT ON TABLE load_window IS 'the upload windows of the last ferry load: source id → window (uploads sent just before their tickets)';
              CREATE TEMP TABLE IF NOT EXISTS ferry_dry_loaded (dest_object VARCHAR, source_id VARCHAR,
                  dest_id VARCHAR, loaded_at TIMESTAMPTZ);",
         );

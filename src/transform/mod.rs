@@ -86,17 +86,19 @@ fn apply(conn: &Connection, s: &Script, run_id: &str) -> Result<Applied> {
                 |r| r.get(0),
             )
             .unwrap_or(true);
-        let _ = (!has_own).then(|| conn.execute(
-            &format!(
-                "COMMENT ON TABLE {t} IS '{}'",
-                format!(
-                    "built by {} (ferry transform, script {:03}); see docs/tables.md",
-                    s.file, s.version
-                )
-                .replace('\'', "''")
-            ),
-            [],
-        ));
+        let _ = (!has_own).then(|| {
+            conn.execute(
+                &format!(
+                    "COMMENT ON TABLE {t} IS '{}'",
+                    format!(
+                        "built by {} (ferry transform, script {:03}); see docs/tables.md",
+                        s.file, s.version
+                    )
+                    .replace('\'', "''")
+                ),
+                [],
+            )
+        });
         rows += conn
             .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
                 r.get::<_, i64>(0)

@@ -28,10 +28,13 @@ pub fn load(conn: &Connection, workspace: &Path, seeds: &[Seed]) -> Result<()> {
         let path = tmp_dir.join(format!("{}.csv", seed.table));
         std::fs::write(&path, &seed.csv)
             .map_err(|e| FerryError::io(format!("writing {}", path.display()), e))?;
+        let from = seed.shown_path.as_deref().unwrap_or(&seed.file);
         let sql = format!(
-            "CREATE OR REPLACE TABLE {} AS SELECT * FROM read_csv('{}', header = true, all_varchar = true, delim = ',')",
-            seed.table,
-            path.to_string_lossy().replace('\'', "''")
+            "CREATE OR REPLACE TABLE {t} AS SELECT * FROM read_csv('{}', header = true, all_varchar = true, delim = ',');
+             COMMENT ON TABLE {t} IS 'seed: the lookup table {}, loaded by ferry transform';",
+            path.to_string_lossy().replace('\'', "''"),
+            from.replace('\'', "''"),
+            t = seed.table,
         );
         conn.execute_batch(&sql)
             .map_err(|e| FerryError::Other(format!("seed {}: {e}", seed.file)))?;

@@ -188,8 +188,7 @@ pub fn incomplete(
         "CREATE OR REPLACE TABLE verify_incomplete AS SELECT * FROM ({sql}) ORDER BY 1, 2;
          COMMENT ON TABLE verify_incomplete IS 'ferry verify: source records read only in part (object, source_id, reason)';"
     ))?;
-    let total: i64 =
-        conn.query_row("SELECT count(*) FROM verify_incomplete", [], |r| r.get(0))?;
+    let total: i64 = conn.query_row("SELECT count(*) FROM verify_incomplete", [], |r| r.get(0))?;
     let mut stmt = conn.prepare(&format!(
         "SELECT object, source_id, reason FROM verify_incomplete ORDER BY 1, 2 LIMIT {limit}"
     ))?;

@@ -63,3 +63,5 @@ WITH loaded AS (
 )
 SELECT s.stratum, e.source_id, e.dest_id, to_json({status: e.status, parts: e.parts}) AS expected
 FROM (SELECT * FROM picked UNION ALL SELECT * FROM fill) s JOIN expected e USING (source_id);
+
+COMMENT ON TABLE verify_sample IS 'ferry verify: the conversations the last verify read back from the destination, with their stratum';

@@ -44,3 +44,5 @@ FROM picks p JOIN expected e USING (source_id)
 GROUP BY e.source_id, e.dest_id, e.status, e.messages
 ORDER BY min(p.prio), hash(e.source_id)
 LIMIT getvariable('verify_sample');
+
+COMMENT ON TABLE verify_sample IS 'ferry verify: the conversations the last verify read back from the destination, with their stratum';

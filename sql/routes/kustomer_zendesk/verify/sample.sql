@@ -229,3 +229,8 @@ FROM verify_expected_tickets t
 JOIN raw_kustomer_customers r ON r.id = t.requester_source_id
 LEFT JOIN ferry_matched mm ON mm.dest = 'zendesk' AND mm.dest_object = 'users' AND mm.source_id = t.requester_source_id
 WHERE t.requester_id IS NOT NULL;
+
+COMMENT ON TABLE verify_sample IS 'ferry verify: the conversations the last verify read back from the destination, with their stratum';
+COMMENT ON TABLE verify_expected_tickets IS 'ferry verify: what each sampled ticket should look like in Zendesk, from the source records read independently';
+COMMENT ON TABLE verify_expected_comments IS 'ferry verify: what each sampled ticket''s comments should be, from the source records';
+COMMENT ON TABLE verify_expected_users IS 'ferry verify: what each sampled ticket''s people should be, from the source records';
