@@ -404,6 +404,21 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
         );
         assert!(loaded > 0, "{object}");
     }
+    // Companies sharing a domain are one Account (the route's mapping):
+    // no website on two Accounts, and every other company merged.
+    let sites: Vec<&str> = d["Account"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["Website"].as_str())
+        .collect();
+    let distinct: std::collections::HashSet<&&str> = sites.iter().collect();
+    assert_eq!(distinct.len(), sites.len(), "a website on two Accounts");
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM stg_companies"),
+        count(&conn, "SELECT count(*) FROM out_sf_accounts")
+            + count(&conn, "SELECT count(*) FROM ferry_accounting WHERE object = 'companies' AND bucket = 'merged'")
+    );
     // CaseComments carry no external id: their markers must be unique.
     let markers: Vec<String> = d["CaseComment"]
         .as_array()

@@ -61,7 +61,12 @@ fn land_fixtures(dir: &Path) {
 }
 
 fn fixture_workspace() -> (tempfile::TempDir, PathBuf) {
-    let (t, dir) = workspace("http://127.0.0.1:9", &[]);
+    fixture_workspace_route("kustomer-zendesk")
+}
+
+/// The fixture org in a workspace of any Kustomer route.
+fn fixture_workspace_route(route: &str) -> (tempfile::TempDir, PathBuf) {
+    let (t, dir) = workspace_route(route, "http://127.0.0.1:9", "http://127.0.0.1:9", &[]);
     land_fixtures(&dir);
     (t, dir)
 }
@@ -234,7 +239,16 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
-        8
+        // shared 001; staging 001; intermediate 001–005; route 001–008
+        15
+    );
+    // Every layer ran in its order: shared, staging, intermediate, route.
+    assert_eq!(
+        strings(
+            &conn,
+            "SELECT string_agg(version::VARCHAR, ',' ORDER BY applied_at, version) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
+        ),
+        vec!["1,1001,2001,2002,2003,2004,2005,3001,3002,3003,3004,3005,3006,3007,3008"]
     );
 }
 
@@ -486,7 +500,8 @@ fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE version > 0"
         ),
-        8
+        15,
+        "every script of every layer"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM stg_customers"), 2000);
     assert_eq!(
@@ -524,5 +539,163 @@ fn a_malformed_seed_row_is_named_by_file_and_line() {
     assert!(
         t.contains("line 1") && t.contains("keep those names"),
         "{t}"
+    );
+}
+
+/// The same fixture org through the Salesforce route: what the shared
+/// source layer decides (merges, disposition) and what the route maps.
+#[test]
+fn golden_fixtures_give_exact_salesforce_rows() {
+    let (_t, dir) = fixture_workspace_route("kustomer-salesforce");
+    let out = ferry(&dir, &["transform"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let conn = db(&dir);
+    // Companies sharing a domain are one Account (the route's mapping).
+    assert_eq!(
+        rows(&conn, "SELECT source_id, name, coalesce(website, '-'), replace(description, chr(10), ' / ') FROM out_sf_accounts ORDER BY 1"),
+        vec![
+            r#"co-acme | Acme | acme.test | Kustomer company co-acme / Domains: acme-inc.test, acme.test / Also Kustomer companies: co-acme2"#,
+            r#"co-glob | Acme | globex.test | Kustomer company co-glob / Domains: globex.test"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, coalesce(first_name, '-'), last_name, coalesce(email, '-'), coalesce(account_source_id, '-') FROM out_sf_contacts ORDER BY 1"),
+        vec![
+            r#"cu-jose | José | Müller | jose@example.com | co-acme"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, last_name, coalesce(email, '-'), company FROM out_sf_leads ORDER BY 1"),
+        vec![
+            r#"cu-nobody | Kustomer customer cu-nobody | - | Individual"#,
+            r#"cu-zoe | 🙂 | - | Individual"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, coalesce(contact_source_id, '-'), coalesce(account_source_id, '-'), coalesce(owner_source_id, '-'), subject, status, priority, coalesce(origin, '-'), coalesce(tag_names, '-') FROM out_sf_cases ORDER BY 1"),
+        vec![
+            r#"cv-empty | - | - | - | nothing | New | Medium | Web | -"#,
+            r#"cv-giant | - | - | - | Endless thread | New | Medium | Web | -"#,
+            r#"cv-long | - | - | - | Stack trace | New | Medium | Email | -"#,
+            r#"cv-new-done | - | - | - | Thanks | Closed | High | Web | -"#,
+            r#"cv-old-done | cu-jose | co-acme | u-key | Refund | Closed | Medium | Phone | -"#,
+            r#"cv-open | cu-jose | co-acme | u-bob | Where is my order? | New | High | Email | -"#,
+            r#"cv-snooze | - | - | - | (no subject) | Working | Low | Web | -"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT conversation_id, kind, count(*), max(n_parts) FROM out_sf_messages GROUP BY ALL ORDER BY ALL"),
+        vec![
+            r#"cv-giant | message | 5001 | 1"#,
+            r#"cv-long | message | 3 | 3"#,
+            r#"cv-new-done | message | 1 | 1"#,
+            r#"cv-old-done | message | 1 | 1"#,
+            r#"cv-open | message | 3 | 1"#,
+            r#"cv-open | note | 1 | 1"#,
+            r#"cv-snooze | message | 1 | 1"#,
+        ]
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT object, bucket, count(*) FROM ferry_accounting GROUP BY ALL ORDER BY ALL"
+        ),
+        vec![
+            r#"attachments | output | 1"#,
+            r#"companies | merged | 1"#,
+            r#"companies | output | 2"#,
+            r#"conversations | excluded | 1"#,
+            r#"conversations | output | 7"#,
+            r#"customers | merged | 1"#,
+            r#"customers | output | 3"#,
+            r#"klasses | merged | 1"#,
+            r#"kobjects | output | 2"#,
+            r#"message_contents | merged | 5"#,
+            r#"messages | excluded | 1"#,
+            r#"messages | output | 5008"#,
+            r#"notes | output | 1"#,
+            r#"shortcuts | excluded | 2"#,
+            r#"slas | excluded | 1"#,
+            r#"tags | excluded | 1"#,
+            r#"tags | output | 2"#,
+            r#"teams | excluded | 1"#,
+            r#"teams | output | 1"#,
+            r#"users | excluded | 1"#,
+            r#"users | output | 2"#,
+        ]
+    );
+}
+
+/// The same fixture org through the Enchant route.
+#[test]
+fn golden_fixtures_give_exact_enchant_rows() {
+    let (_t, dir) = fixture_workspace_route("kustomer-enchant");
+    let out = ferry(&dir, &["transform"]);
+    // No label map yet: the tags without an Enchant label are named.
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("unmapped_labels"), "{}", text(&out));
+    let conn = db(&dir);
+    assert_eq!(
+        rows(&conn, "SELECT source_id, coalesce(email, '-'), first_name, last_name, replace(summary, chr(10), ' / '), contacts::VARCHAR FROM out_enchant_customers ORDER BY 1"),
+        vec![
+            r#"cu-jose | jose@example.com | José | Müller | Kustomer customer cu-jose / Company: ACME Inc (acme.test, acme-inc.test) | [{'type': email, 'value': jm@alt.test}, {'type': email, 'value': jose@example.com}, {'type': email, 'value': jose@work.test}, {'type': phone, 'value': +44 7700 900001}]"#,
+            r#"cu-nobody | - |  | Kustomer customer cu-nobody | []"#,
+            r#"cu-zoe | - | Zoë | 李 🙂 | Kustomer customer cu-zoe | [{'type': phone, 'value': +1 555 0100}]"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, customer_source_id, coalesce(assignee_source_id, '-'), subject, state, tag_names::VARCHAR, unmapped_tags::VARCHAR, coalesce(channel, '-') FROM out_enchant_tickets ORDER BY 1"),
+        vec![
+            r#"cv-empty | cu-zoe | - | nothing | open | [] | [] | chat"#,
+            r#"cv-giant | cu-zoe | - | Endless thread | open | [] | [] | chat"#,
+            r#"cv-long | cu-zoe | - | Stack trace | open | [] | [] | email"#,
+            r#"cv-new-done | cu-zoe | - | Thanks | closed | [] | [] | form"#,
+            r#"cv-old-done | cu-jose | u-key | Refund | closed | [] | [] | sms"#,
+            r#"cv-open | cu-jose | u-bob | Where is my order? | open | [VIP Customer, Ünïcode Tag!] | [VIP Customer, Ünïcode Tag!] | email"#,
+            r#"cv-snooze | cu-zoe | - | Hi there, my parcel is late | hold | [] | [] | chat"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT position, source_id, kind, author_kind, coalesce(author_user_id, '-') FROM out_enchant_messages WHERE conversation_id = 'cv-open' ORDER BY position"),
+        vec![
+            r#"1 | m3 | message | customer | -"#,
+            r#"2 | m1 | message | customer | -"#,
+            r#"3 | n1 | note | agent | u-bob"#,
+            r#"4 | m2 | message | agent | u-ann"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, ticket_source_id, kobject_ids::VARCHAR FROM out_enchant_kobject_notes ORDER BY 1"),
+        vec![
+            r#"kobjects:cu-jose | cv-open | [ko-1]"#,
+            r#"kobjects:cu-zoe | cv-new-done | [ko-2]"#,
+        ]
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT object, bucket, count(*) FROM ferry_accounting GROUP BY ALL ORDER BY ALL"
+        ),
+        vec![
+            r#"attachments | output | 1"#,
+            r#"companies | excluded | 2"#,
+            r#"companies | merged | 1"#,
+            r#"conversations | excluded | 1"#,
+            r#"conversations | output | 7"#,
+            r#"customers | merged | 1"#,
+            r#"customers | output | 3"#,
+            r#"klasses | merged | 1"#,
+            r#"kobjects | output | 2"#,
+            r#"message_contents | merged | 5"#,
+            r#"messages | excluded | 1"#,
+            r#"messages | output | 5008"#,
+            r#"notes | output | 1"#,
+            r#"shortcuts | excluded | 2"#,
+            r#"slas | excluded | 1"#,
+            r#"tags | excluded | 3"#,
+            r#"teams | excluded | 2"#,
+            r#"users | excluded | 1"#,
+            r#"users | output | 2"#,
+        ]
     );
 }

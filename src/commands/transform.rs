@@ -13,7 +13,22 @@ pub fn run(workspace: &Path, args: TransformArgs) -> anyhow::Result<i32> {
     let set = ScriptSet::load(&ws.dir, ws.config.route_def)?;
     let plan = transform::plan::plan(&conn, &set, args.rebuild)?;
     println!("Transform {} using the {}", ws.config.route, set.origin());
+    let mut layer = usize::MAX;
     for (s, (state, runs)) in set.scripts.iter().zip(&plan.steps) {
+        let rank = (s.version / 1000) as usize;
+        if rank != layer {
+            layer = rank;
+            let name = crate::transform::scripts::LAYERS
+                .get(rank)
+                .copied()
+                .unwrap_or("route");
+            let of = match name {
+                "shared" => "every source".to_string(),
+                "staging" | "intermediate" => format!("source {}", ws.config.source.kind()),
+                _ => format!("route {}", ws.config.route),
+            };
+            println!("  {name} layer ({of})");
+        }
         let what = match state {
             StepState::Unchanged => "unchanged",
             StepState::New => "new",
@@ -22,12 +37,15 @@ pub fn run(workspace: &Path, args: TransformArgs) -> anyhow::Result<i32> {
             StepState::Downstream => "after a changed script",
         };
         println!(
-            "  {} {:<28} {:<26} {}",
+            "    {} {:<34} {:<26} {}",
             if *runs { "▶" } else { " " },
             s.file,
             what,
             if *runs { "will run" } else { "skip" }
         );
+    }
+    for (f, layer) in &set.overrides {
+        println!("  note: the {layer} layer's {f} replaces the built-in file of an earlier layer");
     }
     for f in &set.differs {
         println!(

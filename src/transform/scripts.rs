@@ -1,11 +1,19 @@
-//! SQL of a route: the source's staging scripts (`sql/sources/<source>/`)
-//! and the route's own (`sql/routes/<route>/`: transform scripts, seeds,
-//! checks, `load/` payload queries, `verify/` queries, `archive/<set>/`
-//! extra datasets of `ferry archive --set`), embedded in the
-//! binary. `ferry sql eject` copies them, file by file, into the
-//! workspace's `sql/<route>/`; a workspace copy of a file wins over the
-//! built-in one, and every file the user did not eject stays built-in,
-//! so a later fix to it is not silently ignored.
+//! SQL of a route, in layers, embedded in the binary:
+//!
+//! | layer | built-in directory | relative path | runs |
+//! |---|---|---|---|
+//! | shared | `sql/shared/` | `shared/NNN_*.sql`, `checks/*.sql` | first: macros every source uses, and the engine's generic checks |
+//! | staging | `sql/sources/<source>/staging/` | `staging/NNN_*.sql` | one typed row per source record |
+//! | intermediate | `sql/sources/<source>/intermediate/` | `intermediate/NNN_*.sql` | what every route from that source needs (merges, disposition) |
+//! | route | `sql/routes/<route>/` | `NNN_*.sql`, `seeds/`, `checks/`, `load/`, `verify/`, `archive/<set>/` | the destination's tables and payloads |
+//!
+//! Each layer numbers its scripts on its own (`NNN`); they run layer by
+//! layer, then by number. A file of a later layer with the same relative
+//! path as an earlier layer's replaces it, and `ferry transform --plan`
+//! says so. `ferry sql eject` copies files, one by one, into the
+//! workspace's `sql/<route>/` under the same relative paths; a workspace
+//! copy wins over the built-in file, and every file the user did not eject
+//! stays built-in, so a later fix to it is not silently ignored.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,9 +27,14 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_sql.rs"));
 }
 
+/// The layers, in the order their scripts run: the relative path's first
+/// directory names a script's layer (none: the route's own).
+pub const LAYERS: &[&str] = &["shared", "staging", "intermediate", "route"];
+
 /// One versioned transform script `NNN_name.sql`.
 #[derive(Debug, Clone)]
 pub struct Script {
+    /// Its place in the run and the ledger: the layer's rank × 1000 + NNN.
     pub version: i32,
     pub name: String,
     pub file: String,
@@ -68,24 +81,59 @@ pub struct ScriptSet {
     pub from_workspace: Vec<String>,
     /// Workspace copies whose text differs from today's built-in file.
     pub differs: Vec<String>,
+    /// Built-in files a later layer replaces: (relative path, the layer
+    /// whose file is used).
+    pub overrides: Vec<(String, &'static str)>,
 }
 
 /// The built-in files of a route: its source's staging then its own,
 /// by their path relative to their directory.
 pub fn builtin_files(route: &Route) -> Vec<(String, &'static str)> {
-    let prefixes = [
-        format!("sources/{}/", route.source.kind),
-        format!("routes/{}/", route.sql_dir),
+    layered_files(route).0
+}
+
+/// Files by relative path, with their text (built in: `'static`).
+type Files = Vec<(String, &'static str)>;
+
+/// The built-in files by relative path, each once (a later layer's file
+/// replacing an earlier one's), and the replacements.
+fn layered_files(route: &Route) -> (Files, Vec<(String, &'static str)>) {
+    // (built-in prefix, what it becomes in the relative path, layer)
+    let layers = [
+        ("shared/checks/".to_string(), "checks/", "shared"),
+        ("shared/".to_string(), "shared/", "shared"),
+        (format!("sources/{}/", route.source.kind), "", "source"),
+        (format!("routes/{}/", route.sql_dir), "", "route"),
     ];
-    let mut out = Vec::new();
-    for prefix in &prefixes {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    let mut overrides = Vec::new();
+    for (prefix, becomes, layer) in &layers {
         for (path, text) in embedded::FILES {
-            if let Some(rel) = path.strip_prefix(prefix.as_str()) {
-                out.push((rel.to_string(), *text));
+            let Some(rest) = path.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
+            if *prefix == "shared/" && rest.starts_with("checks/") {
+                continue;
+            }
+            let rel = format!("{becomes}{rest}");
+            if let Some(slot) = out.iter_mut().find(|(r, _)| *r == rel) {
+                slot.1 = text;
+                overrides.push((rel, *layer));
+            } else {
+                out.push((rel, *text));
             }
         }
     }
-    out
+    (out, overrides)
+}
+
+/// A script's layer rank from its relative path.
+fn layer_rank(rel: &str) -> i32 {
+    let first = rel.split('/').next().unwrap_or("");
+    LAYERS
+        .iter()
+        .position(|l| *l == first)
+        .unwrap_or(LAYERS.len() - 1) as i32
 }
 
 /// An engine file under `sql/` (e.g. `verify/funnel.sql`).
@@ -107,6 +155,9 @@ fn workspace_files(dir: &Path) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for sub in [
         "",
+        "shared",
+        "staging",
+        "intermediate",
         "seeds",
         "checks",
         "load",
@@ -169,6 +220,7 @@ impl ScriptSet {
             files.insert(rel, text);
         }
         let mut set = Self::from_files(dir, files.into_iter().collect())?;
+        set.overrides = layered_files(route).1;
         for seed in &mut set.seeds {
             seed.builtin_header = builtin.get(&seed.file).and_then(|b| {
                 b.lines()
@@ -198,6 +250,7 @@ impl ScriptSet {
             files: BTreeMap::new(),
             from_workspace: Vec::new(),
             differs: Vec::new(),
+            overrides: Vec::new(),
         };
         for (rel, text) in files {
             if rel.starts_with("load/") || rel.starts_with("verify/") || rel.starts_with("archive/")
@@ -222,6 +275,7 @@ impl ScriptSet {
                     });
                 }
             } else if let Some(stem) = rel.strip_suffix(".sql") {
+                let stem = stem.rsplit('/').next().unwrap_or(stem);
                 let (num, name) = stem.split_once('_').ok_or_else(|| {
                     FerryError::Other(format!("script {rel}: name must look like NNN_name.sql"))
                 })?;
@@ -231,7 +285,7 @@ impl ScriptSet {
                     ))
                 })?;
                 set.scripts.push(Script {
-                    version,
+                    version: layer_rank(&rel) * 1000 + version,
                     name: name.to_string(),
                     file: rel.clone(),
                     checksum: checksum(&text),

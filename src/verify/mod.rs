@@ -2,7 +2,8 @@
 //!
 //! 1. The funnel (`sql/verify/funnel.sql`): each extracted record's final
 //!    state; a record in no bucket, or output but never loaded, fails.
-//!    The route's `verify/lineage.sql` says which source records each
+//!    The source's `verify/staged.sql` counts what staging read, the
+//!    route's `verify/lineage.sql` says which source records each
 //!    destination row carries; the funnel itself names no API.
 //! 2. The destination's read-back (`Destination::verify`): counts, the
 //!    existence of every created id, a sample compared field by field.
@@ -34,7 +35,8 @@ pub fn funnel(
     dest: &str,
 ) -> Result<(Vec<FunnelRow>, Vec<ReasonRow>)> {
     let text = format!(
-        "SET VARIABLE ferry_dest = '{dest}';\n{}\n{}",
+        "SET VARIABLE ferry_dest = '{dest}';\n{}\n{}\n{}",
+        sql.get("verify/staged.sql")?,
         sql.get("verify/lineage.sql")?,
         crate::transform::scripts::engine_file("verify/funnel.sql")?
     );

@@ -1,27 +1,9 @@
--- 003 tickets: which conversations load, their messages and notes in
+-- 003 tickets: the conversations that load (the source layer's
+-- intermediate/002_conversation_disposition.sql), their messages and notes in
 -- source order, and the ticket each becomes. Enchant creates only email
 -- tickets, with no state, labels or times: state and labels go in a PATCH
 -- after the messages; channel, times and the Kustomer id go in a header
 -- note, and each message's author and time in its own header.
-
-CREATE OR REPLACE TABLE conversation_disposition AS
-SELECT conversation_id,
-       CASE WHEN deleted AND setting('exclude_deleted') = 'true' THEN 'excluded'
-            WHEN spam AND setting('exclude_spam') = 'true' THEN 'excluded'
-            WHEN status = 'done' AND setting('archive_done_before') IS NOT NULL
-                 AND coalesce(done_at, updated_at) < CAST(setting('archive_done_before') AS TIMESTAMPTZ) THEN 'archived'
-            ELSE 'load' END AS disposition,
-       CASE WHEN deleted AND setting('exclude_deleted') = 'true' THEN 'deleted in Kustomer'
-            WHEN spam AND setting('exclude_spam') = 'true' THEN 'spam'
-            WHEN status = 'done' AND setting('archive_done_before') IS NOT NULL
-                 AND coalesce(done_at, updated_at) < CAST(setting('archive_done_before') AS TIMESTAMPTZ)
-                 THEN 'done before ' || setting('archive_done_before') END AS reason
-FROM stg_conversations;
-
-CREATE OR REPLACE TABLE excluded_conversations AS
-SELECT conversation_id AS source_id, reason FROM conversation_disposition WHERE disposition = 'excluded';
-CREATE OR REPLACE TABLE archive_conversations AS
-SELECT conversation_id AS source_id, reason FROM conversation_disposition WHERE disposition = 'archived';
 
 -- Messages and notes of loaded conversations, one row each, in order.
 -- Customer messages become inbound replies; agent messages and notes
@@ -48,12 +30,7 @@ LEFT JOIN stg_users u ON u.user_id = s.author_user_id;
 
 CREATE OR REPLACE TABLE out_enchant_tickets AS
 WITH conv AS (
-    SELECT c.*, cc.canonical_id AS customer_source_id,
-           CASE WHEN setting('assignee_rule') = 'first' THEN c.assigned_user_ids[1]
-                ELSE c.assigned_user_ids[len(c.assigned_user_ids)] END AS assignee_user_id
-    FROM stg_conversations c
-    JOIN conversation_disposition d ON d.conversation_id = c.conversation_id AND d.disposition = 'load'
-    LEFT JOIN customer_canonical cc ON cc.customer_id = c.customer_id
+    SELECT * FROM int_conversations_to_load
 ), first_message AS (
     SELECT conversation_id, arg_min(body, position) AS body FROM out_enchant_messages GROUP BY ALL
 ), tags AS (

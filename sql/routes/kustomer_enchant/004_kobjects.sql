@@ -13,8 +13,9 @@ LEFT JOIN stg_klasses kl ON kl.klass_id = k.klass_id;
 
 CREATE OR REPLACE TABLE out_enchant_kobject_notes AS
 SELECT 'kobjects:' || l.customer_source_id AS source_id, l.customer_source_id,
-       arg_max(t.source_id, t.created_at) AS ticket_source_id,
-       list(DISTINCT l.kobject_id) AS kobject_ids,
+       -- Sorted, and ties broken by id: the same org gives the same rows.
+       arg_max(t.source_id, t.created_at::VARCHAR || t.source_id) AS ticket_source_id,
+       list_sort(list(DISTINCT l.kobject_id)) AS kobject_ids,
        string_agg(DISTINCT l.line, chr(10) ORDER BY l.line) AS body
 FROM kobject_lines l
 JOIN out_enchant_tickets t ON t.customer_source_id = l.customer_source_id

@@ -5,12 +5,12 @@
 CREATE OR REPLACE TABLE out_enchant_customers AS
 WITH contacts AS (
     SELECT cc.canonical_id AS source_id,
-           list(DISTINCT {'type': 'email', 'value': e}) AS emails
+           list_sort(list(DISTINCT {'type': 'email', 'value': e})) AS emails
     FROM stg_customers c JOIN customer_canonical cc USING (customer_id), unnest(c.emails) AS t(e)
     GROUP BY ALL
 ), phones AS (
     SELECT cc.canonical_id AS source_id,
-           list(DISTINCT {'type': 'phone', 'value': trim(p)}) AS phones
+           list_sort(list(DISTINCT {'type': 'phone', 'value': trim(p)})) AS phones
     FROM stg_customers c JOIN customer_canonical cc USING (customer_id), unnest(c.phones) AS t(p)
     GROUP BY ALL
 ), kobj AS (

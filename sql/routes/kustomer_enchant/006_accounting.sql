@@ -37,21 +37,10 @@ UNION ALL SELECT 'conversations', source_id, 'archived', 'archive_conversations'
 UNION ALL SELECT CASE kind WHEN 'message' THEN 'messages' ELSE 'notes' END, source_id, 'output', 'out_enchant_messages',
                  CASE WHEN kind = 'message' AND author_kind = 'agent' THEN 'agent message imported as an internal note (author and time in its header)' END
           FROM out_enchant_messages
-UNION ALL SELECT 'messages', m.message_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
-          FROM stg_messages m JOIN conversation_disposition d USING (conversation_id) WHERE d.disposition <> 'load'
-UNION ALL SELECT 'notes', n.note_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
-          FROM stg_notes n JOIN conversation_disposition d USING (conversation_id) WHERE d.disposition <> 'load'
-UNION ALL SELECT 'messages', message_id, 'excluded', 'stg_messages', 'orphan: its conversation ' || coalesce(conversation_id, '(none)') || ' was not extracted'
-          FROM stg_messages WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT conversation_id FROM stg_conversations)
-UNION ALL SELECT 'notes', note_id, 'excluded', 'stg_notes', 'orphan: its conversation ' || coalesce(conversation_id, '(none)') || ' was not extracted'
-          FROM stg_notes WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT conversation_id FROM stg_conversations)
-UNION ALL SELECT 'message_contents', message_id, 'merged', 'messages', 'the full body of message ' || message_id FROM stg_message_contents
+UNION ALL SELECT object, source_id, bucket, target, reason FROM int_conversation_records_not_loaded
 -- attachments
 UNION ALL SELECT DISTINCT 'attachments', a.attachment_id, 'output', 'out_enchant_messages.attachment_ids', NULL
           FROM stg_attachments a WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_enchant_messages)
-UNION ALL SELECT 'attachments', a.attachment_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
-          FROM stg_attachments a JOIN stg_messages m USING (message_id) JOIN conversation_disposition d USING (conversation_id)
-          WHERE d.disposition <> 'load'
 -- klasses and kobjects: a note on the customer's latest ticket, or the summary
 UNION ALL SELECT 'klasses', klass_id, 'merged', 'out_enchant_kobject_notes', 'its records are written out as text (Enchant has no custom objects)' FROM stg_klasses
 UNION ALL SELECT 'kobjects', unnest(kobject_ids), 'output', 'out_enchant_kobject_notes', 'as a note on the customer''s latest ticket' FROM out_enchant_kobject_notes

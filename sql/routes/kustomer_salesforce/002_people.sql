@@ -1,5 +1,6 @@
 -- 002 people: companies → Accounts (the Kustomer id is the external id;
--- the first domain is the Website), customers → Contacts when they belong
+-- the first domain is the Website; companies sharing a domain are one
+-- Account, as the route's mapping asks), customers → Contacts when they belong
 -- to a company, otherwise Leads (setting customers_without_company:
 -- "lead", with the placeholder Company lead_company, or "contact"),
 -- users → existing Salesforce Users matched by email (never created).
@@ -16,19 +17,6 @@ CREATE OR REPLACE MACRO sf_api_name(s, max_len) AS
     rtrim(left(CASE WHEN sf_api_fold(s) = '' OR NOT regexp_matches(sf_api_fold(s), '^[A-Za-z]')
                     THEN 'K_' || sf_api_fold(s) ELSE sf_api_fold(s) END, max_len), '_');
 
-CREATE OR REPLACE TABLE customer_merge AS
-SELECT customer_id, into_customer_id, email, 'shares primary email ' || email AS reason
-FROM (
-    SELECT customer_id, emails[1] AS email,
-           first_value(customer_id) OVER (PARTITION BY emails[1] ORDER BY created_at, customer_id) AS into_customer_id
-    FROM stg_customers WHERE len(emails) > 0
-)
-WHERE customer_id <> into_customer_id;
-
-CREATE OR REPLACE TABLE customer_canonical AS
-SELECT c.customer_id, coalesce(m.into_customer_id, c.customer_id) AS canonical_id
-FROM stg_customers c LEFT JOIN customer_merge m USING (customer_id);
-
 CREATE OR REPLACE TABLE excluded_users AS
 SELECT user_id AS source_id,
        CASE WHEN user_type = 'machine' THEN 'API/machine user' WHEN deleted THEN 'deleted in Kustomer'
@@ -41,17 +29,27 @@ WHERE user_id NOT IN (SELECT source_id FROM excluded_users);
 
 -- Account.Name is required (255); a company without a name is named by
 -- its domain, then its Kustomer id.
+-- Companies sharing a domain are one Account (company_merge, source
+-- layer); its description lists the domains of every company it carries.
 CREATE OR REPLACE TABLE out_sf_accounts AS
-SELECT company_id AS source_id,
-       left(coalesce(nullif(trim(name), ''), domains[1], 'Kustomer company ' || company_id), 255) AS name,
-       left(domains[1], 255) AS website,
-       left('Kustomer company ' || company_id
-            || coalesce(chr(10) || 'Domains: ' || nullif(array_to_string(domains, ', '), ''), ''), 32000) AS description
-FROM stg_companies;
+WITH carried AS (
+    SELECT cc.canonical_id AS company_id,
+           list_sort(list_distinct(flatten(list(c.domains)))) AS all_domains,
+           list(c.company_id ORDER BY c.company_id) FILTER (WHERE c.company_id <> cc.canonical_id) AS merged_ids
+    FROM stg_companies c JOIN company_canonical cc USING (company_id)
+    GROUP BY ALL
+)
+SELECT c.company_id AS source_id,
+       left(coalesce(nullif(trim(c.name), ''), c.domains[1], 'Kustomer company ' || c.company_id), 255) AS name,
+       left(c.domains[1], 255) AS website,
+       left('Kustomer company ' || c.company_id
+            || coalesce(chr(10) || 'Domains: ' || nullif(array_to_string(k.all_domains, ', '), ''), '')
+            || coalesce(chr(10) || 'Also Kustomer companies: ' || nullif(array_to_string(k.merged_ids, ', '), ''), ''), 32000) AS description
+FROM stg_companies c JOIN carried k USING (company_id);
 
 CREATE OR REPLACE TABLE customer_people AS
 SELECT c.customer_id AS source_id,
-       CASE WHEN c.company_id IN (SELECT source_id FROM out_sf_accounts) THEN 'contact'
+       CASE WHEN co.canonical_id IN (SELECT source_id FROM out_sf_accounts) THEN 'contact'
             WHEN setting('customers_without_company') = 'contact' THEN 'contact'
             ELSE 'lead' END AS sobject,
        -- LastName is required: the last word of the name, else the email.
@@ -59,12 +57,13 @@ SELECT c.customer_id AS source_id,
        left(coalesce(nullif(split_part(trim(c.name), ' ', -1), ''), c.emails[1], 'Kustomer customer ' || c.customer_id), 80) AS last_name,
        left(c.emails[1], 80) AS email,
        left(c.phones[1], 40) AS phone,
-       CASE WHEN c.company_id IN (SELECT source_id FROM out_sf_accounts) THEN c.company_id END AS account_source_id,
+       CASE WHEN co.canonical_id IN (SELECT source_id FROM out_sf_accounts) THEN co.canonical_id END AS account_source_id,
        left('Kustomer customer ' || c.customer_id
             || coalesce(chr(10) || 'Other emails: ' || nullif(array_to_string(c.emails[2:], ', '), ''), '')
             || coalesce(chr(10) || 'Other phones: ' || nullif(array_to_string(c.phones[2:], ', '), ''), ''), 32000) AS description,
        json_extract_string(c.custom, '$.customerTypeStr') AS customer_type
 FROM stg_customers c
+LEFT JOIN company_canonical co ON co.company_id = c.company_id
 WHERE c.customer_id NOT IN (SELECT customer_id FROM customer_merge);
 
 CREATE OR REPLACE TABLE out_sf_contacts AS

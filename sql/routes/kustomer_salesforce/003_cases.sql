@@ -1,37 +1,14 @@
--- 003 cases: which conversations load, each as a Case; its messages as
+-- 003 cases: each conversation that loads (the source layer's
+-- intermediate/002_conversation_disposition.sql) as a Case; its messages as
 -- EmailMessages (TextBody/HtmlBody at most max_email_chars: longer bodies
 -- go on in continuation messages, "(part 2 of 3)"), its notes as private
 -- CaseComments (CommentBody at most max_comment_bytes BYTES: split the
 -- same way). EmailMessage is writable only at insert: everything is
 -- decided here, before the load.
 
-CREATE OR REPLACE TABLE conversation_disposition AS
-SELECT conversation_id,
-       CASE WHEN deleted AND setting('exclude_deleted') = 'true' THEN 'excluded'
-            WHEN spam AND setting('exclude_spam') = 'true' THEN 'excluded'
-            WHEN status = 'done' AND setting('archive_done_before') IS NOT NULL
-                 AND coalesce(done_at, updated_at) < CAST(setting('archive_done_before') AS TIMESTAMPTZ) THEN 'archived'
-            ELSE 'load' END AS disposition,
-       CASE WHEN deleted AND setting('exclude_deleted') = 'true' THEN 'deleted in Kustomer'
-            WHEN spam AND setting('exclude_spam') = 'true' THEN 'spam'
-            WHEN status = 'done' AND setting('archive_done_before') IS NOT NULL
-                 AND coalesce(done_at, updated_at) < CAST(setting('archive_done_before') AS TIMESTAMPTZ)
-                 THEN 'done before ' || setting('archive_done_before') END AS reason
-FROM stg_conversations;
-
-CREATE OR REPLACE TABLE excluded_conversations AS
-SELECT conversation_id AS source_id, reason FROM conversation_disposition WHERE disposition = 'excluded';
-CREATE OR REPLACE TABLE archive_conversations AS
-SELECT conversation_id AS source_id, reason FROM conversation_disposition WHERE disposition = 'archived';
-
 CREATE OR REPLACE TABLE out_sf_cases AS
 WITH conv AS (
-    SELECT c.*, cc.canonical_id AS customer_source_id,
-           CASE WHEN setting('assignee_rule') = 'first' THEN c.assigned_user_ids[1]
-                ELSE c.assigned_user_ids[len(c.assigned_user_ids)] END AS assignee_user_id
-    FROM stg_conversations c
-    JOIN conversation_disposition d ON d.conversation_id = c.conversation_id AND d.disposition = 'load'
-    LEFT JOIN customer_canonical cc ON cc.customer_id = c.customer_id
+    SELECT * FROM int_conversations_to_load
 ), tags AS (
     SELECT conv.conversation_id, string_agg(DISTINCT g.name, '; ' ORDER BY g.name) AS tag_names
     FROM conv, unnest(conv.tag_ids) AS t(tag_id)

@@ -61,8 +61,9 @@ SELECT ko.kobject_id AS source_id, o.object,
                WHEN x.t NOT IN ('number', 'date', 'boolean') THEN to_json(left(json_extract_string(ko.custom, '$."' || x.k || '"'), 255))
                ELSE json_extract(ko.custom, '$."' || x.k || '"') END}),
            lambda e: e.value IS NOT NULL AND e.value::VARCHAR <> 'null'))), '{}'::JSON) AS fields,
-       cc.canonical_id AS customer_source_id, ko.company_id, ko.created_at
+       cc.canonical_id AS customer_source_id, coalesce(kc.canonical_id, ko.company_id) AS company_id, ko.created_at
 FROM stg_kobjects ko
 JOIN out_sf_custom_objects o ON o.source_id = ko.klass_id
 LEFT JOIN keys k ON k.klass_id = ko.klass_id
-LEFT JOIN customer_canonical cc ON cc.customer_id = ko.customer_id;
+LEFT JOIN customer_canonical cc ON cc.customer_id = ko.customer_id
+LEFT JOIN company_canonical kc ON kc.company_id = ko.company_id;

@@ -5,6 +5,7 @@
 
 CREATE OR REPLACE TABLE ferry_accounting AS
 SELECT 'companies' AS object, source_id, 'output' AS bucket, 'out_sf_accounts' AS target, 'an Account' AS reason FROM out_sf_accounts
+UNION ALL SELECT 'companies', company_id, 'merged', 'out_sf_accounts', reason || ' → ' || into_company_id FROM company_merge
 UNION ALL SELECT 'customers', source_id, 'output', 'out_sf_contacts', 'a Contact of its company''s Account' FROM out_sf_contacts
 UNION ALL SELECT 'customers', source_id, 'output', 'out_sf_leads', 'a Lead (no company; Company = ' || company || ')' FROM out_sf_leads
 UNION ALL SELECT 'customers', customer_id, 'merged', 'out_sf_contacts', reason || ' → ' || into_customer_id FROM customer_merge
@@ -25,20 +26,9 @@ UNION ALL SELECT DISTINCT CASE kind WHEN 'message' THEN 'messages' ELSE 'notes' 
                  CASE WHEN kind = 'message' THEN 'an EmailMessage' ELSE 'a private CaseComment' END
                  || CASE WHEN n_parts > 1 THEN ' in ' || n_parts || ' parts' ELSE '' END
           FROM out_sf_messages
-UNION ALL SELECT 'messages', m.message_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
-          FROM stg_messages m JOIN conversation_disposition d USING (conversation_id) WHERE d.disposition <> 'load'
-UNION ALL SELECT 'notes', n.note_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
-          FROM stg_notes n JOIN conversation_disposition d USING (conversation_id) WHERE d.disposition <> 'load'
-UNION ALL SELECT 'messages', message_id, 'excluded', 'stg_messages', 'orphan: its conversation ' || coalesce(conversation_id, '(none)') || ' was not extracted'
-          FROM stg_messages WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT conversation_id FROM stg_conversations)
-UNION ALL SELECT 'notes', note_id, 'excluded', 'stg_notes', 'orphan: its conversation ' || coalesce(conversation_id, '(none)') || ' was not extracted'
-          FROM stg_notes WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT conversation_id FROM stg_conversations)
-UNION ALL SELECT 'message_contents', message_id, 'merged', 'messages', 'the full body of message ' || message_id FROM stg_message_contents
+UNION ALL SELECT object, source_id, bucket, target, reason FROM int_conversation_records_not_loaded
 UNION ALL SELECT DISTINCT 'attachments', a.attachment_id, 'output', 'out_sf_messages.attachment_ids', 'a ContentVersion on its Case'
           FROM stg_attachments a WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_sf_messages)
-UNION ALL SELECT 'attachments', a.attachment_id, d.disposition, d.disposition || '_conversations', 'conversation ' || d.reason
-          FROM stg_attachments a JOIN stg_messages m USING (message_id) JOIN conversation_disposition d USING (conversation_id)
-          WHERE d.disposition <> 'load'
 UNION ALL SELECT 'attachments', a.attachment_id, 'excluded', 'stg_attachments', 'orphan: its message ' || coalesce(a.message_id, '(none)') || ' is not loaded'
           FROM stg_attachments a WHERE a.attachment_id NOT IN (SELECT unnest(attachment_ids) FROM out_sf_messages)
             AND a.attachment_id NOT IN (SELECT a2.attachment_id FROM stg_attachments a2 JOIN stg_messages m USING (message_id)

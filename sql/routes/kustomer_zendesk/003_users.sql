@@ -1,20 +1,8 @@
 -- 003 users: Kustomer customers → Zendesk end users.
--- Rule: customers sharing their primary (first) email, case-insensitively,
--- are one person. The oldest customer is kept; the others are listed in
--- customer_merge and their emails and phones become identities of the kept one.
-
-CREATE OR REPLACE TABLE customer_merge AS
-SELECT customer_id, into_customer_id, email, 'shares primary email ' || email AS reason
-FROM (
-    SELECT customer_id, emails[1] AS email,
-           first_value(customer_id) OVER (PARTITION BY emails[1] ORDER BY created_at, customer_id) AS into_customer_id
-    FROM stg_customers WHERE len(emails) > 0
-)
-WHERE customer_id <> into_customer_id;
-
-CREATE OR REPLACE TABLE customer_canonical AS
-SELECT c.customer_id, coalesce(m.into_customer_id, c.customer_id) AS canonical_id
-FROM stg_customers c LEFT JOIN customer_merge m USING (customer_id);
+-- Customers sharing their primary email are one person (the source
+-- layer's intermediate/001_customer_merge.sql: customer_merge and
+-- customer_canonical); here the merged ones' emails and phones become
+-- identities of the kept one.
 
 -- Every email and phone of a person, each owned by exactly one user: an
 -- email that is someone's primary belongs to them, else to the oldest user
@@ -38,9 +26,9 @@ SELECT DISTINCT zd_field_key(k) AS key, zd_field_type(k) AS type, k AS kustomer_
 FROM stg_customers, unnest(json_keys(coalesce(custom, '{}'::JSON))) AS t(k);
 
 CREATE OR REPLACE TABLE customer_tags AS
-SELECT c.customer_id, list_sort(list_distinct(list(g.zendesk_tag))) AS tags
+SELECT c.customer_id, list_sort(list_distinct(list(zd_tag(g.name)))) AS tags
 FROM stg_customers c, unnest(c.tag_ids) AS t(tag_id)
-JOIN stg_tags g ON g.tag_id = t.tag_id AND NOT g.deleted AND g.zendesk_tag <> ''
+JOIN stg_tags g ON g.tag_id = t.tag_id AND NOT g.deleted AND zd_tag(g.name) <> ''
 GROUP BY c.customer_id;
 
 CREATE OR REPLACE TABLE out_zendesk_users AS

@@ -1,28 +1,9 @@
--- 005 comments: which conversations load, then messages and notes →
+-- 005 comments: messages and notes of the conversations that load →
 -- Zendesk comments in source-timestamp order, bodies over the byte limit split,
 -- conversations over the comment limit split into linked parts.
 
--- Rule: deleted and spam conversations are excluded, done conversations
--- older than `archive_done_before` are archived (seeds/transform_settings.csv).
-CREATE OR REPLACE TABLE conversation_disposition AS
-SELECT conversation_id,
-       CASE WHEN deleted AND setting('exclude_deleted') = 'true' THEN 'excluded'
-            WHEN spam AND setting('exclude_spam') = 'true' THEN 'excluded'
-            WHEN status = 'done' AND setting('archive_done_before') IS NOT NULL
-                 AND coalesce(done_at, updated_at) < CAST(setting('archive_done_before') AS TIMESTAMPTZ) THEN 'archived'
-            ELSE 'load' END AS disposition,
-       CASE WHEN deleted AND setting('exclude_deleted') = 'true' THEN 'deleted in Kustomer'
-            WHEN spam AND setting('exclude_spam') = 'true' THEN 'spam'
-            WHEN status = 'done' AND setting('archive_done_before') IS NOT NULL
-                 AND coalesce(done_at, updated_at) < CAST(setting('archive_done_before') AS TIMESTAMPTZ)
-                 THEN 'done before ' || setting('archive_done_before') END AS reason
-FROM stg_conversations;
-
-CREATE OR REPLACE TABLE excluded_conversations AS
-SELECT conversation_id AS source_id, reason FROM conversation_disposition WHERE disposition = 'excluded';
-CREATE OR REPLACE TABLE archive_conversations AS
-SELECT conversation_id AS source_id, reason FROM conversation_disposition WHERE disposition = 'archived';
-
+-- Which conversations load, are excluded or archived: the source layer's
+-- intermediate/002_conversation_disposition.sql (by seeds/transform_settings.csv).
 -- Messages and notes of one conversation, one row each, with their author.
 CREATE OR REPLACE TABLE comment_source AS
 SELECT 'message' AS kind, m.message_id AS source_id, m.conversation_id, m.sent_at AS created_at,

@@ -8,20 +8,16 @@ FROM stg_conversations, unnest(json_keys(coalesce(custom, '{}'::JSON))) AS t(k);
 
 CREATE OR REPLACE TABLE out_zendesk_tickets AS
 WITH conv AS (
-    SELECT c.*, cc.canonical_id AS requester_source_id,
-           -- Assignee rule: the last assigned user (`assignee_rule = last`) or the first.
-           CASE WHEN setting('assignee_rule') = 'first' THEN c.assigned_user_ids[1]
-                ELSE c.assigned_user_ids[len(c.assigned_user_ids)] END AS assignee_user_id
-    FROM stg_conversations c
-    JOIN conversation_disposition d ON d.conversation_id = c.conversation_id AND d.disposition = 'load'
-    LEFT JOIN customer_canonical cc ON cc.customer_id = c.customer_id
+    SELECT c.* EXCLUDE (customer_source_id, assignee_user_id),
+           c.customer_source_id AS requester_source_id, c.assignee_user_id
+    FROM int_conversations_to_load c
 ), first_message AS (
     SELECT conversation_id, arg_min(preview, sent_at::VARCHAR || message_id) AS preview
     FROM stg_messages GROUP BY conversation_id
 ), source_tags AS (
-    SELECT conv.conversation_id, list(g.zendesk_tag) AS tags
+    SELECT conv.conversation_id, list(zd_tag(g.name)) AS tags
     FROM conv, unnest(conv.tag_ids) AS t(tag_id)
-    JOIN stg_tags g ON g.tag_id = t.tag_id AND NOT g.deleted AND g.zendesk_tag <> ''
+    JOIN stg_tags g ON g.tag_id = t.tag_id AND NOT g.deleted AND zd_tag(g.name) <> ''
     GROUP BY conv.conversation_id
 ), assignee_tags AS (
     -- Other assignees are kept as tags assignee_<name>.

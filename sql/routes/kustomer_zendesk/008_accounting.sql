@@ -15,7 +15,7 @@ UNION ALL SELECT 'users', source_id, 'excluded', 'excluded_users', reason FROM e
 UNION ALL SELECT 'teams', source_id, 'output', 'out_zendesk_groups', NULL FROM out_zendesk_groups
 UNION ALL SELECT 'teams', source_id, 'excluded', 'excluded_teams', reason FROM excluded_teams
 UNION ALL SELECT 'tags', tag_id, CASE WHEN deleted THEN 'excluded' ELSE 'output' END, 'out_zendesk_tickets.tags',
-                 CASE WHEN deleted THEN 'tag deleted in Kustomer' ELSE 'used as ticket/user tag ' || zendesk_tag END FROM stg_tags
+                 CASE WHEN deleted THEN 'tag deleted in Kustomer' ELSE 'used as ticket/user tag ' || zd_tag(name) END FROM stg_tags
 -- conversations
 UNION ALL SELECT DISTINCT 'conversations', conversation_id, 'output', 'out_zendesk_tickets', NULL FROM out_zendesk_tickets
 UNION ALL SELECT 'conversations', source_id, 'excluded', 'excluded_conversations', reason FROM excluded_conversations

@@ -1,18 +1,5 @@
 -- verify, route part: which destination rows the route outputs, and which
 -- source records each carries (see sql/verify/funnel.sql).
-CREATE OR REPLACE TEMP TABLE verify_staged AS
-          SELECT 'admins' AS object, count(*) AS n FROM stg_admins
-UNION ALL SELECT 'teams', count(*) FROM stg_teams
-UNION ALL SELECT 'tags', count(*) FROM stg_tags
-UNION ALL SELECT 'data_attributes', count(*) FROM stg_data_attributes
-UNION ALL SELECT 'ticket_types', count(*) FROM stg_ticket_types
-UNION ALL SELECT 'companies', count(*) FROM stg_companies
-UNION ALL SELECT 'contacts', count(*) FROM stg_contacts
-UNION ALL SELECT 'contact_notes', count(*) FROM stg_contact_notes
-UNION ALL SELECT 'conversations', count(*) FROM stg_conversations
-UNION ALL SELECT 'attachments', count(*) FROM stg_attachments
-UNION ALL SELECT 'tickets', count(*) FROM stg_tickets;
-
 CREATE OR REPLACE TEMP TABLE verify_rows AS
           SELECT 'users' AS phase, source_id FROM out_kus_users
 UNION ALL SELECT 'teams', source_id FROM out_kus_teams

@@ -1,19 +1,5 @@
 -- verify, route part: which destination rows the route outputs, and which
 -- source records each carries (see sql/verify/funnel.sql).
-CREATE OR REPLACE TEMP TABLE verify_staged AS
-          SELECT 'users' AS object, count(*) AS n FROM stg_users
-UNION ALL SELECT 'teams', count(*) FROM stg_teams
-UNION ALL SELECT 'tags', count(*) FROM stg_tags
-UNION ALL SELECT 'klasses', count(*) FROM stg_klasses
-UNION ALL SELECT 'companies', count(*) FROM stg_companies
-UNION ALL SELECT 'customers', count(*) FROM stg_customers
-UNION ALL SELECT 'conversations', count(*) FROM stg_conversations
-UNION ALL SELECT 'messages', count(*) FROM stg_messages
-UNION ALL SELECT 'message_contents', count(*) FROM stg_message_contents
-UNION ALL SELECT 'notes', count(*) FROM stg_notes
-UNION ALL SELECT 'kobjects', count(*) FROM stg_kobjects
-UNION ALL SELECT 'attachments', count(*) FROM stg_attachments;
-
 CREATE OR REPLACE TEMP TABLE verify_rows AS
           SELECT 'agents' AS phase, source_id FROM out_enchant_agents
 UNION ALL SELECT 'customers', source_id FROM out_enchant_customers

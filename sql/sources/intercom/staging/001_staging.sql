@@ -2,15 +2,8 @@
 -- verbatim JSON of the raw views (raw_intercom_*). Nothing is dropped
 -- here; rules come later. Intercom times are epoch seconds.
 
-CREATE OR REPLACE MACRO setting(k) AS (SELECT nullif(trim(value), '') FROM transform_settings WHERE key = k);
+-- setting, clean_text and safe_html: shared/001_macros.sql.
 CREATE OR REPLACE MACRO ic_time(v) AS to_timestamp(TRY_CAST(v AS BIGINT));
--- Control characters are not text; destinations refuse or mangle them.
-CREATE OR REPLACE MACRO clean_text(s) AS regexp_replace(s, '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]', '', 'g');
--- Active content never travels: <script> elements and on* handlers go
--- (the raw JSON keeps the original for auditors).
-CREATE OR REPLACE MACRO safe_html(s) AS regexp_replace(
-    regexp_replace(clean_text(s), '(?is)<script\b.*?</script\s*>', '', 'g'),
-    '(?i)\s+on[a-z]+\s*=\s*("[^"]*"|''[^'']*''|[^\s>]+)', '', 'g');
 -- The text of an HTML body: tags dropped, the common entities decoded,
 -- blanks folded.
 CREATE OR REPLACE MACRO html_text(s) AS trim(regexp_replace(
