@@ -67,21 +67,21 @@ fn object_views_sql(workspace: &Path, kind: &str, objects: &[&str]) -> String {
     sql
 }
 
+/// The body of a raw view (`sql/engine/raw_view.sql`), `{parts}` to fill.
+const RAW_VIEW: &str = include_str!("../sql/engine/raw_view.sql");
+
 /// `CREATE OR REPLACE VIEW raw_<source>_<object>` for one object.
 pub fn raw_view_sql(workspace: &Path, source: &str, object: &str) -> String {
     let dir = workspace.join("raw").join(source).join(object);
     let body = if has_parts(&dir) {
         let glob = dir.join("*.parquet").to_string_lossy().replace('\'', "''");
         let parts = format!("read_parquet('{glob}', union_by_name = true)");
-        // `id` is never NULL in a raw part (see `land::raw_schema`), so
-        // NOT IN cannot meet a NULL.
-        format!(
-            "WITH landed_twice AS (SELECT id FROM {parts} GROUP BY id HAVING count(*) > 1) \
-             SELECT * FROM {parts} WHERE id NOT IN (SELECT id FROM landed_twice) \
-             UNION ALL \
-             (SELECT * FROM {parts} WHERE id IN (SELECT id FROM landed_twice) \
-              QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC NULLS LAST, extracted_at DESC) = 1)"
-        )
+        RAW_VIEW
+            .lines()
+            .filter(|l| !l.starts_with("--"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace("{parts}", &parts)
     } else {
         EMPTY_RAW.to_string()
     };

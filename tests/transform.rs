@@ -699,3 +699,120 @@ fn golden_fixtures_give_exact_enchant_rows() {
         ]
     );
 }
+
+/// The Intercom route's transform on a small seeded workspace, extracted
+/// from the Intercom simulator: exact rows (times left out: the simulator
+/// dates its records from today), so a change to the Intercom source layer
+/// shows its effect here.
+#[test]
+fn golden_intercom_workspace_gives_exact_kustomer_rows() {
+    let ic = Sim::intercom(&["--seed", "5", "--contacts", "6"]);
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("ws");
+    let out = std::process::Command::new(bin())
+        .arg("init")
+        .arg(&dir)
+        .args(["--route", "intercom-kustomer", "--source-url", &ic.url])
+        .args(["--dest-url", "http://127.0.0.1:9", "--rate-limit", "100000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ferry(&dir, &["extract", "--no-progress"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ferry(&dir, &["transform"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let conn = db(&dir);
+    assert_eq!(
+        rows(&conn, "SELECT source_id, coalesce(name, '-'), coalesce(email, '-'), role, coalesce(company_source_id, '-'), tag_names::VARCHAR FROM out_kus_customers ORDER BY 1"),
+        vec![
+            r#"6500000200000000004c4b4f | Person 0 | person0@example.org | user | - | [VIP]"#,
+            r#"6500000200000000004c4b50 | Person 1 | person1@example.org | user | 6500000100000000004c4b50"#,
+            r#"6500000200000000004c4b51 | Person 2 | person2@example.org | user | 6500000100000000004c4b51"#,
+            r#"6500000200000000004c4b53 | Person 4 | person4@example.org | user | 6500000100000000004c4b50"#,
+            r#"6500000200000000004c4b54 | - | person5@example.org | user | 6500000100000000004c4b51 | [VIP]"#,
+        ]
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT contact_id, into_contact_id, reason FROM contact_merge ORDER BY 1"
+        ),
+        vec![
+            r#"6500000200000000004c4b52 | 6500000200000000004c4b51 | lead sharing the email person2@example.org with user 6500000200000000004c4b51"#,
+        ]
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT source_id, name, domains::VARCHAR FROM out_kus_companies ORDER BY 1"
+        ),
+        vec![
+            r#"6500000100000000004c4b4f | Company 0 | [{'domain': company0.example.com}]"#,
+            r#"6500000100000000004c4b50 | Company 1 | [{'domain': company1.example.com}]"#,
+            r#"6500000100000000004c4b51 | Company 2 | [{'domain': company2.example.com}]"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT source_id, customer_source_id, status, coalesce(priority::VARCHAR, '-'), channel, tag_names::VARCHAR, parts_total, parts_read FROM out_kus_conversations ORDER BY 1"),
+        vec![
+            r#"2000000 | 6500000200000000004c4b4f | open | 4 | conversation | [VIP] | 6 | 6"#,
+            r#"2000001 | 6500000200000000004c4b50 | done | 3 | email | [] | 600 | 500"#,
+            r#"2000002 | 6500000200000000004c4b51 | open | 3 | conversation | [Bug] | 6 | 6"#,
+            r#"2000003 | 6500000200000000004c4b51 | open | 3 | whatsapp | [] | 3 | 3"#,
+            r#"2000004 | 6500000200000000004c4b53 | done | 3 | conversation | [Feature request] | 6 | 6"#,
+            r#"2000005 | 6500000200000000004c4b54 | open | 4 | email | [] | 6 | 6"#,
+            r#"2000006 | 6500000200000000004c4b4f | open | 3 | conversation | [Enterprise] | 8 | 8"#,
+            r#"2000007 | 6500000200000000004c4b50 | done | 3 | whatsapp | [] | 5 | 5"#,
+            r#"2000008 | 6500000200000000004c4b51 | open | 3 | conversation | [VIP] | 5 | 5"#,
+        ]
+    );
+    assert_eq!(
+        rows(&conn, "SELECT conversation_source_id, direction, count(*), count(*) FILTER (WHERE len(attachment_ids) > 0) FROM out_kus_messages GROUP BY ALL ORDER BY ALL"),
+        vec![
+            r#"2000000 | in | 3 | 2"#,
+            r#"2000000 | out | 2 | 0"#,
+            r#"2000001 | in | 144 | 29"#,
+            r#"2000001 | out | 143 | 28"#,
+            r#"2000002 | in | 3 | 1"#,
+            r#"2000002 | out | 2 | 0"#,
+            r#"2000003 | in | 2 | 2"#,
+            r#"2000003 | out | 2 | 0"#,
+            r#"2000004 | in | 3 | 1"#,
+            r#"2000004 | out | 2 | 0"#,
+            r#"2000005 | in | 3 | 1"#,
+            r#"2000005 | out | 2 | 0"#,
+            r#"2000006 | in | 3 | 2"#,
+            r#"2000006 | out | 3 | 0"#,
+            r#"2000007 | in | 3 | 1"#,
+            r#"2000007 | out | 2 | 0"#,
+            r#"2000008 | in | 3 | 1"#,
+            r#"2000008 | out | 2 | 0"#,
+        ]
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT object, bucket, count(*) FROM ferry_accounting GROUP BY ALL ORDER BY ALL"
+        ),
+        vec![
+            r#"admins | output | 8"#,
+            r#"articles | archived | 5"#,
+            r#"attachments | output | 71"#,
+            r#"collections | archived | 2"#,
+            r#"companies | output | 3"#,
+            r#"contact_notes | archived | 7"#,
+            r#"contacts | merged | 1"#,
+            r#"contacts | output | 5"#,
+            r#"conversations | output | 9"#,
+            r#"data_attributes | excluded | 4"#,
+            r#"data_attributes | output | 10"#,
+            r#"event_summaries | archived | 6"#,
+            r#"segment_members | archived | 6"#,
+            r#"segments | archived | 3"#,
+            r#"tags | merged | 8"#,
+            r#"teams | output | 3"#,
+            r#"ticket_types | output | 1"#,
+            r#"tickets | output | 1"#,
+        ]
+    );
+}

@@ -29,3 +29,24 @@ CREATE OR REPLACE TEMP MACRO ferry_carried(p_phase) AS TABLE
 CREATE OR REPLACE TEMP MACRO ferry_in_window(p_id) AS
     (getvariable('ferry_window') IS NULL
      OR p_id IN (SELECT w.source_id FROM load_window w WHERE w.win = getvariable('ferry_window')));
+-- The pilot of `ferry load --sample N`, one rule for every route: the
+-- oldest, the newest and the longest conversation, one with files, one
+-- split across records, one of each status, topped up to N by hash (the
+-- same N conversations every time). `candidates` names a relation with
+-- conversation_id, row_id (ties), created_at, n_items, has_files,
+-- is_split, kind (the status).
+CREATE OR REPLACE TEMP MACRO ferry_pilot(candidates) AS TABLE
+    WITH t AS (SELECT * FROM query_table(candidates)),
+    picks AS (
+        SELECT conversation_id FROM (SELECT conversation_id FROM t ORDER BY created_at, row_id LIMIT 1)
+        UNION SELECT conversation_id FROM (SELECT conversation_id FROM t ORDER BY created_at DESC, row_id LIMIT 1)
+        UNION SELECT conversation_id FROM (SELECT conversation_id FROM t ORDER BY n_items DESC, row_id LIMIT 1)
+        UNION SELECT conversation_id FROM (SELECT conversation_id FROM t WHERE has_files ORDER BY row_id LIMIT 1)
+        UNION SELECT conversation_id FROM (SELECT conversation_id FROM t WHERE is_split ORDER BY row_id LIMIT 1)
+        UNION SELECT arg_min(conversation_id, row_id) FROM t GROUP BY kind
+    ), fill AS (
+        SELECT conversation_id FROM (SELECT DISTINCT conversation_id FROM t
+                                     WHERE conversation_id NOT IN (SELECT conversation_id FROM picks))
+        ORDER BY hash(conversation_id) LIMIT greatest(getvariable('ferry_sample_n') - (SELECT count(*) FROM picks), 0)
+    )
+    SELECT conversation_id FROM picks UNION SELECT conversation_id FROM fill;

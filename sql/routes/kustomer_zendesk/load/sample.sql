@@ -3,23 +3,14 @@
 -- status, a split one), topped up to N, with exactly the records they
 -- need, as (phase, source_id) rows of load_sample. The phase queries read
 -- it when ferry_sample is set.
+CREATE OR REPLACE TEMP VIEW pilot_candidates AS
+SELECT t.conversation_id, t.source_id AS row_id, t.created_at,
+       coalesce(c.n, 0) AS n_items, coalesce(c.att, false) AS has_files, t.part_count > 1 AS is_split, t.status AS kind
+FROM out_zendesk_tickets t
+LEFT JOIN (SELECT ticket_source_id, count(*) AS n, bool_or(len(attachment_ids) > 0) AS att
+           FROM out_zendesk_comments GROUP BY ALL) c ON c.ticket_source_id = t.source_id;
 CREATE OR REPLACE TABLE load_sample AS
-WITH t AS (
-    SELECT t.*, coalesce(c.n, 0) AS n_comments, coalesce(c.att, false) AS has_att
-    FROM out_zendesk_tickets t
-    LEFT JOIN (SELECT ticket_source_id, count(*) AS n, bool_or(len(attachment_ids) > 0) AS att
-               FROM out_zendesk_comments GROUP BY ALL) c ON c.ticket_source_id = t.source_id
-), picks AS (
-    SELECT conversation_id FROM (SELECT conversation_id FROM t ORDER BY created_at, source_id LIMIT 1)
-    UNION SELECT conversation_id FROM (SELECT conversation_id FROM t ORDER BY created_at DESC, source_id LIMIT 1)
-    UNION SELECT conversation_id FROM (SELECT conversation_id FROM t ORDER BY n_comments DESC, source_id LIMIT 1)
-    UNION SELECT conversation_id FROM (SELECT conversation_id FROM t WHERE has_att ORDER BY source_id LIMIT 1)
-    UNION SELECT conversation_id FROM (SELECT conversation_id FROM t WHERE part_count > 1 ORDER BY source_id LIMIT 1)
-    UNION SELECT arg_min(conversation_id, source_id) FROM t GROUP BY status
-), fill AS (
-    SELECT conversation_id FROM (SELECT DISTINCT conversation_id FROM t WHERE conversation_id NOT IN (SELECT conversation_id FROM picks))
-    ORDER BY hash(conversation_id) LIMIT greatest(getvariable('ferry_sample_n') - (SELECT count(*) FROM picks), 0)
-), convs AS (SELECT conversation_id FROM picks UNION SELECT conversation_id FROM fill),
+WITH convs AS (SELECT conversation_id FROM ferry_pilot('pilot_candidates')),
 tickets AS (SELECT source_id, requester_source_id, organization_source_id FROM out_zendesk_tickets
             WHERE conversation_id IN (SELECT conversation_id FROM convs)),
 users AS (
