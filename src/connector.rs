@@ -156,12 +156,14 @@ pub enum RollbackScope {
 
 impl RollbackScope {
     /// The scope as a filter on `ferry_id_map` (batch ids start with
-    /// their run's id), and its one parameter.
-    pub fn filter(&self) -> (&'static str, Option<&str>) {
+    /// their run's id) and its parameter: always exactly one, so every
+    /// query binds the same way (`--all` binds an empty string to a
+    /// condition that is always true).
+    pub fn filter(&self) -> (&'static str, &str) {
         match self {
-            RollbackScope::Batch(b) => ("batch_id = ?", Some(b)),
-            RollbackScope::Run(r) => ("batch_id LIKE ? || '-%'", Some(r)),
-            RollbackScope::All => ("true", None),
+            RollbackScope::Batch(b) => ("batch_id = ?", b),
+            RollbackScope::Run(r) => ("batch_id LIKE ? || '-%'", r),
+            RollbackScope::All => ("? = ''", ""),
         }
     }
 }

@@ -69,12 +69,8 @@ fn confirmed(
          GROUP BY ALL ORDER BY min(loaded_at)"
     ))?;
     let kind = dest.kind();
-    let mut params: Vec<&dyn duckdb::ToSql> = vec![&kind];
-    if let Some(p) = &param {
-        params.push(p);
-    }
     let counts: Vec<(String, i64)> = stmt
-        .query_map(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(duckdb::params![kind, param], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     if counts.is_empty() {
         // Nothing to delete: the connector says so (and a rerun of an

@@ -15,23 +15,14 @@ use crate::http::{ApiClient, Lane, Payload};
 pub use crate::connector::RollbackScope as Scope;
 
 fn ids(conn: &Connection, phase: &str, scope: &Scope) -> Result<Vec<String>> {
-    let (cond, arg) = match scope {
-        Scope::Batch(b) => ("batch_id = ?", Some(b.clone())),
-        Scope::Run(r) => ("batch_id LIKE ? || '-%'", Some(r.clone())),
-        Scope::All => ("true", None),
-    };
+    let (cond, arg) = scope.filter();
     let sql = format!(
         "SELECT dest_id FROM ferry_id_map WHERE dest = 'enchant' AND dest_object = ? AND {cond} ORDER BY dest_id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let a = arg.unwrap_or_default();
-    let rows: Vec<String> = if cond == "true" {
-        stmt.query_map(params![phase], |r| r.get(0))?
-            .collect::<std::result::Result<_, _>>()?
-    } else {
-        stmt.query_map(params![phase, a], |r| r.get(0))?
-            .collect::<std::result::Result<_, _>>()?
-    };
+    let rows: Vec<String> = stmt
+        .query_map(params![phase, arg], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
     Ok(rows)
 }
 

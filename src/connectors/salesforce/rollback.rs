@@ -18,11 +18,7 @@ use crate::http::{ApiClient, Lane};
 pub use crate::connector::RollbackScope as Scope;
 
 fn ids(conn: &Connection, phase: &str, scope: &Scope) -> Result<Vec<String>> {
-    let (cond, arg) = match scope {
-        Scope::Batch(b) => ("batch_id = ?", b.clone()),
-        Scope::Run(r) => ("batch_id LIKE ? || '-%'", r.clone()),
-        Scope::All => ("? = ''", String::new()),
-    };
+    let (cond, arg) = scope.filter();
     let sql = format!("SELECT dest_id FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = ? AND {cond} ORDER BY dest_id");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params![phase, arg], |r| r.get(0))?;
@@ -125,11 +121,7 @@ pub async fn run(
     let conn = db.lock().unwrap();
     let n = ids(&conn, "agents", &scope)?.len();
     if n > 0 {
-        let (cond, arg) = match &scope {
-            Scope::Batch(b) => ("batch_id = ?", b.clone()),
-            Scope::Run(r) => ("batch_id LIKE ? || '-%'", r.clone()),
-            Scope::All => ("? = ''", String::new()),
-        };
+        let (cond, arg) = scope.filter();
         conn.execute(&format!("DELETE FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = 'agents' AND {cond}"), params![arg])?;
         out.push((
             "user matches forgotten (Users are never created or deleted)".into(),

@@ -61,20 +61,12 @@ enum Deletion {
     FollowUps,
 }
 
-fn where_clause(scope: &Scope) -> (String, Option<String>) {
-    match scope {
-        Scope::Batch(b) => ("batch_id = ?".into(), Some(b.clone())),
-        Scope::Run(r) => ("batch_id LIKE ? || '-%'".into(), Some(r.clone())),
-        Scope::All => ("true".into(), None),
-    }
-}
-
 fn rows(
     conn: &Connection,
     phase: &str,
     scope: &Scope,
 ) -> Result<Vec<(String, String, Option<String>)>> {
-    let (cond, arg) = where_clause(scope);
+    let (cond, arg) = scope.filter();
     // Records need their object key: it is the custom object's id map entry
     // reached through the output table.
     let sql = format!(
@@ -88,30 +80,22 @@ fn rows(
     );
     let mut stmt = conn.prepare(&sql)?;
     let map = |r: &duckdb::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
-    let out = match arg {
-        Some(a) => stmt
-            .query_map(params![phase, a], map)?
-            .collect::<std::result::Result<Vec<_>, _>>()?,
-        None => stmt
-            .query_map(params![phase], map)?
-            .collect::<std::result::Result<Vec<_>, _>>()?,
-    };
+    let out = stmt
+        .query_map(params![phase, arg], map)?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(out)
 }
 
 /// Users the scope linked to people the account already had: forgotten
 /// (their id map rows go), never deleted. Returns how many.
 fn forget_matched(conn: &mut Connection, scope: &Scope) -> Result<usize> {
-    let (cond, arg) = where_clause(scope);
+    let (cond, arg) = scope.filter();
     let sql = format!(
         "DELETE FROM ferry_id_map m WHERE m.dest = 'zendesk' AND {cond}
            AND EXISTS (SELECT 1 FROM ferry_matched x WHERE x.dest = m.dest
                        AND x.dest_object = m.dest_object AND x.source_id = m.source_id AND x.dest_id = m.dest_id)"
     );
-    Ok(match arg {
-        Some(a) => conn.execute(&sql, params![a])?,
-        None => conn.execute(&sql, [])?,
-    })
+    Ok(conn.execute(&sql, params![arg])?)
 }
 
 /// Waits for a bulk delete's job and returns the ids whose delete failed,

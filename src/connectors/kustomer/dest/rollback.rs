@@ -19,11 +19,7 @@ pub use crate::connector::RollbackScope as Scope;
 
 /// (source_id, dest_id) of a phase's records in the scope.
 fn ids(conn: &Connection, phase: &str, scope: &Scope) -> Result<Vec<(String, String)>> {
-    let (cond, arg) = match scope {
-        Scope::Batch(b) => ("batch_id = ?", b.clone()),
-        Scope::Run(r) => ("batch_id LIKE ? || '-%'", r.clone()),
-        Scope::All => ("? = ''", String::new()),
-    };
+    let (cond, arg) = scope.filter();
     let sql = format!(
         "SELECT source_id, dest_id FROM ferry_id_map WHERE dest = 'kustomer' AND dest_object = ? AND {cond} ORDER BY dest_id"
     );
