@@ -319,7 +319,7 @@ pub enum SqlAction {
     /// file, every other file stays built-in. Existing copies are never overwritten.
     Eject {
         /// Only these files (paths as listed by `ferry transform --plan`, e.g.
-        /// 005_comments.sql, seeds/status_map.csv, load/tickets.sql); default: all.
+        /// 013_int_comment_source.sql, seeds/status_map.csv, load/tickets.sql); default: all.
         files: Vec<String>,
     },
 }

@@ -294,7 +294,12 @@ fn verify_catches_a_transform_bug_that_the_transforms_own_tables_would_hide() {
     assert!(out.status.success(), "{}", text(&out));
     let out = ferry(
         &dir,
-        &["sql", "eject", "006_tickets.sql", "005_comments.sql"],
+        &[
+            "sql",
+            "eject",
+            "020_out_zendesk_tickets.sql",
+            "013_int_comment_source.sql",
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
     let edit = |file: &str, from: &str, to: &str| {
@@ -304,12 +309,12 @@ fn verify_catches_a_transform_bug_that_the_transforms_own_tables_would_hide() {
         std::fs::write(&path, sql.replace(from, to)).unwrap();
     };
     edit(
-        "006_tickets.sql",
+        "020_out_zendesk_tickets.sql",
         "pm.zendesk_priority AS priority",
         "'low' AS priority",
     );
     edit(
-        "005_comments.sql",
+        "013_int_comment_source.sql",
         "       true AS public,",
         "       direction = 'in' AS public,",
     );

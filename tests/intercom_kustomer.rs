@@ -145,12 +145,12 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
     let conn = db(&dir);
     let dump = dest.get("/__sim/dump");
     for (resource, table) in [
-        ("companies", "out_kus_companies"),
-        ("customers", "out_kus_customers"),
-        ("conversations", "out_kus_conversations"),
-        ("messages", "out_kus_messages"),
-        ("notes", "out_kus_notes"),
-        ("kobjects", "out_kus_kobjects"),
+        ("companies", "out_kustomer_companies"),
+        ("customers", "out_kustomer_customers"),
+        ("conversations", "out_kustomer_conversations"),
+        ("messages", "out_kustomer_messages"),
+        ("notes", "out_kustomer_notes"),
+        ("kobjects", "out_kustomer_kobjects"),
     ] {
         let (n, twice) = dest_records(&dump, resource);
         assert!(twice.is_empty(), "{resource} created twice: {twice:?}");
@@ -202,7 +202,7 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         count(
             &conn,
             "SELECT count(*) FROM ferry_id_map WHERE dest_object = 'users'"
-        ) == count(&conn, "SELECT count(*) FROM out_kus_users"),
+        ) == count(&conn, "SELECT count(*) FROM out_kustomer_users"),
         "every admin with an email is matched or created"
     );
     let teams = dump["records"]["teams"].as_array().unwrap();
@@ -301,7 +301,7 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
     );
 
     // The ugly cases, in the destination.
-    let merged = count(&conn, "SELECT count(*) FROM contact_merge");
+    let merged = count(&conn, "SELECT count(*) FROM int_contact_merge");
     assert!(merged >= 1, "the lead sharing a user's email is merged");
     let customers = &dump["records"]["customers"];
     let person2 = customers
@@ -506,10 +506,10 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
     let dump = dest.get("/__sim/dump");
     let conn = db(&dir);
     for (resource, table) in [
-        ("customers", "out_kus_customers"),
-        ("conversations", "out_kus_conversations"),
-        ("messages", "out_kus_messages"),
-        ("notes", "out_kus_notes"),
+        ("customers", "out_kustomer_customers"),
+        ("conversations", "out_kustomer_conversations"),
+        ("messages", "out_kustomer_messages"),
+        ("notes", "out_kustomer_notes"),
     ] {
         let (n, twice) = dest_records(&dump, resource);
         assert!(

@@ -29,7 +29,7 @@ const OUTSIDE_SPEC: &[(&str, &str)] = &[
 ];
 
 /// Response fields ferry reads, by the object an endpoint returns (from
-/// `sql/sources/kustomer/staging/001_staging.sql` and the extractor); a violation
+/// `sql/sources/kustomer/staging/*.sql` and the extractor); a violation
 /// on any other field is the spec's example-generated `required` noise
 /// (reference README). A search's object is in its request body, not its
 /// path: only the key fields are held against its responses.

@@ -341,7 +341,7 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
     let dry = ok(&dir, &["load", "--dry-run"]);
     assert!(!dry.contains("restricted picklist"), "{dry}");
     // The org has no custom objects for the klasses yet: the dry run names
-    // them; the admin creates what out_sf_custom_fields lists.
+    // them; the admin creates what out_salesforce_custom_fields lists.
     assert!(
         dry.contains("custom object ecomm_order__c does not exist in the org"),
         "{dry}"
@@ -416,7 +416,7 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
     assert_eq!(distinct.len(), sites.len(), "a website on two Accounts");
     assert_eq!(
         count(&conn, "SELECT count(*) FROM stg_companies"),
-        count(&conn, "SELECT count(*) FROM out_sf_accounts")
+        count(&conn, "SELECT count(*) FROM out_salesforce_accounts")
             + count(&conn, "SELECT count(*) FROM ferry_accounting WHERE object = 'companies' AND bucket = 'merged'")
     );
     // CaseComments carry no external id: their markers must be unique.
@@ -670,7 +670,7 @@ fn check_queues_topics_records_and_links(conn: &duckdb::Connection, d: &Value, s
         .count();
     let want = count(
         conn,
-        "SELECT count(*) FROM out_sf_cases c LEFT JOIN ferry_id_map u ON u.dest = 'salesforce' AND u.dest_object = 'agents' AND u.source_id = c.owner_source_id WHERE u.dest_id IS NULL AND c.owner_queue_source_id IS NOT NULL",
+        "SELECT count(*) FROM out_salesforce_cases c LEFT JOIN ferry_id_map u ON u.dest = 'salesforce' AND u.dest_object = 'agents' AND u.source_id = c.owner_source_id WHERE u.dest_id IS NULL AND c.owner_queue_source_id IS NOT NULL",
     );
     assert!(want > 0, "the dataset has Cases for a Queue");
     assert_eq!(queue_owned as i64, want);
@@ -746,7 +746,7 @@ fn check_queues_topics_records_and_links(conn: &duckdb::Connection, d: &Value, s
         .count();
     assert_eq!(
         email_links as i64,
-        count(conn, "SELECT count(*) FROM out_sf_file_links")
+        count(conn, "SELECT count(*) FROM out_salesforce_file_links")
     );
     let stats = sf.get("/__sim/stats");
     let multipart = stats["by_kind"]["multipart"].as_u64().unwrap_or(0) as i64;
@@ -899,17 +899,17 @@ fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
     let conn = db(&dir);
     let bad = strings(
         &conn,
-        "SELECT c.source_id FROM out_sf_contacts c WHERE EXISTS (SELECT 1 FROM out_sf_cases k WHERE k.contact_source_id = c.source_id) ORDER BY 1 LIMIT 1",
+        "SELECT c.source_id FROM out_salesforce_contacts c WHERE EXISTS (SELECT 1 FROM out_salesforce_cases k WHERE k.contact_source_id = c.source_id) ORDER BY 1 LIMIT 1",
     )
     .remove(0);
     conn.execute(
-        "UPDATE out_sf_contacts SET last_name = NULL WHERE source_id = ?",
+        "UPDATE out_salesforce_contacts SET last_name = NULL WHERE source_id = ?",
         [&bad],
     )
     .unwrap();
     let held_cases = count(
         &conn,
-        &format!("SELECT count(*) FROM out_sf_cases WHERE contact_source_id = '{bad}'"),
+        &format!("SELECT count(*) FROM out_salesforce_cases WHERE contact_source_id = '{bad}'"),
     );
     assert!(held_cases > 0);
     drop(conn);
@@ -930,7 +930,7 @@ fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
     );
     let holds = strings(
         &conn,
-        &format!("SELECT e.error_body FROM ferry_load_errors e JOIN out_sf_cases c ON c.source_id = e.source_id WHERE e.object = 'cases' AND c.contact_source_id = '{bad}'"),
+        &format!("SELECT e.error_body FROM ferry_load_errors e JOIN out_salesforce_cases c ON c.source_id = e.source_id WHERE e.object = 'cases' AND c.contact_source_id = '{bad}'"),
     );
     assert_eq!(holds.len() as i64, held_cases, "{holds:?}");
     assert!(
@@ -979,7 +979,7 @@ fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
     );
     let held = count(
         &conn,
-        &format!("SELECT count(*) FROM verify_records v JOIN out_sf_cases c ON c.source_id = v.source_id WHERE v.object = 'conversations' AND v.state = 'held' AND c.contact_source_id = '{bad}'"),
+        &format!("SELECT count(*) FROM verify_records v JOIN out_salesforce_cases c ON c.source_id = v.source_id WHERE v.object = 'conversations' AND v.state = 'held' AND c.contact_source_id = '{bad}'"),
     );
     assert_eq!(held, held_cases, "verify lists its Cases as held");
     // The admin has not created the klasses' custom objects yet: their
@@ -993,7 +993,7 @@ fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
         ["true"],
         "custom records held for the missing objects"
     );
-    let records = count(&conn, "SELECT count(*) FROM out_sf_custom_records");
+    let records = count(&conn, "SELECT count(*) FROM out_salesforce_custom_records");
     assert!(records > 0);
     assert_eq!(
         count(&conn, "SELECT count(DISTINCT source_id) FROM ferry_load_errors WHERE object = 'custom_records'"),
@@ -1014,7 +1014,7 @@ fn a_refused_contact_holds_its_cases_and_open_first_sends_open_cases_first() {
     assert!(out.contains("0 mismatches"), "{out}");
     let conn = db(&dir);
     assert_eq!(
-        count(&conn, &format!("SELECT count(*) FROM ferry_id_map m JOIN out_sf_cases c ON c.source_id = m.source_id WHERE m.dest_object = 'cases' AND c.contact_source_id = '{bad}'")),
+        count(&conn, &format!("SELECT count(*) FROM ferry_id_map m JOIN out_salesforce_cases c ON c.source_id = m.source_id WHERE m.dest_object = 'cases' AND c.contact_source_id = '{bad}'")),
         held_cases
     );
     assert_eq!(

@@ -96,7 +96,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
     assert_eq!(
         rows(
             &conn,
-            "SELECT company_id, into_company_id FROM company_merge"
+            "SELECT company_id, into_company_id FROM int_company_merge"
         ),
         vec!["co-acme2 | co-acme"]
     );
@@ -166,7 +166,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT source_id, reason FROM excluded_conversations UNION ALL SELECT source_id, reason FROM excluded_empty_conversations ORDER BY 1"),
+        rows(&conn, "SELECT source_id, reason FROM int_excluded_conversations UNION ALL SELECT source_id, reason FROM int_excluded_empty_conversations ORDER BY 1"),
         vec!["cv-deleted | deleted in Kustomer", "cv-empty | no messages or notes"]
     );
 
@@ -221,7 +221,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         vec!["ko-1 | cu-jose | true | true", "ko-2 | cu-zoe | false | true"]
     );
     assert_eq!(
-        strings(&conn, "SELECT source_id FROM archive_kobjects"),
+        strings(&conn, "SELECT source_id FROM int_archive_kobjects"),
         vec!["ko-1"]
     );
 
@@ -239,8 +239,8 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
-        // shared 001; staging 001; intermediate 001–005; route 001–008
-        15
+        // shared 001; staging 001–014; intermediate 001–009; route 001–028
+        52
     );
     // Every layer ran in its order: shared, staging, intermediate, route.
     assert_eq!(
@@ -248,7 +248,13 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT string_agg(version::VARCHAR, ',' ORDER BY applied_at, version) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
-        vec!["1,1001,2001,2002,2003,2004,2005,3001,3002,3003,3004,3005,3006,3007,3008"]
+        vec![std::iter::once(1)
+            .chain(1001..=1014)
+            .chain(2001..=2009)
+            .chain(3001..=3028)
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(",")]
     );
 }
 
@@ -269,16 +275,16 @@ fn plan_shows_edited_scripts_and_successors_and_broken_scripts_keep_old_tables()
         text(&out)
     );
 
-    // Edit 005: it and every later script rerun, earlier ones do not.
-    let s5 = dir.join("sql/kustomer_zendesk/005_comments.sql");
+    // Edit int_comment_source: it and every later script rerun, earlier ones do not.
+    let s5 = dir.join("sql/kustomer_zendesk/013_int_comment_source.sql");
     let original = std::fs::read_to_string(&s5).unwrap();
     std::fs::write(&s5, format!("{original}\n-- edited\n")).unwrap();
     let plan = text(&ferry(&dir, &["transform", "--plan"]));
     for f in [
-        "005_comments.sql",
-        "006_tickets.sql",
-        "007_custom_objects.sql",
-        "008_accounting.sql",
+        "013_int_comment_source.sql",
+        "018_out_zendesk_comments.sql",
+        "020_out_zendesk_tickets.sql",
+        "028_ferry_accounting.sql",
     ] {
         assert!(
             plan.lines()
@@ -286,7 +292,7 @@ fn plan_shows_edited_scripts_and_successors_and_broken_scripts_keep_old_tables()
             "{f} should rerun:\n{plan}"
         );
     }
-    for f in ["001_staging.sql", "004_agents_groups.sql"] {
+    for f in ["002_stg_users.sql", "009_out_zendesk_agents.sql"] {
         assert!(
             plan.lines().any(|l| l.contains(f) && l.contains("skip")),
             "{f} should be skipped:\n{plan}"
@@ -297,7 +303,7 @@ fn plan_shows_edited_scripts_and_successors_and_broken_scripts_keep_old_tables()
     // A syntax error: clean failure naming the file, old tables intact.
     std::fs::write(
         &s5,
-        "CREATE OR REPLACE TABLE comment_source AS SELECT FROM WHERE;\n",
+        "CREATE OR REPLACE TABLE int_comment_source AS SELECT FROM WHERE;\n",
     )
     .unwrap();
     let before = count(&db(&dir), "SELECT count(*) FROM out_zendesk_comments");
@@ -305,18 +311,18 @@ fn plan_shows_edited_scripts_and_successors_and_broken_scripts_keep_old_tables()
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out);
     assert!(
-        t.contains("005_comments.sql") && t.contains("previous tables are intact"),
+        t.contains("013_int_comment_source.sql") && t.contains("previous tables are intact"),
         "{t}"
     );
     assert_eq!(
         count(&db(&dir), "SELECT count(*) FROM out_zendesk_comments"),
         before
     );
-    assert!(count(&db(&dir), "SELECT count(*) FROM comment_source") > 0);
+    assert!(count(&db(&dir), "SELECT count(*) FROM int_comment_source") > 0);
     let plan = text(&ferry(&dir, &["transform", "--plan"]));
     assert!(
         plan.lines()
-            .any(|l| l.contains("005_comments.sql") && l.contains("will run")),
+            .any(|l| l.contains("013_int_comment_source.sql") && l.contains("will run")),
         "{plan}"
     );
 
@@ -333,13 +339,46 @@ fn plan_shows_edited_scripts_and_successors_and_broken_scripts_keep_old_tables()
     .unwrap();
     let out = ferry(&dir, &["transform"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("001_staging.sql"));
+    assert!(text(&out).contains("002_stg_users.sql"));
     assert_eq!(
         strings(
             &db(&dir),
             "SELECT priority FROM out_zendesk_tickets WHERE source_id = 'cv-open'"
         ),
         vec!["urgent"]
+    );
+}
+
+/// A workspace transformed before the SQL moved into layers keeps tables
+/// under their old names; a query of one would read stale rows. The next
+/// transform drops each old table whose new one it built, and says so.
+#[test]
+fn tables_renamed_by_the_layers_are_dropped_and_named() {
+    let (_t, dir) = fixture_workspace_route("kustomer-salesforce");
+    assert!(ferry(&dir, &["transform"]).status.success());
+    {
+        let conn = db(&dir);
+        conn.execute_batch(
+            "CREATE TABLE customer_merge AS SELECT 'stale' AS x;
+             CREATE TABLE out_sf_cases AS SELECT 'stale' AS x;
+             CREATE TABLE my_own_table AS SELECT 1 AS x;",
+        )
+        .unwrap();
+    }
+    let out = ferry(&dir, &["transform", "--rebuild"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("customer_merge → int_customer_merge")
+            && t.contains("out_sf_cases → out_salesforce_cases"),
+        "{t}"
+    );
+    assert_eq!(
+        strings(
+            &db(&dir),
+            "SELECT table_name FROM duckdb_tables() WHERE table_name IN ('customer_merge', 'out_sf_cases', 'my_own_table', 'int_customer_merge', 'out_salesforce_cases') ORDER BY 1"
+        ),
+        vec!["int_customer_merge", "my_own_table", "out_salesforce_cases"]
     );
 }
 
@@ -365,7 +404,7 @@ fn a_failing_check_exits_3_and_names_the_rows() {
     );
     // A broken ejected script is named by the copy the user edits, with
     // DuckDB's LINE quote and its caret on their own lines.
-    let script = dir.join("sql/kustomer_zendesk/005_comments.sql");
+    let script = dir.join("sql/kustomer_zendesk/013_int_comment_source.sql");
     let text0 = std::fs::read_to_string(&script).unwrap();
     std::fs::write(
         &script,
@@ -434,11 +473,11 @@ fn the_simulators_ugly_org_transforms_with_every_check_passing() {
     assert_eq!(
         count(&conn, "SELECT count(*) FROM (SELECT source_record_id, string_agg(coalesce(html_body, body), '' ORDER BY chunk_no) AS b
                       FROM out_zendesk_comments WHERE chunk_count > 1 GROUP BY 1) j
-                      JOIN comment_source s ON s.source_id = j.source_record_id WHERE s.body <> j.b"),
+                      JOIN int_comment_source s ON s.source_id = j.source_record_id WHERE s.body <> j.b"),
         0
     );
     // Customers sharing an email were merged; nothing is unaccounted for.
-    assert!(count(&conn, "SELECT count(*) FROM customer_merge") > 0);
+    assert!(count(&conn, "SELECT count(*) FROM int_customer_merge") > 0);
     let raw_total = count(&conn, "SELECT (SELECT count(*) FROM raw_kustomer_messages) + (SELECT count(*) FROM raw_kustomer_notes)");
     let accounted = count(
         &conn,
@@ -459,7 +498,7 @@ fn the_simulators_ugly_org_transforms_with_every_check_passing() {
 /// Staging parses each record once (json_transform). Parsing once per
 /// column kept a parse arena per column and thread (~40 MB each at full
 /// chunks), so a 2,000-customer org ran out of memory at 128 MB in
-/// `001_staging.sql`; now the whole transform fits in that limit and
+/// staging; now the whole transform fits in that limit and
 /// DuckDB spills what does not.
 #[test]
 fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
@@ -500,7 +539,7 @@ fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE version > 0"
         ),
-        15,
+        52,
         "every script of every layer"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM stg_customers"), 2000);
@@ -552,27 +591,27 @@ fn golden_fixtures_give_exact_salesforce_rows() {
     let conn = db(&dir);
     // Companies sharing a domain are one Account (the route's mapping).
     assert_eq!(
-        rows(&conn, "SELECT source_id, name, coalesce(website, '-'), replace(description, chr(10), ' / ') FROM out_sf_accounts ORDER BY 1"),
+        rows(&conn, "SELECT source_id, name, coalesce(website, '-'), replace(description, chr(10), ' / ') FROM out_salesforce_accounts ORDER BY 1"),
         vec![
             r#"co-acme | Acme | acme.test | Kustomer company co-acme / Domains: acme-inc.test, acme.test / Also Kustomer companies: co-acme2"#,
             r#"co-glob | Acme | globex.test | Kustomer company co-glob / Domains: globex.test"#,
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT source_id, coalesce(first_name, '-'), last_name, coalesce(email, '-'), coalesce(account_source_id, '-') FROM out_sf_contacts ORDER BY 1"),
+        rows(&conn, "SELECT source_id, coalesce(first_name, '-'), last_name, coalesce(email, '-'), coalesce(account_source_id, '-') FROM out_salesforce_contacts ORDER BY 1"),
         vec![
             r#"cu-jose | José | Müller | jose@example.com | co-acme"#,
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT source_id, last_name, coalesce(email, '-'), company FROM out_sf_leads ORDER BY 1"),
+        rows(&conn, "SELECT source_id, last_name, coalesce(email, '-'), company FROM out_salesforce_leads ORDER BY 1"),
         vec![
             r#"cu-nobody | Kustomer customer cu-nobody | - | Individual"#,
             r#"cu-zoe | 🙂 | - | Individual"#,
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT source_id, coalesce(contact_source_id, '-'), coalesce(account_source_id, '-'), coalesce(owner_source_id, '-'), subject, status, priority, coalesce(origin, '-'), coalesce(tag_names, '-') FROM out_sf_cases ORDER BY 1"),
+        rows(&conn, "SELECT source_id, coalesce(contact_source_id, '-'), coalesce(account_source_id, '-'), coalesce(owner_source_id, '-'), subject, status, priority, coalesce(origin, '-'), coalesce(tag_names, '-') FROM out_salesforce_cases ORDER BY 1"),
         vec![
             r#"cv-empty | - | - | - | nothing | New | Medium | Web | -"#,
             r#"cv-giant | - | - | - | Endless thread | New | Medium | Web | -"#,
@@ -584,7 +623,7 @@ fn golden_fixtures_give_exact_salesforce_rows() {
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT conversation_id, kind, count(*), max(n_parts) FROM out_sf_messages GROUP BY ALL ORDER BY ALL"),
+        rows(&conn, "SELECT conversation_id, kind, count(*), max(n_parts) FROM out_salesforce_messages GROUP BY ALL ORDER BY ALL"),
         vec![
             r#"cv-giant | message | 5001 | 1"#,
             r#"cv-long | message | 3 | 3"#,
@@ -723,7 +762,7 @@ fn golden_intercom_workspace_gives_exact_kustomer_rows() {
     assert!(out.status.success(), "{}", text(&out));
     let conn = db(&dir);
     assert_eq!(
-        rows(&conn, "SELECT source_id, coalesce(name, '-'), coalesce(email, '-'), role, coalesce(company_source_id, '-'), tag_names::VARCHAR FROM out_kus_customers ORDER BY 1"),
+        rows(&conn, "SELECT source_id, coalesce(name, '-'), coalesce(email, '-'), role, coalesce(company_source_id, '-'), tag_names::VARCHAR FROM out_kustomer_customers ORDER BY 1"),
         vec![
             r#"6500000200000000004c4b4f | Person 0 | person0@example.org | user | - | [VIP]"#,
             r#"6500000200000000004c4b50 | Person 1 | person1@example.org | user | 6500000100000000004c4b50"#,
@@ -735,7 +774,7 @@ fn golden_intercom_workspace_gives_exact_kustomer_rows() {
     assert_eq!(
         rows(
             &conn,
-            "SELECT contact_id, into_contact_id, reason FROM contact_merge ORDER BY 1"
+            "SELECT contact_id, into_contact_id, reason FROM int_contact_merge ORDER BY 1"
         ),
         vec![
             r#"6500000200000000004c4b52 | 6500000200000000004c4b51 | lead sharing the email person2@example.org with user 6500000200000000004c4b51"#,
@@ -744,7 +783,7 @@ fn golden_intercom_workspace_gives_exact_kustomer_rows() {
     assert_eq!(
         rows(
             &conn,
-            "SELECT source_id, name, domains::VARCHAR FROM out_kus_companies ORDER BY 1"
+            "SELECT source_id, name, domains::VARCHAR FROM out_kustomer_companies ORDER BY 1"
         ),
         vec![
             r#"6500000100000000004c4b4f | Company 0 | [{'domain': company0.example.com}]"#,
@@ -753,7 +792,7 @@ fn golden_intercom_workspace_gives_exact_kustomer_rows() {
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT source_id, customer_source_id, status, coalesce(priority::VARCHAR, '-'), channel, tag_names::VARCHAR, parts_total, parts_read FROM out_kus_conversations ORDER BY 1"),
+        rows(&conn, "SELECT source_id, customer_source_id, status, coalesce(priority::VARCHAR, '-'), channel, tag_names::VARCHAR, parts_total, parts_read FROM out_kustomer_conversations ORDER BY 1"),
         vec![
             r#"2000000 | 6500000200000000004c4b4f | open | 4 | conversation | [VIP] | 6 | 6"#,
             r#"2000001 | 6500000200000000004c4b50 | done | 3 | email | [] | 600 | 500"#,
@@ -767,7 +806,7 @@ fn golden_intercom_workspace_gives_exact_kustomer_rows() {
         ]
     );
     assert_eq!(
-        rows(&conn, "SELECT conversation_source_id, direction, count(*), count(*) FILTER (WHERE len(attachment_ids) > 0) FROM out_kus_messages GROUP BY ALL ORDER BY ALL"),
+        rows(&conn, "SELECT conversation_source_id, direction, count(*), count(*) FILTER (WHERE len(attachment_ids) > 0) FROM out_kustomer_messages GROUP BY ALL ORDER BY ALL"),
         vec![
             r#"2000000 | in | 3 | 2"#,
             r#"2000000 | out | 2 | 0"#,

@@ -182,7 +182,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     println!("workspace {}", dir.display());
 
     let out = if salesforce {
-        "out_sf_*"
+        "out_salesforce_*"
     } else if enchant {
         "out_enchant_*"
     } else {
@@ -196,7 +196,7 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             &z_url, &dir,
         ))?;
         println!(
-            "admin step: {n} custom fields created in the org, as out_sf_custom_fields lists them"
+            "admin step: {n} custom fields created in the org, as out_salesforce_custom_fields lists them"
         );
     }
     load_and_verify(&dir, out, dest_name)?;
@@ -206,8 +206,8 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
     println!("Try:");
     println!("  ferry -C {ws} sql \"SELECT object, extracted, loaded, merged, archived, excluded FROM verify_funnel\"");
     if salesforce {
-        println!("  ferry -C {ws} sql \"SELECT status, count(*) AS cases FROM out_sf_cases GROUP BY ALL ORDER BY 2 DESC\"");
-        println!("  ferry -C {ws} sql \"SELECT kind, n_parts, count(*) FROM out_sf_messages GROUP BY ALL ORDER BY ALL\"");
+        println!("  ferry -C {ws} sql \"SELECT status, count(*) AS cases FROM out_salesforce_cases GROUP BY ALL ORDER BY 2 DESC\"");
+        println!("  ferry -C {ws} sql \"SELECT kind, n_parts, count(*) FROM out_salesforce_messages GROUP BY ALL ORDER BY ALL\"");
     } else if enchant {
         println!("  ferry -C {ws} sql \"SELECT state, count(*) AS tickets FROM out_enchant_tickets GROUP BY ALL ORDER BY 2 DESC\"");
         println!("  ferry -C {ws} sql \"SELECT author_kind, kind, count(*) FROM out_enchant_messages GROUP BY ALL\"");
@@ -300,13 +300,13 @@ fn run_intercom(
         std::fs::read_to_string(&cfg)?.replace("bulk_poll_ms = 1000\n", "bulk_poll_ms = 20\n");
     crate::fsutil::write_atomic(&cfg, text.as_bytes())?;
     println!("workspace {}", dir.display());
-    extract_and_transform(&dir, args, "Intercom", "out_kus_*")?;
-    load_and_verify(&dir, "out_kus_*", "Kustomer")?;
+    extract_and_transform(&dir, args, "Intercom", "out_kustomer_*")?;
+    load_and_verify(&dir, "out_kustomer_*", "Kustomer")?;
     let ws = dir.display();
     println!("\nDone. The workspace {ws} holds everything; open the report above in a browser.");
     println!("Try:");
     println!("  ferry -C {ws} sql \"SELECT object, extracted, loaded, merged, archived, excluded FROM verify_funnel\"");
-    println!("  ferry -C {ws} sql \"SELECT status, count(*) AS conversations FROM out_kus_conversations GROUP BY ALL\"");
+    println!("  ferry -C {ws} sql \"SELECT status, count(*) AS conversations FROM out_kustomer_conversations GROUP BY ALL\"");
     println!("  ferry -C {ws} sql \"SELECT source_id, reason FROM ferry_accounting WHERE object = 'contacts' AND bucket = 'merged'\"");
     println!("  ferry -C {ws} status");
     if args.keep_sims {

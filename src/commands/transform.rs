@@ -70,13 +70,21 @@ pub fn run(workspace: &Path, args: TransformArgs) -> anyhow::Result<i32> {
     )?;
     let result = transform::run(&conn, &ws.dir, &set, &plan, &run_id, |a| {
         println!(
-            "  ✓ {:<28} {:>10} rows {:>8} ms",
+            "  ✓ {:<44} {:>10} rows {:>8} ms",
             a.file, a.rows, a.duration_ms
         );
     });
     if let Err(e) = result {
         crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
         return Err(e.into());
+    }
+    let dropped = transform::renamed::drop_stale(&conn)?;
+    if !dropped.is_empty() {
+        let list: Vec<String> = dropped.iter().map(|(o, n)| format!("{o} → {n}")).collect();
+        println!(
+            "Renamed since this workspace's last transform (the old tables are dropped; update queries that name them): {}",
+            list.join(", ")
+        );
     }
     let failures = transform::checks::run(&conn, &set.checks)?;
     if failures.is_empty() {

@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod plan;
+pub mod renamed;
 pub mod scripts;
 pub mod seeds;
 

@@ -35,7 +35,8 @@ pub fn funnel(
     dest: &str,
 ) -> Result<(Vec<FunnelRow>, Vec<ReasonRow>)> {
     let text = format!(
-        "SET VARIABLE ferry_dest = '{dest}';\n{}\n{}\n{}",
+        "SET VARIABLE ferry_dest = '{dest}';\n{}\n{}\n{}\n{}",
+        crate::transform::scripts::engine_file("engine/verify_macros.sql")?,
         sql.get("verify/staged.sql")?,
         sql.get("verify/lineage.sql")?,
         crate::transform::scripts::engine_file("verify/funnel.sql")?

@@ -14,7 +14,7 @@ use crate::http::{ApiClient, Lane};
 /// Field names of a message's full content at `links.related` that ferry
 /// reads (HTML first, then text). Keep in step with the macros
 /// `kustomer_content_html` / `kustomer_content_text` in
-/// sql/sources/kustomer/staging/001_staging.sql.
+/// sql/sources/kustomer/staging/001_macros.sql.
 pub const CONTENT_FIELDS: &[&str] = &[
     "HtmlBody", "htmlBody", "html", "TextBody", "textBody", "text", "body",
 ];

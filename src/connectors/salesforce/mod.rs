@@ -126,7 +126,7 @@ impl Salesforce {
     /// there).
     pub fn schema_gap(&self, object: &str, payload: Option<&str>) -> Option<String> {
         let customs = self.customs.get()?;
-        let list = format!("SELECT * FROM out_sf_custom_fields WHERE object = '{object}'");
+        let list = format!("SELECT * FROM out_salesforce_custom_fields WHERE object = '{object}'");
         let Some(fields) = customs.get(&object.to_lowercase()) else {
             return Some(format!("custom object {object} does not exist in the org: create it with the fields `{list}` lists (Setup → Object Manager → Create → Custom Object), then run `ferry load` again"));
         };

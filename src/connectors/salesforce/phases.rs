@@ -127,7 +127,7 @@ pub const PHASES: &[Phase] = &[
                 "Kustomer_Tags__c",
             ],
             update: "upsert Case by external id (subject, status, priority, owner, tags)",
-            output: Some("out_sf_cases"),
+            output: Some("out_salesforce_cases"),
         }),
         ..Phase::plain("cases", "conversations", BULK, call("Case", BULK_UPSERT))
     },

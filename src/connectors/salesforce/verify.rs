@@ -79,7 +79,7 @@ async fn existence(
                 let conn = db.lock().unwrap();
                 // Only objects ferry loaded into (the others may not exist yet).
                 let mut stmt = conn.prepare(
-                    "SELECT DISTINCT r.object FROM out_sf_custom_records r
+                    "SELECT DISTINCT r.object FROM out_salesforce_custom_records r
                      JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object = 'custom_records' AND m.source_id = r.source_id
                      ORDER BY 1",
                 )?;
@@ -95,7 +95,7 @@ async fn existence(
                 let conn = db.lock().unwrap();
                 let mut stmt = conn.prepare(
                     "SELECT DISTINCT e.dest_id FROM ferry_id_map m
-                     JOIN out_sf_file_links k ON k.source_id = m.source_id
+                     JOIN out_salesforce_file_links k ON k.source_id = m.source_id
                      JOIN ferry_id_map e ON e.dest = 'salesforce' AND e.dest_object = 'email_messages' AND e.source_id = k.message_row
                      WHERE m.dest = 'salesforce' AND m.dest_object = 'file_links' ORDER BY 1",
                 )?;

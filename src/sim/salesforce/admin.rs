@@ -1,6 +1,6 @@
 //! The admin's Setup step the simulator stands in for: ferry's data API
 //! calls cannot create custom objects, so the demo, the bench and the
-//! tests create what the transform's field list (`out_sf_custom_fields`)
+//! tests create what the transform's field list (`out_salesforce_custom_fields`)
 //! names through `POST /__sim/custom_fields`, as an admin would in
 //! Object Manager.
 
@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 /// The field list of a transformed workspace, as the simulator takes it.
 pub fn field_list(conn: &duckdb::Connection) -> duckdb::Result<Vec<Value>> {
     let mut stmt = conn.prepare(
-        "SELECT object, field, type, length, reference_to FROM out_sf_custom_fields ORDER BY object, position",
+        "SELECT object, field, type, length, reference_to FROM out_salesforce_custom_fields ORDER BY object, position",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(json!({

@@ -531,7 +531,7 @@ fn by_external_id(
 /// `POST /__sim/custom_fields`: the admin's Setup step (not a Salesforce
 /// API: ferry's data calls cannot create a schema). A JSON array of
 /// `{object, field, type, length, reference_to}` rows, as ferry's
-/// `out_sf_custom_fields` lists them.
+/// `out_salesforce_custom_fields` lists them.
 async fn custom_fields(State(st): St, Json(rows): Json<Vec<Value>>) -> Response {
     let mut store = st.store.lock().unwrap();
     let mut added = 0;

@@ -1,6 +1,6 @@
 -- Companies, 100 a bulk request, once their custom attributes are declared.
 WITH undeclared AS (
-    SELECT count(*) AS n FROM out_kus_metadata m
+    SELECT count(*) AS n FROM out_kustomer_metadata m
     WHERE m.resource = 'company' AND m.source_id NOT IN (SELECT source_id FROM ferry_loaded('metadata'))
 )
 SELECT c.source_id, c.source_id AS external_id,
@@ -8,5 +8,5 @@ SELECT c.source_id, c.source_id AS external_id,
        to_json({externalId: c.source_id, name: c.name, domains: c.domains, custom: c.custom,
                 createdAt: kus_time(c.created_at), importedAt: kus_now()})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_kus_companies c WHERE ferry_pending('companies', c.source_id)
+FROM out_kustomer_companies c WHERE ferry_pending('companies', c.source_id)
 ORDER BY c.source_id

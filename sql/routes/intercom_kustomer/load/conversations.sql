@@ -2,7 +2,7 @@
 -- original time, status, priority, tags (by name), assignee and team (a
 -- team still held is left off: the conversation does not wait for it).
 WITH undeclared AS (
-    SELECT count(*) AS n FROM out_kus_metadata m
+    SELECT count(*) AS n FROM out_kustomer_metadata m
     WHERE m.resource = 'conversation' AND m.source_id NOT IN (SELECT source_id FROM ferry_loaded('metadata'))
 )
 SELECT c.source_id, c.source_id AS external_id,
@@ -14,7 +14,7 @@ SELECT c.source_id, c.source_id AS external_id,
                 assignedTeams: CASE WHEN t.dest_id IS NOT NULL THEN [t.dest_id] ELSE [] END,
                 custom: c.custom, createdAt: kus_time(c.created_at), importedAt: kus_now()})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_kus_conversations c
+FROM out_kustomer_conversations c
 LEFT JOIN ferry_loaded('customers') cu ON cu.source_id = c.customer_source_id
 LEFT JOIN ferry_loaded('users') u ON u.source_id = c.admin_assignee_id
 LEFT JOIN ferry_loaded('teams') t ON t.source_id = c.team_assignee_id

@@ -1,6 +1,6 @@
 -- Customers linked to their company, 100 a bulk request.
 WITH undeclared AS (
-    SELECT count(*) AS n FROM out_kus_metadata m
+    SELECT count(*) AS n FROM out_kustomer_metadata m
     WHERE m.resource = 'customer' AND m.source_id NOT IN (SELECT source_id FROM ferry_loaded('metadata'))
 )
 SELECT c.source_id, c.source_id AS external_id,
@@ -13,7 +13,7 @@ SELECT c.source_id, c.source_id AS external_id,
                 createdAt: kus_time(c.created_at), signedUpAt: kus_time(c.signed_up_at),
                 lastSeenAt: kus_time(c.last_seen_at), importedAt: kus_now()})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_kus_customers c
+FROM out_kustomer_customers c
 LEFT JOIN ferry_loaded('companies') co ON co.source_id = c.company_source_id
 WHERE ferry_pending('customers', c.source_id)
 ORDER BY c.source_id

@@ -4,5 +4,5 @@
 SELECT source_id, name AS external_id, NULL::VARCHAR AS hold,
        to_json({name: name, displayName: display_name, status: 'enabled', jsonSchema: json_schema})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_kus_klasses WHERE ferry_pending('klasses', source_id)
+FROM out_kustomer_klasses WHERE ferry_pending('klasses', source_id)
 ORDER BY source_id

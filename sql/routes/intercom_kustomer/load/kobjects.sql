@@ -7,7 +7,7 @@ SELECT k.source_id, k.klass_name || '/' || k.source_id AS external_id,
        to_json({externalId: k.source_id, customer: cu.dest_id, title: k.title, description: k.description,
                 data: k.attributes, createdAt: kus_time(k.created_at), importedAt: kus_now()})::VARCHAR AS payload,
        k.klass_name AS path_arg
-FROM out_kus_kobjects k
+FROM out_kustomer_kobjects k
 LEFT JOIN ferry_loaded('klasses') kl ON kl.source_id = k.ticket_type_id
 LEFT JOIN ferry_loaded('customers') cu ON cu.source_id = k.customer_source_id
 WHERE ferry_pending('kobjects', k.source_id)

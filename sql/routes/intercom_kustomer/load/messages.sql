@@ -7,7 +7,7 @@ WITH files AS (
     SELECT m.source_id, count(*) AS n, count(u.dest_id) AS uploaded,
            list({_id: u.dest_id, name: regexp_replace(a.file_name, '[/\\]', '_', 'g'), contentType: a.content_type, contentLength: a.size_bytes})
                FILTER (WHERE u.dest_id IS NOT NULL) AS refs
-    FROM out_kus_messages m, unnest(m.attachment_ids) AS x(aid)
+    FROM out_kustomer_messages m, unnest(m.attachment_ids) AS x(aid)
     JOIN stg_attachments a ON a.attachment_id = x.aid
     LEFT JOIN ferry_loaded('attachments') u ON u.source_id = x.aid
     GROUP BY m.source_id
@@ -22,7 +22,7 @@ SELECT m.source_id, m.source_id AS external_id,
                 sentAt: kus_time(m.created_at), createdAt: kus_time(m.created_at), importedAt: kus_now(),
                 createdBy: u.dest_id, attachments: coalesce(f.refs, [])})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_kus_messages m
+FROM out_kustomer_messages m
 JOIN ferry_loaded('conversations') c ON c.source_id = m.conversation_source_id
 JOIN ferry_loaded('customers') cu ON cu.source_id = m.customer_source_id
 LEFT JOIN ferry_loaded('users') u ON u.source_id = m.author_admin_id

@@ -3,5 +3,5 @@
 SELECT source_id, name AS external_id, NULL::VARCHAR AS hold,
        to_json({properties: map([name], [{type: type, displayName: display_name}])})::VARCHAR AS payload,
        resource AS path_arg
-FROM out_kus_metadata WHERE ferry_pending('metadata', source_id)
+FROM out_kustomer_metadata WHERE ferry_pending('metadata', source_id)
 ORDER BY resource, name

@@ -5,7 +5,7 @@ WITH files AS (
     SELECT n.source_id, count(*) AS k, count(u.dest_id) AS uploaded,
            list({_id: u.dest_id, name: regexp_replace(a.file_name, '[/\\]', '_', 'g'), contentType: a.content_type, contentLength: a.size_bytes})
                FILTER (WHERE u.dest_id IS NOT NULL) AS refs
-    FROM out_kus_notes n, unnest(n.attachment_ids) AS x(aid)
+    FROM out_kustomer_notes n, unnest(n.attachment_ids) AS x(aid)
     JOIN stg_attachments a ON a.attachment_id = x.aid
     LEFT JOIN ferry_loaded('attachments') u ON u.source_id = x.aid
     GROUP BY n.source_id
@@ -19,7 +19,7 @@ SELECT n.source_id, c.dest_id AS external_id,
                 createdAt: kus_time(n.created_at), importedAt: kus_now(), createdBy: u.dest_id,
                 attachments: coalesce(f.refs, [])})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_kus_notes n
+FROM out_kustomer_notes n
 JOIN ferry_loaded('conversations') c ON c.source_id = n.conversation_source_id
 LEFT JOIN ferry_loaded('users') u ON u.source_id = n.author_admin_id
 LEFT JOIN files f ON f.source_id = n.source_id

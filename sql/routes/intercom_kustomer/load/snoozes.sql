@@ -4,7 +4,7 @@
 SELECT c.source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold,
        to_json({status: 'snoozed', snooze: {status: 'scheduled', "time": kus_time(c.snoozed_until)}})::VARCHAR AS payload,
        l.dest_id AS path_arg
-FROM out_kus_conversations c
+FROM out_kustomer_conversations c
 JOIN ferry_loaded('conversations') l ON l.source_id = c.source_id
 WHERE c.state = 'snoozed' AND c.snoozed_until > get_current_timestamp()
   AND ferry_pending('snoozes', c.source_id)

@@ -6,5 +6,5 @@ SELECT t.source_id, t.name AS external_id, NULL::VARCHAR AS hold,
                 members: coalesce((SELECT list(u.dest_id ORDER BY u.dest_id) FROM ferry_loaded('users') u
                                    WHERE list_contains(t.admin_ids, u.source_id)), [])})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_kus_teams t WHERE ferry_pending('teams', t.source_id)
+FROM out_kustomer_teams t WHERE ferry_pending('teams', t.source_id)
 ORDER BY t.source_id

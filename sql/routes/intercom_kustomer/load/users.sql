@@ -3,5 +3,5 @@
 SELECT source_id, email AS external_id, NULL::VARCHAR AS hold,
        to_json({name: coalesce(nullif(trim(name), ''), email), displayName: coalesce(nullif(trim(name), ''), email),
                 email: email})::VARCHAR AS payload, NULL::VARCHAR AS path_arg
-FROM out_kus_users WHERE ferry_pending('users', source_id)
+FROM out_kustomer_users WHERE ferry_pending('users', source_id)
 ORDER BY source_id

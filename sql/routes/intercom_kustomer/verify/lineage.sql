@@ -1,35 +1,35 @@
 -- verify, route part: which destination rows the route outputs, and which
 -- source records each carries (see sql/verify/funnel.sql).
 CREATE OR REPLACE TEMP TABLE verify_rows AS
-          SELECT 'users' AS phase, source_id FROM out_kus_users
-UNION ALL SELECT 'teams', source_id FROM out_kus_teams
-UNION ALL SELECT 'metadata', source_id FROM out_kus_metadata
-UNION ALL SELECT 'klasses', source_id FROM out_kus_klasses
-UNION ALL SELECT 'companies', source_id FROM out_kus_companies
-UNION ALL SELECT 'customers', source_id FROM out_kus_customers
-UNION ALL SELECT 'conversations', source_id FROM out_kus_conversations
-UNION ALL SELECT 'messages', source_id FROM out_kus_messages
-UNION ALL SELECT 'notes', source_id FROM out_kus_notes
-UNION ALL SELECT 'snoozes', source_id FROM out_kus_conversations WHERE state = 'snoozed' AND snoozed_until > get_current_timestamp()
+          SELECT 'users' AS phase, source_id FROM out_kustomer_users
+UNION ALL SELECT 'teams', source_id FROM out_kustomer_teams
+UNION ALL SELECT 'metadata', source_id FROM out_kustomer_metadata
+UNION ALL SELECT 'klasses', source_id FROM out_kustomer_klasses
+UNION ALL SELECT 'companies', source_id FROM out_kustomer_companies
+UNION ALL SELECT 'customers', source_id FROM out_kustomer_customers
+UNION ALL SELECT 'conversations', source_id FROM out_kustomer_conversations
+UNION ALL SELECT 'messages', source_id FROM out_kustomer_messages
+UNION ALL SELECT 'notes', source_id FROM out_kustomer_notes
+UNION ALL SELECT 'snoozes', source_id FROM out_kustomer_conversations WHERE state = 'snoozed' AND snoozed_until > get_current_timestamp()
 UNION ALL SELECT 'attachments', attachment_id FROM stg_attachments
-          WHERE part_id IN (SELECT source_id FROM out_kus_messages UNION ALL SELECT source_id FROM out_kus_notes)
-UNION ALL SELECT 'kobjects', source_id FROM out_kus_kobjects;
+          WHERE part_id IN (SELECT source_id FROM out_kustomer_messages UNION ALL SELECT source_id FROM out_kustomer_notes)
+UNION ALL SELECT 'kobjects', source_id FROM out_kustomer_kobjects;
 
 -- A conversation is loaded once it, every message and note of its
 -- thread, and its snooze (if it is snoozed) are.
 CREATE OR REPLACE TEMP TABLE verify_lineage AS
-          SELECT 'admins' AS object, source_id, 'users' AS phase, source_id AS row_id FROM out_kus_users
-UNION ALL SELECT 'teams', source_id, 'teams', source_id FROM out_kus_teams
-UNION ALL SELECT 'data_attributes', source_id, 'metadata', source_id FROM out_kus_metadata WHERE source_id NOT LIKE 'ferry:%'
-UNION ALL SELECT 'ticket_types', source_id, 'klasses', source_id FROM out_kus_klasses
-UNION ALL SELECT 'companies', source_id, 'companies', source_id FROM out_kus_companies
-UNION ALL SELECT 'contacts', source_id, 'customers', source_id FROM out_kus_customers
-UNION ALL SELECT 'conversations', source_id, 'conversations', source_id FROM out_kus_conversations
-UNION ALL SELECT 'conversations', conversation_source_id, 'messages', source_id FROM out_kus_messages
-UNION ALL SELECT 'conversations', conversation_source_id, 'notes', source_id FROM out_kus_notes
-UNION ALL SELECT 'conversations', source_id, 'snoozes', source_id FROM out_kus_conversations
+          SELECT 'admins' AS object, source_id, 'users' AS phase, source_id AS row_id FROM out_kustomer_users
+UNION ALL SELECT 'teams', source_id, 'teams', source_id FROM out_kustomer_teams
+UNION ALL SELECT 'data_attributes', source_id, 'metadata', source_id FROM out_kustomer_metadata WHERE source_id NOT LIKE 'ferry:%'
+UNION ALL SELECT 'ticket_types', source_id, 'klasses', source_id FROM out_kustomer_klasses
+UNION ALL SELECT 'companies', source_id, 'companies', source_id FROM out_kustomer_companies
+UNION ALL SELECT 'contacts', source_id, 'customers', source_id FROM out_kustomer_customers
+UNION ALL SELECT 'conversations', source_id, 'conversations', source_id FROM out_kustomer_conversations
+UNION ALL SELECT 'conversations', conversation_source_id, 'messages', source_id FROM out_kustomer_messages
+UNION ALL SELECT 'conversations', conversation_source_id, 'notes', source_id FROM out_kustomer_notes
+UNION ALL SELECT 'conversations', source_id, 'snoozes', source_id FROM out_kustomer_conversations
           WHERE state = 'snoozed' AND snoozed_until > get_current_timestamp()
 UNION ALL SELECT 'attachments', attachment_id, 'attachments', attachment_id FROM stg_attachments
-          WHERE part_id IN (SELECT source_id FROM out_kus_messages UNION ALL SELECT source_id FROM out_kus_notes)
-UNION ALL SELECT 'tickets', source_id, 'kobjects', source_id FROM out_kus_kobjects
+          WHERE part_id IN (SELECT source_id FROM out_kustomer_messages UNION ALL SELECT source_id FROM out_kustomer_notes)
+UNION ALL SELECT 'tickets', source_id, 'kobjects', source_id FROM out_kustomer_kobjects
 UNION ALL SELECT 'tags', source_id, NULL, NULL FROM ferry_accounting WHERE object = 'tags' AND bucket <> 'excluded';

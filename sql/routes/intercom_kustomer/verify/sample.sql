@@ -1,6 +1,6 @@
 -- verify: the stratified sample of loaded conversations to read back, with
 -- what each should hold, derived from the raw Intercom JSON
--- (raw_intercom_*, as extracted), not from the out_kus_* tables the load
+-- (raw_intercom_*, as extracted), not from the out_kustomer_* tables the load
 -- sent: the thread is the conversation's `source` then its `comment` and
 -- `note` parts with a body, in order; an admin's part is `out` and names
 -- the Kustomer user matched to that admin; files are every attachment and

@@ -3,7 +3,7 @@
 -- Kustomer JSON (raw_kustomer_*, as extracted), not from the out_enchant_*
 -- tables the load sent; the body text is the staged one (the raw content
 -- with <script> removed, rule `safe_html`).
-CREATE OR REPLACE TABLE verify_sample AS
+CREATE OR REPLACE TEMP TABLE verify_expected AS
 WITH loaded AS (
     SELECT m.source_id, m.dest_id, c.created_at,
            json_extract_string(c.json, '$.attributes.status') AS status
@@ -24,25 +24,22 @@ WITH loaded AS (
     UNION ALL
     SELECT 'note', json_extract_string(r.json, '$.relationships.conversation.data.id'), r.id, r.created_at, true, s.body, NULL
     FROM raw_kustomer_notes r JOIN stg_notes s ON s.note_id = r.id
-), expected AS (
-    SELECT l.source_id, l.dest_id, l.status, l.created_at,
-           list({id: m.id, note: m.note, text: m.text, files: coalesce(m.files, [])} ORDER BY m.at, m.kind, m.id) FILTER (WHERE m.id IS NOT NULL) AS messages,
-           count(m.id) AS n
-    FROM loaded l LEFT JOIN msgs m ON m.conversation_id = l.source_id
-    GROUP BY ALL
-), picks AS (
-              SELECT source_id, 'oldest' AS stratum, 1 AS prio FROM (SELECT * FROM expected ORDER BY created_at, source_id LIMIT 2)
-    UNION ALL SELECT source_id, 'longest thread', 1 FROM (SELECT * FROM expected ORDER BY n DESC, source_id LIMIT 3)
-    UNION ALL SELECT arg_min(source_id, hash(source_id)), 'status ' || status, 2 FROM expected GROUP BY status
-    UNION ALL SELECT source_id, 'random', 3 FROM expected
 )
-SELECT e.source_id, e.dest_id, arg_min(p.stratum, p.prio) AS stratum,
+SELECT l.source_id, l.dest_id, l.status, l.created_at,
+       list({id: m.id, note: m.note, text: m.text, files: coalesce(m.files, [])} ORDER BY m.at, m.kind, m.id) FILTER (WHERE m.id IS NOT NULL) AS messages,
+       count(m.id) AS n
+FROM loaded l LEFT JOIN msgs m ON m.conversation_id = l.source_id
+GROUP BY ALL;
+
+-- The picks: engine/verify_macros.sql (ferry_verify_picks), one rule for
+-- every route that samples this way.
+CREATE OR REPLACE TABLE verify_sample AS
+SELECT e.source_id, e.dest_id, p.stratum,
        to_json({state: (SELECT enchant_state FROM status_map WHERE kustomer_status = e.status),
                 labels: (SELECT label_ids FROM out_enchant_tickets t WHERE t.source_id = e.source_id),
                 messages: e.messages}) AS expected
-FROM picks p JOIN expected e USING (source_id)
-GROUP BY e.source_id, e.dest_id, e.status, e.messages
-ORDER BY min(p.prio), hash(e.source_id)
+FROM ferry_verify_picks('verify_expected') p JOIN verify_expected e USING (source_id)
+ORDER BY p.prio, hash(e.source_id)
 LIMIT getvariable('verify_sample');
 
 COMMENT ON TABLE verify_sample IS 'ferry verify: the conversations the last verify read back from the destination, with their stratum';

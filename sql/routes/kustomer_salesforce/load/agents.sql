@@ -4,6 +4,6 @@
 -- their Cases go to the integration user.
 SELECT source_id, email AS external_id, NULL::VARCHAR AS hold,
        to_json({email: email})::VARCHAR AS payload, NULL::VARCHAR AS path_arg
-FROM out_sf_users
+FROM out_salesforce_users
 WHERE ferry_pending('agents', source_id)
 ORDER BY source_id

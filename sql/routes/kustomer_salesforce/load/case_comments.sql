@@ -8,7 +8,7 @@ SELECT m.source_id, t.dest_id AS external_id, NULL::VARCHAR AS hold,
                              || CASE WHEN m.n_parts > 1 THEN ' · part ' || m.part || ' of ' || m.n_parts ELSE '' END
                              || chr(10) || chr(10) || m.body || chr(10) || sf_marker(m.source_id)})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_sf_messages m
+FROM out_salesforce_messages m
 JOIN ferry_loaded('cases') t ON t.source_id = m.conversation_id
 WHERE m.kind = 'note' AND ferry_pending('case_comments', m.source_id)
 ORDER BY m.conversation_id, m.position, m.part

@@ -6,7 +6,7 @@ SELECT c.source_id, c.source_id AS external_id,
                 Description: c.description, Customer_Type__c: c.customer_type,
                 "Account.": c.account_source_id})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_sf_contacts c
+FROM out_salesforce_contacts c
 LEFT JOIN ferry_loaded('accounts') a ON a.source_id = c.account_source_id
 WHERE ferry_pending('contacts', c.source_id)
 ORDER BY c.source_id

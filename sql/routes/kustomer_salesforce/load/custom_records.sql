@@ -12,10 +12,10 @@ SELECT r.source_id, r.source_id AS external_id,
                     "Contact__r.": ct.source_id, "Lead__r.": ld.source_id, "Account__r.": ac.source_id}),
            r.fields)::VARCHAR AS payload,
        r.object AS path_arg
-FROM out_sf_custom_records r
-LEFT JOIN out_sf_contacts ct ON ct.source_id = r.customer_source_id
-LEFT JOIN out_sf_leads ld ON ld.source_id = r.customer_source_id
-LEFT JOIN out_sf_accounts ac ON ac.source_id = coalesce(r.company_id, ct.account_source_id)
+FROM out_salesforce_custom_records r
+LEFT JOIN out_salesforce_contacts ct ON ct.source_id = r.customer_source_id
+LEFT JOIN out_salesforce_leads ld ON ld.source_id = r.customer_source_id
+LEFT JOIN out_salesforce_accounts ac ON ac.source_id = coalesce(r.company_id, ct.account_source_id)
 LEFT JOIN ferry_loaded('contacts') c ON c.source_id = ct.source_id
 LEFT JOIN ferry_loaded('leads') l ON l.source_id = ld.source_id
 LEFT JOIN ferry_loaded('accounts') a ON a.source_id = ac.source_id

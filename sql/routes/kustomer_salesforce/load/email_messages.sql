@@ -17,9 +17,9 @@ SELECT m.source_id, m.source_id AS external_id,
                 MessageDate: sf_time(m.created_at),
                 Status: CASE WHEN m.direction = 'in' THEN '1' ELSE '3' END})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_sf_messages m
+FROM out_salesforce_messages m
 JOIN ferry_loaded('cases') t ON t.source_id = m.conversation_id
-JOIN out_sf_cases cs ON cs.source_id = m.conversation_id
-LEFT JOIN customer_people cu ON cu.source_id = cs.customer_source_id
+JOIN out_salesforce_cases cs ON cs.source_id = m.conversation_id
+LEFT JOIN int_customer_people cu ON cu.source_id = cs.customer_source_id
 WHERE m.kind = 'message' AND ferry_pending('email_messages', m.source_id)
 ORDER BY m.conversation_id, m.position, m.part

@@ -4,7 +4,7 @@
 SELECT k.source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold,
        to_json({ContentVersionId: f.dest_id, LinkedEntityId: e.dest_id, ShareType: 'V'})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_sf_file_links k
+FROM out_salesforce_file_links k
 JOIN ferry_loaded('files') f ON f.source_id = k.source_id
 JOIN ferry_loaded('email_messages') e ON e.source_id = k.message_row
 WHERE ferry_pending('file_links', k.source_id)

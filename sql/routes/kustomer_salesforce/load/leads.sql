@@ -4,6 +4,6 @@ SELECT source_id, source_id AS external_id, NULL::VARCHAR AS hold,
        to_json({FirstName: first_name, LastName: last_name, Company: company, Email: email, Phone: phone,
                 Description: description, Customer_Type__c: customer_type})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_sf_leads
+FROM out_salesforce_leads
 WHERE ferry_pending('leads', source_id)
 ORDER BY source_id

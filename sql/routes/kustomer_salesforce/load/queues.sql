@@ -4,6 +4,6 @@
 SELECT source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold,
        to_json({Name: name, DeveloperName: developer_name, Type: 'Queue'})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM out_sf_queues
+FROM out_salesforce_queues
 WHERE ferry_pending('queues', source_id)
 ORDER BY source_id

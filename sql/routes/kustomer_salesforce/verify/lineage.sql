@@ -1,38 +1,38 @@
 -- verify, route part: which destination rows the route outputs, and which
 -- source records each carries (see sql/verify/funnel.sql).
 CREATE OR REPLACE TEMP TABLE verify_rows AS
-          SELECT 'agents' AS phase, source_id FROM out_sf_users
-UNION ALL SELECT 'queues', source_id FROM out_sf_queues
-UNION ALL SELECT 'queue_sobjects', source_id FROM out_sf_queues
-UNION ALL SELECT 'queue_members', source_id FROM out_sf_queue_members
-UNION ALL SELECT 'topics', source_id FROM out_sf_topics
-UNION ALL SELECT 'custom_records', source_id FROM out_sf_custom_records
-UNION ALL SELECT 'topic_assignments', source_id FROM out_sf_topic_assignments
-UNION ALL SELECT 'file_links', source_id FROM out_sf_file_links
-UNION ALL SELECT 'accounts', source_id FROM out_sf_accounts
-UNION ALL SELECT 'contacts', source_id FROM out_sf_contacts
-UNION ALL SELECT 'leads', source_id FROM out_sf_leads
-UNION ALL SELECT 'cases', source_id FROM out_sf_cases
-UNION ALL SELECT 'email_messages', source_id FROM out_sf_messages WHERE kind = 'message'
-UNION ALL SELECT 'case_comments', source_id FROM out_sf_messages WHERE kind = 'note'
-UNION ALL SELECT DISTINCT 'files', unnest(attachment_ids) FROM out_sf_messages;
+          SELECT 'agents' AS phase, source_id FROM out_salesforce_users
+UNION ALL SELECT 'queues', source_id FROM out_salesforce_queues
+UNION ALL SELECT 'queue_sobjects', source_id FROM out_salesforce_queues
+UNION ALL SELECT 'queue_members', source_id FROM out_salesforce_queue_members
+UNION ALL SELECT 'topics', source_id FROM out_salesforce_topics
+UNION ALL SELECT 'custom_records', source_id FROM out_salesforce_custom_records
+UNION ALL SELECT 'topic_assignments', source_id FROM out_salesforce_topic_assignments
+UNION ALL SELECT 'file_links', source_id FROM out_salesforce_file_links
+UNION ALL SELECT 'accounts', source_id FROM out_salesforce_accounts
+UNION ALL SELECT 'contacts', source_id FROM out_salesforce_contacts
+UNION ALL SELECT 'leads', source_id FROM out_salesforce_leads
+UNION ALL SELECT 'cases', source_id FROM out_salesforce_cases
+UNION ALL SELECT 'email_messages', source_id FROM out_salesforce_messages WHERE kind = 'message'
+UNION ALL SELECT 'case_comments', source_id FROM out_salesforce_messages WHERE kind = 'note'
+UNION ALL SELECT DISTINCT 'files', unnest(attachment_ids) FROM out_salesforce_messages;
 
 -- A message split into parts is loaded once every part is.
 CREATE OR REPLACE TEMP TABLE verify_lineage AS
-          SELECT 'users' AS object, source_id, 'agents' AS phase, source_id AS row_id FROM out_sf_users
-UNION ALL SELECT 'teams', source_id, 'queues', source_id FROM out_sf_queues
-UNION ALL SELECT 'teams', source_id, 'queue_sobjects', source_id FROM out_sf_queues
-UNION ALL SELECT 'tags', source_id, 'topics', source_id FROM out_sf_topics
-UNION ALL SELECT 'kobjects', source_id, 'custom_records', source_id FROM out_sf_custom_records
-UNION ALL SELECT 'teams', queue_source_id, 'queue_members', source_id FROM out_sf_queue_members
-UNION ALL SELECT 'conversations', case_source_id, 'topic_assignments', source_id FROM out_sf_topic_assignments
-UNION ALL SELECT 'attachments', source_id, 'file_links', source_id FROM out_sf_file_links
-UNION ALL SELECT 'klasses', source_id, NULL, NULL FROM out_sf_custom_objects
-UNION ALL SELECT 'companies', source_id, 'accounts', source_id FROM out_sf_accounts
-UNION ALL SELECT 'customers', source_id, 'contacts', source_id FROM out_sf_contacts
-UNION ALL SELECT 'customers', source_id, 'leads', source_id FROM out_sf_leads
-UNION ALL SELECT 'conversations', source_id, 'cases', source_id FROM out_sf_cases
-UNION ALL SELECT 'messages', item_id, 'email_messages', source_id FROM out_sf_messages WHERE kind = 'message'
-UNION ALL SELECT 'notes', item_id, 'case_comments', source_id FROM out_sf_messages WHERE kind = 'note'
-UNION ALL SELECT DISTINCT 'attachments', unnest(attachment_ids), 'files', unnest(attachment_ids) FROM out_sf_messages
+          SELECT 'users' AS object, source_id, 'agents' AS phase, source_id AS row_id FROM out_salesforce_users
+UNION ALL SELECT 'teams', source_id, 'queues', source_id FROM out_salesforce_queues
+UNION ALL SELECT 'teams', source_id, 'queue_sobjects', source_id FROM out_salesforce_queues
+UNION ALL SELECT 'tags', source_id, 'topics', source_id FROM out_salesforce_topics
+UNION ALL SELECT 'kobjects', source_id, 'custom_records', source_id FROM out_salesforce_custom_records
+UNION ALL SELECT 'teams', queue_source_id, 'queue_members', source_id FROM out_salesforce_queue_members
+UNION ALL SELECT 'conversations', case_source_id, 'topic_assignments', source_id FROM out_salesforce_topic_assignments
+UNION ALL SELECT 'attachments', source_id, 'file_links', source_id FROM out_salesforce_file_links
+UNION ALL SELECT 'klasses', source_id, NULL, NULL FROM out_salesforce_custom_objects
+UNION ALL SELECT 'companies', source_id, 'accounts', source_id FROM out_salesforce_accounts
+UNION ALL SELECT 'customers', source_id, 'contacts', source_id FROM out_salesforce_contacts
+UNION ALL SELECT 'customers', source_id, 'leads', source_id FROM out_salesforce_leads
+UNION ALL SELECT 'conversations', source_id, 'cases', source_id FROM out_salesforce_cases
+UNION ALL SELECT 'messages', item_id, 'email_messages', source_id FROM out_salesforce_messages WHERE kind = 'message'
+UNION ALL SELECT 'notes', item_id, 'case_comments', source_id FROM out_salesforce_messages WHERE kind = 'note'
+UNION ALL SELECT DISTINCT 'attachments', unnest(attachment_ids), 'files', unnest(attachment_ids) FROM out_salesforce_messages
 UNION ALL SELECT 'tags', source_id, NULL, NULL FROM ferry_accounting WHERE object = 'tags' AND bucket = 'merged';

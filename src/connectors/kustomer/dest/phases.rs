@@ -114,7 +114,7 @@ pub const PHASES: &[Phase] = &[
         changes: Some(Changes {
             fields: &["status", "tags", "assignedUsers", "custom"],
             update: "PUT /v1/conversations/{id} (status, tags, assignee, custom attributes)",
-            output: Some("out_kus_conversations"),
+            output: Some("out_kustomer_conversations"),
         }),
         ..Phase::plain(
             "conversations",

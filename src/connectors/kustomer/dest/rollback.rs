@@ -63,7 +63,7 @@ pub async fn run(
         for (src, dest) in list {
             let klass: Option<String> = conn
                 .query_row(
-                    "SELECT klass_name FROM out_kus_kobjects WHERE source_id = ?",
+                    "SELECT klass_name FROM out_kustomer_kobjects WHERE source_id = ?",
                     params![src],
                     |r| r.get(0),
                 )
@@ -97,7 +97,7 @@ pub async fn run(
         let n = ids(&conn, "messages", &scope)?.len();
         conn.execute(
             "DELETE FROM ferry_id_map WHERE dest = 'kustomer' AND dest_object = 'messages'
-             AND source_id IN (SELECT source_id FROM out_kus_messages WHERE conversation_source_id NOT IN
+             AND source_id IN (SELECT source_id FROM out_kustomer_messages WHERE conversation_source_id NOT IN
                  (SELECT source_id FROM ferry_id_map WHERE dest = 'kustomer' AND dest_object = 'conversations'))",
             [],
         )?;

@@ -1,3 +1,3 @@
 -- Custom object records over Zendesk's size limit: loaded trimmed (their
 -- accounting bucket is `output`), kept whole here.
-SELECT * FROM archive_kobjects ORDER BY source_id, object_key
+SELECT * FROM int_archive_kobjects ORDER BY source_id, object_key

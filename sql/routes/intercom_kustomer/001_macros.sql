@@ -1,0 +1,16 @@
+-- Macros of the Intercom → Kustomer route (prefix kus_): Kustomer's time
+-- format, attribute names in camelCase, typed attribute values.
+
+CREATE OR REPLACE MACRO kus_time(t) AS strftime(CAST(t AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.000Z');
+
+-- `contact_string_attr` / `Order number` → `contactStringAttr` / `orderNumber`.
+CREATE OR REPLACE MACRO kus_camel(n) AS array_to_string(list_transform(
+    list_filter(regexp_split_to_array(lower(n), '[^a-z0-9]+'), lambda x: x <> ''),
+    lambda x, i: CASE WHEN i = 1 THEN x ELSE upper(x[1]) || x[2:] END), '');
+
+-- One custom value as Kustomer takes it, typed by the suffix of its
+-- declared name: a date is an ISO time, text at most 1,024 characters.
+CREATE OR REPLACE MACRO kus_value(name, v) AS CASE
+    WHEN name LIKE '%At' THEN to_json(kus_time(to_timestamp(TRY_CAST(json_extract_string(v, '$') AS BIGINT))))
+    WHEN name LIKE '%Str' THEN to_json(left(json_extract_string(v, '$'), 1024))
+    ELSE v END;
