@@ -142,6 +142,18 @@ pub fn render(r: &Report) -> String {
             r.incomplete_total
         ));
     }
+    if !r.fields.inline_images_left.is_empty() {
+        caveats.push(format!(
+            "{} sampled messages still link their inline images to the source, which is declared not carried yet (see \"Fields\")",
+            r.fields.inline_images_left.len()
+        ));
+    }
+    if !r.fields.not_carried_yet.is_empty() {
+        caveats.push(format!(
+            "{} attribute paths of the source records are not carried yet (see \"Fields\")",
+            r.fields.not_carried_yet.len()
+        ));
+    }
     if !r.unavailable.is_empty() {
         caveats.push(format!(
             "{} source streams were unavailable (see below)",
@@ -380,6 +392,7 @@ pub fn render(r: &Report) -> String {
         }
         h.push_str("</table>");
     }
+    fields_section(&mut h, &r.fields);
     if r.incomplete_total > 0 {
         let _ = write!(h, "<h2>Read only in part</h2><p>{} source records (table <code>verify_incomplete</code>); the first {}:</p><table id=\"incomplete\"><tr><th class=\"l\">object</th><th class=\"l\">source id</th><th class=\"l\">why</th></tr>", r.incomplete_total, r.incomplete.len());
         for i in &r.incomplete {
@@ -395,4 +408,99 @@ pub fn render(r: &Report) -> String {
     }
     h.push_str("<p class=\"meta\">Every figure here is a table in ferry.duckdb: <code>verify_funnel</code>, <code>verify_records</code>, <code>verify_reasons</code>, <code>verify_sample</code>, <code>ferry_load_phases</code>.</p></body></html>\n");
     h
+}
+
+/// "Fields": per source object, each attribute path with values, how many
+/// records carry it and what becomes of it; the gaps first.
+fn fields_section(h: &mut String, f: &super::fields::FieldLedger) {
+    if f.rows.is_empty() {
+        return;
+    }
+    let carried = f
+        .rows
+        .iter()
+        .filter(|r| r.fate.as_deref() == Some("carried"))
+        .count();
+    let _ = write!(
+        h,
+        "<h2>Fields</h2><p>{} attribute paths of the source records carry values (read from the landed JSON; table <code>verify_fields</code>): {} carried, {} dropped with a reason, of which {} are <b>not carried yet</b>, and {} declared nowhere.</p>",
+        f.rows.len(),
+        carried,
+        f.rows.len() - carried - f.unaccounted.len(),
+        f.not_carried_yet.len(),
+        f.unaccounted.len()
+    );
+    if !f.inline_images_left.is_empty() {
+        let _ = write!(
+            h,
+            "<p>{} sampled messages still link their inline images to the source (declared <b>not carried yet</b>):</p><table id=\"inline-images\"><tr><th class=\"l\">source id</th><th class=\"l\">destination id</th><th class=\"l\">message</th><th class=\"l\">found</th></tr>",
+            f.inline_images_left.len()
+        );
+        for m in f.inline_images_left.iter().take(50) {
+            let _ = write!(
+                h,
+                r#"<tr><td class="l">{}</td><td class="l">{}</td><td class="l">{}</td><td class="l">{}</td></tr>"#,
+                esc(&m.source_id),
+                esc(&m.dest_id),
+                esc(&m.field),
+                esc(&m.actual)
+            );
+        }
+        h.push_str("</table>");
+    }
+    if !f.mismatches_by_field.is_empty() {
+        h.push_str("<p>Sampled mismatches by destination field: ");
+        let list: Vec<String> = f
+            .mismatches_by_field
+            .iter()
+            .map(|(field, n)| format!("<code>{}</code> {n}", esc(field)))
+            .collect();
+        h.push_str(&list.join(", "));
+        h.push_str("</p>");
+    }
+    let mut objects: Vec<&str> = f.rows.iter().map(|r| r.object.as_str()).collect();
+    objects.dedup();
+    for object in objects {
+        let rows: Vec<_> = f.rows.iter().filter(|r| r.object == object).collect();
+        let gaps = rows
+            .iter()
+            .filter(|r| {
+                r.fate.is_none()
+                    || r.detail
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with(super::fields::NOT_CARRIED_YET))
+            })
+            .count();
+        let _ = write!(
+            h,
+            "<details class=\"fields\"{open}><summary><b>{}</b>: {} paths, {} not carried</summary><table id=\"fields-{}\"><tr><th class=\"l\">path</th><th>records with a value</th><th class=\"l\">fate</th><th class=\"l\">carried to / dropped because</th></tr>",
+            esc(object),
+            rows.len(),
+            gaps,
+            esc(object),
+            open = if gaps > 0 { " open" } else { "" }
+        );
+        let mut sorted = rows.clone();
+        // The gaps first: declared nowhere, then not carried yet.
+        sorted.sort_by_key(|r| {
+            (
+                r.fate.is_some(),
+                !r.detail
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with(super::fields::NOT_CARRIED_YET)),
+                r.path.clone(),
+            )
+        });
+        for r in sorted {
+            let _ = write!(
+                h,
+                r#"<tr><td class="l"><code>{}</code></td><td>{}</td><td class="l">{}</td><td class="l">{}</td></tr>"#,
+                esc(&r.path),
+                r.values,
+                esc(r.fate.as_deref().unwrap_or("DECLARED NOWHERE")),
+                esc(r.detail.as_deref().unwrap_or(""))
+            );
+        }
+        h.push_str("</table></details>");
+    }
 }

@@ -154,6 +154,8 @@ pub struct Report {
     pub incomplete: Vec<Incomplete>,
     /// Every change a delta load found, by what became of it.
     pub changes: Vec<ChangeCount>,
+    /// Every attribute path of the source records and what became of it.
+    pub fields: super::fields::FieldLedger,
 }
 
 impl Report {

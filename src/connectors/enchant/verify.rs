@@ -168,6 +168,15 @@ pub async fn read_back(
             }
             last = pos;
             let got = &msgs[pos];
+            s.mismatches
+                .extend(crate::verify::sample::inline_images_check(
+                    &src,
+                    &dest,
+                    id,
+                    m["text"].as_str().unwrap_or(""),
+                    got["body"].as_str().unwrap_or(""),
+                    "Enchant",
+                ));
             let want_text = plain(m["text"].as_str().unwrap_or(""));
             let got_text = plain(got["body"].as_str().unwrap_or(""));
             if !got_text.contains(&want_text) {

@@ -245,6 +245,19 @@ pub async fn read_back(
                             .unwrap_or("")
                     })
                     .collect();
+                let html: String = parts
+                    .iter()
+                    .map(|(_, x)| x["HtmlBody"].as_str().unwrap_or(""))
+                    .collect();
+                s.mismatches
+                    .extend(crate::verify::sample::inline_images_check(
+                        &src,
+                        &dest,
+                        id,
+                        m["text"].as_str().unwrap_or(""),
+                        &html,
+                        "Salesforce",
+                    ));
                 if plain(&got) != want {
                     let w: String = want.chars().take(80).collect();
                     let g: String = plain(&got).chars().take(80).collect();
@@ -277,6 +290,15 @@ pub async fn read_back(
                     continue;
                 }
                 s.comments_checked += 1;
+                s.mismatches
+                    .extend(crate::verify::sample::inline_images_check(
+                        &src,
+                        &dest,
+                        id,
+                        m["text"].as_str().unwrap_or(""),
+                        &parts.join(" "),
+                        "Salesforce",
+                    ));
                 let got = plain(&parts.join(" "));
                 let first_words: String = want.chars().take(60).collect();
                 if !got.contains(first_words.trim()) {

@@ -348,6 +348,16 @@ pub async fn sample(
                 opt_i(epoch(&first["created_at"])),
             );
             // long_body_mode = attachment: the comment says where the text went.
+            // An inline image must be hosted by Zendesk, not left as a
+            // link to the source's CDN (which dies with the account).
+            d.out.extend(crate::verify::sample::inline_images_check(
+                d.source_id,
+                d.dest_id,
+                &w.source_id,
+                &expected_body,
+                &body,
+                "Zendesk",
+            ));
             if !body.starts_with("[This message had ") {
                 d.check(&f("body"), expected_body, body);
             }

@@ -243,6 +243,15 @@ pub async fn read_back(
             } else {
                 a["body"].as_str()
             };
+            s.mismatches
+                .extend(crate::verify::sample::inline_images_check(
+                    &src,
+                    &dest,
+                    &format!("part {ext}"),
+                    p["body"].as_str().unwrap_or(""),
+                    body.unwrap_or(""),
+                    "Kustomer",
+                ));
             let want = plain(p["body"].as_str().unwrap_or(""));
             let have = plain(body.unwrap_or(""));
             if want != have {

@@ -1,0 +1,117 @@
+//! The field ledger in the verify report: every attribute path the source
+//! records carry (from the landed JSON, `int_source_fields`), what becomes
+//! of it by the route's declarations (`int_field_ledger`: carried to a
+//! destination field or text, or dropped with a reason), and the sampled
+//! mismatches per destination field. `verify_fields` keeps it for SQL.
+
+use duckdb::Connection;
+use serde::Serialize;
+
+use super::report::Mismatch;
+use crate::error::Result;
+
+/// The reason a route gives for a gap it declares but does not carry yet;
+/// such paths are listed as caveats, never passed over in silence.
+pub const NOT_CARRIED_YET: &str = "not carried yet";
+
+/// One attribute path of one source object.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldRow {
+    pub object: String,
+    pub path: String,
+    /// Records with a non-empty value at this path.
+    pub values: i64,
+    /// carried | dropped | (none: unaccounted)
+    pub fate: Option<String>,
+    /// Where it goes (carried) or why it stays (dropped).
+    pub detail: Option<String>,
+}
+
+/// What the report says about fields.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FieldLedger {
+    pub rows: Vec<FieldRow>,
+    /// Paths with values that no declaration covers.
+    pub unaccounted: Vec<FieldRow>,
+    /// Paths declared dropped because the route does not carry them yet.
+    pub not_carried_yet: Vec<FieldRow>,
+    /// Sampled mismatches by destination field: (field, count).
+    pub mismatches_by_field: Vec<(String, i64)>,
+    /// Sampled messages whose destination copy still links inline images
+    /// at the source, while the route declares them not carried yet.
+    pub inline_images_left: Vec<Mismatch>,
+}
+
+/// Builds `verify_fields` from the transform's ledger (nothing when the
+/// workspace was transformed before the ledger existed) and counts the
+/// sample's mismatches by field.
+pub fn ledger(conn: &Connection, mismatches: &[Mismatch]) -> Result<FieldLedger> {
+    let mut out = FieldLedger::default();
+    let mut by_field: std::collections::BTreeMap<String, i64> = Default::default();
+    for m in mismatches {
+        *by_field.entry(field_kind(&m.field)).or_default() += 1;
+    }
+    out.mismatches_by_field = by_field.into_iter().collect();
+    if conn
+        .prepare("SELECT * FROM int_field_ledger LIMIT 0")
+        .is_err()
+    {
+        return Ok(out);
+    }
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE verify_fields AS
+         SELECT object, path, records, non_empty AS records_with_a_value, json_type, fate,
+                target, reason, declared_by, declared_in, unaccounted,
+                fate = 'dropped' AND starts_with(reason, '{NOT_CARRIED_YET}') AS not_carried_yet
+         FROM int_field_ledger ORDER BY object, path;
+         COMMENT ON TABLE verify_fields IS 'ferry verify: every attribute path the source records carry, with how many have a value, and what becomes of it (carried to, dropped because)';"
+    ))?;
+    let mut stmt = conn.prepare(
+        "SELECT object, path, records_with_a_value, fate, coalesce(target, reason), unaccounted, not_carried_yet
+         FROM verify_fields WHERE records_with_a_value > 0 ORDER BY object, path",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            FieldRow {
+                object: r.get(0)?,
+                path: r.get(1)?,
+                values: r.get(2)?,
+                fate: r.get(3)?,
+                detail: r.get(4)?,
+            },
+            r.get::<_, bool>(5)?,
+            r.get::<_, Option<bool>>(6)?.unwrap_or(false),
+        ))
+    })?;
+    for row in rows {
+        let (f, unaccounted, later) = row?;
+        if unaccounted {
+            out.unaccounted.push(f.clone());
+        }
+        if later {
+            out.not_carried_yet.push(f.clone());
+        }
+        out.rows.push(f);
+    }
+    Ok(out)
+}
+
+/// A mismatch's field without the record it names (`comments[3].body
+/// (m1)` → `comments.body`, `message 64f0… body` → `message body`), so the
+/// report can count mismatches by field.
+fn field_kind(field: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in field.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace()
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
