@@ -9,7 +9,7 @@
 -- (`attributes.custom.loyaltyTierStr`, `custom_attributes.plan`); an array
 -- is one path (its items are the array's value), an empty object one
 -- value. One example value per path is kept (cut at 80 characters; a
--- string over 120 characters shows as "…") for whoever declares it.
+-- string over 40 characters shows its first 24) for whoever declares it.
 --
 -- json_tree parses each record once and streams its nodes; the grouping
 -- holds a few hundred paths. (A recursive walk held every record's values
@@ -24,16 +24,18 @@ CREATE OR REPLACE MACRO source_fields(obj, raw_view) AS TABLE
 WITH nodes AS (
     SELECT obj AS object, n.fullkey, n.type AS t, n.value AS v
     FROM (
-        -- Long strings (bodies) are cut to a marker before the walk: the
-        -- walk needs their presence, not their text, and json_tree copies
-        -- every object's text into its node (a 2,000-customer org's
-        -- messages ran out of a 128 MB memory limit). A string holding
-        -- <img> keeps that fact for the #inline_images count.
-        SELECT regexp_replace(
-                   CASE WHEN contains(json, '<img')
-                        THEN regexp_replace(json, '"(?:[^"\\]|\\.)*<img(?:[^"\\]|\\.)*"', '"<img …>"', 'g')
-                        ELSE json END,
-                   '"(?:[^"\\]|\\.){120,}"', '"…"', 'g') AS json
+        -- Strings are shortened before the walk: the walk needs a value's
+        -- presence, not its text, and json_tree copies every object's
+        -- text into its node (a 2,000-customer org's messages ran out of
+        -- a 128 MB memory limit). One pass over every string token, left
+        -- to right, so a match always starts at a string's opening quote:
+        -- a string holding <img> becomes "<img" (the #inline_images count
+        -- needs only that), a string up to 40 characters stays, a longer
+        -- one keeps its first 24. (Shortening only long strings let a match
+        -- start at a closing quote and swallow structure: deep arrays.)
+        SELECT regexp_replace(json,
+                   '"(?:[^"\\]|\\.)*?(<img)(?:[^"\\]|\\.)*"|"((?:[^"\\]|\\.){0,40})"|"((?:[^"\\]|\\.){0,24})(?:[^"\\]|\\.)*"',
+                   '"\1\2\3"', 'g') AS json
         FROM query_table(raw_view)
     ) x, json_tree(x.json) AS n
     -- The record itself is no path; a node inside an array is part of
@@ -48,7 +50,7 @@ WITH nodes AS (
            left(any_value(v::VARCHAR) FILTER (WHERE t <> 'NULL' AND v::VARCHAR NOT IN ('""', '[]', '{}')), 80) AS example,
            -- Inline images are content of their own, counted apart.
            count(*) FILTER (WHERE t IN ('VARCHAR', 'ARRAY') AND v::VARCHAR ILIKE '%<img%') AS with_images,
-           left(any_value(regexp_extract(v::VARCHAR, '<img[^>]*>')) FILTER (WHERE t IN ('VARCHAR', 'ARRAY') AND v::VARCHAR ILIKE '%<img%'), 80) AS image_example
+           any_value(v::VARCHAR) FILTER (WHERE t IN ('VARCHAR', 'ARRAY') AND v::VARCHAR ILIKE '%<img%') AS image_example
     FROM nodes
     GROUP BY ALL
 )
