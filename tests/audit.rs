@@ -72,6 +72,21 @@ fn verify_accounts_for_every_record_and_reads_everything_back() {
     );
     assert!(r["sample"]["attachments_checked"].as_i64().unwrap() > 0);
     assert_eq!(r["sample"]["mismatches"].as_array().unwrap().len(), 0);
+    // Inline images still link to the Kustomer CDN in Zendesk: found in
+    // every message that has one, and a caveat while the route declares
+    // them "not carried yet" (the field ledger says so)...
+    let with_images = count(
+        &conn,
+        "SELECT count(*) FROM raw_kustomer_message_contents c JOIN stg_messages m ON m.message_id = c.id
+         JOIN int_conversation_disposition d USING (conversation_id)
+         WHERE d.disposition = 'load' AND c.json LIKE '%<img%'",
+    );
+    assert!(with_images > 0);
+    assert_eq!(
+        r["fields"]["inline_images_left"].as_array().unwrap().len() as i64,
+        with_images
+    );
+    assert!(text(&out).contains("still link their inline images to the source"));
     // The meta tables say what they hold to whoever opens the file.
     assert_eq!(
         count(
@@ -113,6 +128,38 @@ fn verify_accounts_for_every_record_and_reads_everything_back() {
         "{rules:?}"
     );
     assert!(rules.iter().any(|m| m["kind"] == "shortcut"));
+    drop(conn);
+    // ...and a failure once the declaration claims they are carried.
+    assert!(ferry(&dir, &["sql", "eject", "seeds/source_fields.csv"])
+        .status
+        .success());
+    let seed = dir.join("sql/kustomer_zendesk/seeds/source_fields.csv");
+    let claimed: String = std::fs::read_to_string(&seed)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("*,*#inline_images,") {
+                "*,*#inline_images,carried,re-hosted in the destination,\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&seed, claimed).unwrap();
+    assert!(ferry(&dir, &["transform"]).status.success());
+    let out = ferry(&dir, &["verify", "--sample", "100000"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let r2 = latest_report(&dir);
+    assert_eq!(r2["ok"], false);
+    assert_eq!(
+        r2["sample"]["mismatches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["field"].as_str().unwrap().starts_with("inline images"))
+            .count() as i64,
+        with_images
+    );
 }
 
 #[test]
