@@ -39,9 +39,8 @@ pub fn temp_raw_views(conn: &Connection, workspace: &Path, source: &dyn Source) 
 }
 
 /// Creates or refreshes the raw views of `objects` landed from `kind`,
-/// `ferry_extracted` (object, source_id): every record extracted, which
-/// verify's funnel starts from, and `ferry_extracted_json` (the same with
-/// each record's JSON).
+/// and `ferry_extracted` (object, source_id): every record extracted,
+/// which verify's funnel starts from.
 pub fn ensure_object_views(
     conn: &Connection,
     workspace: &Path,
@@ -64,16 +63,6 @@ fn object_views_sql(workspace: &Path, kind: &str, objects: &[&str]) -> String {
         .join(" UNION ALL ");
     sql.push_str(&format!(
         "CREATE OR REPLACE VIEW ferry_extracted AS {union};\n"
-    ));
-    // The same records with their JSON, which the field ledger
-    // (sql/shared/002_int_source_fields.sql) walks path by path.
-    let union_json = objects
-        .iter()
-        .map(|o| format!("SELECT '{o}' AS object, id AS source_id, json FROM raw_{kind}_{o}"))
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ");
-    sql.push_str(&format!(
-        "CREATE OR REPLACE VIEW ferry_extracted_json AS {union_json};\n"
     ));
     sql
 }

@@ -1,7 +1,7 @@
 -- int_source_fields (every source, every route): the attribute paths the
 -- extracted records actually carry, per object, with how many records
 -- carry each and how many carry a non-empty value (not null, "", [] or
--- {}). Read from the landed JSON itself (ferry_extracted_json), not from
+-- {}). Read from the landed JSON itself (the raw views), not from
 -- what staging chose to read: a path nobody mapped shows up here, and
 -- int_field_ledger holds it against the declarations.
 --
