@@ -42,19 +42,7 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
         };
         let changes = verify::changes(&db.lock().unwrap(), &sql, ws.config.destination.as_ref())?;
         let mut fields = verify::fields::ledger(&db.lock().unwrap(), &sample.mismatches)?;
-        // Inline images the route declares "not carried yet" are a caveat
-        // the report names, not a failure, while that declaration stands.
-        if fields
-            .not_carried_yet
-            .iter()
-            .any(|f| f.path.ends_with("#inline_images"))
-        {
-            let (gap, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut sample.mismatches)
-                .into_iter()
-                .partition(|m| m.field.starts_with(verify::sample::INLINE_IMAGES));
-            sample.mismatches = rest;
-            fields.inline_images_left = gap;
-        }
+        fields.set_aside_declared_gaps(&mut sample.mismatches);
         let mut problems = verify::problems(
             &db.lock().unwrap(),
             &funnel,
