@@ -269,6 +269,17 @@ pub trait Destination: Send + Sync {
         sample: usize,
         sql: &'a LoadSql,
     ) -> BoxFut<'a, Result<(Vec<DestinationCheck>, SampleCheck)>>;
+    /// Verify's content comparison (`verify::content`): the records of
+    /// `object` (as the route's `verify/fields.sql` names it) with these
+    /// ids, as (id, record) pairs holding at least `paths`. A record the
+    /// destination does not have is left out. GETs only.
+    fn read_records<'a>(
+        &'a self,
+        client: &'a ApiClient,
+        object: &'a str,
+        ids: &'a [String],
+        paths: &'a [String],
+    ) -> BoxFut<'a, Result<Vec<(String, serde_json::Value)>>>;
     /// `ferry probe`: read-only checks of the destination account (plan,
     /// features, settings ferry relies on). GETs only.
     fn probe<'a>(&'a self, _client: &'a ApiClient) -> BoxFut<'a, Vec<ProbeCheck>> {

@@ -30,6 +30,10 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
         let unavailable = verify::unavailable(&db.lock().unwrap(), ws.config.source.as_ref())?;
         let (incomplete_total, incomplete) =
             verify::incomplete(&db.lock().unwrap(), ws.config.source.as_ref(), 200)?;
+        // A comparison of an earlier verify must not pass for this one's.
+        db.lock()
+            .unwrap()
+            .execute_batch("DROP TABLE IF EXISTS verify_field_values")?;
         let (destination, mut sample) = if args.offline {
             (Vec::new(), Default::default())
         } else {
@@ -38,7 +42,28 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             let rt = super::runtime()?;
             let tmp = ws.db_path().with_file_name("tmp");
             std::fs::create_dir_all(&tmp)?;
-            rt.block_on(dest.verify(&db, &client, &tmp, args.sample, &sql))?
+            let (checks, mut sample) =
+                rt.block_on(dest.verify(&db, &client, &tmp, args.sample, &sql))?;
+            // Every carried field of the sampled records, when the route
+            // says what to compare (verify/fields.sql).
+            if let Ok(fields_sql) = sql.get("verify/fields.sql") {
+                db.lock().unwrap().execute_batch(fields_sql).map_err(|e| {
+                    anyhow::anyhow!(
+                        "verify/fields.sql: {e} (an ejected copy out of date? eject it again)"
+                    )
+                })?;
+                if let Some(content) =
+                    rt.block_on(verify::content::compare(&db, dest.as_ref(), &client))?
+                {
+                    sample.fields_checked = content.compared;
+                    sample.field_records_checked = content.records;
+                    sample.mismatches.extend(content.mismatches);
+                    sample
+                        .rules
+                        .extend(verify::content::rules(&db.lock().unwrap())?);
+                }
+            }
+            (checks, sample)
         };
         let changes = verify::changes(&db.lock().unwrap(), &sql, ws.config.destination.as_ref())?;
         let mut fields = verify::fields::ledger(&db.lock().unwrap(), &sample.mismatches)?;
@@ -153,11 +178,13 @@ fn print_summary(r: &Report) {
     let s = &r.sample;
     if s.requested > 0 {
         println!(
-            "sample: {} conversations, {} messages, {} attachments, {} people read back from the destination; {} mismatches",
+            "sample: {} conversations, {} messages, {} attachments, {} people read back from the destination, {} carried field values of {} records compared; {} mismatches",
             s.tickets_checked,
             s.comments_checked,
             s.attachments_checked,
             s.users_checked,
+            s.fields_checked,
+            s.field_records_checked,
             s.mismatches.len()
         );
         for m in s.mismatches.iter().take(20) {

@@ -25,6 +25,10 @@ pub struct FieldRow {
     pub fate: Option<String>,
     /// Where it goes (carried) or why it stays (dropped).
     pub detail: Option<String>,
+    /// Values of sampled records read back from the destination and
+    /// compared (`verify_field_values`), and how many differed.
+    pub sampled: i64,
+    pub sampled_mismatches: i64,
 }
 
 /// What the report says about fields.
@@ -78,16 +82,30 @@ pub fn ledger(conn: &Connection, mismatches: &[Mismatch]) -> Result<FieldLedger>
     {
         return Ok(out);
     }
+    // The content comparison of this verify, when it ran (online).
+    let compared = if conn
+        .prepare("SELECT 1 FROM verify_field_values LIMIT 0")
+        .is_ok()
+    {
+        "SELECT source_object, source_path, count(*) AS n, count(*) FILTER (WHERE NOT matches) AS bad
+         FROM verify_field_values GROUP BY ALL"
+    } else {
+        "SELECT NULL::VARCHAR AS source_object, NULL::VARCHAR AS source_path, 0 AS n, 0 AS bad WHERE false"
+    };
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TABLE verify_fields AS
-         SELECT object, path, records, non_empty AS records_with_a_value, json_type, fate,
-                target, reason, declared_by, declared_in, unaccounted,
-                fate = 'dropped' AND starts_with(reason, '{NOT_CARRIED_YET}') AS not_carried_yet
-         FROM int_field_ledger ORDER BY object, path;
+         SELECT l.object, l.path, l.records, l.non_empty AS records_with_a_value, l.json_type, l.fate,
+                l.target, l.reason, l.declared_by, l.declared_in, l.unaccounted,
+                l.fate = 'dropped' AND starts_with(l.reason, '{NOT_CARRIED_YET}') AS not_carried_yet,
+                coalesce(c.n, 0) AS sampled, coalesce(c.bad, 0) AS sampled_mismatches
+         FROM int_field_ledger l
+         LEFT JOIN ({compared}) c ON c.source_object = l.object AND c.source_path = l.path
+         ORDER BY l.object, l.path;
          COMMENT ON TABLE verify_fields IS 'ferry verify: every attribute path the source records carry, with how many have a value, and what becomes of it (carried to, dropped because)';"
     ))?;
     let mut stmt = conn.prepare(
-        "SELECT object, path, records_with_a_value, fate, coalesce(target, reason), unaccounted, not_carried_yet
+        "SELECT object, path, records_with_a_value, fate, coalesce(target, reason), unaccounted, not_carried_yet,
+                sampled, sampled_mismatches
          FROM verify_fields WHERE records_with_a_value > 0 ORDER BY object, path",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -98,6 +116,8 @@ pub fn ledger(conn: &Connection, mismatches: &[Mismatch]) -> Result<FieldLedger>
                 values: r.get(2)?,
                 fate: r.get(3)?,
                 detail: r.get(4)?,
+                sampled: r.get(7)?,
+                sampled_mismatches: r.get(8)?,
             },
             r.get::<_, bool>(5)?,
             r.get::<_, Option<bool>>(6)?.unwrap_or(false),

@@ -277,12 +277,14 @@ pub fn render(r: &Report) -> String {
     let s = &r.sample;
     let _ = write!(
         h,
-        r#"<h2>Field-level sample</h2><p>{} of {} requested conversations read back from the destination: {} messages, {} attachments (SHA-256 and size), {} people. Strata: {}.</p>"#,
+        r#"<h2>Field-level sample</h2><p>{} of {} requested conversations read back from the destination: {} messages, {} attachments (SHA-256 and size), {} people; {} carried field values of {} records compared (table <code>verify_field_values</code>). Strata: {}.</p>"#,
         s.tickets_checked,
         s.requested,
         s.comments_checked,
         s.attachments_checked,
         s.users_checked,
+        s.fields_checked,
+        s.field_records_checked,
         esc(&s
             .strata
             .iter()
@@ -473,7 +475,7 @@ fn fields_section(h: &mut String, f: &super::fields::FieldLedger) {
             .count();
         let _ = write!(
             h,
-            "<details class=\"fields\"{open}><summary><b>{}</b>: {} paths, {} not carried</summary><table id=\"fields-{}\"><tr><th class=\"l\">path</th><th>records with a value</th><th class=\"l\">fate</th><th class=\"l\">carried to / dropped because</th></tr>",
+            "<details class=\"fields\"{open}><summary><b>{}</b>: {} paths, {} not carried</summary><table id=\"fields-{}\"><tr><th class=\"l\">path</th><th>records with a value</th><th class=\"l\">fate</th><th class=\"l\">carried to / dropped because</th><th>sampled</th><th>mismatched</th></tr>",
             esc(object),
             rows.len(),
             gaps,
@@ -494,11 +496,13 @@ fn fields_section(h: &mut String, f: &super::fields::FieldLedger) {
         for r in sorted {
             let _ = write!(
                 h,
-                r#"<tr><td class="l"><code>{}</code></td><td>{}</td><td class="l">{}</td><td class="l">{}</td></tr>"#,
+                r#"<tr><td class="l"><code>{}</code></td><td>{}</td><td class="l">{}</td><td class="l">{}</td><td>{}</td><td>{}</td></tr>"#,
                 esc(&r.path),
                 r.values,
                 esc(r.fate.as_deref().unwrap_or("DECLARED NOWHERE")),
-                esc(r.detail.as_deref().unwrap_or(""))
+                esc(r.detail.as_deref().unwrap_or("")),
+                r.sampled,
+                r.sampled_mismatches
             );
         }
         h.push_str("</table></details>");

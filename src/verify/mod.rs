@@ -11,6 +11,7 @@
 //! The tables `verify_*` stay in `ferry.duckdb` for auditors' SQL; the
 //! report goes to `reports/verify-<run>.json` and `.html`.
 
+pub mod content;
 pub mod fields;
 pub mod html;
 pub mod report;

@@ -62,6 +62,10 @@ pub struct SampleCheck {
     pub comments_checked: usize,
     pub attachments_checked: usize,
     pub users_checked: usize,
+    /// Carried field values compared (`verify_field_values`).
+    pub fields_checked: usize,
+    /// Destination records read back for them.
+    pub field_records_checked: usize,
     /// Sampled ticket count per stratum (oldest, longest thread, status …).
     pub strata: Vec<(String, i64)>,
     /// The documented rules applied to the source records to get the

@@ -109,6 +109,22 @@ impl Sim {
         })
     }
 
+    /// PUT as the Zendesk admin (an agent editing a record by hand).
+    pub fn zendesk_put(&self, path: &str, body: serde_json::Value) -> u16 {
+        let url = format!("{}{}", self.url, path);
+        rt().block_on(async {
+            reqwest::Client::new()
+                .put(url)
+                .basic_auth(format!("{ZD_EMAIL}/token"), Some(ZD_TOKEN))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    }
+
     /// Asks the Kustomer simulator to change `n` records of `kind` (as
     /// agents working on would); returns the ids it changed.
     pub fn mutate(&self, kind: &str, n: usize) -> Vec<String> {

@@ -11,7 +11,7 @@ use duckdb::Connection;
 use serde_json::Value;
 
 use super::send::marker;
-use crate::error::Result;
+use crate::error::{FerryError, Result};
 use crate::http::ApiClient;
 use crate::verify::report::{DestinationCheck, SampleCheck};
 use crate::verify::sample::{mismatch, pick, picked, plain};
@@ -255,4 +255,32 @@ pub async fn read_back(
         }
     }
     Ok((checks, s))
+}
+
+/// Records for verify's content comparison: `tickets` and `customers`,
+/// one `GET /<object>/<id>` each (the sample is small); a 404 leaves the
+/// record out.
+pub async fn records(
+    client: &ApiClient,
+    object: &str,
+    ids: &[String],
+) -> Result<Vec<(String, Value)>> {
+    let embed = match object {
+        "tickets" => "?embed=messages,labels",
+        "customers" => "",
+        _ => {
+            return Err(FerryError::Other(format!(
+                "verify/fields.sql names an Enchant object ferry cannot read back: {object} (tickets, customers)"
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        match client.get_json(&format!("/{object}/{id}{embed}")).await {
+            Ok(v) => out.push((id.clone(), v)),
+            Err(FerryError::Http { status: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }

@@ -424,6 +424,18 @@ impl Destination for Salesforce {
         Box::pin(rollback::run(client, db, scope, self.settings.data_path()))
     }
 
+    fn read_records<'a>(
+        &'a self,
+        client: &'a ApiClient,
+        object: &'a str,
+        ids: &'a [String],
+        paths: &'a [String],
+    ) -> BoxFut<'a, Result<Vec<(String, serde_json::Value)>>> {
+        Box::pin(async move {
+            verify::records(client, &self.settings.data_path(), object, ids, paths).await
+        })
+    }
+
     fn verify<'a>(
         &'a self,
         db: &'a Mutex<Connection>,

@@ -320,3 +320,45 @@ pub async fn read_back(
     }
     Ok((checks, s))
 }
+
+/// Records for verify's content comparison: `SELECT Id, <paths> FROM
+/// <object> WHERE Id IN (…)`, 100 ids a query. The object is an sObject
+/// name and each path a field of it (verify/fields.sql names both).
+pub async fn records(
+    client: &ApiClient,
+    data: &str,
+    object: &str,
+    ids: &[String],
+    paths: &[String],
+) -> Result<Vec<(String, Value)>> {
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
+    if !name_ok(object) || !paths.iter().all(|p| name_ok(p)) {
+        return Err(crate::error::FerryError::Other(format!(
+            "verify/fields.sql names a Salesforce object or field that is not an API name: {object} {paths:?}"
+        )));
+    }
+    let mut fields: Vec<&str> = vec!["Id"];
+    fields.extend(paths.iter().map(String::as_str).filter(|p| *p != "Id"));
+    let mut out = Vec::new();
+    for chunk in ids.chunks(100) {
+        let list = chunk
+            .iter()
+            .map(|i| soql::quote(i))
+            .collect::<Vec<_>>()
+            .join(",");
+        let q = format!(
+            "SELECT {} FROM {object} WHERE Id IN ({list})",
+            fields.join(", ")
+        );
+        for r in soql::query_all(client, data, &q).await? {
+            if let Some(id) = r["Id"].as_str() {
+                out.push((id.to_string(), r.clone()));
+            }
+        }
+    }
+    Ok(out)
+}

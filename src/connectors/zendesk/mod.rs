@@ -293,6 +293,16 @@ impl Destination for Zendesk {
         })
     }
 
+    fn read_records<'a>(
+        &'a self,
+        client: &'a ApiClient,
+        object: &'a str,
+        ids: &'a [String],
+        _paths: &'a [String],
+    ) -> BoxFut<'a, Result<Vec<(String, serde_json::Value)>>> {
+        Box::pin(readback::records(client, object, ids))
+    }
+
     fn probe<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Vec<crate::connector::ProbeCheck>> {
         Box::pin(probe::checks(client, &self.settings))
     }

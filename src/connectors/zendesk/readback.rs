@@ -124,3 +124,46 @@ pub async fn attachment_digest(
     let _ = std::fs::remove_file(tmp);
     res
 }
+
+/// Records for verify's content comparison, by id: `users`,
+/// `organizations` and `tickets` through `show_many` (100 ids a request),
+/// `custom_object_records/<key>` through the records list filtered by id
+/// (`filter[ids]`, openapi ListCustomObjectRecords; cursor pages of 100).
+pub async fn records(
+    client: &ApiClient,
+    object: &str,
+    ids: &[String],
+) -> Result<Vec<(String, Value)>> {
+    let mut out = Vec::new();
+    let (path, key) = match object.split_once('/') {
+        Some(("custom_object_records", key)) => (format!("/api/v2/custom_objects/{key}/records"), "custom_object_records"),
+        None if matches!(object, "users" | "organizations" | "tickets") => (format!("/api/v2/{object}/show_many"), object),
+        _ => {
+            return Err(FerryError::Other(format!(
+                "verify/fields.sql names a Zendesk object ferry cannot read back: {object} (users, organizations, tickets, custom_object_records/<key>)"
+            )))
+        }
+    };
+    for chunk in ids.chunks(100) {
+        let mut next = Some(if key == "custom_object_records" {
+            format!("{path}?filter[ids]={}&page[size]=100", chunk.join(","))
+        } else {
+            format!("{path}?ids={}", chunk.join(","))
+        });
+        while let Some(p) = next {
+            let v = get_json(client, &p).await?;
+            for r in v[key].as_array().into_iter().flatten() {
+                let id = match &r["id"] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                out.push((id, r.clone()));
+            }
+            next = v["links"]["next"]
+                .as_str()
+                .filter(|_| v["meta"]["has_more"].as_bool().unwrap_or(false))
+                .map(str::to_string);
+        }
+    }
+    Ok(out)
+}

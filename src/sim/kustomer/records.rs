@@ -389,10 +389,16 @@ pub fn klass_fields(idx: u32) -> Vec<(String, &'static str)> {
             ("giftBool".into(), "boolean"),
             ("notesTxt".into(), "text"),
         ],
+        // A subscription references the order that bought it: an `Id`
+        // attribute, Kustomer's reference to another object
+        // (https://developer.kustomer.com/docs/concepts/custom-attributes,
+        // suffix `Id`), here a KObject of the order klass.
         1 => vec![
             ("planStr".into(), "string"),
             ("seatsNum".into(), "number"),
             ("renewsAt".into(), "date"),
+            ("orderId".into(), "id"),
+            ("portalUrl".into(), "url"),
         ],
         _ => (0..120)
             .map(|i| (format!("sensor{i:03}Num"), "number"))
@@ -527,7 +533,7 @@ fn customer(org: &Org, idx: u32) -> Value {
     );
     a.insert(
         "custom".into(),
-        json!({"loyaltyTierStr": (["bronze", "silver", "gold", "platinum 💎"][r.gen_range(0..4)]), "lifetimeValueNum": (r.gen_range(0.0..10_000.0f64) * 100.0).round() / 100.0, "vipBool": r.gen_bool(0.1), "signupAt": iso(org.meta[&Kind::Customers][idx as usize].created - DAY), "bioTxt": "Prefers email. <b>Never</b> call before 9am."}),
+        json!({"loyaltyTierStr": (["bronze", "silver", "gold", "platinum 💎"][r.gen_range(0..4)]), "lifetimeValueNum": (r.gen_range(0.0..10_000.0f64) * 100.0).round() / 100.0, "vipBool": r.gen_bool(0.1), "signupAt": iso(org.meta[&Kind::Customers][idx as usize].created - DAY), "bioTxt": "Prefers email. <b>Never</b> call before 9am.", "accountUrl": format!("https://admin.acme.test/customers/{idx}")}),
     );
     a.insert("deleted".into(), json!(deleted(org, Kind::Customers, idx)));
     let mut rels = Map::new();
@@ -607,7 +613,15 @@ fn conversation(org: &Org, idx: u32) -> Value {
             subjects[idx as usize % subjects.len()]
         )),
     );
-    a.insert("externalId".into(), Value::Null);
+    // Conversations imported from an earlier helpdesk keep its ticket id.
+    a.insert(
+        "externalId".into(),
+        if idx.is_multiple_of(4) {
+            json!(format!("legacy-{idx}"))
+        } else {
+            Value::Null
+        },
+    );
     a.insert("status".into(), json!(status));
     a.insert("priority".into(), json!(1 + (idx % 5)));
     a.insert(
@@ -620,7 +634,14 @@ fn conversation(org: &Org, idx: u32) -> Value {
     a.insert("assignedTeams".into(), json!(teams));
     a.insert("messageCount".into(), json!(msgs.len()));
     a.insert("noteCount".into(), json!(notes.len()));
-    a.insert("custom".into(), json!({"orderNumberStr": format!("#{}", 10_000 + idx), "refundAmountNum": r.gen_range(0..500), "escalatedBool": r.gen_bool(0.1)}));
+    let mut custom = json!({"orderNumberStr": format!("#{}", 10_000 + idx), "refundAmountNum": r.gen_range(0..500), "escalatedBool": r.gen_bool(0.1)});
+    // Every third conversation references the order it is about (an `Id`
+    // attribute naming a KObject of the order klass).
+    if idx.is_multiple_of(3) {
+        let k = org.count(Kind::Kobjects);
+        custom["orderId"] = json!(id(org, Kind::Kobjects, order_kobject(org, idx % k)));
+    }
+    a.insert("custom".into(), custom);
     a.insert(
         "deleted".into(),
         // The giant thread is never deleted: it exists to be split downstream.
@@ -900,6 +921,13 @@ fn note(org: &Org, n: u32) -> Value {
     base(org, Kind::Notes, n, a, rels)
 }
 
+/// The order kobject (of klass 0, `ecomm-order`) that kobject `idx`
+/// references: the order just before it.
+pub fn order_kobject(org: &Org, idx: u32) -> u32 {
+    let klasses = org.count(Kind::Klasses);
+    idx - idx % klasses
+}
+
 fn kobject(org: &Org, idx: u32) -> Value {
     let klass = idx % org.count(Kind::Klasses);
     let mut r = rng(org.seed, Kind::Kobjects, idx);
@@ -911,6 +939,9 @@ fn kobject(org: &Org, idx: u32) -> Value {
                 org.meta[&Kind::Kobjects][idx as usize].created + r.gen_range(0..90) * DAY
             )),
             "boolean" => json!(r.gen_bool(0.5)),
+            // The order kobject (klass 0) bought with this one.
+            "id" => json!(id(org, Kind::Kobjects, order_kobject(org, idx))),
+            "url" => json!(format!("https://portal.acme.test/subscriptions/{idx}")),
             "text" => {
                 // One record carries a text field far over Zendesk's 32 KB
                 // per custom object record.

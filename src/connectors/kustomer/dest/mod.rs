@@ -255,6 +255,16 @@ impl Destination for KustomerDest {
         Box::pin(rollback::run(client, db, scope))
     }
 
+    fn read_records<'a>(
+        &'a self,
+        client: &'a ApiClient,
+        object: &'a str,
+        ids: &'a [String],
+        _paths: &'a [String],
+    ) -> BoxFut<'a, Result<Vec<(String, serde_json::Value)>>> {
+        Box::pin(verify::records(client, object, ids))
+    }
+
     fn verify<'a>(
         &'a self,
         db: &'a Mutex<Connection>,

@@ -285,3 +285,33 @@ pub async fn read_back(
     }
     Ok((checks, s))
 }
+
+/// Records for verify's content comparison: `customers`, `companies`,
+/// `conversations` (`GET /v1/<object>/<id>`) and `klasses/<name>`
+/// (`GET /v1/klasses/<name>/<id>`), one request each (the sample is
+/// small); a 404 leaves the record out. The record is the response's
+/// `data` (JSON:API), so paths read `attributes.custom.…`.
+pub async fn records(
+    client: &ApiClient,
+    object: &str,
+    ids: &[String],
+) -> Result<Vec<(String, Value)>> {
+    let known = matches!(object, "customers" | "companies" | "conversations")
+        || object
+            .strip_prefix("klasses/")
+            .is_some_and(|k| !k.is_empty() && !k.contains('/'));
+    if !known {
+        return Err(FerryError::Other(format!(
+            "verify/fields.sql names a Kustomer object ferry cannot read back: {object} (customers, companies, conversations, klasses/<name>)"
+        )));
+    }
+    let mut out = Vec::new();
+    for id in ids {
+        match client.get_json(&format!("/v1/{object}/{id}")).await {
+            Ok(v) => out.push((id.clone(), v["data"].clone())),
+            Err(FerryError::Http { status: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}

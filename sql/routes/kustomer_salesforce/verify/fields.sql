@@ -1,0 +1,102 @@
+-- verify: every carried field of the sampled records (verify_expected_fields),
+-- which verify::content reads back from Salesforce (SOQL by Id) and
+-- compares: the sampled Cases' Subject, Priority and Contact, their
+-- people's Contact or Lead fields, their Accounts, and custom object
+-- records (those of the sampled people, and the first of each klass) with
+-- their fields and lookups.
+--
+-- Expected values come from the raw Kustomer JSON (raw_kustomer_*) by the
+-- rules in verify_field_rules; ferry_id_map says which record each source
+-- record became. A source path declared dropped (seeds/field_map.csv) is
+-- left out by the engine: the field ledger reports it as a gap instead.
+
+CREATE OR REPLACE TABLE verify_field_rules AS
+SELECT * FROM (VALUES
+    ('Case.Subject', 'the conversation name, control characters removed, else "(no subject)"; 255 characters'),
+    ('Case.Priority', 'seeds/priority_map.csv, else Medium'),
+    ('people', 'customers sharing their first email (case-insensitive) are one person: the oldest; a person is a Contact or a Lead (int_customer_people)'),
+    ('Email', 'the first email, lowercased'),
+    ('Account', 'Name = the company name; Website = its first domain'),
+    ('custom object records', 'Name = the KObject title, else its id, 80 characters; each klass property in its field (int_klass_fields), text of a non-text type cut to 255 characters; Contact__c / Lead__c = the record''s person')
+) AS t(field, rule);
+
+CREATE OR REPLACE TABLE verify_expected_fields AS
+WITH person AS (
+    -- A customer's person: the oldest customer with the same first email.
+    SELECT id AS customer_id,
+           CASE WHEN email IS NULL OR email = '' THEN id
+                ELSE first_value(id) OVER (PARTITION BY email ORDER BY coalesce(created, created_at), id) END AS person_id
+    FROM (SELECT id, created_at, lower(trim(json_extract_string(json, '$.attributes.emails[0].email'))) AS email,
+                 TRY_CAST(json_extract_string(json, '$.attributes.createdAt') AS TIMESTAMPTZ) AS created
+          FROM raw_kustomer_customers)
+), cases AS (
+    SELECT s.source_id, s.dest_id, r.json, p.person_id
+    FROM verify_sample s JOIN raw_kustomer_conversations r ON r.id = s.source_id
+    LEFT JOIN person p ON p.customer_id = json_extract_string(r.json, '$.relationships.customer.data.id')
+), people AS (
+    SELECT DISTINCT m.dest_object, m.source_id, m.dest_id, r.json
+    FROM cases c
+    JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object IN ('contacts', 'leads') AND m.source_id = c.person_id
+    JOIN raw_kustomer_customers r ON r.id = m.source_id
+), accounts AS (
+    SELECT DISTINCT m.source_id, m.dest_id, r.json
+    FROM people p
+    JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object = 'accounts'
+                       AND m.source_id = json_extract_string(p.json, '$.relationships.company.data.id')
+    JOIN raw_kustomer_companies r ON r.id = m.source_id
+), records AS (
+    SELECT r.id AS kobject_id, r.json, m.dest_id, o.object, pp.person_id
+    FROM raw_kustomer_kobjects r
+    JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object = 'custom_records' AND m.source_id = r.id
+    JOIN out_salesforce_custom_objects o ON o.source_id = json_extract_string(r.json, '$.relationships.klass.data.id')
+    LEFT JOIN person pp ON pp.customer_id = json_extract_string(r.json, '$.relationships.customer.data.id')
+    WHERE pp.person_id IN (SELECT source_id FROM people)
+       OR r.id IN (SELECT arg_min(id, id) FROM raw_kustomer_kobjects GROUP BY json_extract_string(json, '$.relationships.klass.data.id'))
+)
+SELECT 'conversations' AS source_object, 'attributes.name' AS source_path, c.source_id, 'Case' AS dest_object, c.dest_id,
+       'Subject' AS field, 'Subject' AS dest_path,
+       to_json(left(coalesce(nullif(trim(regexp_replace(json_extract_string(c.json, '$.attributes.name'), '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]', '', 'g')), ''), '(no subject)'), 255)) AS expected
+FROM cases c
+UNION ALL
+SELECT 'conversations', 'attributes.priority', c.source_id, 'Case', c.dest_id, 'Priority', 'Priority',
+       to_json(coalesce((SELECT case_priority FROM priority_map
+                         WHERE kustomer_priority = TRY_CAST(json_extract_string(c.json, '$.attributes.priority') AS INTEGER)::VARCHAR), 'Medium'))
+FROM cases c
+UNION ALL
+SELECT 'conversations', 'relationships.customer.data.id', c.source_id, 'Case', c.dest_id, 'ContactId', 'ContactId',
+       to_json((SELECT any_value(dest_id) FROM ferry_id_map m WHERE m.dest = 'salesforce' AND m.dest_object = 'contacts' AND m.source_id = c.person_id))
+FROM cases c
+UNION ALL
+SELECT 'customers', 'attributes.emails', p.source_id, CASE p.dest_object WHEN 'contacts' THEN 'Contact' ELSE 'Lead' END, p.dest_id,
+       'Email', 'Email', to_json(left(lower(trim(json_extract_string(p.json, '$.attributes.emails[0].email'))), 80))
+FROM people p
+UNION ALL
+SELECT 'customers', 'attributes.custom.customerTypeStr', p.source_id, CASE p.dest_object WHEN 'contacts' THEN 'Contact' ELSE 'Lead' END, p.dest_id,
+       'Customer_Type__c', 'Customer_Type__c', json_extract(p.json, '$.attributes.custom.customerTypeStr')
+FROM people p
+UNION ALL
+SELECT 'companies', 'attributes.name', a.source_id, 'Account', a.dest_id, 'Name', 'Name', json_extract(a.json, '$.attributes.name')
+FROM accounts a
+UNION ALL
+SELECT 'companies', 'attributes.domains', a.source_id, 'Account', a.dest_id, 'Website', 'Website', json_extract(a.json, '$.attributes.domains[0]')
+FROM accounts a
+UNION ALL
+SELECT 'kobjects', 'attributes.custom.' || f.kustomer_key, r.kobject_id, r.object, r.dest_id, f.field, f.field,
+       CASE WHEN f.kustomer_type NOT IN ('number', 'date', 'boolean', 'text')
+                 AND json_type(json_extract(r.json, '$.attributes.custom."' || f.kustomer_key || '"')) = 'VARCHAR'
+            THEN to_json(left(json_extract_string(r.json, '$.attributes.custom."' || f.kustomer_key || '"'), 255))
+            ELSE json_extract(r.json, '$.attributes.custom."' || f.kustomer_key || '"') END
+FROM records r
+JOIN int_klass_fields f ON f.klass_id = json_extract_string(r.json, '$.relationships.klass.data.id')
+WHERE json_exists(r.json, '$.attributes.custom."' || f.kustomer_key || '"')
+UNION ALL
+SELECT 'kobjects', 'attributes.title', r.kobject_id, r.object, r.dest_id, 'Name', 'Name',
+       to_json(left(coalesce(nullif(trim(json_extract_string(r.json, '$.attributes.title')), ''), r.kobject_id), 80))
+FROM records r
+UNION ALL
+SELECT 'kobjects', 'relationships.customer.data.id', r.kobject_id, r.object, r.dest_id, lk.field, lk.field,
+       to_json((SELECT any_value(dest_id) FROM ferry_id_map m WHERE m.dest = 'salesforce' AND m.dest_object = lk.dest_object AND m.source_id = r.person_id))
+FROM records r, (VALUES ('Contact__c', 'contacts'), ('Lead__c', 'leads')) AS lk(field, dest_object)
+WHERE r.person_id IS NOT NULL;
+
+COMMENT ON TABLE verify_expected_fields IS 'ferry verify: every carried field of the sampled records, where the destination keeps it and the value the source records give it';
