@@ -19,6 +19,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "002_delta_counts.sql",
         include_str!("../sql/engine/meta/002_delta_counts.sql"),
     ),
+    (
+        3,
+        "003_hosted_files.sql",
+        include_str!("../sql/engine/meta/003_hosted_files.sql"),
+    ),
 ];
 
 /// The table that records which schema versions a workspace has.

@@ -32,7 +32,7 @@ fn latest_report(dir: &Path) -> serde_json::Value {
 
 #[test]
 fn verify_accounts_for_every_record_and_reads_everything_back() {
-    let (_k, _z, _t, dir) = migrated("10");
+    let (_k, z, _t, dir) = migrated("10");
     let out = ferry(&dir, &["verify", "--sample", "100000"]);
     assert!(out.status.success(), "{}", text(&out));
     let r = latest_report(&dir);
@@ -72,21 +72,34 @@ fn verify_accounts_for_every_record_and_reads_everything_back() {
     );
     assert!(r["sample"]["attachments_checked"].as_i64().unwrap() > 0);
     assert_eq!(r["sample"]["mismatches"].as_array().unwrap().len(), 0);
-    // Inline images still link to the Kustomer CDN in Zendesk: found in
-    // every message that has one, and a caveat while the route declares
-    // them "not carried yet" (the field ledger says so)...
-    let with_images = count(
+    // Inline images are re-hosted: every downloaded image of a loaded
+    // message is a file of its comment, whose <img> links Zendesk's copy;
+    // one the CDN no longer had is a placeholder; no link to Kustomer is left.
+    let loaded_images = count(
         &conn,
-        "SELECT count(*) FROM raw_kustomer_message_contents c JOIN stg_messages m ON m.message_id = c.id
+        "SELECT count(*) FROM stg_inline_images i JOIN stg_messages m USING (message_id)
          JOIN int_conversation_disposition d USING (conversation_id)
-         WHERE d.disposition = 'load' AND c.json LIKE '%<img%'",
+         WHERE d.disposition = 'load' AND i.sha256 IS NOT NULL",
     );
-    assert!(with_images > 0);
+    assert!(loaded_images > 0);
     assert_eq!(
-        r["fields"]["inline_images_left"].as_array().unwrap().len() as i64,
-        with_images
+        count(&conn, "SELECT count(*) FROM ferry_hosted_files WHERE dest = 'zendesk' AND source_id LIKE '%:img%'"),
+        loaded_images
     );
-    assert!(text(&out).contains("still link their inline images to the source"));
+    assert!(
+        count(&conn, "SELECT count(*) FROM ferry_quarantine WHERE object = 'inline_images' AND reason LIKE '%HTTP 404%'") > 0,
+        "an image gone from the CDN is recorded with its reason"
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM out_zendesk_comments WHERE html_body LIKE '%/cdn/inline/%' AND NOT html_body LIKE '%gone from Kustomer%' AND len(inline_image_ids) = 0"),
+        0,
+        "no comment keeps a Kustomer CDN link it has no file for"
+    );
+    assert_eq!(
+        r["fields"]["inline_images_left"].as_array().unwrap().len(),
+        0
+    );
+    assert!(!text(&out).contains("still link their inline images to the source"));
     // The meta tables say what they hold to whoever opens the file.
     assert_eq!(
         count(
@@ -128,37 +141,40 @@ fn verify_accounts_for_every_record_and_reads_everything_back() {
         "{rules:?}"
     );
     assert!(rules.iter().any(|m| m["kind"] == "shortcut"));
+    // ...and a failure when a comment links the Kustomer CDN again (an
+    // agent pasting the old body back).
+    let (ticket, index, src_body) = {
+        let r = strings(
+            &conn,
+            "SELECT m.dest_id || '|' || CAST(c.position - 1 AS BIGINT) || '|' || json_extract_string(mc.json, '$.attributes.HtmlBody')
+             FROM out_zendesk_comments c
+             JOIN ferry_id_map m ON m.dest_object = 'tickets' AND m.source_id = c.ticket_source_id
+             JOIN raw_kustomer_message_contents mc ON mc.id = c.source_record_id
+             WHERE len(c.inline_image_ids) > 0 AND c.chunk_count = 1 AND c.ticket_source_id = c.conversation_id
+             ORDER BY c.source_id LIMIT 1",
+        );
+        let mut it = r[0].splitn(3, '|');
+        (
+            it.next().unwrap().to_string(),
+            it.next().unwrap().parse::<u64>().unwrap(),
+            it.next().unwrap().to_string(),
+        )
+    };
     drop(conn);
-    // ...and a failure once the declaration claims they are carried.
-    assert!(ferry(&dir, &["sql", "eject", "seeds/source_fields.csv"])
-        .status
-        .success());
-    let seed = dir.join("sql/kustomer_zendesk/seeds/source_fields.csv");
-    let claimed: String = std::fs::read_to_string(&seed)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            if l.starts_with("*,*#inline_images,") {
-                "*,*#inline_images,carried,re-hosted in the destination,\n".to_string()
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    std::fs::write(&seed, claimed).unwrap();
-    assert!(ferry(&dir, &["transform"]).status.success());
+    z.post(
+        "/__sim/tamper",
+        serde_json::json!({"ticket_id": ticket.parse::<u64>().unwrap(), "comment_index": index, "body": src_body}),
+    );
     let out = ferry(&dir, &["verify", "--sample", "100000"]);
     assert!(!out.status.success(), "{}", text(&out));
     let r2 = latest_report(&dir);
     assert_eq!(r2["ok"], false);
-    assert_eq!(
-        r2["sample"]["mismatches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["field"].as_str().unwrap().starts_with("inline images"))
-            .count() as i64,
-        with_images
+    let mm = r2["sample"]["mismatches"].as_array().unwrap();
+    assert!(
+        mm.iter().any(|m| m["dest_id"] == ticket.as_str()
+            && m["field"].as_str().unwrap().starts_with("inline images")
+            && m["actual"].as_str().unwrap().contains("/cdn/inline/")),
+        "the link back to the Kustomer CDN is named: {mm:?}"
     );
 }
 
@@ -239,11 +255,26 @@ fn the_destination_holds_what_the_tables_say_field_by_field() {
             .collect();
         let got = t["comments"].as_array().unwrap();
         assert_eq!(got.len(), want.len(), "{ext}: comment count");
+        // An inline image's link is Zendesk's copy of it, recorded at upload.
+        let hosted: Vec<(String, String)> = strings(
+            &conn,
+            "SELECT i.src || chr(31) || h.url FROM stg_inline_images i
+             JOIN ferry_hosted_files h ON h.dest = 'zendesk' AND h.source_id = i.image_id",
+        )
+        .into_iter()
+        .map(|p| {
+            let (a, b) = p.split_once('\u{1f}').unwrap();
+            (a.to_string(), b.to_string())
+        })
+        .collect();
         for (g, w) in got.iter().zip(&want) {
             assert_eq!(g["public"], w.2, "{ext}: public");
             assert_eq!(g["created_at"], w.3.as_str(), "{ext}: created_at");
             let body = g["html_body"].as_str().or(g["body"].as_str()).unwrap();
-            assert_eq!(body, w.4, "{ext}: body");
+            let want_body = hosted
+                .iter()
+                .fold(w.4.clone(), |b, (src, url)| b.replace(src.as_str(), url));
+            assert_eq!(body, want_body, "{ext}: body");
             if !w.1.is_empty() {
                 let object = if w.0 == "customer" { "users" } else { "agents" };
                 assert_eq!(

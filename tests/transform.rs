@@ -239,8 +239,8 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
-        // shared 001–003; staging 001–016; intermediate 001–009; route 001–028
-        56
+        // shared 001–003; staging 001–018; intermediate 001–009; route 001–028
+        58
     );
     // Every layer ran in its order: shared, staging, intermediate, route.
     assert_eq!(
@@ -249,7 +249,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             "SELECT string_agg(version::VARCHAR, ',' ORDER BY applied_at, version) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
         vec![(1..=3)
-            .chain(1001..=1016)
+            .chain(1001..=1018)
             .chain(2001..=2009)
             .chain(3001..=3028)
             .map(|v| v.to_string())
@@ -605,7 +605,7 @@ fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE version > 0"
         ),
-        56,
+        58,
         "every script of every layer"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM stg_customers"), 2000);

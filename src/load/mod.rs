@@ -54,6 +54,17 @@ pub struct Row {
 /// no seat there): counted as held and tried again on every load.
 pub type RowResult = std::result::Result<String, (Option<u16>, String)>;
 
+/// Separates a created record's id from the URL the destination serves it
+/// from, in a [`RowResult`] (see [`hosted`]).
+const HOSTED_AT: char = '\u{1f}';
+
+/// The id of a file the destination hosts, with the URL it serves it
+/// from: the loader records the id in `ferry_id_map` and the URL in
+/// `ferry_hosted_files`, for bodies that show the file inline.
+pub fn hosted(id: &str, url: &str) -> String {
+    format!("{id}{HOSTED_AT}{url}")
+}
+
 /// How a destination's hold begins (see [`RowResult`]).
 pub const HELD_BY_DESTINATION: &str = "held back: ";
 
@@ -556,7 +567,11 @@ async fn commit_results(
     for (r, res) in rows.iter().zip(results) {
         match res {
             Ok(dest_id) => {
-                ok.push(serde_json::json!({"s": r.source_id, "d": dest_id, "h": phase.change_hash(&r.payload)}))
+                let (d, u) = match dest_id.split_once(HOSTED_AT) {
+                    Some((d, u)) => (d.to_string(), Some(u.to_string())),
+                    None => (dest_id, None),
+                };
+                ok.push(serde_json::json!({"s": r.source_id, "d": d, "u": u, "h": phase.change_hash(&r.payload)}))
             }
             Err((None, body)) if body.starts_with(HELD_BY_DESTINATION) => {
                 held.push(serde_json::json!({"s": r.source_id, "b": body}))
@@ -588,6 +603,15 @@ async fn commit_results(
              SELECT ?, ?, j.s, ?, ?, j.d, ?, j.h, now()
              FROM (SELECT unnest(from_json(?::VARCHAR, '[{{\"s\":\"VARCHAR\",\"d\":\"VARCHAR\",\"h\":\"VARCHAR\"}}]')) AS j) {on_conflict}"),
             params![ctx.source, phase.object, ctx.dest.kind(), phase.name, batch_id, ok],
+        )?;
+        tx.execute(
+            "INSERT INTO ferry_hosted_files
+             SELECT ?, ?, j.s, j.d, j.u, now()
+             FROM (SELECT unnest(from_json(?::VARCHAR, '[{\"s\":\"VARCHAR\",\"d\":\"VARCHAR\",\"u\":\"VARCHAR\"}]')) AS j)
+             WHERE j.u IS NOT NULL
+             ON CONFLICT (dest, dest_object, source_id) DO UPDATE SET dest_id = excluded.dest_id,
+                 url = excluded.url, recorded_at = excluded.recorded_at",
+            params![ctx.dest.kind(), phase.name, ok],
         )?;
         // A failure keeps counting attempts across runs.
         tx.execute(

@@ -14,3 +14,16 @@ CREATE OR REPLACE MACRO kus_value(name, v) AS CASE
     WHEN name LIKE '%At' THEN to_json(kus_time(to_timestamp(TRY_CAST(json_extract_string(v, '$') AS BIGINT))))
     WHEN name LIKE '%Str' THEN to_json(left(json_extract_string(v, '$'), 1024))
     ELSE v END;
+
+-- An inline image becomes a visible placeholder naming its file, in the
+-- order the body shows them: the bytes are attached to the same message or
+-- note (int_part_files). Kustomer serves attachments only through
+-- short-lived signed links (kustomer-docs-2026.md, attachments: "Upload
+-- and download go through short-lived signed URLs";
+-- https://developer.kustomer.com/docs/guides/attachments), so no lasting
+-- URL can stand in a body, and Intercom's own link expires.
+CREATE OR REPLACE MACRO ic_inline_placeholders(body, names) AS CASE
+    WHEN body IS NULL OR strpos(body, '<img') = 0 THEN body
+    ELSE array_to_string(list_transform(string_split(body, '<img'), lambda s, i: CASE WHEN i = 1 THEN s
+        ELSE '[image: ' || coalesce(names[i - 1], 'image') || ', attached]'
+             || CASE WHEN strpos(s, '>') > 0 THEN substr(s, strpos(s, '>') + 1) ELSE '' END END), '') END;

@@ -6,7 +6,8 @@ SELECT p.part_id AS source_id, p.conversation_id AS conversation_source_id, c.cu
        coalesce(ch.kustomer_channel, 'chat') AS channel,
        CASE WHEN p.author_type IN ('admin', 'bot', 'team') THEN 'out' ELSE 'in' END AS direction,
        CASE WHEN p.author_type = 'admin' THEN p.author_id END AS author_admin_id,
-       p.author_name, p.author_email, p.body, left(ic_html_text(p.body), 10240) AS preview,
+       p.author_name, p.author_email, ic_inline_placeholders(p.body, coalesce(f.inline_names, [])) AS body,
+       left(ic_html_text(ic_inline_placeholders(p.body, coalesce(f.inline_names, []))), 10240) AS preview,
        CASE WHEN p.part_type = 'source' THEN left(nullif(p.subject, ''), 256) END AS subject,
        p.created_at, coalesce(f.attachment_ids, []) AS attachment_ids
 FROM stg_parts p

@@ -24,9 +24,18 @@ WITH placed AS (
            CASE WHEN chunk_no = 1 THEN attachment_ids ELSE []::VARCHAR[] END AS attachment_ids,
            CASE WHEN chunk_no = 1 AND moved_to_attachment THEN ['message-' || source_id || '.html'] ELSE []::VARCHAR[] END AS generated_files,
            CASE WHEN is_html THEN regexp_extract_all(text, '<img[^>]+src="([^"]+)"', 1) ELSE []::VARCHAR[] END AS inline_image_urls,
+           -- The inline images this piece of the body shows (stg_inline_images,
+           -- bytes downloaded): uploaded with the comment, their src
+           -- rewritten to Zendesk's URL by the load (load/tickets.sql).
+           CASE WHEN is_html AND NOT moved_to_attachment
+                THEN coalesce(list_transform(list_filter(img.images, lambda x: strpos(text, x.src) > 0), lambda x: x.id), [])
+                ELSE [] END::VARCHAR[] AS inline_image_ids,
            chunk_no, chunk_count, false AS synthetic,
            seq - (part_no - 1) * (lim - 1) AS position
     FROM placed
+    LEFT JOIN (SELECT message_id, list({id: image_id, src: src} ORDER BY position) AS images
+               FROM stg_inline_images WHERE sha256 IS NOT NULL GROUP BY message_id) img
+           ON img.message_id = placed.source_id AND placed.kind = 'message'
 ), links AS (
     SELECT conversation_id || '-part' || part_no || '#link' AS source_id, 'link' AS source_kind, NULL AS source_record_id,
            conversation_id, zd_ticket_source_id(conversation_id, part_no, part_count) AS ticket_source_id, part_no,
@@ -36,7 +45,7 @@ WITH placed AS (
            || '. Other parts: ' || array_to_string(list_transform(list_filter(range(1, part_count + 1), lambda x: x <> part_no),
                                                                   lambda x: conversation_id || '-part' || x), ', ') AS body,
            NULL AS html_body, max(created_at) AS created_at, []::VARCHAR[] AS attachment_ids, []::VARCHAR[] AS generated_files,
-           []::VARCHAR[] AS inline_image_urls, 1 AS chunk_no, 1 AS chunk_count, true AS synthetic,
+           []::VARCHAR[] AS inline_image_urls, []::VARCHAR[] AS inline_image_ids, 1 AS chunk_no, 1 AS chunk_count, true AS synthetic,
            max(seq) - (part_no - 1) * (lim - 1) + 1 AS position
     FROM placed WHERE part_count > 1
     GROUP BY conversation_id, part_no, part_count, lim

@@ -382,6 +382,7 @@ async fn run_stream(
             phase::PARENTS => runner.parents_phase(cursor.clone()).await,
             phase::ATTACHMENTS => runner.attachments_phase().await,
             phase::CONTENTS => runner.contents_phase().await,
+            phase::INLINE_IMAGES => runner.inline_images_phase().await,
             other => return Err(FerryError::Other(format!("unknown phase {other}"))),
         };
         match res {
@@ -1133,11 +1134,20 @@ impl StreamRun {
     /// JSON would need memory; a few fields per row do not. Pairs are
     /// returned once each, sorted.
     async fn pending_from_messages(&self, sql: String) -> Result<Vec<(String, String)>> {
+        self.pending_from("messages", sql).await
+    }
+
+    /// [`Self::pending_from_messages`] over another object's parts.
+    async fn pending_from(
+        &self,
+        object: &'static str,
+        sql: String,
+    ) -> Result<Vec<(String, String)>> {
         let ctx = self.ctx.clone();
         blocking(move || {
             let db = ctx.db.lock().unwrap();
             views::ensure_object_views(&db, &ctx.ws, SOURCE, super::OBJECTS)?;
-            let msgs = ctx.ws.join("raw").join(SOURCE).join("messages");
+            let msgs = ctx.ws.join("raw").join(SOURCE).join(object);
             if !views::has_parts(&msgs) {
                 return Ok(Vec::new());
             }
@@ -1256,6 +1266,100 @@ impl StreamRun {
                         location: related,
                         json: String::new(),
                     }),
+                    Err(e) => return Err(e),
+                }
+            }
+            self.pages += 1;
+            self.show();
+            self.commit(Some(String::new()), "running").await?;
+        }
+        Ok(())
+    }
+
+    /// The inline images of the landed full bodies: every `<img src>`
+    /// with an http(s) link in a content's HTML becomes record
+    /// `<message id>:img<n>` (n counts the body's images from 1) with its
+    /// `src` as written, and its bytes go to the content-addressed store
+    /// like an attachment's, so a destination can host them and the
+    /// body's link can be rewritten. A link on another host than the API
+    /// (Kustomer's CDN) is fetched without the API credential and outside
+    /// the request budget (`ApiClient::download`). An image the host no
+    /// longer serves (404, 403, 410) is quarantined with the reason; its
+    /// message still loads. `data:` and `cid:` images are not links to
+    /// fetch and are left in the body.
+    async fn inline_images_phase(&mut self) -> Result<()> {
+        let sql = format!(
+            "SELECT mid || ':img' || n, src FROM (
+               SELECT id AS mid, u.src, u.n FROM read_parquet('{{glob}}'),
+                 unnest(regexp_extract_all(
+                     coalesce(json_extract_string(json, '$.attributes.HtmlBody'), json_extract_string(json, '$.attributes.htmlBody'),
+                              json_extract_string(json, '$.attributes.html'), json_extract_string(json, '$.attributes.body'), ''),
+                     '(?i)<img\\s[^>]*?src\\s*=\\s*[\"'']([^\"'']+)[\"'']', 1)) WITH ORDINALITY AS u(src, n))
+             WHERE regexp_matches(src, '^https?://')
+               AND mid || ':img' || n NOT IN (SELECT id FROM raw_{SOURCE}_inline_images)
+               AND mid || ':img' || n NOT IN (SELECT source_id FROM ferry_quarantine WHERE object = 'inline_images' AND source_id IS NOT NULL)
+             ORDER BY 1"
+        );
+        let pending = self.pending_from("message_contents", sql).await?;
+        self.bar.set_length(pending.len() as u64);
+        let dir = self.ctx.ws.join("attachments");
+        let client = self.ctx.client.clone();
+        for chunk in pending.chunks(READS_PER_COMMIT) {
+            let recs: Vec<RawRecord> = chunk
+                .iter()
+                .map(|(id, src)| {
+                    let (mid, n) = id.rsplit_once(":img").unwrap_or((id.as_str(), "0"));
+                    // The link as a browser reads it: `&amp;` in HTML is `&`.
+                    let url = src.replace("&amp;", "&");
+                    RawRecord {
+                        id: id.clone(),
+                        created_at: None,
+                        updated_at: None,
+                        origin: "download",
+                        sha256: None,
+                        size_bytes: None,
+                        json: json!({"id": id, "message_id": mid, "position": n.parse::<i64>().unwrap_or(0),
+                                     "src": src, "links": {"related": url}})
+                        .to_string(),
+                    }
+                })
+                .collect();
+            if !self.ctx.cfg.download_attachments {
+                self.buf.extend(recs);
+                self.commit(Some(String::new()), "running").await?;
+                continue;
+            }
+            let results: Vec<(RawRecord, Result<(String, u64)>)> = futures::stream::iter(recs)
+                .map(|rec| {
+                    let client = client.clone();
+                    let dir = dir.clone();
+                    async move {
+                        let res = download_one(&client, &dir, &rec, None).await;
+                        (rec, res)
+                    }
+                })
+                .buffer_unordered(self.ctx.cfg.fetch_concurrency.max(1))
+                .collect()
+                .await;
+            for (mut rec, res) in results {
+                match res {
+                    Ok((sha, size)) => {
+                        rec.sha256 = Some(sha);
+                        rec.size_bytes = Some(size as i64);
+                        self.buf.push(rec);
+                    }
+                    Err(FerryError::Http { status, .. }) if matches!(status, 403 | 404 | 410) => {
+                        let src = serde_json::from_str::<serde_json::Value>(&rec.json)
+                            .ok()
+                            .and_then(|v| v["src"].as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        self.quarantine.push(QRow {
+                            source_id: Some(rec.id.clone()),
+                            reason: format!("inline image {src} answered HTTP {status}: the bytes are gone from the source; its message loads without them"),
+                            location: src,
+                            json: rec.json,
+                        })
+                    }
                     Err(e) => return Err(e),
                 }
             }

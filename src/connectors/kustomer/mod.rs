@@ -33,6 +33,7 @@ pub const OBJECTS: &[&str] = &[
     "notes",
     "kobjects",
     "attachments",
+    "inline_images",
     "shortcuts",
     "slas",
 ];

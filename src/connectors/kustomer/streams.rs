@@ -158,6 +158,17 @@ pub const STREAMS: &[StreamDef] = &[
         list_queries: &[""],
         optional: false,
     },
+    // The images inside the full bodies (`<img src>` on Kustomer's CDN):
+    // read from the landed contents, so after them.
+    StreamDef {
+        object: "inline_images",
+        list: None,
+        context: None,
+        archive: false,
+        wave: 2,
+        list_queries: &[""],
+        optional: false,
+    },
 ];
 
 /// Phases of a pass, in the order they run. Stored in
@@ -172,6 +183,7 @@ pub mod phase {
     pub const RELIST: &str = "relist";
     pub const ATTACHMENTS: &str = "attachments";
     pub const CONTENTS: &str = "contents";
+    pub const INLINE_IMAGES: &str = "inline_images";
     pub const DONE: &str = "done";
 }
 
@@ -183,6 +195,9 @@ impl StreamDef {
         }
         if self.object == "message_contents" {
             return vec![phase::CONTENTS];
+        }
+        if self.object == "inline_images" {
+            return vec![phase::INLINE_IMAGES];
         }
         let mut p = Vec::new();
         if self.context.is_none() {
@@ -212,6 +227,8 @@ impl StreamDef {
             vec![phase::ATTACHMENTS]
         } else if self.object == "message_contents" {
             vec![phase::CONTENTS]
+        } else if self.object == "inline_images" {
+            vec![phase::INLINE_IMAGES]
         } else if self.context.is_none() {
             vec![phase::RELIST]
         } else {
@@ -226,6 +243,7 @@ impl StreamDef {
         match self.object {
             "notes" => Some("conversations"),
             "message_contents" | "attachments" => Some("messages"),
+            "inline_images" => Some("message_contents"),
             _ if self.wave == 2 => Some("messages"),
             _ => None,
         }

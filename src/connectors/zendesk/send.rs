@@ -271,7 +271,10 @@ async fn single(cx: &LoadCtx, phase: &'static Phase, row: &Row) -> Result<RowRes
     }
 }
 
-/// Raw bytes to `POST /api/v2/uploads?filename=…`; the id is the token.
+/// Raw bytes to `POST /api/v2/uploads?filename=…`; the id is the token,
+/// recorded with the URL Zendesk serves the file from
+/// (`upload.attachment.content_url`, official spec AttachmentUploadResponse →
+/// AttachmentObject.content_url), which an inline image's `<img>` links.
 async fn upload(cx: &LoadCtx, row: &Row) -> Result<String> {
     let v: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let sha = v["sha256"].as_str().unwrap_or("");
@@ -294,10 +297,12 @@ async fn upload(cx: &LoadCtx, row: &Row) -> Result<String> {
         )
         .await
         .map(|r| {
-            serde_json::from_slice::<Value>(&r.body)
-                .ok()
-                .and_then(|v| v["upload"]["token"].as_str().map(str::to_string))
-                .unwrap_or_default()
+            let v = serde_json::from_slice::<Value>(&r.body).unwrap_or_default();
+            let token = v["upload"]["token"].as_str().unwrap_or_default();
+            match v["upload"]["attachment"]["content_url"].as_str() {
+                Some(url) if !token.is_empty() => crate::load::hosted(token, url),
+                _ => token.to_string(),
+            }
         })
 }
 

@@ -308,7 +308,11 @@ async fn children(
         if st.opts.no_message_content || records::message_app(channel) != object {
             return not_found();
         }
-        return Json(records::message_content(&org, m)).into_response();
+        let mut v = records::message_content(&org, m);
+        if let Some(storage) = st.storage_url.get() {
+            super::storage::cdn_links(storage, &mut v);
+        }
+        return Json(v).into_response();
     }
     if object != "conversations" {
         return not_found();

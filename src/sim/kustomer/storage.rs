@@ -34,6 +34,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route(&format!("/{BUCKET}/{{id}}"), get(object))
         .route(&format!("/{UPLOAD_BUCKET}"), axum::routing::post(upload))
         .route(&format!("/{UPLOAD_BUCKET}/{{id}}"), get(uploaded))
+        .route("/cdn/inline/{name}", get(inline_image))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(state)
 }
@@ -75,6 +76,66 @@ async fn uploaded(
         )
             .into_response(),
         None => s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        ),
+    }
+}
+
+/// The CDN path inline images of message bodies are served from: the
+/// simulator writes `https://cdn.kustomer.test/inline/<m>.png` into its
+/// bodies and serves them under this host's `/cdn/inline/` (another
+/// origin than the API, as a CDN is).
+pub const CDN_PREFIX: &str = "https://cdn.kustomer.test/inline/";
+
+/// Bodies with their inline images' links on this host.
+pub fn cdn_links(storage: &str, v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains(CDN_PREFIX) => {
+            *s = s.replace(CDN_PREFIX, &format!("{storage}/cdn/inline/"));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| cdn_links(storage, x)),
+        Value::Object(o) => o.values_mut().for_each(|x| cdn_links(storage, x)),
+        _ => {}
+    }
+}
+
+/// Message `m`'s inline image, for [`inline_image_bytes`].
+fn inline_message(name: &str) -> Option<u32> {
+    name.strip_suffix(".png")?.parse().ok()
+}
+
+/// The bytes of message `m`'s inline image: a PNG of its own (the
+/// message number follows the image data), so each has its own SHA-256.
+pub fn inline_image_bytes(m: u32) -> Vec<u8> {
+    let mut v = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    v.extend((0..512u32).map(|i| (i * 17 % 253) as u8));
+    v.extend(format!("inline image of message {m}").bytes());
+    v
+}
+
+/// Whether message `m`'s inline image is gone from the CDN (deleted since
+/// the message was written): one in ten, so a migration meets a 404.
+pub fn inline_image_gone(m: u32) -> bool {
+    m.is_multiple_of(40)
+}
+
+/// `GET /cdn/inline/<m>.png`: a public CDN object, like S3 refusing a
+/// request that also carries an API credential.
+async fn inline_image(headers: HeaderMap, Path(name): Path<String>) -> Response {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Only one auth mechanism allowed",
+        );
+    }
+    match inline_message(&name) {
+        Some(m) if !inline_image_gone(m) => {
+            ([(header::CONTENT_TYPE, "image/png")], inline_image_bytes(m)).into_response()
+        }
+        _ => s3_error(
             StatusCode::NOT_FOUND,
             "NoSuchKey",
             "The specified key does not exist.",

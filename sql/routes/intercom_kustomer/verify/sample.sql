@@ -31,7 +31,11 @@ WITH loaded AS (
 ), files AS (
     SELECT json_extract_string(json, '$.conversation_id') AS conv,
            CASE WHEN split_part(id, ':', 2) = 'source' THEN json_extract_string(json, '$.conversation_id') || ':source'
-                ELSE split_part(id, ':', 2) END AS ext, list(sha256 ORDER BY sha256) AS shas
+                ELSE split_part(id, ':', 2) END AS ext, list(sha256 ORDER BY sha256) AS shas,
+           -- Inline images, in body order, by the name their link ends in.
+           list(regexp_extract(json_extract_string(json, '$.src'), '([^/?]+)(\?|$)', 1)
+                ORDER BY TRY_CAST(regexp_extract(id, ':img([0-9]+)$', 1) AS INTEGER))
+               FILTER (WHERE json_extract_string(json, '$.type') = 'inline_image') AS images
     FROM raw_intercom_attachments GROUP BY ALL
 ), expected AS (
     SELECT l.source_id, l.dest_id, l.created_at,
@@ -42,7 +46,14 @@ WITH loaded AS (
            list({ext: p.ext, kind: p.kind,
                  direction: CASE WHEN p.author_type IN ('admin', 'bot', 'team') THEN 'out' ELSE 'in' END,
                  author: CASE WHEN p.author_type = 'admin' THEN u.dest_id END,
-                 "at": strftime(CAST(p.at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.000Z'), body: p.body,
+                 "at": strftime(CAST(p.at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.000Z'),
+                 -- Rule: each <img …> of the body is "[image: <file>, attached]",
+                 -- the file attached to the same part.
+                 body: CASE WHEN strpos(p.body, '<img') = 0 THEN p.body ELSE array_to_string(list_transform(
+                           string_split(p.body, '<img'), lambda s, i: CASE WHEN i = 1 THEN s
+                               ELSE '[image: ' || coalesce(f.images[i - 1], 'image') || ', attached]'
+                                    || CASE WHEN strpos(s, '>') > 0 THEN substr(s, strpos(s, '>') + 1) ELSE '' END END), '') END,
+                 source_body: p.body,
                  files: coalesce(f.shas, [])} ORDER BY p.at, p.pos) AS parts,
            count(*) AS n, bool_or(f.shas IS NOT NULL) AS has_files
     FROM loaded l JOIN parts p ON p.conv = l.source_id

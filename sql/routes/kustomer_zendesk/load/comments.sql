@@ -13,13 +13,13 @@ landed AS (
     GROUP BY c.ticket_source_id
 ),
 up AS (
-    SELECT c2.source_id, count(u.dest_id) AS n,
-           list(u.dest_id) FILTER (WHERE u.dest_id IS NOT NULL) AS tokens,
-           count(*) FILTER (WHERE u.dest_id IS NULL AND zendesk_unsendable_file(x.aid)) AS skipped
-    FROM out_zendesk_comments c2, unnest(c2.attachment_ids) AS x(aid)
-    LEFT JOIN zendesk_fresh_uploads() u ON u.source_id = x.aid
-    WHERE c2.ticket_source_id IN (SELECT source_id FROM ferry_loaded('tickets'))
-    GROUP BY c2.source_id
+    SELECT f.source_id, count(f.token) AS n,
+           list(f.token) FILTER (WHERE f.token IS NOT NULL) AS tokens,
+           count(*) FILTER (WHERE f.token IS NULL AND zendesk_unsendable_file(f.aid)) AS skipped,
+           list(f.src || chr(31) || f.url) FILTER (WHERE f.src IS NOT NULL AND f.url IS NOT NULL) AS rewrites
+    FROM zendesk_comment_files() f
+    WHERE f.ticket_source_id IN (SELECT source_id FROM ferry_loaded('tickets'))
+    GROUP BY f.source_id
 ),
 fresh AS (
     SELECT c.*,
@@ -37,7 +37,7 @@ SELECT c.source_id,
                 THEN 'ticket ' || c.ticket_source_id || ' was imported before ferry recorded the comments it carried: add this comment by hand'
             WHEN c.author_kind = 'customer' AND c.author_source_id IS NOT NULL AND cu.dest_id IS NULL
                 THEN 'a comment author (customer) is not loaded'
-            WHEN len(c.attachment_ids) > coalesce(up.n, 0) + coalesce(up.skipped, 0)
+            WHEN len(c.attachment_ids) + len(c.inline_image_ids) > coalesce(up.n, 0) + coalesce(up.skipped, 0)
                 THEN 'an attachment upload is missing' END AS hold,
        to_json({comment: {author_id: -- A note ferry writes itself (the link between split parts), or
                  -- an agent with no Zendesk seat: the migrating admin writes it,
@@ -46,7 +46,7 @@ SELECT c.source_id,
                           CASE WHEN c.author_kind <> 'customer' THEN TRY_CAST(getvariable('ferry_zendesk_admin_id') AS UBIGINT) END),
                           public: c.public,
                           body: CASE WHEN c.html_body IS NULL THEN c.header || chr(10) || chr(10) || c.body END,
-                          html_body: CASE WHEN c.html_body IS NOT NULL THEN '<p><em>' || c.header || '</em></p>' || c.html_body END,
+                          html_body: CASE WHEN c.html_body IS NOT NULL THEN '<p><em>' || c.header || '</em></p>' || zendesk_rehost(c.html_body, up.rewrites) END,
                           uploads: coalesce(up.tokens, [])},
                 -- Sent with the comment, so that an end user's comment does
                 -- not reopen a solved ticket the source keeps solved.

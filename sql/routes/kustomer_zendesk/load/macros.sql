@@ -15,7 +15,8 @@ CREATE OR REPLACE TEMP MACRO zendesk_fresh_uploads() AS TABLE
 -- for good (a 4xx such as 413 too large; not 408/429, worth retrying).
 CREATE OR REPLACE TEMP MACRO zendesk_unsendable_file(aid) AS
     (coalesce(getvariable('ferry_skip_missing_files'), false) AND
-     (aid NOT IN (SELECT attachment_id FROM stg_attachments WHERE sha256 IS NOT NULL)
+     (aid NOT IN (SELECT attachment_id FROM stg_attachments WHERE sha256 IS NOT NULL
+                  UNION ALL SELECT image_id FROM stg_inline_images WHERE sha256 IS NOT NULL)
       OR aid IN (SELECT source_id FROM ferry_load_errors WHERE object = 'uploads'
                  AND http_status BETWEEN 400 AND 499 AND http_status NOT IN (408, 429))));
 
@@ -24,3 +25,24 @@ CREATE OR REPLACE TEMP MACRO zendesk_unsendable_file(aid) AS
 CREATE OR REPLACE TEMP MACRO zendesk_ticket_rank(ticket_status) AS
     CASE WHEN getvariable('ferry_open_first') AND ticket_status NOT IN ('new', 'open', 'pending', 'hold')
          THEN 1 ELSE 0 END;
+
+-- A comment's HTML with its inline images' links rewritten to the files
+-- Zendesk hosts (`rewrites`: 'src<US>url' pairs, from the uploads' content_url
+-- recorded in ferry_hosted_files). Zendesk shows an inline image as an
+-- attachment of the comment referenced by an <img> in html_body.
+CREATE OR REPLACE TEMP MACRO zendesk_rehost(html, rewrites) AS CASE
+    WHEN html IS NULL OR rewrites IS NULL OR len(rewrites) = 0 THEN html
+    ELSE list_reduce(list_prepend(html, rewrites),
+                     lambda acc, x: replace(acc, split_part(x, chr(31), 1), split_part(x, chr(31), 2))) END;
+
+-- The comments' files to upload and reference: attachments and inline
+-- images, with the fresh upload token, and for an inline image its src
+-- and the URL Zendesk serves it from.
+CREATE OR REPLACE TEMP MACRO zendesk_comment_files() AS TABLE
+    SELECT c2.source_id, c2.ticket_source_id, x.aid, u.dest_id AS token,
+           i.src, h.url
+    FROM out_zendesk_comments c2, unnest(c2.attachment_ids || c2.inline_image_ids) AS x(aid)
+    LEFT JOIN zendesk_fresh_uploads() u ON u.source_id = x.aid
+    LEFT JOIN stg_inline_images i ON i.image_id = x.aid
+    LEFT JOIN ferry_hosted_files h ON h.dest = 'zendesk' AND h.dest_object = 'uploads'
+                                  AND h.source_id = x.aid AND h.dest_id = u.dest_id;

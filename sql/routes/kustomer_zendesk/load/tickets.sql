@@ -6,13 +6,13 @@
 WITH c AS (
     SELECT c.ticket_source_id,
            bool_or(c.author_kind = 'customer' AND c.author_source_id IS NOT NULL AND cu.dest_id IS NULL) AS missing_author,
-           bool_or(len(c.attachment_ids) > coalesce(up.n, 0) + coalesce(up.skipped, 0)) AS missing_upload,
+           bool_or(len(c.attachment_ids) + len(c.inline_image_ids) > coalesce(up.n, 0) + coalesce(up.skipped, 0)) AS missing_upload,
            list({author_id: -- A note ferry writes itself (the link between split parts), or
                  -- an agent with no Zendesk seat: the migrating admin writes it,
                  -- never Zendesk's choice (the ticket's requester).
                  coalesce(TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
                           CASE WHEN c.author_kind <> 'customer' THEN TRY_CAST(getvariable('ferry_zendesk_admin_id') AS UBIGINT) END),
-                 body: c.body, html_body: c.html_body, public: c.public,
+                 body: c.body, html_body: zendesk_rehost(c.html_body, up.rewrites), public: c.public,
                  created_at: strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
                  uploads: coalesce(up.tokens, [])} ORDER BY c.position) AS comments,
            list(c.source_id ORDER BY c.position) AS member_ids
@@ -20,13 +20,15 @@ WITH c AS (
     LEFT JOIN ferry_loaded('users') cu ON cu.source_id = c.author_source_id
     LEFT JOIN ferry_loaded('agents') ag ON ag.source_id = c.author_source_id
     LEFT JOIN (
-        SELECT c2.source_id, count(u.dest_id) AS n,
-               list(u.dest_id) FILTER (WHERE u.dest_id IS NOT NULL) AS tokens,
-               count(*) FILTER (WHERE u.dest_id IS NULL AND zendesk_unsendable_file(x.aid)) AS skipped
-        FROM out_zendesk_comments c2, unnest(c2.attachment_ids) AS x(aid)
-        LEFT JOIN zendesk_fresh_uploads() u ON u.source_id = x.aid
-        WHERE ferry_in_window(c2.ticket_source_id)
-        GROUP BY c2.source_id
+        -- Attachments and inline images (load/macros.sql); an inline
+        -- image's src is rewritten to the URL Zendesk serves it from.
+        SELECT f.source_id, count(f.token) AS n,
+               list(f.token) FILTER (WHERE f.token IS NOT NULL) AS tokens,
+               count(*) FILTER (WHERE f.token IS NULL AND zendesk_unsendable_file(f.aid)) AS skipped,
+               list(f.src || chr(31) || f.url) FILTER (WHERE f.src IS NOT NULL AND f.url IS NOT NULL) AS rewrites
+        FROM zendesk_comment_files() f
+        WHERE ferry_in_window(f.ticket_source_id)
+        GROUP BY f.source_id
     ) up ON up.source_id = c.source_id
     WHERE ferry_in_window(c.ticket_source_id)
     GROUP BY c.ticket_source_id

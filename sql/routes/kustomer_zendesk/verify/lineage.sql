@@ -29,7 +29,8 @@ UNION ALL SELECT 'comments', source_id FROM verify_delta_comments
 UNION ALL SELECT 'custom_objects', source_id FROM out_zendesk_custom_objects
 UNION ALL SELECT 'custom_object_records', source_id FROM out_zendesk_custom_object_records
 UNION ALL SELECT 'uploads', a.attachment_id FROM stg_attachments a
-          WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments);
+          WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments)
+UNION ALL SELECT DISTINCT 'uploads', x.image_id FROM (SELECT unnest(inline_image_ids) AS image_id FROM out_zendesk_comments) x;
 
 -- A source record spread over several rows (a split conversation, a
 -- message in chunks, a wide kobject) is only as loaded as its least
@@ -41,6 +42,8 @@ UNION ALL SELECT 'users', source_id, 'agents', source_id FROM out_zendesk_agents
 UNION ALL SELECT 'teams', source_id, 'groups', source_id FROM out_zendesk_groups
 UNION ALL SELECT 'attachments', a.attachment_id, 'uploads', a.attachment_id FROM stg_attachments a
           WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments)
+UNION ALL SELECT DISTINCT 'inline_images', x.image_id, 'uploads', x.image_id
+          FROM (SELECT unnest(inline_image_ids) AS image_id FROM out_zendesk_comments) x
 UNION ALL SELECT 'conversations', conversation_id, 'tickets', source_id FROM out_zendesk_tickets
 UNION ALL SELECT CASE c.source_kind WHEN 'message' THEN 'messages' ELSE 'notes' END, c.source_record_id,
                  CASE WHEN d.source_id IS NULL THEN 'tickets' ELSE 'comments' END,

@@ -53,7 +53,7 @@ SELECT * FROM (VALUES
     (4, 'tags', 'Kustomer tag names lowercased, other characters as _; assignee_<name> for every other assigned user; kustomer_import; channel_<via> (seeds/channel_via_map.csv); kustomer_split and kustomer_split_<id> on split conversations'),
     (5, 'requester', 'customers sharing their first email (case-insensitive) are one person: the oldest'),
     (6, 'assignee, group', 'the last assigned user (assignee_rule = first: the first), the first assigned team'),
-    (7, 'comments', 'messages and notes by source time (then messages before notes, then id); notes private; inbound messages by the requester, the rest by their author; body = the full content read from the message links.related (HTML, else text), else its preview, control characters, <script> elements and on* handlers removed; HTML kept as html_body; a body over the comment limit split into consecutive comments whose concatenation is the body'),
+    (7, 'comments', 'messages and notes by source time (then messages before notes, then id); notes private; inbound messages by the requester, the rest by their author; body = the full content read from the message links.related (HTML, else text), else its preview, control characters, <script> elements and on* handlers removed; HTML kept as html_body; a body over the comment limit split into consecutive comments whose concatenation is the body; an inline image is a file of its comment (its bytes by SHA-256) and the <img> links it, one ferry has no bytes for (ferry_quarantine) becomes "[image <file>: gone from Kustomer before the migration]"'),
     (8, 'split conversations', 'a conversation over the per-ticket comment limit is read back across all its tickets in part order, each part ending with one internal link comment, and compared as one thread')
 ) AS t(n, field, rule);
 
@@ -97,13 +97,19 @@ WITH items AS (
     FROM raw_kustomer_notes
 )
 SELECT i.*,
-       -- Rule 7: control characters out; <script> elements and on* handlers out.
-       regexp_replace(regexp_replace(regexp_replace(raw_body, '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]', '', 'g'),
+       -- Rule 7: control characters out; <script> elements and on* handlers out;
+       -- images gone from the source as placeholders.
+       regexp_replace(regexp_replace(regexp_replace(kustomer_drop_gone_images(raw_body, g.gone), '[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]', '', 'g'),
                       '(?is)<script\b.*?</script\s*>', '', 'g'),
                       '(?i)\s+on[a-z]+\s*=\s*("[^"]*"|''[^'']*''|[^\s>]+)', '', 'g') AS body,
        kind = 'message' AND (raw_body ILIKE '%<html%' OR raw_body ILIKE '%<p>%' OR raw_body ILIKE '%<br%') AS is_html,
        row_number() OVER (PARTITION BY conversation_id ORDER BY item_at, kind, item_id) AS position
 FROM items i
+-- The images whose bytes the extract could not fetch (its quarantine).
+LEFT JOIN (SELECT json_extract_string(json, '$.message_id') AS item_id,
+                  list({src: json_extract_string(json, '$.src'),
+                        file_name: coalesce(nullif(regexp_extract(json_extract_string(json, '$.src'), '([^/?#]+)([?#]|$)', 1), ''), 'image')}) AS gone
+           FROM ferry_quarantine WHERE source = 'kustomer' AND object = 'inline_images' GROUP BY 1) g USING (item_id)
 WHERE conversation_id IN (SELECT conversation_id FROM verify_raw_conversations);
 
 -- Rule 5, from the raw customers: a customer's person is the oldest
@@ -198,7 +204,10 @@ SELECT t.source_id AS ticket_source_id, i.position, i.item_id AS comment_source_
        floor(epoch(CAST(i.item_at AS TIMESTAMP)))::BIGINT AS created_epoch,
        i.body, i.is_html,
        (SELECT coalesce(list({sha256: a.sha256, size: a.size_bytes} ORDER BY a.sha256), [])
-          FROM raw_kustomer_attachments a WHERE list_contains(i.attachment_ids, a.id)) AS attachments
+          FROM raw_kustomer_attachments a WHERE list_contains(i.attachment_ids, a.id)) AS attachments,
+       (SELECT coalesce(list({sha256: g.sha256, size: g.size_bytes} ORDER BY g.sha256), [])
+          FROM raw_kustomer_inline_images g
+          WHERE json_extract_string(g.json, '$.message_id') = i.item_id AND g.sha256 IS NOT NULL) AS images
 FROM verify_expected_tickets t
 JOIN verify_raw_conversations c ON c.conversation_id = t.conversation_id
 JOIN verify_raw_thread i ON i.conversation_id = c.conversation_id

@@ -28,3 +28,14 @@ CREATE OR REPLACE MACRO kustomer_content_html(j) AS coalesce(
 CREATE OR REPLACE MACRO kustomer_content_text(j) AS coalesce(
     json_extract_string(j, '$.attributes.TextBody'), json_extract_string(j, '$.attributes.textBody'),
     json_extract_string(j, '$.attributes.text'), json_extract_string(j, '$.attributes.body'));
+
+-- An HTML body without the links of its inline images that ferry has no
+-- bytes for (int_gone_inline_images: list of {src, file_name}): each such
+-- <img> becomes a visible placeholder naming the file, so no destination
+-- keeps a link to Kustomer's CDN, which dies with the account.
+CREATE OR REPLACE MACRO kustomer_drop_gone_images(html, gone) AS CASE
+    WHEN html IS NULL OR gone IS NULL OR len(gone) = 0 THEN html
+    ELSE regexp_replace(
+        list_reduce(list_prepend(html, list_transform(gone, lambda g: g.src || chr(31) || g.file_name)),
+                    lambda acc, x: replace(acc, split_part(x, chr(31), 1), 'ferry-gone:' || split_part(x, chr(31), 2))),
+        '<img[^>]*src=["'']ferry-gone:([^"'']*)["''][^>]*>', '[image \1: gone from Kustomer before the migration]', 'g') END;

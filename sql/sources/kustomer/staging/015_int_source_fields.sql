@@ -14,5 +14,6 @@ INSERT INTO int_source_fields SELECT * FROM source_fields('message_contents', 'r
 INSERT INTO int_source_fields SELECT * FROM source_fields('notes', 'raw_kustomer_notes');
 INSERT INTO int_source_fields SELECT * FROM source_fields('kobjects', 'raw_kustomer_kobjects');
 INSERT INTO int_source_fields SELECT * FROM source_fields('attachments', 'raw_kustomer_attachments');
+INSERT INTO int_source_fields SELECT * FROM source_fields('inline_images', 'raw_kustomer_inline_images');
 INSERT INTO int_source_fields SELECT * FROM source_fields('shortcuts', 'raw_kustomer_shortcuts');
 INSERT INTO int_source_fields SELECT * FROM source_fields('slas', 'raw_kustomer_slas');

@@ -248,7 +248,12 @@ pub async fn read_back(
                     &src,
                     &dest,
                     &format!("part {ext}"),
-                    p["body"].as_str().unwrap_or(""),
+                    // The source's own body: `body` is the expected text,
+                    // its images already placeholders.
+                    p["source_body"]
+                        .as_str()
+                        .or(p["body"].as_str())
+                        .unwrap_or(""),
                     body.unwrap_or(""),
                     "Kustomer",
                 ));
