@@ -375,6 +375,7 @@ fn verify_compares_every_carried_field_and_names_one_changed_in_the_destination(
         ("companies", "attributes.custom.industryStr"),
         ("kobjects", "attributes.custom.orderNumberStr"),
         ("kobjects", "attributes.title"),
+        ("kobjects", "relationships.customer.data.id"),
     ] {
         let n = count(
             &conn,
@@ -390,6 +391,15 @@ fn verify_compares_every_carried_field_and_names_one_changed_in_the_destination(
             "SELECT count(*) FROM verify_field_values WHERE NOT matches"
         ),
         0
+    );
+    // Custom object records link their customer's user (a lookup read
+    // back from Zendesk, not only sent).
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM verify_field_values
+             WHERE field = 'custom_object_fields.kustomer_customer' AND matches AND expected <> 'null'"
+        ) > 0
     );
     // ...and what the route declares not carried yet (a KObject reference,
     // Kustomer's own externalId) is a listed gap, never compared.

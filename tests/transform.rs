@@ -214,7 +214,13 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT key, type FROM out_zendesk_custom_object_fields ORDER BY position"
         ),
-        vec!["order_number | text", "total | decimal", "notes | textarea"]
+        vec![
+            "order_number | text",
+            "total | decimal",
+            "notes | textarea",
+            "kustomer_customer | lookup",
+            "kustomer_company | lookup"
+        ]
     );
     assert_eq!(
         rows(&conn, "SELECT source_id, user_source_id, trimmed, length(fields::VARCHAR) < 32768 FROM out_zendesk_custom_object_records ORDER BY 1"),

@@ -1,8 +1,17 @@
--- out_zendesk_custom_object_fields: klass properties → custom object fields.
+-- out_zendesk_custom_object_fields: klass properties → custom object fields,
+-- and on every object (each part of a wide klass) two lookup fields: the
+-- record's user and organization (official spec, CustomObjectField: type
+-- "lookup", relationship_target_type "zen:user" / "zen:organization"), so
+-- a record links its customer and company as the Kustomer KObject does.
 
 CREATE OR REPLACE TABLE out_zendesk_custom_object_fields AS
 SELECT zd_object_key(klass_name, part_no) AS object_key, zd_field_key(kustomer_key) AS key, kustomer_key,
        CASE kustomer_type WHEN 'number' THEN 'decimal' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'checkbox'
                           WHEN 'text' THEN 'textarea' ELSE 'text' END AS type,
-       title, pos AS position
-FROM int_klass_fields;
+       title, pos AS position, NULL::VARCHAR AS relationship_target_type
+FROM int_klass_fields
+UNION ALL
+SELECT o.key, l.key, NULL, 'lookup', l.title, 100000 + l.n, l.target
+FROM out_zendesk_custom_objects o,
+     (VALUES (1, 'kustomer_customer', 'Customer', 'zen:user'),
+             (2, 'kustomer_company', 'Company', 'zen:organization')) AS l(n, key, title, target);

@@ -837,10 +837,71 @@ impl Store {
                 format!("A custom object can have at most {MAX_OBJECT_FIELDS} fields"),
             )]);
         }
+        // A lookup field names what it points at (official spec,
+        // CustomObjectField.relationship_target_type: "zen:user",
+        // "zen:organization", "zen:ticket" or "zen:custom_object:{key}").
+        if s(f, "type") == Some("lookup") {
+            let target = s(f, "relationship_target_type").unwrap_or("");
+            let known = matches!(target, "zen:user" | "zen:organization" | "zen:ticket")
+                || target
+                    .strip_prefix("zen:custom_object:")
+                    .is_some_and(|k| !k.is_empty());
+            if !known {
+                return Err(vec![invalid(
+                    "relationship_target_type",
+                    format!("Relationship target type: {target:?} is not a valid target"),
+                )]);
+            }
+        }
         let mut rec = f.clone();
         rec["id"] = json!(id);
         fields.push(rec);
         Ok(id)
+    }
+
+    /// The id a lookup field stores for `value`: the target record's id, or
+    /// `external_id:<x>` resolved to it (developer.zendesk.com, Lookup
+    /// Relationships, "Setting lookup field values": by id, or by external
+    /// id prefixed `external_id:`, "the id is stored as the lookup field
+    /// value").
+    fn lookup_target(&self, target: &str, value: &str) -> Option<String> {
+        let by_ext = value.strip_prefix("external_id:");
+        match target {
+            "zen:user" => match by_ext {
+                Some(x) => self.lookups.user_by_external_id(x).map(|i| i.to_string()),
+                None => value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|i| self.users.contains_key(i))
+                    .map(|i| i.to_string()),
+            },
+            "zen:organization" => match by_ext {
+                Some(x) => self.lookups.org_by_external_id(x).map(|i| i.to_string()),
+                None => value
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|i| self.organizations.contains_key(i))
+                    .map(|i| i.to_string()),
+            },
+            "zen:ticket" => value
+                .parse::<u64>()
+                .ok()
+                .filter(|i| self.tickets.contains_key(i))
+                .map(|i| i.to_string()),
+            other => {
+                let key = other.strip_prefix("zen:custom_object:")?;
+                self.custom_object_records
+                    .values()
+                    .find(|r| {
+                        s(r, "custom_object_key") == Some(key)
+                            && match by_ext {
+                                Some(x) => s(r, "external_id") == Some(x),
+                                None => s(r, "id") == Some(value),
+                            }
+                    })
+                    .and_then(|r| s(r, "id").map(str::to_string))
+            }
+        }
     }
 
     /// `custom_objects/{key}/jobs` create item.
@@ -917,8 +978,40 @@ impl Store {
                 )]);
             }
         }
-        let id = self.id();
         let mut rec = r.clone();
+        // Lookup fields hold the target's id, which must exist.
+        let lookups: Vec<(String, String)> = obj["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| s(f, "type") == Some("lookup"))
+            .filter_map(|f| {
+                Some((
+                    s(f, "key")?.to_string(),
+                    s(f, "relationship_target_type")?.to_string(),
+                ))
+            })
+            .collect();
+        for (k, target) in lookups {
+            let v = &r["custom_object_fields"][&k];
+            if v.is_null() {
+                continue;
+            }
+            let text = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            match self.lookup_target(&target, &text) {
+                Some(id) => rec["custom_object_fields"][&k] = json!(id),
+                None => {
+                    return Err(vec![invalid(
+                        "custom_object_fields",
+                        format!("{k}: {text} is not a valid {target} record"),
+                    )])
+                }
+            }
+        }
+        let id = self.id();
         let now = now_iso();
         rec["id"] = json!(record_id(id));
         rec["custom_object_key"] = json!(key);

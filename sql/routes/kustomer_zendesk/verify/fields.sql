@@ -16,7 +16,7 @@ SELECT * FROM (VALUES
     ('custom field values', 'numbers, booleans and text as they are; a time (…At) becomes its UTC day, YYYY-MM-DD (Zendesk date fields hold a day); a list or object its JSON text'),
     ('user tags', 'the customer''s tag names (deleted tags left out), lowercased, other characters as _'),
     ('external ids', 'the Kustomer id of the record (of the ticket part: <id>-part<n>; of the record part: <id>:<n>)'),
-    ('custom object records', 'name = the KObject title, else its id; a text value of a record over Zendesk''s size limit keeps its first 1,000 characters (the whole record is archived)')
+    ('custom object records', 'name = the KObject title, else its id; a text value of a record over Zendesk''s size limit keeps its first 1,000 characters (the whole record is archived); lookups kustomer_customer = the user of the customer''s person, kustomer_company = the organization of the company (or of the one it was merged into)')
 ) AS t(field, rule);
 
 CREATE OR REPLACE MACRO vf_key(k) AS
@@ -102,6 +102,24 @@ SELECT 'kobjects', 'attributes.custom.' || f.kustomer_key, r.kobject_id, 'custom
 FROM records r
 JOIN int_klass_fields f ON f.klass_id = json_extract_string(r.json, '$.relationships.klass.data.id') AND f.part_no = r.part_no
 WHERE list_contains(json_keys(vf_custom(r.json)), f.kustomer_key)
+UNION ALL
+-- The record's lookups: its customer's person (rule 5 of the sample:
+-- verify_raw_person) and its company, or the company it was merged into.
+SELECT 'kobjects', 'relationships.customer.data.id', r.kobject_id, 'custom_object_records/' || r.object_key, r.dest_id,
+       'custom_object_fields.kustomer_customer', 'custom_object_fields.kustomer_customer',
+       to_json((SELECT any_value(m.dest_id) FROM verify_raw_person p
+                JOIN ferry_id_map m ON m.dest = 'zendesk' AND m.dest_object = 'users' AND m.source_id = p.person_id
+                WHERE p.customer_id = json_extract_string(r.json, '$.relationships.customer.data.id')))
+FROM records r
+UNION ALL
+SELECT 'kobjects', 'relationships.company.data.id', r.kobject_id, 'custom_object_records/' || r.object_key, r.dest_id,
+       'custom_object_fields.kustomer_company', 'custom_object_fields.kustomer_company',
+       to_json((SELECT any_value(m.dest_id) FROM ferry_id_map m
+                WHERE m.dest = 'zendesk' AND m.dest_object = 'organizations'
+                  AND m.source_id IN (json_extract_string(r.json, '$.relationships.company.data.id'),
+                                      (SELECT into_company_id FROM int_company_merge
+                                       WHERE company_id = json_extract_string(r.json, '$.relationships.company.data.id')))))
+FROM records r
 UNION ALL
 SELECT 'kobjects', 'attributes.title', r.kobject_id, 'custom_object_records/' || r.object_key, r.dest_id, 'name', 'name',
        to_json(coalesce(nullif(trim(json_extract_string(r.json, '$.attributes.title')), ''), r.kobject_id))
