@@ -30,8 +30,27 @@ struct Ticket {
 
 const HEADER: &str = "Originally written ";
 
+/// HTML with every `src` emptied: an inline image links its copy on each
+/// Zendesk account, whose URL differs from one account to the other.
+fn without_links(html: String) -> String {
+    let mut out = String::new();
+    let mut rest = html.as_str();
+    while let Some(i) = rest.find("src=\"") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        rest = &rest[rest.find('"').unwrap_or(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The body of a comment without the delta header; whether it had one.
 fn body_of(c: &Value) -> (String, bool) {
+    let (b, header) = body_and_header(c);
+    (without_links(b), header)
+}
+
+fn body_and_header(c: &Value) -> (String, bool) {
     if let Some(h) = c["html_body"].as_str() {
         if let Some(rest) = h.strip_prefix("<p><em>").filter(|r| r.starts_with(HEADER)) {
             let (_, body) = rest.split_once("</em></p>").unwrap();

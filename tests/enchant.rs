@@ -145,6 +145,21 @@ fn kill_mid_ticket_resumes_without_duplicates_and_verify_passes() {
         let (id, sha) = f.split_once('=').unwrap();
         assert_eq!(d["attachments"][id]["sha256"], sha, "attachment {id}");
     }
+    // Inline images: each a file of its message with the CDN's bytes, and
+    // no message body links the Kustomer CDN any more.
+    let images = strings(
+        &conn,
+        "SELECT m.dest_id || '=' || i.sha256 FROM ferry_id_map m JOIN stg_inline_images i ON i.image_id = m.source_id WHERE m.dest = 'enchant' AND m.dest_object = 'attachments'",
+    );
+    assert!(!images.is_empty(), "the org has inline images");
+    for f in images {
+        let (id, sha) = f.split_once('=').unwrap();
+        assert_eq!(d["attachments"][id]["sha256"], sha, "inline image {id}");
+    }
+    assert!(
+        !d["tickets"].to_string().contains("/cdn/inline/"),
+        "a ticket message still links the Kustomer CDN"
+    );
     // The agent with no Enchant user is held, named, not failed.
     let held = count(
         &conn,

@@ -507,8 +507,10 @@ fn upload_tokens_are_used_before_they_expire_and_stale_ones_are_uploaded_again()
     let conn = db(&dir);
     let attachments = count(
         &conn,
-        "SELECT count(*) FROM (SELECT DISTINCT unnest(attachment_ids) AS aid FROM out_zendesk_comments) \
-         WHERE aid IN (SELECT attachment_id FROM stg_attachments WHERE sha256 IS NOT NULL)",
+        // Attachments and the inline images of the comments' HTML.
+        "SELECT count(*) FROM (SELECT DISTINCT unnest(attachment_ids || inline_image_ids) AS aid FROM out_zendesk_comments) \
+         WHERE aid IN (SELECT attachment_id FROM stg_attachments WHERE sha256 IS NOT NULL
+                       UNION ALL SELECT image_id FROM stg_inline_images WHERE sha256 IS NOT NULL)",
     );
     drop(conn);
     assert!(

@@ -163,11 +163,13 @@ fn zenpy_and_tap_zendesk_read_back_exactly_what_ferry_loaded() {
     assert!(compared > 50, "only {compared} comments compared");
 
     // Attachment bytes, downloaded from each content_url: the same files
-    // (by SHA-256, with their sizes) as the source's attachments.
+    // (by SHA-256, with their sizes) as the source's attachments and the
+    // inline images the comments show.
     let mut want_files: Vec<String> = strings(
         &conn,
-        "SELECT a.sha256 || ':' || a.size_bytes FROM out_zendesk_comments c, unnest(c.attachment_ids) AS x(aid)
-         JOIN stg_attachments a ON a.attachment_id = x.aid
+        "SELECT a.sha256 || ':' || a.size_bytes FROM out_zendesk_comments c, unnest(c.attachment_ids || c.inline_image_ids) AS x(aid)
+         JOIN (SELECT attachment_id, sha256, size_bytes FROM stg_attachments
+               UNION ALL SELECT image_id, sha256, size_bytes FROM stg_inline_images) a ON a.attachment_id = x.aid
          WHERE c.ticket_source_id IN (SELECT source_id FROM ferry_id_map WHERE dest_object = 'tickets')",
     );
     let mut got_files: Vec<String> = tickets

@@ -47,6 +47,15 @@ pub struct FieldLedger {
 }
 
 impl FieldLedger {
+    /// The sample's mismatches by destination field.
+    pub fn count_mismatches(&mut self, mismatches: &[Mismatch]) {
+        let mut by_field: std::collections::BTreeMap<String, i64> = Default::default();
+        for m in mismatches {
+            *by_field.entry(field_kind(&m.field)).or_default() += 1;
+        }
+        self.mismatches_by_field = by_field.into_iter().collect();
+    }
+
     /// Inline images the route declares "not carried yet" are a caveat
     /// the report names, not a failure, while that declaration stands:
     /// their mismatches move from the sample to `inline_images_left`.
@@ -63,6 +72,8 @@ impl FieldLedger {
             .partition(|m| m.field.starts_with(super::sample::INLINE_IMAGES));
         *mismatches = rest;
         self.inline_images_left = gap;
+        // The counts by field are of the failures left.
+        self.count_mismatches(mismatches);
     }
 }
 
@@ -71,11 +82,7 @@ impl FieldLedger {
 /// sample's mismatches by field.
 pub fn ledger(conn: &Connection, mismatches: &[Mismatch]) -> Result<FieldLedger> {
     let mut out = FieldLedger::default();
-    let mut by_field: std::collections::BTreeMap<String, i64> = Default::default();
-    for m in mismatches {
-        *by_field.entry(field_kind(&m.field)).or_default() += 1;
-    }
-    out.mismatches_by_field = by_field.into_iter().collect();
+    out.count_mismatches(mismatches);
     if conn
         .prepare("SELECT * FROM int_field_ledger LIMIT 0")
         .is_err()

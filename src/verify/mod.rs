@@ -37,8 +37,11 @@ pub fn funnel(
     dest: &str,
 ) -> Result<(Vec<FunnelRow>, Vec<ReasonRow>)> {
     let text = format!(
-        "SET VARIABLE ferry_dest = '{dest}';\n{}\n{}\n{}\n{}",
+        "SET VARIABLE ferry_dest = '{dest}';\n{}\n{}\n{}\n{}\n{}",
         crate::transform::scripts::engine_file("engine/verify_macros.sql")?,
+        // The source's verify rules, for every route's verify SQL (a
+        // source without any has no file).
+        sql.get("verify/macros.sql").unwrap_or(""),
         sql.get("verify/staged.sql")?,
         sql.get("verify/lineage.sql")?,
         crate::transform::scripts::engine_file("verify/funnel.sql")?

@@ -7,19 +7,35 @@
 -- Customer messages become inbound replies; agent messages and notes
 -- become notes (an agent reply as an outbound reply would email the
 -- customer: load/messages.sql only does that with a sandbox inbox).
+-- Inline images: Enchant's API gives an attachment no URL a body could
+-- show (enchant-api.md §7: upload, then reference by id), so each image
+-- travels as a file of its message and its <img> becomes
+-- "[image <file>: attached to this message]"; an image ferry has no bytes
+-- for becomes "[image <file>: gone from Kustomer before the migration]".
 CREATE OR REPLACE TABLE out_enchant_messages AS
-WITH src AS (
+WITH images AS (
+    SELECT message_id, list({src: src, file_name: file_name} ORDER BY position) AS hosted,
+           list(image_id ORDER BY position) AS image_ids
+    FROM stg_inline_images WHERE sha256 IS NOT NULL GROUP BY message_id
+), gone AS (
+    SELECT message_id, list({src: src, file_name: file_name}) AS gone
+    FROM int_gone_inline_images GROUP BY message_id
+), src AS (
     SELECT 'message' AS kind, m.message_id AS source_id, m.conversation_id, m.sent_at AS created_at,
-           m.body, m.direction, m.channel, m.created_by AS author_user_id, m.attachment_ids
+           kustomer_replace_images(kustomer_drop_gone_images(m.body, g.gone), i.hosted, 'attached to this message') AS body,
+           m.direction, m.channel, m.created_by AS author_user_id,
+           m.attachment_ids || coalesce(i.image_ids, []) AS attachment_ids, coalesce(i.image_ids, []) AS inline_image_ids
     FROM stg_messages m
+    LEFT JOIN images i USING (message_id)
+    LEFT JOIN gone g USING (message_id)
     UNION ALL
-    SELECT 'note', n.note_id, n.conversation_id, n.created_at, n.body, NULL, 'note', n.created_by, []::VARCHAR[]
+    SELECT 'note', n.note_id, n.conversation_id, n.created_at, n.body, NULL, 'note', n.created_by, []::VARCHAR[], []::VARCHAR[]
     FROM stg_notes n
 )
 SELECT s.kind, s.source_id, s.conversation_id, s.created_at, s.body,
        s.body ILIKE '%<html%' OR s.body ILIKE '%<p>%' OR s.body ILIKE '%<br%' OR s.body ILIKE '%<div%' AS is_html,
        CASE WHEN s.kind = 'message' AND s.direction = 'in' THEN 'customer' ELSE 'agent' END AS author_kind,
-       s.direction, s.channel, s.author_user_id, s.attachment_ids,
+       s.direction, s.channel, s.author_user_id, s.attachment_ids, s.inline_image_ids,
        row_number() OVER (PARTITION BY s.conversation_id ORDER BY s.created_at, s.kind, s.source_id) AS position,
        u.name AS author_name, u.email AS author_email
 FROM src s

@@ -1289,8 +1289,8 @@ impl StreamRun {
     /// fetch and are left in the body.
     async fn inline_images_phase(&mut self) -> Result<()> {
         let sql = format!(
-            "SELECT mid || ':img' || n, src FROM (
-               SELECT id AS mid, u.src, u.n FROM read_parquet('{{glob}}'),
+            "SELECT mid || ':img' || n, coalesce(CAST(epoch_ms(updated_at) AS VARCHAR), '') || chr(31) || src FROM (
+               SELECT id AS mid, updated_at, u.src, u.n FROM read_parquet('{{glob}}'),
                  unnest(regexp_extract_all(
                      coalesce(json_extract_string(json, '$.attributes.HtmlBody'), json_extract_string(json, '$.attributes.htmlBody'),
                               json_extract_string(json, '$.attributes.html'), json_extract_string(json, '$.attributes.body'), ''),
@@ -1307,14 +1307,17 @@ impl StreamRun {
         for chunk in pending.chunks(READS_PER_COMMIT) {
             let recs: Vec<RawRecord> = chunk
                 .iter()
-                .map(|(id, src)| {
+                .map(|(id, at_src)| {
+                    // The image changes with its message's content: it
+                    // takes the content's updatedAt.
+                    let (at, src) = at_src.split_once('\u{1f}').unwrap_or(("", at_src.as_str()));
                     let (mid, n) = id.rsplit_once(":img").unwrap_or((id.as_str(), "0"));
                     // The link as a browser reads it: `&amp;` in HTML is `&`.
                     let url = src.replace("&amp;", "&");
                     RawRecord {
                         id: id.clone(),
                         created_at: None,
-                        updated_at: None,
+                        updated_at: at.parse().ok(),
                         origin: "download",
                         sha256: None,
                         size_bytes: None,

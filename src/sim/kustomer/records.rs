@@ -782,6 +782,21 @@ pub fn needs_content(org: &Org, m: u32) -> bool {
     channel == "email" || message_body(org, m, false).chars().count() >= PREVIEW_MAX
 }
 
+/// Whether message `m`'s body shows an inline image (every fourth email).
+pub fn has_inline_image(org: &Org, m: u32) -> bool {
+    let (_, _, channel) = message_shape(org, m);
+    channel == "email" && m.is_multiple_of(4)
+}
+
+/// Ids ferry lands for the inline images the CDN still serves
+/// (`<message id>:img1`; one image a body).
+pub fn inline_image_ids(org: &Org) -> Vec<String> {
+    (0..org.count(Kind::Messages))
+        .filter(|&m| has_inline_image(org, m) && !super::storage::inline_image_gone(m))
+        .map(|m| format!("{}:img1", id(org, Kind::Messages, m)))
+        .collect()
+}
+
 /// Ids of the messages whose content ferry reads (`message_contents`).
 pub fn content_ids(org: &Org) -> Vec<String> {
     (0..org.count(Kind::Messages))

@@ -621,6 +621,11 @@ async fn stats(State(st): St) -> Response {
         "message_contents".into(),
         json!(records::content_ids(&org).len()),
     );
+    // Nor this: the images inside those contents that the CDN still has.
+    objects.insert(
+        "inline_images".into(),
+        json!(records::inline_image_ids(&org).len()),
+    );
     let archived: serde_json::Map<String, Value> = KINDS
         .iter()
         .map(|k| {
@@ -642,9 +647,13 @@ async fn stats(State(st): St) -> Response {
 }
 
 async fn all_ids(State(st): St, Path(object): Path<String>) -> Response {
-    if object == "message_contents" {
+    if object == "message_contents" || object == "inline_images" {
         let org = st.org.read().unwrap();
-        let mut ids = records::content_ids(&org);
+        let mut ids = if object == "message_contents" {
+            records::content_ids(&org)
+        } else {
+            records::inline_image_ids(&org)
+        };
         ids.sort();
         return Json(json!(ids)).into_response();
     }

@@ -8,7 +8,7 @@ SELECT a.attachment_id AS source_id, NULL::VARCHAR AS external_id,
        to_json({name: regexp_replace(coalesce(a.file_name, 'attachment'), '[/\\]', '_', 'g'),
                 type: coalesce(a.content_type, 'application/octet-stream'), sha256: a.sha256})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM stg_attachments a
+FROM enchant_files() a
 WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_enchant_messages
                           WHERE source_id NOT IN (SELECT source_id FROM ferry_loaded('messages')))
   AND ferry_pending('attachments', a.attachment_id)

@@ -20,3 +20,16 @@ CREATE OR REPLACE TEMP MACRO enchant_escape(s) AS replace(replace(replace(s, '&'
 -- The fallback agent's Enchant id, once the agents phase matched it.
 CREATE OR REPLACE TEMP MACRO enchant_fallback_id() AS (
     SELECT dest_id FROM ferry_loaded('agents') WHERE source_id = 'ferry:fallback');
+
+-- The files messages carry: attachments and the inline images of their
+-- bodies (stg_inline_images), one list to upload and reference.
+CREATE OR REPLACE TEMP MACRO enchant_files() AS TABLE
+    SELECT attachment_id, file_name, content_type, sha256, size_bytes FROM stg_attachments
+    UNION ALL
+    SELECT image_id, file_name,
+           CASE lower(regexp_extract(file_name, '\.([A-Za-z0-9]+)$', 1))
+                WHEN 'png' THEN 'image/png' WHEN 'jpg' THEN 'image/jpeg' WHEN 'jpeg' THEN 'image/jpeg'
+                WHEN 'gif' THEN 'image/gif' WHEN 'webp' THEN 'image/webp' WHEN 'svg' THEN 'image/svg+xml'
+                ELSE 'application/octet-stream' END,
+           sha256, size_bytes
+    FROM stg_inline_images;

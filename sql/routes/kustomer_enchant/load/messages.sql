@@ -11,7 +11,7 @@ WITH files AS (
            string_agg(coalesce(a.file_name, x.aid) || ' (' || coalesce(a.size_bytes, 0) || ' bytes)', ', ')
                FILTER (WHERE u.dest_id IS NULL AND (a.sha256 IS NULL OR a.size_bytes > getvariable('enchant_max_bytes'))) AS left_out
     FROM out_enchant_messages m, unnest(m.attachment_ids) AS x(aid)
-    LEFT JOIN stg_attachments a ON a.attachment_id = x.aid
+    LEFT JOIN enchant_files() a ON a.attachment_id = x.aid
     LEFT JOIN ferry_loaded('attachments') u ON u.source_id = x.aid
     GROUP BY m.source_id
 ), msg AS (

@@ -4,7 +4,24 @@
 -- tables the load sent; the body text is the staged one (the raw content
 -- with <script> removed, rule `safe_html`).
 CREATE OR REPLACE TEMP TABLE verify_expected AS
-WITH loaded AS (
+WITH images AS (
+    -- Rule: each inline image of a body is a file of its message, its
+    -- <img> "[image <file>: attached to this message]"; one the extract
+    -- could not fetch (its quarantine) "[image <file>: gone from Kustomer
+    -- before the migration]". The file is the name the link ends in.
+    SELECT json_extract_string(json, '$.message_id') AS message_id,
+           list({src: json_extract_string(json, '$.src'),
+                 file_name: coalesce(nullif(regexp_extract(json_extract_string(json, '$.src'), '([^/?#]+)([?#]|$)', 1), ''), 'image')})
+               FILTER (WHERE sha256 IS NOT NULL) AS hosted,
+           list({name: coalesce(nullif(regexp_extract(json_extract_string(json, '$.src'), '([^/?#]+)([?#]|$)', 1), ''), 'image'),
+                 size: size_bytes}) FILTER (WHERE sha256 IS NOT NULL) AS files
+    FROM raw_kustomer_inline_images GROUP BY 1
+), gone AS (
+    SELECT json_extract_string(json, '$.message_id') AS message_id,
+           list({src: json_extract_string(json, '$.src'),
+                 file_name: coalesce(nullif(regexp_extract(json_extract_string(json, '$.src'), '([^/?#]+)([?#]|$)', 1), ''), 'image')}) AS gone
+    FROM ferry_quarantine WHERE source = 'kustomer' AND object = 'inline_images' GROUP BY 1
+), loaded AS (
     SELECT m.source_id, m.dest_id, c.created_at,
            json_extract_string(c.json, '$.attributes.status') AS status
     FROM ferry_id_map m JOIN raw_kustomer_conversations c ON c.id = m.source_id
@@ -15,18 +32,22 @@ WITH loaded AS (
            -- A customer message is an inbound reply from the customer's
            -- email; with no email to send it from, a note.
            json_extract_string(r.json, '$.attributes.direction') = 'out'
-           OR coalesce(json_array_length(json_extract(cu.json, '$.attributes.emails')), 0) = 0 AS note, s.body AS text,
-           (SELECT list({name: regexp_replace(coalesce(json_extract_string(a.json, '$.attributes.name'), 'attachment'), '[/\\]', '_', 'g'), size: a.size_bytes})
-            FROM raw_kustomer_attachments a WHERE json_extract_string(a.json, '$.relationships.message.data.id') = r.id) AS files
+           OR coalesce(json_array_length(json_extract(cu.json, '$.attributes.emails')), 0) = 0 AS note,
+           kustomer_replace_images(kustomer_drop_gone_images(s.body, g.gone), i.hosted, 'attached to this message') AS text,
+           s.body AS source_html,
+           coalesce((SELECT list({name: regexp_replace(coalesce(json_extract_string(a.json, '$.attributes.name'), 'attachment'), '[/\\]', '_', 'g'), size: a.size_bytes})
+            FROM raw_kustomer_attachments a WHERE json_extract_string(a.json, '$.relationships.message.data.id') = r.id), []) || coalesce(i.files, []) AS files
     FROM raw_kustomer_messages r JOIN stg_messages s ON s.message_id = r.id
+    LEFT JOIN images i ON i.message_id = r.id
+    LEFT JOIN gone g ON g.message_id = r.id
     LEFT JOIN raw_kustomer_conversations cv ON cv.id = json_extract_string(r.json, '$.relationships.conversation.data.id')
     LEFT JOIN raw_kustomer_customers cu ON cu.id = json_extract_string(cv.json, '$.relationships.customer.data.id')
     UNION ALL
-    SELECT 'note', json_extract_string(r.json, '$.relationships.conversation.data.id'), r.id, r.created_at, true, s.body, NULL
+    SELECT 'note', json_extract_string(r.json, '$.relationships.conversation.data.id'), r.id, r.created_at, true, s.body, s.body, NULL
     FROM raw_kustomer_notes r JOIN stg_notes s ON s.note_id = r.id
 )
 SELECT l.source_id, l.dest_id, l.status, l.created_at,
-       list({id: m.id, note: m.note, text: m.text, files: coalesce(m.files, [])} ORDER BY m.at, m.kind, m.id) FILTER (WHERE m.id IS NOT NULL) AS messages,
+       list({id: m.id, note: m.note, text: m.text, source_html: m.source_html, files: coalesce(m.files, [])} ORDER BY m.at, m.kind, m.id) FILTER (WHERE m.id IS NOT NULL) AS messages,
        count(m.id) AS n
 FROM loaded l LEFT JOIN msgs m ON m.conversation_id = l.source_id
 GROUP BY ALL;

@@ -7,7 +7,12 @@
 -- after about an hour).
 CREATE OR REPLACE TEMP MACRO zendesk_fresh_uploads() AS TABLE
     SELECT source_id, dest_id FROM ferry_loaded('uploads')
-    WHERE loaded_at > getvariable('ferry_token_cutoff');
+    WHERE loaded_at > getvariable('ferry_token_cutoff')
+    -- A dry run's projected uploads count for the comments phase too,
+    -- which does not project its parents (the tickets carry its rows);
+    -- only a dry run fills ferry_dry_loaded.
+    UNION
+    SELECT source_id, dest_id FROM temp.ferry_dry_loaded WHERE dest_object = 'uploads';
 
 -- A file that can never be uploaded, when `[destination] missing_files =
 -- "skip"` lets a ticket go without it: no bytes were downloaded (or the

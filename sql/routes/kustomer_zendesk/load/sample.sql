@@ -27,7 +27,7 @@ UNION ALL SELECT 'identities', source_id FROM out_zendesk_user_identities WHERE 
 UNION ALL SELECT 'agents', source_id FROM out_zendesk_agents
 UNION ALL SELECT 'groups', source_id FROM out_zendesk_groups
 UNION ALL SELECT 'group_memberships', source_id FROM out_zendesk_group_memberships
-UNION ALL SELECT 'uploads', unnest(attachment_ids) FROM out_zendesk_comments WHERE ticket_source_id IN (SELECT source_id FROM tickets)
+UNION ALL SELECT 'uploads', unnest(attachment_ids || inline_image_ids) FROM out_zendesk_comments WHERE ticket_source_id IN (SELECT source_id FROM tickets)
 UNION ALL SELECT 'user_fields', key FROM out_zendesk_user_fields
 UNION ALL SELECT 'organization_fields', key FROM out_zendesk_organization_fields
 UNION ALL SELECT 'ticket_fields', key FROM out_zendesk_ticket_fields

@@ -8,8 +8,10 @@ SELECT c.ticket_source_id, c.source_id AS comment_source_id, x.aid AS attachment
        CASE WHEN a.attachment_id IS NULL THEN 'attachment record not extracted'
             WHEN a.sha256 IS NULL THEN 'bytes not downloaded'
             ELSE coalesce('upload refused: HTTP ' || e.http_status || ' ' || e.error_body, 'no upload') END AS why
-FROM out_zendesk_comments c, unnest(c.attachment_ids) AS x(aid)
-LEFT JOIN stg_attachments a ON a.attachment_id = x.aid
+FROM out_zendesk_comments c, unnest(c.attachment_ids || c.inline_image_ids) AS x(aid)
+-- Attachments and the inline images of the comment's HTML.
+LEFT JOIN (SELECT attachment_id, file_name, sha256 FROM stg_attachments
+           UNION ALL SELECT image_id, file_name, sha256 FROM stg_inline_images) a ON a.attachment_id = x.aid
 LEFT JOIN (SELECT source_id, any_value(http_status) AS http_status, any_value(error_body) AS error_body
            FROM ferry_load_errors WHERE object = 'uploads' AND http_status IS NOT NULL GROUP BY source_id) e
        ON e.source_id = x.aid

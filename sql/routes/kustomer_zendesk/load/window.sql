@@ -5,7 +5,7 @@
 -- order, so (upload part, ticket part) numbers the windows in that order.
 CREATE OR REPLACE TABLE load_window AS
 WITH n AS (
-    SELECT ticket_source_id, sum(len(attachment_ids)) AS n FROM out_zendesk_comments GROUP BY ALL
+    SELECT ticket_source_id, sum(len(attachment_ids) + len(inline_image_ids)) AS n FROM out_zendesk_comments GROUP BY ALL
 ), o AS (
     SELECT t.source_id,
            sum(coalesce(n.n, 0)) OVER (ORDER BY zendesk_ticket_rank(t.status), t.source_id

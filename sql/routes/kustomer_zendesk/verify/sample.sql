@@ -115,15 +115,7 @@ WHERE conversation_id IN (SELECT conversation_id FROM verify_raw_conversations);
 -- Rule 5, from the raw customers: a customer's person is the oldest
 -- customer with the same first email.
 CREATE OR REPLACE TABLE verify_raw_person AS
-WITH c AS (
-    SELECT id AS customer_id, lower(trim(json_extract_string(json, '$.attributes.emails[0].email'))) AS email,
-           TRY_CAST(json_extract_string(json, '$.attributes.createdAt') AS TIMESTAMPTZ) AS created, created_at
-    FROM raw_kustomer_customers
-)
-SELECT customer_id,
-       CASE WHEN email IS NULL OR email = '' THEN customer_id
-            ELSE first_value(customer_id) OVER (PARTITION BY email ORDER BY coalesce(created, created_at), customer_id) END AS person_id
-FROM c;
+SELECT * FROM kustomer_verify_person();
 
 CREATE OR REPLACE MACRO verify_dest(obj, src) AS
     (SELECT any_value(dest_id) FROM ferry_id_map WHERE dest = 'zendesk' AND dest_object = obj AND source_id = src);

@@ -29,13 +29,19 @@ CREATE OR REPLACE MACRO kustomer_content_text(j) AS coalesce(
     json_extract_string(j, '$.attributes.TextBody'), json_extract_string(j, '$.attributes.textBody'),
     json_extract_string(j, '$.attributes.text'), json_extract_string(j, '$.attributes.body'));
 
--- An HTML body without the links of its inline images that ferry has no
--- bytes for (int_gone_inline_images: list of {src, file_name}): each such
--- <img> becomes a visible placeholder naming the file, so no destination
--- keeps a link to Kustomer's CDN, which dies with the account.
-CREATE OR REPLACE MACRO kustomer_drop_gone_images(html, gone) AS CASE
-    WHEN html IS NULL OR gone IS NULL OR len(gone) = 0 THEN html
+-- An HTML body whose <img> tags for the given images ({src, file_name})
+-- are each replaced by a visible placeholder naming the file:
+-- "[image <file>: <note>]". For a destination that cannot show an image
+-- inside a body (the file then travels attached to the message), and for
+-- the images ferry has no bytes for, so that no destination keeps a link
+-- to Kustomer's CDN, which dies with the account.
+CREATE OR REPLACE MACRO kustomer_replace_images(html, images, note) AS CASE
+    WHEN html IS NULL OR images IS NULL OR len(images) = 0 THEN html
     ELSE regexp_replace(
-        list_reduce(list_prepend(html, list_transform(gone, lambda g: g.src || chr(31) || g.file_name)),
-                    lambda acc, x: replace(acc, split_part(x, chr(31), 1), 'ferry-gone:' || split_part(x, chr(31), 2))),
-        '<img[^>]*src=["'']ferry-gone:([^"'']*)["''][^>]*>', '[image \1: gone from Kustomer before the migration]', 'g') END;
+        list_reduce(list_prepend(html, list_transform(images, lambda g: g.src || chr(31) || g.file_name)),
+                    lambda acc, x: replace(acc, split_part(x, chr(31), 1), 'ferry-image:' || split_part(x, chr(31), 2))),
+        '<img[^>]*src=["'']ferry-image:([^"'']*)["''][^>]*>', '[image \1: ' || note || ']', 'g') END;
+
+-- The images ferry has no bytes for (int_gone_inline_images) as placeholders.
+CREATE OR REPLACE MACRO kustomer_drop_gone_images(html, gone) AS
+    kustomer_replace_images(html, gone, 'gone from Kustomer before the migration');
