@@ -254,12 +254,7 @@ pub async fn read_back(
                         &src,
                         &dest,
                         id,
-                        // The source's own body: `text` is the expected
-                        // one, its images already placeholders.
-                        m["source_html"]
-                            .as_str()
-                            .or(m["text"].as_str())
-                            .unwrap_or(""),
+                        m["text"].as_str().unwrap_or(""),
                         &html,
                         "Salesforce",
                     ));
@@ -300,12 +295,7 @@ pub async fn read_back(
                         &src,
                         &dest,
                         id,
-                        // The source's own body: `text` is the expected
-                        // one, its images already placeholders.
-                        m["source_html"]
-                            .as_str()
-                            .or(m["text"].as_str())
-                            .unwrap_or(""),
+                        m["text"].as_str().unwrap_or(""),
                         &parts.join(" "),
                         "Salesforce",
                     ));

@@ -27,9 +27,6 @@ UNION ALL SELECT 'kobjects', source_id, 'custom_records', source_id FROM out_sal
 UNION ALL SELECT 'teams', queue_source_id, 'queue_members', source_id FROM out_salesforce_queue_members
 UNION ALL SELECT 'conversations', case_source_id, 'topic_assignments', source_id FROM out_salesforce_topic_assignments
 UNION ALL SELECT 'attachments', source_id, 'file_links', source_id FROM out_salesforce_file_links
-          WHERE source_id IN (SELECT attachment_id FROM stg_attachments)
-UNION ALL SELECT 'inline_images', source_id, 'file_links', source_id FROM out_salesforce_file_links
-          WHERE source_id IN (SELECT image_id FROM stg_inline_images)
 UNION ALL SELECT 'klasses', source_id, NULL, NULL FROM out_salesforce_custom_objects
 UNION ALL SELECT 'companies', source_id, 'accounts', source_id FROM out_salesforce_accounts
 UNION ALL SELECT 'customers', source_id, 'contacts', source_id FROM out_salesforce_contacts
@@ -38,5 +35,4 @@ UNION ALL SELECT 'conversations', source_id, 'cases', source_id FROM out_salesfo
 UNION ALL SELECT 'messages', item_id, 'email_messages', source_id FROM out_salesforce_messages WHERE kind = 'message'
 UNION ALL SELECT 'notes', item_id, 'case_comments', source_id FROM out_salesforce_messages WHERE kind = 'note'
 UNION ALL SELECT DISTINCT 'attachments', unnest(attachment_ids), 'files', unnest(attachment_ids) FROM out_salesforce_messages
-UNION ALL SELECT DISTINCT 'inline_images', unnest(inline_image_ids), 'files', unnest(inline_image_ids) FROM int_case_thread
 UNION ALL SELECT 'tags', source_id, NULL, NULL FROM ferry_accounting WHERE object = 'tags' AND bucket = 'merged';
