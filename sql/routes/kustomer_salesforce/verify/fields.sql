@@ -22,13 +22,8 @@ SELECT * FROM (VALUES
 
 CREATE OR REPLACE TABLE verify_expected_fields AS
 WITH person AS (
-    -- A customer's person: the oldest customer with the same first email.
-    SELECT id AS customer_id,
-           CASE WHEN email IS NULL OR email = '' THEN id
-                ELSE first_value(id) OVER (PARTITION BY email ORDER BY coalesce(created, created_at), id) END AS person_id
-    FROM (SELECT id, created_at, lower(trim(json_extract_string(json, '$.attributes.emails[0].email'))) AS email,
-                 TRY_CAST(json_extract_string(json, '$.attributes.createdAt') AS TIMESTAMPTZ) AS created
-          FROM raw_kustomer_customers)
+    -- A customer's person (verify/macros.sql of the Kustomer source).
+    SELECT * FROM kustomer_verify_person()
 ), cases AS (
     SELECT s.source_id, s.dest_id, r.json, p.person_id
     FROM verify_sample s JOIN raw_kustomer_conversations r ON r.id = s.source_id
