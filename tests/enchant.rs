@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const SEED: u64 = 5;
 const CUSTOMERS: u32 = 16;
@@ -282,6 +282,83 @@ fn kill_mid_ticket_resumes_without_duplicates_and_verify_passes() {
     drop(conn);
     let out = ok(&dir, &["verify"]);
     assert!(out.contains("0 mismatches"), "{out}");
+
+    // Everything the route must carry is carried and read back: custom
+    // attributes (a KObject reference by the record's name and id), tags,
+    // external ids, a company's phones, KObjects' descriptions and
+    // companies (a company's own KObject in its customers' summaries),
+    // the message envelope; nothing is left "not carried yet".
+    let conn = db(&dir);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM verify_fields WHERE not_carried_yet"
+        ),
+        0
+    );
+    for (object, field) in [
+        ("customers", "custom attribute (loyaltyTierStr)"),
+        ("customers", "summary (tags)"),
+        ("customers", "summary (external id)"),
+        ("companies", "summary (company phones)"),
+        ("companies", "custom attribute (industryStr)"),
+        ("conversations", "custom attribute (orderId)"),
+        ("conversations", "header note (external id)"),
+        ("kobjects", "custom attribute (orderId)"),
+        ("kobjects", "KObject (description)"),
+        ("kobjects", "KObject (company)"),
+        ("messages", "message header (from)"),
+    ] {
+        let n = count(
+            &conn,
+            &format!("SELECT count(*) FROM verify_field_values WHERE source_object = '{object}' AND field = '{field}' AND matches"),
+        );
+        assert!(n >= 1, "{object} {field} compared and equal");
+    }
+    assert!(
+        count(
+            &conn,
+            "SELECT count(*) FROM int_kobject_lines WHERE via = 'company'"
+        ) >= 1,
+        "a company's own KObject travels in its customers' summaries"
+    );
+    // An agent edits one customer's summary by hand: verify names that
+    // customer's attribute.
+    let (dest_id, summary) = {
+        let r = strings(
+            &conn,
+            "SELECT v.dest_id || chr(31) || c.summary FROM verify_field_values v
+             JOIN ferry_id_map m ON m.dest = 'enchant' AND m.dest_object = 'customers' AND m.dest_id = v.dest_id
+             JOIN out_enchant_customers c ON c.source_id = m.source_id
+             WHERE v.field = 'custom attribute (loyaltyTierStr)' ORDER BY 1 LIMIT 1",
+        );
+        let (a, b) = r[0].split_once('\u{1f}').unwrap();
+        (a.to_string(), b.to_string())
+    };
+    drop(conn);
+    let edited: String = summary
+        .lines()
+        .filter(|l| !l.starts_with("loyaltyTierStr: "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(
+        enchant.enchant_patch(&format!("/customers/{dest_id}"), json!({"summary": edited})),
+        200
+    );
+    let out = ferry(&dir, &["verify"]);
+    assert!(
+        !out.status.success(),
+        "verify fails on the edited summary: {}",
+        common::text(&out)
+    );
+    let conn = db(&dir);
+    assert_eq!(
+        strings(
+            &conn,
+            "SELECT dest_id || ' ' || field FROM verify_field_values WHERE NOT matches"
+        ),
+        vec![format!("{dest_id} custom attribute (loyaltyTierStr)")]
+    );
 }
 
 /// Every message once, in the thread's order, after the header note, and

@@ -219,7 +219,10 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             "total | decimal",
             "notes | textarea",
             "kustomer_customer | lookup",
-            "kustomer_company | lookup"
+            "kustomer_company | lookup",
+            "kustomer_description | textarea",
+            "kustomer_external_id | text",
+            "kustomer_tags | text"
         ]
     );
     assert_eq!(
@@ -245,8 +248,8 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
-        // shared 001–003; staging 001–018; intermediate 001–009; route 001–028
-        58
+        // shared 001–003; staging 001–019; intermediate 001–009; route 001–028
+        59
     );
     // Every layer ran in its order: shared, staging, intermediate, route.
     assert_eq!(
@@ -255,7 +258,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             "SELECT string_agg(version::VARCHAR, ',' ORDER BY applied_at, version) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
         vec![(1..=3)
-            .chain(1001..=1018)
+            .chain(1001..=1019)
             .chain(2001..=2009)
             .chain(3001..=3028)
             .map(|v| v.to_string())
@@ -509,11 +512,12 @@ fn the_simulators_ugly_org_transforms_with_every_check_passing() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("checks passed"), "{}", text(&out));
     let conn = db(&dir);
-    // The 120-field klass is split into two custom objects (98 fields and
-    // the two lookups to the user and organization fill the first).
+    // The 120-field klass is split into two custom objects (95 fields and
+    // ferry's five fill the first: the lookups to the user and
+    // organization, the description, external id and tags).
     assert_eq!(
         strings(&conn, "SELECT key || ':' || field_count FROM out_zendesk_custom_objects WHERE key LIKE 'wide_device%' ORDER BY key"),
-        vec!["wide_device:98", "wide_device_2:22"]
+        vec!["wide_device:95", "wide_device_2:25"]
     );
     // The 5,050-message conversation is split; long bodies are split.
     assert!(
@@ -612,7 +616,7 @@ fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE version > 0"
         ),
-        58,
+        59,
         "every script of every layer"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM stg_customers"), 2000);
@@ -750,7 +754,7 @@ fn golden_fixtures_give_exact_enchant_rows() {
     assert_eq!(
         rows(&conn, "SELECT source_id, coalesce(email, '-'), first_name, last_name, replace(summary, chr(10), ' / '), contacts::VARCHAR FROM out_enchant_customers ORDER BY 1"),
         vec![
-            r#"cu-jose | jose@example.com | José | Müller | Kustomer customer cu-jose / Company: ACME Inc (acme.test, acme-inc.test) | [{'type': email, 'value': jm@alt.test}, {'type': email, 'value': jose@example.com}, {'type': email, 'value': jose@work.test}, {'type': phone, 'value': +44 7700 900001}]"#,
+            r#"cu-jose | jose@example.com | José | Müller | Kustomer customer cu-jose / Tags: VIP Customer / loyaltyTierStr: gold / signupAt: 2019-05-01T00:00:00.000Z / vipBool: true / Company: ACME Inc (acme.test, acme-inc.test) | [{'type': email, 'value': jm@alt.test}, {'type': email, 'value': jose@example.com}, {'type': email, 'value': jose@work.test}, {'type': phone, 'value': +44 7700 900001}]"#,
             r#"cu-nobody | - |  | Kustomer customer cu-nobody | []"#,
             r#"cu-zoe | - | Zoë | 李 🙂 | Kustomer customer cu-zoe | [{'type': phone, 'value': +1 555 0100}]"#,
         ]

@@ -301,17 +301,29 @@ fn same(expected: &Value, actual: &Value) -> bool {
 /// empty expectation holds everywhere). HTML entities for quotes and
 /// ampersands are read as their characters: a note's body may be HTML.
 fn contains(actual: &Value, expected: &Value) -> bool {
-    let text = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let want = text(expected);
-    let have = text(actual)
+    let want = leaves(expected);
+    // `&amp;` last: "&amp;lt;" is the text "&lt;", not "<".
+    let have = leaves(actual)
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
         .replace("&amp;", "&");
     want.trim().is_empty() || have.contains(want.trim())
+}
+
+/// The text a value holds: a string as itself, a number or boolean as
+/// JSON, and every leaf of a list or object (e.g. the bodies of a
+/// ticket's messages) on lines of their own, so that a line of a note is
+/// found as written, not as escaped JSON.
+fn leaves(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(leaves).collect::<Vec<_>>().join("\n"),
+        Value::Object(map) => map.values().map(leaves).collect::<Vec<_>>().join("\n"),
+        other => other.to_string(),
+    }
 }
 
 /// A value for the report: text without its quotes, long values cut.
@@ -367,5 +379,10 @@ mod tests {
             &json!("Company: Acme")
         ));
         assert!(!contains(&json!("Record 42"), &json!("Company: Acme")));
+        // A line of one message among a ticket's messages, found as
+        // written although it holds a quote and was HTML-escaped.
+        let messages = json!([{"body": "hi"}, {"body": "<p>bioTxt: say &quot;&lt;b&gt;hi&lt;/b&gt;&quot;</p>"}]);
+        assert!(contains(&messages, &json!("bioTxt: say \"<b>hi</b>\"")));
+        assert!(!contains(&messages, &json!("bioTxt: say hi")));
     }
 }

@@ -245,6 +245,22 @@ impl Sim {
     pub fn root(&self) -> String {
         self.url.trim_end_matches("/api/v1").to_string()
     }
+
+    /// PATCH as the Enchant account (an agent editing a record by hand).
+    pub fn enchant_patch(&self, path: &str, body: serde_json::Value) -> u16 {
+        let url = format!("{}{}", self.url, path);
+        rt().block_on(async {
+            reqwest::Client::new()
+                .patch(url)
+                .bearer_auth(EN_TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    }
 }
 
 pub const EN_TOKEN: &str = "en-Secret-Token-9c2d";

@@ -23,19 +23,19 @@ WITH images AS (
 ), src AS (
     SELECT 'message' AS kind, m.message_id AS source_id, m.conversation_id, m.sent_at AS created_at,
            kustomer_replace_images(kustomer_drop_gone_images(m.body, g.gone), i.hosted, 'attached to this message') AS body,
-           m.direction, m.channel, m.created_by AS author_user_id,
+           m.direction, m.channel, m.subject, m.email_from, m.email_to, m.created_by AS author_user_id,
            m.attachment_ids || coalesce(i.image_ids, []) AS attachment_ids, coalesce(i.image_ids, []) AS inline_image_ids
     FROM stg_messages m
     LEFT JOIN images i USING (message_id)
     LEFT JOIN gone g USING (message_id)
     UNION ALL
-    SELECT 'note', n.note_id, n.conversation_id, n.created_at, n.body, NULL, 'note', n.created_by, []::VARCHAR[], []::VARCHAR[]
+    SELECT 'note', n.note_id, n.conversation_id, n.created_at, n.body, NULL, 'note', NULL, NULL, NULL, n.created_by, []::VARCHAR[], []::VARCHAR[]
     FROM stg_notes n
 )
 SELECT s.kind, s.source_id, s.conversation_id, s.created_at, s.body,
        s.body ILIKE '%<html%' OR s.body ILIKE '%<p>%' OR s.body ILIKE '%<br%' OR s.body ILIKE '%<div%' AS is_html,
        CASE WHEN s.kind = 'message' AND s.direction = 'in' THEN 'customer' ELSE 'agent' END AS author_kind,
-       s.direction, s.channel, s.author_user_id, s.attachment_ids, s.inline_image_ids,
+       s.direction, s.channel, s.subject, s.email_from, s.email_to, s.author_user_id, s.attachment_ids, s.inline_image_ids,
        row_number() OVER (PARTITION BY s.conversation_id ORDER BY s.created_at, s.kind, s.source_id) AS position,
        u.name AS author_name, u.email AS author_email
 FROM src s

@@ -30,8 +30,13 @@ SELECT c.conversation_id AS source_id,
        coalesce(tg.unmapped, []::VARCHAR[]) AS unmapped_tags,
        (SELECT nullif(trim(im.enchant_inbox_id), '') FROM inbox_map im
         JOIN stg_teams tm ON tm.name = im.kustomer_team WHERE tm.team_id = c.assigned_team_ids[1]) AS inbox_id,
-       c.channel, c.priority, c.created_at, c.updated_at, c.done_at
+       c.channel, c.priority, c.created_at, c.updated_at, c.done_at,
+       -- Kustomer's own external id and the custom attributes, for the
+       -- header note (Enchant has no ticket fields).
+       concat_ws(chr(10), 'External id: ' || nullif(trim(sc.kustomer_external_id), ''),
+                 kustomer_custom_lines('conversations', c.conversation_id, '')) AS details
 FROM conv c
+JOIN stg_conversations sc USING (conversation_id)
 LEFT JOIN first_message fm USING (conversation_id)
 LEFT JOIN tags tg USING (conversation_id)
 LEFT JOIN status_map sm ON sm.kustomer_status = c.status;

@@ -1,6 +1,7 @@
 -- out_enchant_kobject_notes: a customer's KObjects in one internal note
 -- on their most recent ticket (`kobjects = note`); into their summary
--- (`kobjects = summary`, and always for a customer with no ticket).
+-- (`kobjects = summary`, and always for a customer with no ticket). A
+-- company's own KObjects always go to its customers' summaries.
 
 CREATE OR REPLACE TABLE out_enchant_kobject_notes AS
 SELECT 'kobjects:' || l.customer_source_id AS source_id, l.customer_source_id,
@@ -10,5 +11,5 @@ SELECT 'kobjects:' || l.customer_source_id AS source_id, l.customer_source_id,
        string_agg(DISTINCT l.line, chr(10) ORDER BY l.line) AS body
 FROM int_kobject_lines l
 JOIN out_enchant_tickets t ON t.customer_source_id = l.customer_source_id
-WHERE setting('kobjects') = 'note'
+WHERE setting('kobjects') = 'note' AND l.via = 'customer'
 GROUP BY l.customer_source_id;

@@ -44,9 +44,12 @@ UNION ALL SELECT DISTINCT 'attachments', a.attachment_id, 'output', 'out_enchant
 -- klasses and kobjects: a note on the customer's latest ticket, or the summary
 UNION ALL SELECT 'klasses', klass_id, 'merged', 'out_enchant_kobject_notes', 'its records are written out as text (Enchant has no custom objects)' FROM stg_klasses
 UNION ALL SELECT 'kobjects', unnest(kobject_ids), 'output', 'out_enchant_kobject_notes', 'as a note on the customer''s latest ticket' FROM out_enchant_kobject_notes
-UNION ALL SELECT 'kobjects', kobject_id, 'merged', 'out_enchant_customers.summary', 'written into the customer''s summary'
-          FROM int_kobject_lines WHERE customer_source_id NOT IN (SELECT customer_source_id FROM out_enchant_kobject_notes)
-UNION ALL SELECT 'kobjects', kobject_id, 'excluded', 'stg_kobjects', 'its customer ' || coalesce(customer_id, '(none)') || ' is not extracted'
+UNION ALL SELECT DISTINCT 'kobjects', kobject_id, 'merged', 'out_enchant_customers.summary',
+                 CASE via WHEN 'company' THEN 'written into the summary of each of its company''s customers' ELSE 'written into the customer''s summary' END
+          FROM int_kobject_lines WHERE via = 'company' OR customer_source_id NOT IN (SELECT customer_source_id FROM out_enchant_kobject_notes)
+UNION ALL SELECT 'kobjects', kobject_id, 'excluded', 'stg_kobjects',
+                 CASE WHEN customer_id IS NULL AND company_id IS NOT NULL THEN 'its company ' || company_id || ' has no extracted customer whose summary could hold it'
+                      ELSE 'its customer ' || coalesce(customer_id, '(none)') || ' is not extracted' END
           FROM stg_kobjects WHERE kobject_id NOT IN (SELECT kobject_id FROM int_kobject_lines)
 -- inline images: files of the message that shows them, else follow their message
 UNION ALL SELECT DISTINCT 'inline_images', x.image_id, 'output', 'out_enchant_messages.inline_image_ids', NULL

@@ -38,6 +38,13 @@ CREATE OR REPLACE MACRO zd_fields(custom) AS CASE
                    THEN zd_date(json_extract(custom, '$."' || k || '"'))
                    ELSE zd_field_value(json_extract(custom, '$."' || k || '"')) END}))) END;
 
+-- Fields ferry adds beside the custom attributes (Kustomer's own
+-- externalId, a company's phones): a value merged into the fields JSON
+-- under its key; an empty value adds nothing.
+CREATE OR REPLACE MACRO zd_with(fields, key, value) AS CASE
+    WHEN nullif(trim(CAST(value AS VARCHAR)), '') IS NULL THEN fields
+    ELSE json_merge_patch(fields, json_object(CAST(key AS VARCHAR), trim(CAST(value AS VARCHAR)))) END;
+
 CREATE OR REPLACE MACRO zd_ticket_source_id(conv, part, parts) AS CASE WHEN parts > 1 THEN conv || '-part' || part ELSE conv END;
 
 CREATE OR REPLACE MACRO zd_object_key(name, part) AS

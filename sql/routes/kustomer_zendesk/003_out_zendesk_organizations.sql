@@ -16,6 +16,9 @@ SELECT k.company_id AS source_id,
        CASE WHEN row_number() OVER (PARTITION BY lower(k.name) ORDER BY k.created_at, k.company_id) > 1
             THEN k.name || ' (' || k.company_id || ')' ELSE k.name END AS name,
        d.domain_names,
-       zd_fields(k.custom) AS organization_fields,
+       zd_with(zd_with(zd_fields(k.custom), 'kustomer_external_id', k.kustomer_external_id),
+               'kustomer_phones', array_to_string(k.phones, ', ')) AS organization_fields,
+       -- Organizations take tags (official spec, Organization.tags).
+       list_sort(list_distinct(list_filter(list_transform(kustomer_tag_names(k.tag_ids), lambda t: zd_tag(t)), lambda t: t <> ''))) AS tags,
        k.created_at, k.updated_at
 FROM kept k JOIN domains d ON d.canonical_id = k.company_id;

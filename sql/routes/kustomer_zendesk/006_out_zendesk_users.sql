@@ -22,7 +22,7 @@ SELECT c.customer_id AS source_id,
        -- any other locale gets its underscore made a hyphen.
        coalesce(lm.zendesk_locale, replace(c.locale, '_', '-')) AS locale,
        coalesce(ct.tags, []::VARCHAR[]) AS tags,
-       zd_fields(c.custom) AS user_fields,
+       zd_with(zd_fields(c.custom), 'kustomer_external_id', c.kustomer_external_id) AS user_fields,
        (SELECT list(m.customer_id ORDER BY m.customer_id) FROM int_customer_merge m WHERE m.into_customer_id = c.customer_id) AS merged_source_ids,
        c.deleted,
        c.created_at, c.updated_at

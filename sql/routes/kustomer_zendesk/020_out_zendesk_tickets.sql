@@ -51,7 +51,8 @@ SELECT zd_ticket_source_id(c.conversation_id, p.part_no, p.part_count) AS source
            t.source_tags || t.assignee_tags || ['kustomer_import']
            || CASE WHEN vm.zendesk_channel IS NOT NULL THEN ['channel_' || vm.zendesk_channel] ELSE [] END
            || CASE WHEN p.part_count > 1 THEN ['kustomer_split', 'kustomer_split_' || c.conversation_id] ELSE [] END)) AS tags,
-       zd_fields(c.custom) AS custom_fields,
+       zd_with(zd_with(zd_fields(c.custom), 'kustomer_external_id', sc.kustomer_external_id),
+               'kustomer_channel', c.channel) AS custom_fields,
        c.created_at,
        c.updated_at,
        CASE WHEN c.status = 'done' THEN coalesce(c.done_at, c.updated_at) END AS solved_at
@@ -59,6 +60,7 @@ FROM conv c
 JOIN parts p ON p.conversation_id = c.conversation_id
 JOIN tagged t ON t.conversation_id = c.conversation_id
 LEFT JOIN first_message fm ON fm.conversation_id = c.conversation_id
+JOIN stg_conversations sc ON sc.conversation_id = c.conversation_id
 LEFT JOIN out_zendesk_users u ON u.source_id = c.requester_source_id
 LEFT JOIN status_map sm ON sm.kustomer_status = c.status
 LEFT JOIN priority_map pm ON pm.kustomer_priority = CAST(c.priority AS VARCHAR)

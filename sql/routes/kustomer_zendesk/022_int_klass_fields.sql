@@ -6,7 +6,8 @@ CREATE OR REPLACE TABLE int_klass_fields AS
 SELECT k.klass_id, k.name AS klass_name, f.key AS kustomer_key, f.pos,
        json_extract_string(k.properties, '$."' || f.key || '".type') AS kustomer_type,
        coalesce(json_extract_string(k.properties, '$."' || f.key || '".displayName'), f.key) AS title,
-       -- Two fields of every part are the lookups to the record's user and
-       -- organization (out_zendesk_custom_object_fields).
-       (f.pos - 1) // (CAST(setting('max_custom_object_fields') AS BIGINT) - 2) + 1 AS part_no
+       -- Five fields of every part are ferry's: the lookups to the record's
+       -- user and organization, and its description, external id and tags
+       -- (out_zendesk_custom_object_fields).
+       (f.pos - 1) // (CAST(setting('max_custom_object_fields') AS BIGINT) - 5) + 1 AS part_no
 FROM stg_klasses k, unnest(json_keys(coalesce(k.properties, '{}'::JSON))) WITH ORDINALITY AS f(key, pos);

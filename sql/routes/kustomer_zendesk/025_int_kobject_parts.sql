@@ -12,11 +12,13 @@ WITH part_keys AS (
 SELECT ko.kobject_id, ko.klass_id, o.part_no, o.part_count, o.key AS object_key,
        -- A key the record does not have extracts to SQL NULL (a JSON null
        -- value is the JSON 'null', which is kept).
-       coalesce(to_json(map_from_entries(list_filter(
+       zd_with(zd_with(zd_with(coalesce(to_json(map_from_entries(list_filter(
            -- Date fields take YYYY-MM-DD (zd_date).
            list_transform(pk.keys, lambda k: {'key': zd_field_key(k.k), 'value': CASE WHEN k.t = 'date'
                THEN zd_date(json_extract(ko.custom, '$."' || k.k || '"')) ELSE json_extract(ko.custom, '$."' || k.k || '"') END}),
-           lambda e: e.value IS NOT NULL))), '{}'::JSON) AS fields,
+           lambda e: e.value IS NOT NULL))), '{}'::JSON),
+           'kustomer_description', ko.description), 'kustomer_external_id', ko.kustomer_external_id),
+           'kustomer_tags', array_to_string(kustomer_tag_names(ko.tag_ids), ', ')) AS fields,
        ko.title, ko.customer_id, ko.company_id, ko.created_at
 FROM stg_kobjects ko
 JOIN out_zendesk_custom_objects o ON o.klass_id = ko.klass_id

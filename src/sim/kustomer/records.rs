@@ -473,7 +473,14 @@ fn company(org: &Org, idx: u32) -> Value {
         "phones".into(),
         json!([{"type": "work", "phone": format!("+1 555 {:04}", idx)}]),
     );
-    a.insert("tags".into(), json!([]));
+    // Every fifth company is tagged.
+    let ntags = org.count(Kind::Tags);
+    let tags: Vec<String> = if idx % 5 == 2 && ntags > 0 {
+        vec![id(org, Kind::Tags, (idx * 5 + 1) % ntags)]
+    } else {
+        vec![]
+    };
+    a.insert("tags".into(), json!(tags));
     a.insert(
         "custom".into(),
         json!({"industryStr": (["retail", "saas", "logistics"][r.gen_range(0..3)]), "employeesNum": r.gen_range(1..5000), "partnerBool": r.gen_bool(0.2), "contractRenewalAt": iso(org.now + r.gen_range(1..400) * DAY)}),
@@ -978,17 +985,35 @@ fn kobject(org: &Org, idx: u32) -> Value {
     a.insert("description".into(), json!("Synced from the shop"));
     a.insert("externalId".into(), json!(format!("ko-{idx}")));
     a.insert("custom".into(), Value::Object(custom));
-    a.insert("tags".into(), json!([]));
+    // Every fourth record is tagged (a KObject takes tags like any
+    // Kustomer object).
+    let ntags = org.count(Kind::Tags);
+    let tags: Vec<String> = if idx % 4 == 1 && ntags > 0 {
+        vec![id(org, Kind::Tags, (idx * 3) % ntags)]
+    } else {
+        vec![]
+    };
+    a.insert("tags".into(), json!(tags));
     let mut rels = Map::new();
     rels.insert("klass".into(), rel(org, Kind::Klasses, klass));
-    rels.insert(
-        "customer".into(),
-        rel(
-            org,
-            Kind::Customers,
-            (h(org.seed, Kind::Kobjects, idx, 70) % org.count(Kind::Customers) as u64) as u32,
-        ),
-    );
+    // "It belongs to a customer or company" (developer.kustomer.com/docs/
+    // concepts/custom-objects): most belong to a customer, some to a
+    // company as well, and some to a company alone.
+    let companies = org.count(Kind::Companies);
+    let company = (h(org.seed, Kind::Kobjects, idx, 71) % companies.max(1) as u64) as u32;
+    if !(idx % 13 == 6 && companies > 0) {
+        rels.insert(
+            "customer".into(),
+            rel(
+                org,
+                Kind::Customers,
+                (h(org.seed, Kind::Kobjects, idx, 70) % org.count(Kind::Customers) as u64) as u32,
+            ),
+        );
+    }
+    if matches!(idx % 13, 2 | 6) && companies > 0 {
+        rels.insert("company".into(), rel(org, Kind::Companies, company));
+    }
     stamps(org, Kind::Kobjects, idx, &mut a);
     base(org, Kind::Kobjects, idx, a, rels)
 }

@@ -9,12 +9,16 @@ CREATE OR REPLACE TEMP MACRO enchant_ticket_header(t) AS
     || coalesce(' · done ' || enchant_time(t.done_at), '')
     || ' · Kustomer status ' || coalesce(t.kustomer_status, '?')
     || coalesce(' · priority ' || t.priority, '')
-    || CASE WHEN len(t.tag_names) > 0 THEN chr(10) || 'Kustomer tags: ' || array_to_string(t.tag_names, ', ') ELSE '' END;
+    || CASE WHEN len(t.tag_names) > 0 THEN chr(10) || 'Kustomer tags: ' || array_to_string(t.tag_names, ', ') ELSE '' END
+    || coalesce(chr(10) || nullif(t.details, ''), '');
 CREATE OR REPLACE TEMP MACRO enchant_message_header(m) AS
     CASE WHEN m.author_kind = 'customer' THEN 'Customer message'
          WHEN m.kind = 'note' THEN 'Internal note by ' || coalesce(m.author_name, m.author_email, m.author_user_id, 'unknown agent')
          ELSE 'Agent reply by ' || coalesce(m.author_name, m.author_email, m.author_user_id, 'unknown agent') END
     || ' · ' || coalesce(m.channel, 'note') || ' · ' || enchant_time(m.created_at)
+    || coalesce(' · from ' || nullif(trim(m.email_from), ''), '')
+    || coalesce(' · to ' || nullif(array_to_string(m.email_to, ', '), ''), '')
+    || coalesce(' · subject: ' || nullif(trim(m.subject), ''), '')
     || ' [ferry ' || m.source_id || ']';
 CREATE OR REPLACE TEMP MACRO enchant_escape(s) AS replace(replace(replace(s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;');
 -- The fallback agent's Enchant id, once the agents phase matched it.

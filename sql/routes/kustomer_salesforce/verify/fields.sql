@@ -17,6 +17,7 @@ SELECT * FROM (VALUES
     ('people', 'customers sharing their first email (case-insensitive) are one person: the oldest; a person is a Contact or a Lead (int_customer_people)'),
     ('Email', 'the first email, lowercased'),
     ('Account', 'Name = the company name; Website = its first domain'),
+    ('EmailMessage', 'an email''s envelope (attributes.meta): FromAddress = from, ToAddress = the to addresses joined by "; "'),
     ('custom object records', 'Name = the KObject title, else its id, 80 characters; each klass property in its field (int_klass_fields), text of a non-text type cut to 255 characters; Contact__c / Lead__c = the record''s person')
 ) AS t(field, rule);
 
@@ -92,6 +93,19 @@ UNION ALL
 SELECT 'kobjects', 'relationships.customer.data.id', r.kobject_id, r.object, r.dest_id, lk.field, lk.field,
        to_json((SELECT any_value(dest_id) FROM ferry_id_map m WHERE m.dest = 'salesforce' AND m.dest_object = lk.dest_object AND m.source_id = r.person_id))
 FROM records r, (VALUES ('Contact__c', 'contacts'), ('Lead__c', 'leads')) AS lk(field, dest_object)
-WHERE r.person_id IS NOT NULL;
+WHERE r.person_id IS NOT NULL
+UNION ALL
+-- An email's envelope: the first three emails of each sampled Case that
+-- have one (a message split into parts: its first part).
+SELECT 'messages', 'attributes.meta.' || x.path, e.id, 'EmailMessage', e.dest_id, x.field, x.field, to_json(x.value)
+FROM (SELECT r.id, r.json, m.dest_id
+      FROM cases c
+      JOIN raw_kustomer_messages r ON json_extract_string(r.json, '$.relationships.conversation.data.id') = c.source_id
+      JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object = 'email_messages' AND m.source_id IN (r.id, r.id || ':1')
+      WHERE json_extract_string(r.json, '$.attributes.meta.from') IS NOT NULL
+      QUALIFY row_number() OVER (PARTITION BY c.source_id ORDER BY json_extract_string(r.json, '$.attributes.sentAt'), r.id) <= 3) e,
+     LATERAL (SELECT 'from' AS path, 'FromAddress' AS field, trim(json_extract_string(e.json, '$.attributes.meta.from')) AS value
+              UNION ALL SELECT 'to', 'ToAddress', array_to_string(json_extract_string(e.json, '$.attributes.meta.to[*].email'), '; ')) x
+WHERE nullif(x.value, '') IS NOT NULL;
 
 COMMENT ON TABLE verify_expected_fields IS 'ferry verify: every carried field of the sampled records, where the destination keeps it and the value the source records give it';

@@ -1,8 +1,10 @@
 -- verify: every carried field of the sampled records (verify_expected_fields),
 -- which verify::content reads back from Zendesk and compares: the sampled
--- tickets' custom fields and external ids, their requesters' user fields,
--- tags and external ids, the requesters' organizations, and custom object
--- records (those of the requesters, and the first of each object).
+-- tickets' custom fields, channel and external ids, their requesters' user
+-- fields, tags and external ids, the requesters' organizations (fields,
+-- phones, tags), and custom object records (those of the requesters, and
+-- the first of each object) with their description, external id and tags;
+-- Kustomer's own externalId of each in a kustomer_external_id field.
 --
 -- Expected values come from the raw Kustomer JSON (raw_kustomer_*), by the
 -- rules in verify_field_rules; the ferry_id_map says which record each
@@ -16,6 +18,8 @@ SELECT * FROM (VALUES
     ('custom field values', 'numbers, booleans and text as they are; a time (…At) becomes its UTC day, YYYY-MM-DD (Zendesk date fields hold a day); a list or object its JSON text'),
     ('user tags', 'the customer''s tag names (deleted tags left out), lowercased, other characters as _'),
     ('external ids', 'the Kustomer id of the record (of the ticket part: <id>-part<n>; of the record part: <id>:<n>)'),
+    ('ferry''s fields', 'kustomer_external_id = Kustomer''s own externalId (user, organization and ticket fields, record field); kustomer_channel = the conversation''s first channel; kustomer_phones = the company''s phones joined by ", "; a record''s kustomer_description, kustomer_tags = its description and tag names (deleted left out, sorted, joined by ", ")'),
+    ('organization tags', 'as user tags'),
     ('custom object records', 'name = the KObject title, else its id; a text value of a record over Zendesk''s size limit keeps its first 1,000 characters (the whole record is archived); lookups kustomer_customer = the user of the customer''s person, kustomer_company = the organization of the company (or of the one it was merged into)')
 ) AS t(field, rule);
 
@@ -27,6 +31,20 @@ CREATE OR REPLACE MACRO vf_value(k, v) AS CASE
         THEN to_json(strftime(CAST(TRY_CAST(json_extract_string(v, '$') AS TIMESTAMPTZ) AS TIMESTAMP), '%Y-%m-%d'))
     WHEN json_type(v) IN ('ARRAY', 'OBJECT') THEN to_json(v::VARCHAR)
     ELSE v END;
+
+-- A Kustomer tag name as a Zendesk tag (lowercase; other characters _).
+CREATE OR REPLACE MACRO vf_tags(j) AS
+    to_json(coalesce((SELECT list(DISTINCT trim(regexp_replace(lower(trim(json_extract_string(g.json, '$.attributes.name'))), '[^\p{L}\p{N}_/-]+', '_', 'g'), '_'))
+                      FROM raw_kustomer_tags g
+                      WHERE list_contains(coalesce(json_extract_string(j, '$.attributes.tags[*]'), []), g.id)
+                        AND NOT coalesce(TRY_CAST(json_extract_string(g.json, '$.attributes.deleted') AS BOOLEAN), false)), []));
+
+-- A record's tag names as one text: sorted, deleted left out, ", ".
+CREATE OR REPLACE MACRO vf_tag_text(j) AS
+    (SELECT string_agg(json_extract_string(g.json, '$.attributes.name'), ', ' ORDER BY json_extract_string(g.json, '$.attributes.name'))
+     FROM raw_kustomer_tags g
+     WHERE list_contains(coalesce(json_extract_string(j, '$.attributes.tags[*]'), []), g.id)
+       AND NOT coalesce(TRY_CAST(json_extract_string(g.json, '$.attributes.deleted') AS BOOLEAN), false));
 
 CREATE OR REPLACE MACRO vf_custom(j) AS
     coalesce(CASE WHEN json_type(json_extract(j, '$.attributes.custom')) = 'OBJECT' THEN json_extract(j, '$.attributes.custom') END, '{}'::JSON);
@@ -77,10 +95,7 @@ SELECT 'customers', 'attributes.custom.' || x.k, p.source_id, 'users', p.dest_id
 FROM people p, unnest(json_keys(vf_custom(p.json))) AS x(k)
 UNION ALL
 SELECT 'customers', 'attributes.tags', p.source_id, 'users', p.dest_id, 'tags', 'tags',
-       to_json(coalesce((SELECT list(DISTINCT trim(regexp_replace(lower(trim(json_extract_string(g.json, '$.attributes.name'))), '[^\p{L}\p{N}_/-]+', '_', 'g'), '_'))
-                         FROM raw_kustomer_tags g
-                         WHERE list_contains(coalesce(json_extract_string(p.json, '$.attributes.tags[*]'), []), g.id)
-                           AND NOT coalesce(TRY_CAST(json_extract_string(g.json, '$.attributes.deleted') AS BOOLEAN), false)), []))
+       vf_tags(p.json)
 FROM people p
 UNION ALL
 SELECT 'customers', 'id', p.source_id, 'users', p.dest_id, 'external_id', 'external_id', to_json(p.source_id)
@@ -126,6 +141,36 @@ SELECT 'kobjects', 'attributes.title', r.kobject_id, 'custom_object_records/' ||
 FROM records r
 UNION ALL
 SELECT 'kobjects', 'id', r.kobject_id, 'custom_object_records/' || r.object_key, r.dest_id, 'external_id', 'external_id', to_json(r.source_id)
-FROM records r;
+FROM records r
+UNION ALL
+-- ferry's fields: Kustomer's own externalId, the channel, a company's
+-- phones and tags, a record's description and tags.
+SELECT 'conversations', 'attributes.' || x.path, t.conversation_id, 'tickets', t.dest_id, 'custom_fields.' || x.key,
+       'custom_fields[id=' || coalesce(f.dest_id, '(no ticket field ' || x.key || ')') || '].value', to_json(x.value)
+FROM tickets t, LATERAL (
+    SELECT 'externalId' AS path, 'kustomer_external_id' AS key, nullif(trim(json_extract_string(t.json, '$.attributes.externalId')), '') AS value
+    UNION ALL SELECT 'channels', 'kustomer_channel', json_extract_string(t.json, '$.attributes.channels[0]')) x
+LEFT JOIN ferry_id_map f ON f.dest = 'zendesk' AND f.dest_object = 'ticket_fields' AND f.source_id = x.key
+WHERE x.value IS NOT NULL
+UNION ALL
+SELECT 'customers', 'attributes.externalId', p.source_id, 'users', p.dest_id, 'user_fields.kustomer_external_id',
+       'user_fields.kustomer_external_id', to_json(trim(json_extract_string(p.json, '$.attributes.externalId')))
+FROM people p WHERE nullif(trim(json_extract_string(p.json, '$.attributes.externalId')), '') IS NOT NULL
+UNION ALL
+SELECT 'companies', 'attributes.' || x.path, o.source_id, 'organizations', o.dest_id, x.field, x.field, x.value
+FROM orgs o, LATERAL (
+    SELECT 'externalId' AS path, 'organization_fields.kustomer_external_id' AS field,
+           to_json(nullif(trim(json_extract_string(o.json, '$.attributes.externalId')), '')) AS value
+    UNION ALL SELECT 'phones', 'organization_fields.kustomer_phones',
+           to_json(nullif(array_to_string(list_filter(json_extract_string(o.json, '$.attributes.phones[*].phone'), lambda p: trim(p) <> ''), ', '), ''))
+    UNION ALL SELECT 'tags', 'tags', vf_tags(o.json)) x
+WHERE x.value IS NOT NULL AND x.value::VARCHAR <> 'null'
+UNION ALL
+SELECT 'kobjects', 'attributes.' || x.path, r.kobject_id, 'custom_object_records/' || r.object_key, r.dest_id, x.field, x.field, to_json(x.value)
+FROM records r, LATERAL (
+    SELECT 'description' AS path, 'custom_object_fields.kustomer_description' AS field, nullif(trim(json_extract_string(r.json, '$.attributes.description')), '') AS value
+    UNION ALL SELECT 'externalId', 'custom_object_fields.kustomer_external_id', nullif(trim(json_extract_string(r.json, '$.attributes.externalId')), '')
+    UNION ALL SELECT 'tags', 'custom_object_fields.kustomer_tags', vf_tag_text(r.json)) x
+WHERE x.value IS NOT NULL;
 
 COMMENT ON TABLE verify_expected_fields IS 'ferry verify: every carried field of the sampled records, where the destination keeps it and the value the source records give it';

@@ -11,6 +11,7 @@ SELECT id AS conversation_id,
        coalesce(s.attributes.assignedUsers, []) AS assigned_user_ids,
        coalesce(s.attributes.assignedTeams, []) AS assigned_team_ids,
        s.attributes.custom AS custom,
+       s.attributes.externalId AS kustomer_external_id,
        coalesce(TRY_CAST(s.attributes.deleted AS BOOLEAN), false) AS deleted,
        coalesce(TRY_CAST(s.attributes.spam AS BOOLEAN), false) AS spam,
        coalesce(TRY_CAST(s.attributes.lastDone.createdAt AS TIMESTAMPTZ),
@@ -19,7 +20,7 @@ SELECT id AS conversation_id,
 FROM (SELECT id, created_at, updated_at, json_transform(json, '{
         "attributes": {"name": "VARCHAR", "status": "VARCHAR", "priority": "JSON", "channels": ["VARCHAR"],
                        "tags": ["VARCHAR"], "assignedUsers": ["VARCHAR"], "assignedTeams": ["VARCHAR"],
-                       "custom": "JSON", "deleted": "JSON", "spam": "JSON",
+                       "custom": "JSON", "externalId": "VARCHAR", "deleted": "JSON", "spam": "JSON",
                        "lastDone": {"createdAt": "VARCHAR"}, "firstDone": {"createdAt": "VARCHAR"}},
         "relationships": {"customer": {"data": {"id": "VARCHAR"}}}}') AS s
       FROM raw_kustomer_conversations);

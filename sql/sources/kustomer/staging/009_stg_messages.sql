@@ -7,6 +7,10 @@ SELECT id AS message_id,
        s.relationships.customer.data.id AS customer_id,
        s.attributes.direction AS direction,
        s.attributes.channel AS channel,
+       clean_text(coalesce(s.attributes.subject, s.attributes.meta.subject)) AS subject,
+       -- An email's envelope (attributes.meta: from, to[].email).
+       s.attributes.meta."from" AS email_from,
+       list_filter(list_transform(coalesce(s.attributes.meta."to", []), lambda t: t.email), lambda e: e IS NOT NULL) AS email_to,
        s.attributes.preview AS preview,
        -- An email's preview is a plain-text snippet; any preview at the
        -- 10,240-character cap may be cut: the full content is needed.
@@ -16,11 +20,12 @@ SELECT id AS message_id,
        coalesce(list_transform(s.relationships.attachments.data, lambda a: a.id), []::VARCHAR[]) AS attachment_ids,
        created_at, updated_at
 FROM (SELECT id, created_at, updated_at, json_transform(json, '{
-        "attributes": {"direction": "VARCHAR", "channel": "VARCHAR", "preview": "VARCHAR", "sentAt": "VARCHAR"},
+        "attributes": {"direction": "VARCHAR", "channel": "VARCHAR", "subject": "VARCHAR", "preview": "VARCHAR", "sentAt": "VARCHAR",
+                       "meta": {"from": "VARCHAR", "to": [{"email": "VARCHAR"}], "subject": "VARCHAR"}},
         "relationships": {"conversation": {"data": {"id": "VARCHAR"}}, "customer": {"data": {"id": "VARCHAR"}},
                           "createdBy": {"data": {"id": "VARCHAR"}}, "attachments": {"data": [{"id": "VARCHAR"}]}}}') AS s
       FROM raw_kustomer_messages))
-SELECT m.message_id, m.conversation_id, m.customer_id, m.direction, m.channel,
+SELECT m.message_id, m.conversation_id, m.customer_id, m.direction, m.channel, m.subject, m.email_from, m.email_to,
        -- The full content when ferry has it (HTML first), else the preview.
        safe_html(coalesce(c.html, c.text, m.preview, '')) AS body,
        m.preview,
