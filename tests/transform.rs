@@ -293,7 +293,7 @@ fn plan_shows_edited_scripts_and_successors_and_broken_scripts_keep_old_tables()
         "013_int_comment_source.sql",
         "018_out_zendesk_comments.sql",
         "020_out_zendesk_tickets.sql",
-        "028_ferry_accounting.sql",
+        "029_ferry_accounting.sql",
     ] {
         assert!(
             plan.lines()

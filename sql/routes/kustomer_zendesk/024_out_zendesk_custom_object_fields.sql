@@ -7,11 +7,16 @@
 -- attributes: its description, Kustomer's own externalId and its tags.
 
 CREATE OR REPLACE TABLE out_zendesk_custom_object_fields AS
-SELECT zd_object_key(klass_name, part_no) AS object_key, zd_field_key(kustomer_key) AS key, kustomer_key,
-       CASE kustomer_type WHEN 'number' THEN 'decimal' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'checkbox'
-                          WHEN 'text' THEN 'textarea' ELSE 'text' END AS type,
-       title, pos AS position, NULL::VARCHAR AS relationship_target_type
-FROM int_klass_fields
+SELECT zd_object_key(f.klass_name, f.part_no) AS object_key, zd_field_key(f.kustomer_key) AS key, f.kustomer_key,
+       CASE WHEN tk.klass_id IS NOT NULL THEN 'lookup'
+            ELSE CASE f.kustomer_type WHEN 'number' THEN 'decimal' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'checkbox'
+                                      WHEN 'text' THEN 'textarea' ELSE 'text' END END AS type,
+       f.title, f.pos AS position,
+       -- A reference to another KObject: a lookup to the custom object of
+       -- its klass (its first part holds the record's external id).
+       CASE WHEN tk.klass_id IS NOT NULL THEN 'zen:custom_object:' || zd_object_key(tk.name, 1) END AS relationship_target_type
+FROM int_klass_fields f
+LEFT JOIN stg_klasses tk ON tk.klass_id = f.target_klass_id
 UNION ALL
 SELECT o.key, l.key, NULL, 'lookup', l.title, 100000 + l.n, l.target
 FROM out_zendesk_custom_objects o,

@@ -6,7 +6,9 @@
 -- aggregate held every record's values in one hash table.
 CREATE OR REPLACE TABLE int_kobject_parts AS
 WITH part_keys AS (
-    SELECT klass_id, part_no, list({'k': kustomer_key, 't': kustomer_type} ORDER BY pos) AS keys
+    -- A lookup to another record is set once every record exists
+    -- (out_zendesk_custom_object_links), not on create.
+    SELECT klass_id, part_no, list({'k': kustomer_key, 't': kustomer_type} ORDER BY pos) FILTER (WHERE target_klass_id IS NULL) AS keys
     FROM int_klass_fields GROUP BY klass_id, part_no
 )
 SELECT ko.kobject_id, ko.klass_id, o.part_no, o.part_count, o.key AS object_key,

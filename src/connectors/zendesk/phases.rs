@@ -57,6 +57,9 @@ pub const TICKET_COMMENT: &str = "ticket_comment";
 pub const CUSTOM_OBJECT: &str = "custom_object";
 /// Custom object records go in one create job per object key.
 pub const CUSTOM_RECORDS: &str = "custom_object_records";
+/// The second pass over custom object records: their lookups to each
+/// other, an "update" job per object.
+pub const CUSTOM_LINKS: &str = "custom_object_links";
 
 /// A field-definition phase: one `POST /api/v2/{name}` per custom
 /// attribute key, found again by its key after a crash.
@@ -78,7 +81,7 @@ pub const PHASES: &[Phase] = &all(false);
 pub const PHASES_ONE_BY_ONE: &[Phase] = &all(true);
 
 /// Phases in the list.
-const COUNT: usize = 14;
+const COUNT: usize = 15;
 
 const fn all(one_by_one: bool) -> [Phase; COUNT] {
     [
@@ -169,6 +172,51 @@ const fn all(one_by_one: bool) -> [Phase; COUNT] {
             Call::new("/api/v2/ticket_fields", "ticket_field"),
         )
     },
+    // Custom objects and their records come before the tickets: a ticket's
+    // lookup field names a record by its external id, which must exist.
+    Phase::plain(
+        "custom_objects",
+        "klasses",
+        BatchKind::Single,
+        Call {
+            path: "/api/v2/custom_objects",
+            key: "custom_object",
+            id_field: "key",
+            custom: Some(CUSTOM_OBJECT),
+        },
+    ),
+    Phase {
+        one_path_arg_per_batch: true,
+        ..Phase::plain(
+            "custom_object_records",
+            "kobjects",
+            JOB,
+            Call {
+                path: "/api/v2/custom_objects/{}/jobs",
+                key: "job",
+                id_field: "id",
+                custom: Some(CUSTOM_RECORDS),
+            },
+        )
+    },
+    // Lookups between records (a KObject referencing another), once every
+    // record exists: klasses may reference each other, so no creation
+    // order puts every parent first. An update sets the same values
+    // again, so an in-doubt batch is simply resent.
+    Phase {
+        one_path_arg_per_batch: true,
+        ..Phase::plain(
+            "custom_object_links",
+            "kobjects",
+            JOB,
+            Call {
+                path: "/api/v2/custom_objects/{}/jobs",
+                key: "job",
+                id_field: "id",
+                custom: Some(CUSTOM_LINKS),
+            },
+        )
+    },
     // Upload tokens expire: a window's files go up just before its
     // tickets, and a stale token is replaced by a new upload.
     Phase {
@@ -231,31 +279,6 @@ const fn all(one_by_one: bool) -> [Phase; COUNT] {
                 key: "ticket",
                 id_field: "id",
                 custom: Some(TICKET_COMMENT),
-            },
-        )
-    },
-    Phase::plain(
-        "custom_objects",
-        "klasses",
-        BatchKind::Single,
-        Call {
-            path: "/api/v2/custom_objects",
-            key: "custom_object",
-            id_field: "key",
-            custom: Some(CUSTOM_OBJECT),
-        },
-    ),
-    Phase {
-        one_path_arg_per_batch: true,
-        ..Phase::plain(
-            "custom_object_records",
-            "kobjects",
-            JOB,
-            Call {
-                path: "/api/v2/custom_objects/{}/jobs",
-                key: "job",
-                id_field: "id",
-                custom: Some(CUSTOM_RECORDS),
             },
         )
     },

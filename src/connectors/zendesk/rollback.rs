@@ -24,6 +24,8 @@ const ORDER: &[(&str, Deletion)] = &[
     // cannot be deleted on its own (Zendesk only redacts comments): it
     // stays, recorded, and goes with its ticket.
     ("comments", Deletion::FollowUps),
+    // Links are values of the records: they go with them.
+    ("custom_object_links", Deletion::Forget),
     ("custom_object_records", Deletion::Record),
     ("custom_objects", Deletion::One("/api/v2/custom_objects/{}")),
     (

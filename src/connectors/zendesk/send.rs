@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::phases::{CUSTOM_OBJECT, CUSTOM_RECORDS, TICKET_COMMENT, TICKET_IMPORT};
+use super::phases::{CUSTOM_LINKS, CUSTOM_OBJECT, CUSTOM_RECORDS, TICKET_COMMENT, TICKET_IMPORT};
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane, Payload};
 use crate::load::phase::{BatchKind, Existing, Phase};
@@ -30,7 +30,11 @@ pub async fn batch(
         (_, Some(TICKET_COMMENT)) => super::delta::comments(cx, rows).await?,
         (_, Some(CUSTOM_RECORDS)) => {
             let key = rows[0].path_arg.clone().unwrap_or_default();
-            custom_records(&cx.client, phase, &key, rows).await?
+            custom_records(&cx.client, phase, &key, "create", rows).await?
+        }
+        (_, Some(CUSTOM_LINKS)) => {
+            let key = rows[0].path_arg.clone().unwrap_or_default();
+            custom_records(&cx.client, phase, &key, "update", rows).await?
         }
         (BatchKind::BulkJob { .. } | BatchKind::Collection { .. }, _) => {
             let path = if phase.call.path == TICKET_IMPORT && archive_immediately {
@@ -110,10 +114,11 @@ async fn custom_records(
     client: &ApiClient,
     phase: &Phase,
     key: &str,
+    action: &str,
     rows: &[Row],
 ) -> Result<Vec<RowResult>> {
     let body = format!(
-        "{{\"job\":{{\"action\":\"create\",\"items\":[{}]}}}}",
+        "{{\"job\":{{\"action\":\"{action}\",\"items\":[{}]}}}}",
         items_json(rows)
     );
     job(

@@ -24,6 +24,19 @@ pub fn id(org: &Org, kind: Kind, idx: u32) -> String {
     )
 }
 
+/// The id of a record of `kind` the org no longer has (deleted before the
+/// migration): shaped like [`id`], with an index past the last record, so
+/// [`parse_id`] finds nothing.
+pub fn gone_id(org: &Org, kind: Kind, n: u32) -> String {
+    format!(
+        "{:08x}{:02x}{:06x}{:08x}",
+        (org.now / 1000) as u32,
+        kind as u8,
+        org.seed & 0xff_ffff,
+        org.count(kind) + n
+    )
+}
+
 /// Inverse of [`id`]: the index, if the id belongs to `kind` of this org.
 pub fn parse_id(org: &Org, kind: Kind, id: &str) -> Option<u32> {
     if id.len() != 24 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -644,9 +657,15 @@ fn conversation(org: &Org, idx: u32) -> Value {
     let mut custom = json!({"orderNumberStr": format!("#{}", 10_000 + idx), "refundAmountNum": r.gen_range(0..500), "escalatedBool": r.gen_bool(0.1)});
     // Every third conversation references the order it is about (an `Id`
     // attribute naming a KObject of the order klass).
+    // One in seven of those names an order gone from the org (deleted in
+    // the shop): an id no KObject has.
     if idx.is_multiple_of(3) {
         let k = org.count(Kind::Kobjects);
-        custom["orderId"] = json!(id(org, Kind::Kobjects, order_kobject(org, idx % k)));
+        custom["orderId"] = json!(if idx % 7 == 3 {
+            gone_id(org, Kind::Kobjects, idx)
+        } else {
+            id(org, Kind::Kobjects, order_kobject(org, idx % k))
+        });
     }
     a.insert("custom".into(), custom);
     a.insert(
@@ -961,7 +980,9 @@ fn kobject(org: &Org, idx: u32) -> Value {
                 org.meta[&Kind::Kobjects][idx as usize].created + r.gen_range(0..90) * DAY
             )),
             "boolean" => json!(r.gen_bool(0.5)),
-            // The order kobject (klass 0) bought with this one.
+            // The order kobject (klass 0) bought with this one; one in nine
+            // names an order gone from the org.
+            "id" if idx % 27 == 1 => json!(gone_id(org, Kind::Kobjects, idx)),
             "id" => json!(id(org, Kind::Kobjects, order_kobject(org, idx))),
             "url" => json!(format!("https://portal.acme.test/subscriptions/{idx}")),
             "text" => {

@@ -533,8 +533,15 @@ async fn custom_object_jobs(
     Json(body): Json<Value>,
 ) -> Response {
     let job = body.get("job").cloned().unwrap_or(Value::Null);
-    if job["action"] != "create" {
-        return invalid_response(&[("action".into(), "only `create` is supported".into())]);
+    // ferry sends `create` and `update` (official spec, Custom Object
+    // Record Bulk Jobs: "For an \"update\" action, an array of JSON
+    // objects representing the custom object records being updated").
+    let update = job["action"] == "update";
+    if job["action"] != "create" && !update {
+        return invalid_response(&[(
+            "action".into(),
+            "only `create` and `update` are supported".into(),
+        )]);
     }
     // A records job's results are the records themselves (official spec,
     // CustomObjectRecordsJobsResponse: `results` items are
@@ -548,12 +555,16 @@ async fn custom_object_jobs(
         let mut store = st.store.lock().unwrap();
         list.iter()
             .enumerate()
-            .map(
-                |(i, item)| match store.create_custom_object_record(&key, item) {
+            .map(|(i, item)| {
+                match if update {
+                    store.update_custom_object_record(&key, item)
+                } else {
+                    store.create_custom_object_record(&key, item)
+                } {
                     Ok(id) => store.custom_object_records[&id].clone(),
                     Err(errs) => result_item(Shape::Create, i, item, Err(errs)),
-                },
-            )
+                }
+            })
             .collect()
     };
     match st.enqueue_as("V3-", results) {

@@ -576,6 +576,14 @@ impl Store {
             Some(t) if TYPES.contains(&t) => {}
             other => errs.push(invalid("type", format!("Type: {other:?} is not valid"))),
         }
+        // A lookup field names its target (Lookup Relationships:
+        // relationship_target_type, e.g. "zen:custom_object:{key}").
+        if s(f, "type") == Some("lookup") && s(f, "relationship_target_type").is_none() {
+            errs.push(invalid(
+                "relationship_target_type",
+                "Relationship target type: cannot be blank",
+            ));
+        }
         let existing = self.fields.entry(kind).or_default();
         if kind != "ticket_fields" {
             match s(f, "key") {
@@ -602,6 +610,36 @@ impl Store {
     /// The type of a field definition.
     fn field_type(&self, kind: &'static str, id: u64) -> Option<&str> {
         self.fields.get(kind)?.get(&id).and_then(|f| s(f, "type"))
+    }
+
+    /// A ticket's value for a lookup field (`{id, value}`): the id of the
+    /// record it names (Lookup Relationships, "Setting lookup field
+    /// values": by id or by `external_id:`), which must exist; `None` for a
+    /// field that is not a lookup or an empty value.
+    pub(super) fn ticket_lookup(&self, cf: &Value) -> Result<Option<String>, Invalid> {
+        let Some(f) = cf["id"]
+            .as_u64()
+            .and_then(|id| self.fields.get("ticket_fields")?.get(&id))
+        else {
+            return Ok(None);
+        };
+        if s(f, "type") != Some("lookup") || cf["value"].is_null() {
+            return Ok(None);
+        }
+        let target = s(f, "relationship_target_type").unwrap_or("");
+        let text = cf["value"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| cf["value"].to_string());
+        self.lookup_target(target, &text).map(Some).ok_or_else(|| {
+            invalid(
+                "custom_fields",
+                format!(
+                    "Custom field {}: {text} is not a valid {target} record",
+                    cf["id"]
+                ),
+            )
+        })
     }
 
     /// Keeps only the custom field values whose key is defined (Zendesk
@@ -645,6 +683,8 @@ impl Store {
                         cf["id"]
                     ),
                 ));
+            } else if let Err(e) = self.ticket_lookup(cf) {
+                errs.push(e);
             } else if self.field_type("ticket_fields", cf["id"].as_u64().unwrap_or(0))
                 == Some("date")
                 && !is_day(&cf["value"])
@@ -695,6 +735,14 @@ impl Store {
         let id = self.id();
         let mut rec = t.clone();
         rec["id"] = json!(id);
+        // A lookup field stores its target's id, whichever way it was set.
+        if let Some(cfs) = rec.get_mut("custom_fields").and_then(|c| c.as_array_mut()) {
+            for cf in cfs.iter_mut() {
+                if let Ok(Some(target)) = self.ticket_lookup(cf) {
+                    cf["value"] = json!(target);
+                }
+            }
+        }
         // The import API keeps the given times; a ticket without them is
         // stamped now, as any new ticket.
         let now = now_iso();
@@ -933,6 +981,24 @@ impl Store {
                 format!("Record is {size} bytes; the limit is {MAX_RECORD_BYTES}"),
             )]);
         }
+        let obj = obj.clone();
+        let mut rec = self.checked_fields(&obj, r)?;
+        let id = self.id();
+        let now = now_iso();
+        rec["id"] = json!(record_id(id));
+        rec["custom_object_key"] = json!(key);
+        rec["created_at"] = json!(now);
+        rec["updated_at"] = json!(now);
+        self.custom_object_records.insert(id, rec);
+        Ok(id)
+    }
+
+    /// `r` with its custom object fields checked against the object's
+    /// field definitions (known keys, dates as days) and each lookup
+    /// resolved to its target's id, which must exist (Lookup
+    /// Relationships: "To set by external id, provide an external id
+    /// prefixed with the string external_id:").
+    fn checked_fields(&self, obj: &Value, r: &Value) -> Result<Value, Vec<Invalid>> {
         let known: Vec<&str> = obj["fields"]
             .as_array()
             .unwrap()
@@ -963,18 +1029,6 @@ impl Store {
                         "{k}: {} is not a date (YYYY-MM-DD)",
                         r["custom_object_fields"][k]
                     ),
-                )]);
-            }
-        }
-        if let Some(ext) = s(r, "external_id") {
-            if self
-                .custom_object_records
-                .values()
-                .any(|x| s(x, "custom_object_key") == Some(key) && s(x, "external_id") == Some(ext))
-            {
-                return Err(vec![invalid(
-                    "external_id",
-                    "External id: has already been taken",
                 )]);
             }
         }
@@ -1011,13 +1065,39 @@ impl Store {
                 }
             }
         }
-        let id = self.id();
-        let now = now_iso();
-        rec["id"] = json!(record_id(id));
-        rec["custom_object_key"] = json!(key);
-        rec["created_at"] = json!(now);
-        rec["updated_at"] = json!(now);
-        self.custom_object_records.insert(id, rec);
+        Ok(rec)
+    }
+
+    /// A bulk job's `update` item: the record of this object with that
+    /// `id` gets the given fields (checked as on create); others keep
+    /// their values.
+    pub fn update_custom_object_record(
+        &mut self,
+        key: &str,
+        r: &Value,
+    ) -> Result<u64, Vec<Invalid>> {
+        let Some(obj) = self.custom_objects.get(key).cloned() else {
+            return Err(vec![invalid("custom_object", "Custom object not found")]);
+        };
+        let Some(id) = s(r, "id").and_then(|i| {
+            self.custom_object_records
+                .iter()
+                .find(|(_, x)| s(x, "id") == Some(i) && s(x, "custom_object_key") == Some(key))
+                .map(|(k, _)| *k)
+        }) else {
+            return Err(vec![invalid(
+                "id",
+                "RecordNotFound: Custom object record not found",
+            )]);
+        };
+        let checked = self.checked_fields(&obj, r)?;
+        let rec = self.custom_object_records.get_mut(&id).unwrap();
+        if let Some(fields) = checked["custom_object_fields"].as_object() {
+            for (k, v) in fields {
+                rec["custom_object_fields"][k] = v.clone();
+            }
+        }
+        rec["updated_at"] = json!(now_iso());
         Ok(id)
     }
 

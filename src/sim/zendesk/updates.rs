@@ -62,6 +62,18 @@ impl Store {
         if let Some(c) = t.get("comment").filter(|c| !c.is_null()) {
             errs.extend(self.check_comment(c));
         }
+        // Lookup fields store their target's id (as on import).
+        let mut t = t.clone();
+        if let Some(cfs) = t.get_mut("custom_fields").and_then(|c| c.as_array_mut()) {
+            for cf in cfs.iter_mut() {
+                match self.ticket_lookup(cf) {
+                    Ok(Some(target)) => cf["value"] = json!(target),
+                    Ok(None) => {}
+                    Err(e) => errs.push(e),
+                }
+            }
+        }
+        let t = &t;
         if !errs.is_empty() {
             return Err(errs);
         }

@@ -10,4 +10,6 @@ SELECT o.source_id, NULL::VARCHAR AS external_id, NULL::VARCHAR AS hold,
        NULL::VARCHAR AS path_arg
 FROM out_zendesk_custom_objects o
 WHERE ferry_pending('custom_objects', o.source_id)
-ORDER BY o.source_id
+-- An object whose lookups point at other custom objects after those.
+ORDER BY (SELECT count(*) FROM out_zendesk_custom_object_fields f
+          WHERE f.object_key = o.key AND f.relationship_target_type LIKE 'zen:custom_object:%'), o.source_id

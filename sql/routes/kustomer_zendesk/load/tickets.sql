@@ -49,11 +49,19 @@ SELECT t.source_id, t.external_id,
                 updated_at: strftime(CAST(t.updated_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
                 solved_at: strftime(CAST(t.solved_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
                 comments: c.comments,
-                -- Custom attributes go to the ticket fields created for them, by id.
+                -- Custom attributes go to the ticket fields created for them, by
+                -- id; a lookup names the record by its external id (the
+                -- KObject's id, of its first part when it is split) once
+                -- that record is loaded, else it stays empty.
                 custom_fields: coalesce((
                     SELECT list({id: TRY_CAST(f.dest_id AS UBIGINT),
-                                 value: json_extract(t.custom_fields, '$."' || f.source_id || '"')} ORDER BY f.source_id)
+                                 value: CASE WHEN tf.type = 'lookup'
+                                             THEN to_json((SELECT 'external_id:' || min(lr.source_id) FROM ferry_loaded('custom_object_records') lr
+                                                           WHERE lr.source_id IN (json_extract_string(t.custom_fields, '$."' || f.source_id || '"'),
+                                                                                  json_extract_string(t.custom_fields, '$."' || f.source_id || '"') || ':1')))
+                                             ELSE json_extract(t.custom_fields, '$."' || f.source_id || '"') END} ORDER BY f.source_id)
                     FROM ferry_loaded('ticket_fields') f
+                    LEFT JOIN out_zendesk_ticket_fields tf ON tf.key = f.source_id
                     WHERE list_contains(json_keys(coalesce(t.custom_fields, '{}'::JSON)), f.source_id)), [])
        })::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg,

@@ -20,6 +20,7 @@ SELECT * FROM (VALUES
     ('external ids', 'the Kustomer id of the record (of the ticket part: <id>-part<n>; of the record part: <id>:<n>)'),
     ('ferry''s fields', 'kustomer_external_id = Kustomer''s own externalId (user, organization and ticket fields, record field); kustomer_channel = the conversation''s first channel; kustomer_phones = the company''s phones joined by ", "; a record''s kustomer_description, kustomer_tags = its description and tag names (deleted left out, sorted, joined by ", ")'),
     ('organization tags', 'as user tags'),
+    ('record lookups', 'a KObject or conversation attribute ending in Id that names a KObject = the Zendesk id of that record (its first part)'),
     ('custom object records', 'name = the KObject title, else its id; a text value of a record over Zendesk''s size limit keeps its first 1,000 characters (the whole record is archived); lookups kustomer_customer = the user of the customer''s person, kustomer_company = the organization of the company (or of the one it was merged into)')
 ) AS t(field, rule);
 
@@ -83,9 +84,17 @@ WITH tickets AS (
 SELECT 'conversations' AS source_object, 'attributes.custom.' || x.k AS source_path, t.conversation_id AS source_id,
        'tickets' AS dest_object, t.dest_id, 'custom_fields.' || vf_key(x.k) AS field,
        'custom_fields[id=' || coalesce(f.dest_id, '(no ticket field ' || vf_key(x.k) || ')') || '].value' AS dest_path,
-       vf_value(x.k, json_extract(vf_custom(t.json), '$."' || x.k || '"')) AS expected
+       -- A lookup (out_zendesk_ticket_fields says which field is one: a
+       -- locator): the Zendesk id of the record the KObject id names.
+       CASE WHEN tf.type = 'lookup'
+            THEN to_json((SELECT any_value(m.dest_id) FROM ferry_id_map m
+                          WHERE m.dest = 'zendesk' AND m.dest_object = 'custom_object_records'
+                            AND m.source_id IN (json_extract_string(vf_custom(t.json), '$."' || x.k || '"'),
+                                                json_extract_string(vf_custom(t.json), '$."' || x.k || '"') || ':1')))
+            ELSE vf_value(x.k, json_extract(vf_custom(t.json), '$."' || x.k || '"')) END AS expected
 FROM tickets t, unnest(json_keys(vf_custom(t.json))) AS x(k)
 LEFT JOIN ferry_id_map f ON f.dest = 'zendesk' AND f.dest_object = 'ticket_fields' AND f.source_id = vf_key(x.k)
+LEFT JOIN out_zendesk_ticket_fields tf ON tf.key = vf_key(x.k)
 UNION ALL
 SELECT 'conversations', 'id', t.conversation_id, 'tickets', t.dest_id, 'external_id', 'external_id', to_json(t.source_id)
 FROM tickets t
@@ -110,7 +119,14 @@ FROM orgs o
 UNION ALL
 SELECT 'kobjects', 'attributes.custom.' || f.kustomer_key, r.kobject_id, 'custom_object_records/' || r.object_key, r.dest_id,
        'custom_object_fields.' || vf_key(f.kustomer_key), 'custom_object_fields.' || vf_key(f.kustomer_key),
-       CASE WHEN r.trimmed AND json_type(json_extract(vf_custom(r.json), '$."' || f.kustomer_key || '"')) = 'VARCHAR'
+       -- A reference to another KObject: the Zendesk id of that record
+       -- (its first part), through ferry_id_map.
+       CASE WHEN f.target_klass_id IS NOT NULL
+            THEN to_json((SELECT any_value(m.dest_id) FROM ferry_id_map m
+                          WHERE m.dest = 'zendesk' AND m.dest_object = 'custom_object_records'
+                            AND m.source_id IN (json_extract_string(vf_custom(r.json), '$."' || f.kustomer_key || '"'),
+                                                json_extract_string(vf_custom(r.json), '$."' || f.kustomer_key || '"') || ':1')))
+            WHEN r.trimmed AND json_type(json_extract(vf_custom(r.json), '$."' || f.kustomer_key || '"')) = 'VARCHAR'
                  AND length(json_extract_string(vf_custom(r.json), '$."' || f.kustomer_key || '"')) > 1000
             THEN to_json(left(json_extract_string(vf_custom(r.json), '$."' || f.kustomer_key || '"'), 1000))
             ELSE vf_value(f.kustomer_key, json_extract(vf_custom(r.json), '$."' || f.kustomer_key || '"')) END

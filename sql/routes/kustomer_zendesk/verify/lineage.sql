@@ -28,6 +28,7 @@ UNION ALL SELECT 'tickets', source_id FROM out_zendesk_tickets
 UNION ALL SELECT 'comments', source_id FROM verify_delta_comments
 UNION ALL SELECT 'custom_objects', source_id FROM out_zendesk_custom_objects
 UNION ALL SELECT 'custom_object_records', source_id FROM out_zendesk_custom_object_records
+UNION ALL SELECT 'custom_object_links', source_id FROM out_zendesk_custom_object_links
 UNION ALL SELECT 'uploads', a.attachment_id FROM stg_attachments a
           WHERE a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments)
 UNION ALL SELECT DISTINCT 'uploads', x.image_id FROM (SELECT unnest(inline_image_ids) AS image_id FROM out_zendesk_comments) x;
@@ -52,5 +53,6 @@ UNION ALL SELECT CASE c.source_kind WHEN 'message' THEN 'messages' ELSE 'notes' 
           WHERE c.source_kind IN ('message', 'note')
 UNION ALL SELECT 'klasses', klass_id, 'custom_objects', source_id FROM out_zendesk_custom_objects
 UNION ALL SELECT 'kobjects', kobject_id, 'custom_object_records', source_id FROM out_zendesk_custom_object_records
+UNION ALL SELECT 'kobjects', kobject_id, 'custom_object_links', source_id FROM out_zendesk_custom_object_links
 -- Tags travel on tickets and users: applied, nothing to create.
 UNION ALL SELECT 'tags', source_id, NULL, NULL FROM ferry_accounting WHERE object = 'tags' AND bucket = 'output';
