@@ -28,6 +28,7 @@ fn main() {
         .init();
     let code = match commands::run(cli) {
         Ok(code) => code,
+        Err(e) if closed_pipe(&e) => end_by_sigpipe(),
         Err(e) => {
             eprintln!("error: {}", error_line(&e));
             error::EXIT_FAILURE
@@ -37,16 +38,46 @@ fn main() {
 }
 
 /// `ferry status | head` ends quietly, as Unix tools do, instead of
-/// panicking ("failed printing to stdout: Broken pipe") or failing: Rust
-/// ignores SIGPIPE, so a write to a closed pipe is an error; restoring the
-/// default ends the process there. Sockets are unaffected: the standard
-/// library (which tokio's sockets write through) sends with MSG_NOSIGNAL.
+/// panicking ("failed printing to stdout: Broken pipe") or failing. SIGPIPE
+/// stays ignored (Rust's default): restoring it for the whole process
+/// killed a load whose HTTP client wrote a request with `writev` (which has
+/// no MSG_NOSIGNAL) to a connection the server had just closed — an error
+/// to retry, not a reason to die. Instead a write to closed stdout, as a
+/// panic of `print!` or as an error, ends the process by SIGPIPE here.
 fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            end_by_sigpipe();
+        }
+        default(info);
+    }));
+}
+
+/// Whether a command failed only because its stdout was closed.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Ends the process the way a Unix tool ends on a closed pipe.
+fn end_by_sigpipe() -> ! {
     #[cfg(unix)]
-    // SAFETY: at the start of main, before any thread exists.
+    // SAFETY: restores the default action and raises the signal at once;
+    // nothing runs in between that depends on the old action.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
     }
+    std::process::exit(141)
 }
 
 /// `ferry load --help` and `ferry extract --help` in a workspace list its

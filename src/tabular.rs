@@ -40,7 +40,21 @@ impl Format {
 }
 
 fn arrow_err(e: impl std::fmt::Display) -> FerryError {
-    FerryError::Other(format!("writing results: {e}"))
+    results_error(e)
+}
+
+/// A writer's error; a closed output (`ferry sql … | head`) stays a
+/// BrokenPipe, which the binary ends on quietly, as Unix tools do (the
+/// CSV and JSON writers keep only its text).
+pub fn results_error(e: impl std::fmt::Display) -> FerryError {
+    let text = e.to_string();
+    if text.contains("Broken pipe") {
+        return FerryError::io(
+            "writing results",
+            std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+        );
+    }
+    FerryError::Other(format!("writing results: {text}"))
 }
 
 /// Writes `batches` to `out` in `format`; returns the number of rows.

@@ -32,7 +32,7 @@ impl Default for Limits {
 }
 
 fn err(e: impl std::fmt::Display) -> FerryError {
-    FerryError::Other(format!("writing results: {e}"))
+    crate::tabular::results_error(e)
 }
 
 /// A cell as shown: one line, cut at `max` characters.

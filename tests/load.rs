@@ -531,8 +531,13 @@ fn upload_tokens_are_used_before_they_expire_and_stale_ones_are_uploaded_again()
     let out = ferry(&dir, &["load"]);
     assert!(out.status.success(), "{}", text(&out));
     let conn = db(&dir);
+    // (The links a subscription whose order is gone from Kustomer holds
+    // back are the data's, not the tokens'.)
     assert_eq!(
-        count(&conn, "SELECT count(*) FROM ferry_load_errors"),
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_load_errors WHERE object <> 'custom_object_links'"
+        ),
         0,
         "{:?}",
         strings(

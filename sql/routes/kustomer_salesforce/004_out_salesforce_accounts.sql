@@ -19,5 +19,6 @@ SELECT c.company_id AS source_id,
        left(c.domains[1], 255) AS website,
        left('Kustomer company ' || c.company_id
             || coalesce(chr(10) || 'Domains: ' || nullif(array_to_string(k.all_domains, ', '), ''), '')
+            || coalesce(chr(10) || 'Phones: ' || nullif(array_to_string(c.phones, ', '), ''), '')
             || coalesce(chr(10) || 'Also Kustomer companies: ' || nullif(array_to_string(k.merged_ids, ', '), ''), ''), 32000) AS description
 FROM stg_companies c JOIN carried k USING (company_id);

@@ -1,13 +1,27 @@
--- int_klass_fields: every klass property with its Salesforce field.
+-- int_klass_fields: every klass property with its Salesforce field, and
+-- for a reference to another KObject (Kustomer's `Id` suffix) the klass it
+-- points at, as the data shows it (a klass's metadata types the property
+-- `id` without naming the target): that field is a Lookup to the custom
+-- object of the klass.
 
 -- Kustomer types → Salesforce field types: number → Number(18, 2 decimals),
 -- date → Date/Time, boolean → Checkbox, text → Long Text Area (131,072),
--- anything else → Text(255).
+-- a reference whose target is known → Lookup, anything else → Text(255).
 CREATE OR REPLACE TABLE int_klass_fields AS
+WITH targets AS (
+    SELECT k.klass_id, a.attribute, mode(a.ref_klass_id) AS target_klass_id
+    FROM int_custom_attributes a
+    JOIN stg_kobjects k ON a.object = 'kobjects' AND k.kobject_id = a.record_id
+    WHERE a.ref_klass_id IS NOT NULL
+    GROUP BY ALL
+)
 SELECT k.klass_id, o.object, f.key AS kustomer_key, f.pos,
        coalesce(json_extract_string(k.properties, '$."' || f.key || '".type'), 'string') AS kustomer_type,
        left(coalesce(json_extract_string(k.properties, '$."' || f.key || '".displayName'), f.key), 40) AS label,
-       sf_api_name(f.key, 37) || '__c' AS field
+       sf_api_name(f.key, 37) || '__c' AS field,
+       t.target_klass_id, tobj.object AS target_object
 FROM stg_klasses k
-JOIN out_salesforce_custom_objects o ON o.source_id = k.klass_id,
-     unnest(json_keys(coalesce(k.properties, '{}'::JSON))) WITH ORDINALITY AS f(key, pos);
+JOIN out_salesforce_custom_objects o ON o.source_id = k.klass_id
+CROSS JOIN unnest(json_keys(coalesce(k.properties, '{}'::JSON))) WITH ORDINALITY AS f(key, pos)
+LEFT JOIN targets t ON t.klass_id = k.klass_id AND t.attribute = f.key
+LEFT JOIN out_salesforce_custom_objects tobj ON tobj.source_id = t.target_klass_id;

@@ -5,7 +5,9 @@
 -- (built from each klass's short key list, not by unnesting every value).
 CREATE OR REPLACE TABLE out_salesforce_custom_records AS
 WITH keys AS (
-    SELECT klass_id, list({'k': kustomer_key, 'f': field, 't': kustomer_type} ORDER BY pos) AS keys
+    -- A lookup to another record is set once every record exists
+    -- (load/custom_record_links.sql), not on create.
+    SELECT klass_id, list({'k': kustomer_key, 'f': field, 't': kustomer_type} ORDER BY pos) FILTER (WHERE target_object IS NULL) AS keys
     FROM int_klass_fields GROUP BY klass_id
 )
 SELECT ko.kobject_id AS source_id, o.object,

@@ -72,6 +72,7 @@ fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<St
         budget: limits::Budget::default(),
         picklists: OnceLock::new(),
         customs: OnceLock::new(),
+        standard: OnceLock::new(),
         audit_detected: OnceLock::new(),
     }))
 }
@@ -90,6 +91,10 @@ pub struct Salesforce {
     /// names) from describe, once pre-flight read them: custom records
     /// are checked against them before they are sent.
     customs: OnceLock<HashMap<String, HashSet<String>>>,
+    /// The fields of the standard objects ferry writes (lowercase names)
+    /// from describe, once pre-flight read them: a Contact, Lead, Account
+    /// or Case whose custom fields the org lacks waits for the admin.
+    standard: OnceLock<HashMap<String, HashSet<String>>>,
     /// Whether the integration user may set audit fields (describe:
     /// Case.CreatedDate is createable), as pre-flight found it.
     audit_detected: OnceLock<bool>,
@@ -156,6 +161,33 @@ impl Salesforce {
     }
 }
 
+impl Salesforce {
+    /// Why a Contact, Lead, Account or Case cannot go yet: custom fields
+    /// its payload names (`…__c`: a custom attribute, Kustomer's externalId,
+    /// tags) are missing from the org (known once pre-flight read
+    /// describe; `None` before that, for other objects, or when all is
+    /// there).
+    pub fn field_gap(&self, object: &str, payload: &Value) -> Option<String> {
+        let fields = self.standard.get()?.get(&object.to_lowercase())?;
+        let missing: Vec<String> = payload
+            .as_object()?
+            .keys()
+            // "X__r." is the Lookup X__c, set through the parent's external id.
+            .map(|k| match k.strip_suffix("__r.") {
+                Some(base) => format!("{base}__c"),
+                None => k.clone(),
+            })
+            .filter(|k| k.ends_with("__c") && !fields.contains(&k.to_lowercase()))
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "{object} lacks the custom field(s) {}: create them as `SELECT * FROM out_salesforce_custom_fields WHERE object = '{object}'` lists (Setup → Object Manager → {object} → Fields & Relationships), then run `ferry load` again",
+                missing.join(", ")
+            )
+        })
+    }
+}
+
 impl Destination for Salesforce {
     fn kind(&self) -> &'static str {
         KIND
@@ -197,6 +229,11 @@ impl Destination for Salesforce {
                     return Err(why);
                 }
             }
+            "accounts" | "contacts" | "leads" => {
+                if let Some(why) = self.field_gap(phase.call.path, v) {
+                    return Err(why);
+                }
+            }
             "cases" => {
                 if let Some(lists) = self.picklists.get() {
                     for field in ["Status", "Priority", "Origin"] {
@@ -208,6 +245,9 @@ impl Destination for Salesforce {
                             return Err(format!("Case {field} {val:?} is not in the org's restricted picklist ({}): add it in Setup or change the route's seed map", allowed.join(", ")));
                         }
                     }
+                }
+                if let Some(why) = self.field_gap(phase.call.path, v) {
+                    return Err(why);
                 }
             }
             "case_comments" => {
@@ -396,6 +436,7 @@ impl Destination for Salesforce {
                 customs.insert(name.to_lowercase(), fields);
             }
             let _ = self.customs.set(customs);
+            let mut standard = HashMap::new();
             for object in [
                 "Account",
                 "Contact",
@@ -407,10 +448,20 @@ impl Destination for Salesforce {
                 let d = client
                     .get_json(&format!("{data}/sobjects/{object}/describe"))
                     .await?;
+                standard.insert(
+                    object.to_lowercase(),
+                    d["fields"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|f| f["name"].as_str().map(str::to_lowercase))
+                        .collect::<HashSet<String>>(),
+                );
                 if !field(&d, ext).is_some_and(|f| f["externalId"] == true) {
                     out.push(format!("{object} has no External ID field {ext}: create it (Text(255), External ID, Unique) in Setup → Object Manager → {object} → Fields; until then every {object} is refused"));
                 }
             }
+            let _ = self.standard.set(standard);
             Ok(out)
         })
     }

@@ -114,6 +114,19 @@ pub const PHASES: &[Phase] = &[
         one_path_arg_per_batch: true,
         ..Phase::plain("custom_records", "kobjects", COLLECTION, call("{}", UPSERT))
     },
+    // Lookups between records (a KObject referencing another), upserted
+    // by external id once every record exists: klasses may reference each
+    // other, so no creation order puts every parent first. An upsert sets
+    // the same values again, so an in-doubt batch is simply resent.
+    Phase {
+        one_path_arg_per_batch: true,
+        ..Phase::plain(
+            "custom_record_links",
+            "kobjects",
+            COLLECTION,
+            call("{}", UPSERT),
+        )
+    },
     // A Case's original times are fields only an insert may set: they stay
     // out of what a cutover compares and sends.
     Phase {

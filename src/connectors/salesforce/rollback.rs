@@ -60,6 +60,20 @@ pub async fn run(
     data: String,
 ) -> Result<Vec<(String, usize)>> {
     let mut out = Vec::new();
+    // A record's links to other records are values of the record: they
+    // are forgotten here, and go with the records deleted below.
+    {
+        let conn = db.lock().unwrap();
+        let n = ids(&conn, "custom_record_links", &scope)?.len();
+        if n > 0 {
+            let (cond, arg) = scope.filter();
+            conn.execute(&format!("DELETE FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = 'custom_record_links' AND {cond}"), params![arg])?;
+            out.push((
+                "record links forgotten (they go with their records)".into(),
+                n,
+            ));
+        }
+    }
     // Links, assignments and queue members go with their document,
     // Case, Topic or Group; deleting them first still counts them (a
     // batch of only links is rolled back too).

@@ -68,12 +68,22 @@ pub async fn batch(
         ("{}", Some(r)) => r.path_arg.as_deref().unwrap_or(""),
         (p, _) => p,
     };
-    // A custom record whose object or fields the org lacks is held (the
-    // admin has not created them yet); the batch's other rows go.
-    if phase.call.path == "{}" {
+    // A custom record whose object or fields the org lacks, or a Contact,
+    // Lead, Account or Case naming a custom field the org lacks, is held
+    // (the admin has not created them yet); the batch's other rows go.
+    if phase.call.path == "{}" || matches!(phase.name, "accounts" | "contacts" | "leads" | "cases")
+    {
         let gaps: Vec<Option<String>> = rows
             .iter()
-            .map(|r| sf.schema_gap(object, Some(&r.payload)))
+            .map(|r| {
+                if phase.call.path == "{}" {
+                    sf.schema_gap(object, Some(&r.payload))
+                } else {
+                    serde_json::from_str::<serde_json::Value>(&r.payload)
+                        .ok()
+                        .and_then(|v| sf.field_gap(object, &v))
+                }
+            })
             .collect();
         if gaps.iter().any(Option::is_some) {
             let ready: Vec<Row> = rows

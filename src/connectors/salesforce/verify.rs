@@ -254,7 +254,12 @@ pub async fn read_back(
                         &src,
                         &dest,
                         id,
-                        m["text"].as_str().unwrap_or(""),
+                        // The source's own body: `text` is the expected one,
+                        // its images already placeholders.
+                        m["source_html"]
+                            .as_str()
+                            .or(m["text"].as_str())
+                            .unwrap_or(""),
                         &html,
                         "Salesforce",
                     ));

@@ -23,15 +23,37 @@ pub fn field_list(conn: &duckdb::Connection) -> duckdb::Result<Vec<Value>> {
     rows.collect()
 }
 
-/// Creates the workspace's custom objects in the simulator at `base_url`;
-/// returns how many fields it created.
+/// Creates the workspace's custom objects, and the custom fields of the
+/// standard objects, in the simulator at `base_url`; returns how many
+/// fields it created.
 pub async fn create_custom_objects(
     base_url: &str,
     workspace: &std::path::Path,
 ) -> anyhow::Result<usize> {
-    let rows = {
+    create(base_url, workspace, |_| true).await
+}
+
+/// Only the custom fields of the standard objects (Contact, Lead,
+/// Account, Case): an org whose admin has not created the klasses'
+/// objects yet.
+pub async fn create_standard_object_fields(
+    base_url: &str,
+    workspace: &std::path::Path,
+) -> anyhow::Result<usize> {
+    create(base_url, workspace, |object| !object.ends_with("__c")).await
+}
+
+async fn create(
+    base_url: &str,
+    workspace: &std::path::Path,
+    keep: impl Fn(&str) -> bool,
+) -> anyhow::Result<usize> {
+    let rows: Vec<Value> = {
         let conn = duckdb::Connection::open(workspace.join("ferry.duckdb"))?;
         field_list(&conn)?
+            .into_iter()
+            .filter(|r| keep(r["object"].as_str().unwrap_or("")))
+            .collect()
     };
     let url = format!("{}/__sim/custom_fields", base_url.trim_end_matches('/'));
     let r = reqwest::Client::new().post(&url).json(&rows).send().await?;

@@ -162,6 +162,11 @@ fn typed(store: &Store, object: &str, body: Map<String, Value>) -> Map<String, V
                     _ => v,
                 },
                 (Some(FieldType::Int), Some(s)) => s.parse::<i64>().map(|n| json!(n)).unwrap_or(v),
+                // A Number column ("266.0", "8229.67"), as Bulk API 2.0
+                // reads it for a Number field.
+                (Some(FieldType::Double), Some(s)) if !s.is_empty() => {
+                    s.parse::<f64>().map(|n| json!(n)).unwrap_or(v)
+                }
                 _ => v,
             };
             (k, v)

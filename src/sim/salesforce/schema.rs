@@ -427,6 +427,9 @@ pub fn standard(ext: &'static str, custom_fields: bool) -> Vec<SObject> {
                 f("Subject", Text, 3000).access(CreateOnly),
                 f("TextBody", TextArea, 32_000).access(CreateOnly),
                 f("HtmlBody", TextArea, 32_000).access(CreateOnly),
+                // "The Internet headers of the email message" (32,000;
+                // reference/salesforce-api.md, EmailMessage fields).
+                f("Headers", TextArea, 32_000).access(CreateOnly),
                 f("MessageDate", DateTime, 0).access(CreateOnly),
                 f("Status", Picklist, 40)
                     .access(CreateOnly)

@@ -213,15 +213,26 @@ impl Store {
     }
 
     /// An admin's Setup step: adds `field` to custom object `object`,
-    /// creating the object (key prefix `a0…`) when it is new. Adding a
-    /// field that exists is a no-op, as a redeploy of the same metadata is.
+    /// creating the object (key prefix `a0…`) when it is new, or a custom
+    /// field (API name ending in __c) to a standard object. Adding a field
+    /// that exists is a no-op, as a redeploy of the same metadata is.
     pub fn add_custom_field(
         &mut self,
         object: &str,
         field: super::schema::Field,
     ) -> Result<(), String> {
         if !object.ends_with("__c") {
-            return Err(format!("{object}: a custom object's API name ends in __c"));
+            if self.object(object).is_none() {
+                return Err(format!(
+                    "{object}: no such standard object, and a custom object's API name ends in __c"
+                ));
+            }
+            if !field.name.ends_with("__c") {
+                return Err(format!(
+                    "{object}.{}: a custom field's API name ends in __c",
+                    field.name
+                ));
+            }
         }
         if self.object(object).is_none() {
             let n = self.objects.iter().filter(|o| o.custom).count();

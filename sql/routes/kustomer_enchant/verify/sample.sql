@@ -7,20 +7,11 @@ CREATE OR REPLACE TEMP TABLE verify_expected AS
 WITH images AS (
     -- Rule: each inline image of a body is a file of its message, its
     -- <img> "[image <file>: attached to this message]"; one the extract
-    -- could not fetch (its quarantine) "[image <file>: gone from Kustomer
-    -- before the migration]". The file is the name the link ends in.
-    SELECT json_extract_string(json, '$.message_id') AS message_id,
-           list({src: json_extract_string(json, '$.src'),
-                 file_name: coalesce(nullif(regexp_extract(json_extract_string(json, '$.src'), '([^/?#]+)([?#]|$)', 1), ''), 'image')})
-               FILTER (WHERE sha256 IS NOT NULL) AS hosted,
-           list({name: coalesce(nullif(regexp_extract(json_extract_string(json, '$.src'), '([^/?#]+)([?#]|$)', 1), ''), 'image'),
-                 size: size_bytes}) FILTER (WHERE sha256 IS NOT NULL) AS files
-    FROM raw_kustomer_inline_images GROUP BY 1
+    -- could not fetch "[image <file>: gone from Kustomer before the
+    -- migration]" (verify/macros.sql of the Kustomer source).
+    SELECT * FROM kustomer_verify_inline_images()
 ), gone AS (
-    SELECT json_extract_string(json, '$.message_id') AS message_id,
-           list({src: json_extract_string(json, '$.src'),
-                 file_name: coalesce(nullif(regexp_extract(json_extract_string(json, '$.src'), '([^/?#]+)([?#]|$)', 1), ''), 'image')}) AS gone
-    FROM ferry_quarantine WHERE source = 'kustomer' AND object = 'inline_images' GROUP BY 1
+    SELECT * FROM kustomer_verify_gone_images()
 ), loaded AS (
     SELECT m.source_id, m.dest_id, c.created_at,
            json_extract_string(c.json, '$.attributes.status') AS status

@@ -18,6 +18,9 @@ SELECT m.source_id, m.source_id AS external_id,
                 TextBody: CASE WHEN NOT m.is_html THEN m.body END,
                 HtmlBody: CASE WHEN m.is_html THEN m.body END,
                 MessageDate: sf_time(m.created_at),
+                -- The message's own channel (a conversation may mix them; the
+                -- Case's is Origin and Kustomer_Channel__c) as a header line.
+                Headers: 'X-Kustomer-Channel: ' || m.channel,
                 Status: CASE WHEN m.direction = 'in' THEN '1' ELSE '3' END})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
 FROM out_salesforce_messages m

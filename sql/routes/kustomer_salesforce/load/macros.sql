@@ -4,3 +4,28 @@
 -- (Without ICU a TIMESTAMPTZ casts to its UTC wall time.)
 CREATE OR REPLACE TEMP MACRO sf_time(ts) AS strftime(CAST(ts AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%gZ');
 CREATE OR REPLACE TEMP MACRO sf_marker(id) AS '[ferry ' || id || ']';
+
+-- A record's custom attributes (int_custom_attributes) as the custom
+-- fields out_salesforce_custom_fields lists for its sObject: a number, a
+-- checkbox and a date/time typed, text cut to the field's length. A field
+-- the org lacks holds the record until the admin creates it (Salesforce
+-- schema_gap, named by `ferry load --dry-run`).
+CREATE OR REPLACE TEMP MACRO sf_custom_values(obj, sobj, id) AS (
+    SELECT coalesce(to_json(map_from_entries(list({'key': f.field, 'value':
+               CASE f.type WHEN 'Number' THEN to_json(TRY_CAST(a.value_text AS DOUBLE))
+                           WHEN 'Checkbox' THEN to_json(TRY_CAST(a.value_text AS BOOLEAN))
+                           WHEN 'Date/Time' THEN to_json(a.value_text)
+                           ELSE to_json(left(a.value_text, coalesce(f.length, 255))) END} ORDER BY f.field))), '{}'::JSON)
+    FROM int_custom_attributes a
+    JOIN out_salesforce_custom_fields f ON f.object = sobj AND f.kustomer_key = a.attribute
+    WHERE a.object = obj AND a.record_id = id AND f.type <> 'Lookup');
+
+-- Kustomer's own externalId, tags and locale beside the custom attributes.
+-- An empty value is left out, not sent as null: in a merge patch a null
+-- member would delete the payload's own value.
+CREATE OR REPLACE TEMP MACRO sf_with_extras(payload, obj, sobj, id, external_id, tag_ids, locale) AS
+    json_merge_patch(json_merge_patch(payload, sf_custom_values(obj, sobj, id)),
+        to_json(map_from_entries(list_filter([
+            {'key': 'Kustomer_External_Id__c', 'value': nullif(trim(external_id), '')},
+            {'key': 'Kustomer_Tags__c', 'value': nullif(array_to_string(kustomer_tag_names(tag_ids), ', '), '')},
+            {'key': 'Kustomer_Locale__c', 'value': nullif(trim(locale), '')}], lambda e: e.value IS NOT NULL))));

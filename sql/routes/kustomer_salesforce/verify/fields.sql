@@ -17,9 +17,19 @@ SELECT * FROM (VALUES
     ('people', 'customers sharing their first email (case-insensitive) are one person: the oldest; a person is a Contact or a Lead (int_customer_people)'),
     ('Email', 'the first email, lowercased'),
     ('Account', 'Name = the company name; Website = its first domain'),
-    ('EmailMessage', 'an email''s envelope (attributes.meta): FromAddress = from, ToAddress = the to addresses joined by "; "'),
+    ('EmailMessage', 'an email''s envelope (attributes.meta): FromAddress = from, ToAddress = the to addresses joined by "; "; Headers holds "X-Kustomer-Channel: <the message''s channel>"'),
+    ('lookups', 'a KObject attribute ending in Id that names another KObject = the Salesforce Id of that record (none when it is gone from Kustomer)'),
+    ('custom fields', 'each custom attribute of a customer (Contact/Lead), company (Account) or conversation (Case) in the field out_salesforce_custom_fields names for it: numbers, checkboxes and times by meaning, text cut to the field''s length'),
+    ('Kustomer fields', 'Kustomer_External_Id__c = Kustomer''s own externalId; Kustomer_Tags__c = tag names (deleted left out) sorted, joined by ", "; Kustomer_Locale__c = the locale; Kustomer_Channel__c = the conversation''s first channel; Account.Phone = the first phone'),
     ('custom object records', 'Name = the KObject title, else its id, 80 characters; each klass property in its field (int_klass_fields), text of a non-text type cut to 255 characters; Contact__c / Lead__c = the record''s person')
 ) AS t(field, rule);
+
+-- A record's tag names as the Kustomer_Tags__c fields hold them.
+CREATE OR REPLACE TEMP MACRO verify_tag_text(j) AS
+    (SELECT string_agg(json_extract_string(g.json, '$.attributes.name'), ', ' ORDER BY json_extract_string(g.json, '$.attributes.name'))
+     FROM raw_kustomer_tags g
+     WHERE list_contains(coalesce(json_extract_string(j, '$.attributes.tags[*]'), []), g.id)
+       AND NOT coalesce(TRY_CAST(json_extract_string(g.json, '$.attributes.deleted') AS BOOLEAN), false));
 
 CREATE OR REPLACE TABLE verify_expected_fields AS
 WITH person AS (
@@ -78,7 +88,12 @@ SELECT 'companies', 'attributes.domains', a.source_id, 'Account', a.dest_id, 'We
 FROM accounts a
 UNION ALL
 SELECT 'kobjects', 'attributes.custom.' || f.kustomer_key, r.kobject_id, r.object, r.dest_id, f.field, f.field,
-       CASE WHEN f.kustomer_type NOT IN ('number', 'date', 'boolean', 'text')
+       -- A reference to another KObject: the Salesforce Id of its record.
+       CASE WHEN f.target_object IS NOT NULL
+            THEN to_json((SELECT any_value(m.dest_id) FROM ferry_id_map m
+                          WHERE m.dest = 'salesforce' AND m.dest_object = 'custom_records'
+                            AND m.source_id = json_extract_string(r.json, '$.attributes.custom."' || f.kustomer_key || '"')))
+            WHEN f.kustomer_type NOT IN ('number', 'date', 'boolean', 'text')
                  AND json_type(json_extract(r.json, '$.attributes.custom."' || f.kustomer_key || '"')) = 'VARCHAR'
             THEN to_json(left(json_extract_string(r.json, '$.attributes.custom."' || f.kustomer_key || '"'), 255))
             ELSE json_extract(r.json, '$.attributes.custom."' || f.kustomer_key || '"') END
@@ -97,15 +112,50 @@ WHERE r.person_id IS NOT NULL
 UNION ALL
 -- An email's envelope: the first three emails of each sampled Case that
 -- have one (a message split into parts: its first part).
-SELECT 'messages', 'attributes.meta.' || x.path, e.id, 'EmailMessage', e.dest_id, x.field, x.field, to_json(x.value)
+SELECT 'messages', 'attributes.' || x.path, e.id, 'EmailMessage', e.dest_id, x.field, x.field, to_json(x.value)
 FROM (SELECT r.id, r.json, m.dest_id
       FROM cases c
       JOIN raw_kustomer_messages r ON json_extract_string(r.json, '$.relationships.conversation.data.id') = c.source_id
       JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object = 'email_messages' AND m.source_id IN (r.id, r.id || ':1')
       WHERE json_extract_string(r.json, '$.attributes.meta.from') IS NOT NULL
       QUALIFY row_number() OVER (PARTITION BY c.source_id ORDER BY json_extract_string(r.json, '$.attributes.sentAt'), r.id) <= 3) e,
-     LATERAL (SELECT 'from' AS path, 'FromAddress' AS field, trim(json_extract_string(e.json, '$.attributes.meta.from')) AS value
-              UNION ALL SELECT 'to', 'ToAddress', array_to_string(json_extract_string(e.json, '$.attributes.meta.to[*].email'), '; ')) x
+     LATERAL (SELECT 'meta.from' AS path, 'FromAddress' AS field, trim(json_extract_string(e.json, '$.attributes.meta.from')) AS value
+              UNION ALL SELECT 'meta.to', 'ToAddress', array_to_string(json_extract_string(e.json, '$.attributes.meta.to[*].email'), '; ')
+              UNION ALL SELECT 'channel', 'Headers', 'X-Kustomer-Channel: ' || json_extract_string(e.json, '$.attributes.channel')) x
+WHERE nullif(x.value, '') IS NOT NULL
+UNION ALL
+-- Custom attributes of Contacts/Leads, Accounts and Cases (the field list
+-- out_salesforce_custom_fields names each attribute's field: a locator).
+SELECT x.object, 'attributes.custom.' || f.kustomer_key, x.source_id, x.sobject, x.dest_id, f.field, f.field,
+       CASE WHEN f.type = 'Lookup'
+            THEN to_json((SELECT any_value(m.dest_id) FROM ferry_id_map m
+                          WHERE m.dest = 'salesforce' AND m.dest_object = 'custom_records'
+                            AND m.source_id = json_extract_string(x.json, '$.attributes.custom."' || f.kustomer_key || '"')))
+            WHEN f.type IN ('Text', 'Long Text Area')
+            THEN to_json(left(json_extract_string(x.json, '$.attributes.custom."' || f.kustomer_key || '"'), f.length))
+            ELSE json_extract(x.json, '$.attributes.custom."' || f.kustomer_key || '"') END
+FROM (SELECT 'customers' AS object, source_id, CASE dest_object WHEN 'contacts' THEN 'Contact' ELSE 'Lead' END AS sobject, dest_id, json FROM people
+      UNION ALL SELECT 'companies', source_id, 'Account', dest_id, json FROM accounts
+      UNION ALL SELECT 'conversations', source_id, 'Case', dest_id, json FROM cases) x
+JOIN out_salesforce_custom_fields f ON f.object = x.sobject AND f.kustomer_key IS NOT NULL
+WHERE json_type(json_extract(x.json, '$.attributes.custom."' || f.kustomer_key || '"')) NOT IN ('NULL', 'ARRAY', 'OBJECT')
+  AND nullif(trim(json_extract_string(x.json, '$.attributes.custom."' || f.kustomer_key || '"')), '') IS NOT NULL
+UNION ALL
+SELECT x.object, 'attributes.' || x.path, x.source_id, x.sobject, x.dest_id, x.field, x.field, to_json(x.value)
+FROM (SELECT 'customers' AS object, 'externalId' AS path, source_id, CASE dest_object WHEN 'contacts' THEN 'Contact' ELSE 'Lead' END AS sobject, dest_id,
+             'Kustomer_External_Id__c' AS field, trim(json_extract_string(json, '$.attributes.externalId')) AS value FROM people
+      UNION ALL SELECT 'customers', 'tags', source_id, CASE dest_object WHEN 'contacts' THEN 'Contact' ELSE 'Lead' END, dest_id,
+             'Kustomer_Tags__c', verify_tag_text(json) FROM people
+      UNION ALL SELECT 'customers', 'locale', source_id, CASE dest_object WHEN 'contacts' THEN 'Contact' ELSE 'Lead' END, dest_id,
+             'Kustomer_Locale__c', trim(json_extract_string(json, '$.attributes.locale')) FROM people
+      UNION ALL SELECT 'companies', 'externalId', source_id, 'Account', dest_id, 'Kustomer_External_Id__c', trim(json_extract_string(json, '$.attributes.externalId')) FROM accounts
+      UNION ALL SELECT 'companies', 'tags', source_id, 'Account', dest_id, 'Kustomer_Tags__c', verify_tag_text(json) FROM accounts
+      UNION ALL SELECT 'companies', 'phones', source_id, 'Account', dest_id, 'Phone', left(json_extract_string(json, '$.attributes.phones[0].phone'), 40) FROM accounts
+      UNION ALL SELECT 'conversations', 'externalId', source_id, 'Case', dest_id, 'Kustomer_External_Id__c', trim(json_extract_string(json, '$.attributes.externalId')) FROM cases
+      UNION ALL SELECT 'conversations', 'channels', source_id, 'Case', dest_id, 'Kustomer_Channel__c', json_extract_string(json, '$.attributes.channels[0]') FROM cases
+      UNION ALL SELECT 'kobjects', 'description', kobject_id, object, dest_id, 'Kustomer_Description__c', trim(json_extract_string(json, '$.attributes.description')) FROM records
+      UNION ALL SELECT 'kobjects', 'externalId', kobject_id, object, dest_id, 'Kustomer_External_Id__c', trim(json_extract_string(json, '$.attributes.externalId')) FROM records
+      UNION ALL SELECT 'kobjects', 'tags', kobject_id, object, dest_id, 'Kustomer_Tags__c', verify_tag_text(json) FROM records) x
 WHERE nullif(x.value, '') IS NOT NULL;
 
 COMMENT ON TABLE verify_expected_fields IS 'ferry verify: every carried field of the sampled records, where the destination keeps it and the value the source records give it';
