@@ -248,8 +248,8 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
-        // shared 001–003; staging 001–019; intermediate 001–009; route 001–028
-        59
+        // shared 001–003; staging 001–019; intermediate 001–009; route 001–029
+        60
     );
     // Every layer ran in its order: shared, staging, intermediate, route.
     assert_eq!(
@@ -260,7 +260,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         vec![(1..=3)
             .chain(1001..=1019)
             .chain(2001..=2009)
-            .chain(3001..=3028)
+            .chain(3001..=3029)
             .map(|v| v.to_string())
             .collect::<Vec<_>>()
             .join(",")]
@@ -616,7 +616,7 @@ fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE version > 0"
         ),
-        59,
+        60,
         "every script of every layer"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM stg_customers"), 2000);
