@@ -8,13 +8,6 @@
 -- date → Date/Time, boolean → Checkbox, text → Long Text Area (131,072),
 -- a reference whose target is known → Lookup, anything else → Text(255).
 CREATE OR REPLACE TABLE int_klass_fields AS
-WITH targets AS (
-    SELECT k.klass_id, a.attribute, mode(a.ref_klass_id) AS target_klass_id
-    FROM int_custom_attributes a
-    JOIN stg_kobjects k ON a.object = 'kobjects' AND k.kobject_id = a.record_id
-    WHERE a.ref_klass_id IS NOT NULL
-    GROUP BY ALL
-)
 SELECT k.klass_id, o.object, f.key AS kustomer_key, f.pos,
        coalesce(json_extract_string(k.properties, '$."' || f.key || '".type'), 'string') AS kustomer_type,
        left(coalesce(json_extract_string(k.properties, '$."' || f.key || '".displayName'), f.key), 40) AS label,
@@ -23,5 +16,5 @@ SELECT k.klass_id, o.object, f.key AS kustomer_key, f.pos,
 FROM stg_klasses k
 JOIN out_salesforce_custom_objects o ON o.source_id = k.klass_id
 CROSS JOIN unnest(json_keys(coalesce(k.properties, '{}'::JSON))) WITH ORDINALITY AS f(key, pos)
-LEFT JOIN targets t ON t.klass_id = k.klass_id AND t.attribute = f.key
+LEFT JOIN int_kobject_reference_targets t ON t.klass_id = k.klass_id AND t.attribute = f.key
 LEFT JOIN out_salesforce_custom_objects tobj ON tobj.source_id = t.target_klass_id;

@@ -5,13 +5,6 @@
 -- metadata types the property `id` without naming the target.
 
 CREATE OR REPLACE TABLE int_klass_fields AS
-WITH targets AS (
-    SELECT k.klass_id, a.attribute, mode(a.ref_klass_id) AS target_klass_id
-    FROM int_custom_attributes a
-    JOIN stg_kobjects k ON a.object = 'kobjects' AND k.kobject_id = a.record_id
-    WHERE a.ref_klass_id IS NOT NULL
-    GROUP BY ALL
-)
 SELECT k.klass_id, k.name AS klass_name, f.key AS kustomer_key, f.pos,
        json_extract_string(k.properties, '$."' || f.key || '".type') AS kustomer_type,
        coalesce(json_extract_string(k.properties, '$."' || f.key || '".displayName'), f.key) AS title,
@@ -22,4 +15,4 @@ SELECT k.klass_id, k.name AS klass_name, f.key AS kustomer_key, f.pos,
        t.target_klass_id
 FROM stg_klasses k
 CROSS JOIN unnest(json_keys(coalesce(k.properties, '{}'::JSON))) WITH ORDINALITY AS f(key, pos)
-LEFT JOIN targets t ON t.klass_id = k.klass_id AND t.attribute = f.key;
+LEFT JOIN int_kobject_reference_targets t ON t.klass_id = k.klass_id AND t.attribute = f.key;

@@ -55,3 +55,14 @@ CREATE OR REPLACE MACRO kustomer_tag_names(tag_ids) AS (
 CREATE OR REPLACE MACRO kustomer_custom_lines(obj, id, prefix) AS (
     SELECT string_agg(prefix || attribute || ': ' || display_text, chr(10) ORDER BY attribute)
     FROM int_custom_attributes WHERE object = obj AND record_id = id);
+
+-- The klass each KObject reference attribute points at, as the data shows
+-- it (a klass's metadata types the property `id` without naming the
+-- target): the most common klass of the records it names. Routes that make
+-- such a property a lookup read it here.
+CREATE OR REPLACE TABLE int_kobject_reference_targets AS
+SELECT k.klass_id, a.attribute, mode(a.ref_klass_id) AS target_klass_id
+FROM int_custom_attributes a
+JOIN stg_kobjects k ON a.object = 'kobjects' AND k.kobject_id = a.record_id
+WHERE a.ref_klass_id IS NOT NULL
+GROUP BY ALL;
