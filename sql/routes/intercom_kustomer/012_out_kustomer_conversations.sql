@@ -1,6 +1,9 @@
 -- out_kustomer_conversations: state changes (open, close, snooze,
 -- assignment…) are no records in Kustomer: the conversation's status,
--- assignee and custom attributes carry their outcome.
+-- assignee and custom attributes carry their outcome. Intercom's
+-- subject, Fin's part, links to tickets and conversations (as Intercom
+-- names them: `ticket 5000001`) and the customer's rating are ferry's
+-- custom attributes (out_kustomer_metadata).
 
 CREATE OR REPLACE TABLE out_kustomer_conversations AS
 SELECT c.conversation_id AS source_id, k.canonical_id AS customer_source_id,
@@ -11,7 +14,12 @@ SELECT c.conversation_id AS source_id, k.canonical_id AS customer_source_id,
        list_distinct(coalesce(c.tag_names, []))[1:20] AS tag_names,
        c.admin_assignee_id, c.team_assignee_id,
        json_merge_patch(coalesce(v.custom, '{}'::JSON),
-                        to_json({intercomStateStr: c.state, snoozedUntilAt: kus_time(c.snoozed_until)})) AS custom,
+                        to_json({intercomStateStr: c.state, snoozedUntilAt: kus_time(c.snoozed_until),
+                                 intercomSubjectStr: left(c.subject, 1024),
+                                 intercomAiAgentParticipatedBool: c.ai_agent_participated,
+                                 intercomLinkedObjectsStr: left(nullif(array_to_string(c.linked_objects, ', '), ''), 1024),
+                                 intercomRatingNum: c.rating, intercomRatingRemarkTxt: c.rating_remark,
+                                 intercomRatedAt: kus_time(c.rating_created_at)})) AS custom,
        c.channel, c.snoozed_until, c.created_at, c.parts_total, c.parts_read
 FROM stg_conversations c
 JOIN int_contact_canonical k ON k.contact_id = c.contact_id

@@ -23,4 +23,19 @@ SELECT t.ticket_type_id, json_extract_string(a, '$.name') AS name,
                 ELSE '{}'::JSON END) AS property
 FROM stg_ticket_types t, unnest(CAST(json_extract(t.attributes, '$[*]') AS JSON[])) AS u(a)
 WHERE json_type(t.attributes) = 'ARRAY'
-  AND NOT coalesce(TRY_CAST(json_extract(a, '$.archived') AS BOOLEAN), false);
+  AND NOT coalesce(TRY_CAST(json_extract(a, '$.archived') AS BOOLEAN), false)
+UNION ALL
+-- ferry's own fields of every klass: what Intercom keeps on the ticket
+-- itself, not in its attributes (intercom-openapi-2.14.yaml, ticket).
+-- Kustomer has no conversation on a KObject, so the ticket's parts travel
+-- as its timeline in text.
+SELECT t.ticket_type_id, f.name, f.data_type, 1000 + f.ord, false,
+       json_object('type', f.json_type, 'title', f.name, 'description', f.description)
+FROM stg_ticket_types t,
+     (VALUES ('intercomTicketId', 'string', 'string', 1, 'The ticket''s number in the Intercom inbox and Messenger'),
+             ('intercomCategory', 'string', 'string', 2, 'Intercom ticket category (Customer, Back-office, Tracker)'),
+             ('intercomAssignee', 'string', 'string', 3, 'The Intercom admin assigned (name <email>)'),
+             ('intercomTeam', 'string', 'string', 4, 'The Intercom team assigned'),
+             ('intercomShared', 'boolean', 'boolean', 5, 'Whether the customer can see the ticket'),
+             ('intercomConversation', 'string', 'string', 6, 'The ticket''s parts, one a line: time, author, type, text, files')
+     ) AS f(name, data_type, json_type, ord, description);

@@ -345,6 +345,7 @@ impl Workspace {
             })
             .collect();
         let n_conv = (contacts as usize * 3 / 2).max(2);
+        let n_tickets = (contacts as usize / 4).max(1);
         for k in 0..n_conv {
             let who = live[k % live.len()];
             let contact = w.contacts[who].clone();
@@ -439,7 +440,14 @@ impl Workspace {
                 "priority": if k % 5 == 0 { "priority" } else { "not_priority" },
                 "admin_assignee_id": admin["id"].as_str().and_then(|s| s.parse::<i64>().ok()), "team_assignee_id": w.teams[k % 3]["id"],
                 "tags": {"type": "tag.list", "tags": tags},
-                "conversation_rating": null,
+                // Some conversations were rated, some had Fin take part,
+                // some link a ticket (intercom-openapi-2.14.yaml:
+                // conversation_rating, linked_object).
+                "conversation_rating": if k % 6 == 1 {
+                    json!({"rating": 1 + k % 5, "remark": if k % 12 == 1 { json!("Quick and kind") } else { Value::Null },
+                           "created_at": t, "updated_at": t,
+                           "contact": {"type": "contact", "id": contact["id"]}, "teammate": {"type": "admin", "id": admin["id"]}})
+                } else { Value::Null },
                 "source": {"type": channel, "id": format!("{}", 3_000_000 + k), "delivered_as": "customer_initiated",
                            "subject": if channel == "email" { format!("Email subject {k}") } else { String::new() },
                            "body": format!("<p>Hello, I need help with order {k}</p>"), "author": author_contact,
@@ -450,8 +458,12 @@ impl Workspace {
                 "first_contact_reply": null, "sla_applied": null,
                 "statistics": {"type": "conversation_statistics", "count_conversation_parts": n_parts + 1},
                 "conversation_parts": {"type": "conversation_part.list", "conversation_parts": parts, "total_count": n_parts},
-                "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": false},
-                "ai_agent_participated": false,
+                "linked_objects": if k % 5 == 1 {
+                    json!({"type": "list", "data": [{"type": "ticket", "id": format!("{}", 5_000_000 + k % n_tickets), "category": "Customer"}], "total_count": 1, "has_more": false})
+                } else {
+                    json!({"type": "list", "data": [], "total_count": 0, "has_more": false})
+                },
+                "ai_agent_participated": k % 7 == 2,
             }));
         }
         // Ticket types and tickets.
@@ -464,7 +476,7 @@ impl Workspace {
             ]},
             "ticket_states": {"type": "list", "data": []},
         }));
-        for k in 0..(contacts as usize / 4).max(1) {
+        for k in 0..n_tickets {
             let who = &w.contacts[live[k % live.len()]];
             let created = who["created_at"].as_i64().unwrap() + DAY;
             w.tickets.push(json!({
@@ -473,12 +485,15 @@ impl Workspace {
                 "ticket_state": {"type": "ticket_state", "id": "1", "category": "submitted", "internal_label": "Submitted", "external_label": "Submitted"},
                 "ticket_type": w.ticket_types[0].clone(),
                 "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": who["id"], "external_id": who["external_id"]}]},
-                "admin_assignee_id": "814860", "team_assignee_id": "814900", "created_at": created, "updated_at": created + 3600,
+                "admin_assignee_id": format!("{}", 814_860 + k % 5), "team_assignee_id": format!("{}", 814_900 + k % 3), "created_at": created, "updated_at": created + 3600,
                 "open": true, "snoozed_until": null, "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": false},
                 "ticket_parts": {"type": "ticket_part.list", "ticket_parts": [{"type": "ticket_part", "id": format!("{}", 6_000_000 + k), "part_type": "comment",
                     "body": "<p>We are on it</p>", "created_at": created + 60, "updated_at": created + 60,
-                    "author": {"type": "admin", "id": "814860", "name": "Ann Agent", "email": "ann@support.example.com"}, "attachments": [], "redacted": false}], "total_count": 1},
-                "is_shared": true,
+                    "author": {"type": "admin", "id": "814860", "name": "Ann Agent", "email": "ann@support.example.com"}, "attachments": [], "redacted": false},
+                    {"type": "ticket_part", "id": format!("{}", 6_500_000 + k), "part_type": "note",
+                    "body": format!("<p>Reproduced on build {k}</p>"), "created_at": created + 120, "updated_at": created + 120,
+                    "author": {"type": "admin", "id": "814861", "name": "Bo Agent", "email": "bo@support.example.com"}, "attachments": [], "redacted": false}], "total_count": 2},
+                "is_shared": k % 3 != 0,
             }));
         }
         // Help Center.

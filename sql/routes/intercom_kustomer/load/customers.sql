@@ -9,7 +9,7 @@ SELECT c.source_id, c.source_id AS external_id,
        to_json({externalId: c.source_id, name: c.name,
                 emails: CASE WHEN c.email IS NOT NULL THEN [{type: 'other', email: c.email}] END,
                 phones: CASE WHEN c.phone IS NOT NULL THEN [{type: 'other', phone: c.phone}] END,
-                company: co.dest_id, tags: c.tag_names, custom: c.custom,
+                company: co.dest_id, tags: c.tag_names, locations: c.locations, custom: c.custom,
                 createdAt: kus_time(c.created_at), signedUpAt: kus_time(c.signed_up_at),
                 lastSeenAt: kus_time(c.last_seen_at), importedAt: kus_now()})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg

@@ -13,7 +13,11 @@ SELECT * FROM (VALUES
     ('custom attributes', 'an Intercom data attribute becomes the Kustomer attribute named by its name in camelCase plus the suffix of its type (seeds/attribute_types.csv); a conversation attribute is text (Str)'),
     ('custom attribute values', 'text up to 1,024 characters; numbers and booleans as they are; a date (Unix seconds) as its time'),
     ('conversation name', 'the title, else compared by the sample'),
-    ('contact', 'role and external_id in custom.intercomRoleStr and custom.intercomExternalIdStr; a contact merged into another is compared through the one it became')
+    ('contact', 'role and external_id in custom.intercomRoleStr and custom.intercomExternalIdStr; a contact merged into another is compared through the one it became'),
+    ('standard attributes', 'Intercom attributes with no Kustomer field as ferry''s custom attributes: a company''s company_id, industry, monthly_spend, plan name, size and remote_created_at; a contact''s browser, browser_version, browser_language, os and unsubscribed_from_emails; a conversation''s source.subject, ai_agent_participated, linked_objects (`<type> <id>`, comma-separated) and rating (number, remark, time)'),
+    ('contact times and place', 'signed_up_at → signedUpAt, last_seen_at → lastSeenAt; location city, region, country → the location''s cityName, regionName, countryName'),
+    ('tags', 'a company''s tag names → the company''s tags'),
+    ('tickets', 'each ticket of a sampled contact is a KObject of klass intercom-<ticket type name>: ticket_id, category and is_shared as they are; the assignee''s and team''s names, and each part''s text, found in data.intercomAssignee, data.intercomTeam and data.intercomConversation')
 ) AS t(field, rule);
 
 CREATE OR REPLACE MACRO vf_value(suffix, v) AS CASE
@@ -48,43 +52,116 @@ WITH types AS (
     JOIN ferry_id_map m ON m.dest = 'kustomer' AND m.dest_object = 'companies'
                        AND m.source_id = json_extract_string(p.json, '$.companies.data[0].id')
     JOIN raw_intercom_companies r ON r.id = m.source_id
+), tickets AS (
+    -- The sampled contacts' tickets, read back from their klass.
+    SELECT m.source_id, m.dest_id, r.json,
+           'klasses/intercom-' || array_to_string(list_filter(regexp_split_to_array(
+               lower(json_extract_string(r.json, '$.ticket_type.name')), '[^a-z0-9]+'), lambda x: x <> ''), '-') AS dest_object
+    FROM contacts p
+    JOIN raw_intercom_tickets r ON json_extract_string(r.json, '$.contacts.contacts[0].id') = p.source_id
+    JOIN ferry_id_map m ON m.dest = 'kustomer' AND m.dest_object = 'kobjects' AND m.source_id = r.id
+), ticket_parts AS (
+    SELECT t.source_id, t.dest_id, t.dest_object, u.p
+    FROM tickets t, unnest(CAST(coalesce(json_extract(t.json, '$.ticket_parts.ticket_parts[*]'), '[]') AS JSON[])) AS u(p)
 )
 SELECT 'conversations' AS source_object, 'title' AS source_path, c.source_id, 'conversations' AS dest_object, c.dest_id,
        'name' AS field, 'attributes.name' AS dest_path,
-       to_json(left(trim(json_extract_string(c.json, '$.title')), 256)) AS expected
+       to_json(left(trim(json_extract_string(c.json, '$.title')), 256)) AS expected, 'equals' AS how
 FROM convs c
 WHERE nullif(trim(json_extract_string(c.json, '$.title')), '') IS NOT NULL
 UNION ALL
 SELECT 'conversations', 'custom_attributes.' || x.k, c.source_id, 'conversations', c.dest_id,
        'custom.' || kus_camel(x.k) || 'Str', 'attributes.custom.' || kus_camel(x.k) || 'Str',
-       vf_value('Str', json_extract(c.json, '$.custom_attributes."' || x.k || '"'))
+       vf_value('Str', json_extract(c.json, '$.custom_attributes."' || x.k || '"')), 'equals'
 FROM convs c, unnest(json_keys(coalesce(json_extract(c.json, '$.custom_attributes'), '{}'::JSON))) AS x(k)
 WHERE json_type(json_extract(c.json, '$.custom_attributes."' || x.k || '"')) NOT IN ('NULL', 'ARRAY', 'OBJECT')
 UNION ALL
 SELECT 'contacts', 'custom_attributes.' || t.intercom_name, p.source_id, 'customers', p.dest_id,
        'custom.' || t.kustomer_name, 'attributes.custom.' || t.kustomer_name,
-       vf_value(t.suffix, json_extract(p.json, '$.custom_attributes."' || t.intercom_name || '"'))
+       vf_value(t.suffix, json_extract(p.json, '$.custom_attributes."' || t.intercom_name || '"')), 'equals'
 FROM contacts p JOIN types t ON t.object = 'contacts'
 WHERE json_type(json_extract(p.json, '$.custom_attributes."' || t.intercom_name || '"')) NOT IN ('NULL', 'ARRAY', 'OBJECT')
 UNION ALL
-SELECT 'contacts', 'name', p.source_id, 'customers', p.dest_id, 'name', 'attributes.name', json_extract(p.json, '$.name')
+SELECT 'contacts', 'name', p.source_id, 'customers', p.dest_id, 'name', 'attributes.name', json_extract(p.json, '$.name'), 'equals'
 FROM contacts p WHERE nullif(trim(json_extract_string(p.json, '$.name')), '') IS NOT NULL
 UNION ALL
 SELECT 'contacts', 'role', p.source_id, 'customers', p.dest_id, 'custom.intercomRoleStr', 'attributes.custom.intercomRoleStr',
-       json_extract(p.json, '$.role')
+       json_extract(p.json, '$.role'), 'equals'
 FROM contacts p
 UNION ALL
 SELECT 'contacts', 'external_id', p.source_id, 'customers', p.dest_id, 'custom.intercomExternalIdStr',
-       'attributes.custom.intercomExternalIdStr', json_extract(p.json, '$.external_id')
+       'attributes.custom.intercomExternalIdStr', json_extract(p.json, '$.external_id'), 'equals'
 FROM contacts p
 UNION ALL
 SELECT 'companies', 'custom_attributes.' || t.intercom_name, o.source_id, 'companies', o.dest_id,
        'custom.' || t.kustomer_name, 'attributes.custom.' || t.kustomer_name,
-       vf_value(t.suffix, json_extract(o.json, '$.custom_attributes."' || t.intercom_name || '"'))
+       vf_value(t.suffix, json_extract(o.json, '$.custom_attributes."' || t.intercom_name || '"')), 'equals'
 FROM companies o JOIN types t ON t.object = 'companies'
 WHERE json_type(json_extract(o.json, '$.custom_attributes."' || t.intercom_name || '"')) NOT IN ('NULL', 'ARRAY', 'OBJECT')
 UNION ALL
-SELECT 'companies', 'name', o.source_id, 'companies', o.dest_id, 'name', 'attributes.name', json_extract(o.json, '$.name')
-FROM companies o;
+SELECT 'companies', 'name', o.source_id, 'companies', o.dest_id, 'name', 'attributes.name', json_extract(o.json, '$.name'), 'equals'
+FROM companies o
+UNION ALL
+SELECT 'companies', x.path, o.source_id, 'companies', o.dest_id, 'custom.' || x.name, 'attributes.custom.' || x.name,
+       x.v, 'equals'
+FROM companies o, (SELECT unnest([
+        {path: 'company_id', name: 'intercomCompanyIdStr', v: json_extract(o.json, '$.company_id')},
+        {path: 'industry', name: 'intercomIndustryStr', v: json_extract(o.json, '$.industry')},
+        {path: 'monthly_spend', name: 'intercomMonthlySpendNum', v: json_extract(o.json, '$.monthly_spend')},
+        {path: 'plan.name', name: 'intercomPlanStr', v: json_extract(o.json, '$.plan.name')},
+        {path: 'size', name: 'intercomSizeNum', v: json_extract(o.json, '$.size')},
+        {path: 'remote_created_at', name: 'intercomRemoteCreatedAt', v: vf_value('At', json_extract(o.json, '$.remote_created_at'))}
+     ]) AS x) AS u(x)
+WHERE json_type(x.v) NOT IN ('NULL')
+UNION ALL
+SELECT 'companies', 'tags.tags', o.source_id, 'companies', o.dest_id, 'tags', 'attributes.tags',
+       coalesce(json_extract(o.json, '$.tags.tags[*].name'), '[]'::JSON), 'equals'
+FROM companies o
+UNION ALL
+SELECT 'contacts', x.path, p.source_id, 'customers', p.dest_id, x.name, x.dest, x.v, 'equals'
+FROM contacts p, (SELECT unnest([
+        {path: 'signed_up_at', name: 'signedUpAt', dest: 'attributes.signedUpAt', v: vf_value('At', json_extract(p.json, '$.signed_up_at'))},
+        {path: 'last_seen_at', name: 'lastSeenAt', dest: 'attributes.lastSeenAt', v: vf_value('At', json_extract(p.json, '$.last_seen_at'))},
+        {path: 'browser', name: 'custom.intercomBrowserStr', dest: 'attributes.custom.intercomBrowserStr', v: json_extract(p.json, '$.browser')},
+        {path: 'browser_version', name: 'custom.intercomBrowserVersionStr', dest: 'attributes.custom.intercomBrowserVersionStr', v: json_extract(p.json, '$.browser_version')},
+        {path: 'browser_language', name: 'custom.intercomBrowserLanguageStr', dest: 'attributes.custom.intercomBrowserLanguageStr', v: json_extract(p.json, '$.browser_language')},
+        {path: 'os', name: 'custom.intercomOsStr', dest: 'attributes.custom.intercomOsStr', v: json_extract(p.json, '$.os')},
+        {path: 'unsubscribed_from_emails', name: 'custom.intercomUnsubscribedFromEmailsBool', dest: 'attributes.custom.intercomUnsubscribedFromEmailsBool', v: json_extract(p.json, '$.unsubscribed_from_emails')},
+        {path: 'location.city', name: 'location city', dest: 'attributes.locations[type=other].cityName', v: json_extract(p.json, '$.location.city')},
+        {path: 'location.region', name: 'location region', dest: 'attributes.locations[type=other].regionName', v: json_extract(p.json, '$.location.region')},
+        {path: 'location.country', name: 'location country', dest: 'attributes.locations[type=other].countryName', v: json_extract(p.json, '$.location.country')}
+     ]) AS x) AS u(x)
+WHERE json_type(x.v) NOT IN ('NULL')
+UNION ALL
+SELECT 'conversations', x.path, c.source_id, 'conversations', c.dest_id, 'custom.' || x.name, 'attributes.custom.' || x.name, x.v, 'equals'
+FROM convs c, (SELECT unnest([
+        {path: 'source.subject', name: 'intercomSubjectStr', v: to_json(nullif(trim(json_extract_string(c.json, '$.source.subject')), ''))},
+        {path: 'ai_agent_participated', name: 'intercomAiAgentParticipatedBool', v: json_extract(c.json, '$.ai_agent_participated')},
+        {path: 'linked_objects.data', name: 'intercomLinkedObjectsStr',
+         v: to_json(nullif(array_to_string(list_transform(CAST(coalesce(json_extract(c.json, '$.linked_objects.data[*]'), '[]') AS JSON[]),
+                lambda o: json_extract_string(o, '$.type') || ' ' || json_extract_string(o, '$.id')), ', '), ''))},
+        {path: 'conversation_rating.rating', name: 'intercomRatingNum', v: json_extract(c.json, '$.conversation_rating.rating')},
+        {path: 'conversation_rating.remark', name: 'intercomRatingRemarkTxt', v: json_extract(c.json, '$.conversation_rating.remark')},
+        {path: 'conversation_rating.created_at', name: 'intercomRatedAt', v: vf_value('At', json_extract(c.json, '$.conversation_rating.created_at'))}
+     ]) AS x) AS u(x)
+WHERE x.v IS NOT NULL AND json_type(x.v) NOT IN ('NULL')
+UNION ALL
+SELECT 'tickets', x.path, t.source_id, t.dest_object, t.dest_id, 'data.' || x.name, 'attributes.data.' || x.name, x.v, x.how
+FROM tickets t, (SELECT unnest([
+        {path: 'ticket_id', name: 'intercomTicketId', v: json_extract(t.json, '$.ticket_id'), how: 'equals'},
+        {path: 'category', name: 'intercomCategory', v: json_extract(t.json, '$.category'), how: 'equals'},
+        {path: 'is_shared', name: 'intercomShared', v: json_extract(t.json, '$.is_shared'), how: 'equals'},
+        {path: 'admin_assignee_id', name: 'intercomAssignee',
+         v: (SELECT json_extract(a.json, '$.name') FROM raw_intercom_admins a WHERE a.id = json_extract_string(t.json, '$.admin_assignee_id')), how: 'contains'},
+        {path: 'team_assignee_id', name: 'intercomTeam',
+         v: (SELECT json_extract(m.json, '$.name') FROM raw_intercom_teams m WHERE m.id = json_extract_string(t.json, '$.team_assignee_id')), how: 'equals'}
+     ]) AS x) AS u(x)
+WHERE x.v IS NOT NULL AND json_type(x.v) NOT IN ('NULL')
+UNION ALL
+SELECT 'tickets', 'ticket_parts.ticket_parts', tp.source_id, tp.dest_object, tp.dest_id,
+       'data.intercomConversation', 'attributes.data.intercomConversation',
+       to_json(trim(regexp_replace(regexp_replace(json_extract_string(tp.p, '$.body'), '<[^>]*>', ' ', 'g'), '\s+', ' ', 'g'))), 'contains'
+FROM ticket_parts tp
+WHERE nullif(trim(regexp_replace(coalesce(json_extract_string(tp.p, '$.body'), ''), '<[^>]*>', '', 'g')), '') IS NOT NULL;
 
 COMMENT ON TABLE verify_expected_fields IS 'ferry verify: every carried field of the sampled records, where the destination keeps it and the value the source records give it';
