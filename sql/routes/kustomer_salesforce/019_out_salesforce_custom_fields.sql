@@ -23,19 +23,26 @@ SELECT object, field, type, length, reference_to, label, kustomer_key, position 
     UNION ALL SELECT object, 'Kustomer_External_Id__c', 'Text', 255, NULL, 'Kustomer externalId', NULL, 2 FROM out_salesforce_custom_objects
     UNION ALL SELECT object, 'Kustomer_Tags__c', 'Long Text Area', 32768, NULL, 'Tags', NULL, 3 FROM out_salesforce_custom_objects
     UNION ALL
-    -- (a reference to a KObject is the Kustomer id as text: a Case Lookup
-    -- needs a second pass once the records exist, not built yet)
+    -- A conversation's reference to a KObject is a Lookup to its klass's
+    -- object, set by a second pass once the records exist
+    -- (load/case_record_links.sql); a customer's or company's stays the
+    -- Kustomer id as text.
     SELECT o.sobject, sf_api_name(a.attribute, 37) || '__c',
-           CASE WHEN a.attribute LIKE '%Num' THEN 'Number' WHEN a.attribute LIKE '%At' THEN 'Date/Time'
+           CASE WHEN a.object = 'conversations' AND tobj.object IS NOT NULL THEN 'Lookup'
+                WHEN a.attribute LIKE '%Num' THEN 'Number' WHEN a.attribute LIKE '%At' THEN 'Date/Time'
                 WHEN a.attribute LIKE '%Bool' THEN 'Checkbox' WHEN a.attribute LIKE '%Txt' THEN 'Long Text Area' ELSE 'Text' END,
-           CASE WHEN a.attribute LIKE '%Num' THEN 18 WHEN a.attribute LIKE '%At' OR a.attribute LIKE '%Bool' THEN NULL
+           CASE WHEN a.object = 'conversations' AND tobj.object IS NOT NULL THEN NULL
+                WHEN a.attribute LIKE '%Num' THEN 18 WHEN a.attribute LIKE '%At' OR a.attribute LIKE '%Bool' THEN NULL
                 WHEN a.attribute LIKE '%Txt' THEN 131072 ELSE 255 END,
-           NULL, left(a.attribute, 40), a.attribute, 1000 + row_number() OVER (PARTITION BY o.sobject ORDER BY a.attribute)
+           CASE WHEN a.object = 'conversations' THEN tobj.object END,
+           left(a.attribute, 40), a.attribute, 1000 + row_number() OVER (PARTITION BY o.sobject ORDER BY a.attribute)
     FROM (SELECT DISTINCT object, attribute FROM int_custom_attributes
           -- customerTypeStr has its field already (Customer_Type__c, the Contact/Lead rule).
           WHERE object IN ('customers', 'companies', 'conversations') AND NOT (object = 'customers' AND attribute = 'customerTypeStr')) a
     JOIN (VALUES ('customers', 'Contact'), ('customers', 'Lead'), ('companies', 'Account'), ('conversations', 'Case')) AS o(object, sobject)
       USING (object)
+    LEFT JOIN int_kobject_reference_targets t ON t.object = a.object AND t.klass_id IS NULL AND t.attribute = a.attribute
+    LEFT JOIN out_salesforce_custom_objects tobj ON tobj.source_id = t.target_klass_id
     UNION ALL
     SELECT o.sobject, f.field, f.type, f.length, NULL, f.label, NULL, f.pos
     FROM (VALUES ('Contact'), ('Lead'), ('Account'), ('Case')) AS o(sobject),

@@ -144,6 +144,15 @@ pub const PHASES: &[Phase] = &[
         }),
         ..Phase::plain("cases", "conversations", BULK, call("Case", BULK_UPSERT))
     },
+    // A Case's Lookups to custom object records, upserted by external id
+    // once both exist (a Case may load while its record waits for the
+    // admin to create the object).
+    Phase::plain(
+        "case_record_links",
+        "conversations",
+        COLLECTION,
+        call("Case", UPSERT),
+    ),
     Phase::plain(
         "topic_assignments",
         "conversation_tags",

@@ -64,14 +64,16 @@ pub async fn run(
     // are forgotten here, and go with the records deleted below.
     {
         let conn = db.lock().unwrap();
-        let n = ids(&conn, "custom_record_links", &scope)?.len();
-        if n > 0 {
-            let (cond, arg) = scope.filter();
-            conn.execute(&format!("DELETE FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = 'custom_record_links' AND {cond}"), params![arg])?;
-            out.push((
-                "record links forgotten (they go with their records)".into(),
-                n,
-            ));
+        for phase in ["custom_record_links", "case_record_links"] {
+            let n = ids(&conn, phase, &scope)?.len();
+            if n > 0 {
+                let (cond, arg) = scope.filter();
+                conn.execute(&format!("DELETE FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object = '{phase}' AND {cond}"), params![arg])?;
+                out.push((
+                    "record links forgotten (they go with their records)".into(),
+                    n,
+                ));
+            }
         }
     }
     // Links, assignments and queue members go with their document,

@@ -9,6 +9,13 @@ JOIN stg_kobjects k ON k.kobject_id = r.source_id
 JOIN int_klass_fields f ON f.klass_id = k.klass_id AND f.target_object IS NOT NULL
 JOIN int_custom_attributes a ON a.object = 'kobjects' AND a.record_id = r.source_id AND a.attribute = f.kustomer_key;
 
+-- The Cases with Lookups to records (load/case_record_links.sql).
+CREATE OR REPLACE TEMP TABLE verify_case_links AS
+SELECT DISTINCT c.source_id
+FROM out_salesforce_cases c
+JOIN int_custom_attributes a ON a.object = 'conversations' AND a.record_id = c.source_id
+JOIN out_salesforce_custom_fields f ON f.object = 'Case' AND f.kustomer_key = a.attribute AND f.type = 'Lookup';
+
 CREATE OR REPLACE TEMP TABLE verify_rows AS
           SELECT 'agents' AS phase, source_id FROM out_salesforce_users
 UNION ALL SELECT 'queues', source_id FROM out_salesforce_queues
@@ -17,6 +24,7 @@ UNION ALL SELECT 'queue_members', source_id FROM out_salesforce_queue_members
 UNION ALL SELECT 'topics', source_id FROM out_salesforce_topics
 UNION ALL SELECT 'custom_records', source_id FROM out_salesforce_custom_records
 UNION ALL SELECT 'custom_record_links', source_id FROM verify_record_links
+UNION ALL SELECT 'case_record_links', source_id FROM verify_case_links
 UNION ALL SELECT 'topic_assignments', source_id FROM out_salesforce_topic_assignments
 UNION ALL SELECT 'file_links', source_id FROM out_salesforce_file_links
 UNION ALL SELECT 'accounts', source_id FROM out_salesforce_accounts
@@ -35,6 +43,7 @@ UNION ALL SELECT 'teams', source_id, 'queue_sobjects', source_id FROM out_salesf
 UNION ALL SELECT 'tags', source_id, 'topics', source_id FROM out_salesforce_topics
 UNION ALL SELECT 'kobjects', source_id, 'custom_records', source_id FROM out_salesforce_custom_records
 UNION ALL SELECT 'kobjects', source_id, 'custom_record_links', source_id FROM verify_record_links
+UNION ALL SELECT 'conversations', source_id, 'case_record_links', source_id FROM verify_case_links
 UNION ALL SELECT 'teams', queue_source_id, 'queue_members', source_id FROM out_salesforce_queue_members
 UNION ALL SELECT 'conversations', case_source_id, 'topic_assignments', source_id FROM out_salesforce_topic_assignments
 -- (an inline image is a file of its message too: `<message id>:img<n>`)

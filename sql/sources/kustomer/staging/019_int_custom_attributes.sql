@@ -58,11 +58,13 @@ CREATE OR REPLACE MACRO kustomer_custom_lines(obj, id, prefix) AS (
 
 -- The klass each KObject reference attribute points at, as the data shows
 -- it (a klass's metadata types the property `id` without naming the
--- target): the most common klass of the records it names. Routes that make
--- such a property a lookup read it here.
+-- target): the most common klass of the records it names — per klass for a
+-- KObject's attribute, per object (klass_id NULL) for a customer's,
+-- company's or conversation's. Routes that make such a property a lookup
+-- read it here.
 CREATE OR REPLACE TABLE int_kobject_reference_targets AS
-SELECT k.klass_id, a.attribute, mode(a.ref_klass_id) AS target_klass_id
+SELECT a.object, k.klass_id, a.attribute, mode(a.ref_klass_id) AS target_klass_id
 FROM int_custom_attributes a
-JOIN stg_kobjects k ON a.object = 'kobjects' AND k.kobject_id = a.record_id
+LEFT JOIN stg_kobjects k ON a.object = 'kobjects' AND k.kobject_id = a.record_id
 WHERE a.ref_klass_id IS NOT NULL
 GROUP BY ALL;
