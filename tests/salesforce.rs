@@ -459,6 +459,23 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
         let (id, sha) = f.split_once('=').unwrap();
         assert_eq!(versions[id]["sha256"], sha, "file {id}");
     }
+    // Inline images: ContentVersions with the CDN's bytes, and no
+    // EmailMessage body links the Kustomer CDN any more.
+    let images = strings(
+        &conn,
+        "SELECT m.dest_id || '=' || i.sha256 FROM ferry_id_map m JOIN stg_inline_images i ON i.image_id = m.source_id WHERE m.dest = 'salesforce' AND m.dest_object = 'files'",
+    );
+    assert!(!images.is_empty(), "the org has inline images");
+    for f in &images {
+        let (id, sha) = f.split_once('=').unwrap();
+        assert_eq!(versions[id]["sha256"], sha, "inline image {id}");
+    }
+    assert!(
+        !serde_json::to_string(&by_id(&d, "EmailMessage"))
+            .unwrap()
+            .contains("/cdn/inline/"),
+        "an EmailMessage still links the Kustomer CDN"
+    );
     // Original times kept (audit fields granted by the simulated org).
     let created = strings(
         &conn,
@@ -471,6 +488,46 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
             cases[id]["CreatedDate"].as_str().unwrap().starts_with(at),
             "{c}: {}",
             cases[id]
+        );
+    }
+    // EmailMessages keep theirs in CreatedDate too (inserted, not
+    // upserted: audit fields are insert-only); CaseComments get today's,
+    // their org never had audit fields enabled by Salesforce Support.
+    let sent = strings(
+        &conn,
+        "SELECT m.dest_id || '=' || strftime(CAST(o.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') FROM ferry_id_map m JOIN out_salesforce_messages o ON o.source_id = m.source_id WHERE m.dest = 'salesforce' AND m.dest_object = 'email_messages' ORDER BY m.source_id LIMIT 3",
+    );
+    let emails = by_id(&d, "EmailMessage");
+    assert!(!sent.is_empty());
+    for c in sent
+        .iter()
+        .filter(|c| emails.contains_key(c.split_once('=').unwrap().0))
+    {
+        let (id, at) = c.split_once('=').unwrap();
+        assert!(
+            emails[id]["CreatedDate"].as_str().unwrap().starts_with(at),
+            "EmailMessage {c}: {}",
+            emails[id]
+        );
+    }
+    let comment = strings(
+        &conn,
+        "SELECT m.dest_id || '=' || strftime(CAST(o.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S') FROM ferry_id_map m JOIN out_salesforce_messages o ON o.source_id = m.source_id WHERE m.dest = 'salesforce' AND m.dest_object = 'case_comments' ORDER BY m.source_id LIMIT 3",
+    );
+    let comments = by_id(&d, "CaseComment");
+    assert!(!comment.is_empty());
+    for c in comment
+        .iter()
+        .filter(|c| comments.contains_key(c.split_once('=').unwrap().0))
+    {
+        let (id, at) = c.split_once('=').unwrap();
+        assert!(
+            !comments[id]["CreatedDate"]
+                .as_str()
+                .unwrap()
+                .starts_with(at),
+            "CaseComment {c} without Support's audit fields: {}",
+            comments[id]
         );
     }
     let case_ids: std::collections::BTreeSet<String> = strings(

@@ -248,8 +248,8 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
-        // shared 001–003; staging 001–019; intermediate 001–009; route 001–029
-        60
+        // shared 001–003; staging 001–019; intermediate 001–010; route 001–029
+        61
     );
     // Every layer ran in its order: shared, staging, intermediate, route.
     assert_eq!(
@@ -259,7 +259,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         ),
         vec![(1..=3)
             .chain(1001..=1019)
-            .chain(2001..=2009)
+            .chain(2001..=2010)
             .chain(3001..=3029)
             .map(|v| v.to_string())
             .collect::<Vec<_>>()
@@ -616,7 +616,7 @@ fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE version > 0"
         ),
-        60,
+        61,
         "every script of every layer"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM stg_customers"), 2000);

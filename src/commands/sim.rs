@@ -156,6 +156,7 @@ pub fn salesforce_options(args: &SimSalesforceArgs) -> crate::sim::salesforce::S
         used_requests: args.used_requests,
         daily_batches: args.daily_batches,
         audit_fields: !args.no_audit_fields,
+        case_comment_audit_fields: args.case_comment_audit_fields,
         custom_fields: !args.no_custom_fields,
         query_page: args.query_page,
         bulk_delay_ms: args.bulk_delay_ms,

@@ -82,6 +82,9 @@ pub struct SimSalesforceArgs {
     /// The API user lacks "Set Audit Fields upon Record Creation": CreatedDate and ClosedDate are refused.
     #[arg(long)]
     pub no_audit_fields: bool,
+    /// Salesforce Support enabled audit fields on CaseComment too (off in a new org).
+    #[arg(long)]
+    pub case_comment_audit_fields: bool,
     /// An org nobody prepared: no Kustomer_Id__c or other custom fields.
     #[arg(long)]
     pub no_custom_fields: bool,

@@ -52,15 +52,9 @@ UNION ALL SELECT 'kobjects', kobject_id, 'excluded', 'stg_kobjects',
                       ELSE 'its customer ' || coalesce(customer_id, '(none)') || ' is not extracted' END
           FROM stg_kobjects WHERE kobject_id NOT IN (SELECT kobject_id FROM int_kobject_lines)
 -- inline images: files of the message that shows them, else follow their message
-UNION ALL SELECT DISTINCT 'inline_images', x.image_id, 'output', 'out_enchant_messages.inline_image_ids', NULL
-          FROM (SELECT unnest(inline_image_ids) AS image_id FROM out_enchant_messages) x
-UNION ALL SELECT 'inline_images', i.image_id, d.disposition, CASE d.disposition WHEN 'archived' THEN 'int_archive_conversations' ELSE 'int_excluded_conversations' END, 'conversation ' || d.reason
-          FROM stg_inline_images i JOIN stg_messages m USING (message_id) JOIN int_conversation_disposition d USING (conversation_id)
-          WHERE d.disposition <> 'load'
-UNION ALL SELECT 'inline_images', i.image_id, 'excluded', 'stg_inline_images',
-                 'the bytes were not downloaded (download_attachments = false): the message shows a placeholder naming the file'
-          FROM stg_inline_images i JOIN stg_messages m USING (message_id) JOIN int_conversation_disposition d USING (conversation_id)
-          WHERE d.disposition = 'load' AND i.sha256 IS NULL
+UNION ALL SELECT * FROM kustomer_inline_image_accounting(
+    (SELECT coalesce(list(DISTINCT x), []) FROM (SELECT unnest(inline_image_ids) AS x FROM out_enchant_messages)),
+    'out_enchant_messages.inline_image_ids', NULL, NULL)
 -- rules: no API carries them
 UNION ALL SELECT 'shortcuts', id, 'excluded', 'raw_kustomer_shortcuts', 'rebuild by hand in Enchant' FROM raw_kustomer_shortcuts
 UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand in Enchant' FROM raw_kustomer_slas;

@@ -37,10 +37,9 @@ UNION ALL SELECT 'klasses', source_id, 'merged', 'out_salesforce_custom_objects'
 UNION ALL SELECT 'kobjects', source_id, 'output', 'out_salesforce_custom_records', 'a record of ' || object FROM out_salesforce_custom_records
 UNION ALL SELECT 'kobjects', kobject_id, 'excluded', 'stg_kobjects', 'orphan: its klass ' || coalesce(klass_id, '(none)') || ' was not extracted'
           FROM stg_kobjects WHERE kobject_id NOT IN (SELECT source_id FROM out_salesforce_custom_records)
--- inline images: bytes extracted and kept in the workspace (attachments/);
--- the Salesforce bodies still link the Kustomer CDN
-UNION ALL SELECT 'inline_images', image_id, 'excluded', 'stg_inline_images',
-                 'not carried yet (#37, Carry what each route must carry): the image of message ' || message_id || ' stays a link to the Kustomer CDN in Salesforce; its bytes are kept in the workspace (attachments/' || coalesce(sha256, 'not downloaded') || ')'
-          FROM stg_inline_images
+-- inline images: files of the message that shows them, else follow their message
+UNION ALL SELECT * FROM kustomer_inline_image_accounting(
+    (SELECT coalesce(list(DISTINCT x), []) FROM (SELECT unnest(inline_image_ids) AS x FROM int_case_thread)),
+    'int_case_thread.inline_image_ids', 'a ContentVersion on its Case, linked to its EmailMessage', NULL)
 UNION ALL SELECT 'shortcuts', id, 'excluded', 'raw_kustomer_shortcuts', 'rebuild by hand in Salesforce (macros or quick text)' FROM raw_kustomer_shortcuts
 UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand in Salesforce (entitlement processes)' FROM raw_kustomer_slas;

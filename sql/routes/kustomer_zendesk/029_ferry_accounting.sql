@@ -47,16 +47,10 @@ UNION ALL SELECT 'kobjects', kobject_id, 'output', 'out_zendesk_custom_object_re
           FROM out_zendesk_custom_object_records GROUP BY kobject_id
 -- inline images: uploaded with the comment that shows them (its <img>
 -- rewritten to Zendesk's copy), else follow their message
-UNION ALL SELECT DISTINCT 'inline_images', x.image_id, 'output', 'out_zendesk_comments.inline_image_ids', NULL
-          FROM (SELECT unnest(inline_image_ids) AS image_id FROM out_zendesk_comments) x
-UNION ALL SELECT 'inline_images', i.image_id, d.disposition, CASE d.disposition WHEN 'archived' THEN 'int_archive_conversations' ELSE 'int_excluded_conversations' END, 'conversation ' || d.reason
-          FROM stg_inline_images i JOIN stg_messages m USING (message_id) JOIN int_conversation_disposition d USING (conversation_id)
-          WHERE d.disposition <> 'load'
-UNION ALL SELECT 'inline_images', i.image_id, 'excluded', 'stg_inline_images',
-                 CASE WHEN i.sha256 IS NULL THEN 'the bytes were not downloaded (download_attachments = false): the comment shows a placeholder naming the file'
-                      ELSE 'the body of message ' || i.message_id || ' is over the comment limit and travels as an attached .html file, which keeps the image link' END
-          FROM stg_inline_images i JOIN stg_messages m USING (message_id) JOIN int_conversation_disposition d USING (conversation_id)
-          WHERE d.disposition = 'load' AND i.image_id NOT IN (SELECT unnest(inline_image_ids) FROM out_zendesk_comments)
+UNION ALL SELECT * FROM kustomer_inline_image_accounting(
+    (SELECT coalesce(list(DISTINCT x), []) FROM (SELECT unnest(inline_image_ids) AS x FROM out_zendesk_comments)),
+    'out_zendesk_comments.inline_image_ids', NULL,
+    'the body of message {message} is over the comment limit and travels as an attached .html file, which keeps the image link')
 -- rules: no API carries them; listed in the verify report to rebuild by hand
 UNION ALL SELECT 'shortcuts', id, 'excluded', 'raw_kustomer_shortcuts', 'rebuild by hand as a Zendesk macro' FROM raw_kustomer_shortcuts
 UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand as a Zendesk SLA policy' FROM raw_kustomer_slas;

@@ -74,6 +74,7 @@ fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<St
         customs: OnceLock::new(),
         standard: OnceLock::new(),
         audit_detected: OnceLock::new(),
+        audit_objects: OnceLock::new(),
     }))
 }
 
@@ -98,6 +99,10 @@ pub struct Salesforce {
     /// Whether the integration user may set audit fields (describe:
     /// Case.CreatedDate is createable), as pre-flight found it.
     audit_detected: OnceLock<bool>,
+    /// The objects beside Case whose CreatedDate describe shows createable
+    /// (EmailMessage with the same permission; CaseComment only once
+    /// Salesforce Support enabled it), as pre-flight found them.
+    audit_objects: OnceLock<HashSet<String>>,
 }
 
 impl Salesforce {
@@ -108,6 +113,12 @@ impl Salesforce {
             .audit_fields
             .or(self.audit_detected.get().copied())
             .unwrap_or(false)
+    }
+
+    /// Original times into `object`'s CreatedDate: audit fields are used
+    /// and describe shows the field createable on that object too.
+    fn audit_fields_on(&self, object: &str) -> bool {
+        self.audit_fields() && self.audit_objects.get().is_some_and(|o| o.contains(object))
     }
 
     /// Custom objects of the org that carry the external-id field.
@@ -209,7 +220,17 @@ impl Destination for Salesforce {
         LoadSettings {
             per_minute: self.settings.requests_per_minute,
             memory_limit: self.settings.memory_limit.clone(),
-            variables: vec![("sf_audit_fields".into(), self.audit_fields().to_string())],
+            variables: vec![
+                ("sf_audit_fields".into(), self.audit_fields().to_string()),
+                (
+                    "sf_audit_email_messages".into(),
+                    self.audit_fields_on("EmailMessage").to_string(),
+                ),
+                (
+                    "sf_audit_case_comments".into(),
+                    self.audit_fields_on("CaseComment").to_string(),
+                ),
+            ],
             upload_token_secs: None,
         }
     }
@@ -462,6 +483,23 @@ impl Destination for Salesforce {
                 }
             }
             let _ = self.standard.set(standard);
+            // CreatedDate beside Case's: EmailMessage (the same permission,
+            // help.salesforce.com 000176484 lists it) and CaseComment (its
+            // object reference: only once Salesforce Support enables it).
+            // Describe says which the org allows; the rest keep their
+            // original time in MessageDate and the comment's text.
+            let mut audit_objects = HashSet::new();
+            for object in ["EmailMessage", "CaseComment"] {
+                let d = client
+                    .get_json(&format!("{data}/sobjects/{object}/describe"))
+                    .await?;
+                if field(&d, "CreatedDate").is_some_and(|f| f["createable"] == true) {
+                    audit_objects.insert(object.to_string());
+                } else if self.audit_fields() && object == "CaseComment" {
+                    out.push("CaseComments get today's CreatedDate (their original time stays in the comment's first line): audit fields on CaseComment need Salesforce Support to enable them".into());
+                }
+            }
+            let _ = self.audit_objects.set(audit_objects);
             Ok(out)
         })
     }

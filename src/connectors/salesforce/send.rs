@@ -18,6 +18,15 @@ use crate::http::{ApiClient, Lane, Payload};
 use crate::load::phase::{BatchKind, Phase};
 use crate::load::{LoadCtx, Row, RowResult, HELD_BY_DESTINATION};
 
+/// Fields only "Set Audit Fields upon Record Creation" makes createable.
+const AUDIT_FIELDS: &[&str] = &[
+    "CreatedDate",
+    "CreatedById",
+    "LastModifiedDate",
+    "LastModifiedById",
+    "ClosedDate",
+];
+
 /// The marker a CaseComment's body ends with (CaseComment takes no custom
 /// fields): an in-doubt comment is found again by it.
 pub fn marker(source_id: &str) -> String {
@@ -231,10 +240,20 @@ async fn bulk_batch(
                 .collect()
         })
         .collect();
+    // Audit fields (an original CreatedDate) are set on insert only, never
+    // through an upsert (help.salesforce.com 000176484: "this only works
+    // for INSERT, not UPSERT"): such a batch is inserted. Nothing is lost
+    // for a rerun: only rows not yet loaded are sent, and an in-doubt
+    // batch is first matched by the external id.
+    let audit = recs.iter().any(|r| {
+        AUDIT_FIELDS
+            .iter()
+            .any(|f| r.get(*f).is_some_and(|v| !v.is_null()))
+    });
     let ingest = bulk::Ingest {
         object,
-        operation: "upsert",
-        ext_field: Some(&ext),
+        operation: if audit { "insert" } else { "upsert" },
+        ext_field: (!audit).then_some(ext.as_str()),
         key: &ext,
     };
     let data = sf.settings.data_path();

@@ -42,8 +42,10 @@ fn loaded(conn: &Connection, phase: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(
         // A record a cutover deleted on purpose (deleted_in_source =
         // "delete") is not missing.
-        // and neither is a message or note of such a Case (Salesforce
-        // deletes them with it).
+        // and neither is what Salesforce deletes with such a Case: its
+        // messages and notes, the links of their files to the deleted
+        // EmailMessages (attachments and inline images alike), and the
+        // Case's topic assignments.
         "WITH deleted_cases AS (
              SELECT k.source_id FROM ferry_changes c
              JOIN ferry_id_map k ON k.dest = 'salesforce' AND k.dest_object = 'cases' AND k.dest_id = c.dest_id
@@ -51,12 +53,18 @@ fn loaded(conn: &Connection, phase: &str) -> Result<Vec<String>> {
          ), gone_items AS (
              SELECT message_id AS item FROM stg_messages WHERE conversation_id IN (SELECT source_id FROM deleted_cases)
              UNION ALL SELECT note_id FROM stg_notes WHERE conversation_id IN (SELECT source_id FROM deleted_cases)
+         ), gone_links AS (
+             SELECT attachment_id AS item FROM stg_attachments WHERE message_id IN (SELECT item FROM gone_items)
+             UNION ALL SELECT image_id FROM stg_inline_images WHERE message_id IN (SELECT item FROM gone_items)
          )
          SELECT dest_id FROM ferry_id_map m WHERE dest = 'salesforce' AND dest_object = ?
          AND NOT EXISTS (SELECT 1 FROM ferry_changes c WHERE c.dest = 'salesforce' AND c.dest_object = m.dest_object
                          AND c.dest_id = m.dest_id AND c.action = 'delete' AND c.status = 'applied')
          AND NOT (m.dest_object IN ('email_messages', 'case_comments')
                   AND split_part(m.source_id, ':', 1) IN (SELECT item FROM gone_items))
+         AND NOT (m.dest_object = 'file_links' AND m.source_id IN (SELECT item FROM gone_links))
+         AND NOT (m.dest_object = 'topic_assignments'
+                  AND split_part(m.source_id, ':', 1) IN (SELECT source_id FROM deleted_cases))
          ORDER BY dest_id",
     )?;
     let rows = stmt.query_map([phase], |r| r.get(0))?;
@@ -300,7 +308,12 @@ pub async fn read_back(
                         &src,
                         &dest,
                         id,
-                        m["text"].as_str().unwrap_or(""),
+                        // The source's own body: `text` is the expected
+                        // one, its images already placeholders.
+                        m["source_html"]
+                            .as_str()
+                            .or(m["text"].as_str())
+                            .unwrap_or(""),
                         &parts.join(" "),
                         "Salesforce",
                     ));

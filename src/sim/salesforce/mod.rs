@@ -64,6 +64,8 @@ pub struct SimOptions {
     pub daily_batches: u64,
     /// "Set Audit Fields upon Record Creation" granted to the API user.
     pub audit_fields: bool,
+    /// Salesforce Support also enabled audit fields on CaseComment.
+    pub case_comment_audit_fields: bool,
     /// The custom fields ferry needs exist (`Kustomer_Id__c` and the
     /// original-date fields); off: an org nobody prepared.
     pub custom_fields: bool,
@@ -97,6 +99,7 @@ impl Default for SimOptions {
             used_requests: 0,
             daily_batches: 15_000,
             audit_fields: true,
+            case_comment_audit_fields: false,
             custom_fields: true,
             record_lock_rate: 0.0,
             external_id: "Kustomer_Id__c".into(),
@@ -182,6 +185,7 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
     let ext: &'static str = Box::leak(opts.external_id.clone().into_boxed_str());
     let objects = schema::standard(ext, opts.custom_fields);
     let mut store = Store::new(objects, opts.audit_fields);
+    store.case_comment_audit = opts.case_comment_audit_fields;
     for (first, last, email) in &opts.users {
         store.seed(
             "User",

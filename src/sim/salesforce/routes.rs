@@ -244,7 +244,7 @@ async fn api(State(st): St, method: Method, uri: Uri, headers: HeaderMap, body: 
             st.count("describe");
             let store = st.store.lock().unwrap();
             match store.object(obj) {
-                Some(o) => Json(o.describe(store.audit_permission, &version)).into_response(),
+                Some(o) => Json(o.describe(store.audit_for(&o.name), &version)).into_response(),
                 None => not_found(),
             }
         }

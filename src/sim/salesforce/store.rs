@@ -73,6 +73,11 @@ pub struct Store {
     case_number: u64,
     /// "Set Audit Fields upon Record Creation" granted to the API user.
     pub audit_permission: bool,
+    /// Salesforce Support enabled audit fields on CaseComment (its object
+    /// reference: "If you're importing CaseComment data and must set the
+    /// value for an audit field, such as CreatedDate, contact Salesforce");
+    /// off by default, as in a new org.
+    pub case_comment_audit: bool,
     /// The API user (owner and creator of what the API creates).
     pub api_user: String,
     /// (object, external-id field in lower case) → value in lower case →
@@ -135,6 +140,7 @@ impl Store {
             seq: HashMap::new(),
             case_number: 1000,
             audit_permission,
+            case_comment_audit: false,
             api_user: String::new(),
             index: HashMap::new(),
             natural: HashMap::new(),
@@ -419,7 +425,7 @@ impl Store {
                 continue;
             };
             let writable = match existing {
-                None => f.createable(self.audit_permission),
+                None => f.createable(self.audit_for(&obj.name)),
                 Some(_) if obj.name == "EmailMessage" && is_draft => {
                     f.access != Access::ReadOnly && f.access != Access::Audit
                 }
@@ -575,7 +581,7 @@ impl Store {
                     && f.default.is_none()
                     && f.kind != FieldType::Boolean
                     && body.get(f.name).is_none_or(Value::is_null);
-                if missing && f.createable(self.audit_permission) {
+                if missing && f.createable(self.audit_for(&obj.name)) {
                     errs.push(SfError::new(
                         "REQUIRED_FIELD_MISSING",
                         format!("Required fields are missing: [{}]", f.name),
@@ -811,6 +817,11 @@ impl Store {
 
     /// Upserts by external id `field` = `value` (REST, collections, Bulk):
     /// no match creates, one match updates, more than one is an error.
+    /// Whether the API user may set `object`'s audit fields on insert.
+    pub fn audit_for(&self, object: &str) -> bool {
+        self.audit_permission && (object != "CaseComment" || self.case_comment_audit)
+    }
+
     pub fn upsert(
         &mut self,
         object: &str,
@@ -840,6 +851,23 @@ impl Store {
                 "MISSING_ARGUMENT",
                 format!("{} not specified", fd.name),
                 &[fd.name],
+            )]);
+        }
+        // Audit fields are set on insert only, never through an upsert
+        // (help.salesforce.com 000176484, "Considerations and Activation of
+        // Create Audit Fields": "this only works for INSERT, not UPSERT").
+        let audit: Vec<&str> = body
+            .iter()
+            .filter(|(k, v)| {
+                !v.is_null() && obj.field(k).is_some_and(|f| f.access == Access::Audit)
+            })
+            .map(|(k, _)| k.as_str())
+            .collect();
+        if !audit.is_empty() {
+            return Err(vec![SfError::new(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                format!("Unable to create/update fields: {}. Audit fields can be set on insert only, not through an upsert.", audit.join(", ")),
+                &audit,
             )]);
         }
         let matches = self.find_by(&obj.name, fd.name, value);

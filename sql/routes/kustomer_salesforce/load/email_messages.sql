@@ -18,6 +18,9 @@ SELECT m.source_id, m.source_id AS external_id,
                 TextBody: CASE WHEN NOT m.is_html THEN m.body END,
                 HtmlBody: CASE WHEN m.is_html THEN m.body END,
                 MessageDate: sf_time(m.created_at),
+                -- With audit fields (describe: EmailMessage.CreatedDate
+                -- createable) the original time is its CreatedDate too.
+                CreatedDate: CASE WHEN getvariable('sf_audit_email_messages') THEN sf_time(m.created_at) END,
                 -- The message's own channel (a conversation may mix them; the
                 -- Case's is Origin and Kustomer_Channel__c) as a header line.
                 Headers: 'X-Kustomer-Channel: ' || m.channel,

@@ -7,7 +7,7 @@ SELECT a.attachment_id AS source_id, a.attachment_id AS external_id,
                 PathOnClient: left(regexp_replace(coalesce(a.file_name, 'attachment'), '[/\\]', '_', 'g'), 500),
                 FirstPublishLocationId: t.dest_id, sha256: a.sha256})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
-FROM stg_attachments a
+FROM salesforce_files() a
 JOIN (SELECT DISTINCT conversation_id, unnest(attachment_ids) AS attachment_id FROM out_salesforce_messages) ma USING (attachment_id)
 JOIN ferry_loaded('cases') t ON t.source_id = ma.conversation_id
 WHERE ferry_pending('files', a.attachment_id)

@@ -29,3 +29,10 @@ CREATE OR REPLACE TEMP MACRO sf_with_extras(payload, obj, sobj, id, external_id,
             {'key': 'Kustomer_External_Id__c', 'value': nullif(trim(external_id), '')},
             {'key': 'Kustomer_Tags__c', 'value': nullif(array_to_string(kustomer_tag_names(tag_ids), ', '), '')},
             {'key': 'Kustomer_Locale__c', 'value': nullif(trim(locale), '')}], lambda e: e.value IS NOT NULL))));
+
+-- The files messages carry: attachments and the inline images of their
+-- bodies (stg_inline_images), one list to upload as ContentVersions.
+CREATE OR REPLACE TEMP MACRO salesforce_files() AS TABLE
+    SELECT attachment_id, file_name, sha256, size_bytes FROM stg_attachments
+    UNION ALL
+    SELECT image_id, file_name, sha256, size_bytes FROM stg_inline_images;
