@@ -97,9 +97,10 @@ fn load_sends_everything_once_and_records_every_id() {
         "{}",
         text(&out)
     );
-    // Only read-only GETs: the token's user, triggers, automations, and
-    // the account's users once for each people phase; nothing written.
-    assert_eq!(z.stats()["requests"], 5, "--dry-run sends nothing");
+    // Only read-only GETs: the token's user, triggers, automations, the
+    // account's settings (its attachment size limit), and the account's
+    // users once for each people phase; nothing written.
+    assert_eq!(z.stats()["requests"], 6, "--dry-run sends nothing");
     assert!(z.stats()["objects"]
         .as_object()
         .unwrap()
@@ -678,6 +679,81 @@ fn files_that_cannot_be_uploaded_hold_their_ticket_unless_missing_files_is_skip(
         strings(&conn, "SELECT DISTINCT why FROM zendesk_files_left_out"),
         vec!["bytes not downloaded"]
     );
+}
+
+/// A file over the account's attachment size limit (Account Settings
+/// `limits.attachment_size`, here 3,000 bytes) is never uploaded: its
+/// ticket loads anyway, the comment names the file, ferry_load_errors
+/// says why, and verify reads the limit itself and agrees.
+#[test]
+fn files_over_the_attachment_size_limit_are_named_in_their_comment_and_the_ticket_loads() {
+    let (_k, z, _t, dir) = migrated("12", &["--attachment-size", "3000"]);
+    let conn = db(&dir);
+    let over = count(
+        &conn,
+        "SELECT count(*) FROM stg_attachments a WHERE a.sha256 IS NOT NULL AND a.size_bytes > 3000
+           AND a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments)",
+    );
+    let under = count(
+        &conn,
+        "SELECT count(*) FROM stg_attachments a WHERE a.sha256 IS NOT NULL AND a.size_bytes <= 3000
+           AND a.attachment_id IN (SELECT unnest(attachment_ids) FROM out_zendesk_comments)",
+    );
+    assert!(
+        over > 0 && under > 0,
+        "{over} over, {under} under the limit"
+    );
+    drop(conn);
+
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Every ticket loaded, missing_files = "hold" notwithstanding.
+    assert_loaded_tickets(&z, &dir);
+    let dump = z.get("/__sim/dump");
+    let comments: Vec<&serde_json::Value> = dump["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["comments"].as_array().unwrap())
+        .collect();
+    let notes: usize = comments
+        .iter()
+        .map(|c| {
+            let body = format!(
+                "{}{}",
+                c["html_body"].as_str().unwrap_or(""),
+                c["body"].as_str().unwrap_or("")
+            );
+            body.matches("not attached: over Zendesk's attachment size limit")
+                .count()
+        })
+        .sum();
+    assert_eq!(notes as i64, over, "one note for each file over the limit");
+    let big = comments
+        .iter()
+        .flat_map(|c| c["attachments"].as_array().into_iter().flatten())
+        .filter(|a| a["size"].as_i64().unwrap_or(0) > 3000)
+        .count();
+    assert_eq!(big, 0, "no file over the limit reached Zendesk");
+    let conn = db(&dir);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(DISTINCT source_id) FROM ferry_load_errors WHERE object = 'uploads' AND error_body LIKE '%over the account''s attachment size limit%'"
+        ),
+        over
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_load_errors WHERE object = 'tickets'"
+        ),
+        0
+    );
+    drop(conn);
+    let out = ferry(&dir, &["verify"]);
+    let t = text(&out);
+    assert!(out.status.success() && t.contains("0 mismatches"), "{t}");
 }
 
 /// The simulator imports a batch of tickets and then drops the connection

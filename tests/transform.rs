@@ -424,6 +424,40 @@ fn every_attribute_path_is_declared_and_an_undeclared_one_fails_the_transform() 
     );
 }
 
+/// A Kustomer channel with no Case Origin in seeds/origin_map.csv fails
+/// the Salesforce transform, naming the channel, instead of loading Cases
+/// with no Origin.
+#[test]
+fn a_channel_without_a_salesforce_origin_fails_the_transform_naming_it() {
+    let (_t, dir) = fixture_workspace_route("kustomer-salesforce");
+    assert!(ferry(&dir, &["transform"]).status.success());
+    let conn = db(&dir);
+    let channel = strings(
+        &conn,
+        "SELECT channel FROM out_salesforce_cases WHERE channel IS NOT NULL GROUP BY ALL ORDER BY count(*) DESC LIMIT 1",
+    )
+    .remove(0);
+    drop(conn);
+    assert!(ferry(&dir, &["sql", "eject", "seeds/origin_map.csv"])
+        .status
+        .success());
+    let seed = dir.join("sql/kustomer_salesforce/seeds/origin_map.csv");
+    let kept: String = std::fs::read_to_string(&seed)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with(&format!("{channel},")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&seed, kept).unwrap();
+    let out = ferry(&dir, &["transform"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("CHECK FAILED: unmapped_origin") && t.contains(&channel),
+        "{t}"
+    );
+}
+
 /// A workspace transformed before the SQL moved into layers keeps tables
 /// under their old names; a query of one would read stale rows. The next
 /// transform drops each old table whose new one it built, and says so.

@@ -94,6 +94,7 @@ pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
             latency_ms: args.latency_ms,
             fault_rate: args.fault_rate,
             upload_ttl_secs: args.upload_ttl_secs,
+            attachment_size: args.attachment_size,
             cut_post_to: args.cut_post_to.clone(),
             bulk_user_imports: args.bulk_user_imports,
             existing_users: Vec::new(),

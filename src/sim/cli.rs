@@ -184,6 +184,10 @@ pub struct SimZendeskArgs {
     /// (Zendesk: "The token is valid for 3 days").
     #[arg(long, default_value_t = crate::sim::zendesk::UPLOAD_TTL_SECS)]
     pub upload_ttl_secs: u64,
+    /// The account's attachment size limit in bytes (Zendesk: 50 MB); a
+    /// larger upload is refused with 413.
+    #[arg(long, default_value_t = 50 * 1024 * 1024)]
+    pub attachment_size: u64,
     /// Process the first POST whose path contains this text, then cut its
     /// response off mid-body (the connection drops): a write the client
     /// cannot know succeeded.

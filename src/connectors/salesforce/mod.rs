@@ -500,6 +500,18 @@ impl Destination for Salesforce {
                 }
             }
             let _ = self.audit_objects.set(audit_objects);
+            // Senders and recipients as EmailMessageRelation: only with
+            // Email-to-Case or Enhanced Email (object reference: "only
+            // available for organizations that use Email-to-Case or
+            // Enhanced Email").
+            match client
+                .get_json(&format!("{data}/sobjects/EmailMessageRelation/describe"))
+                .await
+            {
+                Err(FerryError::Http { status: 404, .. }) => out.push("EmailMessageRelation does not exist in this org: turn on Enhanced Email (Setup → Enhanced Email) so each email is linked to its sender's Contact, Lead or User; until then those links are refused and the senders stay FromAddress text".into()),
+                Err(e) => return Err(e),
+                Ok(_) => {}
+            }
             Ok(out)
         })
     }

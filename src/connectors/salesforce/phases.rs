@@ -36,6 +36,9 @@ pub fn natural_key(object: &str) -> Option<(&'static [&'static str], &'static st
         "Topic" => (&["Name"], ""),
         "TopicAssignment" => (&["EntityId", "TopicId"], ""),
         "ContentDocumentLink" => (&["LinkedEntityId", "ContentDocumentId"], ""),
+        // (Salesforce may have made the relation itself from the email's
+        // addresses: it is adopted, not made twice.)
+        "EmailMessageRelation" => (&["EmailMessageId", "RelationType", "RelationAddress"], ""),
         _ => return None,
     })
 }
@@ -166,6 +169,15 @@ pub const PHASES: &[Phase] = &[
         "messages",
         BULK,
         call("EmailMessage", BULK_UPSERT),
+    ),
+    // Each email's sender and, for an agent's email, the customer it went
+    // to: EmailMessageRelation to the Contact, Lead or User, so the email
+    // shows on their record (an agent with no User is named by address).
+    Phase::plain(
+        "email_relations",
+        "messages",
+        COLLECTION,
+        call("EmailMessageRelation", KEYED),
     ),
     Phase::plain(
         "case_comments",

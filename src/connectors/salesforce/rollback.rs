@@ -83,6 +83,7 @@ pub async fn run(
         "file_links",
         "files",
         "case_comments",
+        "email_relations",
         "email_messages",
         "topic_assignments",
         "cases",

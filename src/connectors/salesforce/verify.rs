@@ -34,6 +34,7 @@ const CHECKED: &[(&str, &str)] = &[
     ("leads", "Lead"),
     ("cases", "Case"),
     ("email_messages", "EmailMessage"),
+    ("email_relations", "EmailMessageRelation"),
     ("case_comments", "CaseComment"),
     ("files", "ContentVersion"),
 ];
@@ -43,7 +44,7 @@ fn loaded(conn: &Connection, phase: &str) -> Result<Vec<String>> {
         // A record a cutover deleted on purpose (deleted_in_source =
         // "delete") is not missing.
         // and neither is what Salesforce deletes with such a Case: its
-        // messages and notes, the links of their files to the deleted
+        // messages and notes, their senders and recipients, the links of their files to the deleted
         // EmailMessages (attachments and inline images alike), and the
         // Case's topic assignments.
         "WITH deleted_cases AS (
@@ -60,7 +61,7 @@ fn loaded(conn: &Connection, phase: &str) -> Result<Vec<String>> {
          SELECT dest_id FROM ferry_id_map m WHERE dest = 'salesforce' AND dest_object = ?
          AND NOT EXISTS (SELECT 1 FROM ferry_changes c WHERE c.dest = 'salesforce' AND c.dest_object = m.dest_object
                          AND c.dest_id = m.dest_id AND c.action = 'delete' AND c.status = 'applied')
-         AND NOT (m.dest_object IN ('email_messages', 'case_comments')
+         AND NOT (m.dest_object IN ('email_messages', 'email_relations', 'case_comments')
                   AND split_part(m.source_id, ':', 1) IN (SELECT item FROM gone_items))
          AND NOT (m.dest_object = 'file_links' AND m.source_id IN (SELECT item FROM gone_links))
          AND NOT (m.dest_object = 'topic_assignments'

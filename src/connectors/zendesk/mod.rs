@@ -52,6 +52,7 @@ fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<St
         settings,
         users: users::Users::default(),
         admin_id: std::sync::OnceLock::new(),
+        attachment_limit: std::sync::OnceLock::new(),
     }))
 }
 
@@ -63,6 +64,9 @@ pub struct Zendesk {
     /// The token's user (`users/me`), read at pre-flight: the author of
     /// the notes ferry writes itself (the link between split tickets).
     admin_id: std::sync::OnceLock<u64>,
+    /// The account's attachment size limit in bytes, as pre-flight read
+    /// it (Account Settings API, `settings.limits.attachment_size`).
+    attachment_limit: std::sync::OnceLock<u64>,
 }
 
 impl Destination for Zendesk {
@@ -117,6 +121,16 @@ impl Destination for Zendesk {
                 (
                     "ferry_skip_missing_files".into(),
                     self.settings.skips_missing_files().to_string(),
+                ),
+                // A file over it is never uploaded: its comment names it
+                // instead (50 MB, the documented default, until read).
+                (
+                    "zendesk_attachment_limit".into(),
+                    self.attachment_limit
+                        .get()
+                        .copied()
+                        .unwrap_or(preflight::DEFAULT_ATTACHMENT_LIMIT)
+                        .to_string(),
                 ),
                 (
                     "ferry_zendesk_admin_id".into(),
@@ -233,6 +247,8 @@ impl Destination for Zendesk {
                 let _ = self.admin_id.set(id);
             }
             let mut out = preflight::warnings(client).await?;
+            let limit = preflight::attachment_limit(client).await?;
+            let _ = self.attachment_limit.set(limit);
             out.push("users and identities are created verified with skip_verify_email, so no welcome or verification email goes out.".into());
             Ok(out)
         })

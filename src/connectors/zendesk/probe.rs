@@ -197,8 +197,9 @@ fn settings(s: &Value) -> Vec<ProbeCheck> {
             "attachment size",
             O::Ok,
             format!(
-                "files up to {} MB per attachment; larger files are held (missing_files)",
-                limit / 1024 / 1024
+                "files up to {} bytes ({:.1} MB) per attachment; a larger file is not uploaded: its comment names it, a row in ferry_load_errors says why, and the ticket loads",
+                limit,
+                limit as f64 / 1024.0 / 1024.0
             ),
         ));
     }

@@ -106,7 +106,8 @@ pub const DELETED_TAG: &str = "ferry_deleted_in_source";
 
 /// What happens to a ticket one of whose files cannot be uploaded: its
 /// bytes were not downloaded, or Zendesk refused the upload with a 4xx
-/// (413: over 50 MB).
+/// (not a 408 or 429). A file over the account's attachment size limit is not one:
+/// it never holds its ticket, its comment names it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MissingFiles {
@@ -199,8 +200,9 @@ bulk_user_imports = "auto"
 # DuckDB memory limit for `ferry load`; past it DuckDB spills to disk.
 memory_limit = "512MB"
 # A ticket with a file that cannot be uploaded (bytes not downloaded, or
-# refused by Zendesk, e.g. 413 over 50 MB): "hold" keeps the ticket back
-# until it can go complete; "skip" imports it without that file.
+# refused by Zendesk): "hold" keeps the ticket back until it can go
+# complete; "skip" imports it without that file. A file over the account's
+# attachment size limit never holds its ticket: its comment names it.
 missing_files = "hold"
 # A delta load (cutover) finding a loaded conversation gone from the source:
 # "leave" the ticket, "tag" it ferry_deleted_in_source, or "delete" it.

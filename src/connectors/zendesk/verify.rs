@@ -41,6 +41,9 @@ struct ExpectedComment {
     is_html: bool,
     /// (sha256, size) of each attachment, sorted by sha.
     attachments: Vec<(String, i64)>,
+    /// Attachments over the account's size limit: not uploaded, each named
+    /// by a line ferry adds to the comment.
+    files_over_limit: i64,
     /// (sha256, size) of each inline image the body shows, which Zendesk
     /// holds as attachments of the comment too.
     images: Vec<(String, i64)>,
@@ -78,7 +81,7 @@ fn expected_tickets(conn: &Connection) -> Result<Vec<ExpectedTicket>> {
 fn expected_comments(conn: &Connection, ticket: &str) -> Result<Vec<ExpectedComment>> {
     let mut stmt = conn.prepare(
         "SELECT comment_source_id, author_id, public, created_epoch, body, to_json(attachments)::VARCHAR, is_html,
-                to_json(images)::VARCHAR
+                to_json(images)::VARCHAR, files_over_limit
          FROM verify_expected_comments WHERE ticket_source_id = ? ORDER BY position",
     )?;
     let rows = stmt
@@ -104,6 +107,7 @@ fn expected_comments(conn: &Connection, ticket: &str) -> Result<Vec<ExpectedComm
                 is_html: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
                 attachments: files(r.get(5)?),
                 images: files(r.get(7)?),
+                files_over_limit: r.get::<_, Option<i64>>(8)?.unwrap_or(0),
             })
         })?
         .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -112,6 +116,23 @@ fn expected_comments(conn: &Connection, ticket: &str) -> Result<Vec<ExpectedComm
 
 /// HTML with the `src` of every `<img>` emptied: bodies compared apart
 /// from where their images live.
+/// A comment's text without the lines ferry adds for files over the
+/// account's attachment size limit, and how many there were.
+fn without_size_notes(text: &str, html: bool) -> (String, usize) {
+    const NOTE: &str =
+        " not attached: over Zendesk's attachment size limit; kept in the migration workspace]";
+    let n = text.matches(NOTE).count();
+    if n == 0 {
+        return (text.to_string(), 0);
+    }
+    let cut = if html {
+        text.rfind("<p><em>[file ")
+    } else {
+        text.rfind("\n\n[file ")
+    };
+    (cut.map_or(text, |i| &text[..i]).to_string(), n)
+}
+
 fn without_image_links(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
@@ -388,6 +409,14 @@ pub async fn sample(
                 "Zendesk",
             ));
             let moved = body.starts_with("[This message had ");
+            // Files over the size limit: one line each names it, after
+            // the body (load/macros.sql zendesk_with_file_notes).
+            let (body, notes) = without_size_notes(&body, w.is_html);
+            d.check(
+                &f("files over the size limit"),
+                format!("{} named in the comment", w.files_over_limit),
+                format!("{notes} named in the comment"),
+            );
             if !moved {
                 // The images' links differ by design (Zendesk's copies):
                 // compared below, file by file.
@@ -608,6 +637,12 @@ pub async fn read_back(
     n: usize,
     sample_sql: &str,
 ) -> Result<(Vec<DestinationCheck>, SampleCheck)> {
+    // The account's attachment size limit, read here (not from the load):
+    // a file over it is expected absent and named in its comment.
+    let limit = super::preflight::attachment_limit(client).await?;
+    db.lock()
+        .unwrap()
+        .execute_batch(&format!("SET VARIABLE zendesk_attachment_limit = {limit};"))?;
     let strata = crate::verify::sample::pick(&db.lock().unwrap(), sample_sql, n)?;
     let checks = existence(db, client).await?;
     let sample = sample(db, client, tmp, n, strata).await?;

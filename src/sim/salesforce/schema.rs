@@ -514,6 +514,31 @@ pub fn standard(ext: &'static str, custom_fields: bool) -> Vec<SObject> {
             vec![f("Name", Text, 99).req(), f("Description", TextArea, 1000)],
             vec![],
         ),
+        // Who sent and received an email: a Contact, Lead or User (object
+        // reference, EmailMessageRelation: EmailMessageId, RelationId,
+        // RelationAddress, RelationType a restricted picklist; only with
+        // Email-to-Case or Enhanced Email, on for most orgs). The key
+        // prefix is not in the reference: any unused one stands in.
+        obj(
+            "EmailMessageRelation",
+            "0ER",
+            vec![
+                f("EmailMessageId", Reference, 18)
+                    .req()
+                    .access(CreateOnly)
+                    .refs(&["EmailMessage"]),
+                f("RelationId", Reference, 18).refs(&["Contact", "Lead", "User"]),
+                f("RelationAddress", Text, 255).access(CreateOnly),
+                f("RelationType", Picklist, 40)
+                    .req()
+                    .access(CreateOnly)
+                    .picklist(
+                        &["ToAddress", "CcAddress", "BccAddress", "FromAddress"],
+                        None,
+                    ),
+            ],
+            vec![],
+        ),
         obj(
             "TopicAssignment",
             "0FT",

@@ -925,7 +925,8 @@ impl Store {
     }
 
     /// What goes with a deleted record: a Case's EmailMessages and
-    /// CaseComments, a ContentDocument's versions, anything's file links.
+    /// CaseComments, an EmailMessage's relations, a ContentDocument's
+    /// versions, anything's file links.
     fn cascade(&mut self, object: &str, id: &str) {
         let children: &[(&str, &str)] = match object {
             "Case" => &[
@@ -940,6 +941,10 @@ impl Store {
             ],
             "Group" => &[("QueueSobject", "QueueId"), ("GroupMember", "GroupId")],
             "Topic" => &[("TopicAssignment", "TopicId")],
+            "EmailMessage" => &[
+                ("EmailMessageRelation", "EmailMessageId"),
+                ("ContentDocumentLink", "LinkedEntityId"),
+            ],
             _ => &[
                 ("ContentDocumentLink", "LinkedEntityId"),
                 ("TopicAssignment", "EntityId"),

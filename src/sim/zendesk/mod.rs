@@ -47,6 +47,10 @@ pub struct SimOptions {
     /// Seconds an upload token stays usable in a ticket (Zendesk: about
     /// an hour). A ticket naming an older token is refused.
     pub upload_ttl_secs: u64,
+    /// The account's attachment size limit in bytes (Account Settings
+    /// API `limits.attachment_size`; the official spec's example: 50 MB).
+    /// A larger upload is refused with 413.
+    pub attachment_size: u64,
     /// The first POST whose path contains this is processed and its
     /// response cut off mid-body.
     pub cut_post_to: Option<String>,
@@ -76,6 +80,7 @@ impl Default for SimOptions {
             latency_ms: 0,
             fault_rate: 0.0,
             upload_ttl_secs: UPLOAD_TTL_SECS,
+            attachment_size: 50 * 1024 * 1024,
             cut_post_to: None,
             bulk_user_imports: false,
             existing_users: Vec::new(),

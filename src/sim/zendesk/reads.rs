@@ -104,12 +104,13 @@ async fn metric_events(Query(q): Q) -> Response {
 
 /// A new account's defaults for the settings an import cares about
 /// (Account Settings API): agent-created users get a welcome email,
-/// attachments are public links, 50 MB per file.
-async fn account_settings() -> Response {
+/// attachments are public links, 50 MB per file (or the simulator's
+/// `attachment_size`).
+async fn account_settings(State(st): St) -> Response {
     Json(json!({"settings": {
         "user": {"tagging": true, "agent_created_welcome_emails": true, "end_user_phone_number_validation": false},
         "tickets": {"comments_public_by_default": true, "private_attachments": false, "tagging": true},
-        "limits": {"attachment_size": 50 * 1024 * 1024},
+        "limits": {"attachment_size": st.opts.attachment_size},
         "api": {"api_token_access": true},
     }}))
     .into_response()

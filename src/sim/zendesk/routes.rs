@@ -619,10 +619,11 @@ async fn create_group(State(st): St, Json(body): Json<Value>) -> Response {
 }
 
 async fn upload(State(st): St, Query(q): Q, headers: HeaderMap, body: Bytes) -> Response {
-    if body.len() > UPLOAD_MAX {
+    let limit = (st.opts.attachment_size as usize).min(UPLOAD_MAX);
+    if body.len() > limit {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            json!({"error": "FileTooLarge", "description": "Attachments are limited to 50 MB"}),
+            json!({"error": "FileTooLarge", "description": format!("Attachments are limited to {limit} bytes")}),
         );
     }
     let Some(name) = q.get("filename").filter(|n| !n.is_empty()) else {

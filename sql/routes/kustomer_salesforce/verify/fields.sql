@@ -18,6 +18,7 @@ SELECT * FROM (VALUES
     ('Email', 'the first email, lowercased'),
     ('Account', 'Name = the company name; Website = its first domain'),
     ('EmailMessage', 'an email''s envelope (attributes.meta): FromAddress = from, ToAddress = the to addresses joined by "; "; Headers holds "X-Kustomer-Channel: <the message''s channel>"'),
+    ('EmailMessageRelation', 'the sender of each of a sampled Case''s first three emails: a customer''s (direction in) = the Case person''s Contact or Lead, an agent''s = the User matched to its createdBy (none: empty)'),
     ('lookups', 'a KObject attribute ending in Id that names another KObject = the Salesforce Id of that record (none when it is gone from Kustomer)'),
     ('custom fields', 'each custom attribute of a customer (Contact/Lead), company (Account) or conversation (Case) in the field out_salesforce_custom_fields names for it: numbers, checkboxes and times by meaning, text cut to the field''s length'),
     ('Kustomer fields', 'Kustomer_External_Id__c = Kustomer''s own externalId; Kustomer_Tags__c = tag names (deleted left out) sorted, joined by ", "; Kustomer_Locale__c = the locale; Kustomer_Channel__c = the conversation''s first channel; Account.Phone = the first phone'),
@@ -123,6 +124,25 @@ FROM (SELECT r.id, r.json, m.dest_id
               UNION ALL SELECT 'meta.to', 'ToAddress', array_to_string(json_extract_string(e.json, '$.attributes.meta.to[*].email'), '; ')
               UNION ALL SELECT 'channel', 'Headers', 'X-Kustomer-Channel: ' || json_extract_string(e.json, '$.attributes.channel')) x
 WHERE nullif(x.value, '') IS NOT NULL
+UNION ALL
+-- Each email's sender (EmailMessageRelation FromAddress) of the first
+-- three emails of each sampled Case (a message split into parts: its
+-- first part).
+SELECT 'messages', CASE WHEN e.incoming THEN 'relationships.customer.data.id' ELSE 'relationships.createdBy.data.id' END,
+       e.id, 'EmailMessageRelation', rm.dest_id, 'sender RelationId', 'RelationId',
+       to_json(CASE WHEN e.incoming
+                    THEN (SELECT any_value(p.dest_id) FROM ferry_id_map p
+                          WHERE p.dest = 'salesforce' AND p.dest_object IN ('contacts', 'leads') AND p.source_id = e.person_id)
+                    ELSE (SELECT any_value(u.dest_id) FROM ferry_id_map u
+                          WHERE u.dest = 'salesforce' AND u.dest_object = 'agents'
+                            AND u.source_id = json_extract_string(e.json, '$.relationships.createdBy.data.id')) END)
+FROM (SELECT r.id, r.json, c.person_id, m.source_id AS row_id,
+             json_extract_string(r.json, '$.attributes.direction') = 'in' AS incoming
+      FROM cases c
+      JOIN raw_kustomer_messages r ON json_extract_string(r.json, '$.relationships.conversation.data.id') = c.source_id
+      JOIN ferry_id_map m ON m.dest = 'salesforce' AND m.dest_object = 'email_messages' AND m.source_id IN (r.id, r.id || ':1')
+      QUALIFY row_number() OVER (PARTITION BY c.source_id ORDER BY json_extract_string(r.json, '$.attributes.sentAt'), r.id) <= 3) e
+JOIN ferry_id_map rm ON rm.dest = 'salesforce' AND rm.dest_object = 'email_relations' AND rm.source_id = e.row_id || ':from'
 UNION ALL
 -- Custom attributes of Contacts/Leads, Accounts and Cases (the field list
 -- out_salesforce_custom_fields names each attribute's field: a locator).

@@ -32,6 +32,7 @@ UNION ALL SELECT 'contacts', source_id FROM out_salesforce_contacts
 UNION ALL SELECT 'leads', source_id FROM out_salesforce_leads
 UNION ALL SELECT 'cases', source_id FROM out_salesforce_cases
 UNION ALL SELECT 'email_messages', source_id FROM out_salesforce_messages WHERE kind = 'message'
+UNION ALL SELECT 'email_relations', source_id FROM out_salesforce_email_relations
 UNION ALL SELECT 'case_comments', source_id FROM out_salesforce_messages WHERE kind = 'note'
 UNION ALL SELECT DISTINCT 'files', unnest(attachment_ids) FROM out_salesforce_messages;
 
@@ -55,6 +56,8 @@ UNION ALL SELECT 'customers', source_id, 'contacts', source_id FROM out_salesfor
 UNION ALL SELECT 'customers', source_id, 'leads', source_id FROM out_salesforce_leads
 UNION ALL SELECT 'conversations', source_id, 'cases', source_id FROM out_salesforce_cases
 UNION ALL SELECT 'messages', item_id, 'email_messages', source_id FROM out_salesforce_messages WHERE kind = 'message'
+UNION ALL SELECT 'messages', m.item_id, 'email_relations', r.source_id
+          FROM out_salesforce_email_relations r JOIN out_salesforce_messages m ON m.source_id = r.message_row
 UNION ALL SELECT 'notes', item_id, 'case_comments', source_id FROM out_salesforce_messages WHERE kind = 'note'
 UNION ALL SELECT DISTINCT CASE WHEN x.aid IN (SELECT image_id FROM stg_inline_images) THEN 'inline_images' ELSE 'attachments' END,
                  x.aid, 'files', x.aid

@@ -16,7 +16,9 @@ up AS (
     SELECT f.source_id, count(f.token) AS n,
            list(f.token) FILTER (WHERE f.token IS NOT NULL) AS tokens,
            count(*) FILTER (WHERE f.token IS NULL AND zendesk_unsendable_file(f.aid)) AS skipped,
-           list(f.src || chr(31) || f.url) FILTER (WHERE f.src IS NOT NULL AND f.url IS NOT NULL) AS rewrites
+           list(f.src || chr(31) || f.url) FILTER (WHERE f.src IS NOT NULL AND f.url IS NOT NULL) AS rewrites,
+           list(f.oversized) FILTER (WHERE f.oversized IS NOT NULL AND f.big_image IS NULL) AS too_big,
+           list(f.big_image) FILTER (WHERE f.big_image IS NOT NULL) AS big_images
     FROM zendesk_comment_files() f
     WHERE f.ticket_source_id IN (SELECT source_id FROM ferry_loaded('tickets'))
     GROUP BY f.source_id
@@ -45,8 +47,11 @@ SELECT c.source_id,
                  coalesce(TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
                           CASE WHEN c.author_kind <> 'customer' THEN TRY_CAST(getvariable('ferry_zendesk_admin_id') AS UBIGINT) END),
                           public: c.public,
-                          body: CASE WHEN c.html_body IS NULL THEN c.header || chr(10) || chr(10) || c.body END,
-                          html_body: CASE WHEN c.html_body IS NOT NULL THEN '<p><em>' || c.header || '</em></p>' || zendesk_rehost(c.html_body, up.rewrites) END,
+                          body: CASE WHEN c.html_body IS NULL THEN zendesk_with_file_notes(c.header || chr(10) || chr(10) || c.body, up.too_big, false) END,
+                          html_body: CASE WHEN c.html_body IS NOT NULL THEN '<p><em>' || c.header || '</em></p>'
+                              || zendesk_with_file_notes(kustomer_replace_images(zendesk_rehost(c.html_body, up.rewrites), up.big_images,
+                                                                                 'over Zendesk''s attachment size limit: not attached'),
+                                                         up.too_big, true) END,
                           uploads: coalesce(up.tokens, [])},
                 -- Sent with the comment, so that an end user's comment does
                 -- not reopen a solved ticket the source keeps solved.

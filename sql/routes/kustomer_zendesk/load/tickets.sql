@@ -12,7 +12,11 @@ WITH c AS (
                  -- never Zendesk's choice (the ticket's requester).
                  coalesce(TRY_CAST(CASE WHEN c.author_kind = 'customer' THEN cu.dest_id ELSE ag.dest_id END AS UBIGINT),
                           CASE WHEN c.author_kind <> 'customer' THEN TRY_CAST(getvariable('ferry_zendesk_admin_id') AS UBIGINT) END),
-                 body: c.body, html_body: zendesk_rehost(c.html_body, up.rewrites), public: c.public,
+                 body: zendesk_with_file_notes(c.body, up.too_big, false),
+                 html_body: zendesk_with_file_notes(kustomer_replace_images(zendesk_rehost(c.html_body, up.rewrites), up.big_images,
+                                                                            'over Zendesk''s attachment size limit: not attached'),
+                                                    up.too_big, true),
+                 public: c.public,
                  created_at: strftime(CAST(c.created_at AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ'),
                  uploads: coalesce(up.tokens, [])} ORDER BY c.position) AS comments,
            list(c.source_id ORDER BY c.position) AS member_ids
@@ -25,7 +29,9 @@ WITH c AS (
         SELECT f.source_id, count(f.token) AS n,
                list(f.token) FILTER (WHERE f.token IS NOT NULL) AS tokens,
                count(*) FILTER (WHERE f.token IS NULL AND zendesk_unsendable_file(f.aid)) AS skipped,
-               list(f.src || chr(31) || f.url) FILTER (WHERE f.src IS NOT NULL AND f.url IS NOT NULL) AS rewrites
+               list(f.src || chr(31) || f.url) FILTER (WHERE f.src IS NOT NULL AND f.url IS NOT NULL) AS rewrites,
+               list(f.oversized) FILTER (WHERE f.oversized IS NOT NULL AND f.big_image IS NULL) AS too_big,
+               list(f.big_image) FILTER (WHERE f.big_image IS NOT NULL) AS big_images
         FROM zendesk_comment_files() f
         WHERE ferry_in_window(f.ticket_source_id)
         GROUP BY f.source_id

@@ -4,18 +4,22 @@
 -- Inline images (stg_inline_images) are uploaded the same way: their
 -- comment references them and shows them from Zendesk's URL.
 WITH files AS (
-    SELECT attachment_id, file_name, content_type, sha256 FROM stg_attachments
+    SELECT attachment_id, file_name, content_type, sha256, size_bytes FROM stg_attachments
     UNION ALL
     SELECT image_id, file_name,
            CASE lower(regexp_extract(file_name, '\.([A-Za-z0-9]+)$', 1))
                 WHEN 'png' THEN 'image/png' WHEN 'jpg' THEN 'image/jpeg' WHEN 'jpeg' THEN 'image/jpeg'
                 WHEN 'gif' THEN 'image/gif' WHEN 'webp' THEN 'image/webp' WHEN 'svg' THEN 'image/svg+xml'
                 ELSE 'application/octet-stream' END,
-           sha256
+           sha256, size_bytes
     FROM stg_inline_images
 )
 SELECT a.attachment_id AS source_id, NULL::VARCHAR AS external_id,
-       CASE WHEN a.sha256 IS NULL THEN 'attachment bytes were not downloaded' END AS hold,
+       CASE WHEN a.sha256 IS NULL THEN 'attachment bytes were not downloaded'
+            WHEN zendesk_oversized_file(a.attachment_id)
+                 THEN 'file is ' || a.size_bytes || ' bytes, over the account''s attachment size limit of '
+                      || getvariable('zendesk_attachment_limit') || ' bytes (Account Settings limits.attachment_size): not uploaded; '
+                      || 'its comment names it and the ticket loads without it' END AS hold,
        to_json({file_name: regexp_replace(coalesce(a.file_name, 'attachment'), '[/\\]', '_', 'g'),
                 content_type: a.content_type, sha256: a.sha256})::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg

@@ -54,7 +54,8 @@ SELECT * FROM (VALUES
     (5, 'requester', 'customers sharing their first email (case-insensitive) are one person: the oldest'),
     (6, 'assignee, group', 'the last assigned user (assignee_rule = first: the first), the first assigned team'),
     (7, 'comments', 'messages and notes by source time (then messages before notes, then id); notes private; inbound messages by the requester, the rest by their author; body = the full content read from the message links.related (HTML, else text), else its preview, control characters, <script> elements and on* handlers removed; HTML kept as html_body; a body over the comment limit split into consecutive comments whose concatenation is the body; an inline image is a file of its comment (its bytes by SHA-256) and the <img> links it, one ferry has no bytes for (ferry_quarantine) becomes "[image <file>: gone from Kustomer before the migration]"'),
-    (8, 'split conversations', 'a conversation over the per-ticket comment limit is read back across all its tickets in part order, each part ending with one internal link comment, and compared as one thread')
+    (8, 'split conversations', 'a conversation over the per-ticket comment limit is read back across all its tickets in part order, each part ending with one internal link comment, and compared as one thread'),
+    (9, 'files over the size limit', 'a file larger than the account''s attachment size limit (Account Settings limits.attachment_size, read by verify) is not attached: the comment ends with one line naming each such attachment, and such an inline image''s <img> becomes "[image <file>: over Zendesk''s attachment size limit: not attached]"')
 ) AS t(n, field, rule);
 
 CREATE OR REPLACE TABLE verify_raw_conversations AS
@@ -186,6 +187,11 @@ LEFT JOIN status_map sm ON sm.kustomer_status = c.status
 LEFT JOIN priority_map pm ON pm.kustomer_priority = c.priority
 LEFT JOIN channel_via_map vm ON vm.kustomer_channel = c.channel;
 
+-- The account's attachment size limit verify read from Zendesk (else the
+-- documented 50 MB).
+CREATE OR REPLACE TEMP MACRO verify_attachment_limit() AS
+    coalesce(TRY_CAST(getvariable('zendesk_attachment_limit') AS BIGINT), 52428800);
+
 -- Rule 7, one row per source message or note (not per Zendesk comment: a
 -- split body is compared as the concatenation of its pieces).
 CREATE OR REPLACE TABLE verify_expected_comments AS
@@ -194,12 +200,23 @@ SELECT t.source_id AS ticket_source_id, i.position, i.item_id AS comment_source_
             ELSE verify_dest('agents', i.created_by) END AS author_id,
        i.kind = 'message' AS public,
        floor(epoch(CAST(i.item_at AS TIMESTAMP)))::BIGINT AS created_epoch,
-       i.body, i.is_html,
+       -- (rule 9) an inline image over the limit: a placeholder naming it
+       kustomer_replace_images(i.body,
+           (SELECT list({src: json_extract_string(g.json, '$.src'),
+                         file_name: coalesce(nullif(regexp_extract(json_extract_string(g.json, '$.src'), '([^/?#]+)([?#]|$)', 1), ''), 'image')})
+            FROM raw_kustomer_inline_images g
+            WHERE json_extract_string(g.json, '$.message_id') = i.item_id AND g.sha256 IS NOT NULL AND g.size_bytes > verify_attachment_limit()),
+           'over Zendesk''s attachment size limit: not attached') AS body,
+       i.is_html,
        (SELECT coalesce(list({sha256: a.sha256, size: a.size_bytes} ORDER BY a.sha256), [])
-          FROM raw_kustomer_attachments a WHERE list_contains(i.attachment_ids, a.id)) AS attachments,
+          FROM raw_kustomer_attachments a WHERE list_contains(i.attachment_ids, a.id)
+           AND coalesce(a.size_bytes, 0) <= verify_attachment_limit()) AS attachments,
+       (SELECT count(*) FROM raw_kustomer_attachments a
+          WHERE list_contains(i.attachment_ids, a.id) AND a.sha256 IS NOT NULL AND a.size_bytes > verify_attachment_limit()) AS files_over_limit,
        (SELECT coalesce(list({sha256: g.sha256, size: g.size_bytes} ORDER BY g.sha256), [])
           FROM raw_kustomer_inline_images g
-          WHERE json_extract_string(g.json, '$.message_id') = i.item_id AND g.sha256 IS NOT NULL) AS images
+          WHERE json_extract_string(g.json, '$.message_id') = i.item_id AND g.sha256 IS NOT NULL
+            AND g.size_bytes <= verify_attachment_limit()) AS images
 FROM verify_expected_tickets t
 JOIN verify_raw_conversations c ON c.conversation_id = t.conversation_id
 JOIN verify_raw_thread i ON i.conversation_id = c.conversation_id
