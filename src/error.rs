@@ -14,6 +14,11 @@ pub const EXIT_CHECKS: i32 = 3;
 /// the binary's edge.
 #[derive(Debug, thiserror::Error)]
 pub enum FerryError {
+    /// Ctrl-C or SIGTERM: the work stopped taking new batches and every
+    /// batch sent was answered and recorded.
+    #[error("interrupted after {batches} batches of this run; everything sent is recorded: rerun the command to resume")]
+    Interrupted { batches: u64 },
+
     #[error("no ferry.toml in {dir}: run `ferry init {dir} --route ROUTE` first (`ferry init --help` lists the routes), or pass -C/--workspace DIR")]
     NoWorkspace { dir: PathBuf },
 

@@ -26,6 +26,7 @@ pub mod routes;
 pub mod runs;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod stop;
 pub mod tabular;
 pub mod text_table;
 pub mod transform;

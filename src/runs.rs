@@ -38,6 +38,16 @@ pub fn start(conn: &Connection, run_id: &str, command: &str, args: &[String]) ->
     Ok(())
 }
 
+/// Records a run stopped on purpose (Ctrl-C, SIGTERM) after it recorded
+/// everything it sent.
+pub fn interrupted(conn: &Connection, run_id: &str, message: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE ferry_runs SET finished_at = now(), outcome = 'interrupted', message = ? WHERE run_id = ?",
+        params![message, run_id],
+    )?;
+    Ok(())
+}
+
 /// Records how a run ended.
 pub fn finish(conn: &Connection, run_id: &str, ok: bool, message: &str) -> Result<()> {
     conn.execute(

@@ -170,9 +170,69 @@ fn a_killed_load_resumes_without_creating_anything_twice() {
         let _ = child.wait();
     }
     assert!(killed >= 2, "the load finished before it could be killed");
+    // A run whose process is gone is never shown as running.
+    let status = text(&ferry(&dir, &["status"]));
+    assert!(
+        status.contains("interrupted") && !status.contains(" running "),
+        "{status}"
+    );
     let out = ferry(&dir, &["load"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_loaded(&z, &dir);
+}
+
+/// Ctrl-C (SIGINT) mid-load: ferry stops taking new batches, waits for
+/// the ones in flight and records them, marks the run interrupted, says
+/// how to resume and exits 130; the rerun finishes with every ticket once.
+#[test]
+fn ctrl_c_stops_the_load_cleanly_and_a_rerun_resumes() {
+    let (_k, z, _t, dir) = migrated("30", &["--latency-ms", "60"]);
+    let mut child = ferry_command(&dir, &["load"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first users are in, the load is mid-way.
+    let started = std::time::Instant::now();
+    while z.stats()["objects"]["users"].as_i64().unwrap_or(0) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the load never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: a signal to the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{t}");
+    assert!(
+        t.contains("stopping: no new batches") && t.contains("rerun the command to resume"),
+        "{t}"
+    );
+    let conn = db(&dir);
+    assert_eq!(
+        strings(&conn, "SELECT outcome FROM ferry_runs WHERE command = 'load' ORDER BY started_at DESC LIMIT 1"),
+        vec!["interrupted"]
+    );
+    // Every batch sent was answered and recorded: none left in doubt.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_batches WHERE status IN ('pending', 'sent', 'in_doubt')"
+        ),
+        0
+    );
+    let tickets = count(&conn, "SELECT count(*) FROM out_zendesk_tickets");
+    drop(conn);
+    assert!(
+        z.stats()["objects"]["tickets"].as_i64().unwrap_or(0) < tickets,
+        "the load stopped before the end"
+    );
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_loaded(&z, &dir);
+    assert_each_ticket_once(&z);
 }
 
 #[test]

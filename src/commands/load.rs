@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::cli::LoadArgs;
+use crate::error::FerryError;
 use crate::load::{self, dry_run, LoadCtx, LoadSql, Vars};
 use crate::transform::plan::StepState;
 use crate::transform::scripts::ScriptSet;
@@ -117,6 +118,9 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         let mut vars = vars;
         vars.extra = dest.load_settings().variables;
         let rt = super::runtime()?;
+        // Ctrl-C / SIGTERM: stop taking new batches, record the ones in
+        // flight (crate::stop).
+        rt.spawn(crate::stop::listen());
         println!(
             "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>6} {:>8}",
             "phase",
@@ -184,11 +188,20 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             Ok(0)
         }
         Err(e) => {
+            if let Some(FerryError::Interrupted { .. }) = e.downcast_ref::<FerryError>() {
+                crate::runs::interrupted(&conn, &run_id, &e.to_string())?;
+                eprintln!("{e}");
+                return Ok(EXIT_INTERRUPTED);
+            }
             crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
             Err(e)
         }
     }
 }
+
+/// The exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT,
+/// as a shell reports it).
+const EXIT_INTERRUPTED: i32 = 130;
 
 /// What the destination already holds of the people a load would send
 /// (GETs only), for the phases whose destination looks: without

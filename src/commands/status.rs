@@ -54,6 +54,19 @@ pub fn run(workspace: &Path) -> anyhow::Result<i32> {
     if runs.is_empty() {
         println!("  (none yet)");
     }
+    // This command holds the workspace lock: a run still marked running
+    // belongs to a process that is gone (killed, crashed, power cut).
+    let runs: Vec<(String, String, String, String, String)> = runs
+        .into_iter()
+        .map(|(cmd, id, outcome, at, msg)| {
+            if outcome == "running" && !ws.read_only() {
+                let gone = "the process ended without finishing (killed or crashed): rerun the command to resume".to_string();
+                (cmd, id, "interrupted".to_string(), at, gone)
+            } else {
+                (cmd, id, outcome, at, msg)
+            }
+        })
+        .collect();
     for (cmd, id, outcome, at, msg) in &runs {
         let msg: String = msg.split_whitespace().collect::<Vec<_>>().join(" ");
         let msg: String = msg.chars().take(70).collect();

@@ -161,8 +161,18 @@ pub async fn run(
             report(&sum);
             out.push(sum);
         }
+        if crate::stop::requested() {
+            return Err(interrupted(&ctx));
+        }
     }
     Ok(out)
+}
+
+/// The stop a signal asked for, with how many batches this run sent.
+fn interrupted(ctx: &LoadCtx) -> FerryError {
+    FerryError::Interrupted {
+        batches: u64::from(ctx.batch_seq.load(Ordering::Relaxed)),
+    }
 }
 
 /// Adds the requests, 429s and seconds spent since `since` to `sum`.
@@ -226,6 +236,14 @@ async fn run_group(
             let since = mark(ctx);
             held[i].extend(run_phase(ctx, phase, w, &mut sums[i], &bars[i]).await?);
             charge(ctx, &mut sums[i], since);
+        }
+        if crate::stop::requested() {
+            // The rows held so far are a partial list: the next run
+            // re-evaluates them all.
+            for bar in &bars {
+                bar.finish_and_clear();
+            }
+            return Err(interrupted(ctx));
         }
     }
     for ((phase, bar), (sum, held)) in group.iter().zip(&bars).zip(sums.iter_mut().zip(held)) {
@@ -377,6 +395,11 @@ async fn run_phase(
     let (per_batch, max_in_flight) = phase.batching();
     let mut last_arg: Option<Option<String>> = None;
     loop {
+        // Asked to stop: no new batch; the ones in flight are answered
+        // and recorded below, the rest stays pending for the next run.
+        if crate::stop::requested() {
+            break;
+        }
         let next = rx.recv().await;
         let row = match next {
             Some(r) => Some(r?),
