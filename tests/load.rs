@@ -187,7 +187,7 @@ fn a_killed_load_resumes_without_creating_anything_twice() {
 #[test]
 fn ctrl_c_stops_the_load_cleanly_and_a_rerun_resumes() {
     let (_k, z, _t, dir) = migrated("30", &["--latency-ms", "60"]);
-    let mut child = ferry_command(&dir, &["load"])
+    let child = ferry_command(&dir, &["load"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
