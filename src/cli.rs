@@ -60,7 +60,10 @@ pub enum Command {
     /// manifest and SHA256SUMS; or re-check an export with --verify DIR.
     Archive(ArchiveArgs),
     /// One screen: workspace, route, last runs, per-object counts, open errors, what to run next.
-    Status,
+    /// While another ferry process holds the workspace (a load running), the live state it
+    /// publishes (state/live.json): per phase done, to do, failed, held, rate, ETA; the run
+    /// overall.
+    Status(StatusArgs),
     /// Check, read-only, what ferry assumes about the real source and destination accounts and no
     /// document settles (auth and role, rate tier, features, settings that alter imports); prints
     /// one line per check and writes reports/probe-<run>.json. Exit 3 when a check fails.
@@ -175,6 +178,14 @@ pub struct TransformArgs {
     /// Rerun every script, changed or not.
     #[arg(long)]
     pub rebuild: bool,
+}
+
+/// `ferry status` options.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Refresh every 2 seconds until the running command ends (Ctrl-C to stop watching).
+    #[arg(long)]
+    pub watch: bool,
 }
 
 #[derive(Debug, Args)]

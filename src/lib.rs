@@ -20,6 +20,7 @@ pub mod extract;
 pub mod fsutil;
 pub mod http;
 pub mod land;
+pub mod live;
 pub mod load;
 pub mod meta;
 pub mod routes;

@@ -235,6 +235,66 @@ fn ctrl_c_stops_the_load_cleanly_and_a_rerun_resumes() {
     assert_each_ticket_once(&z);
 }
 
+/// While a load holds the workspace, `ferry status` shows what it
+/// publishes (state/live.json): each phase's progress, rate and ETA and
+/// the run overall; without a terminal the load prints a progress line
+/// every FERRY_PROGRESS_SECS, and logs/<run>.log keeps them.
+#[test]
+fn a_running_load_can_be_watched_from_another_terminal() {
+    let (_k, z, _t, dir) = migrated("30", &["--latency-ms", "60"]);
+    let child = ferry_command(&dir, &["load"])
+        .env("FERRY_PROGRESS_SECS", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    // (status takes the workspace when it is free: ask once the load holds it)
+    while !dir.join("state/live.json").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the load published nothing"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut live = String::new();
+    while started.elapsed() < Duration::from_secs(90) {
+        let out = ferry(&dir, &["status"]);
+        let t = text(&out);
+        if out.status.success() && t.contains("overall:") && t.contains("rows/min") {
+            live = t;
+            break;
+        }
+        live = t;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        live.contains("load ") && live.contains("running") && live.contains("% of the run"),
+        "status while the load runs: {live}"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("phases done (") && err.contains("ended: ok"),
+        "progress lines without a terminal: {err}"
+    );
+    let logs: Vec<_> = std::fs::read_dir(dir.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(logs.len(), 1, "one log for the one run: {logs:?}");
+    let log = std::fs::read_to_string(&logs[0]).unwrap();
+    assert!(
+        log.contains("phase tickets done:") && log.contains("ended: ok"),
+        "{log}"
+    );
+    assert_loaded(&z, &dir);
+    // Finished: status has the workspace again, and shows the whole screen.
+    let t = text(&ferry(&dir, &["status"]));
+    assert!(t.contains("last runs"), "{t}");
+}
+
 #[test]
 fn rejected_records_are_kept_with_the_reason_and_retried_after_a_fix() {
     let (_k, z, _t, dir) = migrated("12", &[]);

@@ -180,6 +180,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
                 println!("{note}");
             }
             crate::runs::finish(&conn, &run_id, failed == 0, &msg)?;
+            crate::live::finish(if failed == 0 { "ok" } else { "failed" });
             if failed > 0 {
                 eprintln!("error: {msg}; fix the data or mappings, then `ferry load --retry`");
                 return Ok(crate::error::EXIT_FAILURE);
@@ -190,10 +191,12 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         Err(e) => {
             if let Some(FerryError::Interrupted { .. }) = e.downcast_ref::<FerryError>() {
                 crate::runs::interrupted(&conn, &run_id, &e.to_string())?;
+                crate::live::finish("interrupted");
                 eprintln!("{e}");
                 return Ok(EXIT_INTERRUPTED);
             }
             crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
+            crate::live::finish("failed");
             Err(e)
         }
     }

@@ -33,7 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Sql(args) => sql::run(&cli.workspace, args),
         Command::Verify(args) => verify::run(&cli.workspace, args),
         Command::Archive(args) => archive::run(&cli.workspace, args),
-        Command::Status => status::run(&cli.workspace),
+        Command::Status(a) => status::run(&cli.workspace, a),
         Command::Compact => compact::run(&cli.workspace),
         Command::Probe => probe::run(&cli.workspace),
         #[cfg(feature = "sim")]

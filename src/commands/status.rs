@@ -6,6 +6,10 @@ use std::path::Path;
 
 use duckdb::Connection;
 
+use std::io::IsTerminal;
+
+use crate::cli::StatusArgs;
+use crate::error::FerryError;
 use crate::workspace::Workspace;
 
 fn one(conn: &Connection, sql: &str) -> i64 {
@@ -19,8 +23,33 @@ fn table_exists(conn: &Connection, name: &str) -> bool {
     ) > 0
 }
 
-pub fn run(workspace: &Path) -> anyhow::Result<i32> {
-    let ws = Workspace::open_for_reading(workspace)?;
+pub fn run(workspace: &Path, args: StatusArgs) -> anyhow::Result<i32> {
+    loop {
+        match Workspace::open_for_reading(workspace) {
+            // A load (or another command) holds the workspace: show what
+            // it publishes outside the database (crate::live).
+            Err(FerryError::Locked { pid, .. }) => {
+                if args.watch && std::io::stdout().is_terminal() {
+                    // Clear the screen and go home: one frame, not a scroll.
+                    print!("\x1b[2J\x1b[H");
+                }
+                match crate::live::read(workspace) {
+                    Some(s) => print!("{}", crate::live::render(&s)),
+                    None => println!("another ferry process (pid {pid}) holds the workspace; it has published no live state yet"),
+                }
+                if !args.watch {
+                    return Ok(0);
+                }
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+            Err(e) => return Err(e.into()),
+            Ok(ws) => return full(ws),
+        }
+    }
+}
+
+/// The whole screen, with the workspace to itself.
+fn full(ws: Workspace) -> anyhow::Result<i32> {
     let conn = ws.connect()?;
     crate::views::ensure_raw_views(&conn, &ws.dir, ws.config.source.as_ref())?;
     let cfg = &ws.config;

@@ -136,12 +136,32 @@ pub async fn run(
         .copied()
         .filter(|p| p.window == Window::Feeder)
         .collect();
+    // Published outside the locked database for `ferry status` and the
+    // run's log (crate::live).
+    crate::live::start(&ctx.ws, &ctx.run_id, "load", phases.len());
+    let publisher = {
+        let c = ctx.clone();
+        tokio::spawn(crate::live::publish(move || counters(&c)))
+    };
+    let out = run_phases(&ctx, &phases, anchored, &feeders, &mut report).await;
+    publisher.abort();
+    out
+}
+
+async fn run_phases(
+    ctx: &Arc<LoadCtx>,
+    phases: &[&'static Phase],
+    anchored: bool,
+    feeders: &[&'static Phase],
+    report: &mut impl FnMut(&PhaseSummary),
+) -> Result<Vec<PhaseSummary>> {
+    let ctx = ctx.clone();
     let mut out = Vec::new();
-    for phase in &phases {
+    for phase in phases {
         let sums = match phase.window {
             Window::Feeder if anchored => continue,
             Window::Anchor => {
-                let mut group = feeders.clone();
+                let mut group = feeders.to_vec();
                 group.push(phase);
                 run_group(&ctx, group, true).await?
             }
@@ -222,6 +242,7 @@ async fn run_group(
         } else {
             phase_bar(ctx, phase).await?
         };
+        crate::live::phase(phase.name, bar.length().unwrap_or(0));
         bars.push(multi.add(bar));
     }
     let mut held = vec![Vec::new(); group.len()];
@@ -248,6 +269,7 @@ async fn run_group(
     }
     for ((phase, bar), (sum, held)) in group.iter().zip(&bars).zip(sums.iter_mut().zip(held)) {
         bar.finish_and_clear();
+        crate::live::phase_done(phase.name);
         sum.held += held.len() as u64;
         record_held(ctx, phase, held).await?;
     }
@@ -429,6 +451,7 @@ async fn run_phase(
                     sum.failed += f;
                     sum.held += h;
                     bar.inc(c + f + h);
+                    crate::live::add(phase.name, c, f, h);
                 }
             }
             last_arg = rows.first().map(|r| r.path_arg.clone());
@@ -439,6 +462,7 @@ async fn run_phase(
                 sum.failed += f;
                 sum.held += h;
                 bar.inc(c + f + h);
+                crate::live::add(phase.name, c, f, h);
             }
         }
         match row {
@@ -447,6 +471,7 @@ async fn run_phase(
                 sum.rows += 1;
                 if let Some(h) = &r.hold {
                     bar.inc(1);
+                    crate::live::add(phase.name, 0, 0, 1);
                     held.push((r.source_id.clone(), h.clone()));
                 } else {
                     bytes += r.payload.len();
@@ -461,6 +486,7 @@ async fn run_phase(
         sum.failed += f;
         sum.held += h;
         bar.inc(c + f + h);
+        crate::live::add(phase.name, c, f, h);
     }
     Ok(held)
 }
