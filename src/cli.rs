@@ -293,6 +293,9 @@ pub struct RollbackArgs {
     /// will delete and asks on the terminal, and refuses when there is none).
     #[arg(long)]
     pub yes: bool,
+    /// Show what would be deleted, per phase, and delete nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

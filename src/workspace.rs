@@ -37,11 +37,18 @@ enum Access {
 }
 
 impl Workspace {
-    /// Opens `dir`, validates `ferry.toml` and takes the workspace lock.
+    /// Opens `dir`, validates `ferry.toml` and takes the workspace lock
+    /// (waiting up to 3 seconds for a reader that holds it a moment).
     pub fn open(dir: &Path) -> Result<Workspace> {
+        Workspace::open_with_patience(dir, 30)
+    }
+
+    /// Like [`Workspace::open`], trying the lock `attempts` times, 100 ms
+    /// apart.
+    fn open_with_patience(dir: &Path, attempts: u32) -> Result<Workspace> {
         let dir = absolute(dir)?;
         let config = Config::load(&dir)?;
-        let lock = take_lock(&dir)?;
+        let lock = take_lock(&dir, attempts)?;
         let ws = Workspace {
             dir,
             config,
@@ -61,7 +68,9 @@ impl Workspace {
     pub fn open_for_reading(dir: &Path) -> Result<Workspace> {
         let dir = absolute(dir)?;
         if writable(&dir) {
-            return Workspace::open(&dir);
+            // A reader does not wait: `ferry status` shows a running
+            // load's live state at once instead.
+            return Workspace::open_with_patience(&dir, 1);
         }
         let config = Config::load(&dir)?;
         let scratch = tempfile::Builder::new()
@@ -169,7 +178,7 @@ pub fn absolute(dir: &Path) -> Result<PathBuf> {
     std::path::absolute(dir).map_err(|e| FerryError::io(format!("resolving {}", dir.display()), e))
 }
 
-fn take_lock(dir: &Path) -> Result<File> {
+fn take_lock(dir: &Path, attempts: u32) -> Result<File> {
     let path = dir.join(LOCK_FILE);
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -178,8 +187,21 @@ fn take_lock(dir: &Path) -> Result<File> {
         .write(true)
         .open(&path)
         .map_err(|e| FerryError::io(format!("opening {}", path.display()), e))?;
-    // SAFETY: flock on a valid, owned file descriptor.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    // A reader (`ferry status`, `ferry sql`) holds it for a moment only:
+    // a writer tries `attempts` times, 100 ms apart, before saying the
+    // workspace is taken.
+
+    let mut rc = -1;
+    for attempt in 0..attempts.max(1) {
+        // SAFETY: flock on a valid, owned file descriptor.
+        rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            break;
+        }
+        if attempt + 1 < attempts {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
     if rc != 0 {
         let pid = std::fs::read_to_string(&path).unwrap_or_default();
         return Err(FerryError::Locked {

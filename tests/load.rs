@@ -370,6 +370,16 @@ fn rollback_of_a_run_deletes_what_it_created_and_forgets_the_ids() {
         "{said}"
     );
     assert_eq!(z.stats()["objects"]["tickets"], tickets_before);
+    // --dry-run shows the same list, per phase, and deletes nothing.
+    let out = ferry(&dir, &["rollback", "--dry-run", "--run", &run]);
+    let said = text(&out);
+    assert!(
+        out.status.success()
+            && said.contains("tickets")
+            && said.contains("Nothing was deleted (--dry-run)"),
+        "{said}"
+    );
+    assert_eq!(z.stats()["objects"]["tickets"], tickets_before);
     let out = ferry(&dir, &["rollback", "--yes", "--run", &run]);
     assert!(out.status.success(), "{}", text(&out));
     let stats = z.stats()["objects"].clone();

@@ -476,6 +476,25 @@ fn route_loads_resumes_after_kills_without_duplicates_and_verifies() {
             .contains("/cdn/inline/"),
         "an EmailMessage still links the Kustomer CDN"
     );
+    // Tags on people too: TopicAssignments on Contacts and Leads, one per
+    // tag of each person (the customers merged into it included).
+    let people: std::collections::BTreeSet<String> = strings(
+        &conn,
+        "SELECT dest_id FROM ferry_id_map WHERE dest = 'salesforce' AND dest_object IN ('contacts', 'leads')",
+    )
+    .into_iter()
+    .collect();
+    let on_people = d["TopicAssignment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["EntityId"].as_str().is_some_and(|e| people.contains(e)))
+        .count() as i64;
+    assert!(on_people > 0, "no person's tags became topics");
+    assert_eq!(
+        on_people,
+        count(&conn, "SELECT count(*) FROM out_salesforce_topic_assignments WHERE entity_kind IN ('contact', 'lead')")
+    );
     // Original times kept (audit fields granted by the simulated org).
     let created = strings(
         &conn,
@@ -780,6 +799,12 @@ fn check_queues_topics_records_and_links(conn: &duckdb::Connection, d: &Value, s
     let cases = by_id(d, "Case");
     let got: std::collections::BTreeSet<String> = all("TopicAssignment")
         .iter()
+        // (the rest are on Contacts and Leads: people's tags)
+        .filter(|a| {
+            a["EntityId"]
+                .as_str()
+                .is_some_and(|e| cases.contains_key(e))
+        })
         .map(|a| {
             let case = cases[a["EntityId"].as_str().unwrap()]["Kustomer_Id__c"]
                 .as_str()

@@ -248,8 +248,8 @@ fn golden_fixtures_give_exact_zendesk_rows() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE status = 'applied' AND version > 0"
         ),
-        // shared 001–003; staging 001–019; intermediate 001–010; route 001–029
-        61
+        // shared 001–003; staging 001–019; intermediate 001–011; route 001–029
+        62
     );
     // Every layer ran in its order: shared, staging, intermediate, route.
     assert_eq!(
@@ -259,7 +259,7 @@ fn golden_fixtures_give_exact_zendesk_rows() {
         ),
         vec![(1..=3)
             .chain(1001..=1019)
-            .chain(2001..=2010)
+            .chain(2001..=2011)
             .chain(3001..=3029)
             .map(|v| v.to_string())
             .collect::<Vec<_>>()
@@ -402,17 +402,12 @@ fn every_attribute_path_is_declared_and_an_undeclared_one_fails_the_transform() 
     drop(conn);
 
     // Take away the declaration of customers' phones: the check names it.
-    assert!(ferry(&dir, &["sql", "eject", "seeds/field_map.csv"])
-        .status
-        .success());
-    let seed = dir.join("sql/kustomer_zendesk/seeds/field_map.csv");
-    let kept: String = std::fs::read_to_string(&seed)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("customers,attributes.phones,"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&seed, kept).unwrap();
+    drop_seed_rows(
+        &dir,
+        "kustomer_zendesk",
+        "field_map.csv",
+        "customers,attributes.phones,",
+    );
     let out = ferry(&dir, &["transform"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let t = text(&out);
@@ -422,6 +417,57 @@ fn every_attribute_path_is_declared_and_an_undeclared_one_fails_the_transform() 
             && t.contains("attributes.phones"),
         "{t}"
     );
+}
+
+/// Verify against a destination that is not there fails in seconds (no
+/// retries against a refused port), still writes its report with the
+/// offline accounting, and names `ferry verify --offline`.
+#[test]
+fn verify_without_a_destination_fails_fast_and_keeps_the_offline_report() {
+    let (_t, dir) = fixture_workspace_route("kustomer-zendesk");
+    assert!(ferry(&dir, &["transform"]).status.success());
+    let started = std::time::Instant::now();
+    let out = ferry(&dir, &["verify"]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "verify waited {:?} for a refused port",
+        started.elapsed()
+    );
+    assert!(
+        t.contains("did not answer") && t.contains("ferry verify --offline"),
+        "{t}"
+    );
+    let reports: Vec<_> = std::fs::read_dir(dir.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("verify-") && n.ends_with(".json"))
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("reports").join(&reports[0])).unwrap())
+            .unwrap();
+    assert!(
+        report["funnel"].as_array().is_some_and(|f| !f.is_empty()),
+        "the offline accounting is in the report: {report}"
+    );
+}
+
+/// Ejects the route's seed `file` into the workspace and drops its rows
+/// starting with `prefix`, as a user editing the mapping would.
+fn drop_seed_rows(dir: &std::path::Path, route_dir: &str, file: &str, prefix: &str) {
+    assert!(ferry(dir, &["sql", "eject", &format!("seeds/{file}")])
+        .status
+        .success());
+    let seed = dir.join(format!("sql/{route_dir}/seeds/{file}"));
+    let kept: String = std::fs::read_to_string(&seed)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with(prefix))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&seed, kept).unwrap();
 }
 
 /// A Kustomer channel with no Case Origin in seeds/origin_map.csv fails
@@ -438,17 +484,12 @@ fn a_channel_without_a_salesforce_origin_fails_the_transform_naming_it() {
     )
     .remove(0);
     drop(conn);
-    assert!(ferry(&dir, &["sql", "eject", "seeds/origin_map.csv"])
-        .status
-        .success());
-    let seed = dir.join("sql/kustomer_salesforce/seeds/origin_map.csv");
-    let kept: String = std::fs::read_to_string(&seed)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with(&format!("{channel},")))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&seed, kept).unwrap();
+    drop_seed_rows(
+        &dir,
+        "kustomer_salesforce",
+        "origin_map.csv",
+        &format!("{channel},"),
+    );
     let out = ferry(&dir, &["transform"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let t = text(&out);
@@ -650,7 +691,7 @@ fn a_2000_customer_org_transforms_within_a_128mb_memory_limit() {
             &conn,
             "SELECT count(*) FROM ferry_sql_ledger WHERE version > 0"
         ),
-        61,
+        62,
         "every script of every layer"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM stg_customers"), 2000);

@@ -223,9 +223,14 @@ pub fn run(workspace: &Path, args: DemoArgs) -> anyhow::Result<i32> {
             "\nSimulators still up (Ctrl-C to stop): Kustomer {k_url} (key {DEMO_KEY}), {dest_name} {z_url} (Zendesk {DEMO_EMAIL} / token {DEMO_TOKEN}; Enchant token {DEMO_ENCHANT_TOKEN})"
         );
         sims.block_on(async { tokio::signal::ctrl_c().await })?;
+    } else {
+        println!("{SIMS_GONE}");
     }
     Ok(0)
 }
+
+/// What the user is told when the demo's simulators stop with it.
+const SIMS_GONE: &str = "\nThe simulators stop with the demo: `ferry verify --offline` accounts without them; `ferry demo --keep-sims` keeps them up to verify against.";
 
 /// Writes the workspace's `seeds/label_map.csv` (Kustomer tag name →
 /// Enchant label id) from an Enchant help desk's labels of the same
@@ -312,6 +317,8 @@ fn run_intercom(
     if args.keep_sims {
         println!("\nSimulators still up (Ctrl-C to stop): Intercom {i_url} (token {DEMO_INTERCOM_TOKEN}), Kustomer {k_url} (key {DEMO_KEY})");
         sims.block_on(async { tokio::signal::ctrl_c().await })?;
+    } else {
+        println!("{SIMS_GONE}");
     }
     Ok(0)
 }

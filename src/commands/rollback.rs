@@ -15,6 +15,13 @@ pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
         (_, Some(r)) => RollbackScope::Run(r.clone()),
         _ => RollbackScope::All,
     };
+    if args.dry_run {
+        if !show(&conn, &ws, &scope)? {
+            println!("Nothing in ferry_id_map matches this scope.");
+        }
+        println!("Nothing was deleted (--dry-run).");
+        return Ok(0);
+    }
     if !confirmed(&conn, &ws, &scope, args.yes)? {
         println!("Nothing was deleted.");
         return Ok(crate::error::EXIT_FAILURE);
@@ -62,6 +69,26 @@ fn confirmed(
     yes: bool,
 ) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal, Write};
+    if !show(conn, ws, scope)? {
+        // Nothing to delete: the connector says so (and a rerun of an
+        // interrupted rollback finds its job done).
+        return Ok(true);
+    }
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("rollback deletes records in the destination: rerun with --yes to confirm, or --dry-run to see it only (nothing was deleted)");
+    }
+    print!("Type yes to delete them: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Prints what the rollback would delete, per phase; false when nothing.
+fn show(conn: &duckdb::Connection, ws: &Workspace, scope: &RollbackScope) -> anyhow::Result<bool> {
     let dest = ws.config.destination.as_ref();
     let (filter, param) = scope.filter();
     let mut stmt = conn.prepare(&format!(
@@ -73,12 +100,10 @@ fn confirmed(
         .query_map(duckdb::params![kind, param], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     if counts.is_empty() {
-        // Nothing to delete: the connector says so (and a rerun of an
-        // interrupted rollback finds its job done).
-        return Ok(true);
+        return Ok(false);
     }
     println!(
-        "ferry rollback will delete from {} what ferry created there{}:",
+        "ferry rollback deletes from {} what ferry created there{}:",
         dest.base_url(),
         match scope {
             RollbackScope::Batch(b) => format!(" in batch {b}"),
@@ -90,15 +115,5 @@ fn confirmed(
         println!("  {phase:<24} {n:>8}");
     }
     println!("(each destination deletes what its API allows and says what it keeps; records the account had before, like matched users, are only forgotten)");
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!("rollback deletes records in the destination: rerun with --yes to confirm (nothing was deleted)");
-    }
-    print!("Type yes to delete them: ");
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
+    Ok(true)
 }

@@ -34,7 +34,14 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
         db.lock()
             .unwrap()
             .execute_batch("DROP TABLE IF EXISTS verify_field_values")?;
-        let (destination, mut sample) = if args.offline {
+        // A destination that does not answer fails in seconds, not after
+        // the HTTP client's retries: the offline part still makes a report.
+        let unreachable = if args.offline {
+            None
+        } else {
+            reachable(ws.config.destination.base_url()).err()
+        };
+        let (destination, mut sample) = if args.offline || unreachable.is_some() {
             (Vec::new(), Default::default())
         } else {
             let dest = ws.config.destination.clone();
@@ -75,6 +82,12 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             &sample,
             &changes,
         );
+        if let Some(why) = &unreachable {
+            problems.push(format!(
+                "the destination at {} did not answer ({why}): nothing was read back; start it (or fix `base_url` in ferry.toml) and rerun, or run `ferry verify --offline` to account without it",
+                ws.config.destination.base_url()
+            ));
+        }
         if !fields.unaccounted.is_empty() {
             let first = &fields.unaccounted[0];
             problems.push(format!(
@@ -253,4 +266,24 @@ fn print_summary(r: &Report) {
             r.incomplete[0].reason
         );
     }
+}
+
+/// Whether the destination's host takes a connection, within 5 seconds
+/// (no request, no credential): a refused or silent host is named at once.
+fn reachable(base_url: &str) -> Result<(), String> {
+    let url = url::Url::parse(base_url).map_err(|e| format!("base_url {base_url}: {e}"))?;
+    let host = url.host_str().ok_or("base_url has no host")?.to_string();
+    let port = url.port_or_known_default().ok_or("base_url has no port")?;
+    let addrs: Vec<std::net::SocketAddr> =
+        std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+            .map_err(|e| format!("{host}: {e}"))?
+            .collect();
+    let mut last = format!("{host} has no address");
+    for a in addrs {
+        match std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(5)) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = format!("{a}: {e}"),
+        }
+    }
+    Err(last)
 }

@@ -9,25 +9,16 @@
 -- customer: load/messages.sql only does that with a sandbox inbox).
 -- Inline images: Enchant's API gives an attachment no URL a body could
 -- show (enchant-api.md §7: upload, then reference by id), so each image
--- travels as a file of its message and its <img> becomes
--- "[image <file>: attached to this message]"; an image ferry has no bytes
--- for becomes "[image <file>: gone from Kustomer before the migration]".
+-- travels as a file of its message (int_attached_images of the source
+-- layer, with its placeholder rule).
 CREATE OR REPLACE TABLE out_enchant_messages AS
-WITH images AS (
-    SELECT message_id, list({src: src, file_name: file_name} ORDER BY position) AS hosted,
-           list(image_id ORDER BY position) AS image_ids
-    FROM stg_inline_images WHERE sha256 IS NOT NULL GROUP BY message_id
-), gone AS (
-    SELECT message_id, list({src: src, file_name: file_name}) AS gone
-    FROM int_gone_inline_images GROUP BY message_id
-), src AS (
+WITH src AS (
     SELECT 'message' AS kind, m.message_id AS source_id, m.conversation_id, m.sent_at AS created_at,
-           kustomer_replace_images(kustomer_drop_gone_images(m.body, g.gone), i.hosted, 'attached to this message') AS body,
+           kustomer_attached_body(m.body, i.hosted, i.gone) AS body,
            m.direction, m.channel, m.subject, m.email_from, m.email_to, m.created_by AS author_user_id,
            m.attachment_ids || coalesce(i.image_ids, []) AS attachment_ids, coalesce(i.image_ids, []) AS inline_image_ids
     FROM stg_messages m
-    LEFT JOIN images i USING (message_id)
-    LEFT JOIN gone g USING (message_id)
+    LEFT JOIN int_attached_images i USING (message_id)
     UNION ALL
     SELECT 'note', n.note_id, n.conversation_id, n.created_at, n.body, NULL, 'note', NULL, NULL, NULL, n.created_by, []::VARCHAR[], []::VARCHAR[]
     FROM stg_notes n

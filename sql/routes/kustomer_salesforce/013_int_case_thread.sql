@@ -4,27 +4,18 @@
 -- Messages and notes of loaded conversations, in thread order; each one
 -- split into the parts its field can hold.
 -- Inline images travel as files of their message (ContentVersions on the
--- Case, linked to the EmailMessage) and each <img> becomes
--- "[image <file>: attached to this message]": a ContentVersion's download
--- link is a page of the org that needs a Salesforce session, not an image
--- an email body can show everywhere. An image ferry has no bytes for
--- becomes "[image <file>: gone from Kustomer before the migration]".
+-- Case, linked to the EmailMessage; int_attached_images of the source
+-- layer, with its placeholder rule): a ContentVersion's download link is a
+-- page of the org that needs a Salesforce session, not an image an email
+-- body can show everywhere.
 CREATE OR REPLACE TABLE int_case_thread AS
-WITH images AS (
-    SELECT message_id, list({src: src, file_name: file_name} ORDER BY position) AS hosted,
-           list(image_id ORDER BY position) AS image_ids
-    FROM stg_inline_images WHERE sha256 IS NOT NULL GROUP BY message_id
-), gone AS (
-    SELECT message_id, list({src: src, file_name: file_name}) AS gone
-    FROM int_gone_inline_images GROUP BY message_id
-), src AS (
+WITH src AS (
     SELECT 'message' AS kind, m.message_id AS item_id, m.conversation_id, m.sent_at AS created_at,
-           kustomer_replace_images(kustomer_drop_gone_images(m.body, g.gone), i.hosted, 'attached to this message') AS body,
+           kustomer_attached_body(m.body, i.hosted, i.gone) AS body,
            m.direction, m.channel, m.created_by AS author_user_id,
            m.attachment_ids || coalesce(i.image_ids, []) AS attachment_ids, coalesce(i.image_ids, []) AS inline_image_ids
     FROM stg_messages m
-    LEFT JOIN images i USING (message_id)
-    LEFT JOIN gone g USING (message_id)
+    LEFT JOIN int_attached_images i USING (message_id)
     UNION ALL
     SELECT 'note', n.note_id, n.conversation_id, n.created_at, n.body, NULL, 'note', n.created_by, []::VARCHAR[], []::VARCHAR[]
     FROM stg_notes n

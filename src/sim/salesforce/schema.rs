@@ -550,7 +550,7 @@ pub fn standard(ext: &'static str, custom_fields: bool) -> Vec<SObject> {
                 f("EntityId", Reference, 18)
                     .req()
                     .access(CreateOnly)
-                    .refs(&["Case", "Account", "Contact"]),
+                    .refs(&["Case", "Account", "Contact", "Lead"]),
             ],
             vec![],
         ),

@@ -20,10 +20,7 @@ WITH refs AS (
 )
 SELECT l.source_id, l.source_id AS external_id,
        CASE WHEN cs.dest_id IS NULL THEN 'Case ' || l.source_id || ' is not loaded'
-            WHEN l.missing IS NOT NULL THEN 'the KObject it references is not in the export: ' || l.missing
-            ELSE (SELECT 'record ' || string_agg(p, ', ') || ' it references is not loaded'
-                  FROM unnest(l.parents) AS t(p)
-                  WHERE p NOT IN (SELECT source_id FROM ferry_loaded('custom_records'))) END AS hold,
+            ELSE sf_lookup_hold(l.missing, l.parents) END AS hold,
        json_merge_patch(to_json({attributes: {type: 'Case'}}), coalesce(l.lookups, '{}'::JSON))::VARCHAR AS payload,
        NULL::VARCHAR AS path_arg
 FROM links l

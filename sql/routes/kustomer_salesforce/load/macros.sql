@@ -36,3 +36,12 @@ CREATE OR REPLACE TEMP MACRO salesforce_files() AS TABLE
     SELECT attachment_id, file_name, sha256, size_bytes FROM stg_attachments
     UNION ALL
     SELECT image_id, file_name, sha256, size_bytes FROM stg_inline_images;
+
+-- Why a record's Lookups to other records (a KObject's, a Case's) must
+-- wait: a referenced KObject not in the export (`missing`: its ids), or
+-- one not loaded yet (`parents`: the referenced KObject ids); else NULL.
+CREATE OR REPLACE TEMP MACRO sf_lookup_hold(missing, parents) AS CASE
+    WHEN missing IS NOT NULL THEN 'the KObject it references is not in the export: ' || missing
+    ELSE (SELECT 'record ' || string_agg(p, ', ') || ' it references is not loaded'
+          FROM unnest(parents) AS t(p)
+          WHERE p NOT IN (SELECT source_id FROM ferry_loaded('custom_records'))) END;

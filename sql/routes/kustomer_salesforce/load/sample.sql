@@ -8,7 +8,14 @@ FROM out_salesforce_cases t
 LEFT JOIN (SELECT conversation_id, count(*) AS n, bool_or(len(attachment_ids) > 0) AS att
            FROM out_salesforce_messages GROUP BY ALL) c ON c.conversation_id = t.source_id;
 CREATE OR REPLACE TABLE load_sample AS
-WITH convs AS (SELECT conversation_id AS source_id FROM ferry_pilot('pilot_candidates'))
+WITH convs AS (SELECT conversation_id AS source_id FROM ferry_pilot('pilot_candidates')),
+pilot_topic_assignments AS (
+    -- The tags of the pilot's Cases and of their people.
+    SELECT a.* FROM out_salesforce_topic_assignments a
+    WHERE (a.entity_kind = 'case' AND a.entity_source_id IN (SELECT source_id FROM convs))
+       OR (a.entity_kind IN ('contact', 'lead')
+           AND a.entity_source_id IN (SELECT customer_source_id FROM out_salesforce_cases WHERE source_id IN (SELECT source_id FROM convs)))
+)
 SELECT 'cases' AS phase, source_id FROM convs
 UNION ALL SELECT 'contacts', contact_source_id FROM out_salesforce_cases WHERE source_id IN (SELECT source_id FROM convs) AND contact_source_id IS NOT NULL
 UNION ALL SELECT 'leads', customer_source_id FROM out_salesforce_cases WHERE source_id IN (SELECT source_id FROM convs) AND contact_source_id IS NULL AND customer_source_id IS NOT NULL
@@ -20,6 +27,8 @@ UNION ALL SELECT 'files', unnest(attachment_ids) FROM out_salesforce_messages WH
 UNION ALL SELECT 'queues', source_id FROM out_salesforce_queues
 UNION ALL SELECT 'queue_sobjects', source_id FROM out_salesforce_queues
 UNION ALL SELECT 'queue_members', source_id FROM out_salesforce_queue_members
-UNION ALL SELECT 'topics', topic_source_id FROM out_salesforce_topic_assignments WHERE case_source_id IN (SELECT source_id FROM convs)
-UNION ALL SELECT 'topic_assignments', source_id FROM out_salesforce_topic_assignments WHERE case_source_id IN (SELECT source_id FROM convs)
+UNION ALL SELECT 'topics', topic_source_id FROM pilot_topic_assignments
+UNION ALL SELECT 'topic_assignments', source_id FROM pilot_topic_assignments
+UNION ALL SELECT 'email_relations', r.source_id FROM out_salesforce_email_relations r
+          JOIN out_salesforce_messages m ON m.source_id = r.message_row WHERE m.conversation_id IN (SELECT source_id FROM convs)
 UNION ALL SELECT 'file_links', source_id FROM out_salesforce_file_links WHERE message_row IN (SELECT source_id FROM out_salesforce_messages WHERE conversation_id IN (SELECT source_id FROM convs));

@@ -46,7 +46,8 @@ UNION ALL SELECT 'kobjects', source_id, 'custom_records', source_id FROM out_sal
 UNION ALL SELECT 'kobjects', source_id, 'custom_record_links', source_id FROM verify_record_links
 UNION ALL SELECT 'conversations', source_id, 'case_record_links', source_id FROM verify_case_links
 UNION ALL SELECT 'teams', queue_source_id, 'queue_members', source_id FROM out_salesforce_queue_members
-UNION ALL SELECT 'conversations', case_source_id, 'topic_assignments', source_id FROM out_salesforce_topic_assignments
+UNION ALL SELECT CASE entity_kind WHEN 'case' THEN 'conversations' ELSE 'customers' END, entity_source_id, 'topic_assignments', source_id
+          FROM out_salesforce_topic_assignments
 -- (an inline image is a file of its message too: `<message id>:img<n>`)
 UNION ALL SELECT CASE WHEN source_id IN (SELECT image_id FROM stg_inline_images) THEN 'inline_images' ELSE 'attachments' END,
                  source_id, 'file_links', source_id FROM out_salesforce_file_links
