@@ -464,7 +464,9 @@ fn config_and_environment_errors_name_the_fix() {
 
 #[test]
 fn a_second_ferry_on_the_same_workspace_is_refused() {
-    let sim = Sim::start(&["--customers", "20", "--latency-ms", "20"]);
+    // Slow enough that the first run outlasts the 3 seconds a writer
+    // waits for a reader's lock.
+    let sim = Sim::start(&["--customers", "20", "--latency-ms", "250"]);
     let (_t, dir) = workspace(&sim.url, &[]);
     let mut first = spawn_ferry(&dir, &["extract", "--no-progress"]);
     std::thread::sleep(Duration::from_millis(400));
