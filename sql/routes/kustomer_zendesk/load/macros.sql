@@ -21,8 +21,9 @@ CREATE OR REPLACE TEMP MACRO zendesk_fresh_uploads() AS TABLE
 CREATE OR REPLACE TEMP MACRO zendesk_file_size(aid) AS
     (SELECT max(size_bytes) FROM (SELECT size_bytes FROM stg_attachments WHERE attachment_id = aid
                                   UNION ALL SELECT size_bytes FROM stg_inline_images WHERE image_id = aid));
-CREATE OR REPLACE TEMP MACRO zendesk_oversized_file(aid) AS
-    coalesce(zendesk_file_size(aid) > TRY_CAST(getvariable('zendesk_attachment_limit') AS BIGINT), false);
+CREATE OR REPLACE TEMP MACRO zendesk_over_limit(size) AS
+    coalesce(size > TRY_CAST(getvariable('zendesk_attachment_limit') AS BIGINT), false);
+CREATE OR REPLACE TEMP MACRO zendesk_oversized_file(aid) AS zendesk_over_limit(zendesk_file_size(aid));
 
 -- A comment's text with a visible line for each file left out for its
 -- size (`notes`: 'name (size)'), as HTML or as plain text.
@@ -69,9 +70,10 @@ CREATE OR REPLACE TEMP MACRO zendesk_rehost(html, rewrites) AS CASE
 CREATE OR REPLACE TEMP MACRO zendesk_comment_files() AS TABLE
     SELECT c2.source_id, c2.ticket_source_id, x.aid, u.dest_id AS token,
            i.src, h.url,
-           CASE WHEN zendesk_oversized_file(x.aid)
+           -- (the sizes are at hand: no lookup by id)
+           CASE WHEN zendesk_over_limit(coalesce(i.size_bytes, a.size_bytes))
                 THEN coalesce(i.file_name, a.file_name, 'attachment') || ' (' || format_bytes(coalesce(i.size_bytes, a.size_bytes)) || ')' END AS oversized,
-           CASE WHEN zendesk_oversized_file(x.aid) AND i.src IS NOT NULL THEN {src: i.src, file_name: i.file_name} END AS big_image
+           CASE WHEN zendesk_over_limit(i.size_bytes) AND i.src IS NOT NULL THEN {src: i.src, file_name: i.file_name} END AS big_image
     FROM out_zendesk_comments c2, unnest(c2.attachment_ids || c2.inline_image_ids) AS x(aid)
     LEFT JOIN zendesk_fresh_uploads() u ON u.source_id = x.aid
     LEFT JOIN stg_inline_images i ON i.image_id = x.aid

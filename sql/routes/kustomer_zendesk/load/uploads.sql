@@ -16,7 +16,7 @@ WITH files AS (
 )
 SELECT a.attachment_id AS source_id, NULL::VARCHAR AS external_id,
        CASE WHEN a.sha256 IS NULL THEN 'attachment bytes were not downloaded'
-            WHEN zendesk_oversized_file(a.attachment_id)
+            WHEN zendesk_over_limit(a.size_bytes)
                  THEN 'file is ' || a.size_bytes || ' bytes, over the account''s attachment size limit of '
                       || getvariable('zendesk_attachment_limit') || ' bytes (Account Settings limits.attachment_size): not uploaded; '
                       || 'its comment names it and the ticket loads without it' END AS hold,
