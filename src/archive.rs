@@ -356,7 +356,12 @@ pub fn export(
         );
         let mut datasets = Vec::new();
         for (name, query) in &req.datasets {
-            datasets.push(export_query(conn, name, query, req.format, &tmp, &bar)?);
+            // Published for `ferry status`/`ferry serve` (crate::live).
+            crate::live::phase_open(name, 0);
+            let d = export_query(conn, name, query, req.format, &tmp, &bar)?;
+            crate::live::add(name, d.rows, 0, 0);
+            crate::live::phase_done(name);
+            datasets.push(d);
         }
         bar.finish_and_clear();
         let mut attachments = 0;

@@ -38,8 +38,26 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Log lines on stderr as plain text or one JSON object a line (for a log collector). Neither
+    /// has colour codes when stderr is not a terminal.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "FERRY_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +82,11 @@ pub enum Command {
     /// publishes (state/live.json): per phase done, to do, failed, held, rate, ETA; the run
     /// overall.
     Status(StatusArgs),
+    /// A local dashboard of the running (or last) command on 127.0.0.1: per phase progress, records
+    /// and requests over time, budget use and 429s, failures and holds with their reasons, the ETA,
+    /// the last verify funnel. Reads only what runs publish (state/live.json, reports/), so it
+    /// works while a load holds the workspace; the page refreshes itself.
+    Serve(ServeArgs),
     /// Check, read-only, what ferry assumes about the real source and destination accounts and no
     /// document settles (auth and role, rate tier, features, settings that alter imports); prints
     /// one line per check and writes reports/probe-<run>.json. Exit 3 when a check fails.
@@ -186,6 +209,14 @@ pub struct StatusArgs {
     /// Refresh every 2 seconds until the running command ends (Ctrl-C to stop watching).
     #[arg(long)]
     pub watch: bool,
+}
+
+/// `ferry serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0: any free one; the URL is printed).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -385,6 +416,10 @@ pub struct BenchLoadArgs {
     /// (one request per message: ~51 minutes of it at 100 credits/min).
     #[arg(long)]
     pub giant: bool,
+    /// Zendesk only: how long each bulk job runs, in seconds; one load
+    /// per duration, each beside its ceiling.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,60")]
+    pub job_seconds: Vec<f64>,
 }
 
 #[derive(Debug, Args)]

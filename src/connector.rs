@@ -232,6 +232,18 @@ pub trait Destination: Send + Sync {
     /// Settings of the destination account worth a warning before a load
     /// (GETs only; they do not block).
     fn preflight<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Result<Vec<String>>>;
+    /// Batches of `phase` the loader keeps in flight: the phase's own
+    /// figure, unless the account sets the limit (Zendesk's job limit,
+    /// less the headroom its settings leave other integrations).
+    fn in_flight(&self, phase: &Phase) -> usize {
+        phase.batching().1
+    }
+    /// Minutes the destination's job queue needs for `rows` rows of
+    /// `phase`, however fast ferry sends them (`--dry-run`'s estimate);
+    /// 0 where requests are answered when made.
+    fn queue_minutes(&self, _phase: &Phase, _rows: u64) -> f64 {
+        0.0
+    }
     /// Whether a dry run should show [`Destination::plan_existing`] for
     /// this phase's rows (records the account may hold already).
     fn plans_existing(&self, _phase: &Phase) -> bool {

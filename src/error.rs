@@ -19,6 +19,11 @@ pub enum FerryError {
     #[error("interrupted after {batches} batches of this run; everything sent is recorded: rerun the command to resume")]
     Interrupted { batches: u64 },
 
+    /// A Ctrl-C or SIGTERM stopped a command that is not batch-shaped (an
+    /// extract stream) at a point where everything read is landed.
+    #[error("stopped on request (Ctrl-C or SIGTERM): every page read so far is landed and its cursor recorded; rerun the command to resume where it stopped")]
+    Stopped,
+
     #[error("no ferry.toml in {dir}: run `ferry init {dir} --route ROUTE` first (`ferry init --help` lists the routes), or pass -C/--workspace DIR")]
     NoWorkspace { dir: PathBuf },
 

@@ -39,3 +39,22 @@ pub fn check_only(only: &Option<Vec<String>>, known: &[&str]) -> crate::error::R
     }
     Ok(())
 }
+
+/// Records a stream of `source` landed in the pass it is resuming (a pass
+/// left `running` by an earlier run), so its counters continue from them
+/// instead of starting at 0; 0 for a pass that starts now.
+pub fn landed_in_unfinished_pass(
+    db: &duckdb::Connection,
+    source: &str,
+    object: &str,
+) -> crate::error::Result<u64> {
+    let n: i64 = db.query_row(
+        "SELECT coalesce(sum(p.records), 0)
+         FROM ferry_extract_state s JOIN ferry_raw_parts p
+           ON p.source = s.source AND p.object = s.object AND p.created_at >= s.pass_started
+         WHERE s.source = ? AND s.object = ? AND s.status = 'running'",
+        [source, object],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod connector;
 pub mod connectors;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod fsutil;

@@ -21,11 +21,18 @@ fn main() {
         // request details ferry does not control.
         EnvFilter::new(format!("ferry={default_level},warn"))
     });
-    tracing_subscriber::fmt()
+    // Colour codes only for a terminal: a log file, a pipe or a collector
+    // gets plain text (or JSON with --log-format json).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_ansi(ansi)
+        .with_target(false);
+    match cli.log_format {
+        cli::LogFormat::Json => fmt.json().with_ansi(false).init(),
+        cli::LogFormat::Text => fmt.init(),
+    }
     let code = match commands::run(cli) {
         Ok(code) => code,
         Err(e) if closed_pipe(&e) => end_by_sigpipe(),

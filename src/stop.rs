@@ -13,10 +13,30 @@ pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
 }
 
+/// What a command says when asked to stop: what it does on the first
+/// signal, and what the next run does after a second one ends it at once.
+pub struct Stopping {
+    pub first: &'static str,
+    pub second: &'static str,
+}
+
+/// A load's words.
+pub const LOAD: Stopping = Stopping {
+    first: "no new batches; waiting for the ones in flight to be answered and recorded",
+    second: "the next run finds the batches that were in flight by their external ids before sending anything again",
+};
+
+/// An extract's words.
+pub const EXTRACT: Stopping = Stopping {
+    first: "no new pages; landing what has been read and recording each stream's cursor",
+    second:
+        "pages read but not landed are read again by the next run, from the last recorded cursor",
+};
+
 /// Listens for Ctrl-C and SIGTERM for the rest of the process (spawn it on
 /// the runtime that does the work). Once it runs, a signal no longer ends
 /// the process by itself.
-pub async fn listen() {
+pub async fn listen(words: Stopping) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).ok();
     loop {
@@ -33,9 +53,10 @@ pub async fn listen() {
             _ = terminated => {}
         }
         if REQUESTED.swap(true, Ordering::SeqCst) {
-            eprintln!("\nstopped at once: the next run finds the batches that were in flight by their external ids before sending anything again");
+            eprintln!("\nstopped at once: {}", words.second);
             std::process::exit(130);
         }
-        eprintln!("\nstopping: no new batches; waiting for the ones in flight to be answered and recorded (Ctrl-C again to quit at once)");
+        eprintln!("\nstopping: {} (Ctrl-C again to quit at once)", words.first);
+        crate::live::note(&format!("stop requested: {}", words.first));
     }
 }

@@ -482,3 +482,147 @@ fn a_second_ferry_on_the_same_workspace_is_refused() {
         text(&out)
     );
 }
+
+/// Ctrl-C (SIGINT) mid-extract: every page read is landed and its cursor
+/// recorded, the run is `interrupted`, ferry says how to resume and exits
+/// 130. The rerun resumes each unfinished pass and its counters go on from
+/// what the first run landed (not from 0). `-v --log-format json` gives
+/// one JSON object a line on stderr, with no colour codes.
+#[test]
+fn ctrl_c_stops_the_extract_cleanly_and_the_resume_counts_on() {
+    let sim = Sim::start(&["--seed", "7", "--customers", "40", "--latency-ms", "30"]);
+    let (_t, dir) = workspace(&sim.url, &[("pages_per_part = 20", "pages_per_part = 1")]);
+    let child = ferry_command(
+        &dir,
+        &["-v", "--log-format", "json", "extract", "--no-progress"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = std::time::Instant::now();
+    let landed = |dir: &std::path::Path| -> u64 {
+        std::fs::read(dir.join("state/live.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map(|v| {
+                v["phases"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| p["done"].as_u64().unwrap_or(0))
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    while landed(&dir) < 30 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the extract landed nothing"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: a signal to the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(
+        err.contains("stopping: no new pages") && err.contains("rerun the command to resume"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "no colour codes when piped: {err}");
+    let json: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        json.iter()
+            .any(|v| v["fields"]["message"] == "stream pass starts"
+                && v["fields"]["object"].is_string()),
+        "-v --log-format json: {err}"
+    );
+    let conn = db(&dir);
+    assert_eq!(
+        strings(
+            &conn,
+            "SELECT outcome FROM ferry_runs WHERE command = 'extract' ORDER BY started_at DESC LIMIT 1"
+        ),
+        vec!["interrupted"]
+    );
+    // What each unfinished pass had landed when it stopped.
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.object, sum(p.records)::BIGINT FROM ferry_extract_state s JOIN ferry_raw_parts p
+               ON p.source = s.source AND p.object = s.object AND p.created_at >= s.pass_started
+             WHERE s.status = 'running' GROUP BY ALL HAVING sum(p.records) > 0",
+        )
+        .unwrap();
+    let resumed: Vec<(String, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    drop(stmt);
+    drop(conn);
+    assert!(!resumed.is_empty(), "a stream was stopped mid-pass");
+
+    let out = ferry(&dir, &["extract", "--no-progress"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_complete(&sim, &dir);
+    let live: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("state/live.json")).unwrap()).unwrap();
+    assert_eq!(live["outcome"], "ok");
+    let conn = db(&dir);
+    let mut went_on = 0;
+    for (object, before) in &resumed {
+        let phase = live["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == object.as_str())
+            .unwrap_or_else(|| panic!("{object} in {live}"));
+        let done = phase["done"].as_i64().unwrap();
+        let whole = count(
+            &conn,
+            &format!("SELECT count(*) FROM raw_kustomer_{object}"),
+        );
+        // Counted from 0 again, a stream would show only what the rerun
+        // landed: fewer than the whole.
+        assert!(
+            done >= whole,
+            "{object}: the resumed pass counts on from the {before} landed before the stop: {done} of {whole}"
+        );
+        if *before < whole {
+            went_on += 1;
+        }
+    }
+    assert!(
+        went_on > 0,
+        "a stream stopped with records still to land: {resumed:?}"
+    );
+}
+
+/// When the API does not answer for a while, ferry says what it waits for
+/// (on stderr and in the run's log) instead of staying silent.
+#[test]
+fn a_slow_api_is_waited_for_in_words() {
+    let sim = Sim::start(&["--seed", "8", "--customers", "2", "--latency-ms", "2500"]);
+    let (_t, dir) = workspace(&sim.url, &[]);
+    let out = ferry_command(&dir, &["extract", "--only", "teams", "--no-progress"])
+        .env("FERRY_WAIT_SECS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no answer from Kustomer for") && err.contains("still waiting"),
+        "{err}"
+    );
+    let log = std::fs::read_dir(dir.join("logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(log.contains("still waiting"), "{log}");
+}

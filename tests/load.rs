@@ -238,10 +238,22 @@ fn ctrl_c_stops_the_load_cleanly_and_a_rerun_resumes() {
 /// While a load holds the workspace, `ferry status` shows what it
 /// publishes (state/live.json): each phase's progress, rate and ETA and
 /// the run overall; without a terminal the load prints a progress line
-/// every FERRY_PROGRESS_SECS, and logs/<run>.log keeps them.
+/// every FERRY_PROGRESS_SECS, and logs/<run>.log keeps them. `ferry
+/// serve`'s page, rendered by headless Chromium, shows the load running
+/// and, after it, the final counts.
 #[test]
 fn a_running_load_can_be_watched_from_another_terminal() {
-    let (_k, z, _t, dir) = migrated("30", &["--latency-ms", "60"]);
+    let (_k, z, t, dir) = migrated("30", &["--latency-ms", "60"]);
+    let serve = Serve::start(&dir);
+    let profile = t.path().join("chromium-profile");
+    // Before the load the page shows the last run, the extract, finished.
+    let before = chromium_dom(&serve.url, &profile);
+    assert_eq!(
+        text_by_id(&before, "run-outcome").as_deref(),
+        Some("ok"),
+        "{before}"
+    );
+    assert!(before.contains("<h2>extract "), "{before}");
     let child = ferry_command(&dir, &["load"])
         .env("FERRY_PROGRESS_SECS", "1")
         .stdout(std::process::Stdio::piped())
@@ -272,6 +284,14 @@ fn a_running_load_can_be_watched_from_another_terminal() {
         live.contains("load ") && live.contains("running") && live.contains("% of the run"),
         "status while the load runs: {live}"
     );
+    // The dashboard, while the load holds the workspace lock.
+    let during = chromium_dom(&serve.url, &profile);
+    assert!(
+        text_by_id(&during, "run-outcome").as_deref() == Some("running")
+            && during.contains("id=\"phase-")
+            && during.contains("id=\"records-chart\""),
+        "the page while the load runs: {during}"
+    );
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr).to_string();
@@ -279,17 +299,48 @@ fn a_running_load_can_be_watched_from_another_terminal() {
         err.contains("phases done (") && err.contains("ended: ok"),
         "progress lines without a terminal: {err}"
     );
-    let logs: Vec<_> = std::fs::read_dir(dir.join("logs"))
+    // A log per run: the extract's and the load's.
+    let logs: Vec<String> = std::fs::read_dir(dir.join("logs"))
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
-    assert_eq!(logs.len(), 1, "one log for the one run: {logs:?}");
-    let log = std::fs::read_to_string(&logs[0]).unwrap();
+    assert_eq!(logs.len(), 2, "the extract's and the load's: {logs:?}");
+    let log = logs
+        .iter()
+        .find(|l| {
+            l.lines()
+                .next()
+                .is_some_and(|first| first.contains(" load "))
+        })
+        .unwrap_or_else(|| panic!("the load's log: {logs:?}"));
     assert!(
         log.contains("phase tickets done:") && log.contains("ended: ok"),
         "{log}"
     );
     assert_loaded(&z, &dir);
+    // After the load the page shows how it ended and each phase's final
+    // count, which is what the destination received.
+    let after = chromium_dom(&serve.url, &profile);
+    assert_eq!(
+        text_by_id(&after, "run-outcome").as_deref(),
+        Some("ok"),
+        "{after}"
+    );
+    let tickets = z.stats()["objects"]["tickets"].as_u64().unwrap();
+    assert_eq!(
+        text_by_id(&after, "created-tickets"),
+        Some(tickets.to_string()),
+        "{after}"
+    );
+    assert_eq!(
+        text_by_id(&after, "overall-percent").as_deref(),
+        Some("100")
+    );
+    assert!(
+        !after.contains("http-equiv=\"refresh\""),
+        "a finished run's page stays still"
+    );
+    drop(serve);
     // Finished: status has the workspace again, and shows the whole screen.
     let t = text(&ferry(&dir, &["status"]));
     assert!(t.contains("last runs"), "{t}");
@@ -1159,4 +1210,96 @@ fn users_by_id(z: &Sim) -> std::collections::BTreeMap<u64, serde_json::Value> {
         .iter()
         .map(|u| (u["id"].as_u64().unwrap(), u.clone()))
         .collect()
+}
+
+/// The simulator's jobs as Zendesk documents them: queued, then working
+/// with progress, then completed with results (Job Statuses); at most 30
+/// queued or running per account, other integrations' included, the next
+/// refused with 429 TooManyJobs before anything of it is done; Show Many
+/// Job Statuses answers for many ids at once.
+#[test]
+fn the_simulators_jobs_take_time_and_an_account_runs_thirty_at_most() {
+    let z = Sim::zendesk(&["--job-ms", "3000", "--other-jobs", "10"]);
+    let org = |i: usize| serde_json::json!({"organizations": [{"name": format!("Queue Org {i}")}]});
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let (status, v) = z.zendesk_call("POST", "/api/v2/organizations/create_many", Some(org(i)));
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["job_status"]["status"], "queued");
+        ids.push(v["job_status"]["id"].as_str().unwrap().to_string());
+    }
+    let (status, v) = z.zendesk_call("POST", "/api/v2/organizations/create_many", Some(org(99)));
+    assert_eq!(status, 429, "the 31st job (10 of others, 20 here): {v}");
+    assert_eq!(v["error"], "TooManyJobs");
+    let before = z.stats()["objects"]["organizations"].as_u64().unwrap();
+    let (_, list) = z.zendesk_call(
+        "GET",
+        &format!("/api/v2/job_statuses/show_many?ids={}", ids.join(",")),
+        None,
+    );
+    let list = list["job_statuses"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 20);
+    assert!(
+        list.iter()
+            .all(|s| s["status"] == "queued" || s["status"] == "working"),
+        "{list:?}"
+    );
+    std::thread::sleep(Duration::from_millis(3300));
+    let (_, list) = z.zendesk_call(
+        "GET",
+        &format!("/api/v2/job_statuses/show_many?ids={}", ids.join(",")),
+        None,
+    );
+    for s in list["job_statuses"].as_array().unwrap() {
+        assert_eq!(s["status"], "completed", "{s}");
+        assert_eq!(s["results"].as_array().unwrap().len(), 1, "{s}");
+    }
+    let dump = z.get("/__sim/dump");
+    let refused = dump["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["name"] == "Queue Org 99")
+        .count();
+    assert_eq!(refused, 0, "a refused job does nothing");
+    assert_eq!(
+        before,
+        z.stats()["objects"]["organizations"].as_u64().unwrap()
+    );
+    // Room again: the account takes jobs once these are over.
+    let (status, _) = z.zendesk_call("POST", "/api/v2/organizations/create_many", Some(org(100)));
+    assert_eq!(status, 200);
+}
+
+/// A load on an account whose other integrations hold all but one of its
+/// 30 job places: ferry meets TooManyJobs, keeps fewer jobs in flight and
+/// still loads every record once; it polls its jobs with Show Many Job
+/// Statuses only.
+#[test]
+fn a_load_shares_the_account_job_queue_and_polls_its_jobs_together() {
+    let (_k, z, _t, dir) = migrated_with(
+        "60",
+        &[
+            "--job-ms",
+            "700",
+            "--other-jobs",
+            "29",
+            "--bulk-user-imports",
+        ],
+        &[("bulk_user_imports = \"auto\"", "bulk_user_imports = \"on\"")],
+    );
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_loaded(&z, &dir);
+    assert_each_ticket_once(&z);
+    let s = z.stats();
+    let (jobs, polls, refused) = (
+        s["jobs"].as_u64().unwrap(),
+        s["job_polls"].as_u64().unwrap(),
+        s["too_many_jobs"].as_u64().unwrap(),
+    );
+    assert!(refused > 0, "one place left: some job was refused ({s})");
+    assert!(jobs >= 5, "{s}");
+    assert!(polls <= jobs * 6, "{polls} status requests for {jobs} jobs");
+    assert_eq!(s["job_polls_one"], 0, "every poll is a show_many: {s}");
 }

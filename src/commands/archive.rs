@@ -51,6 +51,7 @@ pub fn run(workspace: &Path, args: ArchiveArgs) -> anyhow::Result<i32> {
     };
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "archive", &super::recorded_args())?;
+    crate::live::start(&ws.dir, &run_id, "archive", datasets.len());
     let req = ExportRequest {
         name,
         datasets,
@@ -74,10 +75,12 @@ pub fn run(workspace: &Path, args: ArchiveArgs) -> anyhow::Result<i32> {
             }
             println!("Exported to {} (manifest.json, SHA256SUMS). Check it any time: ferry archive --verify {}", dir.display(), dir.display());
             crate::runs::finish(&conn, &run_id, true, &format!("exported {}", dir.display()))?;
+            crate::live::finish("ok");
             Ok(0)
         }
         Err(e) => {
             crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
+            crate::live::finish("failed");
             Err(e.into())
         }
     }

@@ -22,8 +22,32 @@ pub fn run(workspace: &Path, args: ExtractArgs) -> anyhow::Result<i32> {
     runs::start(&conn, &run_id, "extract", &super::recorded_args())?;
     let db = Arc::new(Mutex::new(conn));
     let started = Instant::now();
+    // Published outside the locked database for `ferry status` and
+    // `ferry serve`, and the run's log (crate::live).
+    let streams = args
+        .only
+        .as_ref()
+        .map_or(ws.config.source.objects().len(), |o| o.len());
+    crate::live::start(&ws.dir, &run_id, "extract", streams);
     let outcome = extract_inner(&ws, &run_id, db.clone(), &args);
     let conn = db.lock().unwrap();
+    let stopped = crate::stop::requested()
+        || matches!(&outcome, Err(e) if matches!(e.downcast_ref::<crate::error::FerryError>(), Some(crate::error::FerryError::Stopped)));
+    if stopped {
+        let msg = crate::error::FerryError::Stopped.to_string();
+        runs::interrupted(&conn, &run_id, &msg)?;
+        crate::live::finish("interrupted");
+        if let Ok(summaries) = &outcome {
+            let landed: u64 = summaries.iter().map(|s| s.landed).sum();
+            eprintln!("{landed} records landed by this run before the stop.");
+        }
+        eprintln!("{msg}");
+        return Ok(super::EXIT_INTERRUPTED);
+    }
+    crate::live::finish(match &outcome {
+        Ok(s) if s.iter().all(|s| s.error.is_none()) => "ok",
+        _ => "failed",
+    });
     match outcome {
         Ok(summaries) => {
             let failed: Vec<_> = summaries.iter().filter(|s| s.error.is_some()).collect();
@@ -76,7 +100,27 @@ fn extract_inner(
         [source.kind()],
         |r| r.get(0),
     )?;
+    rt.spawn(crate::stop::listen(crate::stop::EXTRACT));
     rt.block_on(async {
+        let publisher = crate::live::Publisher::start(vec![client.clone()]);
+        let out = extract_streams(ws, run_id, db, args, since, first_pass, source, client).await;
+        publisher.stop();
+        out
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn extract_streams(
+    ws: &Workspace,
+    run_id: &str,
+    db: Arc<Mutex<duckdb::Connection>>,
+    args: &ExtractArgs,
+    since: Option<i64>,
+    first_pass: bool,
+    source: Arc<dyn crate::connector::Source>,
+    client: Arc<crate::http::ApiClient>,
+) -> anyhow::Result<Vec<extract::StreamSummary>> {
+    {
         source.check(&client).await?;
         // A full pass stands on the connector's assumptions about the org:
         // where the newest `ferry probe` report refuted one that loses
@@ -112,7 +156,7 @@ fn extract_inner(
                 opts,
             })
             .await?)
-    })
+    }
 }
 
 fn probe_reports(ws: &Path) -> Vec<std::path::PathBuf> {

@@ -77,8 +77,18 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             extra: dest.load_settings().variables,
             ..vars.clone()
         };
+        // Minutes: each phase takes its requests at the budget, or as long
+        // as the destination's queue needs to run its jobs, whichever is
+        // longer (Zendesk: a few jobs at a time, each taking a while).
+        let mut minutes = 0.0;
         for p in dry_run::dry_run(&conn, &sql, &dry_vars, dest.as_ref(), &phases)? {
             total += p.requests;
+            let by_budget = p.requests as f64 / rate.max(1) as f64;
+            let by_queue = phases
+                .iter()
+                .find(|ph| ph.name == p.phase)
+                .map_or(0.0, |ph| dest.queue_minutes(ph, p.rows + p.changed));
+            minutes += by_budget.max(by_queue);
             println!(
                 "{:<22} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
                 p.phase,
@@ -94,8 +104,8 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
             }
         }
         println!(
-            "≈{total} requests; at {rate}/min that is {}. Nothing was sent.",
-            duration_words(total as f64 / rate.max(1) as f64)
+            "≈{total} requests; at {rate}/min and with the destination's job queue that is {}. Nothing was sent.",
+            duration_words(minutes)
         );
         plan_existing(
             &conn,
@@ -120,7 +130,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         let rt = super::runtime()?;
         // Ctrl-C / SIGTERM: stop taking new batches, record the ones in
         // flight (crate::stop).
-        rt.spawn(crate::stop::listen());
+        rt.spawn(crate::stop::listen(crate::stop::LOAD));
         println!(
             "{:<22} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>6} {:>8}",
             "phase",
@@ -193,7 +203,7 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
                 crate::runs::interrupted(&conn, &run_id, &e.to_string())?;
                 crate::live::finish("interrupted");
                 eprintln!("{e}");
-                return Ok(EXIT_INTERRUPTED);
+                return Ok(super::EXIT_INTERRUPTED);
             }
             crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
             crate::live::finish("failed");
@@ -201,10 +211,6 @@ pub fn run(workspace: &Path, args: LoadArgs) -> anyhow::Result<i32> {
         }
     }
 }
-
-/// The exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT,
-/// as a shell reports it).
-const EXIT_INTERRUPTED: i32 = 130;
 
 /// What the destination already holds of the people a load would send
 /// (GETs only), for the phases whose destination looks: without

@@ -11,6 +11,7 @@ mod init;
 mod load;
 mod probe;
 mod rollback;
+mod serve;
 #[cfg(feature = "sim")]
 mod sim;
 mod sql;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => verify::run(&cli.workspace, args),
         Command::Archive(args) => archive::run(&cli.workspace, args),
         Command::Status(a) => status::run(&cli.workspace, a),
+        Command::Serve(a) => serve::run(&cli.workspace, a),
         Command::Compact => compact::run(&cli.workspace),
         Command::Probe => probe::run(&cli.workspace),
         #[cfg(feature = "sim")]
@@ -77,3 +79,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn recorded_args() -> Vec<String> {
     std::env::args().skip(1).collect()
 }
+
+/// The exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT,
+/// as a shell reports it).
+pub const EXIT_INTERRUPTED: i32 = 130;

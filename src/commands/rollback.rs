@@ -28,11 +28,32 @@ pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
     }
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "rollback", &super::recorded_args())?;
+    let todo = counts(&conn, &ws, &scope)?;
+    // Published for `ferry status`/`ferry serve` and drawn as a bar: what
+    // is deleted is counted by what leaves the id map.
+    crate::live::start(&ws.dir, &run_id, "rollback", todo.len());
+    for (phase, n) in &todo {
+        crate::live::phase(phase, *n as u64);
+    }
     let db = Arc::new(Mutex::new(conn));
     let res = (|| -> anyhow::Result<Vec<(String, usize)>> {
         let dest = ws.config.destination.clone();
         let client = Arc::new(dest.client()?);
-        Ok(super::runtime()?.block_on(dest.rollback(client, db.clone(), scope))?)
+        let rt = super::runtime()?;
+        let publisher = {
+            let _in_rt = rt.enter();
+            crate::live::Publisher::start(vec![client.clone()])
+        };
+        let ticker = rt.spawn(count_down(
+            db.clone(),
+            ws.config.destination.kind(),
+            scope.clone(),
+            todo.clone(),
+        ));
+        let out = rt.block_on(dest.rollback(client, db.clone(), scope))?;
+        ticker.abort();
+        publisher.stop();
+        Ok(out)
     })();
     let conn = db.lock().unwrap();
     match res {
@@ -48,11 +69,17 @@ pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
             if done.is_empty() {
                 println!("Nothing in ferry_id_map matches; nothing was deleted.");
             }
+            for (phase, n) in &todo {
+                crate::live::set_done(phase, *n as u64);
+                crate::live::phase_done(phase);
+            }
             crate::runs::finish(&conn, &run_id, true, "rollback complete")?;
+            crate::live::finish("ok");
             Ok(0)
         }
         Err(e) => {
             crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
+            crate::live::finish("failed");
             eprintln!("Rolled-back records are already out of ferry_id_map; rerun the same rollback to finish.");
             Err(e)
         }
@@ -87,18 +114,81 @@ fn confirmed(
     Ok(answer.trim() == "yes")
 }
 
-/// Prints what the rollback would delete, per phase; false when nothing.
-fn show(conn: &duckdb::Connection, ws: &Workspace, scope: &RollbackScope) -> anyhow::Result<bool> {
-    let dest = ws.config.destination.as_ref();
+/// Records in the id map in `scope`, per phase, oldest first.
+fn counts(
+    conn: &duckdb::Connection,
+    ws: &Workspace,
+    scope: &RollbackScope,
+) -> anyhow::Result<Vec<(String, i64)>> {
+    Ok(remaining(conn, ws.config.destination.kind(), scope)?)
+}
+
+fn remaining(
+    conn: &duckdb::Connection,
+    kind: &str,
+    scope: &RollbackScope,
+) -> duckdb::Result<Vec<(String, i64)>> {
     let (filter, param) = scope.filter();
     let mut stmt = conn.prepare(&format!(
         "SELECT dest_object, count(*) FROM ferry_id_map WHERE dest = ? AND {filter}
          GROUP BY ALL ORDER BY min(loaded_at)"
     ))?;
-    let kind = dest.kind();
-    let counts: Vec<(String, i64)> = stmt
+    let rows = stmt
         .query_map(duckdb::params![kind, param], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>();
+    rows
+}
+
+/// Every second: what has left the id map, per phase, as the live state
+/// and a bar (hidden without a terminal).
+async fn count_down(
+    db: Arc<Mutex<duckdb::Connection>>,
+    kind: &'static str,
+    scope: RollbackScope,
+    todo: Vec<(String, i64)>,
+) {
+    let total: i64 = todo.iter().map(|t| t.1).sum();
+    let bar =
+        indicatif::ProgressBar::new(total as u64).with_finish(indicatif::ProgressFinish::AndClear);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "rolling back [{bar:30}] {pos}/{len} deleted, {msg}",
+        )
+        .unwrap()
+        .progress_chars("=> "),
+    );
+    let mut finished = std::collections::HashSet::new();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let left = {
+            let db = db.lock().unwrap();
+            remaining(&db, kind, &scope).unwrap_or_default()
+        };
+        let mut done_all = 0;
+        for (phase, n) in &todo {
+            let l = left.iter().find(|x| &x.0 == phase).map_or(0, |x| x.1);
+            let done = (n - l).max(0);
+            done_all += done;
+            crate::live::set_done(phase, done as u64);
+            if l == 0 && finished.insert(phase.clone()) {
+                crate::live::phase_done(phase);
+            }
+        }
+        bar.set_position(done_all as u64);
+        bar.set_message(
+            crate::live::snapshot()
+                .and_then(|s| crate::live::overall_eta(&s))
+                .map_or("ETA -".to_string(), |e| {
+                    format!("ETA {}", crate::live::duration(e))
+                }),
+        );
+    }
+}
+
+/// Prints what the rollback would delete, per phase; false when nothing.
+fn show(conn: &duckdb::Connection, ws: &Workspace, scope: &RollbackScope) -> anyhow::Result<bool> {
+    let dest = ws.config.destination.as_ref();
+    let counts = counts(conn, ws, scope)?;
     if counts.is_empty() {
         return Ok(false);
     }

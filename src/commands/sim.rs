@@ -98,6 +98,13 @@ pub fn zendesk(args: SimZendeskArgs) -> anyhow::Result<i32> {
             cut_post_to: args.cut_post_to.clone(),
             bulk_user_imports: args.bulk_user_imports,
             existing_users: Vec::new(),
+            jobs: sim::JobTiming {
+                queue_ms: args.job_queue_ms,
+                per_item_ms: args.job_item_ms,
+                per_comment_ms: args.job_comment_ms,
+                fixed_ms: args.job_ms,
+            },
+            other_jobs: args.other_jobs,
         };
         let opts = match args.mirror_kustomer_seed {
             Some(seed) => opts.mirror_kustomer(seed, args.mirror_kustomer_customers),

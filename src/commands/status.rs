@@ -33,7 +33,9 @@ pub fn run(workspace: &Path, args: StatusArgs) -> anyhow::Result<i32> {
                     // Clear the screen and go home: one frame, not a scroll.
                     print!("\x1b[2J\x1b[H");
                 }
-                match crate::live::read(workspace) {
+                // The state is the lock holder's only once it has published
+                // (an earlier run's stays until then).
+                match crate::live::read(workspace).filter(|s| s.pid.to_string() == pid.trim()) {
                     Some(s) => print!("{}", crate::live::render(&s)),
                     None => println!("another ferry process (pid {pid}) holds the workspace; it has published no live state yet"),
                 }

@@ -16,9 +16,16 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
     let run_id = crate::runs::new_run_id();
     crate::runs::start(&conn, &run_id, "verify", &super::recorded_args())?;
     let db = Mutex::new(conn);
+    // Each step said as it starts, and published for `ferry status` and
+    // `ferry serve` (crate::live): a read-back can take minutes.
+    crate::live::start(&ws.dir, &run_id, "verify", if args.offline { 2 } else { 4 });
     let outcome = (|| -> anyhow::Result<Report> {
         let set = crate::transform::scripts::ScriptSet::load(&ws.dir, ws.config.route_def)?;
         let sql = set.load_sql();
+        crate::live::step(
+            "accounting",
+            "verify: accounting for every source record (extracted → output → loaded or why not)…",
+        );
         let (funnel, reasons) =
             verify::funnel(&db.lock().unwrap(), &sql, ws.config.destination.kind())?;
         let phases = verify::phase_timings(&db.lock().unwrap())?;
@@ -30,6 +37,7 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
         let unavailable = verify::unavailable(&db.lock().unwrap(), ws.config.source.as_ref())?;
         let (incomplete_total, incomplete) =
             verify::incomplete(&db.lock().unwrap(), ws.config.source.as_ref(), 200)?;
+        crate::live::step_done("accounting");
         // A comparison of an earlier verify must not pass for this one's.
         db.lock()
             .unwrap()
@@ -45,12 +53,38 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             (Vec::new(), Default::default())
         } else {
             let dest = ws.config.destination.clone();
-            let client = dest.client()?;
+            let client = std::sync::Arc::new(dest.client()?);
             let rt = super::runtime()?;
+            let publisher = {
+                let _in_rt = rt.enter();
+                crate::live::Publisher::start(vec![client.clone()])
+            };
             let tmp = ws.db_path().with_file_name("tmp");
             std::fs::create_dir_all(&tmp)?;
+            let created: i64 = db.lock().unwrap().query_row(
+                "SELECT count(*) FROM ferry_id_map WHERE dest = ?",
+                [dest.kind()],
+                |r| r.get(0),
+            )?;
+            crate::live::step(
+                "read back",
+                &format!(
+                    "verify: reading back the {created} records ferry created in {} and a sample of {} field by field…",
+                    dest.base_url(),
+                    args.sample
+                ),
+            );
+            // Requests as they go, on a terminal: a read-back of a large
+            // org takes minutes.
+            let spinner = rt.spawn(reading_back(client.clone()));
             let (checks, mut sample) =
                 rt.block_on(dest.verify(&db, &client, &tmp, args.sample, &sql))?;
+            spinner.abort();
+            crate::live::step_done("read back");
+            crate::live::step(
+                "fields",
+                "verify: comparing every carried field of the sampled records with the source…",
+            );
             // Every carried field of the sampled records, when the route
             // says what to compare (verify/fields.sql).
             if let Ok(fields_sql) = sql.get("verify/fields.sql") {
@@ -70,11 +104,15 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
                         .extend(verify::content::rules(&db.lock().unwrap())?);
                 }
             }
+            crate::live::step_done("fields");
+            publisher.stop();
             (checks, sample)
         };
+        crate::live::step("ledger", "verify: the field ledger and the changes…");
         let changes = verify::changes(&db.lock().unwrap(), &sql, ws.config.destination.as_ref())?;
         let mut fields = verify::fields::ledger(&db.lock().unwrap(), &sample.mismatches)?;
         fields.set_aside_declared_gaps(&mut sample.mismatches);
+        crate::live::step_done("ledger");
         let mut problems = verify::problems(
             &db.lock().unwrap(),
             &funnel,
@@ -124,9 +162,11 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
         Ok(r) => r,
         Err(e) => {
             crate::runs::finish(&conn, &run_id, false, &e.to_string())?;
+            crate::live::finish("failed");
             return Err(e);
         }
     };
+    crate::live::finish(if report.ok { "ok" } else { "failed" });
     print_summary(&report);
     let (json, html) = verify::write(&ws.reports_dir(), &report)?;
     println!("Report: {}\n        {}", html.display(), json.display());
@@ -143,6 +183,27 @@ pub fn run(workspace: &Path, args: VerifyArgs) -> anyhow::Result<i32> {
             eprintln!("verify: {p}");
         }
         Ok(crate::error::EXIT_CHECKS)
+    }
+}
+
+/// A spinner with the read-back's requests so far and what it waits for
+/// (hidden when stderr is not a terminal: the log has the lines).
+async fn reading_back(client: std::sync::Arc<crate::http::ApiClient>) {
+    let bar =
+        indicatif::ProgressBar::new_spinner().with_finish(indicatif::ProgressFinish::AndClear);
+    bar.set_style(indicatif::ProgressStyle::with_template("  {spinner} {msg}").unwrap());
+    let started = std::time::Instant::now();
+    loop {
+        let p = crate::live::Pulse::of(std::slice::from_ref(&client));
+        bar.set_message(format!(
+            "{} requests to {} in {}{}",
+            p.requests,
+            client.api(),
+            crate::live::duration(started.elapsed().as_secs()),
+            p.waiting.map_or(String::new(), |w| format!(" · {w}"))
+        ));
+        bar.tick();
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
 

@@ -36,6 +36,46 @@ pub struct HttpStats {
     /// Downloads from other hosts (presigned storage links): not API
     /// calls, so not in `requests` nor in the rate budget.
     pub offhost_downloads: AtomicU64,
+    /// Requests sent and not yet answered, and when the oldest of them was
+    /// sent (ms since the epoch, 0 when none): what the live state's
+    /// "no answer for 60 s, still waiting" line is read from.
+    pub in_flight: AtomicU64,
+    pub oldest_sent_ms: AtomicU64,
+    /// Until when the API asked for patience (a 429's wait), ms since the
+    /// epoch; 0 when it did not.
+    pub paused_until_ms: AtomicU64,
+}
+
+/// Milliseconds since the epoch.
+pub fn epoch_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl HttpStats {
+    /// What the client waits for, in words, when it has waited long:
+    /// a request unanswered for `after` or more, or a 429's pause.
+    pub fn waiting(&self, api: &str, after: Duration) -> Option<String> {
+        let now = epoch_ms();
+        let paused = self.paused_until_ms.load(Ordering::Relaxed);
+        if paused > now + 5_000 {
+            return Some(format!(
+                "{api} asked ferry to slow down (429): waiting {} s before the next request",
+                (paused - now) / 1000
+            ));
+        }
+        let oldest = self.oldest_sent_ms.load(Ordering::Relaxed);
+        let n = self.in_flight.load(Ordering::Relaxed);
+        (n > 0 && oldest > 0 && now.saturating_sub(oldest) >= after.as_millis() as u64).then(|| {
+            format!(
+                "no answer from {api} for {} s, still waiting ({n} request{} in flight)",
+                (now - oldest) / 1000,
+                if n == 1 { "" } else { "s" }
+            )
+        })
+    }
 }
 
 /// Which budget a request draws from.
@@ -81,6 +121,11 @@ pub struct ClientSettings {
     /// Headers sent on every API call besides the credential (Intercom's
     /// pinned `Intercom-Version`).
     pub headers: Vec<(&'static str, String)>,
+    /// Texts that, in a 429 body, mean a refusal the caller handles rather
+    /// than a request rate to slow down: Zendesk's `TooManyJobs` ("Job
+    /// limit": too many jobs queued, which waiting on the request budget
+    /// does not cure). Such a 429 is returned as an HTTP error at once.
+    pub refusals_429: &'static [&'static str],
     /// Seconds the server's `X-RateLimit-Limit` counts: 60 for most APIs,
     /// 10 for Intercom ("Rate Limiting": a limit of 1,000 a minute is
     /// announced as 167 per 10-second window).
@@ -113,6 +158,7 @@ impl ClientSettings {
             retry_codes: &[],
             quota_codes: &[],
             headers: Vec::new(),
+            refusals_429: &[],
             limit_window_secs: 60,
         }
     }
@@ -136,6 +182,7 @@ pub struct ApiClient {
     oauth: Option<oauth::OAuth>,
     retry_codes: &'static [&'static str],
     quota_codes: &'static [(&'static str, &'static str)],
+    refusals_429: &'static [&'static str],
     /// The OAuth session's bearer header, once fetched.
     session: RwLock<Option<HeaderValue>>,
     /// Serialises token fetches: one refresh serves every request that
@@ -174,6 +221,11 @@ enum Attempt {
 }
 
 impl ApiClient {
+    /// The API's name for messages ("Zendesk").
+    pub fn api(&self) -> &str {
+        &self.api
+    }
+
     /// Builds the client; the credential goes into a sensitive default header.
     pub fn new(s: ClientSettings) -> Result<ApiClient> {
         let mut headers = HeaderMap::new();
@@ -223,6 +275,7 @@ impl ApiClient {
             oauth: s.oauth,
             retry_codes: s.retry_codes,
             quota_codes: s.quota_codes,
+            refusals_429: s.refusals_429,
             session: RwLock::new(None),
             refreshing: tokio::sync::Mutex::new(()),
             limiter: Arc::new(match s.credit_window_burst {
@@ -387,6 +440,9 @@ impl ApiClient {
                             &self.limiter
                         };
                         l.pause_until(Instant::now() + wait);
+                        self.stats
+                            .paused_until_ms
+                            .fetch_max(epoch_ms() + wait.as_millis() as u64, Ordering::Relaxed);
                     }
                     tracing::debug!(%url, attempts, %why, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
@@ -469,7 +525,23 @@ impl ApiClient {
         // idempotent either.
         let write = (*method == Method::POST || *method == Method::PUT || *method == Method::PATCH)
             && lane != Lane::Search;
-        let resp = match req.send().await {
+        let sent = self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
+        if sent == 0 {
+            self.stats
+                .oldest_sent_ms
+                .store(epoch_ms(), Ordering::Relaxed);
+        }
+        let answer = req.send().await;
+        // The oldest request still unanswered is unknown once another one
+        // answers: the clock restarts from this answer.
+        if self.stats.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.stats.oldest_sent_ms.store(0, Ordering::Relaxed);
+        } else {
+            self.stats
+                .oldest_sent_ms
+                .store(epoch_ms(), Ordering::Relaxed);
+        }
+        let resp = match answer {
             Ok(r) => r,
             // Sent but unanswered (reset, timeout): the API may have done
             // it. Not sent again — see `FerryError::InDoubt`.
@@ -537,6 +609,15 @@ impl ApiClient {
         }
         let code = status.as_u16();
         if code == 429 {
+            let text = String::from_utf8_lossy(&body);
+            if self.refusals_429.iter().any(|r| text.contains(r)) {
+                return Attempt::Fail(FerryError::Http {
+                    api: self.api.clone(),
+                    status: code,
+                    url: url.to_string(),
+                    body: text.chars().take(2000).collect(),
+                });
+            }
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
             // Kustomer sends no Retry-After; its x-ratelimit-reset says when
             // the window reopens.

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use duckdb::{params, Connection};
 use futures::stream::{FuturesUnordered, StreamExt};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -139,12 +139,9 @@ pub async fn run(
     // Published outside the locked database for `ferry status` and the
     // run's log (crate::live).
     crate::live::start(&ctx.ws, &ctx.run_id, "load", phases.len());
-    let publisher = {
-        let c = ctx.clone();
-        tokio::spawn(crate::live::publish(move || counters(&c)))
-    };
+    let publisher = { crate::live::Publisher::start(vec![ctx.client.clone()]) };
     let out = run_phases(&ctx, &phases, anchored, &feeders, &mut report).await;
-    publisher.abort();
+    publisher.stop();
     out
 }
 
@@ -233,6 +230,23 @@ async fn run_group(
         (Vec::new(), 0)
     };
     let multi = indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    // The run as a whole above the phase's bar: phases done, share, ETA.
+    let overall = multi.add(ProgressBar::with_draw_target(
+        None,
+        ProgressDrawTarget::hidden(),
+    ));
+    overall.set_style(ProgressStyle::with_template("{msg}").unwrap());
+    let overall_task = {
+        let overall = overall.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Some(s) = crate::live::snapshot() {
+                    overall.set_message(crate::live::overall_line(&s));
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        })
+    };
     let mut bars = Vec::new();
     for phase in &group {
         // Counting the anchor query would aggregate every child at once:
@@ -264,6 +278,8 @@ async fn run_group(
             for bar in &bars {
                 bar.finish_and_clear();
             }
+            overall_task.abort();
+            overall.finish_and_clear();
             return Err(interrupted(ctx));
         }
     }
@@ -273,6 +289,8 @@ async fn run_group(
         sum.held += held.len() as u64;
         record_held(ctx, phase, held).await?;
     }
+    overall_task.abort();
+    overall.finish_and_clear();
     Ok(sums)
 }
 
@@ -322,10 +340,24 @@ async fn phase_bar(ctx: &Arc<LoadCtx>, phase: &'static Phase) -> Result<Progress
 }
 
 fn new_bar(phase: &Phase, total: u64) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    // Hidden until the phase's MultiProgress adds it: a bar drawn on its
+    // own first leaves a stale frame in the scrollback.
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     bar.set_style(
-        ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+        ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} {rate} eta {left}")
             .unwrap()
+            // Whole rows a second, not `111.3394/s`.
+            .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", s.per_sec());
+            })
+            // No estimate before the first row is done (not `eta 0s`).
+            .with_key("left", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = if s.pos() == 0 {
+                    write!(w, "-")
+                } else {
+                    write!(w, "{}", crate::live::duration(s.eta().as_secs()))
+                };
+            })
             .progress_chars("=> "),
     );
     bar.set_prefix(phase.name);
@@ -414,7 +446,8 @@ async fn run_phase(
     let mut bytes = 0usize;
     let mut held = Vec::new();
     let mut in_flight: FuturesUnordered<BatchFuture> = FuturesUnordered::new();
-    let (per_batch, max_in_flight) = phase.batching();
+    let per_batch = phase.batching().0;
+    let max_in_flight = ctx.dest.in_flight(phase);
     let mut last_arg: Option<Option<String>> = None;
     loop {
         // Asked to stop: no new batch; the ones in flight are answered
@@ -472,6 +505,7 @@ async fn run_phase(
                 if let Some(h) = &r.hold {
                     bar.inc(1);
                     crate::live::add(phase.name, 0, 0, 1);
+                    crate::live::reason(phase.name, "held", h, 1);
                     held.push((r.source_id.clone(), h.clone()));
                 } else {
                     bytes += r.payload.len();
@@ -623,10 +657,20 @@ async fn commit_results(
                 ok.push(serde_json::json!({"s": r.source_id, "d": d, "u": u, "h": phase.change_hash(&r.payload)}))
             }
             Err((None, body)) if body.starts_with(HELD_BY_DESTINATION) => {
+                crate::live::reason(phase.name, "held", &body, 1);
                 held.push(serde_json::json!({"s": r.source_id, "b": body}))
             }
-            Err((status, body)) => bad
-                .push(serde_json::json!({"s": r.source_id, "st": status.unwrap_or(0), "b": body})),
+            Err((status, body)) => {
+                crate::live::reason(
+                    phase.name,
+                    "failed",
+                    &format!("HTTP {}: {body}", status.unwrap_or(0)),
+                    1,
+                );
+                bad.push(
+                    serde_json::json!({"s": r.source_id, "st": status.unwrap_or(0), "b": body}),
+                )
+            }
         }
     }
     let all: Vec<&str> = rows.iter().map(|r| r.source_id.as_str()).collect();
@@ -696,6 +740,33 @@ async fn commit_results(
     .await
 }
 
+/// What a resume says about a phase's in-doubt batches (sent by a run
+/// that stopped before their answers were recorded).
+fn in_doubt_words(
+    phase: &Phase,
+    batches: usize,
+    rows: usize,
+    found: usize,
+    unmatched: usize,
+) -> String {
+    let head = format!(
+        "{}: {batches} batch{} ({rows} rows) had been sent when the last run stopped, without a recorded answer",
+        phase.name,
+        if batches == 1 { "" } else { "es" }
+    );
+    if unmatched > 0 {
+        format!(
+            "{head}. They are sent again, and nothing is created twice: {}.",
+            phase.resend_safety()
+        )
+    } else {
+        format!(
+            "{head}. {found} of them were found in the destination by their external id and recorded (not sent again); the other {} were not found there and are sent in this run.",
+            rows.saturating_sub(found)
+        )
+    }
+}
+
 /// Batches left `sent` by a crash: the destination looks their records up
 /// by external id; found ones go to the id map (never created twice), the
 /// rest are resent.
@@ -711,8 +782,10 @@ async fn reconcile(ctx: &Arc<LoadCtx>, phase: &'static Phase) -> Result<u64> {
     })
     .await?;
     let mut found_total = 0;
+    let (batches, mut rows, mut unmatched) = (in_doubt.len(), 0usize, 0usize);
     for (batch_id, items) in in_doubt {
         let items: Vec<(String, Option<String>)> = serde_json::from_str(&items).unwrap_or_default();
+        rows += items.len();
         let with_ext: Vec<(String, String)> = items
             .into_iter()
             .filter_map(|(s, e)| e.map(|e| (s, e)))
@@ -720,10 +793,11 @@ async fn reconcile(ctx: &Arc<LoadCtx>, phase: &'static Phase) -> Result<u64> {
         let found = match ctx.dest.reconcile(ctx, phase, &with_ext).await? {
             Some(found) => found,
             None => {
-                tracing::warn!(
+                unmatched += with_ext.len();
+                tracing::debug!(
                     batch_id,
                     phase = phase.name,
-                    "in-doubt batch cannot be matched by external id; its rows are resent"
+                    "in-doubt batch not matched by external id"
                 );
                 Vec::new()
             }
@@ -744,6 +818,13 @@ async fn reconcile(ctx: &Arc<LoadCtx>, phase: &'static Phase) -> Result<u64> {
             Ok(())
         })
         .await?;
+    }
+    if batches > 0 {
+        // In ferry's words, per phase: what was in doubt and why nothing
+        // is created twice.
+        let said = in_doubt_words(phase, batches, rows, found_total as usize, unmatched);
+        eprintln!("{said}");
+        crate::live::note(&said);
     }
     Ok(found_total)
 }

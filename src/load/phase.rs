@@ -124,6 +124,33 @@ pub struct Phase {
     /// (Zendesk's comments in the ticket import), so they are not counted
     /// twice.
     pub dry_run_projects_parents: bool,
+    /// Why sending an in-doubt batch of this phase again creates nothing
+    /// twice, where the destination cannot find its records by external id
+    /// (a person matched by email first, an update that sets the same
+    /// values). Empty where `existing` or `replaces_ids` already say it.
+    /// Said to the user on resume, in ferry's words.
+    pub resend: &'static str,
+}
+
+impl Phase {
+    /// How a resend of this phase's in-doubt rows avoids duplicates, in
+    /// one clause for the user (`reconcile` could not find them).
+    pub fn resend_safety(&self) -> String {
+        if !self.resend.is_empty() {
+            return self.resend.to_string();
+        }
+        if let Some(e) = &self.existing {
+            return format!(
+                "each one is looked for by its {} {} (a second would be refused as already taken), so what the lost answer created is recorded, not created again",
+                e.fields.join(" and "),
+                if e.before_create { "before it is created" } else { "when the destination answers that it exists" }
+            );
+        }
+        if self.replaces_ids {
+            return "a file sent again replaces the one recorded; an upload that no record uses is discarded by the destination".into();
+        }
+        "they are sent again as they are".into()
+    }
 }
 
 impl Phase {
@@ -148,6 +175,7 @@ impl Phase {
             members: None,
             changes: None,
             dry_run_projects_parents: true,
+            resend: "",
         }
     }
 

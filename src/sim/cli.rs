@@ -208,6 +208,22 @@ pub struct SimZendeskArgs {
     /// Customers of the mirrored Kustomer org.
     #[arg(long, default_value_t = 200)]
     pub mirror_kustomer_customers: u32,
+    /// Milliseconds a job stays `queued` before it starts working.
+    #[arg(long, default_value_t = 300)]
+    pub job_queue_ms: u64,
+    /// Milliseconds a job works per item (a ticket, a user, a record).
+    #[arg(long, default_value_t = 10)]
+    pub job_item_ms: u64,
+    /// Milliseconds a ticket import works per comment.
+    #[arg(long, default_value_t = 2)]
+    pub job_comment_ms: u64,
+    /// Every job takes exactly this many milliseconds instead (benchmarks).
+    #[arg(long)]
+    pub job_ms: Option<u64>,
+    /// Jobs other integrations keep queued or running on the account, out
+    /// of its 30.
+    #[arg(long, default_value_t = 0)]
+    pub other_jobs: usize,
 }
 
 #[derive(Debug, Args, Clone)]

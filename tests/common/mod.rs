@@ -94,6 +94,28 @@ impl Sim {
         rt().block_on(async { reqwest::Client::new().delete(url).send().await.unwrap() });
     }
 
+    /// A request as the Zendesk admin: (status, JSON body or Null).
+    pub fn zendesk_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{}", self.url, path);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        rt().block_on(async {
+            let mut req = reqwest::Client::new()
+                .request(method, url)
+                .basic_auth(format!("{ZD_EMAIL}/token"), Some(ZD_TOKEN));
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json().await.unwrap_or(serde_json::Value::Null))
+        })
+    }
+
     /// DELETE as the Zendesk admin (the simulator's credentials).
     pub fn zendesk_delete(&self, path: &str) -> u16 {
         let url = format!("{}{}", self.url, path);
@@ -744,4 +766,76 @@ pub fn zendesk_spec_for_prism(dir: &Path) -> PathBuf {
     let path = dir.join("zendesk-prism.yaml");
     std::fs::write(&path, out).unwrap();
     path
+}
+
+/// Headless Chromium (Debian's package, or `FERRY_CHROMIUM`).
+pub fn chromium() -> String {
+    let c = std::env::var("FERRY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&c).exists(),
+        "headless Chromium is needed for this test: apt-get install chromium (or set FERRY_CHROMIUM)"
+    );
+    c
+}
+
+/// The DOM Chromium builds from `url` (after its scripts, if any).
+pub fn chromium_dom(url: &str, profile: &Path) -> String {
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", url])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The text of the element with id `id` in `html`, up to its first child
+/// (`<td id="x" class="n">12</td>` → "12").
+pub fn text_by_id(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let open = at + html[at..].find('>')? + 1;
+    let end = html[open..].find('<')?;
+    Some(html[open..open + end].to_string())
+}
+
+/// `ferry serve` on a free port of 127.0.0.1 for `dir`, killed on drop.
+pub struct Serve {
+    child: Child,
+    pub url: String,
+}
+
+impl Serve {
+    pub fn start(dir: &Path) -> Serve {
+        let mut child = ferry_command(dir, &["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("ferry serve said: {line}"))
+            .to_string();
+        Serve { child, url }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

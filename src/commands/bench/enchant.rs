@@ -205,9 +205,9 @@ mod tests {
 
     #[test]
     fn reads_the_dry_run_estimate_in_minutes_hours_and_days() {
-        let m = "≈420 requests; at 100/min that is ≈4.2 minutes. Nothing was sent.";
+        let m = "≈420 requests; at 100/min and with the destination's job queue that is ≈4.2 minutes. Nothing was sent.";
         assert_eq!(dry_run_estimate(m), Some((420.0, 4.2)));
-        let h = "≈30000 requests; at 100/min that is ≈5.0 hours = 300 minutes. Nothing was sent.";
+        let h = "≈30000 requests; at 100/min and with the destination's job queue that is ≈5.0 hours = 300 minutes. Nothing was sent.";
         assert_eq!(dry_run_estimate(h), Some((30000.0, 300.0)));
         assert_eq!(dry_run_estimate("no estimate"), None);
     }

@@ -13,6 +13,7 @@ use crate::cli::{BenchAllArgs, BenchExtractArgs, BenchLoadArgs, BenchTransformAr
 mod enchant;
 mod intercom;
 mod salesforce;
+mod zendesk;
 use crate::config::InitOptions;
 
 const KEY: &str = "bench-key";
@@ -476,9 +477,10 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
         .clone()
         .unwrap_or_else(|| crate::routes::ROUTES[0].name.to_string());
     match route.as_str() {
-        "kustomer-zendesk" => load_zendesk(
-            args.customers.unwrap_or(10_000),
+        "kustomer-zendesk" => zendesk::load(
+            args.customers.unwrap_or(1_500),
             args.rate_limit.unwrap_or(700),
+            &args.job_seconds,
         ),
         "kustomer-enchant" => enchant::load(
             args.customers.unwrap_or(20),
@@ -495,100 +497,6 @@ pub fn load(args: BenchLoadArgs) -> anyhow::Result<i32> {
             "ferry bench load --route {other}: not measured yet (kustomer-zendesk, kustomer-enchant, kustomer-salesforce, intercom-kustomer)"
         ),
     }
-}
-
-/// Loads a generated, transformed org into a Zendesk simulator process.
-fn load_zendesk(customers: u32, rate_limit: u32) -> anyhow::Result<i32> {
-    let exe = std::env::current_exe()?;
-    let zd = Sim::spawn(&[
-        "zendesk",
-        "--addr",
-        "127.0.0.1:0",
-        "--email",
-        "bench@zd.test",
-        "--token",
-        KEY,
-        "--rate-limit",
-        &rate_limit.to_string(),
-    ])?;
-    let dir = workspace("load", "http://127.0.0.1:9", 1000)?;
-    let cfg = dir.join("ferry.toml");
-    let text = std::fs::read_to_string(&cfg)?
-        .replace("YOUR-SUBDOMAIN", "unused")
-        .replace("https://unused.zendesk.com", &zd.url)
-        .replace("http://127.0.0.1:9", &zd.url)
-        .replace(
-            "rate_limit_per_minute = 700",
-            &format!("rate_limit_per_minute = {}", rate_limit),
-        );
-    std::fs::write(&cfg, text)?;
-    let (records, _) = generate_raw(&dir, customers)?;
-    let (secs, _, code) = run_child(&dir, &["transform"])?;
-    println!(
-        "== load: {} customers, {records} raw records, transformed in {secs:.1} s (exit {code}) ==",
-        customers
-    );
-    let conn = duckdb::Connection::open(dir.join("ferry.duckdb"))?;
-    let tickets: i64 =
-        conn.query_row("SELECT count(*) FROM out_zendesk_tickets", [], |r| r.get(0))?;
-    let comments: i64 = conn.query_row("SELECT count(*) FROM out_zendesk_comments", [], |r| {
-        r.get(0)
-    })?;
-    drop(conn);
-    let exe_env = Command::new(&exe)
-        .arg("-C")
-        .arg(&dir)
-        .args(["load"])
-        .env("ZENDESK_EMAIL", "bench@zd.test")
-        .env("ZENDESK_API_TOKEN", KEY)
-        // The per-phase table of `ferry load` is part of the figures.
-        .stdout(Stdio::inherit())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let started = Instant::now();
-    let mut status = 0i32;
-    // SAFETY: plain libc call with valid out-pointers.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(exe_env.id() as i32, &mut status, 0, &mut usage) };
-    anyhow::ensure!(rc > 0, "wait4 failed");
-    let seconds = started.elapsed().as_secs_f64();
-    let stats = sim_stats(&zd.url)?;
-    let requests = stats["requests"].as_f64().unwrap_or(0.0);
-    let per_min = requests / seconds * 60.0;
-    println!("  output              {tickets} tickets, {comments} comments");
-    println!(
-        "  duration            {seconds:.1} s (exit {})",
-        libc::WEXITSTATUS(status)
-    );
-    println!(
-        "  requests            {requests:.0} = {per_min:.0}/min = {:.1}% of the {} tier",
-        per_min / rate_limit as f64 * 100.0,
-        rate_limit
-    );
-    println!(
-        "  tickets/min         {:.0}",
-        stats["objects"]["tickets"].as_f64().unwrap_or(0.0) / seconds * 60.0
-    );
-    println!("  429s received       {}", stats["throttled"]);
-    println!(
-        "  peak RSS loader     {:.1} MB",
-        usage.ru_maxrss as f64 / 1024.0
-    );
-    println!("  destination         {}", stats["objects"]);
-    figure(
-        "load",
-        format!(
-            "{} customers at {}/min ({tickets} tickets, {comments} comments)",
-            customers, rate_limit
-        ),
-        stats["objects"]["tickets"].as_u64().unwrap_or(0),
-        seconds,
-        Some(per_min / rate_limit as f64 * 100.0),
-        stats["throttled"].as_u64(),
-        usage.ru_maxrss as f64 / 1024.0,
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(0)
 }
 
 /// `ferry bench all`: every stage, 1× and 10× where it scales, one table
@@ -615,7 +523,7 @@ pub fn all(workspace: &Path, args: BenchAllArgs) -> anyhow::Result<i32> {
         memory_limit: None,
         keep: false,
     })?;
-    load_zendesk(load_customers, 700)?;
+    zendesk::load(load_customers, 700, &[1.0, 10.0])?;
     // Enchant's real budget: 100 credits a minute, 6 requests a second.
     enchant::load(if args.quick { 6 } else { 20 }, 100, 6, false)?;
     salesforce::load(if args.quick { 300 } else { 2000 })?;

@@ -97,6 +97,7 @@ impl Destination for Enchant {
             retry_codes: &[],
             quota_codes: &[],
             headers: Vec::new(),
+            refusals_429: &[],
             limit_window_secs: 60,
         })
     }

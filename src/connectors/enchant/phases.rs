@@ -15,17 +15,20 @@ pub const TICKET_PATCH: &str = "enchant_ticket_patch";
 
 /// Every phase in load order.
 pub const PHASES: &[Phase] = &[
-    Phase::plain(
-        "agents",
-        "users",
-        BatchKind::Single,
-        Call {
-            path: "/users",
-            key: "user",
-            id_field: "id",
-            custom: Some(USER_MATCH),
-        },
-    ),
+    Phase {
+        resend: "an agent is matched to an Enchant user by email, which writes nothing",
+        ..Phase::plain(
+            "agents",
+            "users",
+            BatchKind::Single,
+            Call {
+                path: "/users",
+                key: "user",
+                id_field: "id",
+                custom: Some(USER_MATCH),
+            },
+        )
+    },
     // Found by contact email before creating (the spec's
     // `contacts.type=email&contacts.value=` filter): a rerun or an
     // in-doubt create never makes a second customer.
@@ -49,12 +52,15 @@ pub const PHASES: &[Phase] = &[
             Call::new("/customers", "customer"),
         )
     },
-    Phase::plain(
-        "attachments",
-        "attachments",
-        BatchKind::FileUpload,
-        Call::new("/attachments", "attachment"),
-    ),
+    Phase {
+        resend: "a file uploaded again only replaces the one recorded; the first upload, attached to nothing, stays unused",
+        ..Phase::plain(
+            "attachments",
+            "attachments",
+            BatchKind::FileUpload,
+            Call::new("/attachments", "attachment"),
+        )
+    },
     // The ticket with its header note (channel, original times, Kustomer
     // id and marker); its messages follow one request each.
     Phase::plain(
@@ -76,6 +82,7 @@ pub const PHASES: &[Phase] = &[
     },
     // After the messages, so a reply does not reopen a closed ticket.
     Phase {
+        resend: "a PATCH sets the same state, labels and assignee again",
         changes: Some(Changes {
             fields: &[],
             update: "PATCH /tickets/{id} (state, labels, assignee)",

@@ -118,6 +118,8 @@ struct Lander {
 
 impl Lander {
     fn new(ctx: &Arc<Ctx>, object: &'static str) -> Lander {
+        crate::live::phase_open(object, 0);
+        tracing::info!(object, "stream starts");
         Lander {
             ctx: ctx.clone(),
             object,
@@ -134,6 +136,13 @@ impl Lander {
     async fn state(&self) -> Result<(Option<String>, Option<i64>)> {
         let ctx = self.ctx.clone();
         let object = self.object;
+        // A resumed pass counts on from what earlier runs landed of it.
+        let prior = blocking(move || {
+            crate::extract::landed_in_unfinished_pass(&ctx.db.lock().unwrap(), SOURCE, object)
+        })
+        .await?;
+        crate::live::phase_open(object, prior);
+        let ctx = self.ctx.clone();
         blocking(move || {
             let db = ctx.db.lock().unwrap();
             let row: Option<(Option<String>, String, Option<i64>)> = db
@@ -200,6 +209,7 @@ impl Lander {
                 "INSERT INTO ferry_extract_state (source, object, phase, cursor, pass_started, pages, records, status, run_id, updated_at)
                  VALUES (?, ?, 'list', ?, now(), 1, ?, ?, ?, now())
                  ON CONFLICT (source, object) DO UPDATE SET cursor = excluded.cursor,
+                   pass_started = CASE WHEN ferry_extract_state.status = 'complete' THEN now() ELSE ferry_extract_state.pass_started END,
                    pages = ferry_extract_state.pages + 1, records = ferry_extract_state.records + excluded.records,
                    status = excluded.status, run_id = excluded.run_id, updated_at = now()",
                 params![SOURCE, object, cursor, n, status, ctx.run_id],
@@ -210,6 +220,14 @@ impl Lander {
         })
         .await?;
         self.landed += n as u64;
+        if n > 0 {
+            tracing::debug!(object, records = n, "part landed");
+        }
+        crate::live::add(object, n as u64, 0, 0);
+        // A stop asked for ends the stream at the cursor just recorded.
+        if status == "running" && crate::stop::requested() {
+            return Err(FerryError::Stopped);
+        }
         Ok(())
     }
 
@@ -240,6 +258,15 @@ impl Lander {
             pages: self.pages,
             seconds: self.started.elapsed().as_secs_f64(),
             ..Default::default()
+        })
+        .inspect(|s| {
+            crate::live::phase_done(self.object);
+            tracing::info!(
+                object = self.object,
+                landed = s.landed,
+                pages = s.pages,
+                "stream complete"
+            );
         })
     }
 }

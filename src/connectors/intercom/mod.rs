@@ -72,6 +72,7 @@ impl Intercom {
             headers: vec![("intercom-version", s.intercom_version.clone())],
             // X-RateLimit-Limit counts a 10-second window (Intercom's
             // "Rate Limiting" page: 1,000 a minute is announced as 167).
+            refusals_429: &[],
             limit_window_secs: 10,
             ..ClientSettings::source_bearer("Intercom", &s.base_url, &s.access_token_env, &token)
         })

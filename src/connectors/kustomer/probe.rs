@@ -48,6 +48,7 @@ pub async fn checks(client: &ApiClient, list_cap: u64) -> Vec<ProbeCheck> {
     }
     out.push(list_cap_check(client, list_cap).await);
     out.push(archived_in_lists(client).await);
+    out.push(note_counts(client).await);
     out.push(reset_units(client).await);
     out.push(archive_sort(client).await);
     out
@@ -167,6 +168,64 @@ async fn archived_in_lists(client: &ApiClient) -> ProbeCheck {
         }
         Err(e) => ProbeCheck::new(NAME, O::Unknown, format!("GET /v1/conversations: {e}")),
     }
+}
+
+/// Assumption: a conversation's `noteCount` is never below the notes it
+/// has. The extract reads an old conversation's notes one by one only
+/// where the list gave fewer than its `noteCount`; a count below the real
+/// number would leave notes behind.
+async fn note_counts(client: &ApiClient) -> ProbeCheck {
+    const NAME: &str = "noteCount counts every note";
+    let convs = match client
+        .get_json("/v1/conversations?page=1&pageSize=100")
+        .await
+    {
+        Ok(v) => v["data"].as_array().cloned().unwrap_or_default(),
+        Err(e) => return ProbeCheck::new(NAME, O::Unknown, format!("GET /v1/conversations: {e}")),
+    };
+    let with_notes: Vec<&Value> = convs
+        .iter()
+        .filter(|c| c["attributes"]["noteCount"].as_u64().unwrap_or(0) > 0)
+        .take(5)
+        .collect();
+    if with_notes.is_empty() {
+        return ProbeCheck::new(
+            NAME,
+            O::Unknown,
+            "no conversation with notes among the first 100: the extract reads the notes of every old conversation without a noteCount",
+        );
+    }
+    let mut looked = 0;
+    for c in with_notes {
+        let id = c["id"].as_str().unwrap_or("");
+        let count = c["attributes"]["noteCount"].as_u64().unwrap_or(0);
+        let mut seen = 0u64;
+        let mut next = Some(format!("/v1/conversations/{id}/notes?page=1&pageSize=100"));
+        while let Some(path) = next.take() {
+            match client.get_json(&path).await {
+                Ok(v) => {
+                    let n = v["data"].as_array().map_or(0, Vec::len) as u64;
+                    seen += n;
+                    next = v["links"]["next"]
+                        .as_str()
+                        .filter(|_| n > 0)
+                        .map(str::to_string);
+                }
+                Err(e) => return ProbeCheck::new(NAME, O::Unknown, format!("GET {path}: {e}")),
+            }
+        }
+        if seen > count {
+            return ProbeCheck::new(NAME, O::Fail, format!(
+                "refuted: conversation {id} has {seen} notes but a noteCount of {count}: the extract would skip notes of old conversations whose count is low"
+            )).losing_data();
+        }
+        looked += 1;
+    }
+    ProbeCheck::new(
+        NAME,
+        O::Ok,
+        format!("holds: {looked} conversations' noteCount covers their notes; old conversations are read one by one only where the list gave fewer"),
+    )
 }
 
 /// `x-ratelimit-reset`: epoch seconds or seconds until reset? ferry reads

@@ -66,7 +66,10 @@ const BULK: BatchKind = BatchKind::BulkJob {
 
 /// Every phase in load order.
 pub const PHASES: &[Phase] = &[
-    Phase::plain("agents", "users", COLLECTION, call("User", USER_MATCH)),
+    Phase {
+        resend: "matching an agent to a Salesforce User by email writes nothing",
+        ..Phase::plain("agents", "users", COLLECTION, call("User", USER_MATCH))
+    },
     // Teams → Queues for Cases, with their members.
     Phase::plain("queues", "teams", COLLECTION, call("Group", KEYED)),
     Phase::plain(

@@ -66,6 +66,7 @@ pub fn client(s: &Settings) -> Result<ApiClient> {
             "the org's daily API allocation (a rolling 24 hours) is spent: nothing loaded is lost and nothing is sent twice; rerun `ferry load` once requests free up (`ferry probe` shows how many are left), or raise destination.reserve_percent so ferry stops earlier",
         )],
         headers: Vec::new(),
+        refusals_429: &[],
         limit_window_secs: 60,
     })
 }

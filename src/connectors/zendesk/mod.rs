@@ -2,6 +2,7 @@
 //! pre-flight, rollback and verify's read-back.
 
 pub mod delta;
+pub mod jobs;
 pub mod phases;
 pub mod preflight;
 pub mod probe;
@@ -49,6 +50,7 @@ fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<St
         return Err(problems);
     }
     Ok(Arc::new(Zendesk {
+        jobs: jobs::JobBoard::new(settings.jobs_in_flight()),
         settings,
         users: users::Users::default(),
         admin_id: std::sync::OnceLock::new(),
@@ -67,6 +69,8 @@ pub struct Zendesk {
     /// The account's attachment size limit in bytes, as pre-flight read
     /// it (Account Settings API, `settings.limits.attachment_size`).
     attachment_limit: std::sync::OnceLock<u64>,
+    /// The bulk jobs in flight, polled together (`jobs`).
+    jobs: jobs::JobBoard,
 }
 
 impl Destination for Zendesk {
@@ -109,8 +113,31 @@ impl Destination for Zendesk {
             retry_codes: &[],
             quota_codes: &[],
             headers: Vec::new(),
+            refusals_429: &["TooManyJobs"],
             limit_window_secs: 60,
         })
+    }
+
+    /// Bulk phases keep as many jobs in flight as the account allows less
+    /// the headroom left to other integrations (`job_limit`,
+    /// `job_headroom`); the job board lowers it at a TooManyJobs.
+    fn in_flight(&self, phase: &Phase) -> usize {
+        match phase.batch {
+            crate::load::phase::BatchKind::BulkJob { .. } => self.jobs.slots(),
+            _ => phase.batching().1,
+        }
+    }
+
+    /// A bulk phase's jobs run `job_seconds` each, `in_flight` at a time.
+    fn queue_minutes(&self, phase: &Phase, rows: u64) -> f64 {
+        match phase.batch {
+            crate::load::phase::BatchKind::BulkJob { size, .. } => {
+                let jobs = rows.div_ceil(size as u64);
+                let rounds = jobs.div_ceil(self.jobs.slots() as u64);
+                rounds as f64 * self.settings.job_seconds / 60.0
+            }
+            _ => 0.0,
+        }
     }
 
     fn load_settings(&self) -> LoadSettings {
@@ -192,6 +219,7 @@ impl Destination for Zendesk {
         if phase.call.custom == Some(phases::USERS) {
             return Box::pin(self.users.batch(
                 cx,
+                &self.jobs,
                 phase,
                 rows,
                 self.settings.existing_users,
@@ -200,6 +228,7 @@ impl Destination for Zendesk {
         }
         Box::pin(send::batch(
             cx,
+            &self.jobs,
             phase,
             rows,
             self.settings.archive_immediately,

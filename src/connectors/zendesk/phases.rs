@@ -34,17 +34,19 @@ const fn people(name: &'static str, object: &'static str, one_by_one: bool) -> P
     let batch = if one_by_one { BatchKind::Single } else { JOB };
     Phase {
         changes: Some(USER_CHANGES),
+        resend: "each person is looked up by email before being created (`existing_users`), so one the lost answer created is found and recorded, not created again",
         ..Phase::plain(name, object, batch, call)
     }
 }
 
-/// Zendesk bulk endpoints take 100 items. 8 jobs in flight keeps the
-/// budget busy while jobs run, well under the 30 queued jobs an account
-/// may have, with room for other integrations.
+/// Zendesk bulk endpoints take 100 items. How many jobs are in flight is
+/// the account's (`Zendesk::in_flight`: `job_limit` less `job_headroom`);
+/// this figure is only the floor a phase list states on its own.
 const JOB: BatchKind = BatchKind::BulkJob {
     size: 100,
     in_flight: 8,
-    // The create_many, then its job status (which carries the results).
+    // The create_many, then its share of the status polls (one
+    // `show_many` serves every job in flight: well under one a job).
     requests: 2,
 };
 
@@ -174,17 +176,20 @@ const fn all(one_by_one: bool) -> [Phase; COUNT] {
     },
     // Custom objects and their records come before the tickets: a ticket's
     // lookup field names a record by its external id, which must exist.
-    Phase::plain(
-        "custom_objects",
-        "klasses",
-        BatchKind::Single,
-        Call {
-            path: "/api/v2/custom_objects",
-            key: "custom_object",
-            id_field: "key",
-            custom: Some(CUSTOM_OBJECT),
-        },
-    ),
+    Phase {
+        resend: "a custom object's key is unique: one the lost answer created is answered \"already been taken\", and only its missing fields are added",
+        ..Phase::plain(
+            "custom_objects",
+            "klasses",
+            BatchKind::Single,
+            Call {
+                path: "/api/v2/custom_objects",
+                key: "custom_object",
+                id_field: "key",
+                custom: Some(CUSTOM_OBJECT),
+            },
+        )
+    },
     Phase {
         one_path_arg_per_batch: true,
         ..Phase::plain(
@@ -205,6 +210,7 @@ const fn all(one_by_one: bool) -> [Phase; COUNT] {
     // again, so an in-doubt batch is simply resent.
     Phase {
         one_path_arg_per_batch: true,
+        resend: "an update sets the same lookup values again",
         ..Phase::plain(
             "custom_object_links",
             "kobjects",

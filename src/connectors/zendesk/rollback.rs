@@ -112,12 +112,13 @@ async fn deleted_by_job(client: &ApiClient, answer: &[u8]) -> Result<Vec<(String
             "bulk delete: no job_status.id in the answer".into(),
         ));
     };
-    let status = super::send::wait_for_job(
-        client,
-        id,
-        "for a delete; its records stay in ferry_id_map: rerun the rollback",
-    )
-    .await?;
+    let status = super::jobs::JobBoard::new(1)
+        .wait(
+            client,
+            id,
+            "for a delete; its records stay in ferry_id_map: rerun the rollback",
+        )
+        .await?;
     if status["job_status"]["status"] != "completed" {
         let why = status["job_status"]["message"]
             .as_str()

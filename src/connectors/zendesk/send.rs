@@ -1,27 +1,26 @@
 //! Zendesk's side of a load batch: request shapes, job polling, result
 //! parsing, and finding records again (in-doubt batches, "already taken").
 
-use std::time::{Duration, Instant};
-
 use reqwest::Method;
 use serde_json::Value;
 
+use super::jobs::JobBoard;
 use super::phases::{CUSTOM_LINKS, CUSTOM_OBJECT, CUSTOM_RECORDS, TICKET_COMMENT, TICKET_IMPORT};
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane, Payload};
 use crate::load::phase::{BatchKind, Existing, Phase};
 use crate::load::{blocking, LoadCtx, Row, RowResult};
 
-/// How long ferry waits for one job before it gives up on it. Zendesk
-/// runs jobs in a queue; a job still queued after this is stuck, and its
-/// batch stays in doubt for the next load to reconcile.
-const JOB_DEADLINE: Duration = Duration::from_secs(30 * 60);
+/// TooManyJobs answers one batch waits through before failing: a minute
+/// and more of other integrations' jobs filling the account.
+const MAX_TOO_MANY: u32 = 120;
 /// External ids per lookup request.
 const LOOKUP_IDS: usize = 100;
 
 /// Sends one batch of `phase`; one result per row.
 pub async fn batch(
     cx: &LoadCtx,
+    jobs: &JobBoard,
     phase: &'static Phase,
     rows: &[Row],
     archive_immediately: bool,
@@ -30,11 +29,11 @@ pub async fn batch(
         (_, Some(TICKET_COMMENT)) => super::delta::comments(cx, rows).await?,
         (_, Some(CUSTOM_RECORDS)) => {
             let key = rows[0].path_arg.clone().unwrap_or_default();
-            custom_records(&cx.client, phase, &key, "create", rows).await?
+            custom_records(&cx.client, jobs, phase, &key, "create", rows).await?
         }
         (_, Some(CUSTOM_LINKS)) => {
             let key = rows[0].path_arg.clone().unwrap_or_default();
-            custom_records(&cx.client, phase, &key, "update", rows).await?
+            custom_records(&cx.client, jobs, phase, &key, "update", rows).await?
         }
         (BatchKind::BulkJob { .. } | BatchKind::Collection { .. }, _) => {
             let path = if phase.call.path == TICKET_IMPORT && archive_immediately {
@@ -42,7 +41,7 @@ pub async fn batch(
             } else {
                 phase.call.path.to_string()
             };
-            bulk(&cx.client, &path, phase.call.key, rows).await?
+            bulk(&cx.client, jobs, &path, phase.call.key, rows).await?
         }
         _ => {
             // All at once (the limiter paces them), results in row order.
@@ -90,20 +89,21 @@ fn create_body(payload: &str) -> String {
 
 pub(super) fn bulk<'a>(
     client: &'a ApiClient,
+    jobs: &'a JobBoard,
     path: &'a str,
     key: &'a str,
     rows: &'a [Row],
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<RowResult>>> + Send + 'a>> {
     Box::pin(async move {
         let body = format!("{{\"{key}\":[{}]}}", items_json(rows));
-        let (results, whole) = job(client, path, &body, rows.len()).await?;
+        let (results, whole) = job(client, jobs, path, &body, rows.len()).await?;
         // One bad item can make the API refuse the whole body (unparsable,
         // too large): split the batch until the culprit stands alone, so
         // every good row still lands and only the bad one fails.
         if whole && rows.len() > 1 {
             let mid = rows.len() / 2;
-            let mut left = bulk(client, path, key, &rows[..mid]).await?;
-            left.extend(bulk(client, path, key, &rows[mid..]).await?);
+            let mut left = bulk(client, jobs, path, key, &rows[..mid]).await?;
+            left.extend(bulk(client, jobs, path, key, &rows[mid..]).await?);
             return Ok(left);
         }
         Ok(results)
@@ -112,6 +112,7 @@ pub(super) fn bulk<'a>(
 
 async fn custom_records(
     client: &ApiClient,
+    jobs: &JobBoard,
     phase: &Phase,
     key: &str,
     action: &str,
@@ -123,6 +124,7 @@ async fn custom_records(
     );
     job(
         client,
+        jobs,
         &phase.call.path.replace("{}", key),
         &body,
         rows.len(),
@@ -136,19 +138,40 @@ async fn custom_records(
 /// any job), rather than item by item.
 async fn job(
     client: &ApiClient,
+    jobs: &JobBoard,
     path: &str,
     body: &str,
     n: usize,
 ) -> Result<(Vec<RowResult>, bool)> {
-    let resp = match client
-        .send(
-            Method::POST,
-            path,
-            Some(Payload::JsonText(body)),
-            Lane::Standard,
-        )
-        .await
-    {
+    // A place among the jobs ferry keeps in flight, held until the job is
+    // over.
+    let mut place = jobs.slot().await;
+    let mut refused = 0u32;
+    let resp = loop {
+        match client
+            .send(
+                Method::POST,
+                path,
+                Some(Payload::JsonText(body)),
+                Lane::Standard,
+            )
+            .await
+        {
+            // Too many jobs queued on the account (ferry's and other
+            // integrations'): nothing was queued, so the same request goes
+            // again once a job has finished, with one fewer in flight.
+            Err(FerryError::Http {
+                status: 429,
+                body: b,
+                ..
+            }) if b.contains("TooManyJobs") && refused < MAX_TOO_MANY => {
+                refused += 1;
+                place = jobs.too_many(place).await;
+            }
+            other => break other,
+        }
+    };
+    let resp = match resp {
         Ok(r) => r,
         // The API refused the whole request: every row fails with its answer.
         Err(FerryError::Http { status, body, .. }) => {
@@ -163,12 +186,14 @@ async fn job(
         .as_str()
         .ok_or_else(|| FerryError::Other(format!("{path}: no job_status.id in the response")))?
         .to_string();
-    let status = wait_for_job(
-        client,
-        &id,
-        &format!("({path}); the batch stays in doubt and the next `ferry load` reconciles it"),
-    )
-    .await?;
+    let status = jobs
+        .wait(
+            client,
+            &id,
+            &format!("({path}); the batch stays in doubt and the next `ferry load` reconciles it"),
+        )
+        .await?;
+    drop(place);
     let mut out: Vec<RowResult> =
         vec![Err((None, format!("job {id} returned no result for this item"))); n];
     // Results come back in request order. Some jobs number them with
@@ -197,31 +222,6 @@ async fn job(
         };
     }
     Ok((out, false))
-}
-
-/// Polls a job until it is completed, failed or killed (50 ms doubling to
-/// 2 s) and returns its last status. Past [`JOB_DEADLINE`] ferry stops
-/// waiting: the error names the job and, in `after`, what that leaves.
-pub(super) async fn wait_for_job(client: &ApiClient, id: &str, after: &str) -> Result<Value> {
-    let started = Instant::now();
-    let mut wait = Duration::from_millis(50);
-    loop {
-        tokio::time::sleep(wait).await;
-        let s: Value = client
-            .get_json(&format!("/api/v2/job_statuses/{id}"))
-            .await?;
-        match s["job_status"]["status"].as_str() {
-            Some("completed") | Some("failed") | Some("killed") => return Ok(s),
-            other if started.elapsed() > JOB_DEADLINE => {
-                return Err(FerryError::Other(format!(
-                    "job {id} is still {} after {} minutes: ferry gave up waiting {after}",
-                    other.unwrap_or("unknown"),
-                    JOB_DEADLINE.as_secs() / 60
-                )));
-            }
-            _ => wait = (wait * 2).min(Duration::from_secs(2)),
-        }
-    }
 }
 
 /// Zendesk's per-item failure text, compact.

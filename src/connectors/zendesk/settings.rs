@@ -44,6 +44,18 @@ pub struct Settings {
     /// workspace (835 MB at 20k tickets); past it queries spill to disk.
     #[serde(default = "default_memory_limit")]
     pub memory_limit: String,
+    /// Jobs the account may have queued or running at once ("Job limit",
+    /// Zendesk's rate-limits reference: 30; `TooManyJobs` past it).
+    #[serde(default = "default_job_limit")]
+    pub job_limit: usize,
+    /// Of those, jobs ferry leaves to other integrations of the account.
+    #[serde(default = "default_job_headroom")]
+    pub job_headroom: usize,
+    /// Seconds a job of 100 takes on this account, for `--dry-run`'s
+    /// estimate only (no document gives it; a busy account's jobs take
+    /// minutes: time one and set it).
+    #[serde(default = "default_job_seconds")]
+    pub job_seconds: f64,
     /// What a ticket does about a file that can never be uploaded.
     #[serde(default)]
     pub missing_files: MissingFiles,
@@ -139,8 +151,22 @@ fn default_upload_token_minutes() -> f64 {
 fn default_memory_limit() -> String {
     "512MB".into()
 }
+fn default_job_limit() -> usize {
+    30
+}
+fn default_job_headroom() -> usize {
+    5
+}
+fn default_job_seconds() -> f64 {
+    10.0
+}
 
 impl Settings {
+    /// Jobs ferry keeps in flight: the account's limit less the headroom.
+    pub fn jobs_in_flight(&self) -> usize {
+        self.job_limit.saturating_sub(self.job_headroom).max(1)
+    }
+
     /// Whether tickets go without files that can never be uploaded.
     pub fn skips_missing_files(&self) -> bool {
         self.missing_files == MissingFiles::Skip
@@ -151,6 +177,18 @@ impl Settings {
         let mut out = url_problems("destination", &self.base_url, self.insecure);
         if self.rate_limit_per_minute == 0 {
             out.push("destination.rate_limit_per_minute must be > 0".into());
+        }
+        if self.job_seconds.is_nan() || self.job_seconds < 0.0 {
+            out.push(format!(
+                "destination.job_seconds = {} must be 0 or more",
+                self.job_seconds
+            ));
+        }
+        if self.job_headroom >= self.job_limit {
+            out.push(format!(
+                "destination.job_headroom = {} leaves no job of the account's job_limit = {} to ferry: set it below",
+                self.job_headroom, self.job_limit
+            ));
         }
         let t = self.upload_token_minutes;
         if !(t > 0.0 && t < UPLOAD_TOKEN_LIFETIME_MINUTES) {
@@ -197,6 +235,15 @@ existing_users = "link"
 # Zendesk support. "auto" tries them and, at the first 403, creates users
 # one request each; "on" or "off" when you know.
 bulk_user_imports = "auto"
+# Zendesk runs bulk imports as jobs, at most 30 queued or running per
+# account ("Job limit"). ferry keeps job_limit - job_headroom in flight,
+# leaving the headroom to other integrations, and one fewer each time
+# Zendesk answers TooManyJobs.
+job_limit = 30
+job_headroom = 5
+# Seconds a job of 100 takes on this account, for `ferry load --dry-run`'s
+# estimate only (no document gives it; a busy account's take minutes).
+job_seconds = 10
 # DuckDB memory limit for `ferry load`; past it DuckDB spills to disk.
 memory_limit = "512MB"
 # A ticket with a file that cannot be uploaded (bytes not downloaded, or

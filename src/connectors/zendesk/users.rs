@@ -223,6 +223,7 @@ impl Users {
     pub async fn batch(
         &self,
         cx: &LoadCtx,
+        jobs: &super::jobs::JobBoard,
         phase: &'static Phase,
         rows: &[Row],
         policy: ExistingUsers,
@@ -253,7 +254,7 @@ impl Users {
         }
         record(cx, phase, matches).await?;
         let new_rows: Vec<Row> = fresh.iter().map(|i| rows[*i].clone()).collect();
-        let created = self.create(&cx.client, &new_rows, bulk).await?;
+        let created = self.create(&cx.client, jobs, &new_rows, bulk).await?;
         for (i, r) in fresh.into_iter().zip(created) {
             results[i] = Some(r);
         }
@@ -265,6 +266,7 @@ impl Users {
     async fn create(
         &self,
         client: &ApiClient,
+        jobs: &super::jobs::JobBoard,
         rows: &[Row],
         bulk: BulkUserImports,
     ) -> Result<Vec<RowResult>> {
@@ -277,7 +279,7 @@ impl Users {
             BulkUserImports::Auto => !self.bulk_off.load(Ordering::Relaxed),
         };
         if try_bulk {
-            match super::send::bulk(client, CREATE_MANY, "users", rows).await {
+            match super::send::bulk(client, jobs, CREATE_MANY, "users", rows).await {
                 Ok(r) => return Ok(r),
                 Err(FerryError::Unauthorized { status: 403, .. })
                     if bulk == BulkUserImports::Auto =>

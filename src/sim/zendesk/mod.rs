@@ -29,8 +29,58 @@ use store::Store;
 
 /// Jobs queued or running per account before `TooManyJobs`.
 pub const MAX_JOBS: usize = 30;
-/// How long a job stays `queued` before it completes.
-const JOB_MS: u64 = 40;
+/// Job statuses the account keeps: "Zendesk only logs the last 100 jobs.
+/// Jobs also expire within an hour" (the List Job Statuses reference, as
+/// quoted in Zendesk community post 4408867925914).
+pub const KEPT_JOBS: usize = 100;
+const JOB_EXPIRY: Duration = Duration::from_secs(3600);
+
+/// How long a job takes. No Zendesk document gives job durations. The Job
+/// Statuses reference says a job is `queued`, then `working`, its
+/// `progress` "the number of tasks that have already been completed" of
+/// `total`: it works item by item, so its time grows with its items and,
+/// for a ticket import, with their comments (each one a record to write).
+/// The defaults make a job of 100 tickets with 10 comments each run
+/// 0.3 + 1 + 2 = 3.3 s and a job of 100 users 1.3 s: seconds, as on a
+/// quiet account; a busy one takes minutes (raise them, or fix a duration
+/// with `fixed_ms` as `ferry bench load` does).
+#[derive(Clone, Copy, Debug)]
+pub struct JobTiming {
+    pub queue_ms: u64,
+    pub per_item_ms: u64,
+    pub per_comment_ms: u64,
+    /// Every job takes exactly this long (queued for a tenth of it).
+    pub fixed_ms: Option<u64>,
+}
+
+impl Default for JobTiming {
+    fn default() -> JobTiming {
+        JobTiming {
+            queue_ms: 300,
+            per_item_ms: 10,
+            per_comment_ms: 2,
+            fixed_ms: None,
+        }
+    }
+}
+
+impl JobTiming {
+    /// (time queued, time working) of a job of `items` with `comments`.
+    pub fn of(&self, items: usize, comments: usize) -> (Duration, Duration) {
+        match self.fixed_ms {
+            Some(ms) => (
+                Duration::from_millis(ms / 10),
+                Duration::from_millis(ms - ms / 10),
+            ),
+            None => (
+                Duration::from_millis(self.queue_ms),
+                Duration::from_millis(
+                    self.per_item_ms * items as u64 + self.per_comment_ms * comments as u64,
+                ),
+            ),
+        }
+    }
+}
 
 /// Knobs of the Zendesk simulator.
 #[derive(Clone, Debug)]
@@ -64,6 +114,10 @@ pub struct SimOptions {
     /// owner (an admin): other admins, agents (some in custom roles), end
     /// users of an earlier tool. See [`SimOptions::mirror_kustomer`].
     pub existing_users: Vec<Value>,
+    pub jobs: JobTiming,
+    /// Jobs other integrations of the account keep queued or running at
+    /// all times: they count against `MAX_JOBS` like ferry's.
+    pub other_jobs: usize,
 }
 
 /// How long Zendesk keeps an upload token usable: "The token is valid for
@@ -84,6 +138,8 @@ impl Default for SimOptions {
             cut_post_to: None,
             bulk_user_imports: false,
             existing_users: Vec::new(),
+            jobs: JobTiming::default(),
+            other_jobs: 0,
         }
     }
 }
@@ -159,24 +215,46 @@ impl SimOptions {
     }
 }
 
-/// An asynchronous job: its results are ready at `ready`.
+/// An asynchronous job: queued until `working`, then working item by
+/// item until `ready`, when its results are there.
 pub struct Job {
     pub id: String,
     pub total: usize,
     pub results: Vec<Value>,
+    pub created: Instant,
+    pub working: Instant,
     pub ready: Instant,
 }
 
 impl Job {
-    fn status(&self) -> Value {
-        let done = Instant::now() >= self.ready;
-        json!({"job_status": {
+    /// Its JSON object (the `job_status` of Show Job Status).
+    fn status_object(&self) -> Value {
+        let now = Instant::now();
+        let done = now >= self.ready;
+        let (status, progress) = if done {
+            ("completed", self.total)
+        } else if now < self.working {
+            ("queued", 0)
+        } else {
+            let span = (self.ready - self.working).as_secs_f64().max(0.001);
+            let part = (now - self.working).as_secs_f64() / span;
+            ("working", ((self.total as f64) * part) as usize)
+        };
+        json!({
             "id": self.id, "url": format!("/api/v2/job_statuses/{}", self.id), "total": self.total,
-            "progress": if done { self.total } else { 0 },
-            "status": if done { "completed" } else { "queued" },
+            "progress": progress,
+            "status": status,
             "message": if done { "Completed" } else { "" },
             "results": if done { json!(self.results) } else { Value::Null },
-        }})
+        })
+    }
+
+    fn status(&self) -> Value {
+        json!({"job_status": self.status_object()})
+    }
+
+    fn unfinished(&self, now: Instant) -> bool {
+        self.ready > now
     }
 }
 
@@ -185,6 +263,13 @@ pub struct SimState {
     pub opts: SimOptions,
     pub store: Mutex<Store>,
     pub jobs: Mutex<Vec<Job>>,
+    job_seq: AtomicU64,
+    /// Jobs queued, job status requests, and jobs refused as TooManyJobs.
+    pub jobs_created: AtomicU64,
+    pub job_polls: AtomicU64,
+    /// Of those, Show Job Status requests (one job each).
+    pub job_polls_one: AtomicU64,
+    pub too_many_jobs: AtomicU64,
     pub requests: AtomicU64,
     pub throttled: AtomicU64,
     /// Verification and welcome emails the account would have sent.
@@ -196,25 +281,53 @@ pub struct SimState {
 }
 
 impl SimState {
-    /// Registers a job and returns its `job_status` body, or `None` when
-    /// too many jobs are queued.
-    pub fn enqueue(&self, results: Vec<Value>) -> Option<Value> {
-        self.enqueue_as("job", results)
+    /// Queues a job whose work `work` does (only when the account has
+    /// room for one more: a refused job changes nothing) and returns its
+    /// `job_status` body, or `None` when `MAX_JOBS` are queued or running.
+    /// `work` gives the results and the comments the job carries.
+    pub fn enqueue(&self, work: impl FnOnce() -> (Vec<Value>, usize)) -> Option<Value> {
+        self.enqueue_as("job", work)
     }
 
     /// [`SimState::enqueue`] with a job id prefix.
-    pub fn enqueue_as(&self, prefix: &str, results: Vec<Value>) -> Option<Value> {
+    pub fn enqueue_as(
+        &self,
+        prefix: &str,
+        work: impl FnOnce() -> (Vec<Value>, usize),
+    ) -> Option<Value> {
         let mut jobs = self.jobs.lock().unwrap();
         let now = Instant::now();
-        if jobs.iter().filter(|j| j.ready > now).count() >= MAX_JOBS {
+        let busy = jobs.iter().filter(|j| j.unfinished(now)).count() + self.opts.other_jobs;
+        if busy >= MAX_JOBS {
+            self.too_many_jobs
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return None;
         }
-        let id = format!("{prefix}{:08x}", jobs.len() + 1);
+        self.jobs_created
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (results, comments) = work();
+        // Only the newest jobs are kept, and none past an hour.
+        jobs.retain(|j| now.duration_since(j.created) < JOB_EXPIRY);
+        while jobs.len() >= KEPT_JOBS {
+            match jobs.iter().position(|j| !j.unfinished(now)) {
+                Some(i) => {
+                    jobs.remove(i);
+                }
+                None => break,
+            }
+        }
+        let seq = self
+            .job_seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let (queued, working) = self.opts.jobs.of(results.len(), comments);
         let job = Job {
-            id,
+            id: format!("{prefix}{seq:08x}"),
             total: results.len(),
             results,
-            ready: now + Duration::from_millis(JOB_MS),
+            created: now,
+            working: now + queued,
+            ready: now + queued + working,
         };
         let status = json!({"job_status": {"id": job.id, "url": format!("/api/v2/job_statuses/{}", job.id),
             "total": job.total, "progress": 0, "status": "queued"}});
@@ -222,14 +335,30 @@ impl SimState {
         Some(status)
     }
 
-    /// `job_status` of a job id.
+    /// `job_status` of a job id (gone once expired or pushed out).
     pub fn job(&self, id: &str) -> Option<Value> {
+        self.job_polls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.job_polls_one
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.jobs
             .lock()
             .unwrap()
             .iter()
             .find(|j| j.id == id)
             .map(|j| j.status())
+    }
+
+    /// The `job_status` objects of the ids the account still has, in the
+    /// order asked (Show Many Job Statuses).
+    pub fn jobs_of(&self, ids: &[&str]) -> Vec<Value> {
+        self.job_polls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let jobs = self.jobs.lock().unwrap();
+        ids.iter()
+            .filter_map(|id| jobs.iter().find(|j| j.id == *id))
+            .map(Job::status_object)
+            .collect()
     }
 }
 
@@ -246,6 +375,11 @@ pub async fn spawn(addr: SocketAddr, opts: SimOptions) -> std::io::Result<Runnin
         store: Mutex::new(account(&opts)),
         opts,
         jobs: Mutex::new(Vec::new()),
+        job_seq: AtomicU64::new(0),
+        jobs_created: AtomicU64::new(0),
+        job_polls: AtomicU64::new(0),
+        job_polls_one: AtomicU64::new(0),
+        too_many_jobs: AtomicU64::new(0),
         requests: AtomicU64::new(0),
         throttled: AtomicU64::new(0),
         emails_sent: AtomicU64::new(0),

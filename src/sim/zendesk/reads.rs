@@ -126,11 +126,8 @@ async fn list_job_statuses(State(st): St, Query(q): Q, headers: HeaderMap) -> Re
         .rev()
         .map(|j| j.id.clone())
         .collect();
-    let list: Vec<Value> = ids
-        .iter()
-        .filter_map(|id| st.job(id))
-        .map(|v| v["job_status"].clone())
-        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let list: Vec<Value> = st.jobs_of(&ids);
     Json(page(
         list,
         "job_statuses",

@@ -101,6 +101,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/api/v2/tickets/{id}/comments", get(ticket_comments))
         .route("/attachments/token/{token}/", get(attachment_bytes))
         .route("/api/v2/tickets/destroy_many", delete(destroy_many_tickets))
+        .route("/api/v2/job_statuses/show_many", get(job_statuses_many))
         .route("/api/v2/job_statuses/{id}", get(job_status))
         .route("/api/v2/custom_objects", post(create_custom_object))
         .route(
@@ -194,19 +195,25 @@ fn result_item(
     }
 }
 
-fn job_response(st: &SimState, results: Vec<Value>) -> Response {
-    match st.enqueue(results) {
+/// A job doing `work` (results, comments carried), or 429 TooManyJobs
+/// without doing it when the account has `MAX_JOBS` queued or running.
+fn job_response(st: &SimState, work: impl FnOnce() -> (Vec<Value>, usize)) -> Response {
+    match st.enqueue(work) {
         Some(status) => Json(status).into_response(),
-        None => {
-            let mut r = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                json!({"error": "TooManyJobs", "description": format!("Number of queued or running jobs exceeds {}", super::MAX_JOBS)}),
-            );
-            r.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from(1));
-            r
-        }
+        None => too_many_jobs(),
     }
+}
+
+/// 429 TooManyJobs ("Job limit", Zendesk's rate-limits reference: a
+/// limit on jobs queued or running, not on requests).
+fn too_many_jobs() -> Response {
+    let mut r = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"error": "TooManyJobs", "description": format!("Number of queued or running jobs exceeds {}", super::MAX_JOBS)}),
+    );
+    r.headers_mut()
+        .insert("retry-after", axum::http::HeaderValue::from(1));
+    r
 }
 
 /// A bulk create: validates the envelope, applies `create` to each item
@@ -222,14 +229,20 @@ fn bulk_job(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let results = {
+    // Each comment of a ticket import is a record of its own to write.
+    let comments = list
+        .iter()
+        .map(|i| i["comments"].as_array().map_or(0, Vec::len))
+        .sum();
+    job_response(st, || {
         let mut store = st.store.lock().unwrap();
-        list.iter()
+        let results = list
+            .iter()
             .enumerate()
             .map(|(i, item)| result_item(shape, i, item, create(&mut store, item)))
-            .collect()
-    };
-    job_response(st, results)
+            .collect();
+        (results, comments)
+    })
 }
 
 async fn orgs_create_many(State(st): St, Json(body): Json<Value>) -> Response {
@@ -551,9 +564,10 @@ async fn custom_object_jobs(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let results = {
+    let work = || {
         let mut store = st.store.lock().unwrap();
-        list.iter()
+        let results = list
+            .iter()
             .enumerate()
             .map(|(i, item)| {
                 match if update {
@@ -565,13 +579,27 @@ async fn custom_object_jobs(
                     Err(errs) => result_item(Shape::Create, i, item, Err(errs)),
                 }
             })
-            .collect()
+            .collect();
+        (results, 0)
     };
-    match st.enqueue_as("V3-", results) {
+    match st.enqueue_as("V3-", work) {
         // "201 Created" (official spec, Custom Object Record Bulk Jobs).
         Some(status) => (StatusCode::CREATED, Json(status)).into_response(),
-        None => job_response(&st, Vec::new()),
+        None => too_many_jobs(),
     }
+}
+
+/// `GET /api/v2/job_statuses/show_many?ids=a,b` (official spec,
+/// ShowManyJobStatuses): the statuses of the ids the account still keeps.
+async fn job_statuses_many(State(st): St, Query(q): Q) -> Response {
+    let ids = list_param(&q, "ids");
+    if ids.is_empty() {
+        return invalid_response(&[("ids".into(), "ids: required".into())]);
+    }
+    if ids.len() > BULK_MAX {
+        return invalid_response(&[("ids".into(), format!("ids: at most {BULK_MAX}"))]);
+    }
+    Json(json!({"job_statuses": st.jobs_of(&ids)})).into_response()
 }
 
 async fn job_status(State(st): St, Path(id): Path<String>) -> Response {
@@ -799,14 +827,16 @@ fn destroy(st: &SimState, object: &str, q: &HashMap<String, String>) -> Response
     if ids.len() > BULK_MAX {
         return invalid_response(&[("ids".into(), format!("ids: at most {BULK_MAX}"))]);
     }
-    let gone = st.store.lock().unwrap().destroy_ids(object, &ids);
     // Bulk delete results name each id with its action (Job Statuses API,
     // "Bulk update": `{id, action, success, status}`).
-    let results = gone
-        .into_iter()
-        .map(|id| json!({"id": id, "action": "destroy", "success": true, "status": "Deleted"}))
-        .collect();
-    job_response(st, results)
+    job_response(st, || {
+        let gone = st.store.lock().unwrap().destroy_ids(object, &ids);
+        let results = gone
+            .into_iter()
+            .map(|id| json!({"id": id, "action": "destroy", "success": true, "status": "Deleted"}))
+            .collect();
+        (results, 0)
+    })
 }
 
 async fn destroy_many_orgs(State(st): St, Query(q): Q) -> Response {
@@ -972,6 +1002,10 @@ async fn stats(State(st): St) -> Response {
         "requests": st.requests.load(std::sync::atomic::Ordering::Relaxed),
         "throttled": st.throttled.load(std::sync::atomic::Ordering::Relaxed),
         "emails_sent": st.emails_sent.load(std::sync::atomic::Ordering::Relaxed),
+        "jobs": st.jobs_created.load(std::sync::atomic::Ordering::Relaxed),
+        "job_polls": st.job_polls.load(std::sync::atomic::Ordering::Relaxed),
+        "job_polls_one": st.job_polls_one.load(std::sync::atomic::Ordering::Relaxed),
+        "too_many_jobs": st.too_many_jobs.load(std::sync::atomic::Ordering::Relaxed),
         "objects": st.store.lock().unwrap().counts(),
     }))
     .into_response()

@@ -36,51 +36,63 @@ const BULK: BatchKind = BatchKind::BulkJob {
 
 /// Every phase in load order.
 pub const PHASES: &[Phase] = &[
-    Phase::plain(
-        "users",
-        "admins",
-        BatchKind::Single,
-        Call {
-            path: "/v1/users",
-            key: "",
-            id_field: "id",
-            custom: Some(USER_MATCH),
-        },
-    ),
+    Phase {
+        resend: "an agent is matched to a Kustomer user by email, which writes nothing",
+        ..Phase::plain(
+            "users",
+            "admins",
+            BatchKind::Single,
+            Call {
+                path: "/v1/users",
+                key: "",
+                id_field: "id",
+                custom: Some(USER_MATCH),
+            },
+        )
+    },
     // After users: a created team takes the matched agents as members.
-    Phase::plain(
-        "teams",
-        "teams",
-        BatchKind::Single,
-        Call {
-            path: "/v1/teams",
-            key: "",
-            id_field: "id",
-            custom: Some(TEAM),
-        },
-    ),
-    Phase::plain(
-        "metadata",
-        "data_attributes",
-        BatchKind::Single,
-        Call {
-            path: "/v1/metadata/{}",
-            key: "properties",
-            id_field: "",
-            custom: Some(METADATA),
-        },
-    ),
-    Phase::plain(
-        "klasses",
-        "ticket_types",
-        BatchKind::Single,
-        Call {
-            path: "/v1/klasses",
-            key: "",
-            id_field: "id",
-            custom: Some(KLASS),
-        },
-    ),
+    Phase {
+        resend: "a team is looked for by name before one is created",
+        ..Phase::plain(
+            "teams",
+            "teams",
+            BatchKind::Single,
+            Call {
+                path: "/v1/teams",
+                key: "",
+                id_field: "id",
+                custom: Some(TEAM),
+            },
+        )
+    },
+    Phase {
+        resend: "a PUT of the same attribute definitions sets the same values again",
+        ..Phase::plain(
+            "metadata",
+            "data_attributes",
+            BatchKind::Single,
+            Call {
+                path: "/v1/metadata/{}",
+                key: "properties",
+                id_field: "",
+                custom: Some(METADATA),
+            },
+        )
+    },
+    Phase {
+        resend: "a klass is looked for by name before it is created",
+        ..Phase::plain(
+            "klasses",
+            "ticket_types",
+            BatchKind::Single,
+            Call {
+                path: "/v1/klasses",
+                key: "",
+                id_field: "id",
+                custom: Some(KLASS),
+            },
+        )
+    },
     Phase {
         lookup: Some("/v1/companies?externalId={}"),
         changes: Some(Changes {
@@ -123,17 +135,20 @@ pub const PHASES: &[Phase] = &[
             Call::new("/v1/conversations/bulk", ""),
         )
     },
-    Phase::plain(
-        "attachments",
-        "attachments",
-        BatchKind::FileUpload,
-        Call {
-            path: "/v1/attachments",
-            key: "",
-            id_field: "id",
-            custom: Some(UPLOAD),
-        },
-    ),
+    Phase {
+        resend: "a file uploaded again only replaces the one recorded; the first upload, attached to nothing, stays unused",
+        ..Phase::plain(
+            "attachments",
+            "attachments",
+            BatchKind::FileUpload,
+            Call {
+                path: "/v1/attachments",
+                key: "",
+                id_field: "id",
+                custom: Some(UPLOAD),
+            },
+        )
+    },
     // A new message on a conversation loaded earlier (a cutover) is just
     // a message not loaded yet: this phase sends it to its conversation.
     Phase {
@@ -165,15 +180,18 @@ pub const PHASES: &[Phase] = &[
     },
     // Last: a conversation snoozed in Intercom until a time still ahead
     // is snoozed until then in Kustomer.
-    Phase::plain(
-        "snoozes",
-        "conversations",
-        BatchKind::Single,
-        Call {
-            path: "/v1/conversations/{}",
-            key: "",
-            id_field: "",
-            custom: Some(SNOOZE),
-        },
-    ),
+    Phase {
+        resend: "a snooze sets the same time on the conversation again",
+        ..Phase::plain(
+            "snoozes",
+            "conversations",
+            BatchKind::Single,
+            Call {
+                path: "/v1/conversations/{}",
+                key: "",
+                id_field: "",
+                custom: Some(SNOOZE),
+            },
+        )
+    },
 ];
