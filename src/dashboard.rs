@@ -134,17 +134,8 @@ fn run(s: &LiveState) -> Markup {
 /// The newest verify report's funnel and verdict.
 fn funnel(r: &Value) -> Markup {
     let rows = r["funnel"].as_array().cloned().unwrap_or_default();
-    let cols = [
-        "extracted",
-        "loaded",
-        "failed",
-        "held",
-        "merged",
-        "archived",
-        "excluded",
-        "pending",
-        "unaccounted",
-    ];
+    let cols =
+        std::iter::once("extracted").chain(crate::verify::report::FINAL_STATES.iter().copied());
     html! {
         section #verify {
             h2 {
@@ -152,12 +143,12 @@ fn funnel(r: &Value) -> Markup {
                 @if r["ok"] == true { span.outcome.ok { "PASS" } } @else { span.outcome.failed { "FAIL" } }
             }
             table #funnel {
-                thead { tr { th { "object" } @for c in cols { th { (c) } } } }
+                thead { tr { th { "object" } @for c in cols.clone() { th { (c) } } } }
                 tbody {
                     @for f in &rows {
                         tr id=(format!("funnel-{}", f["object"].as_str().unwrap_or(""))) {
                             td { (f["object"].as_str().unwrap_or("")) }
-                            @for c in cols { td.n { (f[c].as_i64().unwrap_or(0)) } }
+                            @for c in cols.clone() { td.n { (f[c].as_i64().unwrap_or(0)) } }
                         }
                     }
                 }

@@ -147,7 +147,7 @@ pub fn start(ws: &Path, run_id: &str, command: &str, phases_total: usize) {
         started: HashMap::new(),
         run_started: Instant::now(),
     });
-    line(&format!(
+    log_line(&format!(
         "{command} {run_id} started: {phases_total} phases"
     ));
 }
@@ -368,11 +368,21 @@ impl Pulse {
 }
 
 /// The run ended (`ok`, `failed`, `interrupted`): published once more.
+/// Said on stderr (without a terminal) only after a run long enough to
+/// have printed progress: a command that fails at once says one line.
 pub fn finish(outcome: &str) {
     with(|l| l.state.outcome = outcome.into());
-    line(&format!("ended: {outcome}"));
+    let text = format!("ended: {outcome}");
+    if PROGRESS_SAID.load(std::sync::atomic::Ordering::Relaxed) {
+        line(&text);
+    } else {
+        log_line(&text);
+    }
     write_state();
 }
+
+/// Whether a progress line went to stderr in this run.
+static PROGRESS_SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The state this process publishes, as it is now.
 pub fn snapshot() -> Option<LiveState> {
@@ -396,10 +406,16 @@ fn write_state() {
 
 /// A line in the run's log, and on stderr when it is not a terminal.
 fn line(text: &str) {
-    let stamped = format!("{} {text}", now());
     if !std::io::stderr().is_terminal() {
-        eprintln!("{stamped}");
+        eprintln!("{} {text}", now());
+        PROGRESS_SAID.store(true, std::sync::atomic::Ordering::Relaxed);
     }
+    log_line(text);
+}
+
+/// A line in the run's log only.
+fn log_line(text: &str) {
+    let stamped = format!("{} {text}", now());
     with(|l| {
         if let Some(f) = l.log.as_mut() {
             let _ = writeln!(f, "{stamped}");

@@ -791,30 +791,9 @@ fn demo_runs_the_whole_pipeline_and_its_report_renders_in_chromium() {
     let html = dir
         .join("reports")
         .join(format!("verify-{}.html", r["run_id"].as_str().unwrap()));
-    let chromium = std::env::var("FERRY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "headless Chromium is needed for this test: apt-get install chromium (or set FERRY_CHROMIUM)"
-    );
-    let flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ];
     let profile = t.path().join("chromium-profile");
     let url = format!("file://{}", html.display());
-    let dom = std::process::Command::new(&chromium)
-        .args(flags)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--dump-dom", &url])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = chromium_dom(&url, &profile);
     let (extracted, loaded) = r["funnel"].as_array().unwrap().iter().fold((0, 0), |a, f| {
         (
             a.0 + f["extracted"].as_i64().unwrap(),
@@ -831,8 +810,8 @@ fn demo_runs_the_whole_pipeline_and_its_report_renders_in_chromium() {
     );
     assert!(dom.contains("PASS"));
     let shot = t.path().join("shot.png");
-    let s = std::process::Command::new(&chromium)
-        .args(flags)
+    let s = std::process::Command::new(chromium())
+        .args(CHROMIUM_FLAGS)
         .arg(format!("--user-data-dir={}", profile.display()))
         .args([
             "--window-size=1200,1600",

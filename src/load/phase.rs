@@ -132,6 +132,10 @@ pub struct Phase {
     pub resend: &'static str,
 }
 
+/// [`Phase::resend`] of an upload nothing refers to until a later phase
+/// attaches it (Kustomer's and Enchant's attachments).
+pub const RESEND_UPLOAD: &str = "a file uploaded again only replaces the one recorded; the first upload, attached to nothing, stays unused";
+
 impl Phase {
     /// How a resend of this phase's in-doubt rows avoids duplicates, in
     /// one clause for the user (`reconcile` could not find them).

@@ -22,6 +22,19 @@ pub struct FunnelRow {
     pub unaccounted: i64,
 }
 
+/// The final states a funnel row counts an extracted record in, in the
+/// order reports show them.
+pub const FINAL_STATES: &[&str] = &[
+    "loaded",
+    "failed",
+    "held",
+    "merged",
+    "archived",
+    "excluded",
+    "pending",
+    "unaccounted",
+];
+
 /// Records not loaded, grouped by why.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReasonRow {

@@ -136,7 +136,7 @@ pub const PHASES: &[Phase] = &[
         )
     },
     Phase {
-        resend: "a file uploaded again only replaces the one recorded; the first upload, attached to nothing, stays unused",
+        resend: crate::load::phase::RESEND_UPLOAD,
         ..Phase::plain(
             "attachments",
             "attachments",
