@@ -98,6 +98,9 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         // An admin made one of the Intercom teams already: found, not created.
         "--teams",
         "support",
+        // The admin turned French on for the knowledge base.
+        "--kb-languages",
+        "en_us,fr",
         "--latency-ms",
         "15",
     ]);
@@ -170,6 +173,7 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
     // Teams: the one an admin made is reused, the others created with the
     // matched agents (from the Intercom workspace's own team lists).
     let src = source.get("/__sim/dump");
+    help_center_is_the_knowledge_base(&src, &dump);
     let users: BTreeMap<String, String> = dump["users"]
         .as_array()
         .unwrap()
@@ -276,6 +280,7 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         "team creation",
         "user creation",
         "knowledge base",
+        "knowledge base roles",
         "bulk operation polling",
     ] {
         assert!(t.contains(check), "probe names `{check}`: {t}");
@@ -394,8 +399,26 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
             &conn,
             "SELECT DISTINCT object FROM verify_fields WHERE not_carried_yet ORDER BY 1"
         ),
-        vec!["articles", "collections"]
+        Vec::<String>::new()
     );
+    // The Help Center was read back: each language's title and body, and
+    // the published state (the version looked up by language and status).
+    for field in [
+        "en_us title",
+        "en_us htmlBody",
+        "fr title",
+        "fr htmlBody",
+        "title",
+        "parent",
+        "categories",
+    ] {
+        let sql = format!(
+            "SELECT count(*) FILTER (matches) || '/' || count(*) FROM verify_field_values WHERE field = '{field}' AND dest_object LIKE 'kb/%'"
+        );
+        let got = strings(&conn, &sql).remove(0);
+        let (ok, all) = got.split_once('/').unwrap();
+        assert!(all != "0" && ok == all, "{field}: {got} compared equal");
+    }
     for field in [
         "custom.intercomIndustryStr",
         "tags",
@@ -468,14 +491,10 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
             })
             .collect()
     };
-    assert_eq!(
-        exported("archive", "collections", "id"),
-        ids(&src["collections"], "id")
-    );
-    assert_eq!(
-        exported("archive", "articles", "id"),
-        ids(&src["articles"], "id")
-    );
+    // The Help Center went into the knowledge base: nothing of it is left
+    // to the archive.
+    assert!(!dir.join("exports/archive/collections.jsonl").exists());
+    assert!(!dir.join("exports/archive/articles.jsonl").exists());
     // Intercom lists no merged contact, so their notes and events are gone.
     let merged: HashSet<&str> = src["merged"]
         .as_array()
@@ -677,5 +696,105 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         violations.is_empty(),
         "Prism found request violations:\n{}",
         violations.join("\n")
+    );
+}
+
+/// Every Intercom collection is a category, nested as in Intercom; every
+/// article is one article in its collection's category with a version per
+/// language (titles and bodies as Intercom has them), published where
+/// Intercom's is and a draft where it is not; nothing twice.
+fn help_center_is_the_knowledge_base(src: &Value, dump: &Value) {
+    let kb = &dump["kb"];
+    let cats: Vec<&Value> = kb["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["attributes"]["isRoot"] != true)
+        .collect();
+    let collections = src["collections"].as_array().unwrap();
+    assert_eq!(cats.len(), collections.len(), "one category per collection");
+    let cat_named = |name: &str| {
+        cats.iter()
+            .find(|c| c["attributes"]["title"] == name)
+            .unwrap_or_else(|| panic!("no category {name}: {cats:?}"))
+    };
+    for c in collections {
+        let cat = cat_named(c["name"].as_str().unwrap());
+        match c["parent_id"].as_str() {
+            Some(p) => {
+                let parent = collections.iter().find(|x| x["id"] == p).unwrap();
+                assert_eq!(
+                    cat["attributes"]["parent"],
+                    cat_named(parent["name"].as_str().unwrap())["id"],
+                    "a nested collection is a category under its parent's"
+                );
+            }
+            None => assert_eq!(
+                cat["attributes"]["parent"],
+                kb["bases"][0]["attributes"]["rootCategory"]
+            ),
+        }
+    }
+    let articles = kb["articles"].as_array().unwrap();
+    let intercom = src["articles"].as_array().unwrap();
+    assert_eq!(
+        articles.len(),
+        intercom.len(),
+        "one article per Intercom article"
+    );
+    let collection_name = |id: &Value| {
+        let id = id.to_string().trim_matches('"').to_string();
+        collections.iter().find(|c| c["id"] == id.as_str()).unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut translated = 0;
+    for a in intercom {
+        let title = a["title"].as_str().unwrap();
+        let found: Vec<&Value> = articles
+            .iter()
+            .filter(|k| {
+                k["attributes"]["versions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|v| v["lang"] == "en_us" && v["title"] == title)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "article {title} once: {found:?}");
+        let k = &found[0]["attributes"];
+        assert_eq!(k["source"], "en_us");
+        assert_eq!(
+            k["categories"],
+            serde_json::json!([cat_named(&collection_name(&a["parent_id"]))["id"]]),
+            "{title} is in its collection's category"
+        );
+        let versions = k["versions"].as_array().unwrap();
+        let en = versions.iter().find(|v| v["lang"] == "en_us").unwrap();
+        let want = if a["state"] == "published" {
+            "published"
+        } else {
+            "draft"
+        };
+        assert_eq!(en["status"], want, "{title}: {en}");
+        assert_eq!(en["htmlBody"], a["body"]);
+        if let Some(fr) = a["translated_content"].get("fr") {
+            translated += 1;
+            let v = versions
+                .iter()
+                .find(|v| v["lang"] == "fr")
+                .unwrap_or_else(|| panic!("{title} has its French version: {versions:?}"));
+            assert_eq!(v["title"], fr["title"]);
+            assert_eq!(v["htmlBody"], fr["body"]);
+            assert_eq!(v["status"], "published");
+        } else {
+            assert_eq!(versions.len(), 1, "{title} has no translation");
+        }
+    }
+    assert!(translated > 0 && translated < intercom.len());
+    assert!(
+        intercom.iter().any(|a| a["state"] == "draft"),
+        "the workspace has a draft article"
     );
 }

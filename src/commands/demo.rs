@@ -279,6 +279,9 @@ fn run_intercom(
                 api_key: DEMO_KEY.into(),
                 destination: true,
                 users: crate::sim::intercom::invited_agents(args.seed),
+                // The Help Center is in English and French: an admin turned
+                // French on for the knowledge base, as a move needs.
+                kb_languages: vec!["en_us".into(), "fr".into()],
                 ..Default::default()
             },
         )

@@ -65,6 +65,7 @@ pub fn options(args: &SimKustomerArgs) -> SimOptions {
         users,
         teams: args.teams.clone(),
         bulk_running_polls: args.bulk_running_polls,
+        kb_languages: args.kb_languages.clone(),
         seed: args.seed,
         customers: args.customers,
         api_key: args.api_key.clone(),

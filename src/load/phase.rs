@@ -18,6 +18,10 @@ pub enum BatchKind {
     Collection { size: usize, in_flight: usize },
     /// One request per row.
     Single,
+    /// One request per row, one batch at a time, in the phase query's
+    /// order: a row may name one sent before it in the same phase (a
+    /// category's parent), which the destination resolves as it goes.
+    Ordered,
     /// One file upload per row (raw bytes from `attachments/`).
     FileUpload,
 }
@@ -197,6 +201,7 @@ impl Phase {
             | BatchKind::Collection { size, in_flight } => (size, in_flight),
             // Batches overlap, so a slow request never idles the budget.
             BatchKind::Single | BatchKind::FileUpload => (25, 6),
+            BatchKind::Ordered => (25, 1),
         }
     }
 
@@ -234,7 +239,7 @@ impl Phase {
             // A lookup before each create (no uniqueness at the
             // destination) is a request of its own.
             BatchKind::Single if self.existing.is_some_and(|e| e.before_create) => rows * 2,
-            BatchKind::Single | BatchKind::FileUpload => rows,
+            BatchKind::Single | BatchKind::Ordered | BatchKind::FileUpload => rows,
         }
     }
 }

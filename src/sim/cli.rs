@@ -297,4 +297,9 @@ pub struct SimKustomerArgs {
     /// Destination: polls of a bulk operation that still answer `running`.
     #[arg(long, default_value_t = 1)]
     pub bulk_running_polls: u32,
+    /// Destination: the languages the default knowledge base serves,
+    /// comma-separated, the default first (a new org serves `en_us` only;
+    /// an admin turns more on).
+    #[arg(long, value_delimiter = ',')]
+    pub kb_languages: Vec<String>,
 }

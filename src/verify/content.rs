@@ -213,18 +213,25 @@ fn record(conn: &Connection, outcomes: &[(&Expected, Value, bool)]) -> Result<()
 
 /// The value at `path` in a record: keys separated by dots; `name[k=v]`
 /// picks the element of the array `name` whose `k` is `v` (Zendesk's
-/// `custom_fields[id=360001].value`).
+/// `custom_fields[id=360001].value`), `name[k=v,k2=w]` the one matching
+/// every pair (a knowledge-base version by language and status).
 pub fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     let mut cur = v;
     for seg in path.split('.') {
         match seg.split_once('[') {
             Some((key, filter)) => {
-                let (k, want) = filter.trim_end_matches(']').split_once('=')?;
+                let conds: Vec<(&str, &str)> = filter
+                    .trim_end_matches(']')
+                    .split(',')
+                    .map(|c| c.split_once('='))
+                    .collect::<Option<_>>()?;
                 let arr = if key.is_empty() { cur } else { cur.get(key)? };
                 cur = arr.as_array()?.iter().find(|el| {
-                    el.get(k)
-                        .map(|x| x.as_str().map(str::to_string).unwrap_or(x.to_string()) == want)
-                        .unwrap_or(false)
+                    conds.iter().all(|(k, want)| {
+                        el.get(k).is_some_and(|x| {
+                            x.as_str().map(str::to_string).unwrap_or(x.to_string()) == *want
+                        })
+                    })
                 })?;
             }
             None => cur = cur.get(seg)?,
@@ -354,6 +361,14 @@ mod tests {
             Some(&json!("gold"))
         );
         assert_eq!(lookup(&rec, "custom_fields[id=9].value"), None);
+        let kb = serde_json::json!({"versions": [
+            {"lang": "fr", "status": "superseded", "title": "old"},
+            {"lang": "fr", "status": "published", "title": "new"}]});
+        assert_eq!(
+            lookup(&kb, "versions[lang=fr,status=published].title").unwrap(),
+            "new"
+        );
+        assert_eq!(lookup(&kb, "versions[lang=fr,status=draft].title"), None);
         assert!(same(&json!(["a", "b"]), lookup(&rec, "tags").unwrap()));
         assert!(same(
             &json!("12.50"),

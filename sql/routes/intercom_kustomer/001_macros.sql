@@ -27,3 +27,10 @@ CREATE OR REPLACE MACRO ic_inline_placeholders(body, names) AS CASE
     ELSE array_to_string(list_transform(string_split(body, '<img'), lambda s, i: CASE WHEN i = 1 THEN s
         ELSE '[image: ' || coalesce(names[i - 1], 'image') || ', attached]'
              || CASE WHEN strpos(s, '>') > 0 THEN substr(s, strpos(s, '>') + 1) ELSE '' END END), '') END;
+
+-- An Intercom locale (`en`, `pt-BR`) → the language code of a Kustomer
+-- knowledge-base version (`en_us`: the chat SDK's `lang`; seeds/
+-- kb_languages.csv, editable), else the locale in lower case with `_`.
+CREATE OR REPLACE MACRO kus_kb_lang(locale) AS coalesce(
+    (SELECT l.kustomer_lang FROM kb_languages l WHERE l.intercom_locale = locale),
+    lower(replace(locale, '-', '_')));

@@ -38,6 +38,8 @@ pub fn load(contacts: u32, rate_limit: u32) -> anyhow::Result<i32> {
         "--destination",
         "--mirror-intercom-seed",
         "7",
+        "--kb-languages",
+        "en_us,fr",
         "--rate-limit",
         &rate_limit.to_string(),
     ])?;

@@ -505,6 +505,21 @@ impl Workspace {
                 "parent_id": null, "help_center_id": 1,
             }));
         }
+        // A collection nested in Billing (Help Center collections nest;
+        // the reference types parent_id as a string).
+        w.collections.push(json!({
+            "id": "4002", "workspace_id": w.app_id, "name": "Invoices", "description": "Invoices and receipts",
+            "created_at": start, "updated_at": start + DAY, "url": null, "icon": "receipt", "order": 1, "default_locale": "en",
+            "translated_content": {"type": "group_translated_content"},
+            "parent_id": "4001", "help_center_id": 1,
+        }));
+        w.articles.push(json!({
+            "type": "article", "id": "7005", "workspace_id": w.app_id, "title": "Download an invoice",
+            "description": "", "body": "<p>Open Billing, then Invoices.</p>", "author_id": 814_861, "state": "published",
+            "created_at": start, "updated_at": start + 60, "url": null,
+            "parent_id": 4_002, "parent_ids": [4_001, 4_002], "parent_type": "collection", "default_locale": "en",
+            "translated_content": {"type": "article_translated_content"},
+        }));
         for a in 0..5 {
             w.articles.push(json!({
                 "type": "article", "id": format!("{}", 7_000 + a), "workspace_id": w.app_id, "title": format!("How to {a}"),

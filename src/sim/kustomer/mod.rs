@@ -4,6 +4,7 @@
 //! injection — so tests, benchmarks and the demo run without the internet.
 
 pub mod data;
+pub mod kb;
 pub mod records;
 mod routes;
 mod storage;
@@ -64,6 +65,9 @@ pub struct SimOptions {
     pub teams: Vec<String>,
     /// Destination: polls of a bulk operation that still say `running`.
     pub bulk_running_polls: u32,
+    /// Destination: the languages the default knowledge base serves, the
+    /// default first (empty: `en_us` only, as a new org).
+    pub kb_languages: Vec<String>,
 }
 
 impl Default for SimOptions {
@@ -86,6 +90,7 @@ impl Default for SimOptions {
             users: Vec::new(),
             teams: Vec::new(),
             bulk_running_polls: 1,
+            kb_languages: Vec::new(),
         }
     }
 }
@@ -144,7 +149,8 @@ impl SimState {
         // A destination org generates nothing to extract.
         let customers = if opts.destination { 5 } else { opts.customers };
         let org = Org::generate_with(opts.seed, customers, now, opts.distinct_times);
-        let store = writes::Store::with_org(&opts.users, &opts.teams);
+        let mut store = writes::Store::with_org(&opts.users, &opts.teams);
+        store.kb = kb::Kb::new(&opts.kb_languages);
         Arc::new(SimState {
             org: RwLock::new(org),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(opts.seed ^ 0xfeed)),

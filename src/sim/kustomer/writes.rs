@@ -38,7 +38,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::{error_response, SimState};
+use super::{error_response, kb, SimState};
 
 type St = State<Arc<SimState>>;
 
@@ -225,6 +225,8 @@ pub struct Store {
     pub uploads: HashMap<String, Vec<u8>>,
     /// Requests served per operation (`bulk:customers`, `poll`…), for stats.
     pub counts: BTreeMap<String, u64>,
+    /// The knowledge base (`kb`).
+    pub kb: super::kb::Kb,
     seq: u64,
 }
 
@@ -367,6 +369,26 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/v1/bulk/{id}", get(bulk_status))
         .route("/v1/bulk/{id}/batches", get(bulk_batches))
         .route("/v1/attachments", post(create_attachment))
+        .route("/v1/kb/knowledge-bases", get(kb::bases))
+        .route(
+            "/v1/kb/categories",
+            get(kb::categories).post(kb::create_category),
+        )
+        .route("/v1/kb/categories/{id}", get(kb::category))
+        .route(
+            "/v1/kb/articles",
+            get(kb::articles).post(kb::create_article),
+        )
+        .route(
+            "/v1/kb/articles/{id}",
+            get(kb::article).put(kb::update_article),
+        )
+        .route(
+            "/v1/kb/articles/{id}/versions/{lang}",
+            post(kb::create_version)
+                .put(kb::update_version)
+                .delete(kb::delete_versions),
+        )
         .route("/v1/companies", get(companies))
         .route(
             "/v1/{object}/{id}",
@@ -399,7 +421,8 @@ fn not_found() -> Response {
 async fn current_user() -> Response {
     Json(
         json!({"data": {"type": "user", "id": "000000000000000000000001",
-        "attributes": {"name": "ferry import key", "userType": "machine", "roles": ["org.user"],
+        "attributes": {"name": "ferry import key", "userType": "machine",
+        "roles": ["org.user", "org.permission.kb.read", "org.permission.kb.create", "org.permission.kb.update"],
         "orgName": "sim"}}}),
     )
     .into_response()
@@ -1376,6 +1399,7 @@ async fn dump(State(st): St, _h: HeaderMap) -> Response {
         .iter()
         .map(|(k, b)| (k, hex::encode(Sha256::digest(b))))
         .collect();
-    Json(json!({"records": records, "metadata": s.metadata, "users": s.users, "uploads": uploads}))
+    let kb = json!({"bases": s.kb.bases, "categories": s.kb.categories, "articles": s.kb.articles});
+    Json(json!({"records": records, "metadata": s.metadata, "users": s.users, "uploads": uploads, "kb": kb}))
         .into_response()
 }

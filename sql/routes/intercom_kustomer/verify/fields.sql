@@ -162,6 +162,54 @@ SELECT 'tickets', 'ticket_parts.ticket_parts', tp.source_id, tp.dest_object, tp.
        'data.intercomConversation', 'attributes.data.intercomConversation',
        to_json(trim(regexp_replace(regexp_replace(json_extract_string(tp.p, '$.body'), '<[^>]*>', ' ', 'g'), '\s+', ' ', 'g'))), 'contains'
 FROM ticket_parts tp
-WHERE nullif(trim(regexp_replace(coalesce(json_extract_string(tp.p, '$.body'), ''), '<[^>]*>', '', 'g')), '') IS NOT NULL;
+WHERE nullif(trim(regexp_replace(coalesce(json_extract_string(tp.p, '$.body'), ''), '<[^>]*>', '', 'g')), '') IS NOT NULL
+UNION ALL
+-- The Help Center, whole (it is small): every loaded category's title and
+-- parent, every article's category, and each language's title, body and
+-- description on the version of that language whose status is Intercom's
+-- state (published or draft), read from the raw articles' own fields.
+SELECT 'collections', x.path, m.source_id, 'kb/categories', m.dest_id, x.name, x.dest, x.v, 'equals'
+FROM ferry_id_map m JOIN raw_intercom_collections r ON r.id = m.source_id,
+     (SELECT unnest([
+        {path: 'name', name: 'title', dest: 'attributes.title', v: to_json(left(trim(json_extract_string(r.json, '$.name')), 255))},
+        {path: 'parent_id', name: 'parent', dest: 'attributes.parent',
+         v: (SELECT to_json(p.dest_id) FROM ferry_id_map p WHERE p.dest = 'kustomer' AND p.dest_object = 'kb_categories'
+             AND p.source_id = json_extract_string(r.json, '$.parent_id'))}
+     ]) AS x) AS u(x)
+WHERE m.dest = 'kustomer' AND m.dest_object = 'kb_categories' AND x.v IS NOT NULL
+UNION ALL
+SELECT 'articles', 'parent_id', m.source_id, 'kb/articles', m.dest_id, 'categories', 'attributes.categories',
+       coalesce((SELECT to_json([p.dest_id]) FROM ferry_id_map p WHERE p.dest = 'kustomer' AND p.dest_object = 'kb_categories'
+                 AND p.source_id = json_extract_string(r.json, '$.parent_id')), '[]'::JSON), 'equals'
+FROM ferry_id_map m JOIN raw_intercom_articles r ON r.id = m.source_id
+WHERE m.dest = 'kustomer' AND m.dest_object = 'kb_articles'
+UNION ALL
+SELECT 'articles', CASE WHEN l.is_source THEN '' ELSE 'translated_content.' || l.locale || '.' END || x.path,
+       a.source_id, 'kb/articles', a.dest_id, l.lang || ' ' || x.name,
+       'attributes.versions[lang=' || l.lang || ',status=' || CASE WHEN l.state = 'published' THEN 'published' ELSE 'draft' END || '].' || x.name,
+       x.v, 'equals'
+FROM (
+  SELECT id, is_source, locale, kus_kb_lang(locale) AS lang, json_extract_string(c, '$.state') AS state, c
+  FROM (
+    -- Each language of each loaded article, from the raw JSON: the
+    -- article's own fields for its default locale, translated_content for
+    -- the others.
+    SELECT r.id, true AS is_source, coalesce(json_extract_string(r.json, '$.default_locale'), 'en') AS locale, r.json AS c
+    FROM raw_intercom_articles r
+    UNION ALL
+    SELECT r.id, false, k, json_extract(r.json, '$.translated_content."' || k || '"')
+    FROM raw_intercom_articles r, unnest(json_keys(coalesce(json_extract(r.json, '$.translated_content'), '{}'::JSON))) AS u(k)
+    WHERE k <> 'type' AND k <> coalesce(json_extract_string(r.json, '$.default_locale'), 'en')
+      AND json_type(json_extract(r.json, '$.translated_content."' || k || '"')) = 'OBJECT'
+  ) AS c0(id, is_source, locale, c)
+) AS l
+JOIN ferry_id_map a ON a.dest = 'kustomer' AND a.dest_object = 'kb_articles' AND a.source_id = l.id
+JOIN ferry_id_map v ON v.dest = 'kustomer' AND v.dest_object = 'kb_versions' AND v.source_id = l.id || '/' || l.locale,
+     (SELECT unnest([
+        {path: 'title', name: 'title', v: to_json(left(json_extract_string(l.c, '$.title'), 255))},
+        {path: 'body', name: 'htmlBody', v: json_extract(l.c, '$.body')},
+        {path: 'description', name: 'metaDescription', v: to_json(nullif(json_extract_string(l.c, '$.description'), ''))}
+     ]) AS x) AS u(x)
+WHERE x.v IS NOT NULL AND json_type(x.v) <> 'NULL';
 
 COMMENT ON TABLE verify_expected_fields IS 'ferry verify: every carried field of the sampled records, where the destination keeps it and the value the source records give it';

@@ -13,7 +13,10 @@ UNION ALL SELECT 'notes', source_id FROM out_kustomer_notes
 UNION ALL SELECT 'snoozes', source_id FROM out_kustomer_conversations WHERE state = 'snoozed' AND snoozed_until > get_current_timestamp()
 UNION ALL SELECT 'attachments', attachment_id FROM stg_attachments
           WHERE part_id IN (SELECT source_id FROM out_kustomer_messages UNION ALL SELECT source_id FROM out_kustomer_notes)
-UNION ALL SELECT 'kobjects', source_id FROM out_kustomer_kobjects;
+UNION ALL SELECT 'kobjects', source_id FROM out_kustomer_kobjects
+UNION ALL SELECT 'kb_categories', source_id FROM out_kustomer_kb_categories
+UNION ALL SELECT 'kb_articles', source_id FROM out_kustomer_kb_articles
+UNION ALL SELECT 'kb_versions', source_id FROM out_kustomer_kb_versions;
 
 -- A conversation is loaded once it, every message and note of its
 -- thread, and its snooze (if it is snoozed) are.
@@ -32,4 +35,8 @@ UNION ALL SELECT 'conversations', source_id, 'snoozes', source_id FROM out_kusto
 UNION ALL SELECT 'attachments', attachment_id, 'attachments', attachment_id FROM stg_attachments
           WHERE part_id IN (SELECT source_id FROM out_kustomer_messages UNION ALL SELECT source_id FROM out_kustomer_notes)
 UNION ALL SELECT 'tickets', source_id, 'kobjects', source_id FROM out_kustomer_kobjects
+UNION ALL SELECT 'collections', source_id, 'kb_categories', source_id FROM out_kustomer_kb_categories
+-- An article is loaded once it and every one of its languages are.
+UNION ALL SELECT 'articles', source_id, 'kb_articles', source_id FROM out_kustomer_kb_articles
+UNION ALL SELECT 'articles', article_source_id, 'kb_versions', source_id FROM out_kustomer_kb_versions
 UNION ALL SELECT 'tags', source_id, NULL, NULL FROM ferry_accounting WHERE object = 'tags' AND bucket <> 'excluded';

@@ -5,6 +5,7 @@
 //! per-customer create limits), custom attributes declared first with
 //! their type suffix, files through the presigned upload flow.
 
+pub mod kb;
 pub mod phases;
 pub mod probe;
 pub mod rollback;
@@ -53,6 +54,7 @@ fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<St
     Ok(Arc::new(KustomerDest {
         settings,
         users: tokio::sync::OnceCell::new(),
+        kb: tokio::sync::OnceCell::new(),
     }))
 }
 
@@ -60,6 +62,7 @@ fn open(table: &toml::Table) -> std::result::Result<Arc<dyn Destination>, Vec<St
 pub struct KustomerDest {
     pub settings: Settings,
     users: send::Users,
+    kb: kb::Kb,
 }
 
 impl Destination for KustomerDest {
@@ -151,7 +154,14 @@ impl Destination for KustomerDest {
         phase: &'static Phase,
         rows: &'a [Row],
     ) -> BoxFut<'a, Result<Vec<RowResult>>> {
-        Box::pin(send::batch(cx, &self.settings, phase, rows, &self.users))
+        Box::pin(send::batch(
+            cx,
+            &self.settings,
+            phase,
+            rows,
+            &self.users,
+            &self.kb,
+        ))
     }
 
     /// An in-doubt batch's records, by external id (or, for notes, in
@@ -196,6 +206,15 @@ impl Destination for KustomerDest {
                             "leave",
                             "deleted_in_source = \"leave\"",
                         )));
+                        continue;
+                    }
+                    ChangeKind::Changed if phase.call.custom == Some(phases::KB_VERSION) => {
+                        out.push(
+                            match kb::update_version(&cx.client, &r.dest_id, &r.payload).await? {
+                                Ok(_) => Ok(Applied::done("update")),
+                                Err(e) => Err(e),
+                            },
+                        );
                         continue;
                     }
                     ChangeKind::Changed => (Method::PUT, Some(without_nulls(&r.payload)), "update"),
@@ -280,7 +299,7 @@ impl Destination for KustomerDest {
     }
 
     fn probe<'a>(&'a self, client: &'a ApiClient) -> BoxFut<'a, Vec<ProbeCheck>> {
-        Box::pin(probe::checks(client))
+        Box::pin(probe::checks(client, &self.settings.knowledge_base))
     }
 
     fn rebuild_hint(&self, rule_kind: &str) -> String {

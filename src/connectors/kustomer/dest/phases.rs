@@ -23,6 +23,12 @@ pub const KLASS: &str = "kustomer_klass";
 pub const SNOOZE: &str = "kustomer_snooze";
 /// `POST /v1/attachments`, then the presigned POST of the bytes.
 pub const UPLOAD: &str = "kustomer_upload";
+/// A knowledge-base category, found by title under its parent or created.
+pub const KB_CATEGORY: &str = "kustomer_kb_category";
+/// A knowledge-base article with its source-language draft filled.
+pub const KB_ARTICLE: &str = "kustomer_kb_article";
+/// One language's version of an article, published as the source's is.
+pub const KB_VERSION: &str = "kustomer_kb_version";
 
 /// A bulk create: up to 100 records per request (spec `maxItems: 100`),
 /// answered by a bulk operation polled to completion. Two in flight: the
@@ -191,6 +197,58 @@ pub const PHASES: &[Phase] = &[
                 key: "",
                 id_field: "",
                 custom: Some(SNOOZE),
+            },
+        )
+    },
+    // The Help Center (the guide "Publish help content with the knowledge
+    // base API"): categories parents first, one at a time in the query's
+    // order (a child names the parent created just before it).
+    Phase {
+        resend: "a category is looked for by its title under its parent before one is created",
+        ..Phase::plain(
+            "kb_categories",
+            "collections",
+            BatchKind::Ordered,
+            Call {
+                path: "/v1/kb/categories",
+                key: "",
+                id_field: "id",
+                custom: Some(KB_CATEGORY),
+            },
+        )
+    },
+    Phase {
+        resend: "an article is looked for by its title in its category (or as the untitled article a lost answer left) before one is created",
+        ..Phase::plain(
+            "kb_articles",
+            "articles",
+            BatchKind::Single,
+            Call {
+                path: "/v1/kb/articles",
+                key: "",
+                id_field: "id",
+                custom: Some(KB_ARTICLE),
+            },
+        )
+    },
+    // An article edited in Intercom after the first load: a new draft of
+    // each changed language, published as Intercom's is.
+    Phase {
+        resend: "a version's draft is filled again with the same content (an open draft is reused, not opened twice)",
+        changes: Some(Changes {
+            fields: &["title", "htmlBody", "metaDescription"],
+            update: "POST + PUT /v1/kb/articles/{id}/versions/{lang} (a new draft, published)",
+            output: None,
+        }),
+        ..Phase::plain(
+            "kb_versions",
+            "articles",
+            BatchKind::Single,
+            Call {
+                path: "/v1/kb/articles/{}/versions",
+                key: "",
+                id_field: "",
+                custom: Some(KB_VERSION),
             },
         )
     },

@@ -5,7 +5,7 @@ use crate::connector::{ProbeCheck, ProbeOutcome};
 use crate::error::FerryError;
 use crate::http::ApiClient;
 
-pub async fn checks(client: &ApiClient) -> Vec<ProbeCheck> {
+pub async fn checks(client: &ApiClient, wanted_kb: &str) -> Vec<ProbeCheck> {
     let mut out = Vec::new();
     out.push(
         first_page(
@@ -64,22 +64,8 @@ pub async fn checks(client: &ApiClient) -> Vec<ProbeCheck> {
         ProbeOutcome::Unknown,
         "with teams = \"create\", ferry sends POST /v1/teams {name, displayName, members} (the Team record's attributes in Kustomer's notes); the published Core Resources spec has no teams, and no read-only request settles the body: check one created team's members in Kustomer, or set teams = \"hold\" and create them by hand",
     ));
-    // Kustomer's notes list `GET /v1/kb/articles` and `/v1/kb/categories`
-    // [unverified] and no document gives a knowledge-base write: ferry
-    // archives Help Center collections and articles; this says whether the
-    // org's API has a knowledge base to rebuild them in.
-    out.push(match client.probe("/v1/kb/categories?page=1&pageSize=1").await {
-        Ok(_) => ProbeCheck::new(
-            "knowledge base",
-            ProbeOutcome::Unknown,
-            "GET /v1/kb/categories answers: the org has a knowledge base API, but no published document gives its writes — Help Center collections and articles are in `ferry archive --set archive` to rebuild there",
-        ),
-        Err(e) => ProbeCheck::new(
-            "knowledge base",
-            ProbeOutcome::Unknown,
-            format!("GET /v1/kb/categories: {e} — no knowledge base API reachable with this key; Help Center collections and articles are in `ferry archive --set archive`"),
-        ),
-    });
+    out.push(knowledge_base(client, wanted_kb).await);
+    out.push(kb_roles(client).await);
     out.push(ProbeCheck::new(
         "bulk operation polling",
         ProbeOutcome::Unknown,
@@ -123,5 +109,96 @@ async fn first_page(
             let (outcome, text) = err(e);
             ProbeCheck::new(name, outcome, text)
         }
+    }
+}
+
+/// The knowledge bases of the org (`GET /v1/kb/knowledge-bases`), and the
+/// one the Help Center goes into (destination.knowledge_base, else the
+/// default one).
+async fn knowledge_base(client: &ApiClient, wanted: &str) -> ProbeCheck {
+    let name = "knowledge base";
+    let all = match client.probe("/v1/kb/knowledge-bases?page=1&pageSize=100").await {
+        Ok(r) => serde_json::from_slice::<serde_json::Value>(&r.body).unwrap_or_default(),
+        Err(e) => {
+            return ProbeCheck::new(
+                name,
+                ProbeOutcome::Fail,
+                format!("GET /v1/kb/knowledge-bases: {e} — the key needs org.permission.kb.read to load the Help Center"),
+            )
+        }
+    };
+    let list = all["data"].as_array().cloned().unwrap_or_default();
+    let describe = |b: &serde_json::Value| {
+        format!(
+            "{} \"{}\"{} (languages: {})",
+            b["id"].as_str().unwrap_or("?"),
+            b["attributes"]["name"].as_str().unwrap_or(""),
+            if b["attributes"]["default"] == true {
+                ", default"
+            } else {
+                ""
+            },
+            b["attributes"]["languages"]
+                .as_array()
+                .map(|l| l
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_else(|| "not listed".into())
+        )
+    };
+    let target = list.iter().find(|b| {
+        if wanted.is_empty() {
+            b["attributes"]["default"] == true
+        } else {
+            b["id"] == wanted
+        }
+    });
+    let all_text = list.iter().map(describe).collect::<Vec<_>>().join("; ");
+    match target {
+        Some(b) => ProbeCheck::new(
+            name,
+            ProbeOutcome::Ok,
+            format!("the Help Center goes into {}; a translation in a language it does not serve is refused (turn the language on in Settings → Knowledge Base → Configuration). Knowledge bases: {all_text}", describe(b)),
+        ),
+        None => ProbeCheck::new(
+            name,
+            ProbeOutcome::Fail,
+            format!("{} — set destination.knowledge_base to one of: {all_text}", if wanted.is_empty() { "no default knowledge base".to_string() } else { format!("no knowledge base {wanted}") }),
+        ),
+    }
+}
+
+/// Whether the key holds the knowledge-base write roles the guide names
+/// (org.permission.kb.create and .update, or org.admin.kb.write), read
+/// from the key's user (`GET /v1/users/current`, its `roles`).
+async fn kb_roles(client: &ApiClient) -> ProbeCheck {
+    let name = "knowledge base roles";
+    let v = match client.probe("/v1/users/current").await {
+        Ok(r) => serde_json::from_slice::<serde_json::Value>(&r.body).unwrap_or_default(),
+        Err(e) => {
+            return ProbeCheck::new(
+                name,
+                ProbeOutcome::Unknown,
+                format!("GET /v1/users/current: {e}"),
+            )
+        }
+    };
+    let Some(roles) = v["data"]["attributes"]["roles"].as_array() else {
+        return ProbeCheck::new(name, ProbeOutcome::Unknown, "the key's user lists no roles: check it holds org.permission.kb.read, .create and .update");
+    };
+    let has = |r: &str| roles.iter().any(|x| x == r);
+    let write = (has("org.permission.kb.create") && has("org.permission.kb.update"))
+        || has("org.admin.kb.write")
+        || has("org.admin.content.kb.write");
+    if write {
+        ProbeCheck::new(
+            name,
+            ProbeOutcome::Ok,
+            "the key may create and update knowledge-base categories, articles and versions",
+        )
+    } else {
+        ProbeCheck::new(name, ProbeOutcome::Fail, "the key lacks org.permission.kb.create and org.permission.kb.update (or org.admin.kb.write): the Help Center cannot be loaded; add the roles to the key, or leave the kb_ phases out (`ferry load --only …`)")
     }
 }

@@ -5,7 +5,9 @@
 //! /v1/customers/bulk?ids=`, 100 a request). Companies, files, klasses,
 //! metadata and teams have no delete ferry may use (companies: none in
 //! the spec; a klass, attribute or team may predate the migration): they
-//! are reported as kept.
+//! are reported as kept. Knowledge-base articles are soft-deleted (`PUT
+//! {deleted: true}`: no DELETE exists); categories have no documented
+//! delete and are kept.
 
 use std::sync::{Arc, Mutex};
 
@@ -55,6 +57,38 @@ pub async fn run(
     scope: Scope,
 ) -> Result<Vec<(String, usize)>> {
     let mut out = Vec::new();
+    // Knowledge-base articles have no DELETE: `PUT {deleted: true}` is
+    // the documented soft delete; their versions go with them.
+    let articles = ids(&db.lock().unwrap(), "kb_articles", &scope)?;
+    for (_, dest) in &articles {
+        match client
+            .send(
+                Method::PUT,
+                &format!("/v1/kb/articles/{dest}"),
+                Some(crate::http::Payload::Json(
+                    &serde_json::json!({"deleted": true}),
+                )),
+                Lane::Standard,
+            )
+            .await
+        {
+            Ok(_) | Err(FerryError::Http { status: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let conn = db.lock().unwrap();
+        forget(&conn, "kb_articles", dest)?;
+        conn.execute(
+            "DELETE FROM ferry_id_map WHERE dest = 'kustomer' AND dest_object = 'kb_versions' AND starts_with(dest_id, ?)",
+            params![format!("{dest}/")],
+        )?;
+    }
+    if !articles.is_empty() {
+        out.push((
+            "knowledge-base articles deleted (soft: deleted = true, with their versions)"
+                .to_string(),
+            articles.len(),
+        ));
+    }
     // KObjects: their klass name is the transform's.
     let kobjects: Vec<(String, String, String)> = {
         let conn = db.lock().unwrap();
@@ -118,7 +152,15 @@ pub async fn run(
     }
     out.push(("customers deleted".to_string(), customers.len()));
     let conn = db.lock().unwrap();
-    for p in ["companies", "attachments", "klasses", "metadata", "teams"] {
+    // A category has no documented delete (kustomer-docs-2026.md §2a).
+    for p in [
+        "companies",
+        "attachments",
+        "klasses",
+        "metadata",
+        "teams",
+        "kb_categories",
+    ] {
         let n = ids(&conn, p, &scope)?.len();
         if n > 0 {
             out.push((format!("{p} kept (no delete ferry may use)"), n));

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::phases::{KLASS, METADATA, SNOOZE, TEAM, UPLOAD, USER_MATCH};
+use super::phases::{
+    KB_ARTICLE, KB_CATEGORY, KB_VERSION, KLASS, METADATA, SNOOZE, TEAM, UPLOAD, USER_MATCH,
+};
 use super::settings::Settings;
 use crate::error::{FerryError, Result};
 use crate::http::multipart::{form, Field};
@@ -27,6 +29,7 @@ pub async fn batch(
     phase: &'static Phase,
     rows: &[Row],
     users: &Users,
+    kb: &super::kb::Kb,
 ) -> Result<Vec<RowResult>> {
     if matches!(phase.batch, BatchKind::BulkJob { .. }) {
         return bulk(cx, s, phase, rows).await;
@@ -40,6 +43,18 @@ pub async fn batch(
             }
             Some(TEAM) => {
                 out.push(team(&cx.client, s, row).await?);
+                continue;
+            }
+            Some(KB_CATEGORY) => {
+                out.push(super::kb::category(cx, kb, &s.knowledge_base, row).await?);
+                continue;
+            }
+            Some(KB_ARTICLE) => {
+                out.push(super::kb::article(cx, kb, &s.knowledge_base, row).await?);
+                continue;
+            }
+            Some(KB_VERSION) => {
+                out.push(super::kb::version(cx, row).await?);
                 continue;
             }
             Some(METADATA) => metadata(&cx.client, row).await,

@@ -44,6 +44,10 @@ pub struct Settings {
     /// "leave" it, or "delete" it (`DELETE /v1/conversations/{id}`).
     #[serde(default)]
     pub deleted_in_source: DeletedInSource,
+    /// The knowledge base the Help Center goes into (its id; `ferry probe`
+    /// lists them); empty: the org's default knowledge base.
+    #[serde(default)]
+    pub knowledge_base: String,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
     #[serde(default = "default_retries")]
@@ -138,7 +142,8 @@ pub fn template(opts: &InitOptions) -> String {
 base_url = "{url}"
 # Environment variable with the API key (roles: customer, company,
 # conversation, message, note, kobject, klass, metadata, attachment write;
-# user read; team read, and write with teams = "create").
+# user read; team read, and write with teams = "create"; kb read, create
+# and update for the Help Center).
 api_key_env = "KUSTOMER_API_KEY"
 # Your plan's org-wide budget per minute, shared with every key and app (one
 # bulk request of 100 records is one unit).
@@ -158,6 +163,10 @@ unmatched_agents = "machine"
 teams = "create"
 # A delta load finding a conversation gone from the source: "leave" or "delete".
 deleted_in_source = "leave"
+# The knowledge base the Help Center goes into: its id (`ferry probe` lists
+# them; the key needs org.permission.kb.read, .create and .update), or ""
+# for the org's default knowledge base.
+knowledge_base = ""
 timeout_secs = 120
 max_attempts = 8
 insecure = false

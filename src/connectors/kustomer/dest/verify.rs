@@ -26,11 +26,17 @@ fn loaded(conn: &Connection, phase: &str) -> Result<Vec<String>> {
 
 async fn existence(db: &Mutex<Connection>, client: &ApiClient) -> Result<Vec<DestinationCheck>> {
     let mut out = Vec::new();
-    for phase in ["companies", "customers", "conversations"] {
+    for (phase, object) in [
+        ("companies", "companies"),
+        ("customers", "customers"),
+        ("conversations", "conversations"),
+        ("kb_categories", "kb/categories"),
+        ("kb_articles", "kb/articles"),
+    ] {
         let ids = loaded(&db.lock().unwrap(), phase)?;
         let mut missing = Vec::new();
         for id in &ids {
-            match client.get_json(&format!("/v1/{phase}/{id}")).await {
+            match client.get_json(&format!("/v1/{object}/{id}")).await {
                 Ok(_) => {}
                 Err(FerryError::Http { status: 404, .. }) => missing.push(id.clone()),
                 Err(e) => return Err(e),
@@ -301,13 +307,15 @@ pub async fn records(
     object: &str,
     ids: &[String],
 ) -> Result<Vec<(String, Value)>> {
-    let known = matches!(object, "customers" | "companies" | "conversations")
-        || object
-            .strip_prefix("klasses/")
-            .is_some_and(|k| !k.is_empty() && !k.contains('/'));
+    let known = matches!(
+        object,
+        "customers" | "companies" | "conversations" | "kb/articles" | "kb/categories"
+    ) || object
+        .strip_prefix("klasses/")
+        .is_some_and(|k| !k.is_empty() && !k.contains('/'));
     if !known {
         return Err(FerryError::Other(format!(
-            "verify/fields.sql names a Kustomer object ferry cannot read back: {object} (customers, companies, conversations, klasses/<name>)"
+            "verify/fields.sql names a Kustomer object ferry cannot read back: {object} (customers, companies, conversations, klasses/<name>, kb/articles, kb/categories)"
         )));
     }
     let mut out = Vec::new();

@@ -16,8 +16,9 @@ UNION ALL SELECT 'segment_members', id, 'archived', 'raw_intercom_segment_member
 UNION ALL SELECT 'data_attributes', source_id, 'output', 'out_kustomer_metadata', NULL FROM out_kustomer_metadata WHERE source_id NOT LIKE 'ferry:%'
 UNION ALL SELECT 'data_attributes', source_id, 'excluded', 'int_excluded_attributes', reason FROM int_excluded_attributes
 UNION ALL SELECT 'ticket_types', source_id, 'output', 'out_kustomer_klasses', 'a klass' FROM out_kustomer_klasses
-UNION ALL SELECT 'collections', id, 'archived', 'raw_intercom_collections', 'Kustomer''s published Core Resources API has no knowledge base: kept for `ferry archive`' FROM raw_intercom_collections
-UNION ALL SELECT 'articles', id, 'archived', 'raw_intercom_articles', 'Kustomer''s published Core Resources API has no knowledge base: kept for `ferry archive`' FROM raw_intercom_articles
+UNION ALL SELECT 'collections', source_id, 'output', 'out_kustomer_kb_categories', 'a category of the knowledge base' FROM out_kustomer_kb_categories
+UNION ALL SELECT 'collections', id, 'excluded', 'raw_intercom_collections', 'no name to give its category' FROM raw_intercom_collections WHERE id NOT IN (SELECT source_id FROM out_kustomer_kb_categories)
+UNION ALL SELECT 'articles', source_id, 'output', 'out_kustomer_kb_articles', 'an article of the knowledge base, a version per language' FROM out_kustomer_kb_articles
 UNION ALL SELECT 'companies', source_id, 'output', 'out_kustomer_companies', NULL FROM out_kustomer_companies
 UNION ALL SELECT 'contacts', source_id, 'output', 'out_kustomer_customers', NULL FROM out_kustomer_customers
 UNION ALL SELECT 'contacts', contact_id, 'merged', 'out_kustomer_customers', reason FROM int_contact_merge

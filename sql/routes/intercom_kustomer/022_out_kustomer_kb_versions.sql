@@ -1,0 +1,30 @@
+-- out_kustomer_kb_versions: one version per article and language. The
+-- article's own title and body are its default locale's; every other key
+-- of translated_content is a translation with its own title, body and
+-- state. A published Intercom article or translation is published in
+-- Kustomer (publishedAt on its draft); a draft stays a draft.
+
+CREATE OR REPLACE TABLE out_kustomer_kb_versions AS
+WITH raw AS (
+    SELECT r.id, r.json, o.source_lang, o.source_locale FROM raw_intercom_articles r
+    JOIN out_kustomer_kb_articles o ON o.source_id = r.id
+), translations AS (
+    SELECT raw.id, k AS locale, json_extract(raw.json, '$.translated_content."' || k || '"') AS t
+    FROM raw, unnest(json_keys(coalesce(json_extract(raw.json, '$.translated_content'), '{}'::JSON))) AS u(k)
+    WHERE k <> 'type' AND k <> raw.source_locale
+)
+SELECT id || '/' || source_locale AS source_id, id AS article_source_id, source_locale AS locale, source_lang AS lang,
+       true AS is_source,
+       left(coalesce(json_extract_string(json, '$.title'), ''), 255) AS title,
+       coalesce(json_extract_string(json, '$.body'), '') AS html_body,
+       coalesce(json_extract_string(json, '$.description'), '') AS description,
+       json_extract_string(json, '$.state') = 'published' AS published
+FROM raw
+UNION ALL
+SELECT t.id || '/' || t.locale, t.id, t.locale, kus_kb_lang(t.locale), false,
+       left(coalesce(json_extract_string(t.t, '$.title'), ''), 255),
+       coalesce(json_extract_string(t.t, '$.body'), ''),
+       coalesce(json_extract_string(t.t, '$.description'), ''),
+       json_extract_string(t.t, '$.state') = 'published'
+FROM translations t
+WHERE json_type(t.t) = 'OBJECT' AND nullif(trim(json_extract_string(t.t, '$.title')), '') IS NOT NULL;

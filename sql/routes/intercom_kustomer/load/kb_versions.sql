@@ -1,0 +1,15 @@
+-- Each language of an article: its title, body and description on the
+-- version of that language, published when Intercom's is (publishedAt:
+-- the load's time; whether a past time is kept is not documented). The
+-- source language fills the draft the article create opened; another
+-- language opens its own draft first. path_arg: the article's Kustomer id.
+SELECT v.source_id, v.lang AS external_id,
+       CASE WHEN a.dest_id IS NULL THEN 'its article ' || v.article_source_id || ' is not loaded' END AS hold,
+       to_json({title: v.title, htmlBody: v.html_body, metaDescription: nullif(v.description, ''),
+                publishedAt: CASE WHEN v.published THEN kus_now() END,
+                ferrySource: v.is_source})::VARCHAR AS payload,
+       a.dest_id AS path_arg
+FROM out_kustomer_kb_versions v
+LEFT JOIN ferry_loaded('kb_articles') a ON a.source_id = v.article_source_id
+WHERE ferry_pending('kb_versions', v.source_id)
+ORDER BY v.article_source_id, NOT v.is_source, v.lang

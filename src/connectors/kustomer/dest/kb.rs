@@ -1,0 +1,304 @@
+//! The Help Center into Kustomer's knowledge base, as the guide "Publish
+//! help content with the knowledge base API"
+//! (developer.kustomer.com/docs/guides/knowledge-base-api) does it:
+//! categories created once (parents first) and remembered by the source
+//! id; `POST /v1/kb/articles` (the article and an empty draft in its source
+//! language), `PUT /v1/kb/articles/{id}/versions/{lang}` to fill a draft
+//! and, with `publishedAt`, publish it; `POST …/versions/{lang}` to open
+//! a draft in another language. Request bodies beyond the guide's flow
+//! are not published (kustomer-docs-2026.md §2d): the fields sent are
+//! those the reference names on each object, and `ferry probe` reads the
+//! knowledge base with the key before a load.
+//!
+//! A category or article has no external id, so a record a crashed run
+//! created but never recorded is found by what it holds before anything
+//! is created: a category by its title under its parent, an article by
+//! its source-language title in its category, among those no other
+//! source record became.
+
+use std::collections::{HashMap, HashSet};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use super::send::all_pages;
+use crate::error::{FerryError, Result};
+use crate::http::{ApiClient, Lane, Payload};
+use crate::load::{LoadCtx, Row, RowResult};
+
+/// The knowledge base a load fills, and what it held before this run.
+#[derive(Debug, Default)]
+pub struct Target {
+    pub id: String,
+    pub root: String,
+    /// (parent id, title lower case) → ids of categories no source
+    /// collection is recorded as, oldest first.
+    categories: HashMap<(String, String), Vec<String>>,
+    /// Source collection → Kustomer category, created in this run.
+    created: HashMap<String, String>,
+    /// (category id or "", source title lower case) → unrecorded articles.
+    articles: HashMap<(String, String), Vec<String>>,
+}
+
+/// The per-load knowledge-base state of a destination.
+pub type Kb = tokio::sync::OnceCell<Mutex<Target>>;
+
+/// Ids ferry_id_map already records for a phase (not to be adopted).
+fn recorded(cx: &LoadCtx, phase: &str) -> Result<HashSet<String>> {
+    let conn = cx.db.lock().unwrap();
+    let mut stmt = conn
+        .prepare("SELECT dest_id FROM ferry_id_map WHERE dest = 'kustomer' AND dest_object = ?")?;
+    let rows = stmt.query_map([phase], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The knowledge base named by `destination.knowledge_base`, else the
+/// org's default one: its id and root category.
+pub async fn knowledge_base(client: &ApiClient, wanted: &str) -> Result<(String, String)> {
+    let all = all_pages(client, "/v1/kb/knowledge-bases").await?;
+    let found = all.iter().find(|b| {
+        if wanted.is_empty() {
+            b["attributes"]["default"] == true
+        } else {
+            b["id"] == wanted
+        }
+    });
+    let Some(b) = found else {
+        let names: Vec<String> = all
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} ({})",
+                    b["id"].as_str().unwrap_or("?"),
+                    b["attributes"]["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        return Err(FerryError::Other(if wanted.is_empty() {
+            format!("Kustomer lists no default knowledge base; set destination.knowledge_base to one of: {}", names.join(", "))
+        } else {
+            format!("destination.knowledge_base = {wanted:?} is not a knowledge base of this org; it has: {}", names.join(", "))
+        }));
+    };
+    Ok((
+        b["id"].as_str().unwrap_or_default().to_string(),
+        b["attributes"]["rootCategory"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    ))
+}
+
+async fn target<'a>(cx: &LoadCtx, kb: &'a Kb, wanted: &str) -> Result<&'a Mutex<Target>> {
+    kb.get_or_try_init(|| async {
+        let (id, root) = knowledge_base(&cx.client, wanted).await?;
+        let mut t = Target {
+            id: id.clone(),
+            root,
+            ..Target::default()
+        };
+        let known = recorded(cx, "kb_categories")?;
+        for c in all_pages(
+            &cx.client,
+            &format!("/v1/kb/categories?knowledgeBaseId={id}"),
+        )
+        .await?
+        {
+            let cid = c["id"].as_str().unwrap_or_default().to_string();
+            if known.contains(&cid) || c["attributes"]["isRoot"] == true {
+                continue;
+            }
+            let key = (
+                c["attributes"]["parent"].as_str().unwrap_or("").to_string(),
+                c["attributes"]["title"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_lowercase(),
+            );
+            t.categories.entry(key).or_default().push(cid);
+        }
+        let known = recorded(cx, "kb_articles")?;
+        for a in all_pages(&cx.client, "/v1/kb/articles").await? {
+            let aid = a["id"].as_str().unwrap_or_default().to_string();
+            if known.contains(&aid) {
+                continue;
+            }
+            let source = a["attributes"]["source"].as_str().unwrap_or("");
+            let title = a["attributes"]["versions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|v| v["lang"] == source)
+                .and_then(|v| v["title"].as_str())
+                .unwrap_or("")
+                .to_lowercase();
+            let cat = a["attributes"]["categories"][0]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            t.articles.entry((cat, title)).or_default().push(aid);
+        }
+        Ok::<_, FerryError>(Mutex::new(t))
+    })
+    .await
+}
+
+/// A request's answer: the body, or the refusal as a row result.
+async fn call(
+    client: &ApiClient,
+    method: Method,
+    path: &str,
+    body: &Value,
+) -> Result<std::result::Result<Value, (Option<u16>, String)>> {
+    match client
+        .send(method, path, Some(Payload::Json(body)), Lane::Standard)
+        .await
+    {
+        Ok(r) => Ok(Ok(serde_json::from_slice(&r.body).unwrap_or(Value::Null))),
+        Err(FerryError::Http { status, body, .. }) => Ok(Err((Some(status), body))),
+        Err(e) => Err(e),
+    }
+}
+
+/// A collection's category: the one found under its parent by title, or
+/// created there. `path_arg` is the parent collection, resolved from this
+/// run's creations where the query could not (same phase, earlier row).
+pub async fn category(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<RowResult> {
+    let t = target(cx, kb, wanted).await?;
+    let mut body: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let mut t = t.lock().await;
+    let parent = match (body["parent"].as_str(), row.path_arg.as_deref()) {
+        (Some(p), _) => p.to_string(),
+        (None, Some(src)) => match t.created.get(src) {
+            Some(p) => p.clone(),
+            None => {
+                return Ok(Err((
+                    None,
+                    format!("its parent collection {src} has no category (it failed or is held): fix it and run `ferry load` again"),
+                )))
+            }
+        },
+        (None, None) => t.root.clone(),
+    };
+    let title = body["title"].as_str().unwrap_or("").to_lowercase();
+    let found = t
+        .categories
+        .get_mut(&(parent.clone(), title))
+        .and_then(|ids| (!ids.is_empty()).then(|| ids.remove(0)));
+    let id = match found {
+        Some(id) => id,
+        None => {
+            body["parent"] = json!(parent);
+            body["knowledgeBaseId"] = json!(t.id);
+            match call(&cx.client, Method::POST, "/v1/kb/categories", &body).await? {
+                Ok(v) => v["data"]["id"].as_str().unwrap_or_default().to_string(),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    };
+    if id.is_empty() {
+        return Ok(Err((None, "the response carried no id".into())));
+    }
+    t.created.insert(row.source_id.clone(), id.clone());
+    Ok(Ok(id))
+}
+
+/// An article in its category with its source-language draft filled
+/// (title, body; not published: kb_versions publishes), or the unrecorded
+/// one a crashed run made, found by that title.
+pub async fn article(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<RowResult> {
+    let t = target(cx, kb, wanted).await?;
+    let v: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let mut draft = v["ferryDraft"].clone();
+    let lang = v["source"].as_str().unwrap_or("").to_string();
+    let cat = v["categories"][0].as_str().unwrap_or("").to_string();
+    let title = draft["title"].as_str().unwrap_or("").to_lowercase();
+    let (kb_id, found) = {
+        let mut t = t.lock().await;
+        // By its title, else an untitled one: a lost answer's article,
+        // created with its empty draft and never filled.
+        let mut found = None;
+        for key in [(cat.clone(), title), (cat, String::new())] {
+            found = t
+                .articles
+                .get_mut(&key)
+                .and_then(|ids| (!ids.is_empty()).then(|| ids.remove(0)));
+            if found.is_some() {
+                break;
+            }
+        }
+        (t.id.clone(), found)
+    };
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let body = json!({"categories": v["categories"], "source": lang, "scope": v["scope"],
+                              "knowledgeBases": [{"id": kb_id, "featured": false}]});
+            match call(&cx.client, Method::POST, "/v1/kb/articles", &body).await? {
+                Ok(a) => a["data"]["id"].as_str().unwrap_or_default().to_string(),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    };
+    if id.is_empty() {
+        return Ok(Err((None, "the response carried no id".into())));
+    }
+    if let Some(o) = draft.as_object_mut() {
+        o.retain(|_, x| !x.is_null());
+    }
+    let path = format!("/v1/kb/articles/{id}/versions/{lang}");
+    if let Err(e) = call(&cx.client, Method::PUT, &path, &draft).await? {
+        return Ok(Err(e));
+    }
+    Ok(Ok(id))
+}
+
+/// One language of an article: the source language's draft filled again
+/// and published; another language's draft opened (an open one is
+/// filled), filled and, if Intercom's is published, published. The id
+/// recorded is `article/lang`.
+pub async fn version(cx: &LoadCtx, row: &Row) -> Result<RowResult> {
+    let article = row.path_arg.clone().unwrap_or_default();
+    let lang = row.external_id.clone().unwrap_or_default();
+    let mut body: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let is_source = body["ferrySource"] == true;
+    if let Some(o) = body.as_object_mut() {
+        o.remove("ferrySource");
+        o.retain(|_, x| !x.is_null());
+    }
+    let path = format!("/v1/kb/articles/{article}/versions/{lang}");
+    if !is_source {
+        match call(&cx.client, Method::POST, &path, &json!({})).await? {
+            // 409: a draft in this language is open (a resend): fill it.
+            Ok(_) | Err((Some(409), _)) => {}
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(match call(&cx.client, Method::PUT, &path, &body).await? {
+        Ok(_) => Ok(format!("{article}/{lang}")),
+        Err(e) => Err(e),
+    })
+}
+
+/// A changed version (a cutover): a new draft in its language, filled
+/// and published as Intercom's is. A published version stays what
+/// readers see until the new one is published.
+pub async fn update_version(client: &ApiClient, dest_id: &str, payload: &str) -> Result<RowResult> {
+    let Some((article, lang)) = dest_id.rsplit_once('/') else {
+        return Ok(Err((None, format!("{dest_id} is not an article/lang id"))));
+    };
+    let mut body: Value = serde_json::from_str(payload).unwrap_or_default();
+    if let Some(o) = body.as_object_mut() {
+        o.remove("ferrySource");
+        o.retain(|_, x| !x.is_null());
+    }
+    let path = format!("/v1/kb/articles/{article}/versions/{lang}");
+    match call(client, Method::POST, &path, &json!({})).await? {
+        Ok(_) | Err((Some(409), _)) => {}
+        Err(e) => return Ok(Err(e)),
+    }
+    Ok(call(client, Method::PUT, &path, &body)
+        .await?
+        .map(|_| dest_id.to_string()))
+}
