@@ -34,3 +34,13 @@ CREATE OR REPLACE MACRO ic_inline_placeholders(body, names) AS CASE
 CREATE OR REPLACE MACRO kus_kb_lang(locale) AS coalesce(
     (SELECT l.kustomer_lang FROM kb_languages l WHERE l.intercom_locale = locale),
     lower(replace(locale, '-', '_')));
+
+-- An article body with each inline image's link (`images`: [{src,
+-- sha256}], downloaded at extraction) replaced by `ferry-image:<sha256>`:
+-- the load puts the image itself there (a data: URI), and the text stays
+-- the same from one extraction to the next although Intercom signs each
+-- link anew. The body writes `&` in a link as `&amp;`.
+CREATE OR REPLACE MACRO kus_kb_body(html, images) AS list_reduce(
+    list_prepend(html, list_transform(images, lambda i: i.src || chr(31) || i.sha256)),
+    lambda acc, x: replace(replace(acc, split_part(x, chr(31), 1), 'ferry-image:' || split_part(x, chr(31), 2)),
+                           replace(split_part(x, chr(31), 1), '&', '&amp;'), 'ferry-image:' || split_part(x, chr(31), 2)));

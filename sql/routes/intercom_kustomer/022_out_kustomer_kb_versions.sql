@@ -2,17 +2,26 @@
 -- article's own title and body are its default locale's; every other key
 -- of translated_content is a translation with its own title, body and
 -- state. A published Intercom article or translation is published in
--- Kustomer (publishedAt on its draft); a draft stays a draft.
+-- Kustomer (publishedAt on its draft); a draft stays a draft. `images`
+-- lists the inline images of the body (src as written, the bytes' SHA-256
+-- in attachments/); html_body names each as `ferry-image:<sha256>`
+-- (kus_kb_body), which the load replaces by the image itself.
 
 CREATE OR REPLACE TABLE out_kustomer_kb_versions AS
 WITH raw AS (
     SELECT r.id, r.json, o.source_lang, o.source_locale FROM raw_intercom_articles r
     JOIN out_kustomer_kb_articles o ON o.source_id = r.id
+), images AS (
+    SELECT json_extract_string(json, '$.article_id') || '/' || json_extract_string(json, '$.locale') AS source_id,
+           list({src: json_extract_string(json, '$.src'), sha256: sha256} ORDER BY id) AS images
+    FROM raw_intercom_article_images GROUP BY ALL
 ), translations AS (
     SELECT raw.id, k AS locale, json_extract(raw.json, '$.translated_content."' || k || '"') AS t
     FROM raw, unnest(json_keys(coalesce(json_extract(raw.json, '$.translated_content'), '{}'::JSON))) AS u(k)
     WHERE k <> 'type' AND k <> raw.source_locale
 )
+SELECT v.* REPLACE (kus_kb_body(v.html_body, coalesce(i.images, []::STRUCT(src VARCHAR, sha256 VARCHAR)[])) AS html_body),
+       coalesce(i.images, []::STRUCT(src VARCHAR, sha256 VARCHAR)[]) AS images FROM (
 SELECT id || '/' || source_locale AS source_id, id AS article_source_id, source_locale AS locale, source_lang AS lang,
        true AS is_source,
        left(coalesce(json_extract_string(json, '$.title'), ''), 255) AS title,
@@ -27,4 +36,5 @@ SELECT t.id || '/' || t.locale, t.id, t.locale, kus_kb_lang(t.locale), false,
        coalesce(json_extract_string(t.t, '$.description'), ''),
        json_extract_string(t.t, '$.state') = 'published'
 FROM translations t
-WHERE json_type(t.t) = 'OBJECT' AND nullif(trim(json_extract_string(t.t, '$.title')), '') IS NOT NULL;
+WHERE json_type(t.t) = 'OBJECT' AND nullif(trim(json_extract_string(t.t, '$.title')), '') IS NOT NULL
+) v LEFT JOIN images i USING (source_id);

@@ -19,6 +19,7 @@ UNION ALL SELECT 'ticket_types', source_id, 'output', 'out_kustomer_klasses', 'a
 UNION ALL SELECT 'collections', source_id, 'output', 'out_kustomer_kb_categories', 'a category of the knowledge base' FROM out_kustomer_kb_categories
 UNION ALL SELECT 'collections', id, 'excluded', 'raw_intercom_collections', 'no name to give its category' FROM raw_intercom_collections WHERE id NOT IN (SELECT source_id FROM out_kustomer_kb_categories)
 UNION ALL SELECT 'articles', source_id, 'output', 'out_kustomer_kb_articles', 'an article of the knowledge base, a version per language' FROM out_kustomer_kb_articles
+UNION ALL SELECT 'article_images', id, 'merged', 'out_kustomer_kb_versions.images', 'the image itself in its article version''s body (a data: URI; Kustomer documents no knowledge-base image upload)' FROM raw_intercom_article_images
 UNION ALL SELECT 'companies', source_id, 'output', 'out_kustomer_companies', NULL FROM out_kustomer_companies
 UNION ALL SELECT 'contacts', source_id, 'output', 'out_kustomer_customers', NULL FROM out_kustomer_customers
 UNION ALL SELECT 'contacts', contact_id, 'merged', 'out_kustomer_customers', reason FROM int_contact_merge

@@ -42,6 +42,7 @@ pub const OBJECTS: &[&str] = &[
     "ticket_types",
     "collections",
     "articles",
+    "article_images",
     "companies",
     "contacts",
     "contact_notes",
@@ -321,13 +322,13 @@ pub async fn run(
             .await?,
         );
     }
-    for (object, path) in [
-        ("collections", "/help_center/collections"),
-        ("articles", "/articles"),
-    ] {
-        if wanted(object) {
-            out.push(numbered(&ctx, object, path).await?);
-        }
+    if wanted("collections") {
+        out.push(numbered(&ctx, "collections", "/help_center/collections", None).await?);
+    }
+    if wanted("articles") || wanted("article_images") {
+        let mut images = Lander::new(&ctx, "article_images");
+        out.push(numbered(&ctx, "articles", "/articles", Some(&mut images)).await?);
+        out.push(images.finish().await?);
     }
     if wanted("companies") {
         out.push(companies(&ctx).await?);
@@ -381,8 +382,15 @@ async fn whole_list(
     l.finish().await
 }
 
-/// Page-number lists (Help Center collections, articles).
-async fn numbered(ctx: &Arc<Ctx>, object: &'static str, path: &str) -> Result<StreamSummary> {
+/// Page-number lists (Help Center collections, articles). With `images`,
+/// the inline images of each record's bodies (every language's) are
+/// downloaded as the page is read, while their signed links hold.
+async fn numbered(
+    ctx: &Arc<Ctx>,
+    object: &'static str,
+    path: &str,
+    mut images: Option<&mut Lander>,
+) -> Result<StreamSummary> {
     let mut l = Lander::new(ctx, object);
     let mut page = 1u64;
     loop {
@@ -395,6 +403,12 @@ async fn numbered(ctx: &Arc<Ctx>, object: &'static str, path: &str) -> Result<St
             .await?;
         for it in v["data"].as_array().into_iter().flatten() {
             l.push(it, "list");
+            if let Some(images) = images.as_deref_mut() {
+                images.buf.extend(article_images(ctx, it).await?);
+            }
+        }
+        if let Some(images) = images.as_deref_mut() {
+            images.commit(None, "running").await?;
         }
         let total = v["pages"]["total_pages"].as_u64().unwrap_or(1);
         if page >= total || v["data"].as_array().is_none_or(Vec::is_empty) {
@@ -825,6 +839,60 @@ async fn download_attachments(
             size_bytes: Some(size as i64),
             json: rec.to_string(),
         });
+    }
+    Ok(out)
+}
+
+/// The inline images of an article's bodies (its own, in its default
+/// locale, and each translation's), downloaded now: landed as
+/// `article_images` records, id `<article>:<locale>:img<n>`, keeping the
+/// `src` the body names so the load can put the image itself there.
+async fn article_images(ctx: &Arc<Ctx>, article: &Value) -> Result<Vec<RawRecord>> {
+    let Some(aid) = id_of(article) else {
+        return Ok(Vec::new());
+    };
+    let default = article["default_locale"]
+        .as_str()
+        .unwrap_or("en")
+        .to_string();
+    let mut bodies = vec![(default.clone(), article["body"].as_str().unwrap_or(""))];
+    for (locale, t) in article["translated_content"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        if locale != "type" && *locale != default {
+            bodies.push((locale.clone(), t["body"].as_str().unwrap_or("")));
+        }
+    }
+    let dir = ctx.ws.join("attachments");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| FerryError::io(format!("creating {}", dir.display()), e))?;
+    let mut out = Vec::new();
+    for (locale, body) in bodies {
+        for (i, src) in inline_images(body).into_iter().enumerate() {
+            let id = format!("{aid}:{locale}:img{i}");
+            let tmp = dir.join(format!(".tmp-{}-{}", ctx.run_id, id.replace(':', "_")));
+            let (sha, size) = ctx.client.download(&src, &tmp).await?;
+            let dest = land::attachment_path(&ctx.ws, &sha);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| FerryError::io(format!("creating {}", parent.display()), e))?;
+            }
+            std::fs::rename(&tmp, &dest)
+                .map_err(|e| FerryError::io(format!("moving {} into place", dest.display()), e))?;
+            out.push(RawRecord {
+                id,
+                created_at: ms(&article["created_at"]),
+                updated_at: ms(&article["updated_at"]),
+                origin: "download",
+                sha256: Some(sha),
+                size_bytes: Some(size as i64),
+                json:
+                    json!({"type": "inline_image", "article_id": aid, "locale": locale, "src": src})
+                        .to_string(),
+            });
+        }
     }
     Ok(out)
 }

@@ -523,7 +523,9 @@ impl Workspace {
         for a in 0..5 {
             w.articles.push(json!({
                 "type": "article", "id": format!("{}", 7_000 + a), "workspace_id": w.app_id, "title": format!("How to {a}"),
-                "description": "A guide", "body": format!("<p>Step one of {a}</p>"), "author_id": 814_860, "state": if a == 4 { "draft" } else { "published" },
+                "description": "A guide",
+                // One article shows an image, on the CDN as a conversation's.
+                "body": if a == 1 { format!("<p>Step one of {a} <img src=\"/__cdn/inlinekb{a}\"></p>") } else { format!("<p>Step one of {a}</p>") }, "author_id": 814_860, "state": if a == 4 { "draft" } else { "published" },
                 "created_at": start + a * DAY, "updated_at": start + a * DAY + 60, "url": null,
                 "parent_id": 4_000 + (a % 2), "parent_ids": [4_000 + (a % 2)], "parent_type": "collection", "default_locale": "en",
                 "translated_content": {"type": "article_translated_content", "fr": {"type": "article_content", "title": format!("Comment {a}"), "description": "", "body": "<p>Étape un</p>", "author_id": 814_860, "state": "published"}},

@@ -556,7 +556,12 @@ async fn api(
             Json(json!({"type": "list", "data": w.ticket_types})).into_response()
         }
         (Method::GET, ["help_center", "collections"]) => numbered(&w.collections, &q),
-        (Method::GET, ["articles"]) => numbered(&w.articles, &q),
+        (Method::GET, ["articles"]) => {
+            // Inline images in article bodies are signed CDN links too.
+            let mut items = w.articles.clone();
+            items.iter_mut().for_each(|a| sign(&st, a));
+            numbered(&items, &q)
+        }
         (Method::GET, ["events"]) => events(&st, &q),
         (Method::GET | Method::POST | Method::PUT | Method::DELETE, _) => not_found("Resource"),
         _ => error(

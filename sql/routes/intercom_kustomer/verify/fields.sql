@@ -187,7 +187,7 @@ UNION ALL
 SELECT 'articles', CASE WHEN l.is_source THEN '' ELSE 'translated_content.' || l.locale || '.' END || x.path,
        a.source_id, 'kb/articles', a.dest_id, l.lang || ' ' || x.name,
        'attributes.versions[lang=' || l.lang || ',status=' || CASE WHEN l.state = 'published' THEN 'published' ELSE 'draft' END || '].' || x.name,
-       x.v, 'equals'
+       x.v, x.how
 FROM (
   SELECT id, is_source, locale, kus_kb_lang(locale) AS lang, json_extract_string(c, '$.state') AS state, c
   FROM (
@@ -206,9 +206,18 @@ FROM (
 JOIN ferry_id_map a ON a.dest = 'kustomer' AND a.dest_object = 'kb_articles' AND a.source_id = l.id
 JOIN ferry_id_map v ON v.dest = 'kustomer' AND v.dest_object = 'kb_versions' AND v.source_id = l.id || '/' || l.locale,
      (SELECT unnest([
-        {path: 'title', name: 'title', v: to_json(left(json_extract_string(l.c, '$.title'), 255))},
-        {path: 'body', name: 'htmlBody', v: json_extract(l.c, '$.body')},
-        {path: 'description', name: 'metaDescription', v: to_json(nullif(json_extract_string(l.c, '$.description'), ''))}
+        {path: 'title', name: 'title', v: to_json(left(json_extract_string(l.c, '$.title'), 255)), how: 'equals'},
+        -- Each inline image compared by the SHA-256 of its bytes: the
+        -- source's as downloaded at extraction, the destination's decoded
+        -- from the data: URI in its body (how = 'html_images').
+        {path: 'body', name: 'htmlBody',
+         v: to_json(kus_kb_body(json_extract_string(l.c, '$.body'),
+                coalesce((SELECT list({src: json_extract_string(i.json, '$.src'), sha256: i.sha256} ORDER BY i.id)
+                          FROM raw_intercom_article_images i
+                          WHERE json_extract_string(i.json, '$.article_id') = l.id AND json_extract_string(i.json, '$.locale') = l.locale),
+                         []::STRUCT(src VARCHAR, sha256 VARCHAR)[]))),
+         how: 'html_images'},
+        {path: 'description', name: 'metaDescription', v: to_json(nullif(json_extract_string(l.c, '$.description'), '')), how: 'equals'}
      ]) AS x) AS u(x)
 WHERE x.v IS NOT NULL AND json_type(x.v) <> 'NULL';
 

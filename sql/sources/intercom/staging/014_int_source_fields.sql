@@ -10,6 +10,7 @@ INSERT INTO int_source_fields SELECT * FROM source_fields('data_attributes', 'ra
 INSERT INTO int_source_fields SELECT * FROM source_fields('ticket_types', 'raw_intercom_ticket_types');
 INSERT INTO int_source_fields SELECT * FROM source_fields('collections', 'raw_intercom_collections');
 INSERT INTO int_source_fields SELECT * FROM source_fields('articles', 'raw_intercom_articles');
+INSERT INTO int_source_fields SELECT * FROM source_fields('article_images', 'raw_intercom_article_images');
 INSERT INTO int_source_fields SELECT * FROM source_fields('companies', 'raw_intercom_companies');
 INSERT INTO int_source_fields SELECT * FROM source_fields('contacts', 'raw_intercom_contacts');
 INSERT INTO int_source_fields SELECT * FROM source_fields('contact_notes', 'raw_intercom_contact_notes');

@@ -17,6 +17,7 @@
 //! source record became.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -144,6 +145,72 @@ async fn target<'a>(cx: &LoadCtx, kb: &'a Kb, wanted: &str) -> Result<&'a Mutex<
     .await
 }
 
+/// `html` with each `ferry-image:<sha256>` (an inline image the transform
+/// named by its bytes, downloaded at extraction) replaced by the image
+/// itself, a `data:` URI: Kustomer documents no knowledge-base image
+/// upload, and Intercom's signed CDN link expires. An article is at most
+/// 15 MB (help.kustomer.com, "Create knowledge base articles"), which the
+/// destination enforces.
+pub fn with_images(ws: &Path, html: &str) -> Result<String> {
+    use base64::Engine;
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find(IMAGE) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + IMAGE.len()..];
+        let end = tail
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(tail.len());
+        let sha = &tail[..end];
+        let file = crate::land::attachment_path(ws, sha);
+        let bytes = std::fs::read(&file)
+            .map_err(|e| FerryError::io(format!("reading inline image {}", file.display()), e))?;
+        out.push_str(&format!(
+            "data:{};base64,{}",
+            image_type(&bytes),
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        ));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// How the transform names an inline image in a body.
+const IMAGE: &str = "ferry-image:";
+
+/// An image's media type, from its first bytes.
+fn image_type(b: &[u8]) -> &'static str {
+    match b {
+        [0x89, b'P', b'N', b'G', ..] => "image/png",
+        [0xff, 0xd8, ..] => "image/jpeg",
+        [b'G', b'I', b'F', ..] => "image/gif",
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => "image/webp",
+        _ if b.starts_with(b"<svg") || b.starts_with(b"<?xml") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A version body as sent: ferry's own keys out, nulls out, images in.
+fn version_body(ws: &Path, payload: &Value) -> Result<Value> {
+    let mut body = payload.clone();
+    let publish = body["ferryPublish"] == true;
+    if let Some(o) = body.as_object_mut() {
+        o.remove("ferrySource");
+        o.remove("ferryPublish");
+        o.retain(|_, x| !x.is_null());
+    }
+    if let Some(html) = body["htmlBody"].as_str() {
+        body["htmlBody"] = json!(with_images(ws, html)?);
+    }
+    if publish {
+        body["publishedAt"] = json!(chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string());
+    }
+    Ok(body)
+}
+
 /// A request's answer: the body, or the refusal as a row result.
 async fn call(
     client: &ApiClient,
@@ -210,7 +277,7 @@ pub async fn category(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<
 pub async fn article(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<RowResult> {
     let t = target(cx, kb, wanted).await?;
     let v: Value = serde_json::from_str(&row.payload).unwrap_or_default();
-    let mut draft = v["ferryDraft"].clone();
+    let draft = v["ferryDraft"].clone();
     let lang = v["source"].as_str().unwrap_or("").to_string();
     let cat = v["categories"][0].as_str().unwrap_or("").to_string();
     let title = draft["title"].as_str().unwrap_or("").to_lowercase();
@@ -244,9 +311,7 @@ pub async fn article(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<R
     if id.is_empty() {
         return Ok(Err((None, "the response carried no id".into())));
     }
-    if let Some(o) = draft.as_object_mut() {
-        o.retain(|_, x| !x.is_null());
-    }
+    let draft = version_body(&cx.ws, &draft)?;
     let path = format!("/v1/kb/articles/{id}/versions/{lang}");
     if let Err(e) = call(&cx.client, Method::PUT, &path, &draft).await? {
         return Ok(Err(e));
@@ -261,12 +326,9 @@ pub async fn article(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<R
 pub async fn version(cx: &LoadCtx, row: &Row) -> Result<RowResult> {
     let article = row.path_arg.clone().unwrap_or_default();
     let lang = row.external_id.clone().unwrap_or_default();
-    let mut body: Value = serde_json::from_str(&row.payload).unwrap_or_default();
-    let is_source = body["ferrySource"] == true;
-    if let Some(o) = body.as_object_mut() {
-        o.remove("ferrySource");
-        o.retain(|_, x| !x.is_null());
-    }
+    let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
+    let is_source = payload["ferrySource"] == true;
+    let body = version_body(&cx.ws, &payload)?;
     let path = format!("/v1/kb/articles/{article}/versions/{lang}");
     if !is_source {
         match call(&cx.client, Method::POST, &path, &json!({})).await? {
@@ -284,15 +346,16 @@ pub async fn version(cx: &LoadCtx, row: &Row) -> Result<RowResult> {
 /// A changed version (a cutover): a new draft in its language, filled
 /// and published as Intercom's is. A published version stays what
 /// readers see until the new one is published.
-pub async fn update_version(client: &ApiClient, dest_id: &str, payload: &str) -> Result<RowResult> {
+pub async fn update_version(
+    client: &ApiClient,
+    ws: &Path,
+    dest_id: &str,
+    payload: &str,
+) -> Result<RowResult> {
     let Some((article, lang)) = dest_id.rsplit_once('/') else {
         return Ok(Err((None, format!("{dest_id} is not an article/lang id"))));
     };
-    let mut body: Value = serde_json::from_str(payload).unwrap_or_default();
-    if let Some(o) = body.as_object_mut() {
-        o.remove("ferrySource");
-        o.retain(|_, x| !x.is_null());
-    }
+    let body = version_body(ws, &serde_json::from_str(payload).unwrap_or_default())?;
     let path = format!("/v1/kb/articles/{article}/versions/{lang}");
     match call(client, Method::POST, &path, &json!({})).await? {
         Ok(_) | Err((Some(409), _)) => {}

@@ -210,7 +210,9 @@ impl Destination for KustomerDest {
                     }
                     ChangeKind::Changed if phase.call.custom == Some(phases::KB_VERSION) => {
                         out.push(
-                            match kb::update_version(&cx.client, &r.dest_id, &r.payload).await? {
+                            match kb::update_version(&cx.client, &cx.ws, &r.dest_id, &r.payload)
+                                .await?
+                            {
                                 Ok(_) => Ok(Applied::done("update")),
                                 Err(e) => Err(e),
                             },

@@ -236,7 +236,9 @@ pub const PHASES: &[Phase] = &[
     Phase {
         resend: "a version's draft is filled again with the same content (an open draft is reused, not opened twice)",
         changes: Some(Changes {
-            fields: &["title", "htmlBody", "metaDescription"],
+            // The whole payload: its keys are the version's content and
+            // whether it is published (images named by their bytes).
+            fields: &[],
             update: "POST + PUT /v1/kb/articles/{id}/versions/{lang} (a new draft, published)",
             output: None,
         }),
