@@ -401,6 +401,61 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         ),
         Vec::<String>::new()
     );
+    // The redirect map: every published language's Intercom URL → its
+    // Kustomer URL (`<site>/<lang>/<slug>-<hash>`, the hash as the
+    // simulator gave it), and a link between two articles points there.
+    let redirects = std::fs::read_to_string(dir.join("reports/kb-redirects.csv")).unwrap();
+    let kb_dump = dest.get("/__sim/dump");
+    let hash_of = |title: &str| -> String {
+        kb_dump["kb"]["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| {
+                a["attributes"]["versions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|v| v["title"] == title)
+            })
+            .unwrap()["attributes"]["hash"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let target = format!(
+        "https://sim.kustomer.help/en_us/how-to-0-{}",
+        hash_of("How to 0")
+    );
+    assert!(
+        redirects.contains(&format!(
+            "https://intercom.help/sim/en/articles/7000-how-to-0,{target},en_us,true"
+        )),
+        "{redirects}"
+    );
+    assert!(
+        redirects.contains(&format!("https://intercom.help/sim/fr/articles/7000-comment-0,https://sim.kustomer.help/fr/comment-0-{},fr,true", hash_of("How to 0"))),
+        "{redirects}"
+    );
+    assert_eq!(
+        redirects.lines().count(),
+        1 + 5 + 5,
+        "a header, 5 English pages (not the draft), 5 French ones: {redirects}"
+    );
+    let linking = kb_dump["kb"]["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["attributes"]["versions"].as_array().unwrap().iter())
+        .find(|v| v["title"] == "Download an invoice")
+        .unwrap();
+    assert!(
+        linking["htmlBody"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("href=\"{target}\"")),
+        "the link to another article is its Kustomer URL: {linking}"
+    );
     // The Help Center was read back: each language's title and body, and
     // the published state (the version looked up by language and status).
     for field in [
@@ -790,6 +845,14 @@ fn help_center_is_the_knowledge_base(src: &Value, dump: &Value) {
             );
             assert!(
                 !html.contains("__cdn") && !html.contains("localhost"),
+                "{html}"
+            );
+        } else if body.contains("href=") {
+            // A link to another article points into the knowledge base.
+            let html = en["htmlBody"].as_str().unwrap();
+            assert!(
+                html.contains("https://sim.kustomer.help/en_us/")
+                    && !html.contains("intercom.help"),
                 "{html}"
             );
         } else {

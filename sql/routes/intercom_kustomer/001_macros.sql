@@ -35,12 +35,22 @@ CREATE OR REPLACE MACRO kus_kb_lang(locale) AS coalesce(
     (SELECT l.kustomer_lang FROM kb_languages l WHERE l.intercom_locale = locale),
     lower(replace(locale, '-', '_')));
 
+-- `s` with each pair's `a` replaced by its `b`, in list order.
+CREATE OR REPLACE MACRO kus_replace_all(s, pairs) AS list_reduce(
+    list_prepend(s, list_transform(pairs, lambda p: p.a || chr(31) || p.b)),
+    lambda acc, x: replace(acc, split_part(x, chr(31), 1), split_part(x, chr(31), 2)));
+
 -- An article body with each inline image's link (`images`: [{src,
 -- sha256}], downloaded at extraction) replaced by `ferry-image:<sha256>`:
 -- the load puts the image itself there (a data: URI), and the text stays
 -- the same from one extraction to the next although Intercom signs each
 -- link anew. The body writes `&` in a link as `&amp;`.
-CREATE OR REPLACE MACRO kus_kb_body(html, images) AS list_reduce(
-    list_prepend(html, list_transform(images, lambda i: i.src || chr(31) || i.sha256)),
-    lambda acc, x: replace(replace(acc, split_part(x, chr(31), 1), 'ferry-image:' || split_part(x, chr(31), 2)),
-                           replace(split_part(x, chr(31), 1), '&', '&amp;'), 'ferry-image:' || split_part(x, chr(31), 2)));
+CREATE OR REPLACE MACRO kus_kb_body(html, images) AS kus_replace_all(html, flatten(list_transform(images,
+    lambda i: [{a: i.src, b: 'ferry-image:' || i.sha256}, {a: replace(i.src, '&', '&amp;'), b: 'ferry-image:' || i.sha256}])));
+
+-- The slug of a knowledge-base version: the one of its Intercom URL
+-- (`…/articles/<id>-<slug>`), else its title in lower case with `-`.
+CREATE OR REPLACE MACRO kus_kb_slug(url, title) AS coalesce(
+    nullif(regexp_extract(url, '/articles/[0-9]+-([^/?#]+)', 1), ''),
+    nullif(array_to_string(list_filter(regexp_split_to_array(lower(title), '[^a-z0-9]+'), lambda x: x <> ''), '-'), ''),
+    'article');

@@ -515,8 +515,9 @@ impl Workspace {
         }));
         w.articles.push(json!({
             "type": "article", "id": "7005", "workspace_id": w.app_id, "title": "Download an invoice",
-            "description": "", "body": "<p>Open Billing, then Invoices.</p>", "author_id": 814_861, "state": "published",
-            "created_at": start, "updated_at": start + 60, "url": null,
+            "description": "", "body": "<p>Open Billing, then Invoices. See also <a href=\"https://intercom.help/sim/en/articles/7000-how-to-0\">How to 0</a>.</p>",
+            "author_id": 814_861, "state": "published",
+            "created_at": start, "updated_at": start + 60, "url": "https://intercom.help/sim/en/articles/7005-download-an-invoice",
             "parent_id": 4_002, "parent_ids": [4_001, 4_002], "parent_type": "collection", "default_locale": "en",
             "translated_content": {"type": "article_translated_content"},
         }));
@@ -526,9 +527,13 @@ impl Workspace {
                 "description": "A guide",
                 // One article shows an image, on the CDN as a conversation's.
                 "body": if a == 1 { format!("<p>Step one of {a} <img src=\"/__cdn/inlinekb{a}\"></p>") } else { format!("<p>Step one of {a}</p>") }, "author_id": 814_860, "state": if a == 4 { "draft" } else { "published" },
-                "created_at": start + a * DAY, "updated_at": start + a * DAY + 60, "url": null,
+                "created_at": start + a * DAY, "updated_at": start + a * DAY + 60,
+                // A draft has no public URL.
+                "url": if a == 4 { Value::Null } else { json!(format!("https://intercom.help/sim/en/articles/{}-how-to-{a}", 7_000 + a)) },
                 "parent_id": 4_000 + (a % 2), "parent_ids": [4_000 + (a % 2)], "parent_type": "collection", "default_locale": "en",
-                "translated_content": {"type": "article_translated_content", "fr": {"type": "article_content", "title": format!("Comment {a}"), "description": "", "body": "<p>Étape un</p>", "author_id": 814_860, "state": "published"}},
+                "translated_content": {"type": "article_translated_content", "fr": {"type": "article_content", "title": format!("Comment {a}"), "description": "",
+                    "body": "<p>Étape un</p>", "author_id": 814_860, "state": "published",
+                    "url": format!("https://intercom.help/sim/fr/articles/{}-comment-{a}", 7_000 + a)}},
             }));
         }
         w.reindex();

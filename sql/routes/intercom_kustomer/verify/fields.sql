@@ -17,6 +17,7 @@ SELECT * FROM (VALUES
     ('standard attributes', 'Intercom attributes with no Kustomer field as ferry''s custom attributes: a company''s company_id, industry, monthly_spend, plan name, size and remote_created_at; a contact''s browser, browser_version, browser_language, os and unsubscribed_from_emails; a conversation''s source.subject, ai_agent_participated, linked_objects (`<type> <id>`, comma-separated) and rating (number, remark, time)'),
     ('contact times and place', 'signed_up_at → signedUpAt, last_seen_at → lastSeenAt; location city, region, country → the location''s cityName, regionName, countryName'),
     ('tags', 'a company''s tag names → the company''s tags'),
+    ('knowledge base', 'every collection a category (title, parent); every article in its collection''s category; each language''s title, body and description on the version of that language whose status is Intercom''s state (published or draft); an inline image compared by the SHA-256 of its bytes (the body carries the image itself); a link to another article by that article''s Kustomer URL as read back (verify_kb_redirects)'),
     ('tickets', 'each ticket of a sampled contact is a KObject of klass intercom-<ticket type name>: ticket_id, category and is_shared as they are; the assignee''s and team''s names, and each part''s text, found in data.intercomAssignee, data.intercomTeam and data.intercomConversation')
 ) AS t(field, rule);
 
@@ -211,11 +212,17 @@ JOIN ferry_id_map v ON v.dest = 'kustomer' AND v.dest_object = 'kb_versions' AND
         -- source's as downloaded at extraction, the destination's decoded
         -- from the data: URI in its body (how = 'html_images').
         {path: 'body', name: 'htmlBody',
-         v: to_json(kus_kb_body(json_extract_string(l.c, '$.body'),
+         -- A link to another Intercom article: that article's Kustomer
+         -- URL as read back (verify_kb_redirects).
+         v: to_json(kus_replace_all(kus_kb_body(json_extract_string(l.c, '$.body'),
                 coalesce((SELECT list({src: json_extract_string(i.json, '$.src'), sha256: i.sha256} ORDER BY i.id)
                           FROM raw_intercom_article_images i
                           WHERE json_extract_string(i.json, '$.article_id') = l.id AND json_extract_string(i.json, '$.locale') = l.locale),
-                         []::STRUCT(src VARCHAR, sha256 VARCHAR)[]))),
+                         []::STRUCT(src VARCHAR, sha256 VARCHAR)[])),
+                coalesce((SELECT flatten(list([{a: 'href="' || r.intercom_url || '"', b: 'href="' || coalesce(r.kustomer_url, '?') || '"'},
+                                               {a: 'href="' || r.intercom_url || '#', b: 'href="' || coalesce(r.kustomer_url, '?') || '#'}]))
+                          FROM verify_kb_redirects r WHERE contains(json_extract_string(l.c, '$.body'), r.intercom_url)),
+                         []::STRUCT(a VARCHAR, b VARCHAR)[]))),
          how: 'html_images'},
         {path: 'description', name: 'metaDescription', v: to_json(nullif(json_extract_string(l.c, '$.description'), '')), how: 'equals'}
      ]) AS x) AS u(x)

@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
 use super::send::all_pages;
+use super::settings::Settings;
 use crate::error::{FerryError, Result};
 use crate::http::{ApiClient, Lane, Payload};
 use crate::load::{LoadCtx, Row, RowResult};
@@ -33,6 +34,10 @@ use crate::load::{LoadCtx, Row, RowResult};
 pub struct Target {
     pub id: String,
     pub root: String,
+    /// Where the knowledge base's pages are served (`https://<host>`).
+    pub public_url: String,
+    /// Article id → its `hash` (the short id its URLs end with).
+    hashes: HashMap<String, String>,
     /// (parent id, title lower case) → ids of categories no source
     /// collection is recorded as, oldest first.
     categories: HashMap<(String, String), Vec<String>>,
@@ -55,8 +60,8 @@ fn recorded(cx: &LoadCtx, phase: &str) -> Result<HashSet<String>> {
 }
 
 /// The knowledge base named by `destination.knowledge_base`, else the
-/// org's default one: its id and root category.
-pub async fn knowledge_base(client: &ApiClient, wanted: &str) -> Result<(String, String)> {
+/// org's default one.
+pub async fn knowledge_base(client: &ApiClient, wanted: &str) -> Result<Value> {
     let all = all_pages(client, "/v1/kb/knowledge-bases").await?;
     let found = all.iter().find(|b| {
         if wanted.is_empty() {
@@ -82,21 +87,46 @@ pub async fn knowledge_base(client: &ApiClient, wanted: &str) -> Result<(String,
             format!("destination.knowledge_base = {wanted:?} is not a knowledge base of this org; it has: {}", names.join(", "))
         }));
     };
-    Ok((
-        b["id"].as_str().unwrap_or_default().to_string(),
-        b["attributes"]["rootCategory"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    ))
+    Ok(b.clone())
 }
 
-async fn target<'a>(cx: &LoadCtx, kb: &'a Kb, wanted: &str) -> Result<&'a Mutex<Target>> {
+/// Where a knowledge base's pages are served: `destination.kb_public_url`,
+/// else `https://<subdomain>.kustomer.help` (US pod) or `.kustomer.support`
+/// (EU pod, `api.prod2…`), as the reference's "Create Knowledge Base"
+/// says (kustomer-docs-2026.md §2b); a custom domain needs the setting.
+pub fn public_url(s: &Settings, kb: &Value) -> String {
+    if !s.kb_public_url.is_empty() {
+        return s.kb_public_url.trim_end_matches('/').to_string();
+    }
+    let tld = if s.base_url.contains("prod2") {
+        "kustomer.support"
+    } else {
+        "kustomer.help"
+    };
+    format!(
+        "https://{}.{tld}",
+        kb["attributes"]["subdomain"].as_str().unwrap_or("help")
+    )
+}
+
+/// An article's public URL in a language: `<site>/<lang>/<slug>-<hash>`
+/// (Kustomer's own help centre shows the shape:
+/// help.kustomer.com/en_us/multilingual-knowledge-base-BJJPSoKcM).
+pub fn article_url(site: &str, lang: &str, slug: &str, hash: &str) -> String {
+    format!("{site}/{lang}/{slug}-{hash}")
+}
+
+async fn target<'a>(cx: &LoadCtx, kb: &'a Kb, s: &Settings) -> Result<&'a Mutex<Target>> {
     kb.get_or_try_init(|| async {
-        let (id, root) = knowledge_base(&cx.client, wanted).await?;
+        let base = knowledge_base(&cx.client, &s.knowledge_base).await?;
+        let id = base["id"].as_str().unwrap_or_default().to_string();
         let mut t = Target {
             id: id.clone(),
-            root,
+            root: base["attributes"]["rootCategory"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            public_url: public_url(s, &base),
             ..Target::default()
         };
         let known = recorded(cx, "kb_categories")?;
@@ -176,6 +206,77 @@ pub fn with_images(ws: &Path, html: &str) -> Result<String> {
     Ok(out)
 }
 
+/// How the transform names a link to another article of the Help Center:
+/// `ferry-article:<source article>:<lang>:<slug>`.
+const ARTICLE: &str = "ferry-article:";
+
+/// Each link to another Help Center article in `body`'s htmlBody replaced
+/// by that article's Kustomer URL (every article exists once kb_articles
+/// is done); an article not loaded is the row's error, retried at the
+/// next load.
+async fn with_links(
+    cx: &LoadCtx,
+    kb: &Kb,
+    s: &Settings,
+    body: &mut Value,
+) -> Result<std::result::Result<(), String>> {
+    let Some(html) = body["htmlBody"].as_str().map(str::to_string) else {
+        return Ok(Ok(()));
+    };
+    if !html.contains(ARTICLE) {
+        return Ok(Ok(()));
+    }
+    let t = target(cx, kb, s).await?;
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html.as_str();
+    while let Some(at) = rest.find(ARTICLE) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + ARTICLE.len()..];
+        let end = tail.find(['"', '#']).unwrap_or(tail.len());
+        let mut parts = tail[..end].splitn(3, ':');
+        let (src, lang, slug) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        let dest: Option<String> = {
+            let conn = cx.db.lock().unwrap();
+            conn.query_row(
+                "SELECT dest_id FROM ferry_id_map WHERE dest = 'kustomer' AND dest_object = 'kb_articles' AND source_id = ?",
+                [src],
+                |r| r.get(0),
+            )
+            .ok()
+        };
+        let Some(dest) = dest else {
+            return Ok(Err(format!(
+                "it links to Intercom article {src}, which is not loaded: load it (ferry load) and this version follows"
+            )));
+        };
+        let mut t = t.lock().await;
+        let hash = match t.hashes.get(&dest) {
+            Some(h) => h.clone(),
+            None => {
+                let a = cx
+                    .client
+                    .get_json(&format!("/v1/kb/articles/{dest}"))
+                    .await?;
+                let h = a["data"]["attributes"]["hash"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                t.hashes.insert(dest.clone(), h.clone());
+                h
+            }
+        };
+        out.push_str(&article_url(&t.public_url, lang, slug, &hash));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    body["htmlBody"] = json!(out);
+    Ok(Ok(()))
+}
+
 /// How the transform names an inline image in a body.
 const IMAGE: &str = "ferry-image:";
 
@@ -231,8 +332,8 @@ async fn call(
 /// A collection's category: the one found under its parent by title, or
 /// created there. `path_arg` is the parent collection, resolved from this
 /// run's creations where the query could not (same phase, earlier row).
-pub async fn category(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<RowResult> {
-    let t = target(cx, kb, wanted).await?;
+pub async fn category(cx: &LoadCtx, kb: &Kb, s: &Settings, row: &Row) -> Result<RowResult> {
+    let t = target(cx, kb, s).await?;
     let mut body: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let mut t = t.lock().await;
     let parent = match (body["parent"].as_str(), row.path_arg.as_deref()) {
@@ -274,8 +375,8 @@ pub async fn category(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<
 /// An article in its category with its source-language draft filled
 /// (title, body; not published: kb_versions publishes), or the unrecorded
 /// one a crashed run made, found by that title.
-pub async fn article(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<RowResult> {
-    let t = target(cx, kb, wanted).await?;
+pub async fn article(cx: &LoadCtx, kb: &Kb, s: &Settings, row: &Row) -> Result<RowResult> {
+    let t = target(cx, kb, s).await?;
     let v: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let draft = v["ferryDraft"].clone();
     let lang = v["source"].as_str().unwrap_or("").to_string();
@@ -323,12 +424,15 @@ pub async fn article(cx: &LoadCtx, kb: &Kb, wanted: &str, row: &Row) -> Result<R
 /// and published; another language's draft opened (an open one is
 /// filled), filled and, if Intercom's is published, published. The id
 /// recorded is `article/lang`.
-pub async fn version(cx: &LoadCtx, row: &Row) -> Result<RowResult> {
+pub async fn version(cx: &LoadCtx, kb: &Kb, s: &Settings, row: &Row) -> Result<RowResult> {
     let article = row.path_arg.clone().unwrap_or_default();
     let lang = row.external_id.clone().unwrap_or_default();
     let payload: Value = serde_json::from_str(&row.payload).unwrap_or_default();
     let is_source = payload["ferrySource"] == true;
-    let body = version_body(&cx.ws, &payload)?;
+    let mut body = version_body(&cx.ws, &payload)?;
+    if let Err(e) = with_links(cx, kb, s, &mut body).await? {
+        return Ok(Err((None, e)));
+    }
     let path = format!("/v1/kb/articles/{article}/versions/{lang}");
     if !is_source {
         match call(&cx.client, Method::POST, &path, &json!({})).await? {
@@ -347,15 +451,20 @@ pub async fn version(cx: &LoadCtx, row: &Row) -> Result<RowResult> {
 /// and published as Intercom's is. A published version stays what
 /// readers see until the new one is published.
 pub async fn update_version(
-    client: &ApiClient,
-    ws: &Path,
+    cx: &LoadCtx,
+    kb: &Kb,
+    s: &Settings,
     dest_id: &str,
     payload: &str,
 ) -> Result<RowResult> {
+    let client = &cx.client;
     let Some((article, lang)) = dest_id.rsplit_once('/') else {
         return Ok(Err((None, format!("{dest_id} is not an article/lang id"))));
     };
-    let body = version_body(ws, &serde_json::from_str(payload).unwrap_or_default())?;
+    let mut body = version_body(&cx.ws, &serde_json::from_str(payload).unwrap_or_default())?;
+    if let Err(e) = with_links(cx, kb, s, &mut body).await? {
+        return Ok(Err((None, e)));
+    }
     let path = format!("/v1/kb/articles/{article}/versions/{lang}");
     match call(client, Method::POST, &path, &json!({})).await? {
         Ok(_) | Err((Some(409), _)) => {}

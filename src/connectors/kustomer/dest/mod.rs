@@ -210,8 +210,14 @@ impl Destination for KustomerDest {
                     }
                     ChangeKind::Changed if phase.call.custom == Some(phases::KB_VERSION) => {
                         out.push(
-                            match kb::update_version(&cx.client, &cx.ws, &r.dest_id, &r.payload)
-                                .await?
+                            match kb::update_version(
+                                cx,
+                                &self.kb,
+                                &self.settings,
+                                &r.dest_id,
+                                &r.payload,
+                            )
+                            .await?
                             {
                                 Ok(_) => Ok(Applied::done("update")),
                                 Err(e) => Err(e),
@@ -296,7 +302,12 @@ impl Destination for KustomerDest {
     ) -> BoxFut<'a, Result<(Vec<DestinationCheck>, SampleCheck)>> {
         Box::pin(async move {
             let sample_sql = sql.get("verify/sample.sql")?;
-            verify::read_back(db, client, tmp, sample, sample_sql).await
+            let out = verify::read_back(db, client, tmp, sample, sample_sql).await?;
+            // The Help Center's redirect map, where the route has one.
+            if let Ok(redirects) = sql.get("verify/redirects.sql") {
+                verify::kb_redirects(db, client, &self.settings, tmp, redirects).await?;
+            }
+            Ok(out)
         })
     }
 

@@ -46,15 +46,15 @@ pub async fn batch(
                 continue;
             }
             Some(KB_CATEGORY) => {
-                out.push(super::kb::category(cx, kb, &s.knowledge_base, row).await?);
+                out.push(super::kb::category(cx, kb, s, row).await?);
                 continue;
             }
             Some(KB_ARTICLE) => {
-                out.push(super::kb::article(cx, kb, &s.knowledge_base, row).await?);
+                out.push(super::kb::article(cx, kb, s, row).await?);
                 continue;
             }
             Some(KB_VERSION) => {
-                out.push(super::kb::version(cx, row).await?);
+                out.push(super::kb::version(cx, kb, s, row).await?);
                 continue;
             }
             Some(METADATA) => metadata(&cx.client, row).await,

@@ -48,6 +48,11 @@ pub struct Settings {
     /// lists them); empty: the org's default knowledge base.
     #[serde(default)]
     pub knowledge_base: String,
+    /// Where the knowledge base's pages are served, for links between
+    /// articles and the redirect map; empty: `https://<subdomain>.kustomer.help`
+    /// (`.kustomer.support` on the EU pod). Set it for a custom domain.
+    #[serde(default)]
+    pub kb_public_url: String,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
     #[serde(default = "default_retries")]
@@ -167,6 +172,10 @@ deleted_in_source = "leave"
 # them; the key needs org.permission.kb.read, .create and .update), or ""
 # for the org's default knowledge base.
 knowledge_base = ""
+# Where its pages are served (links between articles, the redirect map):
+# "" = https://<its subdomain>.kustomer.help (.kustomer.support on the EU
+# pod); set it when the help center has a custom domain.
+kb_public_url = ""
 timeout_secs = 120
 max_attempts = 8
 insecure = false

@@ -328,3 +328,87 @@ pub async fn records(
     }
     Ok(out)
 }
+
+/// The Help Center's redirect map: for each row of the route's
+/// `verify/redirects.sql` (a version's source id, its Intercom URL, the
+/// article's Kustomer id, the language), the Kustomer URL as the
+/// destination holds it — the article read back for its `hash` and the
+/// version's `slug` (the published one, else the draft). Written to the
+/// table `verify_kb_redirects` (verify/fields.sql compares the links
+/// inside articles with it) and to `reports/kb-redirects.csv`.
+pub async fn kb_redirects(
+    db: &Mutex<Connection>,
+    client: &ApiClient,
+    s: &super::Settings,
+    tmp: &std::path::Path,
+    sql: &str,
+) -> Result<()> {
+    let rows: Vec<(String, String, String, String)> = {
+        let conn = db.lock().unwrap();
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    let site = if rows.is_empty() {
+        String::new()
+    } else {
+        let kb = super::kb::knowledge_base(client, &s.knowledge_base).await?;
+        super::kb::public_url(s, &kb)
+    };
+    let mut articles: HashMap<String, Value> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (source_id, intercom, article, lang) in rows {
+        if !articles.contains_key(&article) {
+            let v = match client.get_json(&format!("/v1/kb/articles/{article}")).await {
+                Ok(v) => v["data"].clone(),
+                Err(FerryError::Http { status: 404, .. }) => Value::Null,
+                Err(e) => return Err(e),
+            };
+            articles.insert(article.clone(), v);
+        }
+        let a = &articles[&article];
+        let versions: Vec<&Value> = a["attributes"]["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v["lang"] == lang.as_str())
+            .collect();
+        let version = versions
+            .iter()
+            .find(|v| v["status"] == "published")
+            .or_else(|| versions.iter().find(|v| v["status"] == "draft"));
+        let url = match (
+            a["attributes"]["hash"].as_str(),
+            version.and_then(|v| v["slug"].as_str()),
+        ) {
+            (Some(hash), Some(slug)) => Some(super::kb::article_url(&site, &lang, slug, hash)),
+            _ => None,
+        };
+        let published = version.is_some_and(|v| v["status"] == "published");
+        out.push((source_id, intercom, url, article, lang, published));
+    }
+    let conn = db.lock().unwrap();
+    conn.execute_batch(
+        "CREATE OR REPLACE TABLE verify_kb_redirects (
+             source_id VARCHAR, intercom_url VARCHAR, kustomer_url VARCHAR,
+             article_id VARCHAR, lang VARCHAR, published BOOLEAN);
+         COMMENT ON TABLE verify_kb_redirects IS 'ferry verify: each Help Center article language''s Intercom URL and its Kustomer URL, as read back (the 301 map; NULL: not found in Kustomer)';",
+    )?;
+    let mut app = conn.appender("verify_kb_redirects")?;
+    for (source_id, intercom, url, article, lang, published) in &out {
+        app.append_row(duckdb::params![
+            source_id, intercom, url, article, lang, published
+        ])?;
+    }
+    app.flush()?;
+    drop(app);
+    if let Some(ws) = tmp.parent() {
+        let file = ws.join("reports").join("kb-redirects.csv");
+        let _ = std::fs::create_dir_all(file.parent().unwrap());
+        conn.execute_batch(&format!(
+            "COPY (SELECT intercom_url, kustomer_url, lang, published FROM verify_kb_redirects ORDER BY source_id) TO '{}' (HEADER, DELIMITER ',')",
+            file.display().to_string().replace('\'', "''")
+        ))?;
+    }
+    Ok(())
+}
