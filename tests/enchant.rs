@@ -581,4 +581,29 @@ fn prism_sees_no_violation_and_enchant_python_client_reads_the_load_back() {
         back["customers"].as_array().unwrap().len() as i64,
         count(&conn, "SELECT count(*) FROM out_enchant_customers")
     );
+    drop(conn);
+    // What the guide keeps out of the live inbox, for historical
+    // reporting: the audit log and every customer's tracking sessions, in
+    // the archive set whole, checked against the simulator's own ids.
+    let out = ferry(&dir, &["archive", "--set", "archive", "--format", "jsonl"]);
+    assert!(out.status.success(), "archive: {}", text(&out));
+    for object in ["audit_logs", "customer_events"] {
+        let body = std::fs::read_to_string(dir.join(format!("exports/archive/{object}.jsonl")))
+            .unwrap_or_else(|e| panic!("{object}: {e}"));
+        let mut got: Vec<String> = body
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                assert!(v["ferry_reason"].is_string(), "{object}: {v}");
+                v["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        got.sort();
+        assert!(!got.is_empty(), "{object}");
+        assert_eq!(
+            got,
+            kustomer.ids(object),
+            "{object}: the archive holds every one"
+        );
+    }
 }

@@ -281,6 +281,7 @@ fn intercom_to_kustomer_through_prism_survives_a_kill_mid_bulk_and_verifies() {
         "user creation",
         "knowledge base",
         "knowledge base roles",
+        "saved searches",
         "bulk operation polling",
     ] {
         assert!(t.contains(check), "probe names `{check}`: {t}");
@@ -879,5 +880,161 @@ fn help_center_is_the_knowledge_base(src: &Value, dump: &Value) {
     assert!(
         intercom.iter().any(|a| a["state"] == "draft"),
         "the workspace has a draft article"
+    );
+}
+
+/// A load killed (SIGKILL) while it creates the Help Center's articles:
+/// the rerun finds the articles the killed run created but never recorded
+/// — by title, or as the untitled article whose create answer was lost —
+/// so every collection is one category and every Intercom article one
+/// Kustomer article with one version per language, nothing twice.
+#[test]
+fn a_help_center_load_killed_mid_phase_resumes_with_nothing_twice() {
+    let source = Sim::intercom(&["--contacts", "5", "--seed", "9"]);
+    let dest = Sim::spawn(&[
+        "sim",
+        "kustomer",
+        "--addr",
+        "127.0.0.1:0",
+        "--api-key",
+        KEY,
+        "--destination",
+        "--mirror-intercom-seed",
+        "9",
+        "--kb-languages",
+        "en_us,fr",
+        // Slow enough to be killed between an article's create and the
+        // record of its id.
+        "--latency-ms",
+        "120",
+    ]);
+    let (_t, dir) = init(&source.url, &dest.url);
+    for step in [&["extract", "--no-progress"][..], &["transform"]] {
+        let out = ferry(&dir, step);
+        assert!(out.status.success(), "{step:?}: {}", text(&out));
+    }
+    let mut child = spawn_ferry(
+        &dir,
+        &["load", "--only", "kb_categories,kb_articles,kb_versions"],
+    );
+    let started = Instant::now();
+    loop {
+        let s = dest.get("/__sim/stats");
+        if s["by_operation"]["kb:article"].as_u64().unwrap_or(0) >= 3 {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("load ended ({status}) before it could be killed mid-phase");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no article created in a minute"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = dest.get("/__sim/dump");
+    assert!(
+        before["kb"]["articles"].as_array().unwrap().len() >= 3,
+        "the killed run had created articles"
+    );
+
+    let out = ferry(&dir, &["load"]);
+    assert!(out.status.success(), "load after the kill: {}", text(&out));
+    let src = source.get("/__sim/dump");
+    let dump = dest.get("/__sim/dump");
+    let cats = dump["kb"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["attributes"]["isRoot"] != true)
+        .count();
+    assert_eq!(cats, src["collections"].as_array().unwrap().len());
+    let articles = dump["kb"]["articles"].as_array().unwrap();
+    assert_eq!(
+        articles.len(),
+        src["articles"].as_array().unwrap().len(),
+        "one Kustomer article per Intercom article: {articles:#?}"
+    );
+    for a in articles {
+        let versions = a["attributes"]["versions"].as_array().unwrap();
+        for lang in ["en_us", "fr"] {
+            let n = versions.iter().filter(|v| v["lang"] == lang).count();
+            assert!(n <= 1, "one {lang} version: {a}");
+        }
+        assert!(
+            versions
+                .iter()
+                .all(|v| !v["title"].as_str().unwrap_or("").is_empty()),
+            "no article left untitled: {a}"
+        );
+    }
+    help_center_is_the_knowledge_base(&src, &dump);
+
+    // Cutover: an article edited in Intercom after the load is updated in
+    // Kustomer — a new version published in its language, the one before
+    // it superseded — and nothing else is sent again.
+    let changed = source.post("/__sim/mutate", serde_json::json!({"kind": "article"}));
+    let id = changed["changed"][0].as_str().unwrap().to_string();
+    for step in [&["extract", "--no-progress"][..], &["transform"], &["load"]] {
+        let out = ferry(&dir, step);
+        assert!(out.status.success(), "{step:?}: {}", text(&out));
+    }
+    let src = source.get("/__sim/dump");
+    let edited = src["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id.as_str())
+        .unwrap();
+    let after = dest.get("/__sim/dump");
+    let all_versions: Vec<&Value> = after["kb"]["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["attributes"]["versions"].as_array().unwrap().iter())
+        .collect();
+    let now_published: Vec<&&Value> = all_versions
+        .iter()
+        .filter(|v| v["title"] == edited["title"])
+        .collect();
+    assert_eq!(now_published.len(), 1, "{all_versions:#?}");
+    assert_eq!(now_published[0]["status"], "published");
+    assert_eq!(now_published[0]["htmlBody"], edited["body"]);
+    assert_eq!(
+        all_versions
+            .iter()
+            .filter(|v| v["status"] == "superseded")
+            .count(),
+        1,
+        "only the edited language was published again"
+    );
+    assert_eq!(
+        after["kb"]["articles"].as_array().unwrap().len(),
+        src["articles"].as_array().unwrap().len()
+    );
+
+    // Rollback: the articles are soft-deleted (the documented way: no
+    // DELETE exists) with their versions; categories, which have no
+    // documented delete, are reported as kept.
+    let out = ferry(&dir, &["rollback", "--yes", "--all"]);
+    let t = text(&out);
+    assert!(out.status.success(), "rollback: {t}");
+    assert!(t.contains("knowledge-base articles deleted"), "{t}");
+    assert!(t.contains("kb_categories kept"), "{t}");
+    let gone = dest.get("/__sim/dump");
+    assert!(gone["kb"]["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["attributes"]["deleted"] == true));
+    let conn = db(&dir);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM ferry_id_map WHERE dest_object IN ('kb_articles', 'kb_versions')"
+        ),
+        0
     );
 }

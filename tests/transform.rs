@@ -793,10 +793,12 @@ fn golden_fixtures_give_exact_salesforce_rows() {
         ),
         vec![
             r#"attachments | output | 1"#,
+            r#"audit_logs | archived | 1"#,
             r#"companies | merged | 1"#,
             r#"companies | output | 2"#,
             r#"conversations | excluded | 1"#,
             r#"conversations | output | 7"#,
+            r#"customer_events | archived | 1"#,
             r#"customers | merged | 1"#,
             r#"customers | output | 3"#,
             r#"klasses | merged | 1"#,
@@ -869,10 +871,12 @@ fn golden_fixtures_give_exact_enchant_rows() {
         ),
         vec![
             r#"attachments | output | 1"#,
+            r#"audit_logs | archived | 1"#,
             r#"companies | excluded | 2"#,
             r#"companies | merged | 1"#,
             r#"conversations | excluded | 1"#,
             r#"conversations | output | 7"#,
+            r#"customer_events | archived | 1"#,
             r#"customers | merged | 1"#,
             r#"customers | output | 3"#,
             r#"klasses | merged | 1"#,
@@ -987,9 +991,10 @@ fn golden_intercom_workspace_gives_exact_kustomer_rows() {
         ),
         vec![
             r#"admins | output | 8"#,
-            r#"articles | archived | 5"#,
+            r#"article_images | merged | 1"#,
+            r#"articles | output | 6"#,
             r#"attachments | output | 71"#,
-            r#"collections | archived | 2"#,
+            r#"collections | output | 3"#,
             r#"companies | output | 3"#,
             r#"contact_notes | archived | 7"#,
             r#"contacts | merged | 1"#,
@@ -1006,4 +1011,41 @@ fn golden_intercom_workspace_gives_exact_kustomer_rows() {
             r#"tickets | output | 1"#,
         ]
     );
+    // The Help Center: categories parents first, one version per article
+    // and language, the image named by its bytes, the link by its article.
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT source_id, coalesce(parent_source_id, '-'), depth, title, lang FROM out_kustomer_kb_categories ORDER BY depth, source_id"
+        ),
+        vec![
+            r#"4000 | - | 1 | Getting started | en_us"#,
+            r#"4001 | - | 1 | Billing | en_us"#,
+            r#"4002 | 4001 | 2 | Invoices | en_us"#,
+        ]
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "SELECT source_id, lang, published, slug, regexp_extract(html_body, 'ferry-(image|article):[0-9a-z_:-]{0,20}', 0) FROM out_kustomer_kb_versions ORDER BY 1"
+        ),
+        GOLDEN_KB_VERSIONS.to_vec()
+    );
 }
+
+/// out_kustomer_kb_versions of the golden workspace: (article/locale,
+/// lang, published, slug, the first placeholder in the body).
+const GOLDEN_KB_VERSIONS: &[&str] = &[
+    "7000/en | en_us | true | how-to-0 | ",
+    "7000/fr | fr | true | comment-0 | ",
+    "7001/en | en_us | true | how-to-1 | ferry-image:0f4636c78f65d3639ece",
+    "7001/fr | fr | true | comment-1 | ",
+    "7002/en | en_us | true | how-to-2 | ",
+    "7002/fr | fr | true | comment-2 | ",
+    "7003/en | en_us | true | how-to-3 | ",
+    "7003/fr | fr | true | comment-3 | ",
+    // A draft: no public URL, so its slug comes from its title.
+    "7004/en | en_us | false | how-to-4 | ",
+    "7004/fr | fr | true | comment-4 | ",
+    "7005/en | en_us | true | download-an-invoice | ferry-article:7000:en_us:how-to-0",
+];

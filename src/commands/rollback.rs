@@ -62,6 +62,9 @@ pub fn run(workspace: &Path, args: RollbackArgs) -> anyhow::Result<i32> {
                 if phase.starts_with("matched ") {
                     // The account's own users, linked rather than created.
                     println!("{phase:<22} {n:>8} forgotten, not deleted (the account had them before the migration)");
+                } else if phase.contains(" kept") || phase.contains(" deleted") {
+                    // The destination's line says what became of them.
+                    println!("{n:>8} {phase}");
                 } else {
                     println!("{phase:<22} {n:>8} deleted");
                 }

@@ -9,9 +9,11 @@ UNION ALL SELECT 'admins', admin_id, 'excluded', 'stg_admins', 'no email to matc
 UNION ALL SELECT 'teams', source_id, 'output', 'out_kustomer_teams', 'found by name in Kustomer, or created (destination.teams)' FROM out_kustomer_teams
 UNION ALL SELECT 'teams', team_id, 'excluded', 'stg_teams', 'no name to find or create a Kustomer team by' FROM stg_teams WHERE team_id NOT IN (SELECT source_id FROM out_kustomer_teams)
 UNION ALL SELECT 'tags', tag_id, 'merged', 'out_kustomer_conversations.tag_names', 'applied by name to its conversations and customers' FROM stg_tags
--- Kustomer's published Core Resources API has no saved-search create: a
--- segment is a definition to rebuild by hand, kept in the archive.
-UNION ALL SELECT 'segments', id, 'archived', 'raw_intercom_segments', 'a filter to rebuild as a Kustomer saved search (its members are in segment_members): kept for `ferry archive`' FROM raw_intercom_segments
+-- Kustomer documents saved searches ("customer searches": GET
+-- /v1/customers/searches, folders, pins) but no call that creates one
+-- (kustomer-docs-2026.md §4b): a segment is a definition to rebuild by
+-- hand, kept in the archive; `ferry probe` says so (unknown).
+UNION ALL SELECT 'segments', id, 'archived', 'raw_intercom_segments', 'a filter to rebuild by hand as a Kustomer saved search: Kustomer documents reading saved searches (GET /v1/customers/searches) but no call that creates one (its members are in segment_members): kept for `ferry archive`' FROM raw_intercom_segments
 UNION ALL SELECT 'segment_members', id, 'archived', 'raw_intercom_segment_members', 'membership of a segment, to rebuild its saved search by hand: kept for `ferry archive`' FROM raw_intercom_segment_members
 UNION ALL SELECT 'data_attributes', source_id, 'output', 'out_kustomer_metadata', NULL FROM out_kustomer_metadata WHERE source_id NOT LIKE 'ferry:%'
 UNION ALL SELECT 'data_attributes', source_id, 'excluded', 'int_excluded_attributes', reason FROM int_excluded_attributes

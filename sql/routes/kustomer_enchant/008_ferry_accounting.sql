@@ -57,4 +57,6 @@ UNION ALL SELECT * FROM kustomer_inline_image_accounting(
     'out_enchant_messages.inline_image_ids', NULL, NULL)
 -- rules: no API carries them
 UNION ALL SELECT 'shortcuts', id, 'excluded', 'raw_kustomer_shortcuts', 'rebuild by hand in Enchant' FROM raw_kustomer_shortcuts
-UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand in Enchant' FROM raw_kustomer_slas;
+UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand in Enchant' FROM raw_kustomer_slas
+UNION ALL SELECT 'audit_logs', id, 'archived', 'raw_kustomer_audit_logs', 'the org''s audit log, kept out of the live inbox for historical reporting: kept for `ferry archive`' FROM raw_kustomer_audit_logs
+UNION ALL SELECT 'customer_events', id, 'archived', 'raw_kustomer_customer_events', 'a customer''s tracking events (a session), kept out of the live inbox for historical reporting: kept for `ferry archive`' FROM raw_kustomer_customer_events;

@@ -42,4 +42,6 @@ UNION ALL SELECT * FROM kustomer_inline_image_accounting(
     (SELECT coalesce(list(DISTINCT x), []) FROM (SELECT unnest(inline_image_ids) AS x FROM int_case_thread)),
     'int_case_thread.inline_image_ids', 'a ContentVersion on its Case, linked to its EmailMessage', NULL)
 UNION ALL SELECT 'shortcuts', id, 'excluded', 'raw_kustomer_shortcuts', 'rebuild by hand in Salesforce (macros or quick text)' FROM raw_kustomer_shortcuts
-UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand in Salesforce (entitlement processes)' FROM raw_kustomer_slas;
+UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand in Salesforce (entitlement processes)' FROM raw_kustomer_slas
+UNION ALL SELECT 'audit_logs', id, 'archived', 'raw_kustomer_audit_logs', 'the org''s audit log, kept out of the live inbox for historical reporting: kept for `ferry archive`' FROM raw_kustomer_audit_logs
+UNION ALL SELECT 'customer_events', id, 'archived', 'raw_kustomer_customer_events', 'a customer''s tracking events (a session), kept out of the live inbox for historical reporting: kept for `ferry archive`' FROM raw_kustomer_customer_events;

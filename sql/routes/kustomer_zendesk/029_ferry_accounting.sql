@@ -53,4 +53,6 @@ UNION ALL SELECT * FROM kustomer_inline_image_accounting(
     'the body of message {message} is over the comment limit and travels as an attached .html file, which keeps the image link')
 -- rules: no API carries them; listed in the verify report to rebuild by hand
 UNION ALL SELECT 'shortcuts', id, 'excluded', 'raw_kustomer_shortcuts', 'rebuild by hand as a Zendesk macro' FROM raw_kustomer_shortcuts
-UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand as a Zendesk SLA policy' FROM raw_kustomer_slas;
+UNION ALL SELECT 'slas', id, 'excluded', 'raw_kustomer_slas', 'rebuild by hand as a Zendesk SLA policy' FROM raw_kustomer_slas
+UNION ALL SELECT 'audit_logs', id, 'archived', 'raw_kustomer_audit_logs', 'the org''s audit log, kept out of the live inbox for historical reporting: kept for `ferry archive`' FROM raw_kustomer_audit_logs
+UNION ALL SELECT 'customer_events', id, 'archived', 'raw_kustomer_customer_events', 'a customer''s tracking events (a session), kept out of the live inbox for historical reporting: kept for `ferry archive`' FROM raw_kustomer_customer_events;

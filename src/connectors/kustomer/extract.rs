@@ -400,6 +400,8 @@ async fn run_stream(
             phase::ATTACHMENTS => runner.attachments_phase().await,
             phase::CONTENTS => runner.contents_phase().await,
             phase::INLINE_IMAGES => runner.inline_images_phase().await,
+            phase::FOLLOW => runner.follow_phase(cursor.clone()).await,
+            phase::PER_CUSTOMER => runner.per_customer_phase().await,
             other => return Err(FerryError::Other(format!("unknown phase {other}"))),
         };
         match res {
@@ -451,6 +453,23 @@ async fn run_stream(
 
 /// Why an attachment record without `links.related` is quarantined.
 const NO_LINK: &str = "the attachment record has no download link (links.related)";
+
+/// Every record of a paged list, following `links.next` from `first`.
+async fn all_pages(client: &ApiClient, first: &str) -> Result<Vec<String>> {
+    let mut records = Vec::new();
+    let mut next = first.to_string();
+    loop {
+        let p = client
+            .fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page)
+            .await?;
+        let n = p.records.len();
+        records.extend(p.records);
+        match p.next {
+            Some(nx) if n > 0 => next = nx,
+            _ => return Ok(records),
+        }
+    }
+}
 
 /// The download link of an attachment record's JSON.
 fn related_link(json: &str) -> Option<String> {
@@ -505,6 +524,8 @@ impl StreamRun {
             phase::CATCHUP => "catchup",
             phase::DELTA => "delta",
             phase::PARENTS => "parent",
+            phase::FOLLOW => "list",
+            phase::PER_CUSTOMER => "parent",
             _ => "download",
         }
     }
@@ -693,7 +714,9 @@ impl StreamRun {
             db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
             db.execute(
                 &format!(
-                    "UPDATE ferry_extract_state SET high_water = (SELECT max(updated_at) FROM raw_{SOURCE}_{object}),
+                    // A record that is never updated (an audit log entry)
+                    // has only its creation time.
+                    "UPDATE ferry_extract_state SET high_water = (SELECT max(coalesce(updated_at, created_at)) FROM raw_{SOURCE}_{object}),
                      pages = ? WHERE source = ? AND object = ?"
                 ),
                 params![pages, SOURCE, object],
@@ -1125,6 +1148,137 @@ impl StreamRun {
             cur.pos += 1;
             let c = serde_json::to_string(&cur).unwrap();
             self.maybe_flush(|| c).await?;
+        }
+        Ok(())
+    }
+
+    /// A list walked by its `links.next` from the first page (the audit
+    /// log, newest first: `count` up to 1,000 a page, then `before` the
+    /// page's last id, as the spec's example links show). The cursor is the
+    /// next link, committed with each landed part, so a killed run resumes
+    /// at the page after the last one landed. Entries never change
+    /// (Kustomer writes them once): one already landed is not landed again,
+    /// and a delta pass stops at the first page that reaches the newest
+    /// entry landed before.
+    async fn follow_phase(&mut self, cursor: Option<String>) -> Result<()> {
+        let path = self.def.list.expect("follow phase needs a list endpoint");
+        let known = self.known_versions().await?;
+        let newest_landed = if self.high_water.is_some() {
+            let object = self.def.object;
+            let sql =
+                format!("SELECT max(id), 0 FROM raw_{SOURCE}_{object} HAVING max(id) IS NOT NULL");
+            self.query_view(object, sql, None)
+                .await?
+                .into_iter()
+                .next()
+                .map(|r| r.0)
+        } else {
+            None
+        };
+        let mut next = cursor.unwrap_or_else(|| format!("{path}?count=1000"));
+        loop {
+            let page = self
+                .ctx
+                .client
+                .fetch_parsed(Method::GET, &next, None, Lane::Standard, api::parse_page)
+                .await?;
+            let n = page.records.len();
+            let keys = self.take_page(&next, page.records, |k| {
+                known.contains(&(k.id.clone(), k.updated_at.unwrap_or(0)))
+            });
+            let reached_known = newest_landed
+                .as_deref()
+                .is_some_and(|newest| keys.iter().any(|k| k.id.as_str() <= newest));
+            match page.next {
+                Some(nx) if n > 0 && !reached_known => {
+                    next = nx;
+                    let c = next.clone();
+                    self.maybe_flush(|| c).await?;
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Each landed customer's tracking events: their sessions (`GET
+    /// /v1/customers/{id}/sessions`), then each session's events (`GET
+    /// …/sessions/{sessionId}/events`), every list paged, `fetch_concurrency`
+    /// customers at a time, landed in customer order. On a delta pass only
+    /// customers updated since the stream's high-water mark are read again
+    /// (a new session is assumed to touch its customer; a full pass reads
+    /// every one), and an event landed before is not landed again.
+    /// Resumable by construction: customers whose events are landed in this
+    /// pass are not read again.
+    async fn per_customer_phase(&mut self) -> Result<()> {
+        let since = self.high_water.unwrap_or(i64::MIN);
+        let started = self.pass_started;
+        let object = self.def.object;
+        let sql = format!(
+            "WITH done AS (
+               SELECT DISTINCT json_extract_string(json, '$.relationships.customer.data.id') AS cid
+               FROM raw_{SOURCE}_{object} WHERE epoch_ms(extracted_at) >= ?)
+             SELECT c.id, 0 FROM raw_{SOURCE}_customers c
+             WHERE epoch_ms(c.updated_at) >= {since} AND c.id NOT IN (SELECT cid FROM done WHERE cid IS NOT NULL)
+             ORDER BY c.id"
+        );
+        let customers: Vec<String> = {
+            let ctx = self.ctx.clone();
+            blocking(move || {
+                let db = ctx.db.lock().unwrap();
+                db.execute_batch(&views::raw_view_sql(&ctx.ws, SOURCE, object))?;
+                Ok(())
+            })
+            .await?;
+            self.query_view("customers", sql, Some(started))
+                .await?
+                .into_iter()
+                .map(|r| r.0)
+                .collect()
+        };
+        let known = self.known_versions().await?;
+        let client = self.ctx.client.clone();
+        let size = self.ctx.cfg.list_page_size;
+        let mut reads = futures::stream::iter(customers)
+            .map(|cid| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    let first = format!("/v1/customers/{cid}/sessions?page=1&pageSize={size}");
+                    let res = async {
+                        let mut events = Vec::new();
+                        for session in all_pages(&client, &first).await? {
+                            let v: serde_json::Value =
+                                serde_json::from_str(&session).unwrap_or_default();
+                            let Some(sid) = v["id"].as_str() else {
+                                continue;
+                            };
+                            let list = format!(
+                                "/v1/customers/{cid}/sessions/{sid}/events?page=1&pageSize={size}"
+                            );
+                            events.extend(all_pages(&client, &list).await?);
+                        }
+                        Ok::<_, FerryError>(events)
+                    }
+                    .await;
+                    (cid, first, res)
+                })
+            })
+            .buffered(self.ctx.cfg.fetch_concurrency.max(1));
+        while let Some(done) = reads.next().await {
+            let (cid, location, res) =
+                done.map_err(|e| FerryError::Other(format!("customer events task failed: {e}")))?;
+            match res {
+                Ok(records) => {
+                    self.take_page(&location, records, |k| {
+                        known.contains(&(k.id.clone(), k.updated_at.unwrap_or(0)))
+                    });
+                }
+                // The customer is gone (deleted since it was landed).
+                Err(FerryError::Http { status: 404, .. }) => {
+                    tracing::warn!(customer = %cid, "the sessions of a customer returned 404; skipped");
+                }
+                Err(e) => return Err(e),
+            }
+            self.maybe_flush(String::new).await?;
         }
         Ok(())
     }

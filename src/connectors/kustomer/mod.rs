@@ -36,6 +36,8 @@ pub const OBJECTS: &[&str] = &[
     "inline_images",
     "shortcuts",
     "slas",
+    "audit_logs",
+    "customer_events",
 ];
 
 /// Kustomer's rules that no destination imports, by the stream they are

@@ -158,6 +158,37 @@ pub const STREAMS: &[StreamDef] = &[
         list_queries: &[""],
         optional: false,
     },
+    // The org's audit log ("Query events associated with your
+    // organization", `GET /v1/audit-logs`, role
+    // org.permission.audit_logs.read): what happened to records and who
+    // did it, kept for the archive (no destination takes it). Paged by
+    // `count` and `after` (an entry id; kustomer-api.md). A key without
+    // the role makes it unavailable, not a failure.
+    StreamDef {
+        object: "audit_logs",
+        list: Some("/v1/audit-logs"),
+        context: None,
+        archive: false,
+        wave: 1,
+        list_queries: &[""],
+        optional: true,
+    },
+    // Each customer's tracking events, for the archive (a tracking event
+    // cannot be created with its original time): the customer's sessions
+    // ("Get all customer sessions", `GET /v1/customers/{id}/sessions`),
+    // then each session's events ("Get all events by customer for
+    // session", `GET /v1/customers/{id}/sessions/{sessionId}/events`; role
+    // org.permission.event.read). After the customers are landed; one
+    // request per customer and one per session.
+    StreamDef {
+        object: "customer_events",
+        list: None,
+        context: None,
+        archive: false,
+        wave: 2,
+        list_queries: &[""],
+        optional: true,
+    },
     // The images inside the full bodies (`<img src>` on Kustomer's CDN):
     // read from the landed contents, so after them.
     StreamDef {
@@ -184,6 +215,10 @@ pub mod phase {
     pub const ATTACHMENTS: &str = "attachments";
     pub const CONTENTS: &str = "contents";
     pub const INLINE_IMAGES: &str = "inline_images";
+    /// A list walked by its `links.next` (the audit log's `after` cursor).
+    pub const FOLLOW: &str = "follow";
+    /// Lists per landed customer (their sessions' events).
+    pub const PER_CUSTOMER: &str = "per_customer";
     pub const DONE: &str = "done";
 }
 
@@ -198,6 +233,12 @@ impl StreamDef {
         }
         if self.object == "inline_images" {
             return vec![phase::INLINE_IMAGES];
+        }
+        if self.object == "audit_logs" {
+            return vec![phase::FOLLOW];
+        }
+        if self.object == "customer_events" {
+            return vec![phase::PER_CUSTOMER];
         }
         let mut p = Vec::new();
         if self.context.is_none() {
@@ -229,6 +270,10 @@ impl StreamDef {
             vec![phase::CONTENTS]
         } else if self.object == "inline_images" {
             vec![phase::INLINE_IMAGES]
+        } else if self.object == "audit_logs" {
+            vec![phase::FOLLOW]
+        } else if self.object == "customer_events" {
+            vec![phase::PER_CUSTOMER]
         } else if self.context.is_none() {
             vec![phase::RELIST]
         } else {
@@ -244,6 +289,7 @@ impl StreamDef {
             "notes" => Some("conversations"),
             "message_contents" | "attachments" => Some("messages"),
             "inline_images" => Some("message_contents"),
+            "customer_events" => Some("customers"),
             _ if self.wave == 2 => Some("messages"),
             _ => None,
         }

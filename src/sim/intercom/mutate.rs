@@ -2,8 +2,9 @@
 //! teammates and customers change it while a migration runs, for cutover
 //! tests. `reply`: a customer's new comment on a conversation; `close`: an
 //! open conversation closed by an admin (a `close` part); `contact`: a
-//! contact's name edited. Each moves the record's `updated_at` to now and
-//! answers the ids it changed.
+//! contact's name edited; `article`: a published Help Center article's
+//! title and body edited by an admin (its default locale). Each moves the
+//! record's `updated_at` to now and answers the ids it changed.
 
 use std::sync::Arc;
 
@@ -80,11 +81,27 @@ pub async fn mutate(State(st): State<Arc<SimState>>, Json(m): Json<Mutate>) -> R
                 c["updated_at"] = json!(now);
                 changed.push(c["id"].clone());
             }
+            "article" => {
+                let published: Vec<usize> = (0..w.articles.len())
+                    .filter(|&i| w.articles[i]["state"] == "published")
+                    .collect();
+                let Some(&i) = published.get(n * 3 % published.len().max(1)) else {
+                    break;
+                };
+                let a = &mut w.articles[i];
+                a["title"] = json!(format!(
+                    "{} (revised {n})",
+                    a["title"].as_str().unwrap_or("")
+                ));
+                a["body"] = json!(format!("<p>Revised steps, edition {n}</p>"));
+                a["updated_at"] = json!(now);
+                changed.push(a["id"].clone());
+            }
             other => {
                 return super::error(
                     axum::http::StatusCode::BAD_REQUEST,
                     "parameter_invalid",
-                    &format!("kind {other}: one of reply, close, contact"),
+                    &format!("kind {other}: one of reply, close, contact, article"),
                 )
             }
         }

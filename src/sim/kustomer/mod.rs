@@ -4,6 +4,7 @@
 //! injection — so tests, benchmarks and the demo run without the internet.
 
 pub mod data;
+pub mod events;
 pub mod kb;
 pub mod records;
 mod routes;

@@ -34,6 +34,11 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/v1/users/current", get(current_user))
         .route("/v1/customers/search", post(search))
         .route("/v1/customers/archive/search", post(archive_search))
+        .route("/v1/audit-logs", get(audit_logs))
+        .route(
+            "/v1/customers/{cid}/sessions/{sid}/events",
+            get(session_events),
+        )
         .route("/v1/{object}", get(list))
         .route("/v1/{object}/{id}", get(get_one))
         .route("/v1/{object}/{id}/{child}", get(children))
@@ -137,6 +142,87 @@ async fn current_user(State(st): St) -> Response {
 
 /// Plain org-wide lists, in id order. Records older than two years without
 /// an update are archived: only the archive search returns them.
+#[derive(Deserialize)]
+struct AuditQuery {
+    count: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+/// `GET /v1/audit-logs?count=N[&before=ID]` (see `events`): newest first;
+/// `before` gives the entries older than that id.
+async fn audit_logs(State(st): St, Query(q): Query<AuditQuery>) -> Response {
+    if let Some(r) = unavailable(&st, "audit_logs") {
+        return r;
+    }
+    let count = match q.count.as_deref().map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if (1..=1000).contains(&n) => n,
+        _ => return bad("`count` must be 1 to 1000"),
+    };
+    let org = st.org.read().unwrap();
+    let all = super::events::audit_logs(&org);
+    let older = |e: &Value, than: &str| e["id"].as_str().unwrap_or("") < than;
+    let newer = |e: &Value, than: &str| e["id"].as_str().unwrap_or("") > than;
+    let range: Vec<&Value> = all
+        .iter()
+        .filter(|e| q.before.as_deref().is_none_or(|b| older(e, b)))
+        .filter(|e| q.after.as_deref().is_none_or(|a| newer(e, a)))
+        .collect();
+    let page: Vec<Value> = range.iter().take(count).map(|e| (*e).clone()).collect();
+    let id_of = |e: Option<&Value>| e.and_then(|e| e["id"].as_str()).unwrap_or("").to_string();
+    let link = |extra: String| format!("/v1/audit-logs?count={count}{extra}");
+    let next = (range.len() > count).then(|| link(format!("&before={}", id_of(page.last()))));
+    let prev = (!page.is_empty() && q.before.is_some())
+        .then(|| link(format!("&after={}", id_of(page.first()))));
+    Json(json!({
+        "meta": {"count": page.len(), "total": all.len(), "cursorCount": range.len()},
+        "links": {"self": link(String::new()), "first": link(String::new()), "prev": prev, "next": next},
+        "data": page,
+    }))
+    .into_response()
+}
+
+/// `GET /v1/customers/{customerId}/sessions/{sessionId}/events` (see
+/// `events`).
+async fn session_events(
+    State(st): St,
+    Path((cid, sid)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    if let Some(r) = unavailable(&st, "customer_events") {
+        return r;
+    }
+    let org = st.org.read().unwrap();
+    let Some(c) = parse_id(&org, Kind::Customers, &cid) else {
+        return not_found();
+    };
+    let Some((_, events)) = super::events::sessions(&org, c)
+        .into_iter()
+        .find(|(s, _)| s["id"] == sid.as_str())
+    else {
+        return not_found();
+    };
+    paged_list(
+        &q,
+        &format!("/v1/customers/{cid}/sessions/{sid}/events"),
+        events,
+    )
+}
+
+/// One page of `all` in the list envelope.
+fn paged_list(q: &PageQuery, path: &str, all: Vec<Value>) -> Response {
+    let (page, size) = match parse_page(q, LIST_MAX, true) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let start = ((page - 1) * size) as usize;
+    let has_next = all.len() > start + size as usize;
+    let total = all.len() as u32;
+    let data: Vec<Value> = all.into_iter().skip(start).take(size as usize).collect();
+    Json(envelope(path, page, size, data, has_next, Some(total))).into_response()
+}
+
 async fn list(State(st): St, Path(object): Path<String>, Query(q): Query<PageQuery>) -> Response {
     let Some(kind) =
         Kind::from_plural(&object).filter(|k| !matches!(k, Kind::Kobjects | Kind::Attachments))
@@ -313,6 +399,19 @@ async fn children(
             super::storage::cdn_links(storage, &mut v);
         }
         return Json(v).into_response();
+    }
+    if object == "customers" && child == "sessions" {
+        if let Some(r) = unavailable(&st, "customer_events") {
+            return r;
+        }
+        let Some(c) = parse_id(&org, Kind::Customers, &pid) else {
+            return not_found();
+        };
+        let all = super::events::sessions(&org, c)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        return paged_list(&q, &format!("/v1/customers/{pid}/sessions"), all);
     }
     if object != "conversations" {
         return not_found();
@@ -626,6 +725,15 @@ async fn stats(State(st): St) -> Response {
         "inline_images".into(),
         json!(records::inline_image_ids(&org).len()),
     );
+    // The event history (`events`): the audit log and customers' events.
+    objects.insert(
+        "audit_logs".into(),
+        json!(super::events::audit_logs(&org).len()),
+    );
+    objects.insert(
+        "customer_events".into(),
+        json!(super::events::event_ids(&org).len()),
+    );
     let archived: serde_json::Map<String, Value> = KINDS
         .iter()
         .map(|k| {
@@ -647,6 +755,19 @@ async fn stats(State(st): St) -> Response {
 }
 
 async fn all_ids(State(st): St, Path(object): Path<String>) -> Response {
+    if object == "audit_logs" || object == "customer_events" {
+        let org = st.org.read().unwrap();
+        let mut ids: Vec<String> = if object == "audit_logs" {
+            super::events::audit_logs(&org)
+                .iter()
+                .filter_map(|e| e["id"].as_str().map(str::to_string))
+                .collect()
+        } else {
+            super::events::event_ids(&org)
+        };
+        ids.sort();
+        return Json(json!(ids)).into_response();
+    }
     if object == "message_contents" || object == "inline_images" {
         let org = st.org.read().unwrap();
         let mut ids = if object == "message_contents" {

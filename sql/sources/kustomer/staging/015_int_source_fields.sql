@@ -17,3 +17,5 @@ INSERT INTO int_source_fields SELECT * FROM source_fields('attachments', 'raw_ku
 INSERT INTO int_source_fields SELECT * FROM source_fields('inline_images', 'raw_kustomer_inline_images');
 INSERT INTO int_source_fields SELECT * FROM source_fields('shortcuts', 'raw_kustomer_shortcuts');
 INSERT INTO int_source_fields SELECT * FROM source_fields('slas', 'raw_kustomer_slas');
+INSERT INTO int_source_fields SELECT * FROM source_fields('audit_logs', 'raw_kustomer_audit_logs');
+INSERT INTO int_source_fields SELECT * FROM source_fields('customer_events', 'raw_kustomer_customer_events');

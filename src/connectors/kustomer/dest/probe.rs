@@ -65,6 +65,18 @@ pub async fn checks(client: &ApiClient, wanted_kb: &str) -> Vec<ProbeCheck> {
         "with teams = \"create\", ferry sends POST /v1/teams {name, displayName, members} (the Team record's attributes in Kustomer's notes); the published Core Resources spec has no teams, and no read-only request settles the body: check one created team's members in Kustomer, or set teams = \"hold\" and create them by hand",
     ));
     out.push(knowledge_base(client, wanted_kb).await);
+    // Saved searches: the reference documents the reads (GET
+    // /v1/customers/searches, positions, pins) and folder updates, not a
+    // create (kustomer-docs-2026.md §4b), so Intercom segments stay in the
+    // archive.
+    out.push(ProbeCheck::new(
+        "saved searches",
+        ProbeOutcome::Unknown,
+        match client.probe("/v1/customers/searches?page=1&pageSize=1").await {
+            Ok(_) => "GET /v1/customers/searches answers, but Kustomer documents no call that creates a saved search: Intercom segments are in `ferry archive --set archive` (segments, segment_members) to rebuild by hand".to_string(),
+            Err(e) => format!("GET /v1/customers/searches: {e}; and Kustomer documents no call that creates a saved search: Intercom segments are in `ferry archive --set archive` to rebuild by hand"),
+        },
+    ));
     out.push(kb_roles(client).await);
     out.push(ProbeCheck::new(
         "bulk operation polling",
