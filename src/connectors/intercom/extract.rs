@@ -817,13 +817,7 @@ async fn download_attachments(
             other => other,
         };
         let (sha, size) = got?;
-        let dest = land::attachment_path(&ctx.ws, &sha);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| FerryError::io(format!("creating {}", parent.display()), e))?;
-        }
-        std::fs::rename(&tmp, &dest)
-            .map_err(|e| FerryError::io(format!("moving {} into place", dest.display()), e))?;
+        into_place(&ctx.ws, &tmp, &sha)?;
         let mut rec = a.clone();
         rec["id"] = json!(id);
         rec["conversation_id"] = json!(conversation);
@@ -874,13 +868,7 @@ async fn article_images(ctx: &Arc<Ctx>, article: &Value) -> Result<Vec<RawRecord
             let id = format!("{aid}:{locale}:img{i}");
             let tmp = dir.join(format!(".tmp-{}-{}", ctx.run_id, id.replace(':', "_")));
             let (sha, size) = ctx.client.download(&src, &tmp).await?;
-            let dest = land::attachment_path(&ctx.ws, &sha);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| FerryError::io(format!("creating {}", parent.display()), e))?;
-            }
-            std::fs::rename(&tmp, &dest)
-                .map_err(|e| FerryError::io(format!("moving {} into place", dest.display()), e))?;
+            into_place(&ctx.ws, &tmp, &sha)?;
             out.push(RawRecord {
                 id,
                 created_at: ms(&article["created_at"]),
@@ -895,6 +883,18 @@ async fn article_images(ctx: &Arc<Ctx>, article: &Value) -> Result<Vec<RawRecord
         }
     }
     Ok(out)
+}
+
+/// Moves a downloaded file to its content-addressed place in
+/// `attachments/` (by its SHA-256).
+fn into_place(ws: &std::path::Path, tmp: &std::path::Path, sha: &str) -> Result<()> {
+    let dest = land::attachment_path(ws, sha);
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| FerryError::io(format!("creating {}", parent.display()), e))?;
+    }
+    std::fs::rename(tmp, &dest)
+        .map_err(|e| FerryError::io(format!("moving {} into place", dest.display()), e))
 }
 
 /// The `src` of every `<img>` in an HTML body, as written there.
